@@ -1,0 +1,141 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  DOC_VERSION,
+  VolactError,
+  decodeKey,
+  defaults,
+  docTypes,
+  keyTagValid,
+  kidFor,
+  mintKey,
+  partialKey,
+  publicKeyFromRaw,
+  signDocument,
+  type Catalog,
+  type Clock,
+  type HostActivationAnswer,
+  type HostActivationRequest,
+  type HostCert,
+} from '@volact/protocol';
+import { buildCatalog } from './catalog.js';
+import type { AuthorityKeys, Issuer } from './keys.js';
+import type { AuthorityStore, HostKeyRow } from './store.js';
+
+export type IssuedHostKey = { key: string; id: string; group: string; maxHosts: number; maxActivations: number };
+
+export function keyHash(canonical: string): string {
+  return createHash('sha256').update(`volact-key-hash/${canonical}`).digest('base64url');
+}
+
+/** A host's ID is derived from its own public key: stable across keys and reactivations. */
+export function hostIdFor(hostPublicKey: string): string {
+  return 'H' + kidFor('h', publicKeyFromRaw(hostPublicKey)).slice(2, 14);
+}
+
+/** The publisher's authority: the verbs; storage and transport are injected. */
+export class Authority {
+  constructor(
+    private readonly keys: AuthorityKeys,
+    private readonly store: AuthorityStore,
+    private readonly clock: Clock,
+  ) {}
+
+  private issuer(purpose: 'host-cert' | 'catalog'): Issuer {
+    const issuer = this.keys.issuers.get(purpose);
+    if (!issuer) throw new VolactError('AUTHORITY_NOT_READY', { detail: `no ${purpose} issuing key` });
+    return issuer;
+  }
+
+  catalog(): { catalog: Catalog; jws: string; issuer: string } {
+    const latest = this.store.latestCatalog();
+    if (!latest) throw new VolactError('AUTHORITY_NOT_READY', { detail: 'no catalog imported' });
+    return { ...latest, issuer: this.issuer('catalog').certificate };
+  }
+
+  importCatalog(file: unknown): Catalog {
+    const serial = (this.store.latestCatalog()?.catalog.serial ?? 0) + 1;
+    const catalog = buildCatalog(file, this.keys.mintSecret, serial, this.clock.now());
+    this.store.saveCatalog(catalog, signDocument(this.issuer('catalog').pair, docTypes.catalog, DOC_VERSION, catalog));
+    return catalog;
+  }
+
+  issueHostKey(groupCode: string, limits: { maxHosts?: number; maxActivations?: number } = {}): IssuedHostKey {
+    const group = this.catalog().catalog.groups.find((g) => g.code === groupCode);
+    if (!group) throw new VolactError('GROUP_UNKNOWN', { group: groupCode });
+    const maxHosts = limits.maxHosts ?? defaults.hostKeyMaxHosts;
+    const maxActivations = limits.maxActivations ?? defaults.hostKeyMaxActivations;
+    for (const [name, value] of [['hosts', maxHosts], ['activations', maxActivations]] as const) {
+      if (!Number.isInteger(value) || value < 1 || value > 100_000) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: 1, max: 100_000, value });
+    }
+    const serial = BigInt('0x' + randomBytes(7).toString('hex'));
+    const key = mintKey(this.keys.mintSecret, 'host', group.number, serial);
+    const id = `HK-${randomUUID().slice(0, 8)}`;
+    this.store.insertHostKey({ id, keyHash: keyHash(key), partial: partialKey(key), groupCode: group.code, maxHosts, maxActivations, createdAt: this.clock.now() });
+    return { key, id, group: group.code, maxHosts, maxActivations };
+  }
+
+  listHostKeys(): HostKeyRow[] {
+    return this.store.listHostKeys();
+  }
+
+  /** Finds an issued key; anything not minted here or not on record is an "unknown key". */
+  private findHostKey(typed: string): HostKeyRow {
+    const decoded = decodeKey(typed);
+    if (decoded.keyClass !== 'host') throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'host' });
+    if (!keyTagValid(this.keys.mintSecret, decoded)) throw new VolactError('KEY_UNKNOWN');
+    const row = this.store.findHostKeyByHash(keyHash(decoded.canonical));
+    if (!row) throw new VolactError('KEY_UNKNOWN');
+    return row;
+  }
+
+  /** Online host activation: 6 distinct hosts and 10 activations per host key by default. */
+  activateHost(req: HostActivationRequest): HostActivationAnswer {
+    const row = this.findHostKey(req.hostKey);
+    const { catalog, jws: catalogJws, issuer: catalogIssuer } = this.catalog();
+    const group = catalog.groups.find((g) => g.code === row.groupCode);
+    if (!group) throw new VolactError('GROUP_UNKNOWN', { group: row.groupCode });
+    publicKeyFromRaw(req.hostPublicKey);
+    const hostId = hostIdFor(req.hostPublicKey);
+    const issuer = this.issuer('host-cert');
+    const now = this.clock.now();
+    const outcome = this.store.activateHost(
+      { hostKeyId: row.id, hostPublicKey: req.hostPublicKey, hostId, hostName: req.hostName, requestId: req.requestId, now },
+      (activation, usage) => {
+        const cert: HostCert = {
+          hostId,
+          hostKeyId: row.id,
+          hostPublicKey: req.hostPublicKey,
+          hostName: req.hostName,
+          group: group.code,
+          editions: catalog.editions.filter((e) => group.editions.includes(e.number)).map(({ number, code, name, kind }) => ({ number, code, name, kind })),
+          issuedAt: now,
+          notAfter: null,
+          activation,
+        };
+        const answer: HostActivationAnswer = {
+          certificate: signDocument(issuer.pair, docTypes.hostCert, DOC_VERSION, cert),
+          issuer: issuer.certificate,
+          catalog: catalogJws,
+          catalogIssuer,
+          hostsUsed: usage.hostsUsed,
+          hostsLimit: usage.hostsLimit,
+          activationsUsed: usage.activationsUsed,
+          activationsLimit: usage.activationsLimit,
+        };
+        return JSON.stringify(answer);
+      },
+    );
+    switch (outcome.kind) {
+      case 'activated':
+      case 'reactivated':
+      case 'retried':
+        return JSON.parse(outcome.answer) as HostActivationAnswer;
+      case 'hostLimit':
+        throw new VolactError('KEY_LIMIT_HOSTS', { used: outcome.used, limit: outcome.limit });
+      case 'activationLimit':
+        throw new VolactError('KEY_LIMIT_ACTIVATIONS', { used: outcome.used, limit: outcome.limit });
+      case 'requestConflict':
+        throw new VolactError('BAD_REQUEST', { field: 'requestId', problem: 'was already used for another host or key' });
+    }
+  }
+}

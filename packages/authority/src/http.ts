@@ -1,0 +1,22 @@
+import { createServer, type Server } from 'node:http';
+import { hostActivationRequestSchema, publicKeyToPem, type Root } from '@volact/protocol';
+import { readJson, router, sendJson, validate } from '@volact/server-kit';
+import type { Authority } from './authority.js';
+
+/** The authority's public HTTP API. Handlers parse, call one verb, render. */
+export function authorityServer(authority: Authority, root: Root): Server {
+  return createServer(
+    router({
+      'GET /v1/health': (_req, res) => sendJson(res, 200, { ok: true }),
+      'GET /v1/root': (_req, res) => sendJson(res, 200, { kid: root.kid, publicKey: publicKeyToPem(root.key) }),
+      'GET /v1/catalog': (_req, res) => {
+        const { jws, issuer } = authority.catalog();
+        sendJson(res, 200, { catalog: jws, issuer });
+      },
+      'POST /v1/host-activations': async (req, res) => {
+        const body = validate(hostActivationRequestSchema, await readJson(req));
+        sendJson(res, 200, authority.activateHost(body));
+      },
+    }),
+  );
+}

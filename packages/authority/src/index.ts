@@ -1,0 +1,6 @@
+export * from './authority.js';
+export * from './catalog.js';
+export * from './keys.js';
+export * from './store.js';
+export * from './sqlite-store.js';
+export * from './http.js';

@@ -1,0 +1,120 @@
+import { VolactError } from './errors.js';
+import { array, bool, int, literal, nullable, obj, optional, parseWith, str, type Infer, type Schema } from './schema.js';
+
+/** Signed document types and the versions this release reads. */
+export const docTypes = {
+  issuer: 'volact.issuer',
+  catalog: 'volact.catalog',
+  hostCert: 'volact.host-cert',
+  grant: 'volact.grant',
+  countInsufficient: 'volact.count-insufficient',
+  refusal: 'volact.refusal',
+} as const;
+export const DOC_VERSION = 1;
+export const readableVersions = [1] as const;
+
+const time = int({ min: 0, max: 8.64e15 });
+const id = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9._:-]+$/ });
+const rawKey = str({ min: 43, max: 43, pattern: /^[A-Za-z0-9_-]+$/ });
+const name = str({ min: 1, max: 128 });
+const hash = str({ min: 43, max: 43, pattern: /^[A-Za-z0-9_-]+$/ });
+const nonce = str({ min: 16, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
+const editionNumber = int({ min: 0, max: 0xffff });
+const minutes = int({ min: 15, max: 43_200 });
+
+export const issuerPurposes = ['host-cert', 'catalog', 'mak-grant', 'directory', 'hypervisor'] as const;
+export type IssuerPurpose = (typeof issuerPurposes)[number];
+
+/** Root-signed certificate of an issuing key. */
+export const issuerSchema = obj({
+  kid: id,
+  purpose: literal(...issuerPurposes),
+  publicKey: rawKey,
+  root: id,
+  notBefore: time,
+  notAfter: time,
+});
+export type IssuerCert = Infer<typeof issuerSchema>;
+
+export const editionSchema = obj({
+  number: editionNumber,
+  code: id,
+  name,
+  product: id,
+  kind: literal('client', 'server'),
+  setupKey: str({ min: 29, max: 29 }),
+});
+export type Edition = Infer<typeof editionSchema>;
+
+export const groupSchema = obj({
+  number: editionNumber,
+  code: id,
+  name,
+  kind: literal('client', 'server'),
+  editions: array(editionNumber, { max: 1024 }),
+});
+export type ProductGroup = Infer<typeof groupSchema>;
+
+export const catalogSchema = obj({
+  serial: int({ min: 1, max: 2 ** 31 }),
+  issuedAt: time,
+  products: array(obj({ code: id, name }), { max: 256 }),
+  editions: array(editionSchema, { max: 4096 }),
+  groups: array(groupSchema, { max: 1024 }),
+});
+export type Catalog = Infer<typeof catalogSchema>;
+
+export const certEditionSchema = obj({ number: editionNumber, code: id, name, kind: literal('client', 'server') });
+export type CertEdition = Infer<typeof certEditionSchema>;
+
+/** The authority's certificate for one host and one host key: what the host may activate. */
+export const hostCertSchema = obj({
+  hostId: id,
+  hostKeyId: id,
+  hostPublicKey: rawKey,
+  hostName: name,
+  group: id,
+  editions: array(certEditionSchema, { max: 4096 }),
+  issuedAt: time,
+  notAfter: nullable(time),
+  activation: int({ min: 1, max: 1_000_000 }),
+});
+export type HostCert = Infer<typeof hostCertSchema>;
+
+const answerCommon = {
+  machineId: id,
+  nonce,
+  edition: editionNumber,
+  hostId: id,
+  hostName: name,
+  issuedAt: time,
+  count: int({ min: 0, max: 2 ** 31 }),
+  required: int({ min: 1, max: 1_000_000 }),
+  renewalMinutes: minutes,
+  retryMinutes: minutes,
+};
+
+/** A host's grant to one machine: valid until `validUntil`, renewed every `renewalMinutes`. */
+export const grantSchema = obj({ ...answerCommon, fingerprintHash: hash, validUntil: time });
+export type Grant = Infer<typeof grantSchema>;
+
+export const countInsufficientSchema = obj(answerCommon);
+export type CountInsufficient = Infer<typeof countInsufficientSchema>;
+
+/** A signed refusal: the host cannot activate this machine (edition, clock). */
+export const refusalSchema = obj({ ...answerCommon, code: literal('EDITION_NOT_COVERED', 'CLOCK_SKEW'), vm: optional(bool) });
+export type Refusal = Infer<typeof refusalSchema>;
+
+export const docSchemas = {
+  [docTypes.issuer]: issuerSchema,
+  [docTypes.catalog]: catalogSchema,
+  [docTypes.hostCert]: hostCertSchema,
+  [docTypes.grant]: grantSchema,
+  [docTypes.countInsufficient]: countInsufficientSchema,
+  [docTypes.refusal]: refusalSchema,
+} as const satisfies Record<string, Schema<unknown>>;
+
+/** Validates a verified payload; content errors name the document type. */
+export function readPayload<T>(type: string, schema: Schema<T>, payload: unknown): T {
+  return parseWith(schema, payload, (p) => new VolactError('DOCUMENT_INVALID', { type, detail: `${p.field} ${p.problem}` }));
+}

@@ -1,0 +1,130 @@
+/**
+ * The one table of error codes. Every transport (HTTP answers, CLI exit codes) maps from here.
+ * A code once published is never reused or renamed. Messages take {placeholders}.
+ */
+
+/** CLI exit codes, one per class of error. */
+export const exitCodes = {
+  ok: 0,
+  internal: 1,
+  input: 2,
+  key: 3,
+  notYet: 4,
+  refused: 5,
+  unreachable: 6,
+  trust: 7,
+  limit: 8,
+} as const;
+
+type Entry = { status: number; exit: number; message: string; fix: string };
+
+export const errorTable = {
+  // --- input -------------------------------------------------------------------------------
+  BAD_JSON: { status: 400, exit: exitCodes.input, message: 'the request body is not valid JSON', fix: 'Send one JSON object with Content-Type application/json.' },
+  BAD_REQUEST: { status: 400, exit: exitCodes.input, message: 'field {field} {problem}', fix: 'Correct that field; docs/protocol.md lists every field and its type.' },
+  BODY_TOO_LARGE: { status: 413, exit: exitCodes.input, message: 'the request body is larger than {limit} bytes', fix: 'Send a smaller body; activation requests are well under 4 KiB.' },
+  NOT_FOUND: { status: 404, exit: exitCodes.input, message: 'there is no endpoint {method} {path}', fix: 'See docs/protocol.md for the endpoints.' },
+  USAGE: { status: 400, exit: exitCodes.input, message: '{detail}', fix: 'Run volact --help, or volact slmgr -? for the slmgr options.' },
+  VALUE_OUT_OF_RANGE: { status: 400, exit: exitCodes.input, message: '{name} must be between {min} and {max}; got {value}', fix: 'Give a value in that range.' },
+  CATALOG_INVALID: { status: 400, exit: exitCodes.input, message: 'the catalog is invalid: {detail}', fix: 'Correct the catalog file; docs/operations.md shows its format.' },
+  GROUP_UNKNOWN: { status: 404, exit: exitCodes.input, message: 'there is no product group {group} in the catalog', fix: 'List the groups with volact authority catalog, or import a catalog that has it.' },
+
+  // --- product keys ------------------------------------------------------------------------
+  KEY_MALFORMED: { status: 400, exit: exitCodes.key, message: 'a product key has 25 characters in five groups of five; this has {length}', fix: 'Type the whole key as XXXXX-XXXXX-XXXXX-XXXXX-XXXXX.' },
+  KEY_BAD_CHARACTER: { status: 400, exit: exitCodes.key, message: "character {position} ('{char}', group {group}) never appears in a product key", fix: 'Keys use only 2-9 and the letters A C D E F G H J K L M N P Q R T U V W X Y; check group {group}.' },
+  KEY_TYPO: { status: 400, exit: exitCodes.key, message: 'the product key has a typing mistake: its check character does not match', fix: 'Compare the key with the original character by character and type it again.' },
+  KEY_UNKNOWN: { status: 404, exit: exitCodes.key, message: 'this product key is well formed but was never issued by the publisher', fix: 'Check that you have the key from your licence agreement, not one from another publisher.' },
+  KEY_HOST_ON_CLIENT: { status: 400, exit: exitCodes.key, message: 'this is an activation host key; it belongs on an activation host, not on a client machine', fix: "Install the edition's public setup key instead (volact authority catalog lists them). Host keys activate at most 6 hosts: keep them off clients." },
+  KEY_WRONG_CLASS: { status: 400, exit: exitCodes.key, message: 'a {actual} key cannot be used here; this needs a {expected} key', fix: 'Use a {expected} key.' },
+  KEY_NOT_INSTALLED: { status: 409, exit: exitCodes.key, message: 'no product key is installed', fix: 'Install one with volact slmgr -ipk KEY.' },
+  CHANNEL_UNAVAILABLE: { status: 409, exit: exitCodes.key, message: 'a {class} key activates through {channel}, which this version does not provide yet', fix: 'Use a setup key with an activation host.' },
+  KEY_LIMIT_HOSTS: { status: 409, exit: exitCodes.limit, message: 'this host key has already activated {used} of its {limit} hosts', fix: "Reuse an activated host, or ask the publisher for more hosts on this key (an increase request)." },
+  KEY_LIMIT_ACTIVATIONS: { status: 409, exit: exitCodes.limit, message: 'this host key has used {used} of its {limit} activations', fix: 'Ask the publisher for more activations on this key (an increase request).' },
+
+  // --- activation host answers ----------------------------------------------------------------
+  COUNT_INSUFFICIENT: { status: 200, exit: exitCodes.notYet, message: 'the host has seen {count} of the {required} machines it needs', fix: 'Nothing to do: this machine retries every {retryMinutes} minutes and activates once {required} machines have asked.' },
+  EDITION_NOT_COVERED: { status: 403, exit: exitCodes.refused, message: 'this activation host cannot activate edition {edition}: its host keys cover {groups}', fix: 'Install a host key for a product group that covers this edition on the host, or point this machine at another host.' },
+  CLOCK_SKEW: { status: 403, exit: exitCodes.refused, message: "this machine's clock differs from the host's by {minutes} minutes; at most 240 are allowed", fix: 'Set the clock of this machine (or of the host) right, e.g. with NTP; time zones do not matter.' },
+  HOST_NOT_ACTIVATED: { status: 503, exit: exitCodes.refused, message: 'the activation host has not been activated with the publisher', fix: 'On the host: volact slmgr --host DIR -ipk HOST-KEY, then -ato.' },
+  NETWORK_NOT_SERVED: { status: 403, exit: exitCodes.refused, message: 'this activation host does not serve the network of {address}', fix: "Add the network to the host's --serve-networks, or use a host on your own network." },
+  NO_HOST: { status: 409, exit: exitCodes.unreachable, message: 'no activation host is set for this machine', fix: 'Set one with volact slmgr -skms HOST[:PORT].' },
+  HOST_UNREACHABLE: { status: 502, exit: exitCodes.unreachable, message: 'could not reach the activation host at {target}: {reason}', fix: 'Check that the host runs and its port is open (volact slmgr --host DIR -dlv on the host).' },
+  AUTHORITY_UNREACHABLE: { status: 502, exit: exitCodes.unreachable, message: 'could not reach the authority at {target}: {reason}', fix: 'Check the authority URL and the network; the host needs the authority only to activate.' },
+  ADMIN_UNAVAILABLE: { status: 502, exit: exitCodes.unreachable, message: 'the activation host in {dir} is not running (no admin socket)', fix: 'Start it with volact host serve --state {dir}.' },
+  REARM_LIMIT: { status: 409, exit: exitCodes.refused, message: 'this machine has no rearms left (it had {limit})', fix: 'Install the product again, or activate instead of rearming.' },
+  AUTHORITY_NOT_READY: { status: 503, exit: exitCodes.internal, message: 'the authority is not initialised: {detail}', fix: 'Run volact authority init --dir DIR and import a catalog.' },
+
+  // --- trust -----------------------------------------------------------------------------------
+  ENVELOPE_MALFORMED: { status: 400, exit: exitCodes.trust, message: 'a signed document is malformed: {detail}', fix: 'The answer was damaged or forged; try again, and report it if it persists.' },
+  ENVELOPE_ALG: { status: 400, exit: exitCodes.trust, message: 'a document is signed with algorithm {alg}; only EdDSA is accepted', fix: 'The answer was forged or damaged; use a genuine volact host.' },
+  DOCUMENT_TYPE: { status: 400, exit: exitCodes.trust, message: 'expected a {expected} document but got {actual}', fix: 'The answer was forged or damaged; use a genuine volact host.' },
+  DOCUMENT_VERSION: { status: 400, exit: exitCodes.trust, message: 'document {type} has version {version}, which this version of volact does not read', fix: 'Update volact on this machine.' },
+  DOCUMENT_INVALID: { status: 400, exit: exitCodes.trust, message: 'a {type} document has invalid content: {detail}', fix: 'The answer was forged or damaged; use a genuine volact host.' },
+  SIGNATURE_INVALID: { status: 400, exit: exitCodes.trust, message: 'the signature on a {type} document does not verify', fix: 'The document was changed after signing; use a genuine volact host.' },
+  CHAIN_UNTRUSTED_ROOT: { status: 400, exit: exitCodes.trust, message: 'the issuing key {kid} is certified by root {root}, not by the pinned publisher root', fix: "This host was activated by another publisher's authority; use your publisher's host or pin the right root." },
+  ISSUER_NOT_CERTIFIED: { status: 400, exit: exitCodes.trust, message: 'a {type} document is signed by key {kid}, which is not a certified issuing key', fix: 'The document was not made by the publisher; use a genuine volact host.' },
+  ISSUER_WRONG_PURPOSE: { status: 400, exit: exitCodes.trust, message: 'issuing key {kid} may sign {purpose} documents, not {needed}', fix: 'The document was not made by the publisher; use a genuine volact host.' },
+  ISSUER_EXPIRED: { status: 400, exit: exitCodes.trust, message: 'issuing key {kid} is valid from {notBefore} to {notAfter}', fix: "Reactivate the host so it gets a certificate from a current issuing key." },
+  ANSWER_MACHINE_MISMATCH: { status: 400, exit: exitCodes.trust, message: 'the answer is for machine {theirs}, not this machine ({ours})', fix: 'Ask again; if it persists the host is misbehaving.' },
+  ANSWER_REPLAYED: { status: 400, exit: exitCodes.trust, message: 'the answer does not carry the nonce of this request (an old or replayed answer)', fix: 'Ask again; if it persists something between you and the host replays answers.' },
+  ANSWER_EDITION_NOT_CERTIFIED: { status: 400, exit: exitCodes.trust, message: "the host granted edition {edition}, which its certificate does not cover", fix: 'The host is misconfigured or forged; use another host.' },
+  HOST_CERT_MISMATCH: { status: 400, exit: exitCodes.trust, message: 'the certificate does not belong to the key that signed the answer ({detail})', fix: 'The host is misconfigured or forged; use another host.' },
+  ROOT_NOT_PINNED: { status: 500, exit: exitCodes.trust, message: 'no publisher root key is pinned in {dir}', fix: 'Pin it: volact client trust ROOT.pub (the root.pub from your publisher).' },
+
+  // --- internal --------------------------------------------------------------------------------
+  STATE_CORRUPT: { status: 500, exit: exitCodes.internal, message: 'local state {file} cannot be read: {detail}', fix: 'Restore it from backup, or remove it to start over (activation is then lost).' },
+  FAKE_CLOCK_REFUSED: { status: 500, exit: exitCodes.internal, message: 'a test clock was requested outside test mode', fix: 'Unset VOLACT_TEST_CLOCK; test clocks work only with NODE_ENV=test.' },
+  INTERNAL: { status: 500, exit: exitCodes.internal, message: 'an internal error occurred (request {requestId})', fix: 'Retry; if it persists, report it with the request ID and the log.' },
+} as const satisfies Record<string, Entry>;
+
+export type ErrorCode = keyof typeof errorTable;
+export type ErrorParams = Record<string, string | number>;
+
+/** Fills {placeholders}; unknown ones stay visible rather than vanish. */
+export function fill(template: string, params: ErrorParams): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+/** The one thrown error type: a code from the table plus parameters for its message. */
+export class VolactError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly params: ErrorParams = {},
+  ) {
+    super(fill(errorTable[code].message, params));
+    this.name = 'VolactError';
+  }
+  get status(): number {
+    return errorTable[this.code].status;
+  }
+  get exit(): number {
+    return errorTable[this.code].exit;
+  }
+  get fix(): string {
+    return fill(errorTable[this.code].fix, this.params);
+  }
+}
+
+export type ErrorBody = { code: ErrorCode; message: string; fix: string; params: ErrorParams; requestId?: string };
+
+export function errorBody(err: VolactError, requestId?: string): ErrorBody {
+  const body: ErrorBody = { code: err.code, message: err.message, fix: err.fix, params: err.params };
+  if (requestId) body.requestId = requestId;
+  return body;
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(errorTable, code);
+}
+
+/** Rebuilds a VolactError from an error body received over the wire. */
+export function fromErrorBody(body: unknown): VolactError | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const { code, params } = body as { code?: unknown; params?: unknown };
+  if (!isErrorCode(code)) return undefined;
+  const safe: ErrorParams = {};
+  if (params && typeof params === 'object') {
+    for (const [k, v] of Object.entries(params)) if (typeof v === 'string' || typeof v === 'number') safe[k] = v;
+  }
+  return new VolactError(code, safe);
+}

@@ -1,0 +1,49 @@
+import { array, bool, int, literal, obj, optional, str, type Infer } from './schema.js';
+
+/** License states as shown to users (the Windows names). */
+export const licenseStates = ['unlicensed', 'initialGrace', 'licensed', 'ootGrace', 'notification'] as const;
+export type LicenseState = (typeof licenseStates)[number];
+
+const key = str({ min: 25, max: 40 });
+const jws = str({ min: 1, max: 16_384 });
+
+/** POST /v1/activate on an activation host. */
+export const activateRequestSchema = obj({
+  v: literal(1),
+  machineId: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9._:-]+$/ }),
+  fingerprintHash: str({ min: 43, max: 43, pattern: /^[A-Za-z0-9_-]+$/ }),
+  setupKey: key,
+  nonce: str({ min: 16, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
+  clientTime: int({ min: 0, max: 8.64e15 }),
+  licenseState: literal(...licenseStates),
+  vm: bool,
+  machineName: optional(str({ min: 1, max: 128 })),
+});
+export type ActivateRequest = Infer<typeof activateRequestSchema>;
+
+/** The host's answer: a signed answer and the chain that proves who the host is. */
+export const hostAnswerSchema = obj({ answer: jws, certificate: jws, issuer: jws });
+
+/** POST /v1/host-activations on the authority. */
+export const hostActivationRequestSchema = obj({
+  v: literal(1),
+  hostKey: key,
+  hostPublicKey: str({ min: 43, max: 43, pattern: /^[A-Za-z0-9_-]+$/ }),
+  hostName: str({ min: 1, max: 128 }),
+  requestId: str({ min: 16, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
+});
+export type HostActivationRequest = Infer<typeof hostActivationRequestSchema>;
+
+export const hostActivationAnswerSchema = obj({
+  certificate: jws,
+  issuer: jws,
+  catalog: str({ min: 1, max: 1_000_000 }),
+  catalogIssuer: jws,
+  hostsUsed: int({ min: 0, max: 1_000_000 }),
+  hostsLimit: int({ min: 0, max: 1_000_000 }),
+  activationsUsed: int({ min: 0, max: 1_000_000 }),
+  activationsLimit: int({ min: 0, max: 1_000_000 }),
+});
+export type HostActivationAnswer = Infer<typeof hostActivationAnswerSchema>;
+
+export const editionList = array(int({ min: 0, max: 0xffff }), { max: 4096 });
