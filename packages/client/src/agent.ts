@@ -1,0 +1,35 @@
+import { VolactError, type Clock } from '@volact/protocol';
+import type { Client } from './client.js';
+import { nextAttemptAt } from './license-state.js';
+
+/**
+ * The agent: activates at start, then retries every retry interval until it is activated and
+ * renews every renewal interval after that (both intervals as the host last pushed them).
+ * `sleep` is injected so tests drive it with a fake clock.
+ */
+export async function runAgent(
+  client: Client,
+  clock: Clock,
+  opts: { sleep: (ms: number) => Promise<void>; log: (line: string) => void; stop?: () => boolean; pollMs?: number },
+): Promise<void> {
+  const pollMs = opts.pollMs ?? 60_000;
+  let notBefore = 0;
+  while (!opts.stop?.()) {
+    const s = client.state();
+    const due = Math.max(notBefore, nextAttemptAt(client.license(s), s.lastAttempt, s.intervals));
+    if (clock.now() >= due) {
+      try {
+        const outcome = await client.activate();
+        opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), outcome: outcome.kind, host: outcome.host }));
+      } catch (err) {
+        const code = err instanceof VolactError ? err.code : 'INTERNAL';
+        opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), outcome: 'error', code, message: err instanceof Error ? err.message : String(err) }));
+        if (!(err instanceof VolactError)) throw err;
+        // errors before any request was sent (no key, no host) wait a retry interval too
+        notBefore = clock.now() + s.intervals.retryMinutes * 60_000;
+      }
+      continue;
+    }
+    await opts.sleep(Math.max(1000, Math.min(due - clock.now(), pollMs)));
+  }
+}

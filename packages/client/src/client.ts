@@ -1,0 +1,307 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import {
+  VolactError,
+  decodeKey,
+  defaults,
+  fromErrorBody,
+  identityHash,
+  parseJws,
+  partialKey,
+  publicKeyFromPem,
+  rootFromKey,
+  sameMachine,
+  verifyHostAnswer,
+  type ActivateRequest,
+  type Clock,
+  type Fingerprint,
+  type Grant,
+  type HostAnswerBundle,
+  type Root,
+} from '@volact/protocol';
+import { writeFileAtomic } from '@volact/server-kit';
+import { appendEvent } from './events.js';
+import { readFingerprint } from './fingerprint.js';
+import { licenseState, type LicenseView } from './license-state.js';
+import { ensureDir, loadLicense, loadState, saveLicense, saveState, type ClientState, type StoredLicense } from './state.js';
+import { postActivate, type HostTarget } from './transport.js';
+
+export type ActivationOutcome =
+  | { kind: 'activated' | 'renewed'; grant: Grant; host: string }
+  | { kind: 'countInsufficient'; count: number; required: number; retryMinutes: number; host: string }
+  | { kind: 'refused'; code: 'EDITION_NOT_COVERED' | 'CLOCK_SKEW'; count: number; host: string; detail: Record<string, string | number> };
+
+export type ClientOptions = { dir: string; clock: Clock; env?: NodeJS.ProcessEnv; post?: typeof postActivate };
+
+/** A client machine: its key, machine ID, pinned host, and its signed license. */
+export class Client {
+  readonly dir: string;
+  private readonly clock: Clock;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly post: typeof postActivate;
+
+  constructor(opts: ClientOptions) {
+    this.dir = opts.dir;
+    this.clock = opts.clock;
+    this.env = opts.env ?? process.env;
+    this.post = opts.post ?? postActivate;
+  }
+
+  roots(): Root[] {
+    const path = join(this.dir, 'root.pub');
+    if (!existsSync(path)) throw new VolactError('ROOT_NOT_PINNED', { dir: this.dir });
+    return [rootFromKey(publicKeyFromPem(readFileSync(path, 'utf8')))];
+  }
+
+  /** Pins the publisher's root public key (what every answer must chain to). */
+  trust(pem: string): string {
+    const root = rootFromKey(publicKeyFromPem(pem));
+    ensureDir(this.dir);
+    writeFileAtomic(join(this.dir, 'root.pub'), pem, 0o644);
+    return root.kid;
+  }
+
+  private fingerprint(): Fingerprint {
+    const fp = readFingerprint(this.env);
+    const identity = this.load()?.machine.identity ?? null;
+    return identity ? { ...fp, osId: `identity:${identity}` } : fp;
+  }
+
+  private newMachine(fp: Fingerprint, identity: string | null): ClientState['machine'] {
+    // An operator-set identity (VDI pool member, container) gives the same ID on every rebuild.
+    const id = identity ? 'M' + createHash('sha256').update(`volact-machine/${identity}`).digest('base64url').slice(0, 22) : randomUUID();
+    return { id, madeFor: fp, createdAt: this.clock.now(), identity };
+  }
+
+  private load(): ClientState | undefined {
+    return loadState(this.dir);
+  }
+
+  /**
+   * Loads the state, creating it on first use, and renews the machine ID when this is not the
+   * machine the ID was made on (a cloned image), so clones count as the machines they are.
+   */
+  state(): ClientState {
+    const now = this.clock.now();
+    let s = this.load();
+    const fp = this.fingerprint();
+    if (!s) {
+      s = {
+        v: 1,
+        key: null,
+        graceStart: now,
+        machine: this.newMachine(fp, null),
+        kms: { host: null, port: null },
+        rearmsUsed: 0,
+        highWater: now,
+        intervals: { renewalMinutes: defaults.renewalMinutes, retryMinutes: defaults.retryMinutes },
+        lastAttempt: null,
+        lastAnswer: null,
+      };
+      saveState(this.dir, s);
+      return s;
+    }
+    // Remember local time as it passes, so turning the clock back later extends nothing.
+    let dirty = false;
+    if (now > s.highWater + 60_000) {
+      s.highWater = now;
+      dirty = true;
+    }
+    const same = sameMachine(s.machine.madeFor, fp);
+    if (same.clone) {
+      const old = s.machine.id;
+      s.machine = this.newMachine(fp, s.machine.identity);
+      s.lastAttempt = null;
+      appendEvent(this.dir, { event: 'machineIdRenewed', at: now, oldMachineId: old, machineId: s.machine.id, reason: 'the OS machine identity changed (cloned image)' });
+      saveState(this.dir, s);
+    } else if (same.changed.length || dirty) {
+      s.machine.madeFor = fp;
+      saveState(this.dir, s);
+    }
+    return s;
+  }
+
+  /** `-ipk`: checks the key (typos first), refuses host keys, installs. */
+  installKey(typed: string): ClientState {
+    const key = decodeKey(typed);
+    if (key.keyClass === 'host') throw new VolactError('KEY_HOST_ON_CLIENT');
+    const s = this.state();
+    s.key = { text: key.canonical, partial: partialKey(key.canonical), keyClass: key.keyClass, edition: key.ref, installedAt: this.clock.now() };
+    saveState(this.dir, s);
+    saveLicense(this.dir, null);
+    return s;
+  }
+
+  /** `-upk`: the machine becomes unlicensed. */
+  uninstallKey(): void {
+    const s = this.state();
+    if (!s.key) throw new VolactError('KEY_NOT_INSTALLED');
+    s.key = null;
+    saveState(this.dir, s);
+    saveLicense(this.dir, null);
+  }
+
+  /** `-cpky`: clears a secret key's text; a setup key is public and is kept because renewals send it. */
+  clearKeyText(): { cleared: boolean; reason: string } {
+    const s = this.state();
+    if (!s.key) throw new VolactError('KEY_NOT_INSTALLED');
+    if (s.key.keyClass === 'setup') return { cleared: false, reason: 'a setup key is public and renewals send it; nothing secret to clear' };
+    s.key.text = null;
+    saveState(this.dir, s);
+    return { cleared: true, reason: 'the key text is cleared; the license stays' };
+  }
+
+  setKms(spec: { host: string | null; port: number | null }): ClientState {
+    const s = this.state();
+    s.kms = spec;
+    saveState(this.dir, s);
+    return s;
+  }
+
+  setIdentity(identity: string | null): ClientState {
+    const s = this.state();
+    s.machine = this.newMachine({ ...readFingerprint(this.env), ...(identity ? { osId: `identity:${identity}` } : {}) }, identity);
+    saveState(this.dir, s);
+    saveLicense(this.dir, null);
+    return s;
+  }
+
+  /** `-rearm`: new machine ID and a fresh initial grace; limited (5 by default). */
+  rearm(): ClientState {
+    const s = this.state();
+    if (s.rearmsUsed >= defaults.rearmLimit) throw new VolactError('REARM_LIMIT', { limit: defaults.rearmLimit });
+    s.rearmsUsed += 1;
+    s.machine = this.newMachine(s.machine.madeFor, s.machine.identity);
+    s.graceStart = Math.max(this.clock.now(), s.highWater);
+    s.lastAttempt = null;
+    saveState(this.dir, s);
+    saveLicense(this.dir, null);
+    return s;
+  }
+
+  /** The stored grant, re-verified for this machine; a tampered or foreign file counts as none. */
+  private storedGrant(s: ClientState): { grant: Grant; license: StoredLicense } | null {
+    const license = loadLicense(this.dir);
+    if (!license) return null;
+    try {
+      const issuedAt = (parseJws(license.bundle.answer).payload as { issuedAt?: number }).issuedAt ?? 0;
+      const v = verifyHostAnswer(license.bundle, this.roots(), { machineId: s.machine.id, nonce: license.nonce, fingerprintHash: identityHash(s.machine.madeFor), now: issuedAt });
+      return v.kind === 'grant' && s.key?.edition === v.grant.edition ? { grant: v.grant, license } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  license(s = this.state()): LicenseView {
+    const stored = this.storedGrant(s);
+    return licenseState({ keyInstalled: s.key !== null, graceStart: s.graceStart, highWater: s.highWater, grant: stored?.grant ?? null }, this.clock.now());
+  }
+
+  private target(s: ClientState): HostTarget {
+    if (!s.kms.host) throw new VolactError('NO_HOST');
+    return { host: s.kms.host, port: s.kms.port ?? defaults.port };
+  }
+
+  /** `-ato` with a setup key: asks the activation host, verifies the answer, stores it. */
+  async activate(): Promise<ActivationOutcome> {
+    const s = this.state();
+    if (!s.key) throw new VolactError('KEY_NOT_INSTALLED');
+    if (s.key.keyClass !== 'setup') throw new VolactError('CHANNEL_UNAVAILABLE', { class: s.key.keyClass, channel: s.key.keyClass === 'mak' ? 'the authority (MAK activation)' : 'a hypervisor agent' });
+    if (!s.key.text) throw new VolactError('KEY_NOT_INSTALLED');
+    const roots = this.roots();
+    const target = this.target(s);
+    const hostLabel = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+    const before = this.license(s);
+    const nonce = randomBytes(18).toString('base64url');
+    const now = this.clock.now();
+    const req: ActivateRequest = {
+      v: 1,
+      machineId: s.machine.id,
+      fingerprintHash: identityHash(s.machine.madeFor),
+      setupKey: s.key.text,
+      nonce,
+      clientTime: now,
+      licenseState: before.state,
+      vm: this.env.VOLACT_VM === '1',
+      machineName: hostname().slice(0, 128),
+    };
+    appendEvent(this.dir, { event: 12288, at: now, machineId: s.machine.id, licenseState: before.state, host: hostLabel, edition: s.key.edition });
+    const finish = (ok: boolean) => {
+      s.lastAttempt = { at: now, ok };
+      s.highWater = Math.max(s.highWater, now);
+      saveState(this.dir, s);
+    };
+    let reply: { status: number; body: unknown };
+    try {
+      reply = await this.post(target, req);
+    } catch (err) {
+      finish(false);
+      throw new VolactError('HOST_UNREACHABLE', { target: hostLabel, reason: err instanceof Error ? err.message : String(err) });
+    }
+    const body = reply.body as Partial<HostAnswerBundle> | undefined;
+    if (!body || typeof body.answer !== 'string' || typeof body.certificate !== 'string' || typeof body.issuer !== 'string') {
+      finish(false);
+      throw fromErrorBody(reply.body) ?? new VolactError('HOST_UNREACHABLE', { target: hostLabel, reason: `unexpected answer (HTTP ${reply.status})` });
+    }
+    const bundle: HostAnswerBundle = { answer: body.answer, certificate: body.certificate, issuer: body.issuer };
+    let verified;
+    try {
+      verified = verifyHostAnswer(bundle, roots, { machineId: s.machine.id, nonce, fingerprintHash: req.fingerprintHash, now });
+    } catch (err) {
+      finish(false);
+      appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: hostLabel, outcome: 'rejected', code: err instanceof VolactError ? err.code : 'INTERNAL' });
+      throw err;
+    }
+    const a = verified.kind === 'grant' ? verified.grant : verified.answer;
+    s.intervals = { renewalMinutes: a.renewalMinutes, retryMinutes: a.retryMinutes };
+    s.highWater = Math.max(s.highWater, a.issuedAt);
+    s.lastAnswer = { kind: verified.kind, count: a.count, required: a.required, at: a.issuedAt, host: hostLabel };
+    appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: hostLabel, outcome: verified.kind, count: a.count, required: a.required, renewalMinutes: a.renewalMinutes, retryMinutes: a.retryMinutes });
+    switch (verified.kind) {
+      case 'grant':
+        saveLicense(this.dir, { v: 1, bundle, nonce, host: hostLabel });
+        finish(true);
+        return { kind: before.state === 'licensed' ? 'renewed' : 'activated', grant: verified.grant, host: hostLabel };
+      case 'countInsufficient':
+        finish(false);
+        return { kind: 'countInsufficient', count: a.count, required: a.required, retryMinutes: a.retryMinutes, host: hostLabel };
+      case 'refusal': {
+        finish(false);
+        const r = verified.answer;
+        const editions = verified.chain.cert.group;
+        const detail: Record<string, string | number> = r.code === 'CLOCK_SKEW' ? { minutes: Math.round(Math.abs(r.issuedAt - now) / 60_000) } : { edition: r.edition, groups: editions };
+        return { kind: 'refused', code: r.code, count: r.count, host: hostLabel, detail };
+      }
+    }
+  }
+
+  /** Everything `-dlv` shows. */
+  details() {
+    const s = this.state();
+    const view = this.license(s);
+    const stored = this.storedGrant(s);
+    const cert = stored ? (parseJws(stored.license.bundle.certificate).payload as { editions: { number: number; name: string; code: string }[]; group: string }) : null;
+    const edition = s.key ? cert?.editions.find((e) => e.number === s.key!.edition) : undefined;
+    return {
+      channel: s.key ? ({ setup: 'VOLUME_HOSTCLIENT', mak: 'VOLUME_MAK', vm: 'VIRTUAL_MACHINE_ACTIVATION', host: 'VOLUME_HOST' } as const)[s.key.keyClass] : null,
+      partialKey: s.key?.partial ?? null,
+      edition: s.key ? { number: s.key.edition, code: edition?.code ?? null, name: edition?.name ?? null } : null,
+      licenseState: view.state,
+      reason: view.reason,
+      endsAt: view.endsAt === null ? null : new Date(view.endsAt).toISOString(),
+      machineId: s.machine.id,
+      identity: s.machine.identity,
+      activatedBy: view.grant ? { hostName: view.grant.hostName, hostId: view.grant.hostId, address: stored?.license.host ?? null, at: new Date(view.grant.issuedAt).toISOString() } : null,
+      validUntil: view.grant ? new Date(view.grant.validUntil).toISOString() : null,
+      pinnedHost: s.kms.host ? (s.kms.host.includes(':') ? `[${s.kms.host}]:${s.kms.port ?? defaults.port}` : `${s.kms.host}:${s.kms.port ?? defaults.port}`) : null,
+      pinnedPort: s.kms.port,
+      renewalMinutes: s.intervals.renewalMinutes,
+      retryMinutes: s.intervals.retryMinutes,
+      lastAnswer: s.lastAnswer ? { ...s.lastAnswer, at: new Date(s.lastAnswer.at).toISOString() } : null,
+      rearmsLeft: defaults.rearmLimit - s.rearmsUsed,
+      trustedTime: new Date(view.trustedNow).toISOString(),
+    };
+  }
+}

@@ -1,0 +1,7 @@
+export * from './client.js';
+export * from './state.js';
+export * from './license-state.js';
+export * from './fingerprint.js';
+export * from './events.js';
+export * from './transport.js';
+export * from './agent.js';

@@ -1,0 +1,53 @@
+import { defaults, type Grant, type LicenseState } from '@volact/protocol';
+
+export type LicenseView = {
+  state: LicenseState;
+  /** When the current state ends (grace end, grant expiry); null when it does not. */
+  endsAt: number | null;
+  /** The time used: the later of the clock and the highest host-signed time seen. */
+  trustedNow: number;
+  grant: Grant | null;
+  reason: string;
+};
+
+export type LicenseInputs = {
+  keyInstalled: boolean;
+  graceStart: number;
+  highWater: number;
+  /** The stored grant, already verified for this machine; null when there is none. */
+  grant: Grant | null;
+  /** True when the hardware changed beyond tolerance since the grant (MAK, issue 3). */
+  outOfTolerance?: boolean;
+};
+
+/**
+ * The license state, from signed local data and a clock that cannot run back:
+ * licensed while a grant is valid; then 30 days of out-of-tolerance grace; then notification.
+ * Without a grant: 30 days of initial grace from installation (or the last rearm), then notification.
+ */
+export function licenseState(input: LicenseInputs, clockNow: number): LicenseView {
+  const now = Math.max(clockNow, input.highWater);
+  const base = { trustedNow: now, grant: input.grant };
+  if (!input.keyInstalled) return { ...base, state: 'unlicensed', endsAt: null, reason: 'no product key is installed' };
+  const g = input.grant;
+  if (g) {
+    if (input.outOfTolerance) {
+      const ends = now + defaults.ootGraceMs;
+      return { ...base, state: 'ootGrace', endsAt: ends, reason: 'the hardware changed beyond tolerance; reactivate' };
+    }
+    if (now < g.validUntil) return { ...base, state: 'licensed', endsAt: g.validUntil, reason: `activated by host ${g.hostName}` };
+    const ootEnds = g.validUntil + defaults.ootGraceMs;
+    if (now < ootEnds) return { ...base, state: 'ootGrace', endsAt: ootEnds, reason: 'the volume activation expired; renew with an activation host' };
+    return { ...base, state: 'notification', endsAt: null, reason: 'the activation and its grace period expired' };
+  }
+  const graceEnds = input.graceStart + defaults.initialGraceMs;
+  if (now < graceEnds) return { ...base, state: 'initialGrace', endsAt: graceEnds, reason: 'not activated yet' };
+  return { ...base, state: 'notification', endsAt: null, reason: 'the initial grace period expired without activation' };
+}
+
+/** When the agent should next ask a host: renewal interval after success, retry interval after failure. */
+export function nextAttemptAt(view: LicenseView, lastAttempt: { at: number; ok: boolean } | null, intervals: { renewalMinutes: number; retryMinutes: number }): number {
+  if (!lastAttempt) return view.trustedNow;
+  const minutes = lastAttempt.ok && view.state === 'licensed' ? intervals.renewalMinutes : intervals.retryMinutes;
+  return lastAttempt.at + minutes * 60_000;
+}

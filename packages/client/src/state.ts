@@ -1,0 +1,62 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VolactError, type Fingerprint, type HostAnswerBundle, type KeyClass } from '@volact/protocol';
+import { writeFileAtomic } from '@volact/server-kit';
+
+/** What a client keeps in its state directory (state.json). Version 1. */
+export type ClientState = {
+  v: 1;
+  key: { text: string | null; partial: string; keyClass: KeyClass; edition: number; installedAt: number } | null;
+  /** Start of the initial grace period; reset only by -rearm. */
+  graceStart: number;
+  machine: { id: string; madeFor: Fingerprint; createdAt: number; identity: string | null };
+  kms: { host: string | null; port: number | null };
+  rearmsUsed: number;
+  /** Highest host-signed time seen, and highest local time seen: the clock never runs back. */
+  highWater: number;
+  intervals: { renewalMinutes: number; retryMinutes: number };
+  lastAttempt: { at: number; ok: boolean } | null;
+  lastAnswer: { kind: string; count: number; required: number; at: number; host: string } | null;
+};
+
+/** The last grant, as received (signed), plus the nonce it answered. */
+export type StoredLicense = { v: 1; bundle: HostAnswerBundle; nonce: string; host: string };
+
+export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.VOLACT_STATE_DIR ?? (process.getuid?.() === 0 ? '/var/lib/volact/client' : join(env.HOME ?? '.', '.local/state/volact/client'));
+}
+
+export function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+function readJsonFile<T>(path: string): T | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (err) {
+    throw new VolactError('STATE_CORRUPT', { file: path, detail: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+export function loadState(dir: string): ClientState | undefined {
+  const s = readJsonFile<ClientState>(join(dir, 'state.json'));
+  if (s && s.v !== 1) throw new VolactError('STATE_CORRUPT', { file: join(dir, 'state.json'), detail: `unknown version ${String(s.v)}` });
+  return s;
+}
+
+export function saveState(dir: string, state: ClientState): void {
+  ensureDir(dir);
+  writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n', 0o600);
+}
+
+export function loadLicense(dir: string): StoredLicense | undefined {
+  const l = readJsonFile<StoredLicense>(join(dir, 'license.json'));
+  return l && l.v === 1 ? l : undefined;
+}
+
+export function saveLicense(dir: string, license: StoredLicense | null): void {
+  ensureDir(dir);
+  if (license === null) writeFileAtomic(join(dir, 'license.json'), JSON.stringify({ v: 0 }) + '\n', 0o600);
+  else writeFileAtomic(join(dir, 'license.json'), JSON.stringify(license) + '\n', 0o600);
+}

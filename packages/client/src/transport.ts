@@ -1,0 +1,38 @@
+import { request } from 'node:http';
+import type { ActivateRequest } from '@volact/protocol';
+
+export type HostTarget = { host: string; port: number };
+
+const MAX_ANSWER = 64 * 1024;
+
+/** POSTs an activation request; resolves with the status and parsed body, rejects on network failure. */
+export function postActivate(target: HostTarget, body: ActivateRequest, timeoutMs = 10_000): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const text = JSON.stringify(body);
+    const req = request(
+      { host: target.host, port: target.port, method: 'POST', path: '/v1/activate', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_ANSWER) req.destroy(new Error('answer too large'));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            parsed = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(text);
+  });
+}

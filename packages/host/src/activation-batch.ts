@@ -1,0 +1,137 @@
+import type Database from 'better-sqlite3';
+import { VolactError, errorBody, type ActivateRequest, type Clock, type Edition, type LicenseState } from '@volact/protocol';
+import type { MachineCounter } from './machine-counter.js';
+
+/** What the host decided for one request. */
+export type Outcome = 'activated' | 'renewed' | 'countInsufficient' | 'editionNotCovered' | 'clockSkew' | 'notActivated';
+export const outcomes: readonly Outcome[] = ['activated', 'renewed', 'countInsufficient', 'editionNotCovered', 'clockSkew', 'notActivated'];
+
+/** A request after validation, with what the host knows about it before counting. */
+export type Pending = {
+  req: ActivateRequest;
+  address: string;
+  /** undefined when the host is not activated (nothing is counted then). */
+  edition: Edition | undefined;
+  covered: boolean;
+  skewed: boolean;
+  resolve: (reply: Reply) => void;
+};
+
+export type Decision = { outcome: Outcome; count: number; required: number };
+export type Reply = { status: number; body: string };
+
+/** Turns a decision into the signed answer; runs after the commit. */
+export type Answerer = (p: Pending, d: Decision, now: number) => Reply;
+
+/** The host's thresholds for one edition kind. */
+export type Thresholds = (edition: Edition) => number;
+
+/**
+ * Group commit: requests that arrive in one turn of the event loop are counted and recorded in
+ * one SQLite transaction; every answer is sent only after that transaction has committed.
+ */
+export class ActivationBatch {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private readonly sel: Database.Statement<[string], { last_seen: number; fingerprint_hash: string }>;
+  private readonly ins: Database.Statement;
+  private readonly upd: Database.Statement;
+  private readonly event: Database.Statement;
+  private readonly counter: Database.Statement<[string, number]>;
+  readonly tallies = new Map<string, number>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly machines: MachineCounter,
+    private readonly clock: Clock,
+    private readonly required: Thresholds,
+    private readonly answer: Answerer,
+    private readonly log: (line: string) => void,
+  ) {
+    this.sel = db.prepare('SELECT last_seen, fingerprint_hash FROM machines WHERE machine_id = ?');
+    this.ins = db.prepare(
+      `INSERT INTO machines (machine_id, fingerprint_hash, first_seen, last_seen, requests, edition, vm, license_state, last_outcome, machine_name)
+       VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+    );
+    this.upd = db.prepare(
+      `UPDATE machines SET last_seen = ?, requests = requests + 1, edition = ?, vm = ?, license_state = ?, last_outcome = ?,
+         fingerprint_hash = ?, fingerprints = fingerprints + ?, machine_name = coalesce(?, machine_name) WHERE machine_id = ?`,
+    );
+    this.event = db.prepare(
+      'INSERT INTO events (at, event, machine_id, vm, license_state, edition, outcome, count, required, address) VALUES (?, 12290, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.counter = db.prepare('INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n');
+    for (const row of db.prepare('SELECT name, n FROM counters').all() as { name: string; n: number }[]) this.tallies.set(row.name, row.n);
+  }
+
+  submit(p: Pending): void {
+    this.queue.push(p);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    const now = this.clock.now();
+    const decisions: Decision[] = [];
+    const bumps = new Map<string, number>();
+    const bump = (name: string) => bumps.set(name, (bumps.get(name) ?? 0) + 1);
+    try {
+      this.db.transaction(() => {
+        const cutoff = this.machines.cutoff(now);
+        let count = this.machines.count(now);
+        for (const p of batch) {
+          const { req } = p;
+          let outcome: Outcome;
+          let required = 0;
+          if (!p.edition) outcome = 'notActivated';
+          else if (p.skewed) outcome = 'clockSkew';
+          else if (!p.covered) outcome = 'editionNotCovered';
+          else {
+            required = this.required(p.edition);
+            const prev = this.sel.get(req.machineId);
+            // The host adds the machine to its count, then compares (as a KMS host does).
+            if (!prev || prev.last_seen < cutoff) count++;
+            this.machines.moved(prev?.last_seen, now);
+            outcome = count < required ? 'countInsufficient' : req.licenseState === 'licensed' ? 'renewed' : 'activated';
+            const vm = req.vm ? 1 : 0;
+            const name = req.machineName ?? null;
+            if (prev) this.upd.run(now, p.edition.number, vm, req.licenseState, outcome, req.fingerprintHash, prev.fingerprint_hash === req.fingerprintHash ? 0 : 1, name, req.machineId);
+            else this.ins.run(req.machineId, req.fingerprintHash, now, now, p.edition.number, vm, req.licenseState, outcome, name);
+          }
+          if (p.edition && !required) required = this.required(p.edition);
+          this.event.run(now, req.machineId, req.vm ? 1 : 0, req.licenseState, p.edition?.number ?? 0, outcome, count, required, p.address);
+          bump('total');
+          bump(`outcome:${outcome}`);
+          bump(`state:${req.licenseState}`);
+          if (outcome !== 'activated' && outcome !== 'renewed' && outcome !== 'countInsufficient') bump('failed');
+          decisions.push({ outcome, count, required });
+        }
+        for (const [name, n] of bumps) this.counter.run(name, n);
+        this.machines.flush(now);
+      }).immediate();
+    } catch (err) {
+      const id = `batch-${now}`;
+      this.log(JSON.stringify({ level: 'error', requestId: id, error: err instanceof Error ? err.stack : String(err) }));
+      const body = JSON.stringify(errorBody(new VolactError('INTERNAL', { requestId: id }), id));
+      for (const p of batch) p.resolve({ status: 500, body });
+      return;
+    }
+    for (const [name, n] of bumps) this.tallies.set(name, (this.tallies.get(name) ?? 0) + n);
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      try {
+        p.resolve(this.answer(p, decisions[i]!, now));
+      } catch (err) {
+        this.log(JSON.stringify({ level: 'error', error: err instanceof Error ? err.stack : String(err) }));
+        p.resolve({ status: 500, body: JSON.stringify(errorBody(new VolactError('INTERNAL', { requestId: p.req.nonce }))) });
+      }
+    }
+  }
+}
+
+export type { LicenseState };

@@ -1,0 +1,45 @@
+import Database from 'better-sqlite3';
+import { chmodSync, existsSync } from 'node:fs';
+
+const migrations = [
+  `CREATE TABLE machines (
+     machine_id TEXT PRIMARY KEY, fingerprint_hash TEXT NOT NULL, first_seen INTEGER NOT NULL,
+     last_seen INTEGER NOT NULL, requests INTEGER NOT NULL, edition INTEGER NOT NULL, vm INTEGER NOT NULL,
+     license_state TEXT NOT NULL, last_outcome TEXT NOT NULL, fingerprints INTEGER NOT NULL DEFAULT 1,
+     machine_name TEXT);
+   CREATE INDEX machines_last_seen ON machines(last_seen);
+   CREATE INDEX machines_fingerprints ON machines(fingerprints) WHERE fingerprints > 1;
+   CREATE TABLE count_buckets (hour INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+   CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+   CREATE TABLE events (
+     id INTEGER PRIMARY KEY, at INTEGER NOT NULL, event INTEGER NOT NULL, machine_id TEXT NOT NULL,
+     vm INTEGER NOT NULL, license_state TEXT NOT NULL, edition INTEGER NOT NULL, outcome TEXT NOT NULL,
+     count INTEGER NOT NULL, required INTEGER NOT NULL, address TEXT);
+   CREATE INDEX events_at ON events(at);
+   CREATE INDEX events_machine ON events(machine_id, at);
+   CREATE TABLE host_keys (
+     id TEXT PRIMARY KEY, product_key TEXT NOT NULL UNIQUE, partial TEXT NOT NULL, group_number INTEGER NOT NULL,
+     installed_at INTEGER NOT NULL, request_id TEXT NOT NULL, certificate TEXT, issuer TEXT, activated_at INTEGER);
+   CREATE TABLE catalog (id INTEGER PRIMARY KEY CHECK (id = 1), jws TEXT NOT NULL, issuer TEXT NOT NULL);
+   CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];
+
+/** Opens (and migrates) the host's SQLite file: WAL, durable against a crash of the process. */
+export function openHostDb(path: string): Database.Database {
+  const fresh = !existsSync(path);
+  const db = new Database(path);
+  if (fresh) chmodSync(path, 0o600);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit survives kill -9 (the WAL is written before we answer); only
+  // an OS crash or power loss can lose the last transactions.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+  return db;
+}

@@ -1,0 +1,393 @@
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import {
+  DOC_VERSION,
+  VolactError,
+  decodeKey,
+  defaults,
+  docTypes,
+  errorBody,
+  fromErrorBody,
+  partialKey,
+  rawPublicKey,
+  signer,
+  thresholdFor,
+  verifyCatalog,
+  verifyHostCert,
+  type ActivateRequest,
+  type Catalog,
+  type Clock,
+  type Edition,
+  type HostActivationAnswer,
+  type KeyPair,
+  type Root,
+} from '@volact/protocol';
+import { ActivationBatch, type Decision, type Pending, type Reply } from './activation-batch.js';
+import { MachineCounter } from './machine-counter.js';
+import { readSettings, writeSetting, type HostSettings } from './settings.js';
+
+type InstalledKey = {
+  id: string;
+  productKey: string;
+  partial: string;
+  groupNumber: number;
+  requestId: string;
+  certificate: string | null;
+  issuer: string | null;
+  activatedAt: number | null;
+};
+
+type Certified = { certificate: string; issuer: string; prefix: string; group: string; notAfter: number | null; hostId: string };
+
+export type HostOptions = {
+  db: Database.Database;
+  clock: Clock;
+  keyPair: KeyPair;
+  roots: Root[];
+  hostName: string;
+  log?: (line: string) => void;
+  /** Talks to the authority; injected so tests can see exactly what is sent. */
+  postAuthority?: (url: string, body: unknown) => Promise<{ status: number; body: unknown }>;
+};
+
+/** The activation host: keys, activation with the authority, counting and answering clients. */
+export class Host {
+  readonly settings: HostSettings;
+  private readonly db: Database.Database;
+  private readonly clock: Clock;
+  private readonly keyPair: KeyPair;
+  private readonly roots: Root[];
+  private readonly log: (line: string) => void;
+  private readonly batch: ActivationBatch;
+  private readonly counter: MachineCounter;
+  private catalog: Catalog | undefined;
+  private bySetupKey = new Map<string, Edition>();
+  private certFor = new Map<number, Certified>();
+  private readonly sign = {
+    grant: null as unknown as (p: object) => string,
+    countInsufficient: null as unknown as (p: object) => string,
+    refusal: null as unknown as (p: object) => string,
+  };
+  readonly startedAt: number;
+  hostName: string;
+  private readonly postAuthority: NonNullable<HostOptions['postAuthority']>;
+
+  constructor(opts: HostOptions) {
+    this.db = opts.db;
+    this.clock = opts.clock;
+    this.keyPair = opts.keyPair;
+    this.roots = opts.roots;
+    this.hostName = opts.hostName;
+    this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
+    this.postAuthority = opts.postAuthority ?? postJson;
+    this.settings = readSettings(this.db);
+    this.sign.grant = signer(this.keyPair, docTypes.grant, DOC_VERSION);
+    this.sign.countInsufficient = signer(this.keyPair, docTypes.countInsufficient, DOC_VERSION);
+    this.sign.refusal = signer(this.keyPair, docTypes.refusal, DOC_VERSION);
+    this.counter = new MachineCounter(this.db, defaults.countWindowMs);
+    this.batch = new ActivationBatch(this.db, this.counter, this.clock, (e) => thresholdFor(e.kind), (p, d, now) => this.answer(p, d, now), this.log);
+    this.startedAt = this.clock.now();
+    this.loadActivation();
+  }
+
+  get publicKey(): string {
+    return rawPublicKey(this.keyPair.publicKey);
+  }
+
+  get activated(): boolean {
+    return this.certFor.size > 0;
+  }
+
+  /** Rebuilds the in-memory view (editions, certificates) from what is stored and verified. */
+  private loadActivation(): void {
+    this.certFor.clear();
+    this.bySetupKey.clear();
+    const row = this.db.prepare('SELECT jws, issuer FROM catalog WHERE id = 1').get() as { jws: string; issuer: string } | undefined;
+    this.catalog = row ? verifyCatalog(row.jws, row.issuer, this.roots) : undefined;
+    for (const e of this.catalog?.editions ?? []) this.bySetupKey.set(e.setupKey, e);
+    for (const key of this.keys()) {
+      if (!key.certificate || !key.issuer) continue;
+      const { cert } = verifyHostCert(key.certificate, key.issuer, this.roots, this.clock.now());
+      const certified: Certified = {
+        certificate: key.certificate,
+        issuer: key.issuer,
+        prefix: `","certificate":"${key.certificate}","issuer":"${key.issuer}"}`,
+        group: cert.group,
+        notAfter: cert.notAfter,
+        hostId: cert.hostId,
+      };
+      for (const e of cert.editions) if (!this.certFor.has(e.number)) this.certFor.set(e.number, certified);
+    }
+  }
+
+  keys(): InstalledKey[] {
+    return (this.db.prepare('SELECT * FROM host_keys ORDER BY installed_at').all() as Record<string, unknown>[]).map((r) => ({
+      id: r.id as string,
+      productKey: r.product_key as string,
+      partial: r.partial as string,
+      groupNumber: r.group_number as number,
+      requestId: r.request_id as string,
+      certificate: (r.certificate as string | null) ?? null,
+      issuer: (r.issuer as string | null) ?? null,
+      activatedAt: (r.activated_at as number | null) ?? null,
+    }));
+  }
+
+  /** `-ipk` on a host: installs a host key (one per product group; a new one replaces the old). */
+  installKey(typed: string): { id: string; partial: string; group: number } {
+    const key = decodeKey(typed);
+    if (key.keyClass !== 'host') throw new VolactError('KEY_WRONG_CLASS', { actual: key.keyClass, expected: 'host' });
+    const id = `K${key.ref}-${partialKey(key.canonical)}`;
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM host_keys WHERE group_number = ?').run(key.ref);
+      this.db
+        .prepare('INSERT INTO host_keys (id, product_key, partial, group_number, installed_at, request_id) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, key.canonical, partialKey(key.canonical), key.ref, this.clock.now(), randomBytes(16).toString('base64url'));
+    })();
+    this.loadActivation();
+    return { id, partial: partialKey(key.canonical), group: key.ref };
+  }
+
+  /** `-upk` on a host: removes a key by its ID or last five characters. */
+  uninstallKey(which: string): number {
+    const removed = this.db.prepare('DELETE FROM host_keys WHERE id = ? OR partial = ?').run(which, which.toUpperCase()).changes;
+    this.loadActivation();
+    return removed;
+  }
+
+  /**
+   * `-ato` on a host: activates every installed key with the authority. A key that is not yet
+   * activated reuses its stored request ID, so a retry after a lost answer costs nothing; an
+   * explicit reactivation (`force`) uses a new one and so one of the key's activations.
+   */
+  async activate(force = false): Promise<{ id: string; group: string; hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[]> {
+    const authority = this.settings.authorityUrl;
+    if (!authority) throw new VolactError('USAGE', { detail: 'the host has no authority URL; start it with --authority URL' });
+    const keys = this.keys();
+    if (keys.length === 0) throw new VolactError('KEY_NOT_INSTALLED');
+    const results = [];
+    for (const key of keys) {
+      if (key.certificate && !force) continue;
+      let requestId = key.requestId;
+      if (key.certificate && force) {
+        requestId = randomBytes(16).toString('base64url');
+        this.db.prepare('UPDATE host_keys SET request_id = ? WHERE id = ?').run(requestId, key.id);
+      }
+      const body = { v: 1, hostKey: key.productKey, hostPublicKey: this.publicKey, hostName: this.hostName, requestId };
+      let reply: { status: number; body: unknown };
+      try {
+        reply = await this.postAuthority(new URL('/v1/host-activations', authority).toString(), body);
+      } catch (err) {
+        throw new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: err instanceof Error ? err.message : String(err) });
+      }
+      if (reply.status !== 200) {
+        throw fromErrorBody(reply.body) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: `HTTP ${reply.status}` });
+      }
+      const answer = reply.body as HostActivationAnswer;
+      // Trust nothing the authority sent until it chains to the pinned root and names our key.
+      const { cert } = verifyHostCert(answer.certificate, answer.issuer, this.roots, this.clock.now());
+      if (cert.hostPublicKey !== this.publicKey) throw new VolactError('HOST_CERT_MISMATCH', { detail: 'certificate is for another host key' });
+      const catalog = verifyCatalog(answer.catalog, answer.catalogIssuer, this.roots);
+      this.db.transaction(() => {
+        this.db.prepare('UPDATE host_keys SET certificate = ?, issuer = ?, activated_at = ? WHERE id = ?').run(answer.certificate, answer.issuer, this.clock.now(), key.id);
+        const current = this.catalog?.serial ?? 0;
+        if (catalog.serial >= current) {
+          this.db.prepare('INSERT INTO catalog (id, jws, issuer) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET jws = excluded.jws, issuer = excluded.issuer').run(answer.catalog, answer.catalogIssuer);
+        }
+      })();
+      this.loadActivation();
+      results.push({ id: key.id, group: cert.group, hostsUsed: answer.hostsUsed, hostsLimit: answer.hostsLimit, activationsUsed: answer.activationsUsed, activationsLimit: answer.activationsLimit });
+    }
+    return results;
+  }
+
+  /** Validates what can be checked before counting; bad input never reaches the database. */
+  handleActivate(req: ActivateRequest, address: string): Promise<Reply> {
+    let edition: Edition | undefined;
+    let covered = false;
+    let skewed = false;
+    if (this.activated) {
+      edition = this.bySetupKey.get(req.setupKey);
+      if (!edition) {
+        const key = decodeKey(req.setupKey); // a typo is named as such
+        if (key.keyClass === 'host') throw new VolactError('KEY_HOST_ON_CLIENT');
+        if (key.keyClass !== 'setup') throw new VolactError('KEY_WRONG_CLASS', { actual: key.keyClass, expected: 'setup' });
+        throw new VolactError('KEY_UNKNOWN');
+      }
+      covered = this.certFor.has(edition.number);
+      skewed = Math.abs(req.clientTime - this.clock.now()) > defaults.maxClockSkewMs;
+    }
+    return new Promise((resolve) => this.batch.submit({ req, address, edition, covered, skewed, resolve } satisfies Pending));
+  }
+
+  private answer(p: Pending, d: Decision, now: number): Reply {
+    if (d.outcome === 'notActivated') return { status: 503, body: JSON.stringify(errorBody(new VolactError('HOST_NOT_ACTIVATED'))) };
+    const { req } = p;
+    const edition = p.edition!;
+    const certified = this.certFor.get(edition.number) ?? this.certFor.values().next().value!;
+    const common = {
+      machineId: req.machineId,
+      nonce: req.nonce,
+      edition: edition.number,
+      hostId: certified.hostId,
+      hostName: this.hostName,
+      issuedAt: now,
+      count: d.count,
+      required: d.required,
+      renewalMinutes: this.settings.renewalMinutes,
+      retryMinutes: this.settings.retryMinutes,
+    };
+    let jws: string;
+    let status = 200;
+    switch (d.outcome) {
+      case 'activated':
+      case 'renewed': {
+        const validUntil = Math.min(now + defaults.validityMs, certified.notAfter ?? Infinity);
+        jws = this.sign.grant({ ...common, fingerprintHash: req.fingerprintHash, validUntil });
+        break;
+      }
+      case 'countInsufficient':
+        jws = this.sign.countInsufficient(common);
+        break;
+      case 'editionNotCovered':
+        jws = this.sign.refusal({ ...common, code: 'EDITION_NOT_COVERED' });
+        status = 403;
+        break;
+      case 'clockSkew':
+        jws = this.sign.refusal({ ...common, code: 'CLOCK_SKEW' });
+        status = 403;
+        break;
+    }
+    return { status, body: `{"answer":"${jws}${certified.prefix}` };
+  }
+
+  /** Range check for `-sai`, `-sri`, `-sprt` (15 minutes to 30 days, as on a KMS host). */
+  checkSetting(name: 'retryMinutes' | 'renewalMinutes' | 'port', value: number): void {
+    const ranges = {
+      retryMinutes: [defaults.intervalMinMinutes, defaults.intervalMaxMinutes],
+      renewalMinutes: [defaults.intervalMinMinutes, defaults.intervalMaxMinutes],
+      port: [1, 65535],
+    } as const;
+    const [min, max] = ranges[name];
+    if (!Number.isInteger(value) || value < min || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: String(value) });
+  }
+
+  /** Stores a checked setting; it is in force for the next answer. */
+  setSetting(name: 'retryMinutes' | 'renewalMinutes' | 'port', value: number): void {
+    this.checkSetting(name, value);
+    writeSetting(this.db, name, value);
+    this.settings[name] = value;
+  }
+
+  setAuthority(url: string): void {
+    writeSetting(this.db, 'authorityUrl', url);
+    this.settings.authorityUrl = url;
+  }
+
+  setServedNetworks(cidrs: string[]): void {
+    writeSetting(this.db, 'servedNetworks', cidrs);
+    this.settings.servedNetworks = cidrs;
+  }
+
+  /** The host's `-dlv`: count against thresholds, port, intervals, requests by outcome and state. */
+  status() {
+    const now = this.clock.now();
+    const tallies = Object.fromEntries(this.batch.tallies);
+    const pick = (prefix: string) =>
+      Object.fromEntries(Object.entries(tallies).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    return {
+      hostName: this.hostName,
+      hostId: [...this.certFor.values()][0]?.hostId ?? null,
+      activated: this.activated,
+      currentCount: this.counter.count(now),
+      thresholds: { client: defaults.clientThreshold, server: defaults.serverThreshold },
+      countWindowDays: defaults.countWindowMs / 86_400_000,
+      port: this.settings.port,
+      servedNetworks: this.settings.servedNetworks,
+      retryMinutes: this.settings.retryMinutes,
+      renewalMinutes: this.settings.renewalMinutes,
+      authorityUrl: this.settings.authorityUrl,
+      keys: this.keys().map((k) => ({
+        id: k.id,
+        partialKey: k.partial,
+        group: k.groupNumber,
+        activated: k.certificate !== null,
+        activatedAt: k.activatedAt,
+      })),
+      editions: this.catalog?.editions.filter((e) => this.certFor.has(e.number)).map((e) => ({ number: e.number, code: e.code, name: e.name, kind: e.kind })) ?? [],
+      requests: { total: tallies.total ?? 0, failed: tallies.failed ?? 0, byOutcome: pick('outcome:'), byLicenseState: pick('state:') },
+      machinesWithSeveralFingerprints: (this.db.prepare('SELECT COUNT(*) AS n FROM machines WHERE fingerprints > 1').get() as { n: number }).n,
+      now,
+    };
+  }
+
+  /** Events (the 12290 family), newest last. */
+  events(q: { since?: number; machineId?: string; outcome?: string; limit?: number }) {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.since !== undefined) { where.push('at >= ?'); args.push(q.since); }
+    if (q.machineId) { where.push('machine_id = ?'); args.push(q.machineId); }
+    if (q.outcome) { where.push('outcome = ?'); args.push(q.outcome); }
+    const limit = Math.min(Math.max(q.limit ?? 1000, 1), 100_000);
+    const rows = this.db
+      .prepare(`SELECT * FROM (SELECT * FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?) ORDER BY id`)
+      .all(...args, limit) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      event: r.event as number,
+      at: new Date(r.at as number).toISOString(),
+      machineId: r.machine_id as string,
+      vm: r.vm === 1,
+      licenseState: r.license_state as string,
+      edition: r.edition as number,
+      outcome: r.outcome as string,
+      count: r.count as number,
+      required: r.required as number,
+      address: r.address as string | null,
+    }));
+  }
+
+  /** Machines seen, newest first; `severalFingerprints` lists the ID clashes (cloned images). */
+  machines(q: { severalFingerprints?: boolean; limit?: number }) {
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 100_000);
+    const rows = this.db
+      .prepare(`SELECT * FROM machines ${q.severalFingerprints ? 'WHERE fingerprints > 1' : ''} ORDER BY last_seen DESC LIMIT ?`)
+      .all(limit) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      machineId: r.machine_id as string,
+      machineName: (r.machine_name as string | null) ?? null,
+      firstSeen: new Date(r.first_seen as number).toISOString(),
+      lastSeen: new Date(r.last_seen as number).toISOString(),
+      requests: r.requests as number,
+      edition: r.edition as number,
+      vm: r.vm === 1,
+      licenseState: r.license_state as string,
+      lastOutcome: r.last_outcome as string,
+      fingerprints: r.fingerprints as number,
+    }));
+  }
+
+  /** Row counts, for operators and for tests that check bad input wrote nothing. */
+  rowCounts(): Record<string, number> {
+    const n = (t: string) => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return { machines: n('machines'), events: n('events'), hostKeys: n('host_keys'), counters: n('counters') };
+  }
+
+  /** Drops events older than `keepMs` so the table stays bounded. */
+  pruneEvents(keepMs: number): number {
+    return this.db.prepare('DELETE FROM events WHERE at < ?').run(this.clock.now() - keepMs).changes;
+  }
+}
+
+async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { message: text.slice(0, 200) };
+  }
+  return { status: res.status, body: parsed };
+}
+

@@ -1,0 +1,95 @@
+import { createServer, type Server } from 'node:http';
+import { VolactError, activateRequestSchema, bool, int, obj, optional, str } from '@volact/protocol';
+import { readJson, router, sendError, sendJson, validate } from '@volact/server-kit';
+import { networkFilter } from './cidr.js';
+import type { Host } from './host.js';
+
+const ACTIVATE_BODY_LIMIT = 4096;
+
+/** The client-facing listener: serves only the configured networks. */
+export function clientServer(host: Host, log: (line: string) => void): Server {
+  let served = networkFilter(host.settings.servedNetworks);
+  let servedFor = host.settings.servedNetworks;
+  const routes = router(
+    {
+      'GET /v1/health': (_req, res) => sendJson(res, 200, { ok: true, activated: host.activated }),
+      'POST /v1/activate': async (req, res) => {
+        const body = validate(activateRequestSchema, await readJson(req, ACTIVATE_BODY_LIMIT));
+        const reply = await host.handleActivate(body, req.socket.remoteAddress ?? '');
+        res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply.body) });
+        res.end(reply.body);
+      },
+    },
+    log,
+  );
+  const server = createServer((req, res) => {
+    if (servedFor !== host.settings.servedNetworks) {
+      served = networkFilter(host.settings.servedNetworks);
+      servedFor = host.settings.servedNetworks;
+    }
+    const address = req.socket.remoteAddress;
+    if (!served(address)) {
+      req.resume();
+      sendError(res, new VolactError('NETWORK_NOT_SERVED', { address: address ?? 'unknown' }), log);
+      return;
+    }
+    routes(req, res);
+  });
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  return server;
+}
+
+const num = int({ min: -1e15, max: 1e15 });
+const settingsSchema = obj({ retryMinutes: optional(num), renewalMinutes: optional(num), port: optional(num) });
+const keySchema = obj({ key: str({ min: 1, max: 64 }) });
+const removeSchema = obj({ which: str({ min: 1, max: 64 }) });
+const activateSchema = obj({ force: optional(bool) });
+
+function intParam(url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new VolactError('BAD_REQUEST', { field: name, problem: 'must be a non-negative integer' });
+  return n;
+}
+
+/** The admin listener, on a Unix socket in the 0700 state directory: local administrators only. */
+export function adminServer(host: Host, onPortChange: (port: number) => Promise<void>, log: (line: string) => void): Server {
+  return createServer(
+    router(
+      {
+        'GET /status': (_req, res) => sendJson(res, 200, host.status()),
+        'POST /keys': async (req, res) => {
+          const { key } = validate(keySchema, await readJson(req));
+          sendJson(res, 200, host.installKey(key));
+        },
+        'POST /keys/remove': async (req, res) => {
+          const { which } = validate(removeSchema, await readJson(req));
+          sendJson(res, 200, { removed: host.uninstallKey(which) });
+        },
+        'POST /activate': async (req, res) => {
+          const { force } = validate(activateSchema, await readJson(req));
+          sendJson(res, 200, { activated: await host.activate(force ?? false) });
+        },
+        'POST /settings': async (req, res) => {
+          const body = validate(settingsSchema, await readJson(req));
+          const entries = Object.entries(body) as ['retryMinutes' | 'renewalMinutes' | 'port', number][];
+          if (entries.length === 0) throw new VolactError('BAD_REQUEST', { field: '(body)', problem: 'names no setting' });
+          // check every value before changing any, so a bad one changes nothing
+          for (const [name, value] of entries) host.checkSetting(name, value);
+          const portBefore = host.settings.port;
+          for (const [name, value] of entries) host.setSetting(name, value);
+          if (host.settings.port !== portBefore) await onPortChange(host.settings.port);
+          sendJson(res, 200, host.status());
+        },
+        'GET /events': (_req, res, url) =>
+          sendJson(res, 200, host.events({ since: intParam(url, 'since'), machineId: url.searchParams.get('machine') ?? undefined, outcome: url.searchParams.get('outcome') ?? undefined, limit: intParam(url, 'limit') })),
+        'GET /machines': (_req, res, url) => sendJson(res, 200, host.machines({ severalFingerprints: url.searchParams.get('fingerprints') === 'several', limit: intParam(url, 'limit') })),
+        'GET /rows': (_req, res) => sendJson(res, 200, host.rowCounts()),
+      },
+      log,
+    ),
+  );
+}

@@ -1,0 +1,110 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import {
+  DAY,
+  generateKeyPair,
+  keyPairFromPem,
+  privateKeyToPem,
+  publicKeyFromPem,
+  rootFromKey,
+  type Clock,
+  type Root,
+} from '@volact/protocol';
+import { writeFileAtomic } from '@volact/server-kit';
+import { Host } from './host.js';
+import { openHostDb } from './host-store.js';
+import { adminServer, clientServer } from './http.js';
+
+export type HostRunOptions = {
+  dir: string;
+  clock: Clock;
+  /** PEM of the publisher root to pin; needed the first time, then kept in the state directory. */
+  rootPem?: string;
+  authorityUrl?: string;
+  port?: number;
+  listenAddress?: string;
+  servedNetworks?: string[];
+  hostName?: string;
+  log?: (line: string) => void;
+};
+
+export type RunningHost = { host: Host; port: () => number; socketPath: string; close: () => Promise<void> };
+
+export const EVENT_RETENTION_MS = 90 * DAY;
+
+/** Loads or creates the host's own key pair; the private key never leaves the host. */
+function hostKeyPair(dir: string) {
+  const path = join(dir, 'host.key');
+  if (existsSync(path)) return keyPairFromPem('host', readFileSync(path, 'utf8'));
+  const pair = generateKeyPair('host');
+  writeFileAtomic(path, privateKeyToPem(pair.privateKey), 0o600);
+  return pair;
+}
+
+function pinnedRoots(dir: string, rootPem: string | undefined): Root[] {
+  const path = join(dir, 'root.pub');
+  if (rootPem) {
+    const key = publicKeyFromPem(rootPem);
+    if (existsSync(path) && !publicKeyFromPem(readFileSync(path, 'utf8')).equals(key)) {
+      throw new Error(`${path} pins another root; remove it first if the publisher really changed its root`);
+    }
+    writeFileAtomic(path, rootPem, 0o644);
+  }
+  if (!existsSync(path)) throw new Error(`no publisher root pinned in ${dir}: start once with --root root.pub`);
+  return [rootFromKey(publicKeyFromPem(readFileSync(path, 'utf8')))];
+}
+
+function listen(server: Server, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host: address }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Starts an activation host from its state directory: client port and admin socket. */
+export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  chmodSync(opts.dir, 0o700);
+  const roots = pinnedRoots(opts.dir, opts.rootPem);
+  const db = openHostDb(join(opts.dir, 'host.db'));
+  const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: opts.hostName ?? hostname(), log });
+  if (opts.authorityUrl) host.setAuthority(opts.authorityUrl);
+  if (opts.servedNetworks) host.setServedNetworks(opts.servedNetworks);
+  if (opts.port !== undefined) host.setSetting('port', opts.port);
+  const address = opts.listenAddress ?? '::';
+
+  let client = clientServer(host, log);
+  await listen(client, host.settings.port, address);
+  const onPortChange = async (port: number) => {
+    const next = clientServer(host, log);
+    await listen(next, port, address);
+    const old = client;
+    client = next;
+    old.close();
+    old.closeAllConnections();
+  };
+  const socketPath = join(opts.dir, 'admin.sock');
+  rmSync(socketPath, { force: true });
+  const admin = adminServer(host, onPortChange, log);
+  await new Promise<void>((resolve) => admin.listen(socketPath, resolve));
+  chmodSync(socketPath, 0o600);
+  const prune = setInterval(() => host.pruneEvents(EVENT_RETENTION_MS), 3_600_000);
+  prune.unref();
+  return {
+    host,
+    port: () => (client.address() as { port: number }).port,
+    socketPath,
+    close: async () => {
+      clearInterval(prune);
+      await Promise.all([new Promise((r) => client.close(r)), new Promise((r) => admin.close(r))]);
+      client.closeAllConnections();
+      db.close();
+    },
+  };
+}
