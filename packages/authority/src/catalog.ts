@@ -63,3 +63,8 @@ export function buildCatalog(file: unknown, mintSecret: Buffer, serial: number, 
   }
   return { serial, issuedAt: now, products: src.products.map((p) => ({ code: p.code, name: p.name })), editions, groups };
 }
+
+/** The sample catalog that ships for the demo and the tests. */
+export function sampleCatalogPath(): string {
+  return new URL('../sample-catalog.json', import.meta.url).pathname;
+}

@@ -4,3 +4,4 @@ export * from './keys.js';
 export * from './store.js';
 export * from './sqlite-store.js';
 export * from './http.js';
+export * from './run-authority.js';

@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { VolactError, issuerPurposes, type IssuerPurpose } from '@volact/protocol';
+import { certifyIssuer, initKeys, loadRootPair, openAuthority, runAuthority, sampleCatalogPath } from '@volact/authority';
+import { processClock } from '../process-clock.js';
+import { emit, fail, iso, table } from '../output.js';
+
+const defaultDir = () => process.env.VOLACT_AUTHORITY_DIR ?? '/var/lib/volact/authority';
+
+function intOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^-?\d+$/.test(text) || n < min || n > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: text });
+  return n;
+}
+
+function readCatalogFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new VolactError('CATALOG_INVALID', { detail: `cannot read ${path}: ${(err as Error).message}` });
+  }
+  if (text.length > 4_000_000) throw new VolactError('CATALOG_INVALID', { detail: 'file is larger than 4 MB' });
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new VolactError('CATALOG_INVALID', { detail: `${path} is not JSON` });
+  }
+}
+
+/** `volact authority …`: the publisher's side. */
+export function registerAuthority(program: Command): void {
+  const cmd = program.command('authority').description("the publisher's authority: keys, catalog, host keys, the activation service");
+  const dirOpt = ['--dir <dir>', 'authority directory (env VOLACT_AUTHORITY_DIR)'] as const;
+  const run = (fn: (o: Record<string, string | boolean | undefined>) => void | Promise<void>) => async (...args: unknown[]) => {
+    const opts = (args[args.length - 1] as Command).opts();
+    try {
+      await fn({ ...opts, _arg: args[0] as string | undefined });
+    } catch (err) {
+      fail(err, Boolean(opts.json));
+    }
+  };
+
+  cmd
+    .command('init')
+    .description('create the root key (root.key: move it offline afterwards), the mint secret and the issuing keys')
+    .option(...dirOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run((o) => {
+        const dir = (o.dir as string | undefined) ?? defaultDir();
+        const r = initKeys(dir, processClock().now());
+        emit(Boolean(o.json), { dir, ...r }, () =>
+          [`Authority created in ${dir}.`, `Root key ID ${r.rootKid}. Give ${r.rootPub} to hosts and clients (they pin it).`, `Keep ${join(dir, 'root.key')} offline once the issuing keys exist.`].join('\n'),
+        );
+      }),
+    );
+
+  cmd
+    .command('import-catalog')
+    .argument('[file]', 'catalog JSON (default: the sample catalog)')
+    .description('import a product catalog: products, editions, product groups; mints one setup key per edition')
+    .option(...dirOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run((o) => {
+        const dir = (o.dir as string | undefined) ?? defaultDir();
+        const { authority, close } = openAuthority(dir, processClock());
+        try {
+          const c = authority.importCatalog(readCatalogFile((o._arg as string | undefined) ?? sampleCatalogPath()));
+          emit(Boolean(o.json), c, () => `Imported catalog serial ${c.serial}: ${c.editions.length} editions, ${c.groups.length} product groups.`);
+        } finally {
+          close();
+        }
+      }),
+    );
+
+  cmd
+    .command('catalog')
+    .description('show the catalog: editions with their public setup keys, and product groups')
+    .option(...dirOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run((o) => {
+        const { authority, close } = openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock());
+        try {
+          const { catalog } = authority.catalog();
+          emit(Boolean(o.json), catalog, () =>
+            [
+              `Catalog serial ${catalog.serial}`,
+              '',
+              table(catalog.editions as unknown as Record<string, unknown>[], ['number', 'code', 'kind', 'setupKey', 'name']),
+              '',
+              table(catalog.groups.map((g) => ({ ...g, editions: g.editions.join(',') })), ['number', 'code', 'kind', 'editions', 'name']),
+            ].join('\n'),
+          );
+        } finally {
+          close();
+        }
+      }),
+    );
+
+  cmd
+    .command('issue-host-key')
+    .description('issue a host key for a product group (shown once; only its hash is stored)')
+    .requiredOption('--group <code>', 'product group code, e.g. server-2026')
+    .option('--hosts <n>', 'distinct hosts allowed (default 6)')
+    .option('--activations <n>', 'activations allowed in all (default 10)')
+    .option(...dirOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run((o) => {
+        const { authority, close } = openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock());
+        try {
+          const k = authority.issueHostKey(o.group as string, {
+            maxHosts: intOption('hosts', o.hosts as string | undefined, 1, 100_000),
+            maxActivations: intOption('activations', o.activations as string | undefined, 1, 100_000),
+          });
+          emit(Boolean(o.json), k, () => `${k.key}\nHost key ${k.id} for ${k.group}: ${k.maxHosts} hosts, ${k.maxActivations} activations. It is shown only now.`);
+        } finally {
+          close();
+        }
+      }),
+    );
+
+  cmd
+    .command('host-keys')
+    .description('list issued host keys with hosts and activations used (never the whole key)')
+    .option(...dirOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run((o) => {
+        const { authority, close } = openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock());
+        try {
+          const rows = authority.listHostKeys().map((k) => ({ id: k.id, key: `*****-*****-*****-*****-${k.partial}`, group: k.groupCode, hosts: `${k.hostsUsed}/${k.maxHosts}`, activations: `${k.usedActivations}/${k.maxActivations}`, issued: iso(k.createdAt) }));
+          emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
+        } finally {
+          close();
+        }
+      }),
+    );
+
+  cmd
+    .command('rotate-issuer')
+    .description('certify a new issuing key for one purpose (needs root.key); hosts and clients need no change')
+    .requiredOption('--purpose <purpose>', issuerPurposes.join(' | '))
+    .option(...dirOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run((o) => {
+        const dir = (o.dir as string | undefined) ?? defaultDir();
+        const purpose = o.purpose as IssuerPurpose;
+        if (!issuerPurposes.includes(purpose)) throw new VolactError('USAGE', { detail: `--purpose must be one of ${issuerPurposes.join(', ')}` });
+        const issuer = certifyIssuer(dir, loadRootPair(dir), purpose, processClock().now());
+        emit(Boolean(o.json), issuer.cert, () => `New ${purpose} issuing key ${issuer.cert.kid}, valid until ${iso(issuer.cert.notAfter)}. Restart the authority to use it.`);
+      }),
+    );
+
+  cmd
+    .command('serve')
+    .description('serve the authority API (host activation, catalog)')
+    .option('--port <port>', 'TCP port', '8180')
+    .option('--listen <address>', 'address to listen on (plain HTTP: keep it on loopback, TLS in front otherwise)', '127.0.0.1')
+    .option(...dirOpt)
+    .action(
+      run(async (o) => {
+        const dir = (o.dir as string | undefined) ?? defaultDir();
+        const port = intOption('port', o.port as string, 0, 65535)!;
+        const a = await runAuthority(dir, processClock(), port, o.listen as string);
+        process.stdout.write(`authority listening on http://${o.listen as string}:${a.port}\n`);
+        const stop = () => void a.close().then(() => process.exit(0));
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      }),
+    );
+}

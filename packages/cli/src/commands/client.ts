@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { VolactError } from '@volact/protocol';
+import { Client, readEvents, runAgent, stateDir } from '@volact/client';
+import { processClock } from '../process-clock.js';
+import { emit, fail, table } from '../output.js';
+import { clientFor, parseSlmgr, slmgrClient, slmgrHost } from '../slmgr.js';
+import { defaultHostDir } from './host.js';
+
+/** `volact slmgr`, `volact client …` and `volact agent`: the machine's side. */
+export function registerClient(program: Command): void {
+  program
+    .command('slmgr')
+    .description('slmgr-style options: -ipk KEY, -ato, -dli, -dlv, -xpr, -skms HOST[:PORT], -ckms, -upk, -cpky, -rearm; with --host DIR: -ipk, -ato, -dlv, -sai, -sri, -sprt, -upk')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--host <dir>', 'act on the activation host with this state directory (env VOLACT_HOST_DIR with --host-mode)')
+    .option('--json', 'JSON output')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .helpOption('-?, --help')
+    .action(async (args: string[], o: Record<string, string | boolean | undefined>) => {
+      const json = Boolean(o.json);
+      try {
+        const rest = args.filter((a) => a !== '--json');
+        const hostDir = (o.host as string | undefined) ?? (process.env.VOLACT_SLMGR_HOST === '1' ? defaultHostDir() : undefined);
+        const call = parseSlmgr(rest, hostDir !== undefined);
+        const code = hostDir ? await slmgrHost(call, hostDir, json) : await slmgrClient(call, clientFor(stateDir(o.state as string | undefined), processClock()), json);
+        process.exitCode = code;
+      } catch (err) {
+        fail(err, json);
+      }
+    });
+
+  const cmd = program.command('client').description('client machine settings beyond slmgr');
+  cmd
+    .command('trust')
+    .argument('<root.pub>', "the publisher's root public key")
+    .description('pin the publisher root key that every answer must chain to')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--json', 'JSON output')
+    .action((file: string, o: Record<string, string | boolean | undefined>) => {
+      try {
+        let pem: string;
+        try {
+          pem = readFileSync(file, 'utf8');
+        } catch (err) {
+          throw new VolactError('USAGE', { detail: `cannot read ${file}: ${(err as Error).message}` });
+        }
+        let kid: string;
+        try {
+          kid = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() }).trust(pem);
+        } catch (err) {
+          if (err instanceof VolactError) throw err;
+          throw new VolactError('USAGE', { detail: `${file} is not an Ed25519 public key in PEM form` });
+        }
+        emit(Boolean(o.json), { root: kid }, () => `Pinned publisher root ${kid}.`);
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+  cmd
+    .command('identity')
+    .argument('[name]', 'identity for a VDI pool member or container (stable across rebuilds)')
+    .option('--clear', 'go back to the OS machine identity')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--json', 'JSON output')
+    .description('set the machine identity explicitly (VDI pools, containers); gives a stable machine ID')
+    .action((name: string | undefined, o: Record<string, string | boolean | undefined>) => {
+      try {
+        if (!name && !o.clear) throw new VolactError('USAGE', { detail: 'give an identity name, or --clear' });
+        if (name && !/^[A-Za-z0-9._:-]{1,128}$/.test(name)) throw new VolactError('USAGE', { detail: 'an identity is 1-128 letters, digits, and . _ : -' });
+        const s = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() }).setIdentity(o.clear ? null : name!);
+        emit(Boolean(o.json), { machineId: s.machine.id, identity: s.machine.identity }, () => `Machine ID is now ${s.machine.id}${s.machine.identity ? ` (identity ${s.machine.identity})` : ''}. Activate again with volact slmgr -ato.`);
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+  cmd
+    .command('events')
+    .description('client events: 12288 request sent, 12289 answer processed, machine ID renewals')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--limit <n>', 'newest N', '100')
+    .option('--json', 'JSON output')
+    .action((o: Record<string, string | boolean | undefined>) => {
+      try {
+        const events = readEvents(stateDir(o.state as string | undefined), Math.max(1, Math.min(Number(o.limit) || 100, 100_000)));
+        emit(Boolean(o.json), events, () => table(events, ['at', 'event', 'machineId', 'licenseState', 'host', 'outcome', 'count', 'required']));
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+
+  program
+    .command('agent')
+    .description('keep this machine activated: activate at start, retry every retry interval, renew every renewal interval')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .action(async (o: Record<string, string | undefined>) => {
+      try {
+        const clock = processClock();
+        let stopped = false;
+        process.on('SIGTERM', () => (stopped = true));
+        process.on('SIGINT', () => (stopped = true));
+        await runAgent(new Client({ dir: stateDir(o.state), clock }), clock, {
+          sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+          log: (l) => process.stdout.write(l + '\n'),
+          stop: () => stopped,
+          pollMs: 5_000,
+        });
+      } catch (err) {
+        fail(err, false);
+      }
+    });
+}

@@ -1,0 +1,239 @@
+import { isIP } from 'node:net';
+import { VolactError, defaults, exitCodes } from '@volact/protocol';
+import { Client } from '@volact/client';
+import type { Clock } from '@volact/protocol';
+import { adminCall } from './admin-client.js';
+import { emit, iso } from './output.js';
+
+/** The slmgr options volact knows, with how many values each takes. */
+const clientOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, skms: 1, ckms: 0, upk: 0, cpky: 0, rearm: 0 } as const;
+const hostOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, upk: 1, sai: 1, sri: 1, sprt: 1 } as const;
+
+export type SlmgrCall = { option: string; value: string | undefined };
+
+/** Parses `-opt [value]` (or `/opt`); exactly one operation per call, as with slmgr. */
+export function parseSlmgr(args: string[], host: boolean): SlmgrCall {
+  const known: Record<string, number> = host ? hostOptions : clientOptions;
+  const ops = args.filter((a) => /^[-/][a-z]/i.test(a));
+  if (ops.length !== 1 || !args[0] || args[0] !== ops[0]) {
+    throw new VolactError('USAGE', { detail: `give exactly one slmgr option, like -dli; known ${host ? 'on a host' : 'on a client'}: ${Object.keys(known).map((k) => '-' + k).join(' ')}` });
+  }
+  const option = ops[0]!.slice(1).toLowerCase();
+  const arity = known[option];
+  if (arity === undefined) {
+    const other = host ? (clientOptions as Record<string, number>)[option] : (hostOptions as Record<string, number>)[option];
+    throw new VolactError('USAGE', { detail: other !== undefined ? `-${option} works ${host ? 'on a client (drop --host)' : 'on an activation host (add --host DIR)'}` : `unknown option -${option}; known: ${Object.keys(known).map((k) => '-' + k).join(' ')}` });
+  }
+  if (args.length - 1 !== arity) throw new VolactError('USAGE', { detail: arity ? `-${option} takes one value` : `-${option} takes no value` });
+  return { option, value: args[1] };
+}
+
+/** `-skms` forms: host, host:port, :port, [v6]:port, [v6], bare v6. */
+export function parseKms(spec: string): { host: string | null; port: number | null } {
+  const bad = () => new VolactError('USAGE', { detail: `${spec} is not HOST, HOST:PORT, :PORT or [IPv6]:PORT` });
+  let host: string | null;
+  let portText: string | undefined;
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
+  if (bracket) {
+    host = bracket[1]!;
+    portText = bracket[2];
+    if (isIP(host) !== 6) throw bad();
+  } else if (spec.startsWith(':')) {
+    host = null;
+    portText = spec.slice(1);
+  } else if ((spec.match(/:/g) ?? []).length >= 2) {
+    if (isIP(spec) !== 6) throw bad();
+    host = spec;
+  } else {
+    const [h, p] = spec.split(':');
+    host = h!;
+    portText = p;
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host)) throw bad();
+  }
+  let port: number | null = null;
+  if (portText !== undefined) {
+    port = Number(portText);
+    if (!/^\d{1,5}$/.test(portText) || port < 1 || port > 65535) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 1, max: 65535, value: portText });
+  }
+  if (host === null && port === null) throw bad();
+  return { host, port };
+}
+
+const stateNames = { unlicensed: 'Unlicensed', initialGrace: 'Initial grace period', licensed: 'Licensed', ootGrace: 'Out-of-tolerance grace period', notification: 'Notification' } as const;
+
+/** Runs one slmgr operation on a client state directory. Returns the exit code. */
+export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean): Promise<number> {
+  switch (call.option) {
+    case 'ipk': {
+      const s = client.installKey(call.value!);
+      emit(json, { installed: s.key }, () => `Installed product key ${s.key!.partial} (${s.key!.keyClass} key, edition ${s.key!.edition}) successfully.`);
+      return 0;
+    }
+    case 'upk':
+      client.uninstallKey();
+      emit(json, { uninstalled: true }, () => 'Uninstalled product key successfully.');
+      return 0;
+    case 'cpky': {
+      const r = client.clearKeyText();
+      emit(json, r, () => (r.cleared ? 'Product key removed from the state directory successfully.' : `Nothing cleared: ${r.reason}.`));
+      return 0;
+    }
+    case 'skms': {
+      const spec = parseKms(call.value!);
+      const prev = client.state().kms;
+      const s = client.setKms({ host: spec.host ?? prev.host, port: spec.port ?? (spec.host ? null : prev.port) });
+      emit(json, { kms: s.kms }, () => `Activation host set to ${s.kms.host ?? '(discovery)'}:${s.kms.port ?? defaults.port} successfully.`);
+      return 0;
+    }
+    case 'ckms': {
+      client.setKms({ host: null, port: null });
+      emit(json, { kms: null }, () => 'Activation host cleared successfully; the default port is back.');
+      return 0;
+    }
+    case 'rearm': {
+      const s = client.rearm();
+      emit(json, { machineId: s.machine.id, rearmsLeft: defaults.rearmLimit - s.rearmsUsed }, () => `Command completed successfully. New machine ID ${s.machine.id}; ${defaults.rearmLimit - s.rearmsUsed} rearm(s) left.`);
+      return 0;
+    }
+    case 'ato': {
+      const outcome = await client.activate();
+      switch (outcome.kind) {
+        case 'activated':
+        case 'renewed':
+          emit(json, { outcome: outcome.kind, host: outcome.host, validUntil: iso(outcome.grant.validUntil), count: outcome.grant.count, required: outcome.grant.required }, () =>
+            `Product activated successfully by ${outcome.grant.hostName} (${outcome.host}); valid until ${iso(outcome.grant.validUntil)}. Count ${outcome.grant.count} of ${outcome.grant.required} needed.`,
+          );
+          return 0;
+        case 'countInsufficient': {
+          const e = new VolactError('COUNT_INSUFFICIENT', { count: outcome.count, required: outcome.required, retryMinutes: outcome.retryMinutes });
+          emit(json, { outcome: outcome.kind, code: e.code, message: e.message, fix: e.fix, count: outcome.count, required: outcome.required, host: outcome.host }, () => `Error ${e.code}: ${e.message}\nFix: ${e.fix}`);
+          return exitCodes.notYet;
+        }
+        case 'refused': {
+          const e = new VolactError(outcome.code, outcome.detail);
+          emit(json, { outcome: outcome.kind, code: e.code, message: e.message, fix: e.fix, count: outcome.count, host: outcome.host }, () => `Error ${e.code}: ${e.message}\nFix: ${e.fix}`);
+          return e.exit;
+        }
+      }
+      break;
+    }
+    case 'dli':
+    case 'dlv':
+    case 'xpr': {
+      const d = client.details();
+      if (call.option === 'xpr') {
+        const text = d.licenseState === 'licensed' ? `Volume activation will expire ${d.endsAt}` : d.endsAt ? `${stateNames[d.licenseState]} ends ${d.endsAt}` : stateNames[d.licenseState];
+        emit(json, { licenseState: d.licenseState, endsAt: d.endsAt }, () => text);
+        return 0;
+      }
+      const lines = [
+        `Description: ${d.channel ?? '(no key)'} channel`,
+        `Partial Product Key: ${d.partialKey ?? '-'}`,
+        `Edition: ${d.edition ? `${d.edition.name ?? '?'} (${d.edition.number})` : '-'}`,
+        `License Status: ${stateNames[d.licenseState]}${d.endsAt ? ` (ends ${d.endsAt})` : ''}`,
+        `Reason: ${d.reason}`,
+      ];
+      if (call.option === 'dlv') {
+        lines.push(
+          `Machine ID: ${d.machineId}${d.identity ? ` (identity ${d.identity})` : ''}`,
+          `Activated by host: ${d.activatedBy ? `${d.activatedBy.hostName} (ID ${d.activatedBy.hostId}) at ${d.activatedBy.address}, ${d.activatedBy.at}` : '-'}`,
+          `Activation valid until: ${d.validUntil ?? '-'}`,
+          `Pinned activation host: ${d.pinnedHost ?? '-'}`,
+          `Activation interval (retry): ${d.retryMinutes} minutes`,
+          `Renewal interval: ${d.renewalMinutes} minutes`,
+          `Last answer: ${d.lastAnswer ? `${d.lastAnswer.kind}, count ${d.lastAnswer.count} of ${d.lastAnswer.required}, from ${d.lastAnswer.host} at ${d.lastAnswer.at}` : '-'}`,
+          `Remaining rearm count: ${d.rearmsLeft}`,
+          `Trusted time: ${d.trustedTime}`,
+        );
+      }
+      emit(json, d, () => lines.join('\n'));
+      return 0;
+    }
+  }
+  throw new VolactError('USAGE', { detail: `-${call.option} is not handled` });
+}
+
+type HostStatus = {
+  hostName: string;
+  hostId: string | null;
+  activated: boolean;
+  currentCount: number;
+  thresholds: { client: number; server: number };
+  port: number;
+  retryMinutes: number;
+  renewalMinutes: number;
+  servedNetworks: string[];
+  keys: { id: string; partialKey: string; group: number; activated: boolean; activatedAt: number | null }[];
+  editions: { code: string; kind: string }[];
+  requests: { total: number; failed: number; byOutcome: Record<string, number>; byLicenseState: Record<string, number> };
+  machinesWithSeveralFingerprints: number;
+};
+
+/** Runs one slmgr operation against a running activation host's admin socket. */
+export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Promise<number> {
+  const settings = async (name: string) => {
+    const value = Number(call.value);
+    if (!/^-?\d+$/.test(call.value ?? '')) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: name === 'port' ? 1 : defaults.intervalMinMinutes, max: name === 'port' ? 65535 : defaults.intervalMaxMinutes, value: call.value ?? '' });
+    const status = await adminCall<HostStatus>(dir, 'POST', '/settings', { [name]: value });
+    const label = { retryMinutes: 'Activation interval', renewalMinutes: 'Renewal interval', port: 'Listening port' }[name];
+    emit(json, status, () => `${label} set to ${value}${name === 'port' ? '' : ' minutes'} successfully.`);
+    return 0;
+  };
+  switch (call.option) {
+    case 'ipk': {
+      const r = await adminCall<{ id: string; partial: string; group: number }>(dir, 'POST', '/keys', { key: call.value });
+      emit(json, r, () => `Installed host key ${r.partial} for product group ${r.group} successfully (ID ${r.id}). Activate it with -ato.`);
+      return 0;
+    }
+    case 'upk': {
+      const r = await adminCall<{ removed: number }>(dir, 'POST', '/keys/remove', { which: call.value });
+      emit(json, r, () => (r.removed ? 'Uninstalled host key successfully.' : 'No installed host key has that ID or those last five characters.'));
+      return r.removed ? 0 : exitCodes.input;
+    }
+    case 'ato': {
+      const r = await adminCall<{ activated: { id: string; group: string; hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[] }>(dir, 'POST', '/activate', { force: true });
+      emit(json, r, () =>
+        r.activated.map((a) => `Host key ${a.id} (${a.group}) activated successfully: ${a.hostsUsed} of ${a.hostsLimit} hosts, ${a.activationsUsed} of ${a.activationsLimit} activations used.`).join('\n'),
+      );
+      return 0;
+    }
+    case 'sai':
+      return settings('retryMinutes');
+    case 'sri':
+      return settings('renewalMinutes');
+    case 'sprt':
+      return settings('port');
+    case 'dli':
+    case 'dlv':
+    case 'xpr': {
+      const s = await adminCall<HostStatus>(dir, 'GET', '/status');
+      const lines = [
+        `Activation host ${s.hostName}${s.hostId ? ` (host ID ${s.hostId})` : ''}`,
+        `Host activation: ${s.activated ? 'activated (does not expire)' : 'NOT activated'}`,
+        `Current count: ${s.currentCount}  (client editions need ${s.thresholds.client}, server editions ${s.thresholds.server})`,
+        `Listening on port: ${s.port}`,
+        `Activation interval: ${s.retryMinutes} minutes`,
+        `Renewal interval: ${s.renewalMinutes} minutes`,
+      ];
+      if (call.option === 'dlv') {
+        lines.push(
+          `Served networks: ${s.servedNetworks.join(', ')}`,
+          `Host keys: ${s.keys.map((k) => `${k.id} (group ${k.group}, ${k.activated ? 'activated' : 'not activated'})`).join('; ') || '-'}`,
+          `Editions it activates: ${s.editions.map((e) => `${e.code} (${e.kind})`).join(', ') || '-'}`,
+          `Total requests received: ${s.requests.total}`,
+          `Failed requests received: ${s.requests.failed}`,
+          ...Object.entries(s.requests.byOutcome).map(([k, v]) => `  outcome ${k}: ${v}`),
+          ...Object.entries(s.requests.byLicenseState).map(([k, v]) => `  requests with license state ${k}: ${v}`),
+          `Machine IDs seen with several fingerprints: ${s.machinesWithSeveralFingerprints}`,
+        );
+      }
+      emit(json, s, () => (call.option === 'xpr' ? lines[1]! : lines.join('\n')));
+      return 0;
+    }
+  }
+  throw new VolactError('USAGE', { detail: `-${call.option} is not handled` });
+}
+
+export function clientFor(dir: string, clock: Clock): Client {
+  return new Client({ dir, clock });
+}

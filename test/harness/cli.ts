@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The built CLI, run as a separate process exactly as an operator would. */
+export const CLI = new URL('../../../packages/cli/dist/main.js', import.meta.url).pathname;
+
+export type CliResult = { code: number; stdout: string; stderr: string; json: any };
+
+export function tempDir(prefix = 'volact-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Runs `volact ARGS`; parses stdout as JSON when it is JSON. */
+export function volact(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
+
+/** A clock file that the processes started with VOLACT_TEST_CLOCK read on every call. */
+export class TestClockFile {
+  constructor(
+    readonly path: string,
+    public t: number,
+  ) {
+    this.write();
+  }
+  private write(): void {
+    writeFileSync(this.path, String(this.t));
+  }
+  set(t: number): void {
+    this.t = t;
+    this.write();
+  }
+  advance(ms: number): void {
+    this.set(this.t + ms);
+  }
+  env(): Record<string, string> {
+    return { VOLACT_TEST_CLOCK: this.path };
+  }
+}
