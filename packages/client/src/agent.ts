@@ -14,6 +14,8 @@ export async function runAgent(
 ): Promise<void> {
   const pollMs = opts.pollMs ?? 60_000;
   let notBefore = 0;
+  const first = client.state();
+  opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), agent: 'started', machineId: first.machine.id, stateDir: client.dir }));
   while (!opts.stop?.()) {
     const s = client.state();
     const due = Math.max(notBefore, nextAttemptAt(client.license(s), s.lastAttempt, s.intervals));
