@@ -4,7 +4,7 @@ import { array, bool, int, literal, obj, optional, str, type Infer } from './sch
 export const licenseStates = ['unlicensed', 'initialGrace', 'licensed', 'ootGrace', 'notification'] as const;
 export type LicenseState = (typeof licenseStates)[number];
 
-const key = str({ min: 25, max: 40 });
+const key = str({ min: 1, max: 64 }); // the key codec names what is wrong with it
 const jws = str({ min: 1, max: 16_384 });
 
 /** POST /v1/activate on an activation host. */
