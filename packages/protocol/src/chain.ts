@@ -102,7 +102,10 @@ const answerKinds = {
 export function verifyHostAnswer(bundle: HostAnswerBundle, roots: readonly Root[], expect: AnswerExpectations): VerifiedAnswer {
   const chain = verifyHostCert(bundle.certificate, bundle.issuer, roots, expect.now);
   const { header } = parseJws(bundle.answer);
-  const kind = (answerKinds as Record<string, (typeof answerKinds)[keyof typeof answerKinds]>)[header.typ];
+  // own properties only: a typ such as "constructor" or "__proto__" is an unknown type, not an answer kind
+  const kind = Object.hasOwn(answerKinds, header.typ)
+    ? (answerKinds as Record<string, (typeof answerKinds)[keyof typeof answerKinds]>)[header.typ]
+    : undefined;
   const typ = kind ? header.typ : docTypes.grant;
   const parsed = verifyJws(bundle.answer, { typ, versions: readableVersions, kid: chain.hostKid, key: chain.hostKey });
   const common = (a: { machineId: string; nonce: string; hostId: string; issuedAt: number }) => {

@@ -5,10 +5,10 @@ import { VolactError } from './errors.js';
  * Product keys: 25 characters in five groups of five over a 29-character alphabet with no
  * look-alikes (no 0/O, 1/I/L-lowercase, 5/S, 8/B, 2/Z pairs: B, I, O, S and Z are left out).
  *
- * The 25th character is a check: sum(w_i * d_i) + check ≡ 0 (mod 29) with weights 1..24.
+ * The 25th character is a check: sum(w_i * d_i) + check ≡ 0 (mod 29), weights 2..25 for the data and 1 for the check.
  * 29 is prime, so a single changed character changes the sum by w·δ ≢ 0, and a swap of
  * neighbours i, i+1 changes it by (w_i − w_{i+1})·δ = −δ ≢ 0: every such typo is caught.
- * (The check character has weight 1 and its left neighbour weight 24 ≡ −5, still distinct.)
+ * (The check character has weight 1 and its left neighbour weight 25, still distinct.)
  *
  * The 24 data characters hold 116 bits: version (2) | class (3) | ref (16) | serial (55) | tag (40).
  * The tag is an HMAC under the authority's mint secret, so only the authority mints keys it accepts.
@@ -80,6 +80,26 @@ export function mintKey(secret: Uint8Array, keyClass: KeyClass, ref: number, ser
   return render(pack({ ...fields, tag: keyTag(secret, fields) }));
 }
 
+const DIGIT_OF = new Int8Array(128).fill(-1);
+for (let d = 0; d < KEY_ALPHABET.length; d++) DIGIT_OF[KEY_ALPHABET.charCodeAt(d)] = d;
+
+/**
+ * True when `compact` (25 upper-case alphabet characters, no separators) satisfies the check:
+ * sum of (weight × digit) ≡ 0 (mod 29), weights 2..25 for the data and 1 for the check.
+ * False for a wrong length or any character outside the alphabet. Pure and allocation-free.
+ */
+export function keyCheckValid(compact: string): boolean {
+  if (compact.length !== DATA_CHARS + 1) return false;
+  let sum = 0;
+  for (let i = 0; i <= DATA_CHARS; i++) {
+    const c = compact.charCodeAt(i);
+    const d = c < 128 ? DIGIT_OF[c]! : -1;
+    if (d < 0) return false;
+    sum += (i === DATA_CHARS ? 1 : i + 2) * d;
+  }
+  return sum % 29 === 0;
+}
+
 /** Renders arbitrary fields with a correct check character (for tests and tools). */
 export function encodeKeyFields(f: KeyFields): string {
   return render(pack(f));
@@ -99,7 +119,7 @@ export function decodeKey(input: string): DecodedKey {
     if (d < 0) throw new VolactError('KEY_BAD_CHARACTER', { position: i + 1, char: compact[i]!, group: Math.floor(i / 5) + 1 });
     digits.push(d);
   }
-  if (checkDigit(digits.slice(0, DATA_CHARS)) !== digits[DATA_CHARS]) throw new VolactError('KEY_TYPO');
+  if (!keyCheckValid(compact)) throw new VolactError('KEY_TYPO');
   let n = 0n;
   for (let i = 0; i < DATA_CHARS; i++) n = n * BASE + BigInt(digits[i]!);
   const tag = n & mask(TAG_BITS);
