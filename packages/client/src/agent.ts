@@ -18,8 +18,11 @@ export async function runAgent(
   opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), agent: 'started', machineId: first.machine.id, stateDir: client.dir }));
   while (!opts.stop?.()) {
     const s = client.state();
-    const due = Math.max(notBefore, nextAttemptAt(client.license(s), s.lastAttempt, s.intervals));
-    if (clock.now() >= due) {
+    const view = client.license(s);
+    // Trusted time (never behind the highest time seen), so a clock set back does not stall the agent.
+    const now = () => Math.max(clock.now(), view.trustedNow);
+    const due = Math.max(notBefore, nextAttemptAt(view, s.lastAttempt, s.intervals));
+    if (now() >= due) {
       try {
         const outcome = await client.activate();
         opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), outcome: outcome.kind, host: outcome.host }));
@@ -32,6 +35,6 @@ export async function runAgent(
       }
       continue;
     }
-    await opts.sleep(Math.max(1000, Math.min(due - clock.now(), pollMs)));
+    await opts.sleep(Math.max(1000, Math.min(due - now(), pollMs)));
   }
 }

@@ -183,9 +183,10 @@ export class Client {
 
   /** The stored grant, re-verified for this machine; a tampered or foreign file counts as none. */
   private storedGrant(s: ClientState): { grant: Grant; license: StoredLicense } | null {
-    const license = loadLicense(this.dir);
-    if (!license) return null;
     try {
+      // an unreadable file is tampered local data too: no grant, and activation can replace it
+      const license = loadLicense(this.dir);
+      if (!license) return null;
       const issuedAt = (parseJws(license.bundle.answer).payload as { issuedAt?: number }).issuedAt ?? 0;
       const v = verifyHostAnswer(license.bundle, this.roots(), { machineId: s.machine.id, nonce: license.nonce, fingerprintHash: identityHash(s.machine.madeFor), now: issuedAt });
       return v.kind === 'grant' && s.key?.edition === v.grant.edition ? { grant: v.grant, license } : null;

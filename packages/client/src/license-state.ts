@@ -16,8 +16,8 @@ export type LicenseInputs = {
   highWater: number;
   /** The stored grant, already verified for this machine; null when there is none. */
   grant: Grant | null;
-  /** True when the hardware changed beyond tolerance since the grant (MAK, issue 3). */
-  outOfTolerance?: boolean;
+  /** When the hardware was found changed beyond tolerance since the grant (MAK, issue 3). */
+  outOfToleranceSince?: number | null;
 };
 
 /**
@@ -31,9 +31,10 @@ export function licenseState(input: LicenseInputs, clockNow: number): LicenseVie
   if (!input.keyInstalled) return { ...base, state: 'unlicensed', endsAt: null, reason: 'no product key is installed' };
   const g = input.grant;
   if (g) {
-    if (input.outOfTolerance) {
-      const ends = now + defaults.ootGraceMs;
-      return { ...base, state: 'ootGrace', endsAt: ends, reason: 'the hardware changed beyond tolerance; reactivate' };
+    if (input.outOfToleranceSince != null) {
+      const ends = input.outOfToleranceSince + defaults.ootGraceMs;
+      if (now < ends) return { ...base, state: 'ootGrace', endsAt: ends, reason: 'the hardware changed beyond tolerance; reactivate' };
+      return { ...base, state: 'notification', endsAt: null, reason: 'the hardware changed beyond tolerance and the grace period expired' };
     }
     if (now < g.validUntil) return { ...base, state: 'licensed', endsAt: g.validUntil, reason: `activated by host ${g.hostName}` };
     const ootEnds = g.validUntil + defaults.ootGraceMs;
