@@ -17,4 +17,4 @@ fi
 
 echo "==> build"
 npx tsc -b packages/cli test bench
-chmod +x packages/cli/dist/main.js
+chmod +x packages/cli/bin/volact.js
