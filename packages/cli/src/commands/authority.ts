@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VolactError, issuerPurposes, type IssuerPurpose } from '@volact/protocol';
-import { certifyIssuer, initKeys, loadRootPair, openAuthority, runAuthority, sampleCatalogPath } from '@volact/authority';
+import { type Authority, certifyIssuer, initKeys, loadRootPair, openAuthority, runAuthority, sampleCatalogPath } from '@volact/authority';
 import { processClock } from '../process-clock.js';
 import { emit, fail, iso, table } from '../output.js';
 
@@ -27,6 +27,16 @@ function readCatalogFile(path: string): unknown {
     return JSON.parse(text);
   } catch {
     throw new VolactError('CATALOG_INVALID', { detail: `${path} is not JSON` });
+  }
+}
+
+/** Opens the authority directory for one command and always closes its store. */
+function withAuthority<T>(o: Record<string, unknown>, fn: (authority: Authority) => T): T {
+  const { authority, close } = openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock());
+  try {
+    return fn(authority);
+  } finally {
+    close();
   }
 }
 
@@ -66,14 +76,10 @@ export function registerAuthority(program: Command): void {
     .option('--json', 'JSON output')
     .action(
       run((o) => {
-        const dir = (o.dir as string | undefined) ?? defaultDir();
-        const { authority, close } = openAuthority(dir, processClock());
-        try {
+        withAuthority(o, (authority) => {
           const c = authority.importCatalog(readCatalogFile((o._arg as string | undefined) ?? sampleCatalogPath()));
           emit(Boolean(o.json), c, () => `Imported catalog serial ${c.serial}: ${c.editions.length} editions, ${c.groups.length} product groups.`);
-        } finally {
-          close();
-        }
+        });
       }),
     );
 
@@ -84,21 +90,18 @@ export function registerAuthority(program: Command): void {
     .option('--json', 'JSON output')
     .action(
       run((o) => {
-        const { authority, close } = openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock());
-        try {
-          const { catalog } = authority.catalog();
-          emit(Boolean(o.json), catalog, () =>
-            [
-              `Catalog serial ${catalog.serial}`,
-              '',
-              table(catalog.editions as unknown as Record<string, unknown>[], ['number', 'code', 'kind', 'setupKey', 'name']),
-              '',
-              table(catalog.groups.map((g) => ({ ...g, editions: g.editions.join(',') })), ['number', 'code', 'kind', 'editions', 'name']),
-            ].join('\n'),
-          );
-        } finally {
-          close();
-        }
+        withAuthority(o, (authority) => {
+        const { catalog } = authority.catalog();
+        emit(Boolean(o.json), catalog, () =>
+          [
+            `Catalog serial ${catalog.serial}`,
+            '',
+            table(catalog.editions as unknown as Record<string, unknown>[], ['number', 'code', 'kind', 'setupKey', 'name']),
+            '',
+            table(catalog.groups.map((g) => ({ ...g, editions: g.editions.join(',') })), ['number', 'code', 'kind', 'editions', 'name']),
+          ].join('\n'),
+        );
+        });
       }),
     );
 
@@ -112,16 +115,13 @@ export function registerAuthority(program: Command): void {
     .option('--json', 'JSON output')
     .action(
       run((o) => {
-        const { authority, close } = openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock());
-        try {
-          const k = authority.issueHostKey(o.group as string, {
-            maxHosts: intOption('hosts', o.hosts as string | undefined, 1, 100_000),
-            maxActivations: intOption('activations', o.activations as string | undefined, 1, 100_000),
-          });
-          emit(Boolean(o.json), k, () => `${k.key}\nHost key ${k.id} for ${k.group}: ${k.maxHosts} hosts, ${k.maxActivations} activations. It is shown only now.`);
-        } finally {
-          close();
-        }
+        withAuthority(o, (authority) => {
+        const k = authority.issueHostKey(o.group as string, {
+          maxHosts: intOption('hosts', o.hosts as string | undefined, 1, 100_000),
+          maxActivations: intOption('activations', o.activations as string | undefined, 1, 100_000),
+        });
+        emit(Boolean(o.json), k, () => `${k.key}\nHost key ${k.id} for ${k.group}: ${k.maxHosts} hosts, ${k.maxActivations} activations. It is shown only now.`);
+        });
       }),
     );
 
@@ -132,13 +132,10 @@ export function registerAuthority(program: Command): void {
     .option('--json', 'JSON output')
     .action(
       run((o) => {
-        const { authority, close } = openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock());
-        try {
-          const rows = authority.listHostKeys().map((k) => ({ id: k.id, key: `*****-*****-*****-*****-${k.partial}`, group: k.groupCode, hosts: `${k.hostsUsed}/${k.maxHosts}`, activations: `${k.usedActivations}/${k.maxActivations}`, issued: iso(k.createdAt) }));
-          emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
-        } finally {
-          close();
-        }
+        withAuthority(o, (authority) => {
+        const rows = authority.listHostKeys().map((k) => ({ id: k.id, key: `*****-*****-*****-*****-${k.partial}`, group: k.groupCode, hosts: `${k.hostsUsed}/${k.maxHosts}`, activations: `${k.usedActivations}/${k.maxActivations}`, issued: iso(k.createdAt) }));
+        emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
+        });
       }),
     );
 
