@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ManualClock, decodeKey, encodeKeyFields, generateKeyPair, rawPublicKey, verifyHostCert, type HostActivationRequest } from '@volact/protocol';
+import { ManualClock, decodeKey, verifyCatalog, encodeKeyFields, generateKeyPair, rawPublicKey, verifyHostCert, type HostActivationRequest } from '@volact/protocol';
 import { Authority } from './authority.js';
-import { initKeys, loadKeys } from './keys.js';
+import { certifyIssuer, initKeys, loadKeys, loadRootPair } from './keys.js';
 import { buildCatalog, sampleCatalogPath } from './catalog.js';
 import { SqliteAuthorityStore } from './sqlite-store.js';
 
@@ -32,7 +32,7 @@ describe('authority', () => {
 
   it('keeps secrets in 0600 files and refuses to overwrite an authority', () => {
     for (const f of ['root.key', 'mint.secret', 'issuers/host-cert.key']) assert.equal(statSync(join(dir, 'a', f)).mode & 0o777, 0o600, f);
-    assert.throws(() => initKeys(join(dir, 'a'), clock.now()), /refusing to overwrite/);
+    assert.throws(() => initKeys(join(dir, 'a'), clock.now()), code('AUTHORITY_EXISTS'));
   });
 
   it('answers a retry after a lost answer with the same certificate and uses nothing', () => {
@@ -91,6 +91,15 @@ describe('authority', () => {
     assert.throws(() => buildCatalog(dup, keys.mintSecret, 1, 0), code('CATALOG_INVALID'));
     assert.throws(() => buildCatalog({ products: [], groups: [] }, keys.mintSecret, 1, 0), code('CATALOG_INVALID'));
     assert.throws(() => buildCatalog({ ...sample, extra: 1 }, keys.mintSecret, 1, 0), code('CATALOG_INVALID'));
+  });
+
+  it('keeps serving a verifiable catalog after its issuing key is rotated, without a new import', () => {
+    certifyIssuer(join(dir, 'a'), loadRootPair(join(dir, 'a')), 'catalog', clock.now());
+    const rotated = new Authority(loadKeys(join(dir, 'a')), store, clock);
+    const answer = rotated.activateHost(hostRequest(rotated.issueHostKey('desk-2026').key));
+    const catalog = verifyCatalog(answer.catalog, answer.catalogIssuer, [keys.root]);
+    assert.equal(catalog.serial, authority.catalog().catalog.serial);
+    assert.notEqual(answer.catalogIssuer, authority.catalog().issuer);
   });
 
   it('mints the same setup keys when the catalog is imported again', () => {

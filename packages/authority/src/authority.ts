@@ -8,6 +8,7 @@ import {
   keyTagValid,
   kidFor,
   mintKey,
+  parseJws,
   partialKey,
   publicKeyFromRaw,
   signDocument,
@@ -46,11 +47,18 @@ export class Authority {
     return issuer;
   }
 
+  /** The latest catalog, signed by the current catalog issuer (re-signed after a rotation). */
   catalog(): { catalog: Catalog; jws: string; issuer: string } {
     const latest = this.store.latestCatalog();
     if (!latest) throw new VolactError('AUTHORITY_NOT_READY', { detail: 'no catalog imported' });
-    return { ...latest, issuer: this.issuer('catalog').certificate };
+    const issuer = this.issuer('catalog');
+    if (parseJws(latest.jws).header.kid === issuer.pair.kid) return { ...latest, issuer: issuer.certificate };
+    if (this.resigned?.serial !== latest.catalog.serial || this.resigned.kid !== issuer.pair.kid) {
+      this.resigned = { serial: latest.catalog.serial, kid: issuer.pair.kid, jws: signDocument(issuer.pair, docTypes.catalog, DOC_VERSION, latest.catalog) };
+    }
+    return { catalog: latest.catalog, jws: this.resigned.jws, issuer: issuer.certificate };
   }
+  private resigned: { serial: number; kid: string; jws: string } | undefined;
 
   importCatalog(file: unknown): Catalog {
     const serial = (this.store.latestCatalog()?.catalog.serial ?? 0) + 1;

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'nod
 import { join } from 'node:path';
 import {
   DAY,
+  VolactError,
   DOC_VERSION,
   docTypes,
   generateKeyPair,
@@ -37,7 +38,7 @@ export const ISSUER_VALIDITY_MS = 2 * 365 * DAY;
 
 export function loadRootPair(dir: string): KeyPair {
   const path = join(dir, 'root.key');
-  if (!existsSync(path)) throw new Error(`the root key ${path} is not here (moved offline?); bring it back to certify issuing keys`);
+  if (!existsSync(path)) throw new VolactError('ROOT_KEY_OFFLINE', { path });
   return keyPairFromPem('root', readFileSync(path, 'utf8'));
 }
 
@@ -56,7 +57,7 @@ export function certifyIssuer(dir: string, root: KeyPair, purpose: IssuerPurpose
 export function initKeys(dir: string, now: number): { rootPub: string; rootKid: string } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  if (existsSync(join(dir, 'root.pub'))) throw new Error(`${dir} already holds an authority; refusing to overwrite its keys`);
+  if (existsSync(join(dir, 'root.pub'))) throw new VolactError('AUTHORITY_EXISTS', { dir });
   const root = generateKeyPair('root');
   writeFileAtomic(join(dir, 'root.key'), privateKeyToPem(root.privateKey), 0o600);
   writeFileAtomic(join(dir, 'root.pub'), publicKeyToPem(root.publicKey), 0o644);
@@ -67,7 +68,7 @@ export function initKeys(dir: string, now: number): { rootPub: string; rootKid: 
 
 export function loadKeys(dir: string): AuthorityKeys {
   const rootPath = join(dir, 'root.pub');
-  if (!existsSync(rootPath)) throw new Error(`no authority in ${dir}: run volact authority init --dir ${dir}`);
+  if (!existsSync(rootPath)) throw new VolactError('AUTHORITY_NOT_READY', { detail: `no authority in ${dir}` });
   const root = rootFromKey(publicKeyFromPem(readFileSync(rootPath, 'utf8')));
   const mintSecret = Buffer.from(readFileSync(join(dir, 'mint.secret'), 'utf8').trim(), 'base64');
   const issuers = new Map<IssuerPurpose, Issuer>();

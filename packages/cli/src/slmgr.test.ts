@@ -12,6 +12,7 @@ describe('slmgr option parsing', () => {
     assert.deepEqual(parseKms('[2001:db8::5]:1688'), { host: '2001:db8::5', port: 1688 });
     assert.deepEqual(parseKms('[::1]'), { host: '::1', port: null });
     assert.deepEqual(parseKms('2001:db8::5'), { host: '2001:db8::5', port: null });
+    assert.deepEqual(parseKms('::1'), { host: '::1', port: null });
     assert.deepEqual(parseKms('127.0.0.1:16880'), { host: '127.0.0.1', port: 16880 });
   });
 

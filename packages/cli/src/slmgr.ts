@@ -38,12 +38,13 @@ export function parseKms(spec: string): { host: string | null; port: number | nu
     host = bracket[1]!;
     portText = bracket[2];
     if (isIP(host) !== 6) throw bad();
+  } else if ((spec.match(/:/g) ?? []).length >= 2) {
+    // a bare IPv6 address (slmgr wants brackets for one with a port), e.g. ::1
+    if (isIP(spec) !== 6) throw bad();
+    host = spec;
   } else if (spec.startsWith(':')) {
     host = null;
     portText = spec.slice(1);
-  } else if ((spec.match(/:/g) ?? []).length >= 2) {
-    if (isIP(spec) !== 6) throw bad();
-    host = spec;
   } else {
     const [h, p] = spec.split(':');
     host = h!;
@@ -82,7 +83,8 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
       const spec = parseKms(call.value!);
       const prev = client.state().kms;
       const s = client.setKms({ host: spec.host ?? prev.host, port: spec.port ?? (spec.host ? null : prev.port) });
-      emit(json, { kms: s.kms }, () => `Activation host set to ${s.kms.host ?? '(discovery)'}:${s.kms.port ?? defaults.port} successfully.`);
+      const shown = s.kms.host === null ? '(discovery)' : s.kms.host.includes(':') ? `[${s.kms.host}]` : s.kms.host;
+      emit(json, { kms: s.kms }, () => `Activation host set to ${shown}:${s.kms.port ?? defaults.port} successfully.`);
       return 0;
     }
     case 'ckms': {

@@ -515,6 +515,17 @@ describe('Client events and trusted time', () => {
     assert.equal(client.license().state, 'notification');
   });
 
+  test('a clock once set forward by mistake stops counting after the next verified answer', async () => {
+    const { client, clock } = world();
+    clock.set(T0 + 400 * DAY);
+    client.state();
+    clock.set(T0 + DAY);
+    assert.equal(client.license().state, 'notification');
+    const outcome = await client.activate();
+    assert.equal(outcome.kind, 'activated');
+    assert.equal(client.license().state, 'licensed');
+  });
+
   test('setting the clock back does not reopen an expired initial grace', () => {
     const { client, clock } = world();
     clock.set(T0 + 31 * DAY);

@@ -95,7 +95,8 @@ export class Client {
         machine: this.newMachine(fp, null),
         kms: { host: null, port: null },
         rearmsUsed: 0,
-        highWater: now,
+        highWater: 0,
+        localHighWater: now,
         intervals: { renewalMinutes: defaults.renewalMinutes, retryMinutes: defaults.retryMinutes },
         lastAttempt: null,
         lastAnswer: null,
@@ -103,18 +104,20 @@ export class Client {
       saveState(this.dir, s);
       return s;
     }
-    // Remember local time as it passes, so turning the clock back later extends nothing.
+    // Remember local time as it passes, so turning the clock back does not reopen the initial grace.
     let dirty = false;
-    if (now > s.highWater + 60_000) {
-      s.highWater = now;
+    if (now > (s.localHighWater ?? 0) + 60_000) {
+      s.localHighWater = now;
       dirty = true;
     }
     const same = sameMachine(s.machine.madeFor, fp);
-    if (same.clone) {
+    if (!same.same) {
+      // Another machine than the one the ID was made on: a clone, or hardware changed beyond tolerance.
       const old = s.machine.id;
       s.machine = this.newMachine(fp, s.machine.identity);
       s.lastAttempt = null;
-      appendEvent(this.dir, { event: 'machineIdRenewed', at: now, oldMachineId: old, machineId: s.machine.id, reason: 'the OS machine identity changed (cloned image)' });
+      const reason = same.clone ? 'the OS machine identity changed (cloned image)' : `the hardware changed beyond tolerance (${same.changed.join(', ')})`;
+      appendEvent(this.dir, { event: 'machineIdRenewed', at: now, oldMachineId: old, machineId: s.machine.id, reason });
       saveState(this.dir, s);
     } else if (same.changed.length || dirty) {
       s.machine.madeFor = fp;
@@ -174,7 +177,7 @@ export class Client {
     if (s.rearmsUsed >= defaults.rearmLimit) throw new VolactError('REARM_LIMIT', { limit: defaults.rearmLimit });
     s.rearmsUsed += 1;
     s.machine = this.newMachine(s.machine.madeFor, s.machine.identity);
-    s.graceStart = Math.max(this.clock.now(), s.highWater);
+    s.graceStart = Math.max(this.clock.now(), s.highWater, s.localHighWater ?? 0);
     s.lastAttempt = null;
     saveState(this.dir, s);
     saveLicense(this.dir, null);
@@ -197,7 +200,7 @@ export class Client {
 
   license(s = this.state()): LicenseView {
     const stored = this.storedGrant(s);
-    return licenseState({ keyInstalled: s.key !== null, graceStart: s.graceStart, highWater: s.highWater, grant: stored?.grant ?? null }, this.clock.now());
+    return licenseState({ keyInstalled: s.key !== null, graceStart: s.graceStart, highWater: s.highWater, localHighWater: s.localHighWater, grant: stored?.grant ?? null }, this.clock.now());
   }
 
   private target(s: ClientState): HostTarget {
@@ -231,7 +234,7 @@ export class Client {
     appendEvent(this.dir, { event: 12288, at: now, machineId: s.machine.id, licenseState: before.state, host: hostLabel, edition: s.key.edition });
     const finish = (ok: boolean) => {
       s.lastAttempt = { at: now, ok };
-      s.highWater = Math.max(s.highWater, now);
+      s.localHighWater = Math.max(s.localHighWater ?? 0, now);
       saveState(this.dir, s);
     };
     let reply: { status: number; body: unknown };
@@ -258,6 +261,9 @@ export class Client {
     const a = verified.kind === 'grant' ? verified.grant : verified.answer;
     s.intervals = { renewalMinutes: a.renewalMinutes, retryMinutes: a.retryMinutes };
     s.highWater = Math.max(s.highWater, a.issuedAt);
+    // The answer verified within 4 hours of our clock: a clock once set forward by mistake
+    // stops counting here, so it cannot stick; a clock set back still extends nothing.
+    s.localHighWater = Math.max(now, a.issuedAt);
     s.lastAnswer = { kind: verified.kind, count: a.count, required: a.required, at: a.issuedAt, host: hostLabel };
     appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: hostLabel, outcome: verified.kind, count: a.count, required: a.required, renewalMinutes: a.renewalMinutes, retryMinutes: a.retryMinutes });
     switch (verified.kind) {

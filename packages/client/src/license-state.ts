@@ -13,7 +13,10 @@ export type LicenseView = {
 export type LicenseInputs = {
   keyInstalled: boolean;
   graceStart: number;
+  /** Highest host-signed time seen. */
   highWater: number;
+  /** Highest local time seen since a host last vouched for the clock. */
+  localHighWater?: number;
   /** The stored grant, already verified for this machine; null when there is none. */
   grant: Grant | null;
   /** When the hardware was found changed beyond tolerance since the grant (MAK, issue 3). */
@@ -26,10 +29,10 @@ export type LicenseInputs = {
  * Without a grant: 30 days of initial grace from installation (or the last rearm), then notification.
  */
 export function licenseState(input: LicenseInputs, clockNow: number): LicenseView {
-  const now = Math.max(clockNow, input.highWater);
+  const g = input.grant;
+  const now = Math.max(clockNow, input.highWater, input.localHighWater ?? 0);
   const base = { trustedNow: now, grant: input.grant };
   if (!input.keyInstalled) return { ...base, state: 'unlicensed', endsAt: null, reason: 'no product key is installed' };
-  const g = input.grant;
   if (g) {
     if (input.outOfToleranceSince != null) {
       const ends = input.outOfToleranceSince + defaults.ootGraceMs;

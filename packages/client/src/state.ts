@@ -7,13 +7,15 @@ import { writeFileAtomic } from '@volact/server-kit';
 export type ClientState = {
   v: 1;
   key: { text: string | null; partial: string; keyClass: KeyClass; edition: number; installedAt: number } | null;
-  /** Start of the initial grace period; reset only by -rearm. */
+  /** Start of the initial grace period: the first use of this state directory (the "installation"); reset only by -rearm. */
   graceStart: number;
   machine: { id: string; madeFor: Fingerprint; createdAt: number; identity: string | null };
   kms: { host: string | null; port: number | null };
   rearmsUsed: number;
-  /** Highest host-signed time seen, and highest local time seen: the clock never runs back. */
+  /** Highest host-signed time seen: the clock never runs back behind it. */
   highWater: number;
+  /** Highest local time seen; reset to the host's time by each verified answer (the host vouched for the clock). */
+  localHighWater?: number;
   intervals: { renewalMinutes: number; retryMinutes: number };
   lastAttempt: { at: number; ok: boolean } | null;
   lastAnswer: { kind: string; count: number; required: number; at: number; host: string } | null;

@@ -12,7 +12,7 @@ import { identityHash } from './same-machine.js';
 const now = Date.UTC(2026, 2, 1, 12, 0, 0);
 const machineId = 'machine-0001';
 const nonce = 'nonce_0123456789abcdef';
-const fingerprintHash = identityHash({ osId: 'a3f1c0de-machine-id' });
+const fingerprintHash = identityHash({ osId: 'a3f1c0de-machine-id', board: 'b1' });
 const expect = { machineId, nonce, fingerprintHash, now };
 
 const root = generateKeyPair('root');
@@ -275,7 +275,7 @@ describe('host answer chain: validly signed but wrong answers', () => {
   });
 
   test('refuses a grant for other hardware (ANSWER_MACHINE_MISMATCH)', () => {
-    const answer = signDocument(hostKey, docTypes.grant, 1, grantPayload({ fingerprintHash: identityHash({ osId: 'another' }) }));
+    const answer = signDocument(hostKey, docTypes.grant, 1, grantPayload({ fingerprintHash: identityHash({ osId: 'another', board: 'b1' }) }));
     assert.throws(() => verifyHostAnswer(withAnswer(answer), roots, expect), fails('ANSWER_MACHINE_MISMATCH', { ours: machineId }));
   });
 

@@ -52,6 +52,10 @@ export const errorTable = {
   AUTHORITY_UNREACHABLE: { status: 502, exit: exitCodes.unreachable, message: 'could not reach the authority at {target}: {reason}', fix: 'Check the authority URL and the network; the host needs the authority only to activate.' },
   ADMIN_UNAVAILABLE: { status: 502, exit: exitCodes.unreachable, message: 'the activation host in {dir} is not running (no admin socket)', fix: 'Start it with volact host serve --state {dir}.' },
   REARM_LIMIT: { status: 409, exit: exitCodes.refused, message: 'this machine has no rearms left (it had {limit})', fix: 'Install the product again, or activate instead of rearming.' },
+  AUTHORITY_EXISTS: { status: 409, exit: exitCodes.input, message: '{dir} already holds an authority', fix: 'Use that authority, or pick another --dir; its keys are never overwritten.' },
+  ROOT_KEY_OFFLINE: { status: 409, exit: exitCodes.input, message: 'the root private key {path} is not here', fix: 'Bring root.key back from offline storage for this step, then move it off again.' },
+  ROOT_MISMATCH: { status: 409, exit: exitCodes.trust, message: '{path} pins another publisher root', fix: 'If the publisher really changed its root, remove that file first; otherwise pass the root.pub you pinned before.' },
+  PORT_UNAVAILABLE: { status: 409, exit: exitCodes.refused, message: 'cannot listen on port {port}: {reason}', fix: 'Pick a free port, or stop what uses it; the host keeps its old port.' },
   AUTHORITY_NOT_READY: { status: 503, exit: exitCodes.internal, message: 'the authority is not initialised: {detail}', fix: 'Run volact authority init --dir DIR and import a catalog.' },
 
   // --- trust -----------------------------------------------------------------------------------

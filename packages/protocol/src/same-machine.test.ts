@@ -67,11 +67,16 @@ describe('sameMachine', () => {
 });
 
 describe('identityHash', () => {
-  test('is stable for the same OS identity and ignores hardware', () => {
+  test('is stable for the same OS identity and board and ignores disks and network cards', () => {
     const h = identityHash(before);
     assert.equal(identityHash(before), h);
-    assert.equal(identityHash(fp({ board: 'other', disks: [], nics: [] })), h);
-    assert.equal(identityHash({ osId: before.osId }), h);
+    assert.equal(identityHash(fp({ disks: [], nics: [] })), h);
+    assert.equal(identityHash({ osId: before.osId, board: before.board }), h);
+  });
+
+  test('tells apart clones that share an OS identity on other boards, but not an operator-set identity', () => {
+    assert.notEqual(identityHash(fp({ board: 'other' })), identityHash(before));
+    assert.equal(identityHash({ osId: 'identity:vdi-07', board: 'a' }), identityHash({ osId: 'identity:vdi-07', board: 'b' }));
   });
 
   test('is a 43-character base64url SHA-256 that differs per OS identity and hides it', () => {
@@ -80,6 +85,6 @@ describe('identityHash', () => {
     assert.notEqual(identityHash(fp({ osId: before.osId + '0' })), h);
     assert.ok(!h.includes(before.osId));
     // pinned value: a change of the derivation would orphan every stored identity
-    assert.equal(identityHash({ osId: 'machine' }), '2-ovpHsLFTdnNrmJ0DgIhbmvX7VSmohLoT7-ipicY84');
+    assert.equal(identityHash({ osId: 'machine', board: '' }), '4Yz7OQQ4PlCJneDfnTKH-StpJwpdVqIsufis5vSB_9c');
   });
 });

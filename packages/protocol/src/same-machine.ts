@@ -41,7 +41,13 @@ export function sameMachine(before: Fingerprint, now: Fingerprint): Sameness {
   return { same: score <= SAME_MACHINE_TOLERANCE, clone: false, score, changed };
 }
 
-/** What a client tells a host about its identity: a hash of the OS identity, no hardware detail. */
-export function identityHash(fp: Pick<Fingerprint, 'osId'>): string {
-  return createHash('sha256').update(`volact-identity/${fp.osId}`).digest('base64url');
+/**
+ * What a client tells a host about its identity: a hash of the OS identity and the board, no
+ * other hardware detail. Clones that share an OS identity on other boards differ here, so the
+ * host can report one machine ID seen with several fingerprints. An operator-set identity
+ * (osId "identity:…") stands alone: VDI desktops move between boards.
+ */
+export function identityHash(fp: Pick<Fingerprint, 'osId' | 'board'>): string {
+  const board = fp.osId.startsWith('identity:') ? '' : fp.board;
+  return createHash('sha256').update(`volact-identity/${fp.osId}/${board}`).digest('base64url');
 }

@@ -13,7 +13,7 @@ export function registerClient(program: Command): void {
     .command('slmgr')
     .description('slmgr-style options: -ipk KEY, -ato, -dli, -dlv, -xpr, -skms HOST[:PORT], -ckms, -upk, -cpky, -rearm; with --host DIR: -ipk, -ato, -dlv, -sai, -sri, -sprt, -upk')
     .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
-    .option('--host <dir>', 'act on the activation host with this state directory (env VOLACT_HOST_DIR with --host-mode)')
+    .option('--host <dir>', 'act on the activation host with this state directory (or set VOLACT_SLMGR_HOST=1 to use VOLACT_HOST_DIR)')
     .option('--json', 'JSON output')
     .allowUnknownOption()
     .allowExcessArguments()
