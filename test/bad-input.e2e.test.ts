@@ -127,6 +127,23 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     assert.deepEqual([dlv.json.retryMinutes, dlv.json.renewalMinutes], [30, 1440]);
   });
 
+  it('refuses a port in use and a malformed network list, changing nothing', async () => {
+    const busy = await volact(['slmgr', '--host', hostDir(), '-sprt', String(authority.port), '--json']);
+    assert.equal(busy.code, 5, busy.stdout);
+    assert.equal(busy.json.error.code, 'PORT_UNAVAILABLE');
+    assert.equal((await admin(hostDir(), 'GET', '/status')).body.port, host.port);
+    assert.equal((await post(host.port, '/v1/activate', valid())).status, 200);
+
+    const dir = join(tmp.path, 'bad-networks');
+    const r = await volact(['host', 'serve', '--state', dir, '--root', world.rootPub, '--port', '0', '--serve-networks', '10.0.0/8']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Error USAGE: 10\.0\.0\/8 is not a network in CIDR form/);
+    const again = await volact(['host', 'serve', '--state', join(tmp.path, 'other-root'), '--root', otherWorld.rootPub, '--port', '0', '--serve-networks', '']);
+    assert.equal(again.code, 2);
+    const mismatch = await volact(['host', 'serve', '--state', hostDir() + '-x', '--root', world.rootPub, '--port', '0', '--serve-networks', 'nonsense']);
+    assert.equal(mismatch.code, 2);
+  });
+
   it('moves to a new port with -sprt and keeps serving', async () => {
     const free = host.port + 1 < 65000 ? host.port + 1 : host.port - 1;
     const r = await volact(['slmgr', '--host', hostDir(), '-sprt', String(free), '--json']);

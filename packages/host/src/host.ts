@@ -23,6 +23,7 @@ import {
   type Root,
 } from '@volact/protocol';
 import { ActivationBatch, type Decision, type Pending, type Reply } from './activation-batch.js';
+import { networkFilter } from './cidr.js';
 import { MachineCounter } from './machine-counter.js';
 import { readSettings, writeSetting, type HostSettings } from './settings.js';
 
@@ -285,6 +286,8 @@ export class Host {
   }
 
   setServedNetworks(cidrs: string[]): void {
+    if (cidrs.length === 0) throw new VolactError('USAGE', { detail: 'give at least one network to serve' });
+    networkFilter(cidrs); // refuses a malformed list before it is stored
     writeSetting(this.db, 'servedNetworks', cidrs);
     this.settings.servedNetworks = cidrs;
   }

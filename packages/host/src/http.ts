@@ -79,9 +79,9 @@ export function adminServer(host: Host, onPortChange: (port: number) => Promise<
           if (entries.length === 0) throw new VolactError('BAD_REQUEST', { field: '(body)', problem: 'names no setting' });
           // check every value before changing any, so a bad one changes nothing
           for (const [name, value] of entries) host.checkSetting(name, value);
-          const portBefore = host.settings.port;
+          // bind the new port first: a port in use changes nothing
+          if (body.port !== undefined && body.port !== host.settings.port) await onPortChange(body.port);
           for (const [name, value] of entries) host.setSetting(name, value);
-          if (host.settings.port !== portBefore) await onPortChange(host.settings.port);
           sendJson(res, 200, host.status());
         },
         'GET /events': (_req, res, url) =>

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   DAY,
+  VolactError,
   generateKeyPair,
   keyPairFromPem,
   privateKeyToPem,
@@ -47,18 +48,16 @@ function pinnedRoots(dir: string, rootPem: string | undefined): Root[] {
   const path = join(dir, 'root.pub');
   if (rootPem) {
     const key = publicKeyFromPem(rootPem);
-    if (existsSync(path) && !publicKeyFromPem(readFileSync(path, 'utf8')).equals(key)) {
-      throw new Error(`${path} pins another root; remove it first if the publisher really changed its root`);
-    }
+    if (existsSync(path) && !publicKeyFromPem(readFileSync(path, 'utf8')).equals(key)) throw new VolactError('ROOT_MISMATCH', { path });
     writeFileAtomic(path, rootPem, 0o644);
   }
-  if (!existsSync(path)) throw new Error(`no publisher root pinned in ${dir}: start once with --root root.pub`);
+  if (!existsSync(path)) throw new VolactError('ROOT_NOT_PINNED', { dir });
   return [rootFromKey(publicKeyFromPem(readFileSync(path, 'utf8')))];
 }
 
 function listen(server: Server, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })));
     server.listen({ port, host: address }, () => {
       server.off('error', reject);
       resolve();
