@@ -94,6 +94,7 @@ describe('authority', () => {
   });
 
   it('keeps serving a verifiable catalog after its issuing key is rotated, without a new import', () => {
+    clock.advance(90 * 86_400_000); // long after the import: the new key did not exist then
     certifyIssuer(join(dir, 'a'), loadRootPair(join(dir, 'a')), 'catalog', clock.now());
     const rotated = new Authority(loadKeys(join(dir, 'a')), store, clock);
     const answer = rotated.activateHost(hostRequest(rotated.issueHostKey('desk-2026').key));

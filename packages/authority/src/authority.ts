@@ -54,7 +54,9 @@ export class Authority {
     const issuer = this.issuer('catalog');
     if (parseJws(latest.jws).header.kid === issuer.pair.kid) return { ...latest, issuer: issuer.certificate };
     if (this.resigned?.serial !== latest.catalog.serial || this.resigned.kid !== issuer.pair.kid) {
-      this.resigned = { serial: latest.catalog.serial, kid: issuer.pair.kid, jws: signDocument(issuer.pair, docTypes.catalog, DOC_VERSION, latest.catalog) };
+      // stamped now: hosts check that the issuing key was valid when it signed
+      const body = { ...latest.catalog, issuedAt: this.clock.now() };
+      this.resigned = { serial: latest.catalog.serial, kid: issuer.pair.kid, jws: signDocument(issuer.pair, docTypes.catalog, DOC_VERSION, body) };
     }
     return { catalog: latest.catalog, jws: this.resigned.jws, issuer: issuer.certificate };
   }

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import type { Clock } from '@volact/protocol';
+import { VolactError, type Clock } from '@volact/protocol';
 import { Authority } from './authority.js';
 import { authorityServer } from './http.js';
 import { loadKeys } from './keys.js';
@@ -24,7 +24,7 @@ export async function runAuthority(dir: string, clock: Clock, port: number, addr
   const opened = openAuthority(dir, clock);
   const server = authorityServer(opened.authority, loadKeys(dir).root);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })));
     server.listen({ port, host: address }, () => resolve());
   });
   return {

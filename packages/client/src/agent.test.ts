@@ -140,6 +140,21 @@ describe('runAgent', () => {
     assert.equal(clock.now(), T0 + 240 * MINUTE);
   });
 
+  test('a clock set back after an attempt does not stall the agent', async () => {
+    const { host, run, clock } = setup(['unreachable'], { then: 'countInsufficient' });
+    clock.advance(400 * DAY); // set forward by mistake for the first attempt
+    let setBack = false;
+    await run(() => {
+      if (host.attempts.length === 1 && !setBack) {
+        setBack = true;
+        clock.set(T0);
+      }
+      return host.attempts.length >= 3;
+    });
+    assert.deepEqual(minutesAfter(host.attempts.slice(1).map((a) => a.at)), [0, RETRY]);
+    assert.ok(host.attempts[2]!.at < T0 + DAY, 'retried within a day of the corrected clock, not 400 days later');
+  });
+
   test('stop() returning true at once means no attempt is made', async () => {
     const { host, log, run } = setup([]);
     await run(() => true);

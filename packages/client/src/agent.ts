@@ -18,10 +18,10 @@ export async function runAgent(
   opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), agent: 'started', machineId: first.machine.id, stateDir: client.dir }));
   while (!opts.stop?.()) {
     const s = client.state();
-    const view = client.license(s);
-    // Trusted time (never behind the highest time seen), so a clock set back does not stall the agent.
-    const now = () => Math.max(clock.now(), view.trustedNow);
-    const due = Math.max(notBefore, nextAttemptAt(view, s.lastAttempt, s.intervals));
+    const now = () => clock.now();
+    // a clock set back must not stall the agent (Client.state() does the same for lastAttempt)
+    notBefore = Math.min(notBefore, now() + s.intervals.retryMinutes * 60_000);
+    const due = Math.max(notBefore, nextAttemptAt(client.license(s), s.lastAttempt, s.intervals));
     if (now() >= due) {
       try {
         const outcome = await client.activate();

@@ -526,6 +526,17 @@ describe('Client events and trusted time', () => {
     assert.equal(client.license().state, 'licensed');
   });
 
+  test('a clock refusal from a host far ahead does not move trusted time', async () => {
+    const { client, host, clock } = world();
+    host.kind = 'refusal';
+    host.skewMs = 10 * DAY;
+    host.override = (req) => host.answer(req, 'refusal', { code: 'CLOCK_SKEW' });
+    const outcome = await client.activate();
+    assert.equal(outcome.kind, 'refused');
+    assert.equal(client.state().highWater, 0);
+    assert.equal(client.license().trustedNow, clock.now());
+  });
+
   test('setting the clock back does not reopen an expired initial grace', () => {
     const { client, clock } = world();
     clock.set(T0 + 31 * DAY);

@@ -110,6 +110,11 @@ export class Client {
       s.localHighWater = now;
       dirty = true;
     }
+    if (s.lastAttempt && s.lastAttempt.at > now) {
+      // the clock was set back since: the attempt counts as made now, so retries are not stalled
+      s.lastAttempt = { ...s.lastAttempt, at: now };
+      dirty = true;
+    }
     const same = sameMachine(s.machine.madeFor, fp);
     if (!same.same) {
       // Another machine than the one the ID was made on: a clone, or hardware changed beyond tolerance.
@@ -260,10 +265,13 @@ export class Client {
     }
     const a = verified.kind === 'grant' ? verified.grant : verified.answer;
     s.intervals = { renewalMinutes: a.renewalMinutes, retryMinutes: a.retryMinutes };
-    s.highWater = Math.max(s.highWater, a.issuedAt);
-    // The answer verified within 4 hours of our clock: a clock once set forward by mistake
-    // stops counting here, so it cannot stick; a clock set back still extends nothing.
-    s.localHighWater = Math.max(now, a.issuedAt);
+    if (verified.kind !== 'refusal') {
+      // Grants and count answers passed the 4-hour skew check (a clock refusal did not), so the
+      // host vouched for our clock: a clock once set forward by mistake stops counting here and
+      // cannot stick; a clock set back still extends nothing.
+      s.highWater = Math.max(s.highWater, a.issuedAt);
+      s.localHighWater = Math.max(now, a.issuedAt);
+    }
     s.lastAnswer = { kind: verified.kind, count: a.count, required: a.required, at: a.issuedAt, host: hostLabel };
     appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: hostLabel, outcome: verified.kind, count: a.count, required: a.required, renewalMinutes: a.renewalMinutes, retryMinutes: a.retryMinutes });
     switch (verified.kind) {

@@ -33,6 +33,12 @@ export function openHostDb(path: string): Database.Database {
   // NORMAL in WAL mode: a commit survives kill -9 (the WAL is written before we answer); only
   // an OS crash or power loss can lose the last transactions.
   db.pragma('synchronous = NORMAL');
+  // Checkpoint every 10,000 WAL pages (about 40 MB) instead of SQLite's 1,000: checkpoints run
+  // inside a commit on the activation path (copy + fsync); rarer ones copy each hot index page
+  // once for many commits (bench:host: roughly 15 µs less per activation). Durability is the same.
+  db.pragma('wal_autocheckpoint = 10000');
+  // Keep the WAL file from staying large after an unusually long one (readers holding it).
+  db.pragma('journal_size_limit = 67108864');
   db.pragma('busy_timeout = 5000');
   const version = db.pragma('user_version', { simple: true }) as number;
   for (let v = version; v < migrations.length; v++) {

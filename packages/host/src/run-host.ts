@@ -75,12 +75,13 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: opts.hostName ?? hostname(), log });
   if (opts.authorityUrl) host.setAuthority(opts.authorityUrl);
   if (opts.servedNetworks) host.setServedNetworks(opts.servedNetworks);
-  // Port 0 (tests) listens on a free port without storing it.
-  if (opts.port) host.setSetting('port', opts.port);
+  if (opts.port) host.checkSetting('port', opts.port);
   const address = opts.listenAddress ?? '::';
 
   let client = clientServer(host, log);
-  await listen(client, opts.port === 0 ? 0 : host.settings.port, address);
+  await listen(client, opts.port ?? host.settings.port, address);
+  // stored only once bound; port 0 (tests) takes a free port and stores nothing
+  if (opts.port) host.setSetting('port', opts.port);
   if (opts.port === 0) host.settings.port = (client.address() as { port: number }).port;
   const onPortChange = async (port: number) => {
     const next = clientServer(host, log);

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
 import { Client, readEvents, runAgent, stateDir } from '@volact/client';
 import { processClock } from '../process-clock.js';
 import { emit, fail, table } from '../output.js';
 import { clientFor, parseSlmgr, slmgrClient, slmgrHost } from '../slmgr.js';
-import { defaultHostDir } from './host.js';
+import { defaultHostDir, readRootPem } from './host.js';
 
 /** `volact slmgr`, `volact client …` and `volact agent`: the machine's side. */
 export function registerClient(program: Command): void {
@@ -41,19 +40,7 @@ export function registerClient(program: Command): void {
     .option('--json', 'JSON output')
     .action((file: string, o: Record<string, string | boolean | undefined>) => {
       try {
-        let pem: string;
-        try {
-          pem = readFileSync(file, 'utf8');
-        } catch (err) {
-          throw new VolactError('USAGE', { detail: `cannot read ${file}: ${(err as Error).message}` });
-        }
-        let kid: string;
-        try {
-          kid = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() }).trust(pem);
-        } catch (err) {
-          if (err instanceof VolactError) throw err;
-          throw new VolactError('USAGE', { detail: `${file} is not an Ed25519 public key in PEM form` });
-        }
+        const kid = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() }).trust(readRootPem(file));
         emit(Boolean(o.json), { root: kid }, () => `Pinned publisher root ${kid}.`);
       } catch (err) {
         fail(err, Boolean(o.json));

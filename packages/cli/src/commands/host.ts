@@ -1,10 +1,26 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { VolactError } from '@volact/protocol';
+import { VolactError, publicKeyFromPem } from '@volact/protocol';
 import { runHost } from '@volact/host';
 import { adminCall } from '../admin-client.js';
 import { processClock } from '../process-clock.js';
 import { emit, fail, table } from '../output.js';
+
+/** Reads a root.pub given on the command line; a bad file is a usage error, not a crash. */
+export function readRootPem(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VolactError('USAGE', { detail: `cannot read ${file}: ${(err as Error).message}` });
+  }
+  try {
+    publicKeyFromPem(pem);
+  } catch {
+    throw new VolactError('USAGE', { detail: `${file} is not an Ed25519 public key in PEM form` });
+  }
+  return pem;
+}
 
 export const defaultHostDir = () => process.env.VOLACT_HOST_DIR ?? '/var/lib/volact/host';
 
@@ -29,7 +45,7 @@ export function registerHost(program: Command): void {
         const running = await runHost({
           dir: o.state ?? defaultHostDir(),
           clock: processClock(),
-          rootPem: o.root ? readFileSync(o.root, 'utf8') : undefined,
+          rootPem: o.root ? readRootPem(o.root) : undefined,
           authorityUrl: o.authority,
           port,
           listenAddress: o.listen,
