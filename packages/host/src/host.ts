@@ -24,6 +24,7 @@ import {
 } from '@volact/protocol';
 import { ActivationBatch, type Decision, type Pending, type Reply } from './activation-batch.js';
 import { networkFilter } from './cidr.js';
+import { pruneEvents, queryEvents, queryMachines, rowCounts, type EventQuery, type MachineQuery } from './host-queries.js';
 import { MachineCounter } from './machine-counter.js';
 import { readSettings, writeSetting, type HostSettings } from './settings.js';
 
@@ -64,11 +65,7 @@ export class Host {
   private catalog: Catalog | undefined;
   private bySetupKey = new Map<string, Edition>();
   private certFor = new Map<number, Certified>();
-  private readonly sign = {
-    grant: null as unknown as (p: object) => string,
-    countInsufficient: null as unknown as (p: object) => string,
-    refusal: null as unknown as (p: object) => string,
-  };
+  private readonly sign: Record<'grant' | 'countInsufficient' | 'refusal', (payload: object) => string>;
   readonly startedAt: number;
   hostName: string;
   private readonly postAuthority: NonNullable<HostOptions['postAuthority']>;
@@ -82,9 +79,11 @@ export class Host {
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.postAuthority = opts.postAuthority ?? postJson;
     this.settings = readSettings(this.db);
-    this.sign.grant = signer(this.keyPair, docTypes.grant, DOC_VERSION);
-    this.sign.countInsufficient = signer(this.keyPair, docTypes.countInsufficient, DOC_VERSION);
-    this.sign.refusal = signer(this.keyPair, docTypes.refusal, DOC_VERSION);
+    this.sign = {
+      grant: signer(this.keyPair, docTypes.grant, DOC_VERSION),
+      countInsufficient: signer(this.keyPair, docTypes.countInsufficient, DOC_VERSION),
+      refusal: signer(this.keyPair, docTypes.refusal, DOC_VERSION),
+    };
     this.counter = new MachineCounter(this.db, defaults.countWindowMs);
     this.batch = new ActivationBatch(this.db, this.counter, this.clock, (e) => thresholdFor(e.kind), (p, d, now) => this.answer(p, d, now), this.log);
     this.startedAt = this.clock.now();
@@ -324,61 +323,24 @@ export class Host {
     };
   }
 
-  /** Events (the 12290 family), newest last. */
-  events(q: { since?: number; machineId?: string; outcome?: string; limit?: number }) {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.since !== undefined) { where.push('at >= ?'); args.push(q.since); }
-    if (q.machineId) { where.push('machine_id = ?'); args.push(q.machineId); }
-    if (q.outcome) { where.push('outcome = ?'); args.push(q.outcome); }
-    const limit = Math.min(Math.max(q.limit ?? 1000, 1), 100_000);
-    const rows = this.db
-      .prepare(`SELECT * FROM (SELECT * FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?) ORDER BY id`)
-      .all(...args, limit) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      id: r.id as number,
-      event: r.event as number,
-      at: new Date(r.at as number).toISOString(),
-      machineId: r.machine_id as string,
-      vm: r.vm === 1,
-      licenseState: r.license_state as string,
-      edition: r.edition as number,
-      outcome: r.outcome as string,
-      count: r.count as number,
-      required: r.required as number,
-      address: r.address as string | null,
-    }));
+  /** Events (the 12290 family), oldest first. */
+  events(q: EventQuery) {
+    return queryEvents(this.db, q);
   }
 
   /** Machines seen, newest first; `severalFingerprints` lists the ID clashes (cloned images). */
-  machines(q: { severalFingerprints?: boolean; limit?: number }) {
-    const limit = Math.min(Math.max(q.limit ?? 100, 1), 100_000);
-    const rows = this.db
-      .prepare(`SELECT * FROM machines ${q.severalFingerprints ? 'WHERE fingerprints > 1' : ''} ORDER BY last_seen DESC LIMIT ?`)
-      .all(limit) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      machineId: r.machine_id as string,
-      machineName: (r.machine_name as string | null) ?? null,
-      firstSeen: new Date(r.first_seen as number).toISOString(),
-      lastSeen: new Date(r.last_seen as number).toISOString(),
-      requests: r.requests as number,
-      edition: r.edition as number,
-      vm: r.vm === 1,
-      licenseState: r.license_state as string,
-      lastOutcome: r.last_outcome as string,
-      fingerprints: r.fingerprints as number,
-    }));
+  machines(q: MachineQuery) {
+    return queryMachines(this.db, q);
   }
 
   /** Row counts, for operators and for tests that check bad input wrote nothing. */
   rowCounts(): Record<string, number> {
-    const n = (t: string) => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
-    return { machines: n('machines'), events: n('events'), hostKeys: n('host_keys'), counters: n('counters') };
+    return rowCounts(this.db);
   }
 
   /** Drops events older than `keepMs` so the table stays bounded. */
   pruneEvents(keepMs: number): number {
-    return this.db.prepare('DELETE FROM events WHERE at < ?').run(this.clock.now() - keepMs).changes;
+    return pruneEvents(this.db, this.clock.now() - keepMs);
   }
 }
 

@@ -5,3 +5,4 @@ export * from './run-host.js';
 export * from './cidr.js';
 export * from './machine-counter.js';
 export * from './activation-batch.js';
+export * from './host-queries.js';
