@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   DOC_VERSION,
+  MAX_JWS_LENGTH,
   VolactError,
   decodeKey,
   defaults,
@@ -65,7 +66,10 @@ export class Authority {
   importCatalog(file: unknown): Catalog {
     const serial = (this.store.latestCatalog()?.catalog.serial ?? 0) + 1;
     const catalog = buildCatalog(file, this.keys.mintSecret, serial, this.clock.now());
-    this.store.saveCatalog(catalog, signDocument(this.issuer('catalog').pair, docTypes.catalog, DOC_VERSION, catalog));
+    const jws = signDocument(this.issuer('catalog').pair, docTypes.catalog, DOC_VERSION, catalog);
+    // hosts would refuse a larger document, so it is refused here, before anything is stored
+    if (jws.length > MAX_JWS_LENGTH / 2) throw new VolactError('CATALOG_INVALID', { detail: `the signed catalog would be ${jws.length} bytes; at most ${MAX_JWS_LENGTH / 2} are allowed` });
+    this.store.saveCatalog(catalog, jws);
     return catalog;
   }
 

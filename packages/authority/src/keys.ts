@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DAY,
@@ -15,6 +15,7 @@ import {
   rawPublicKey,
   rootFromKey,
   signDocument,
+  verifyIssuer,
   type IssuerCert,
   type IssuerPurpose,
   type KeyPair,
@@ -66,19 +67,36 @@ export function initKeys(dir: string, now: number): { rootPub: string; rootKid: 
   return { rootPub: join(dir, 'root.pub'), rootKid: root.kid };
 }
 
+/**
+ * Loads the keys and checks them before use: every issuing key must carry a certificate from
+ * this root for its purpose and for its own public key, or nothing it signs would verify.
+ */
 export function loadKeys(dir: string): AuthorityKeys {
   const rootPath = join(dir, 'root.pub');
   if (!existsSync(rootPath)) throw new VolactError('AUTHORITY_NOT_READY', { detail: `no authority in ${dir}` });
-  const root = rootFromKey(publicKeyFromPem(readFileSync(rootPath, 'utf8')));
-  const mintSecret = Buffer.from(readFileSync(join(dir, 'mint.secret'), 'utf8').trim(), 'base64');
-  const issuers = new Map<IssuerPurpose, Issuer>();
-  for (const file of readdirSync(join(dir, 'issuers'))) {
-    if (!file.endsWith('.key')) continue;
-    const purpose = file.slice(0, -4) as IssuerPurpose;
-    const pair = keyPairFromPem(`iss-${purpose}`, readFileSync(join(dir, 'issuers', file), 'utf8'));
-    const certificate = readFileSync(join(dir, 'issuers', `${purpose}.jws`), 'utf8').trim();
-    const payload = JSON.parse(Buffer.from(certificate.split('.')[1] ?? '', 'base64url').toString()) as IssuerCert;
-    issuers.set(purpose, { pair, certificate, cert: payload });
+  const broken = (what: string, err: unknown) => new VolactError('AUTHORITY_NOT_READY', { detail: `${what}: ${err instanceof Error ? err.message : String(err)}` });
+  try {
+    const root = rootFromKey(publicKeyFromPem(readFileSync(rootPath, 'utf8')));
+    const mintSecret = Buffer.from(readFileSync(join(dir, 'mint.secret'), 'utf8').trim(), 'base64');
+    if (mintSecret.length < 32) throw new Error('mint.secret holds less than 32 bytes');
+    const issuers = new Map<IssuerPurpose, Issuer>();
+    for (const purpose of issuerPurposes) {
+      const keyPath = join(dir, 'issuers', `${purpose}.key`);
+      if (!existsSync(keyPath)) continue;
+      const pair = keyPairFromPem(`iss-${purpose}`, readFileSync(keyPath, 'utf8'));
+      const certificate = readFileSync(join(dir, 'issuers', `${purpose}.jws`), 'utf8').trim();
+      let cert: IssuerCert;
+      try {
+        cert = verifyIssuer(certificate, [root], purpose);
+      } catch (err) {
+        throw broken(`issuers/${purpose}.jws does not verify against root.pub`, err);
+      }
+      if (cert.publicKey !== rawPublicKey(pair.publicKey)) throw new Error(`issuers/${purpose}.jws certifies another key than issuers/${purpose}.key`);
+      issuers.set(purpose, { pair, certificate, cert });
+    }
+    return { root, mintSecret, issuers };
+  } catch (err) {
+    if (err instanceof VolactError) throw err;
+    throw broken(`the keys in ${dir} cannot be used`, err);
   }
-  return { root, mintSecret, issuers };
 }

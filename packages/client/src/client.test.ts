@@ -476,6 +476,7 @@ describe('Client events and trusted time', () => {
     host.count = 12;
     await client.activate();
     host.kind = 'grant';
+    host.count = 25;
     await client.activate();
     const events = readEvents(client.dir).filter((e) => e.event === 12288 || e.event === 12289);
     assert.deepEqual(events.map((e) => e.event), [12288, 12289, 12288, 12289]);

@@ -3,7 +3,7 @@ import type { ActivateRequest } from '@volact/protocol';
 
 export type HostTarget = { host: string; port: number };
 
-const MAX_ANSWER = 64 * 1024;
+const MAX_ANSWER = 2 * 1024 * 1024; // a host certificate lists its editions; documents stay under 1 MiB
 
 /** POSTs an activation request; resolves with the status and parsed body, rejects on network failure. */
 export function postActivate(target: HostTarget, body: ActivateRequest, timeoutMs = 10_000): Promise<{ status: number; body: unknown }> {

@@ -115,6 +115,7 @@ export class ActivationBatch {
         this.machines.flush(now);
       }).immediate();
     } catch (err) {
+      this.machines.reload(); // the transaction rolled back; so must the in-memory tallies
       const id = `batch-${now}`;
       this.log(JSON.stringify({ level: 'error', requestId: id, error: err instanceof Error ? err.stack : String(err) }));
       const body = JSON.stringify(errorBody(new VolactError('INTERNAL', { requestId: id }), id));

@@ -18,10 +18,17 @@ export class MachineCounter {
     private readonly db: Database.Database,
     private readonly windowMs: number,
   ) {
-    for (const row of db.prepare('SELECT hour, n FROM count_buckets').all() as { hour: number; n: number }[]) this.buckets.set(row.hour, row.n);
+    this.reload();
     this.edge = db.prepare('SELECT COUNT(*) AS n FROM machines WHERE last_seen >= ? AND last_seen < ?');
     this.save = db.prepare('INSERT INTO count_buckets (hour, n) VALUES (?, ?) ON CONFLICT(hour) DO UPDATE SET n = excluded.n');
     this.drop = db.prepare('DELETE FROM count_buckets WHERE hour < ?');
+  }
+
+  /** Reads the stored tallies again: after a rolled-back batch, memory must match the file. */
+  reload(): void {
+    this.buckets.clear();
+    this.dirty.clear();
+    for (const row of this.db.prepare('SELECT hour, n FROM count_buckets').all() as { hour: number; n: number }[]) this.buckets.set(row.hour, row.n);
   }
 
   cutoff(now: number): number {

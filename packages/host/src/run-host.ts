@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -38,7 +39,7 @@ export const EVENT_RETENTION_MS = 90 * DAY;
 /** Loads or creates the host's own key pair; the private key never leaves the host. */
 function hostKeyPair(dir: string) {
   const path = join(dir, 'host.key');
-  if (existsSync(path)) return keyPairFromPem('host', readFileSync(path, 'utf8'));
+  if (existsSync(path)) return readOrCorrupt(path, (text) => keyPairFromPem('host', text));
   const pair = generateKeyPair('host');
   writeFileAtomic(path, privateKeyToPem(pair.privateKey), 0o600);
   return pair;
@@ -48,20 +49,43 @@ function pinnedRoots(dir: string, rootPem: string | undefined): Root[] {
   const path = join(dir, 'root.pub');
   if (rootPem) {
     const key = publicKeyFromPem(rootPem);
-    if (existsSync(path) && !publicKeyFromPem(readFileSync(path, 'utf8')).equals(key)) throw new VolactError('ROOT_MISMATCH', { path });
+    if (existsSync(path) && !readOrCorrupt(path, publicKeyFromPem).equals(key)) throw new VolactError('ROOT_MISMATCH', { path });
     writeFileAtomic(path, rootPem, 0o644);
   }
   if (!existsSync(path)) throw new VolactError('ROOT_NOT_PINNED', { dir });
-  return [rootFromKey(publicKeyFromPem(readFileSync(path, 'utf8')))];
+  return [rootFromKey(readOrCorrupt(path, publicKeyFromPem))];
+}
+
+/** Reads and parses a state file; a damaged one is STATE_CORRUPT, never a crash. */
+function readOrCorrupt<T>(path: string, parse: (text: string) => T): T {
+  try {
+    return parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new VolactError('STATE_CORRUPT', { file: path, detail: err instanceof Error ? err.message : String(err) });
+  }
 }
 
 function listen(server: Server, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })));
+    const failed = (err: NodeJS.ErrnoException) => reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message }));
+    server.once('error', failed);
     server.listen({ port, host: address }, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
+  });
+}
+
+/** True when something accepts connections on the admin socket: another host runs here. */
+function answers(socketPath: string): Promise<boolean> {
+  if (!existsSync(socketPath)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const probe = connect(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
   });
 }
 
@@ -70,6 +94,8 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   chmodSync(opts.dir, 0o700);
+  const socketPath = join(opts.dir, 'admin.sock');
+  if (await answers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
   const roots = pinnedRoots(opts.dir, opts.rootPem);
   const db = openHostDb(join(opts.dir, 'host.db'));
   const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: opts.hostName ?? hostname(), log });
@@ -91,8 +117,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
     old.close();
     old.closeAllConnections();
   };
-  const socketPath = join(opts.dir, 'admin.sock');
-  rmSync(socketPath, { force: true });
+  rmSync(socketPath, { force: true }); // a stale socket from a host that was killed
   const admin = adminServer(host, onPortChange, log);
   await new Promise<void>((resolve) => admin.listen(socketPath, resolve));
   chmodSync(socketPath, 0o600);

@@ -64,7 +64,7 @@ const common = {
 };
 
 function grantPayload(over: Partial<Grant> = {}): Grant {
-  return { ...common, fingerprintHash, validUntil: now + 180 * DAY, ...over };
+  return { ...common, fingerprintHash, validUntil: common.issuedAt + 180 * DAY, ...over };
 }
 
 const issuerJws = signDocument(root, docTypes.issuer, 1, issuerPayload());
@@ -153,7 +153,7 @@ describe('host answer chain: accepted answers', () => {
 
   test('accepts a grant issued exactly 4 hours from the client clock', () => {
     for (const issuedAt of [now - 4 * HOUR, now + 4 * HOUR]) {
-      const answer = signDocument(hostKey, docTypes.grant, 1, grantPayload({ issuedAt }));
+      const answer = signDocument(hostKey, docTypes.grant, 1, grantPayload({ issuedAt, validUntil: issuedAt + 180 * DAY }));
       assert.equal(verifyHostAnswer(withAnswer(answer), roots, expect).kind, 'grant');
     }
   });
@@ -325,6 +325,14 @@ describe('host answer chain: validly signed but wrong answers', () => {
       () => verifyHostAnswer({ ...bundle, certificate: expiring }, roots, expect),
       fails('DOCUMENT_INVALID', { detail: 'grant outlives the host certificate' }),
     );
+    for (const [over, detail] of [
+      [{ count: 24 }, 'granted at count 24 of 25; a client edition needs 25'],
+      [{ count: 5, required: 5 }, 'granted at count 5 of 5; a client edition needs 25'],
+      [{ validUntil: common.issuedAt + 181 * DAY }, 'valid for longer than 180 days'],
+    ] as const) {
+      const rule = signDocument(hostKey, docTypes.grant, 1, grantPayload(over));
+      assert.throws(() => verifyHostAnswer(withAnswer(rule), roots, expect), fails('DOCUMENT_INVALID', { detail }));
+    }
     const backwards = signDocument(hostKey, docTypes.grant, 1, grantPayload({ validUntil: common.issuedAt }));
     assert.throws(() => verifyHostAnswer(withAnswer(backwards), roots, expect), fails('DOCUMENT_INVALID', { detail: 'validUntil is not after issuedAt' }));
   });

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { defaults } from './defaults.js';
+import { defaults, thresholdFor } from './defaults.js';
 import {
   DOC_VERSION,
   catalogSchema,
@@ -34,10 +34,10 @@ export type HostAnswerBundle = { answer: string; certificate: string; issuer: st
 
 /** Verifies an issuing-key certificate against the pinned roots and the purpose it must have. */
 export function verifyIssuer(jws: string, roots: readonly Root[], purpose: IssuerPurpose): IssuerCert {
-  const { header } = parseJws(jws);
+  const { header, payload } = parseJws(jws);
   const root = roots.find((r) => r.kid === header.kid);
   if (!root) {
-    const claimed = parseJws(jws).payload as { kid?: unknown };
+    const claimed = payload as { kid?: unknown };
     throw new VolactError('CHAIN_UNTRUSTED_ROOT', { kid: typeof claimed?.kid === 'string' ? claimed.kid : '?', root: header.kid });
   }
   const parsed = verifyJws(jws, { typ: docTypes.issuer, versions: readableVersions, kid: root.kid, key: root.key });
@@ -131,6 +131,12 @@ export function verifyHostAnswer(bundle: HostAnswerBundle, roots: readonly Root[
         throw new VolactError('DOCUMENT_INVALID', { type: typ, detail: 'grant outlives the host certificate' });
       }
       if (grant.validUntil <= grant.issuedAt) throw new VolactError('DOCUMENT_INVALID', { type: typ, detail: 'validUntil is not after issuedAt' });
+      // A grant must keep the rules: granted at or above the edition's threshold, for at most 180 days.
+      const editionKind = chain.cert.editions.find((e) => e.number === grant.edition)!.kind;
+      if (grant.required < thresholdFor(editionKind) || grant.count < grant.required) {
+        throw new VolactError('DOCUMENT_INVALID', { type: typ, detail: `granted at count ${grant.count} of ${grant.required}; a ${editionKind} edition needs ${thresholdFor(editionKind)}` });
+      }
+      if (grant.validUntil - grant.issuedAt > defaults.validityMs) throw new VolactError('DOCUMENT_INVALID', { type: typ, detail: 'valid for longer than 180 days' });
       return { kind, grant, chain };
     }
     case 'countInsufficient': {

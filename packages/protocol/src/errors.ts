@@ -55,6 +55,8 @@ export const errorTable = {
   AUTHORITY_EXISTS: { status: 409, exit: exitCodes.input, message: '{dir} already holds an authority', fix: 'Use that authority, or pick another --dir; its keys are never overwritten.' },
   ROOT_KEY_OFFLINE: { status: 409, exit: exitCodes.input, message: 'the root private key {path} is not here', fix: 'Bring root.key back from offline storage for this step, then move it off again.' },
   ROOT_MISMATCH: { status: 409, exit: exitCodes.trust, message: '{path} pins another publisher root', fix: 'If the publisher really changed its root, remove that file first; otherwise pass the root.pub you pinned before.' },
+  HOST_ALREADY_RUNNING: { status: 409, exit: exitCodes.refused, message: 'an activation host already runs on {dir}', fix: 'Stop it first; one state directory serves one host process (its counts live in memory too).' },
+  STATE_UNAVAILABLE: { status: 500, exit: exitCodes.internal, message: 'cannot use the state directory {dir}: {reason}', fix: 'Check that it exists and this user may write it, or give another with --state DIR.' },
   PORT_UNAVAILABLE: { status: 409, exit: exitCodes.refused, message: 'cannot listen on port {port}: {reason}', fix: 'Pick a free port, or stop what uses it; the host keeps its old port.' },
   AUTHORITY_NOT_READY: { status: 503, exit: exitCodes.internal, message: 'the authority is not initialised: {detail}', fix: 'Run volact authority init --dir DIR and import a catalog.' },
 

@@ -8,7 +8,8 @@ import { VolactError } from './errors.js';
  * before the signature, so each kind of tampering is named by its own error.
  */
 export const ALG = 'EdDSA';
-const MAX_JWS_LENGTH = 64 * 1024;
+/** Largest document read: a catalog of a few thousand editions fits; the authority refuses larger ones at import. */
+export const MAX_JWS_LENGTH = 1024 * 1024;
 
 export type Header = { alg: string; typ: string; ver: number; kid: string };
 

@@ -76,17 +76,22 @@ export type Routes = Record<string, Handler>;
 /** A tiny exact-path router: "METHOD /path" → handler; everything else is NOT_FOUND. */
 export function router(routes: Routes, log?: (line: string) => void): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const handler = routes[`${req.method} ${url.pathname}`];
-    if (!handler) {
-      req.resume();
-      sendError(res, new VolactError('NOT_FOUND', { method: req.method ?? '?', path: url.pathname.slice(0, 200) }), log);
-      return;
-    }
     try {
+      // inside the try: a hostile request line (e.g. "GET //[") must not take the server down
+      const url = new URL(req.url ?? '/', 'http://local');
+      const handler = routes[`${req.method} ${url.pathname}`];
+      if (!handler) {
+        req.resume();
+        throw new VolactError('NOT_FOUND', { method: (req.method ?? '?').slice(0, 16), path: url.pathname.slice(0, 200) });
+      }
       const done = handler(req, res, url);
       if (done) done.catch((err: unknown) => sendError(res, err, log));
     } catch (err) {
+      if (err instanceof TypeError && (err as NodeJS.ErrnoException).code === 'ERR_INVALID_URL') {
+        req.resume();
+        sendError(res, new VolactError('NOT_FOUND', { method: (req.method ?? '?').slice(0, 16), path: String(req.url).slice(0, 200) }), log);
+        return;
+      }
       sendError(res, err, log);
     }
   };
