@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { TestClockFile, tempDir, volact } from './harness/cli.js';
 import { activationBody, admin, makeMachine, post } from './harness/machines.js';
@@ -91,6 +92,47 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     assert.equal((await post(host.port, '/v1/activate', valid())).status, 200);
   });
 
+  it('keeps serving after hostile request lines, on the host, its admin socket and the authority', async () => {
+    for (const port of [host.port, authority.port]) {
+      for (const line of ['GET //[ HTTP/1.1', 'POST /v1/activate?%zz HTTP/1.1', 'GARBAGE', 'GET / HTTP/9.9']) {
+        const answer = await rawRequest({ port, host: '127.0.0.1' }, `${line}\r\nHost: x\r\ncontent-length: 0\r\n\r\n`);
+        assert.match(answer, /^HTTP\/1\.1 4\d\d/, `${line} on ${port}: ${answer.slice(0, 80)}`);
+      }
+    }
+    const adminAnswer = await rawRequest({ path: join(hostDir(), 'admin.sock') }, 'GET //[ HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(adminAnswer, /^HTTP\/1\.1 404/);
+    assert.equal((await post(host.port, '/v1/activate', valid())).status, 200);
+    assert.equal((await admin(hostDir(), 'GET', '/status')).status, 200);
+    assert.equal((await post(authority.port, '/v1/host-activations', '{')).body.code, 'BAD_JSON');
+  });
+
+  it('takes a setup key in any typed form, and refuses a host key sent as a setup key', async () => {
+    const typed = world.setupKeys['desk-pro']!.toLowerCase().replace(/-/g, ' ');
+    assert.equal((await post(host.port, '/v1/activate', JSON.stringify(activationBody(typed, clock.t)))).status, 200);
+    const hostKey = await world.issueHostKey('desk-2026');
+    const r = await post(host.port, '/v1/activate', JSON.stringify(activationBody(hostKey, clock.t)));
+    assert.equal(r.status, 400);
+    assert.equal(r.body.code, 'KEY_HOST_ON_CLIENT');
+  });
+
+  it('refuses a second host on one state directory, another root, plain HTTP off loopback and a test clock in production', async () => {
+    const second = await volact(['host', 'serve', '--state', hostDir(), '--port', '0']);
+    assert.equal(second.code, 5);
+    assert.match(second.stderr, /HOST_ALREADY_RUNNING/);
+    assert.equal((await post(host.port, '/v1/activate', valid())).status, 200, 'the first host still serves');
+    const other = await volact(['host', 'serve', '--state', join(tmp.path, 'root-pinned'), '--root', world.rootPub, '--port', '0', '--serve-networks', 'x']);
+    assert.equal(other.code, 2);
+    const mismatch = await volact(['host', 'serve', '--state', join(tmp.path, 'root-pinned'), '--root', otherWorld.rootPub, '--port', '0']);
+    assert.equal(mismatch.code, 7);
+    assert.match(mismatch.stderr, /Error ROOT_MISMATCH: .*root\.pub pins another publisher root/);
+    const open = await volact(['authority', 'serve', '--dir', world.dir, '--port', '0', '--listen', '0.0.0.0']);
+    assert.equal(open.code, 2);
+    assert.match(open.stderr, /behind a TLS proxy/);
+    const prod = await volact(['slmgr', '-dli', '--state', join(tmp.path, 'prod'), '--json'], { NODE_ENV: 'production', ...clock.env() });
+    assert.equal(prod.code, 1);
+    assert.equal(prod.json.error.code, 'FAKE_CLOCK_REFUSED');
+  });
+
   it('refuses a request whose clock is more than 4 hours off, with a signed refusal', async () => {
     const skewed = new TestClockFile(join(tmp.path, 'skewed-clock'), clock.t - 5 * HOUR);
     const m = await makeMachine(tmp.path, 'skewed', { root: world.rootPub, key: world.setupKeys['desk-pro']!, host: `127.0.0.1:${host.port}`, env: skewed.env() });
@@ -108,7 +150,7 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
   });
 
   it('checks host settings: range errors change nothing; valid intervals reach clients', async () => {
-    for (const [opt, value] of [['-sai', '0'], ['-sai', '-5'], ['-sri', '99999999'], ['-sai', 'abc'], ['-sri', '14.5'], ['-sprt', '70000']] as const) {
+    for (const [opt, value] of [['-sai', '0'], ['-sai', '-5'], ['-sri', '99999999'], ['-sai', '99999999999999999999'], ['-sai', 'abc'], ['-sri', '14.5'], ['-sprt', '70000']] as const) {
       const r = await volact(['slmgr', '--host', hostDir(), opt, value, '--json']);
       assert.equal(r.code, 2, `${opt} ${value}`);
       assert.equal(r.json.error.code, 'VALUE_OUT_OF_RANGE', `${opt} ${value}`);
@@ -138,10 +180,10 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     const r = await volact(['host', 'serve', '--state', dir, '--root', world.rootPub, '--port', '0', '--serve-networks', '10.0.0/8']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /Error USAGE: 10\.0\.0\/8 is not a network in CIDR form/);
-    const again = await volact(['host', 'serve', '--state', join(tmp.path, 'other-root'), '--root', otherWorld.rootPub, '--port', '0', '--serve-networks', '']);
-    assert.equal(again.code, 2);
-    const mismatch = await volact(['host', 'serve', '--state', hostDir() + '-x', '--root', world.rootPub, '--port', '0', '--serve-networks', 'nonsense']);
-    assert.equal(mismatch.code, 2);
+    const empty = await volact(['host', 'serve', '--state', join(tmp.path, 'other-root'), '--root', otherWorld.rootPub, '--port', '0', '--serve-networks', '']);
+    assert.equal(empty.code, 2);
+    const nonsense = await volact(['host', 'serve', '--state', hostDir() + '-x', '--root', world.rootPub, '--port', '0', '--serve-networks', 'nonsense']);
+    assert.equal(nonsense.code, 2);
   });
 
   it('moves to a new port with -sprt and keeps serving', async () => {
@@ -217,6 +259,20 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     assert.equal(row.activations, '0/10', 'refused requests used nothing');
   });
 });
+
+/** Sends raw bytes (a TCP port or a Unix socket) and returns the raw answer. */
+function rawRequest(target: { port?: number; host?: string; path?: string }, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = target.path ? connect(target.path) : connect(target.port!, target.host!);
+    let answer = '';
+    socket.on('data', (c) => (answer += c));
+    socket.on('end', () => resolve(answer));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy());
+    socket.write(text);
+  });
+}
 
 /** Swaps the first two different neighbouring characters: a typo the checksum must catch. */
 function swapNeighbours(key: string): string {

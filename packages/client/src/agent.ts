@@ -21,7 +21,8 @@ export async function runAgent(
     const now = () => clock.now();
     // a clock set back must not stall the agent (Client.state() does the same for lastAttempt)
     notBefore = Math.min(notBefore, now() + s.intervals.retryMinutes * 60_000);
-    const due = Math.max(notBefore, nextAttemptAt(client.license(s), s.lastAttempt, s.intervals));
+    // no attempt yet (first start, or just rearmed): due at once, whatever the trusted time says
+    const due = Math.max(notBefore, s.lastAttempt ? nextAttemptAt(client.license(s), s.lastAttempt, s.intervals) : now());
     if (now() >= due) {
       try {
         const outcome = await client.activate();

@@ -21,11 +21,10 @@ import {
   type HostAnswerBundle,
   type Root,
 } from '@volact/protocol';
-import { writeFileAtomic } from '@volact/server-kit';
 import { appendEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { licenseState, type LicenseView } from './license-state.js';
-import { ensureDir, loadLicense, loadState, saveLicense, saveState, type ClientState, type StoredLicense } from './state.js';
+import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ClientState, type StoredLicense } from './state.js';
 import { postActivate, type HostTarget } from './transport.js';
 
 export type ActivationOutcome =
@@ -52,14 +51,18 @@ export class Client {
   roots(): Root[] {
     const path = join(this.dir, 'root.pub');
     if (!existsSync(path)) throw new VolactError('ROOT_NOT_PINNED', { dir: this.dir });
-    return [rootFromKey(publicKeyFromPem(readFileSync(path, 'utf8')))];
+    try {
+      return [rootFromKey(publicKeyFromPem(readFileSync(path, 'utf8')))];
+    } catch (err) {
+      throw new VolactError('STATE_CORRUPT', { file: path, detail: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /** Pins the publisher's root public key (what every answer must chain to). */
   trust(pem: string): string {
     const root = rootFromKey(publicKeyFromPem(pem));
     ensureDir(this.dir);
-    writeFileAtomic(join(this.dir, 'root.pub'), pem, 0o644);
+    writeOrFail(this.dir, join(this.dir, 'root.pub'), pem, 0o644);
     return root.kid;
   }
 

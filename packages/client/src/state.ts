@@ -29,7 +29,11 @@ export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = proc
 }
 
 export function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
+  }
 }
 
 function readJsonFile<T>(path: string): T | undefined {
@@ -42,14 +46,30 @@ function readJsonFile<T>(path: string): T | undefined {
 }
 
 export function loadState(dir: string): ClientState | undefined {
-  const s = readJsonFile<ClientState>(join(dir, 'state.json'));
-  if (s && s.v !== 1) throw new VolactError('STATE_CORRUPT', { file: join(dir, 'state.json'), detail: `unknown version ${String(s.v)}` });
+  const file = join(dir, 'state.json');
+  const s = readJsonFile<ClientState>(file);
+  if (s === undefined) return undefined;
+  const bad = (detail: string) => new VolactError('STATE_CORRUPT', { file, detail });
+  if (!s || typeof s !== 'object') throw bad('not an object');
+  if (s.v !== 1) throw bad(`unknown version ${String(s.v)}`);
+  const m = s.machine;
+  if (!m || typeof m.id !== 'string' || !m.madeFor || typeof m.madeFor.osId !== 'string') throw bad('no machine identity');
+  if (typeof s.graceStart !== 'number' || typeof s.highWater !== 'number' || !s.kms || !s.intervals) throw bad('missing fields');
   return s;
 }
 
 export function saveState(dir: string, state: ClientState): void {
   ensureDir(dir);
-  writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n', 0o600);
+  writeOrFail(dir, join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
+}
+
+/** Writes a state file; a directory this user cannot write is STATE_UNAVAILABLE, not a crash. */
+export function writeOrFail(dir: string, path: string, text: string, mode = 0o600): void {
+  try {
+    writeFileAtomic(path, text, mode);
+  } catch (err) {
+    throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
+  }
 }
 
 export function loadLicense(dir: string): StoredLicense | undefined {
@@ -59,6 +79,5 @@ export function loadLicense(dir: string): StoredLicense | undefined {
 
 export function saveLicense(dir: string, license: StoredLicense | null): void {
   ensureDir(dir);
-  if (license === null) writeFileAtomic(join(dir, 'license.json'), JSON.stringify({ v: 0 }) + '\n', 0o600);
-  else writeFileAtomic(join(dir, 'license.json'), JSON.stringify(license) + '\n', 0o600);
+  writeOrFail(dir, join(dir, 'license.json'), JSON.stringify(license ?? { v: 0 }) + '\n');
 }

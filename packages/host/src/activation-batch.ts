@@ -4,7 +4,6 @@ import type { MachineCounter } from './machine-counter.js';
 
 /** What the host decided for one request. */
 export type Outcome = 'activated' | 'renewed' | 'countInsufficient' | 'editionNotCovered' | 'clockSkew' | 'notActivated';
-export const outcomes: readonly Outcome[] = ['activated', 'renewed', 'countInsufficient', 'editionNotCovered', 'clockSkew', 'notActivated'];
 
 /** A request after validation, with what the host knows about it before counting. */
 export type Pending = {

@@ -24,6 +24,9 @@ const migrations = [
      installed_at INTEGER NOT NULL, request_id TEXT NOT NULL, certificate TEXT, issuer TEXT, activated_at INTEGER);
    CREATE TABLE catalog (id INTEGER PRIMARY KEY CHECK (id = 1), jws TEXT NOT NULL, issuer TEXT NOT NULL);
    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: remember whether the current request ID was answered, so a lost reactivation answer is retried for free
+  `ALTER TABLE host_keys ADD COLUMN request_answered INTEGER NOT NULL DEFAULT 0;
+   UPDATE host_keys SET request_answered = 1 WHERE certificate IS NOT NULL;`,
 ];
 
 /** Opens (and migrates) the host's SQLite file: WAL, durable against a crash of the process. */

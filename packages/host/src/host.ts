@@ -8,6 +8,8 @@ import {
   docTypes,
   errorBody,
   fromErrorBody,
+  hostActivationAnswerSchema,
+  parseWith,
   partialKey,
   rawPublicKey,
   signer,
@@ -18,7 +20,6 @@ import {
   type Catalog,
   type Clock,
   type Edition,
-  type HostActivationAnswer,
   type KeyPair,
   type Root,
 } from '@volact/protocol';
@@ -37,6 +38,8 @@ type InstalledKey = {
   certificate: string | null;
   issuer: string | null;
   activatedAt: number | null;
+  /** Whether the answer to `requestId` is stored; until then a retry reuses the ID. */
+  requestAnswered: boolean;
 };
 
 type Certified = { certificate: string; issuer: string; prefix: string; group: string; notAfter: number | null; hostId: string };
@@ -130,6 +133,7 @@ export class Host {
       certificate: (r.certificate as string | null) ?? null,
       issuer: (r.issuer as string | null) ?? null,
       activatedAt: (r.activated_at as number | null) ?? null,
+      requestAnswered: r.request_answered === 1,
     }));
   }
 
@@ -169,9 +173,10 @@ export class Host {
     for (const key of keys) {
       if (key.certificate && !force) continue;
       let requestId = key.requestId;
-      if (key.certificate && force) {
+      if (key.certificate && force && key.requestAnswered) {
+        // A new reactivation. Until its answer is stored, retries reuse this ID and cost nothing.
         requestId = randomBytes(16).toString('base64url');
-        this.db.prepare('UPDATE host_keys SET request_id = ? WHERE id = ?').run(requestId, key.id);
+        this.db.prepare('UPDATE host_keys SET request_id = ?, request_answered = 0 WHERE id = ?').run(requestId, key.id);
       }
       const body = { v: 1, hostKey: key.productKey, hostPublicKey: this.publicKey, hostName: this.hostName, requestId };
       let reply: { status: number; body: unknown };
@@ -183,13 +188,13 @@ export class Host {
       if (reply.status !== 200) {
         throw fromErrorBody(reply.body) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: `HTTP ${reply.status}` });
       }
-      const answer = reply.body as HostActivationAnswer;
+      const answer = parseWith(hostActivationAnswerSchema, reply.body, (p) => new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: `unexpected answer: ${p.field} ${p.problem}` }));
       // Trust nothing the authority sent until it chains to the pinned root and names our key.
       const { cert } = verifyHostCert(answer.certificate, answer.issuer, this.roots, this.clock.now());
       if (cert.hostPublicKey !== this.publicKey) throw new VolactError('HOST_CERT_MISMATCH', { detail: 'certificate is for another host key' });
       const catalog = verifyCatalog(answer.catalog, answer.catalogIssuer, this.roots);
       this.db.transaction(() => {
-        this.db.prepare('UPDATE host_keys SET certificate = ?, issuer = ?, activated_at = ? WHERE id = ?').run(answer.certificate, answer.issuer, this.clock.now(), key.id);
+        this.db.prepare('UPDATE host_keys SET certificate = ?, issuer = ?, activated_at = ?, request_answered = 1 WHERE id = ?').run(answer.certificate, answer.issuer, this.clock.now(), key.id);
         const current = this.catalog?.serial ?? 0;
         if (catalog.serial >= current) {
           this.db.prepare('INSERT INTO catalog (id, jws, issuer) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET jws = excluded.jws, issuer = excluded.issuer').run(answer.catalog, answer.catalogIssuer);
@@ -209,10 +214,11 @@ export class Host {
     if (this.activated) {
       edition = this.bySetupKey.get(req.setupKey);
       if (!edition) {
-        const key = decodeKey(req.setupKey); // a typo is named as such
+        const key = decodeKey(req.setupKey); // a typo is named as such; lower case and spaces are fine
         if (key.keyClass === 'host') throw new VolactError('KEY_HOST_ON_CLIENT');
         if (key.keyClass !== 'setup') throw new VolactError('KEY_WRONG_CLASS', { actual: key.keyClass, expected: 'setup' });
-        throw new VolactError('KEY_UNKNOWN');
+        edition = this.bySetupKey.get(key.canonical);
+        if (!edition) throw new VolactError('KEY_UNKNOWN');
       }
       covered = this.certFor.has(edition.number);
       skewed = Math.abs(req.clientTime - this.clock.now()) > defaults.maxClockSkewMs;

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { VolactError, activateRequestSchema, bool, int, obj, optional, str } from '@volact/protocol';
+import { VolactError, activateRequestSchema, bool, obj, optional, str, type Schema } from '@volact/protocol';
 import { readJson, router, sendError, sendJson, validate } from '@volact/server-kit';
 import { networkFilter } from './cidr.js';
 import type { Host } from './host.js';
@@ -41,7 +41,8 @@ export function clientServer(host: Host, log: (line: string) => void): Server {
   return server;
 }
 
-const num = int({ min: -1e15, max: 1e15 });
+/** Any number: the host's own range check names the setting and its range. */
+const num: Schema<number> = { check: (v, p) => (typeof v === 'number' && Number.isFinite(v) ? undefined : { field: p, problem: 'must be a number' }), describe: () => ({ type: 'number' }) };
 const settingsSchema = obj({ retryMinutes: optional(num), renewalMinutes: optional(num), port: optional(num) });
 const keySchema = obj({ key: str({ min: 1, max: 64 }) });
 const removeSchema = obj({ which: str({ min: 1, max: 64 }) });

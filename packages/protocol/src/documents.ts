@@ -105,15 +105,6 @@ export type CountInsufficient = Infer<typeof countInsufficientSchema>;
 export const refusalSchema = obj({ ...answerCommon, code: literal('EDITION_NOT_COVERED', 'CLOCK_SKEW'), vm: optional(bool) });
 export type Refusal = Infer<typeof refusalSchema>;
 
-export const docSchemas = {
-  [docTypes.issuer]: issuerSchema,
-  [docTypes.catalog]: catalogSchema,
-  [docTypes.hostCert]: hostCertSchema,
-  [docTypes.grant]: grantSchema,
-  [docTypes.countInsufficient]: countInsufficientSchema,
-  [docTypes.refusal]: refusalSchema,
-} as const satisfies Record<string, Schema<unknown>>;
-
 /** Validates a verified payload; content errors name the document type. */
 export function readPayload<T>(type: string, schema: Schema<T>, payload: unknown): T {
   return parseWith(schema, payload, (p) => new VolactError('DOCUMENT_INVALID', { type, detail: `${p.field} ${p.problem}` }));

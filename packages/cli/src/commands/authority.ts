@@ -8,6 +8,10 @@ import { emit, fail, iso, table } from '../output.js';
 
 const defaultDir = () => process.env.VOLACT_AUTHORITY_DIR ?? '/var/lib/volact/authority';
 
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(address);
+}
+
 function intOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -159,12 +163,17 @@ export function registerAuthority(program: Command): void {
     .command('serve')
     .description('serve the authority API (host activation, catalog)')
     .option('--port <port>', 'TCP port', '8180')
-    .option('--listen <address>', 'address to listen on (plain HTTP: keep it on loopback, TLS in front otherwise)', '127.0.0.1')
+    .option('--listen <address>', 'address to listen on (plain HTTP: loopback only, unless --behind-tls-proxy)', '127.0.0.1')
+    .option('--behind-tls-proxy', 'allow a non-loopback address: a TLS-terminating proxy is in front')
     .option(...dirOpt)
     .action(
       run(async (o) => {
         const dir = (o.dir as string | undefined) ?? defaultDir();
         const port = intOption('port', o.port as string, 0, 65535)!;
+        const listenOn = o.listen as string;
+        if (!isLoopback(listenOn) && !o.behindTlsProxy) {
+          throw new VolactError('USAGE', { detail: `plain HTTP on ${listenOn} would carry host keys in clear; listen on 127.0.0.1 behind a TLS proxy (and say --behind-tls-proxy)` });
+        }
         const a = await runAuthority(dir, processClock(), port, o.listen as string);
         process.stdout.write(`authority listening on http://${o.listen as string}:${a.port}\n`);
         const stop = () => void a.close().then(() => process.exit(0));
