@@ -126,6 +126,29 @@ describe('activation host counting', () => {
     assert.equal(status.requests.byLicenseState.ootGrace, 1);
   });
 
+  it('retries a reactivation whose answer was lost without using another activation', async () => {
+    let lose = true;
+    let calls = 0;
+    const relay = host as unknown as { postAuthority: (url: string, body: unknown) => Promise<{ status: number; body: unknown }> };
+    const real = relay.postAuthority;
+    relay.postAuthority = async (url, body) => {
+      calls++;
+      const reply = await real(url, body);
+      if (lose) {
+        lose = false;
+        throw new Error('connection reset'); // the authority counted it; the answer never arrived
+      }
+      return reply;
+    };
+    await assert.rejects(host.activate(true), (e: { code?: string }) => e.code === 'AUTHORITY_UNREACHABLE');
+    const [again] = await host.activate(true);
+    assert.equal(calls, 2);
+    assert.equal(again!.activationsUsed, 2, 'the first activation and this one; the retry cost nothing');
+    const [next] = await host.activate(true);
+    assert.equal(next!.activationsUsed, 3, 'a new reactivation after an answered one costs one');
+    relay.postAuthority = real;
+  });
+
   it('refuses host settings out of range and keeps the old value', () => {
     for (const v of [0, 14, 43_201, -1, 1.5, Number.NaN]) {
       assert.throws(() => host.setSetting('retryMinutes', v), (e: { code?: string }) => e.code === 'VALUE_OUT_OF_RANGE');

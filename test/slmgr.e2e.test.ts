@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { TestClockFile, tempDir, volact } from './harness/cli.js';
+import { type Service } from './harness/processes.js';
+import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
+
+const DAY = 86_400_000;
+
+/** The slmgr options a client operator uses day to day, through the CLI with VOLACT_STATE_DIR. */
+describe('slmgr on a client and on a host', { timeout: 300_000 }, () => {
+  const tmp = tempDir('volact-slmgr-');
+  let clock: TestClockFile;
+  let world: AuthorityWorld;
+  let authority: Service;
+  let host: Service;
+  const hostDir = () => join(tmp.path, 'host');
+  const env = () => ({ ...clock.env(), VOLACT_STATE_DIR: join(tmp.path, 'pc') });
+  const slmgr = (...args: string[]) => volact(['slmgr', '--json', ...args], env());
+
+  before(async () => {
+    clock = new TestClockFile(join(tmp.path, 'clock'), Date.UTC(2026, 10, 4, 9));
+    world = await makeAuthority(tmp.path, clock.env());
+    authority = await world.serve();
+    host = await startHost(hostDir(), { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env() });
+    assert.equal((await volact(['slmgr', '--host', hostDir(), '-ipk', await world.issueHostKey('server-2026')])).code, 0);
+    assert.equal((await volact(['slmgr', '--host', hostDir(), '-ato'], clock.env())).code, 0);
+  });
+
+  after(async () => {
+    await host?.stop();
+    await authority?.stop();
+    tmp.cleanup();
+  });
+
+  it('runs a machine from VOLACT_STATE_DIR: -ipk, -skms, -ato, -xpr, -dli, -ckms, -cpky, -upk', async () => {
+    assert.equal((await volact(['client', 'trust', world.rootPub], env())).code, 0);
+    assert.equal((await slmgr('-ipk', world.setupKeys['server-standard']!)).code, 0);
+    const unlicensed = await slmgr('-xpr');
+    assert.equal(unlicensed.json.licenseState, 'initialGrace');
+    assert.equal(Date.parse(unlicensed.json.endsAt), clock.t + 30 * DAY);
+
+    assert.equal((await slmgr('-skms', `127.0.0.1:${host.port}`)).code, 0);
+    for (let i = 0; i < 4; i++) {
+      // four other servers ask first, so this one reaches the server threshold of 5
+      const other = join(tmp.path, `srv${i}`);
+      await volact(['client', 'trust', world.rootPub, '--state', other]);
+      await volact(['slmgr', '--state', other, '-ipk', world.setupKeys['server-standard']!]);
+      await volact(['slmgr', '--state', other, '-skms', `127.0.0.1:${host.port}`]);
+      await volact(['slmgr', '--state', other, '-ato'], clock.env());
+    }
+    const ato = await slmgr('-ato');
+    assert.equal(ato.code, 0, ato.stdout);
+    const xpr = await slmgr('-xpr');
+    assert.equal(xpr.json.licenseState, 'licensed');
+    assert.equal(Date.parse(xpr.json.endsAt), clock.t + 180 * DAY);
+
+    const cpky = await slmgr('-cpky');
+    assert.equal(cpky.json.cleared, false, 'a setup key is public and kept for renewals');
+    assert.equal((await slmgr('-ckms')).code, 0);
+    const noHost = await slmgr('-ato');
+    assert.equal(noHost.code, 6);
+    assert.equal(noHost.json.error.code, 'NO_HOST');
+    assert.equal((await slmgr('-dli')).json.licenseState, 'licensed', 'the license stays without a pinned host');
+
+    const events = await volact(['client', 'events', '--json'], env());
+    assert.deepEqual(
+      events.json.filter((e: { event: unknown }) => e.event === 12289).map((e: { outcome: string }) => e.outcome),
+      ['grant'],
+    );
+    assert.equal((await slmgr('-upk')).code, 0);
+    const dli = await slmgr('-dli');
+    assert.equal(dli.json.licenseState, 'unlicensed');
+    assert.equal(dli.json.partialKey, null);
+  });
+
+  it('keeps host settings across a restart and lists events as JSON lines', async () => {
+    assert.equal((await volact(['slmgr', '--host', hostDir(), '-sai', '45'])).code, 0);
+    const port = host.port;
+    await host.stop();
+    host = await startHost(hostDir(), { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env() });
+    const status = await volact(['slmgr', '--host', hostDir(), '-dlv', '--json']);
+    assert.equal(status.json.retryMinutes, 45);
+    assert.equal(status.json.currentCount, 5);
+    assert.ok(status.json.activated);
+    assert.notEqual(host.port, 0);
+    const lines = (await volact(['host', 'events', '--state', hostDir(), '--jsonl'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 5);
+    assert.ok(lines.every((e) => e.event === 12290 && e.vm === false && typeof e.machineId === 'string'));
+    assert.deepEqual(lines.map((e) => e.outcome), ['countInsufficient', 'countInsufficient', 'countInsufficient', 'countInsufficient', 'activated']);
+    assert.ok(port > 0);
+  });
+});
