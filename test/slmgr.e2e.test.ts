@@ -35,6 +35,12 @@ describe('slmgr on a client and on a host', { timeout: 300_000 }, () => {
 
   it('runs a machine from VOLACT_STATE_DIR: -ipk, -skms, -ato, -xpr, -dli, -ckms, -cpky, -upk', async () => {
     assert.equal((await volact(['client', 'trust', world.rootPub], env())).code, 0);
+    const otherRoot = await makeAuthority(join(tmp.path, 'other'), clock.env());
+    const swap = await volact(['client', 'trust', otherRoot.rootPub, '--json'], env());
+    assert.equal(swap.code, 7, 'a pinned root is not replaced silently');
+    assert.equal(swap.json.error.code, 'ROOT_MISMATCH');
+    assert.equal((await volact(['client', 'trust', otherRoot.rootPub, '--replace'], env())).code, 0);
+    assert.equal((await volact(['client', 'trust', world.rootPub, '--replace'], env())).code, 0);
     assert.equal((await slmgr('-ipk', world.setupKeys['server-standard']!)).code, 0);
     const unlicensed = await slmgr('-xpr');
     assert.equal(unlicensed.json.licenseState, 'initialGrace');

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { VolactError, defaults, exitCodes } from '@volact/protocol';
-import { Client } from '@volact/client';
+import { Client, targetLabel } from '@volact/client';
 import type { Clock } from '@volact/protocol';
 import { adminCall } from './admin-client.js';
 import { emit, iso } from './output.js';
@@ -83,8 +83,8 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
       const spec = parseKms(call.value!);
       const prev = client.state().kms;
       const s = client.setKms({ host: spec.host ?? prev.host, port: spec.port ?? (spec.host ? null : prev.port) });
-      const shown = s.kms.host === null ? '(discovery)' : s.kms.host.includes(':') ? `[${s.kms.host}]` : s.kms.host;
-      emit(json, { kms: s.kms }, () => `Activation host set to ${shown}:${s.kms.port ?? defaults.port} successfully.`);
+      const shown = s.kms.host === null ? `(discovery):${s.kms.port ?? defaults.port}` : targetLabel(s.kms.host, s.kms.port ?? defaults.port);
+      emit(json, { kms: s.kms }, () => `Activation host set to ${shown} successfully.`);
       return 0;
     }
     case 'ckms': {

@@ -25,7 +25,7 @@ import { appendEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { licenseState, type LicenseView } from './license-state.js';
 import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ClientState, type StoredLicense } from './state.js';
-import { postActivate, type HostTarget } from './transport.js';
+import { postActivate, targetLabel, type HostTarget } from './transport.js';
 
 export type ActivationOutcome =
   | { kind: 'activated' | 'renewed'; grant: Grant; host: string }
@@ -58,9 +58,11 @@ export class Client {
     }
   }
 
-  /** Pins the publisher's root public key (what every answer must chain to). */
-  trust(pem: string): string {
+  /** Pins the publisher's root public key (what every answer must chain to); replacing one must be asked for. */
+  trust(pem: string, replace = false): string {
     const root = rootFromKey(publicKeyFromPem(pem));
+    const path = join(this.dir, 'root.pub');
+    if (!replace && existsSync(path) && this.roots()[0]!.kid !== root.kid) throw new VolactError('ROOT_MISMATCH', { path });
     ensureDir(this.dir);
     writeOrFail(this.dir, join(this.dir, 'root.pub'), pem, 0o644);
     return root.kid;
@@ -109,7 +111,7 @@ export class Client {
     }
     // Remember local time as it passes, so turning the clock back does not reopen the initial grace.
     let dirty = false;
-    if (now > (s.localHighWater ?? 0) + 60_000) {
+    if (now > s.localHighWater + 60_000) {
       s.localHighWater = now;
       dirty = true;
     }
@@ -185,7 +187,7 @@ export class Client {
     if (s.rearmsUsed >= defaults.rearmLimit) throw new VolactError('REARM_LIMIT', { limit: defaults.rearmLimit });
     s.rearmsUsed += 1;
     s.machine = this.newMachine(s.machine.madeFor, s.machine.identity);
-    s.graceStart = Math.max(this.clock.now(), s.highWater, s.localHighWater ?? 0);
+    s.graceStart = Math.max(this.clock.now(), s.highWater, s.localHighWater);
     s.lastAttempt = null;
     saveState(this.dir, s);
     saveLicense(this.dir, null);
@@ -224,7 +226,7 @@ export class Client {
     if (!s.key.text) throw new VolactError('KEY_NOT_INSTALLED');
     const roots = this.roots();
     const target = this.target(s);
-    const hostLabel = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+    const hostLabel = targetLabel(target.host, target.port);
     const before = this.license(s);
     const nonce = randomBytes(18).toString('base64url');
     const now = this.clock.now();
@@ -242,7 +244,7 @@ export class Client {
     appendEvent(this.dir, { event: 12288, at: now, machineId: s.machine.id, licenseState: before.state, host: hostLabel, edition: s.key.edition });
     const finish = (ok: boolean) => {
       s.lastAttempt = { at: now, ok };
-      s.localHighWater = Math.max(s.localHighWater ?? 0, now);
+      s.localHighWater = Math.max(s.localHighWater, now);
       saveState(this.dir, s);
     };
     let reply: { status: number; body: unknown };
@@ -313,7 +315,7 @@ export class Client {
       identity: s.machine.identity,
       activatedBy: view.grant ? { hostName: view.grant.hostName, hostId: view.grant.hostId, address: stored?.license.host ?? null, at: new Date(view.grant.issuedAt).toISOString() } : null,
       validUntil: view.grant ? new Date(view.grant.validUntil).toISOString() : null,
-      pinnedHost: s.kms.host ? (s.kms.host.includes(':') ? `[${s.kms.host}]:${s.kms.port ?? defaults.port}` : `${s.kms.host}:${s.kms.port ?? defaults.port}`) : null,
+      pinnedHost: s.kms.host ? targetLabel(s.kms.host, s.kms.port ?? defaults.port) : null,
       pinnedPort: s.kms.port,
       renewalMinutes: s.intervals.renewalMinutes,
       retryMinutes: s.intervals.retryMinutes,

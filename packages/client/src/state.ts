@@ -15,7 +15,7 @@ export type ClientState = {
   /** Highest host-signed time seen: the clock never runs back behind it. */
   highWater: number;
   /** Highest local time seen; reset to the host's time by each verified answer (the host vouched for the clock). */
-  localHighWater?: number;
+  localHighWater: number;
   intervals: { renewalMinutes: number; retryMinutes: number };
   lastAttempt: { at: number; ok: boolean } | null;
   lastAnswer: { kind: string; count: number; required: number; at: number; host: string } | null;
@@ -55,6 +55,8 @@ export function loadState(dir: string): ClientState | undefined {
   const m = s.machine;
   if (!m || typeof m.id !== 'string' || !m.madeFor || typeof m.madeFor.osId !== 'string') throw bad('no machine identity');
   if (typeof s.graceStart !== 'number' || typeof s.highWater !== 'number' || !s.kms || !s.intervals) throw bad('missing fields');
+  // upgrade: files written before localHighWater existed start it at the host-signed mark
+  if (typeof s.localHighWater !== 'number') s.localHighWater = s.highWater;
   return s;
 }
 

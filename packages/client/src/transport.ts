@@ -3,6 +3,11 @@ import type { ActivateRequest } from '@volact/protocol';
 
 export type HostTarget = { host: string; port: number };
 
+/** host:port as an operator types it, with brackets around an IPv6 address. */
+export function targetLabel(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 const MAX_ANSWER = 2 * 1024 * 1024; // a host certificate lists its editions; documents stay under 1 MiB
 
 /** POSTs an activation request; resolves with the status and parsed body, rejects on network failure. */

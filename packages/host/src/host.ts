@@ -278,6 +278,18 @@ export class Host {
     if (!Number.isInteger(value) || value < min || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: String(value) });
   }
 
+  /**
+   * `-sai`, `-sri`, `-sprt` together: every value is checked before any changes, and a new port
+   * is bound (by `rebind`) before it is stored, so a bad value or a busy port changes nothing.
+   */
+  async changeSettings(changes: Partial<Record<'retryMinutes' | 'renewalMinutes' | 'port', number>>, rebind: (port: number) => Promise<void>): Promise<void> {
+    const entries = Object.entries(changes).filter(([, v]) => v !== undefined) as ['retryMinutes' | 'renewalMinutes' | 'port', number][];
+    if (entries.length === 0) throw new VolactError('BAD_REQUEST', { field: '(body)', problem: 'names no setting' });
+    for (const [name, value] of entries) this.checkSetting(name, value);
+    if (changes.port !== undefined && changes.port !== this.settings.port) await rebind(changes.port);
+    for (const [name, value] of entries) this.setSetting(name, value);
+  }
+
   /** Stores a checked setting; it is in force for the next answer. */
   setSetting(name: 'retryMinutes' | 'renewalMinutes' | 'port', value: number): void {
     this.checkSetting(name, value);

@@ -75,14 +75,7 @@ export function adminServer(host: Host, onPortChange: (port: number) => Promise<
           sendJson(res, 200, { activated: await host.activate(force ?? false) });
         },
         'POST /settings': async (req, res) => {
-          const body = validate(settingsSchema, await readJson(req));
-          const entries = Object.entries(body) as ['retryMinutes' | 'renewalMinutes' | 'port', number][];
-          if (entries.length === 0) throw new VolactError('BAD_REQUEST', { field: '(body)', problem: 'names no setting' });
-          // check every value before changing any, so a bad one changes nothing
-          for (const [name, value] of entries) host.checkSetting(name, value);
-          // bind the new port first: a port in use changes nothing
-          if (body.port !== undefined && body.port !== host.settings.port) await onPortChange(body.port);
-          for (const [name, value] of entries) host.setSetting(name, value);
+          await host.changeSettings(validate(settingsSchema, await readJson(req)), onPortChange);
           sendJson(res, 200, host.status());
         },
         'GET /events': (_req, res, url) =>
