@@ -325,12 +325,12 @@ async function main(): Promise<void> {
   // process (it is only used for the host's activation, before any measurement).
   const authDir = join(tmp, 'authority');
   initKeys(authDir, systemClock.now());
-  const opened = openAuthority(authDir, systemClock);
-  const catalog = opened.authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')));
+  const opened = await openAuthority(authDir, systemClock);
+  const catalog = await opened.authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')));
   const setupKey = catalog.editions.find((e) => e.code === 'desk-pro')?.setupKey;
   if (!setupKey) throw new Error('the sample catalog has no desk-pro edition');
-  const hostKey = opened.authority.issueHostKey('server-2026').key;
-  opened.close();
+  const hostKey = (await opened.authority.issueHostKey('server-2026')).key;
+  await opened.close();
   const auth = await runAuthority(authDir, systemClock, 0);
   cleanups.push(() => auth.close());
   const authorityUrl = `http://127.0.0.1:${auth.port}`;

@@ -4,6 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
+
+# The authority's store suite also runs on a real PostgreSQL that the tests start themselves.
+if [ -z "${VOLACT_TEST_PG_URL:-}" ] && ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "==> apt-get install postgresql (for the PostgreSQL store tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  else
+    echo "The tests need PostgreSQL's initdb and pg_ctl: run as root to install them with apt, install the" >&2
+    echo "Debian package postgresql yourself, or point VOLACT_TEST_PG_URL at a server the tests may use." >&2
+    exit 1
+  fi
+fi
 mapfile -t files < <(find packages/*/dist test/dist -name '*.test.js' | sort)
 echo "==> node --test (${#files[@]} files)"
-NODE_ENV=test exec node --test --test-reporter=spec "${files[@]}"
+# One file at a time: the end-to-end files start several processes each, and CI has 2 cores.
+NODE_ENV=test exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -79,16 +79,29 @@ describe('volume activation end to end', { timeout: 600_000 }, () => {
       agents.push(await startService(['agent', '--state', m.dir], clock.env(), /"agent":"started"()/));
     }
     clock.advance(2 * HOUR + 60_000);
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 120_000;
     let licensed = 0;
+    let retries = 0;
     while (Date.now() < deadline) {
       const states = await pool(machines.slice(0, 24), 4, (m) => m.run(['-dli']));
-      licensed = states.filter((s) => s.json.licenseState === 'licensed').length;
+      licensed = states.filter((s) => s.json?.licenseState === 'licensed').length;
       if (licensed === 24) break;
       await new Promise((r) => setTimeout(r, 1000));
+      if (Date.now() > deadline - 60_000 && retries === 0) {
+        // an attempt lost to a loaded machine is retried at the next retry interval, as on Windows
+        retries++;
+        clock.advance(2 * HOUR);
+      }
+    }
+    let why = '';
+    if (licensed !== 24) {
+      const states = await pool(machines.slice(0, 24), 4, (m) => m.run(['-dlv']));
+      states.forEach((st, i) => {
+        if (st.json?.licenseState !== 'licensed') why += `\nmachine ${i}: ${st.stdout}${st.stderr}\nagent: ${agents[i]!.output()}`;
+      });
     }
     await Promise.all(agents.map((a) => a.stop()));
-    assert.equal(licensed, 24);
+    assert.equal(licensed, 24, why);
 
     const dlv = await machines[0]!.run(['-dlv']);
     assert.equal(dlv.json.licenseState, 'licensed');

@@ -49,8 +49,8 @@ export class Authority {
   }
 
   /** The latest catalog, signed by the current catalog issuer (re-signed after a rotation). */
-  catalog(): { catalog: Catalog; jws: string; issuer: string } {
-    const latest = this.store.latestCatalog();
+  async catalog(): Promise<{ catalog: Catalog; jws: string; issuer: string }> {
+    const latest = await this.store.latestCatalog();
     if (!latest) throw new VolactError('AUTHORITY_NOT_READY', { detail: 'no catalog imported' });
     const issuer = this.issuer('catalog');
     if (parseJws(latest.jws).header.kid === issuer.pair.kid) return { ...latest, issuer: issuer.certificate };
@@ -63,18 +63,18 @@ export class Authority {
   }
   private resigned: { serial: number; kid: string; jws: string } | undefined;
 
-  importCatalog(file: unknown): Catalog {
-    const serial = (this.store.latestCatalog()?.catalog.serial ?? 0) + 1;
+  async importCatalog(file: unknown): Promise<Catalog> {
+    const serial = ((await this.store.latestCatalog())?.catalog.serial ?? 0) + 1;
     const catalog = buildCatalog(file, this.keys.mintSecret, serial, this.clock.now());
     const jws = signDocument(this.issuer('catalog').pair, docTypes.catalog, DOC_VERSION, catalog);
     // hosts would refuse a larger document, so it is refused here, before anything is stored
     if (jws.length > MAX_JWS_LENGTH / 2) throw new VolactError('CATALOG_INVALID', { detail: `the signed catalog would be ${jws.length} bytes; at most ${MAX_JWS_LENGTH / 2} are allowed` });
-    this.store.saveCatalog(catalog, jws);
+    await this.store.saveCatalog(catalog, jws);
     return catalog;
   }
 
-  issueHostKey(groupCode: string, limits: { maxHosts?: number; maxActivations?: number } = {}): IssuedHostKey {
-    const group = this.catalog().catalog.groups.find((g) => g.code === groupCode);
+  async issueHostKey(groupCode: string, limits: { maxHosts?: number; maxActivations?: number } = {}): Promise<IssuedHostKey> {
+    const group = (await this.catalog()).catalog.groups.find((g) => g.code === groupCode);
     if (!group) throw new VolactError('GROUP_UNKNOWN', { group: groupCode });
     const maxHosts = limits.maxHosts ?? defaults.hostKeyMaxHosts;
     const maxActivations = limits.maxActivations ?? defaults.hostKeyMaxActivations;
@@ -84,35 +84,35 @@ export class Authority {
     const serial = BigInt('0x' + randomBytes(7).toString('hex'));
     const key = mintKey(this.keys.mintSecret, 'host', group.number, serial);
     const id = `HK-${randomUUID().slice(0, 8)}`;
-    this.store.insertHostKey({ id, keyHash: keyHash(key), partial: partialKey(key), groupCode: group.code, maxHosts, maxActivations, createdAt: this.clock.now() });
+    await this.store.insertHostKey({ id, keyHash: keyHash(key), partial: partialKey(key), groupCode: group.code, maxHosts, maxActivations, createdAt: this.clock.now() });
     return { key, id, group: group.code, maxHosts, maxActivations };
   }
 
-  listHostKeys(): HostKeyRow[] {
+  listHostKeys(): Promise<HostKeyRow[]> {
     return this.store.listHostKeys();
   }
 
   /** Finds an issued key; anything not minted here or not on record is an "unknown key". */
-  private findHostKey(typed: string): HostKeyRow {
+  private async findHostKey(typed: string): Promise<HostKeyRow> {
     const decoded = decodeKey(typed);
     if (decoded.keyClass !== 'host') throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'host' });
     if (!keyTagValid(this.keys.mintSecret, decoded)) throw new VolactError('KEY_UNKNOWN');
-    const row = this.store.findHostKeyByHash(keyHash(decoded.canonical));
+    const row = await this.store.findHostKeyByHash(keyHash(decoded.canonical));
     if (!row) throw new VolactError('KEY_UNKNOWN');
     return row;
   }
 
   /** Online host activation: 6 distinct hosts and 10 activations per host key by default. */
-  activateHost(req: HostActivationRequest): HostActivationAnswer {
-    const row = this.findHostKey(req.hostKey);
-    const { catalog, jws: catalogJws, issuer: catalogIssuer } = this.catalog();
+  async activateHost(req: HostActivationRequest): Promise<HostActivationAnswer> {
+    const row = await this.findHostKey(req.hostKey);
+    const { catalog, jws: catalogJws, issuer: catalogIssuer } = await this.catalog();
     const group = catalog.groups.find((g) => g.code === row.groupCode);
     if (!group) throw new VolactError('GROUP_UNKNOWN', { group: row.groupCode });
     publicKeyFromRaw(req.hostPublicKey);
     const hostId = hostIdFor(req.hostPublicKey);
     const issuer = this.issuer('host-cert');
     const now = this.clock.now();
-    const outcome = this.store.activateHost(
+    const outcome = await this.store.activateHost(
       { hostKeyId: row.id, hostPublicKey: req.hostPublicKey, hostId, hostName: req.hostName, requestId: req.requestId, now },
       (activation, usage) => {
         const cert: HostCert = {

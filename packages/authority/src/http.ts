@@ -9,13 +9,13 @@ export function authorityServer(authority: Authority, root: Root): Server {
     router({
       'GET /v1/health': (_req, res) => sendJson(res, 200, { ok: true }),
       'GET /v1/root': (_req, res) => sendJson(res, 200, { kid: root.kid, publicKey: publicKeyToPem(root.key) }),
-      'GET /v1/catalog': (_req, res) => {
-        const { jws, issuer } = authority.catalog();
+      'GET /v1/catalog': async (_req, res) => {
+        const { jws, issuer } = await authority.catalog();
         sendJson(res, 200, { catalog: jws, issuer });
       },
       'POST /v1/host-activations': async (req, res) => {
         const body = validate(hostActivationRequestSchema, await readJson(req));
-        sendJson(res, 200, authority.activateHost(body));
+        sendJson(res, 200, await authority.activateHost(body));
       },
     }),
   );

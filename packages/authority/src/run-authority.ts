@@ -1,27 +1,27 @@
-import { chmodSync, existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { VolactError, type Clock } from '@volact/protocol';
 import { Authority } from './authority.js';
 import { authorityServer } from './http.js';
 import { loadKeys } from './keys.js';
-import { SqliteAuthorityStore } from './sqlite-store.js';
+import { openAuthorityDb } from './db/open.js';
+import { KyselyAuthorityStore } from './kysely-store.js';
 
-export type OpenAuthority = { authority: Authority; close: () => void; rootKid: string };
+export type OpenAuthority = { authority: Authority; store: KyselyAuthorityStore; close: () => Promise<void>; rootKid: string };
 
-/** Opens an authority directory: its keys and its store (embedded SQLite by default). */
-export function openAuthority(dir: string, clock: Clock): OpenAuthority {
+/**
+ * Opens an authority: its keys from `dir` and its store, PostgreSQL when `database` is a
+ * postgres:// URL (several nodes may share it), else the embedded SQLite file in `dir`.
+ */
+export async function openAuthority(dir: string, clock: Clock, database?: string): Promise<OpenAuthority> {
   const keys = loadKeys(dir);
-  const path = join(dir, 'authority.db');
-  const fresh = !existsSync(path);
-  const store = new SqliteAuthorityStore(path);
-  if (fresh) chmodSync(path, 0o600);
-  return { authority: new Authority(keys, store, clock), close: () => store.close(), rootKid: keys.root.kid };
+  const store = new KyselyAuthorityStore(await openAuthorityDb(database ?? join(dir, 'authority.db')));
+  return { authority: new Authority(keys, store, clock), store, close: () => store.close(), rootKid: keys.root.kid };
 }
 
 /** Serves the authority's HTTP API. Plain HTTP belongs on loopback; put TLS in front elsewhere. */
-export async function runAuthority(dir: string, clock: Clock, port: number, address = '127.0.0.1'): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
-  const opened = openAuthority(dir, clock);
+export async function runAuthority(dir: string, clock: Clock, port: number, address = '127.0.0.1', database?: string): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+  const opened = await openAuthority(dir, clock, database);
   const server = authorityServer(opened.authority, loadKeys(dir).root);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })));
@@ -33,7 +33,7 @@ export async function runAuthority(dir: string, clock: Clock, port: number, addr
     close: async () => {
       await new Promise((r) => server.close(r));
       server.closeAllConnections();
-      opened.close();
+      await opened.close();
     },
   };
 }

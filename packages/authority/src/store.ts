@@ -32,16 +32,19 @@ export type HostActivationOutcome =
   | { kind: 'requestConflict' };
 
 export interface AuthorityStore {
-  saveCatalog(catalog: Catalog, jws: string): void;
-  latestCatalog(): { catalog: Catalog; jws: string } | undefined;
-  insertHostKey(row: Omit<HostKeyRow, 'usedActivations' | 'hostsUsed'>): void;
-  findHostKeyByHash(keyHash: string): HostKeyRow | undefined;
-  listHostKeys(): HostKeyRow[];
+  saveCatalog(catalog: Catalog, jws: string): Promise<void>;
+  latestCatalog(): Promise<{ catalog: Catalog; jws: string } | undefined>;
+  insertHostKey(row: Omit<HostKeyRow, 'usedActivations' | 'hostsUsed'>): Promise<void>;
+  findHostKeyByHash(keyHash: string): Promise<HostKeyRow | undefined>;
+  listHostKeys(): Promise<HostKeyRow[]>;
   /**
-   * Activates a host atomically: at most `maxHosts` distinct host public keys and
-   * `maxActivations` activations per key; a repeated request ID returns the stored answer.
-   * `answer` is called inside the transaction with the activation number and usage after it.
+   * Activates a host atomically, with the limits enforced by the database so they hold across
+   * nodes: at most `maxHosts` distinct host public keys and `maxActivations` activations per
+   * key; a repeated request ID returns the stored answer. `answer` runs inside the transaction
+   * with the activation number and the usage after it.
    */
-  activateHost(input: HostActivationInput, answer: (activation: number, usage: Usage) => string): HostActivationOutcome;
-  close(): void;
+  activateHost(input: HostActivationInput, answer: (activation: number, usage: Usage) => string): Promise<HostActivationOutcome>;
+  /** Row counts per table, for operators and for tests that check bad input wrote nothing. */
+  rowCounts(): Promise<Record<string, number>>;
+  close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Authority, SqliteAuthorityStore, initKeys, loadKeys, sampleCatalogPath } from '@volact/authority';
+import { Authority, KyselyAuthorityStore, initKeys, loadKeys, openAuthorityDb, sampleCatalogPath } from '@volact/authority';
 import { DAY, HOUR, ManualClock, generateKeyPair, parseJws, type ActivateRequest } from '@volact/protocol';
 import { Host } from './host.js';
 import { openHostDb } from './host-store.js';
@@ -19,8 +19,8 @@ describe('activation host counting', () => {
   before(async () => {
     initKeys(join(dir, 'auth'), clock.now());
     const keys = loadKeys(join(dir, 'auth'));
-    const authority = new Authority(keys, new SqliteAuthorityStore(join(dir, 'auth', 'a.db')), clock);
-    const catalog = authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')));
+    const authority = new Authority(keys, new KyselyAuthorityStore(await openAuthorityDb(join(dir, 'auth', 'a.db'))), clock);
+    const catalog = await authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')));
     setup = Object.fromEntries(catalog.editions.map((e) => [e.code, e.setupKey]));
     host = new Host({
       db: openHostDb(join(dir, 'host.db')),
@@ -31,14 +31,14 @@ describe('activation host counting', () => {
       log: () => {},
       postAuthority: async (_url, body) => {
         try {
-          return { status: 200, body: authority.activateHost(body as never) };
+          return { status: 200, body: await authority.activateHost(body as never) };
         } catch (err) {
           return { status: 409, body: { code: (err as { code: string }).code } };
         }
       },
     });
     host.setAuthority('http://authority.invalid');
-    host.installKey(authority.issueHostKey('server-2026').key);
+    host.installKey((await authority.issueHostKey('server-2026')).key);
     await host.activate();
   });
 

@@ -34,20 +34,26 @@ function readCatalogFile(path: string): unknown {
   }
 }
 
-/** Opens the authority directory for one command and always closes its store. */
-function withAuthority<T>(o: Record<string, unknown>, fn: (authority: Authority) => T): T {
-  const { authority, close } = openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock());
+/** Opens the authority (its directory, and --database when given) for one command and always closes its store. */
+async function withAuthority<T>(o: Record<string, unknown>, fn: (authority: Authority) => Promise<T>): Promise<T> {
+  const { authority, close } = await openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock(), databaseOption(o));
   try {
-    return fn(authority);
+    return await fn(authority);
   } finally {
-    close();
+    await close();
   }
+}
+
+/** --database or VOLACT_AUTHORITY_DATABASE: a postgres:// URL; default the SQLite file in the directory. */
+function databaseOption(o: Record<string, unknown>): string | undefined {
+  return (o.database as string | undefined) ?? process.env.VOLACT_AUTHORITY_DATABASE;
 }
 
 /** `volact authority …`: the publisher's side. */
 export function registerAuthority(program: Command): void {
   const cmd = program.command('authority').description("the publisher's authority: keys, catalog, host keys, the activation service");
   const dirOpt = ['--dir <dir>', 'authority directory (env VOLACT_AUTHORITY_DIR)'] as const;
+  const dbOpt = ['--database <url>', 'postgres://… to share one PostgreSQL between nodes (env VOLACT_AUTHORITY_DATABASE); default: SQLite in the directory'] as const;
   const run = (fn: (o: Record<string, string | boolean | undefined>) => void | Promise<void>) => async (...args: unknown[]) => {
     const opts = (args[args.length - 1] as Command).opts();
     try {
@@ -77,11 +83,12 @@ export function registerAuthority(program: Command): void {
     .argument('[file]', 'catalog JSON (default: the sample catalog)')
     .description('import a product catalog: products, editions, product groups; mints one setup key per edition')
     .option(...dirOpt)
+    .option(...dbOpt)
     .option('--json', 'JSON output')
     .action(
-      run((o) => {
-        withAuthority(o, (authority) => {
-          const c = authority.importCatalog(readCatalogFile((o._arg as string | undefined) ?? sampleCatalogPath()));
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+          const c = await authority.importCatalog(readCatalogFile((o._arg as string | undefined) ?? sampleCatalogPath()));
           emit(Boolean(o.json), c, () => `Imported catalog serial ${c.serial}: ${c.editions.length} editions, ${c.groups.length} product groups.`);
         });
       }),
@@ -91,11 +98,12 @@ export function registerAuthority(program: Command): void {
     .command('catalog')
     .description('show the catalog: editions with their public setup keys, and product groups')
     .option(...dirOpt)
+    .option(...dbOpt)
     .option('--json', 'JSON output')
     .action(
-      run((o) => {
-        withAuthority(o, (authority) => {
-        const { catalog } = authority.catalog();
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+        const { catalog } = await authority.catalog();
         emit(Boolean(o.json), catalog, () =>
           [
             `Catalog serial ${catalog.serial}`,
@@ -116,11 +124,12 @@ export function registerAuthority(program: Command): void {
     .option('--hosts <n>', 'distinct hosts allowed (default 6)')
     .option('--activations <n>', 'activations allowed in all (default 10)')
     .option(...dirOpt)
+    .option(...dbOpt)
     .option('--json', 'JSON output')
     .action(
-      run((o) => {
-        withAuthority(o, (authority) => {
-        const k = authority.issueHostKey(o.group as string, {
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+        const k = await authority.issueHostKey(o.group as string, {
           maxHosts: intOption('hosts', o.hosts as string | undefined, 1, 100_000),
           maxActivations: intOption('activations', o.activations as string | undefined, 1, 100_000),
         });
@@ -133,11 +142,12 @@ export function registerAuthority(program: Command): void {
     .command('host-keys')
     .description('list issued host keys with hosts and activations used (never the whole key)')
     .option(...dirOpt)
+    .option(...dbOpt)
     .option('--json', 'JSON output')
     .action(
-      run((o) => {
-        withAuthority(o, (authority) => {
-        const rows = authority.listHostKeys().map((k) => ({ id: k.id, key: `*****-*****-*****-*****-${k.partial}`, group: k.groupCode, hosts: `${k.hostsUsed}/${k.maxHosts}`, activations: `${k.usedActivations}/${k.maxActivations}`, issued: iso(k.createdAt) }));
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+        const rows = (await authority.listHostKeys()).map((k) => ({ id: k.id, key: `*****-*****-*****-*****-${k.partial}`, group: k.groupCode, hosts: `${k.hostsUsed}/${k.maxHosts}`, activations: `${k.usedActivations}/${k.maxActivations}`, issued: iso(k.createdAt) }));
         emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
         });
       }),
@@ -166,6 +176,7 @@ export function registerAuthority(program: Command): void {
     .option('--listen <address>', 'address to listen on (plain HTTP: loopback only, unless --behind-tls-proxy)', '127.0.0.1')
     .option('--behind-tls-proxy', 'allow a non-loopback address: a TLS-terminating proxy is in front')
     .option(...dirOpt)
+    .option(...dbOpt)
     .action(
       run(async (o) => {
         const dir = (o.dir as string | undefined) ?? defaultDir();
@@ -174,7 +185,7 @@ export function registerAuthority(program: Command): void {
         if (!isLoopback(listenOn) && !o.behindTlsProxy) {
           throw new VolactError('USAGE', { detail: `plain HTTP on ${listenOn} would carry host keys in clear; listen on 127.0.0.1 behind a TLS proxy (and say --behind-tls-proxy)` });
         }
-        const a = await runAuthority(dir, processClock(), port, o.listen as string);
+        const a = await runAuthority(dir, processClock(), port, listenOn, databaseOption(o));
         process.stdout.write(`authority listening on http://${o.listen as string}:${a.port}\n`);
         const stop = () => void a.close().then(() => process.exit(0));
         process.on('SIGINT', stop);

@@ -26,11 +26,11 @@ export function registerDemo(program: Command): void {
         let hostKey: string | undefined;
         if (!existsSync(join(authDir, 'root.pub'))) {
           initKeys(authDir, clock.now());
-          const { authority, close } = openAuthority(authDir, clock);
-          authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')));
-          hostKey = authority.issueHostKey('server-2026').key;
-          authority.issueHostKey('desk-2026');
-          close();
+          const { authority, close } = await openAuthority(authDir, clock);
+          await authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')));
+          hostKey = (await authority.issueHostKey('server-2026')).key;
+          await authority.issueHostKey('desk-2026');
+          await close();
         }
         const auth = await runAuthority(authDir, clock, Number(o.authorityPort), '127.0.0.1');
         const host = await runHost({
@@ -47,9 +47,9 @@ export function registerDemo(program: Command): void {
           host.host.installKey(hostKey);
           await host.host.activate();
         }
-        const { authority, close } = openAuthority(authDir, clock);
-        const catalog = authority.catalog().catalog;
-        close();
+        const { authority, close } = await openAuthority(authDir, clock);
+        const catalog = (await authority.catalog()).catalog;
+        await close();
         const setup = (code: string) => catalog.editions.find((e) => e.code === code)!.setupKey;
         const rel = (p: string) => p.replace(process.cwd() + '/', '');
         const lines = [

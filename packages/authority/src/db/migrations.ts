@@ -1,0 +1,53 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * One set of migrations for SQLite and PostgreSQL. Limits are enforced by the database:
+ * CHECK constraints keep every counter within its limit, whatever the code does.
+ */
+const migrations: Record<string, Migration> = {
+  '001-host-activation': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('catalogs')
+        .addColumn('serial', 'integer', (c) => c.primaryKey())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('jws', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('host_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('partial', 'text', (c) => c.notNull())
+        .addColumn('group_code', 'text', (c) => c.notNull())
+        .addColumn('max_hosts', 'integer', (c) => c.notNull().check(sql`max_hosts >= 0`))
+        .addColumn('max_activations', 'integer', (c) => c.notNull().check(sql`max_activations >= 0`))
+        .addColumn('hosts_used', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('used_activations', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addCheckConstraint('host_keys_hosts_within_limit', sql`hosts_used <= max_hosts`)
+        .addCheckConstraint('host_keys_activations_within_limit', sql`used_activations <= max_activations`)
+        .execute();
+      await db.schema
+        .createTable('host_activations')
+        .addColumn('host_key_id', 'text', (c) => c.notNull().references('host_keys.id'))
+        .addColumn('host_public_key', 'text', (c) => c.notNull())
+        .addColumn('host_id', 'text', (c) => c.notNull())
+        .addColumn('host_name', 'text', (c) => c.notNull())
+        .addColumn('first_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_at', 'bigint', (c) => c.notNull())
+        .addColumn('activations', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('host_activations_pk', ['host_key_id', 'host_public_key'])
+        .execute();
+      await db.schema
+        .createTable('host_activation_requests')
+        .addColumn('request_id', 'text', (c) => c.primaryKey())
+        .addColumn('host_key_id', 'text', (c) => c.notNull())
+        .addColumn('host_public_key', 'text', (c) => c.notNull())
+        .addColumn('answer', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

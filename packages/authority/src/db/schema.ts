@@ -1,0 +1,27 @@
+import type { Generated } from 'kysely';
+
+/** The authority's tables, for Kysely's types. Times are epoch milliseconds (bigint-safe numbers). */
+export interface AuthorityTables {
+  catalogs: { serial: number; body: string; jws: string };
+  host_keys: {
+    id: string;
+    key_hash: string;
+    partial: string;
+    group_code: string;
+    max_hosts: number;
+    max_activations: number;
+    hosts_used: Generated<number>;
+    used_activations: Generated<number>;
+    created_at: number;
+  };
+  host_activations: {
+    host_key_id: string;
+    host_public_key: string;
+    host_id: string;
+    host_name: string;
+    first_at: number;
+    last_at: number;
+    activations: number;
+  };
+  host_activation_requests: { request_id: string; host_key_id: string; host_public_key: string; answer: string; created_at: number };
+}

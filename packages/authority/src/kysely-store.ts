@@ -1,0 +1,144 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Catalog } from '@volact/protocol';
+import type { AuthorityDb } from './db/open.js';
+import type { AuthorityTables } from './db/schema.js';
+import type { AuthorityStore, HostActivationInput, HostActivationOutcome, HostKeyRow, Usage } from './store.js';
+
+type KeyRecord = AuthorityTables['host_keys'] & { hosts_used: number; used_activations: number };
+
+const toKey = (r: KeyRecord): HostKeyRow => ({
+  id: r.id,
+  keyHash: r.key_hash,
+  partial: r.partial,
+  groupCode: r.group_code,
+  maxHosts: r.max_hosts,
+  maxActivations: r.max_activations,
+  usedActivations: r.used_activations,
+  hostsUsed: r.hosts_used,
+  createdAt: Number(r.created_at),
+});
+
+/** Thrown inside a transaction to roll it back with an outcome. */
+class Refused extends Error {
+  constructor(readonly outcome: HostActivationOutcome) {
+    super(outcome.kind);
+  }
+}
+
+const isUniqueViolation = (err: unknown) => {
+  const e = err as { code?: string; message?: string };
+  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
+};
+
+/** The authority's store on SQLite or PostgreSQL through one query layer. */
+export class KyselyAuthorityStore implements AuthorityStore {
+  private readonly db: Kysely<AuthorityTables>;
+
+  constructor(handle: AuthorityDb) {
+    this.db = handle.db;
+  }
+
+  async saveCatalog(catalog: Catalog, jws: string): Promise<void> {
+    await this.db.insertInto('catalogs').values({ serial: catalog.serial, body: JSON.stringify(catalog), jws }).execute();
+  }
+
+  async latestCatalog(): Promise<{ catalog: Catalog; jws: string } | undefined> {
+    const row = await this.db.selectFrom('catalogs').select(['body', 'jws']).orderBy('serial', 'desc').limit(1).executeTakeFirst();
+    return row && { catalog: JSON.parse(row.body) as Catalog, jws: row.jws };
+  }
+
+  async insertHostKey(row: Omit<HostKeyRow, 'usedActivations' | 'hostsUsed'>): Promise<void> {
+    await this.db
+      .insertInto('host_keys')
+      .values({ id: row.id, key_hash: row.keyHash, partial: row.partial, group_code: row.groupCode, max_hosts: row.maxHosts, max_activations: row.maxActivations, created_at: row.createdAt })
+      .execute();
+  }
+
+  async findHostKeyByHash(keyHash: string): Promise<HostKeyRow | undefined> {
+    const r = await this.db.selectFrom('host_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+    return r && toKey(r as KeyRecord);
+  }
+
+  async listHostKeys(): Promise<HostKeyRow[]> {
+    return (await this.db.selectFrom('host_keys').selectAll().orderBy('created_at').execute()).map((r) => toKey(r as KeyRecord));
+  }
+
+  async activateHost(input: HostActivationInput, answer: (activation: number, usage: Usage) => string): Promise<HostActivationOutcome> {
+    // A concurrent request with the same ID loses the unique race; the retry then finds its answer.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.db.transaction().execute((trx) => this.activateIn(trx, input, answer));
+      } catch (err) {
+        if (err instanceof Refused) return err.outcome;
+        if (attempt < 2 && isUniqueViolation(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async activateIn(trx: Transaction<AuthorityTables>, input: HostActivationInput, answer: (activation: number, usage: Usage) => string): Promise<HostActivationOutcome> {
+    const prior = await trx.selectFrom('host_activation_requests').selectAll().where('request_id', '=', input.requestId).executeTakeFirst();
+    if (prior) {
+      // A retry after a lost answer: the same answer again, nothing used up.
+      if (prior.host_key_id !== input.hostKeyId || prior.host_public_key !== input.hostPublicKey) return { kind: 'requestConflict' };
+      return { kind: 'retried', answer: prior.answer };
+    }
+    const added = await trx
+      .insertInto('host_activations')
+      .values({ host_key_id: input.hostKeyId, host_public_key: input.hostPublicKey, host_id: input.hostId, host_name: input.hostName, first_at: input.now, last_at: input.now, activations: 0 })
+      .onConflict((oc) => oc.columns(['host_key_id', 'host_public_key']).doNothing())
+      .returning('host_key_id')
+      .executeTakeFirst();
+    const isNew = added !== undefined;
+    if (isNew) {
+      // One atomic statement per limit: the database, not this process, decides who gets the slot.
+      const slot = await trx
+        .updateTable('host_keys')
+        .set({ hosts_used: sql`hosts_used + 1` })
+        .where('id', '=', input.hostKeyId)
+        .whereRef('hosts_used', '<', 'max_hosts')
+        .returning('hosts_used')
+        .executeTakeFirst();
+      if (!slot) {
+        const key = await trx.selectFrom('host_keys').select(['hosts_used', 'max_hosts']).where('id', '=', input.hostKeyId).executeTakeFirstOrThrow();
+        throw new Refused({ kind: 'hostLimit', used: key.hosts_used, limit: key.max_hosts });
+      }
+    }
+    const used = await trx
+      .updateTable('host_keys')
+      .set({ used_activations: sql`used_activations + 1` })
+      .where('id', '=', input.hostKeyId)
+      .whereRef('used_activations', '<', 'max_activations')
+      .returningAll()
+      .executeTakeFirst();
+    if (!used) {
+      const key = await trx.selectFrom('host_keys').select(['used_activations', 'max_activations']).where('id', '=', input.hostKeyId).executeTakeFirstOrThrow();
+      throw new Refused({ kind: 'activationLimit', used: key.used_activations, limit: key.max_activations });
+    }
+    const host = await trx
+      .updateTable('host_activations')
+      .set({ activations: sql`activations + 1`, last_at: input.now, host_name: input.hostName })
+      .where('host_key_id', '=', input.hostKeyId)
+      .where('host_public_key', '=', input.hostPublicKey)
+      .returning('activations')
+      .executeTakeFirstOrThrow();
+    const key = used as KeyRecord;
+    const text = answer(host.activations, { hostsUsed: key.hosts_used, hostsLimit: key.max_hosts, activationsUsed: key.used_activations, activationsLimit: key.max_activations });
+    await trx.insertInto('host_activation_requests').values({ request_id: input.requestId, host_key_id: input.hostKeyId, host_public_key: input.hostPublicKey, answer: text, created_at: input.now }).execute();
+    return { kind: isNew ? 'activated' : 'reactivated', answer: text };
+  }
+
+  async rowCounts(): Promise<Record<string, number>> {
+    const count = async (table: keyof AuthorityTables) => Number((await this.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    return {
+      catalogs: await count('catalogs'),
+      hostKeys: await count('host_keys'),
+      hostActivations: await count('host_activations'),
+      hostActivationRequests: await count('host_activation_requests'),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

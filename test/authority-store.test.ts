@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ManualClock, decodeKey, encodeKeyFields, generateKeyPair, rawPublicKey, verifyCatalog, verifyHostCert, type HostActivationRequest } from '@volact/protocol';
+import { Authority, KyselyAuthorityStore, buildCatalog, certifyIssuer, initKeys, loadKeys, loadRootPair, openAuthorityDb, sampleCatalogPath } from '@volact/authority';
+import { startPostgres, type Postgres } from './harness/postgres.js';
+
+const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
+const sample = () => JSON.parse(readFileSync(sampleCatalogPath(), 'utf8'));
+
+/** One contract suite, run against every store the authority can use. */
+for (const backend of ['sqlite', 'postgres'] as const) {
+  describe(`authority on ${backend}`, { timeout: 120_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), `volact-auth-${backend}-`));
+    const clock = new ManualClock(Date.UTC(2026, 2, 1));
+    let pg: Postgres | undefined;
+    let store: KyselyAuthorityStore;
+    let authority: Authority;
+    let keys: ReturnType<typeof loadKeys>;
+
+    before(async () => {
+      initKeys(join(dir, 'a'), clock.now());
+      keys = loadKeys(join(dir, 'a'));
+      if (backend === 'postgres') pg = await startPostgres();
+      store = new KyselyAuthorityStore(await openAuthorityDb(pg ? pg.url : join(dir, 'a', 'authority.db')));
+      authority = new Authority(keys, store, clock);
+      await authority.importCatalog(sample());
+    });
+
+    after(async () => {
+      await store?.close();
+      pg?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const hostRequest = (hostKey: string, pub = rawPublicKey(generateKeyPair('host').publicKey)): HostActivationRequest => ({
+      v: 1,
+      hostKey,
+      hostPublicKey: pub,
+      hostName: 'h1',
+      requestId: randomBytes(16).toString('base64url'),
+    });
+    const usage = async (key: string) => (await authority.listHostKeys()).find((k) => key.endsWith(k.partial))!;
+
+    it('keeps secrets in 0600 files and refuses to overwrite an authority', () => {
+      for (const f of ['root.key', 'mint.secret', 'issuers/host-cert.key']) assert.equal(statSync(join(dir, 'a', f)).mode & 0o777, 0o600, f);
+      assert.throws(() => initKeys(join(dir, 'a'), clock.now()), code('AUTHORITY_EXISTS'));
+    });
+
+    it('answers a retry after a lost answer with the same certificate and uses nothing', async () => {
+      const key = (await authority.issueHostKey('desk-2026')).key;
+      const req = hostRequest(key);
+      const first = await authority.activateHost(req);
+      const retry = await authority.activateHost(req);
+      assert.equal(retry.certificate, first.certificate);
+      assert.equal(retry.activationsUsed, 1);
+      const row = await usage(key);
+      assert.deepEqual([row.hostsUsed, row.usedActivations], [1, 1]);
+      const again = await authority.activateHost({ ...req, requestId: randomBytes(16).toString('base64url') });
+      assert.deepEqual([again.hostsUsed, again.activationsUsed], [1, 2], 'the same host reactivating uses an activation, not a host slot');
+      await assert.rejects(authority.activateHost({ ...hostRequest(key), requestId: req.requestId }), code('BAD_REQUEST'));
+    });
+
+    it('certifies the host key pair and exactly the editions of its product group', async () => {
+      const req = hostRequest((await authority.issueHostKey('desk-2026')).key);
+      const answer = await authority.activateHost(req);
+      const { cert } = verifyHostCert(answer.certificate, answer.issuer, [keys.root], clock.now());
+      assert.equal(cert.hostPublicKey, req.hostPublicKey);
+      assert.equal(cert.notAfter, null);
+      assert.deepEqual(cert.editions.map((e) => e.code), ['desk-pro', 'desk-enterprise', 'desk-education']);
+    });
+
+    it('enforces the host and activation limits of a host key, with the counts in the error', async () => {
+      const key = (await authority.issueHostKey('server-2026', { maxHosts: 2, maxActivations: 3 })).key;
+      await authority.activateHost(hostRequest(key));
+      const second = hostRequest(key);
+      await authority.activateHost(second);
+      await assert.rejects(authority.activateHost(hostRequest(key)), (e: Error & { code?: string }) => e.code === 'KEY_LIMIT_HOSTS' && /2 of its 2 hosts/.test(e.message));
+      await authority.activateHost({ ...second, requestId: randomBytes(16).toString('base64url') });
+      await assert.rejects(authority.activateHost({ ...second, requestId: randomBytes(16).toString('base64url') }), code('KEY_LIMIT_ACTIVATIONS'));
+      const row = await usage(key);
+      assert.deepEqual([row.hostsUsed, row.usedActivations], [2, 3], 'refusals used nothing');
+    });
+
+    it('holds the limits under concurrent activations: 6 of 20 hosts, then 10 activations in all', async () => {
+      const key = (await authority.issueHostKey('desk-2026')).key;
+      const hosts = await Promise.allSettled(Array.from({ length: 20 }, () => authority.activateHost(hostRequest(key))));
+      assert.equal(hosts.filter((r) => r.status === 'fulfilled').length, 6);
+      assert.ok(hosts.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'KEY_LIMIT_HOSTS'));
+      const first = (hosts.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ certificate: string }>).value;
+      const pub = verifyHostCert(first.certificate, keys.issuers.get('host-cert')!.certificate, [keys.root], clock.now()).cert.hostPublicKey;
+      const again = await Promise.allSettled(Array.from({ length: 12 }, () => authority.activateHost(hostRequest(key, pub))));
+      assert.equal(again.filter((r) => r.status === 'fulfilled').length, 4, '6 activations so far, 4 left of 10');
+      assert.ok(again.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'KEY_LIMIT_ACTIVATIONS'));
+      const row = await usage(key);
+      assert.deepEqual([row.hostsUsed, row.usedActivations], [6, 10]);
+    });
+
+    it('answers "unknown key" for a well-formed key it never issued, and a typo for a typo', async () => {
+      const issued = decodeKey((await authority.issueHostKey('desk-2026')).key);
+      const forged = encodeKeyFields({ ...issued, serial: issued.serial ^ 1n });
+      await assert.rejects(authority.activateHost(hostRequest(forged)), code('KEY_UNKNOWN'));
+      const other = new Authority({ ...keys, mintSecret: randomBytes(32) }, store, clock);
+      await assert.rejects(other.activateHost(hostRequest(issued.canonical)), code('KEY_UNKNOWN'));
+      const typo = issued.canonical.slice(0, -1) + (issued.canonical.endsWith('2') ? '3' : '2');
+      await assert.rejects(authority.activateHost(hostRequest(typo)), code('KEY_TYPO'));
+      await assert.rejects(authority.issueHostKey('no-such-group'), code('GROUP_UNKNOWN'));
+      await assert.rejects(authority.issueHostKey('desk-2026', { maxHosts: 0 }), code('VALUE_OUT_OF_RANGE'));
+    });
+
+    it('refuses catalogs that break the product group rules, writing nothing', async () => {
+      const before = await store.rowCounts();
+      const clientGroupWithServer = sample();
+      clientGroupWithServer.groups[0].editions.push('server-standard');
+      await assert.rejects(authority.importCatalog(clientGroupWithServer), (e: Error & { code?: string }) => e.code === 'CATALOG_INVALID' && /client group desk-2026 cannot activate server edition/.test(e.message));
+      const dup = sample();
+      dup.products[1].editions[0].number = 101;
+      assert.throws(() => buildCatalog(dup, keys.mintSecret, 1, 0), code('CATALOG_INVALID'));
+      await assert.rejects(authority.importCatalog({ products: [], groups: [] }), code('CATALOG_INVALID'));
+      await assert.rejects(authority.importCatalog({ ...sample(), extra: 1 }), code('CATALOG_INVALID'));
+      assert.deepEqual(await store.rowCounts(), before);
+    });
+
+    it('keeps serving a verifiable catalog after its issuing key is rotated, without a new import', async () => {
+      const before = await authority.catalog();
+      clock.advance(90 * 86_400_000); // long after the import: the new key did not exist then
+      certifyIssuer(join(dir, 'a'), loadRootPair(join(dir, 'a')), 'catalog', clock.now());
+      const rotated = new Authority(loadKeys(join(dir, 'a')), store, clock);
+      const answer = await rotated.activateHost(hostRequest((await rotated.issueHostKey('desk-2026')).key));
+      const catalog = verifyCatalog(answer.catalog, answer.catalogIssuer, [keys.root]);
+      assert.equal(catalog.serial, before.catalog.serial);
+      assert.notEqual(answer.catalogIssuer, before.issuer);
+    });
+
+    it('mints the same setup keys when the catalog is imported again', async () => {
+      const before = (await authority.catalog()).catalog;
+      const again = await authority.importCatalog(sample());
+      assert.equal(again.serial, before.serial + 1);
+      assert.deepEqual(again.editions.map((e) => e.setupKey), before.editions.map((e) => e.setupKey));
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { generateKeyPair, rawPublicKey } from '@volact/protocol';
+import { tempDir, volact } from './harness/cli.js';
+import { post, pool } from './harness/machines.js';
+import { startPostgres, type Postgres } from './harness/postgres.js';
+import { type Service } from './harness/processes.js';
+import { makeAuthority, type AuthorityWorld } from './harness/world.js';
+
+/**
+ * Three authority processes on one PostgreSQL: the host key limits hold across nodes because
+ * the database enforces them, not a lock in one process.
+ */
+describe('authority nodes on one PostgreSQL', { timeout: 300_000 }, () => {
+  const tmp = tempDir('volact-nodes-');
+  let pg: Postgres;
+  let world: AuthorityWorld;
+  const nodes: Service[] = [];
+
+  before(async () => {
+    pg = await startPostgres();
+    world = await makeAuthority(tmp.path, { VOLACT_AUTHORITY_DATABASE: pg.url });
+    for (let i = 0; i < 3; i++) nodes.push(await world.serve({ VOLACT_AUTHORITY_DATABASE: pg.url }));
+  });
+
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    pg?.stop();
+    tmp.cleanup();
+  });
+
+  const activate = (node: Service, hostKey: string, hostPublicKey: string) =>
+    post(node.port, '/v1/host-activations', JSON.stringify({ v: 1, hostKey, hostPublicKey, hostName: 'h', requestId: randomBytes(16).toString('base64url') }));
+
+  it('lets exactly 6 of 30 concurrent hosts in, then exactly 10 activations in all', async () => {
+    const key = await world.issueHostKey('desk-2026');
+    const pubs = Array.from({ length: 30 }, () => rawPublicKey(generateKeyPair('host').publicKey));
+    const first = await Promise.all(pubs.map((pub, i) => activate(nodes[i % 3]!, key, pub)));
+    const admitted = pubs.filter((_, i) => first[i]!.status === 200);
+    assert.equal(admitted.length, 6);
+    assert.ok(first.every((r) => r.status === 200 || r.body.code === 'KEY_LIMIT_HOSTS'));
+
+    // the admitted hosts reactivate, 5 times each, all at once across the nodes: 4 are left of 10
+    const again = await Promise.all(admitted.flatMap((pub) => Array.from({ length: 5 }, (_, i) => activate(nodes[i % 3]!, key, pub))));
+    assert.equal(again.filter((r) => r.status === 200).length, 4);
+    assert.ok(again.every((r) => r.status === 200 || r.body.code === 'KEY_LIMIT_ACTIVATIONS'));
+
+    const listed = await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], { VOLACT_AUTHORITY_DATABASE: pg.url });
+    const row = listed.json.find((k: { key: string }) => key.endsWith(k.key.slice(-5)));
+    assert.deepEqual([row.hosts, row.activations], ['6/6', '10/10']);
+  });
+
+  it('answers a retry sent to another node with the stored answer, using nothing', async () => {
+    const key = await world.issueHostKey('server-2026');
+    const body = JSON.stringify({ v: 1, hostKey: key, hostPublicKey: rawPublicKey(generateKeyPair('host').publicKey), hostName: 'h', requestId: randomBytes(16).toString('base64url') });
+    const answers = await pool([0, 1, 2, 0, 1, 2], 6, (n) => post(nodes[n]!.port, '/v1/host-activations', body));
+    assert.ok(answers.every((a) => a.status === 200));
+    assert.equal(new Set(answers.map((a) => a.body.certificate)).size, 1);
+    const listed = await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], { VOLACT_AUTHORITY_DATABASE: pg.url });
+    const row = listed.json.find((k: { key: string }) => key.endsWith(k.key.slice(-5)));
+    assert.equal(row.activations, '1/10');
+  });
+});
