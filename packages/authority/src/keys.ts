@@ -56,8 +56,12 @@ export function certifyIssuer(dir: string, root: KeyPair, purpose: IssuerPurpose
 
 /** Creates the root key, the mint secret and one issuing key per purpose. Refuses to overwrite. */
 export function initKeys(dir: string, now: number): { rootPub: string; rootKid: string } {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } catch (err) {
+    throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
+  }
   if (existsSync(join(dir, 'root.pub'))) throw new VolactError('AUTHORITY_EXISTS', { dir });
   const root = generateKeyPair('root');
   writeFileAtomic(join(dir, 'root.key'), privateKeyToPem(root.privateKey), 0o600);

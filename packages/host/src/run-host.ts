@@ -92,12 +92,16 @@ function answers(socketPath: string): Promise<boolean> {
 /** Starts an activation host from its state directory: client port and admin socket. */
 export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-  chmodSync(opts.dir, 0o700);
+  try {
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    chmodSync(opts.dir, 0o700);
+  } catch (err) {
+    throw new VolactError('STATE_UNAVAILABLE', { dir: opts.dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
+  }
   const socketPath = join(opts.dir, 'admin.sock');
   if (await answers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
   const roots = pinnedRoots(opts.dir, opts.rootPem);
-  const db = openHostDb(join(opts.dir, 'host.db'));
+  const db = readOrCorrupt(join(opts.dir, 'host.db'), () => openHostDb(join(opts.dir, 'host.db')));
   const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: opts.hostName ?? hostname(), log });
   if (opts.authorityUrl) host.setAuthority(opts.authorityUrl);
   if (opts.servedNetworks) host.setServedNetworks(opts.servedNetworks);

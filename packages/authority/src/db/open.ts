@@ -23,9 +23,14 @@ export async function openAuthorityDb(target: string): Promise<AuthorityDb> {
     handle = { db: new Kysely<AuthorityTables>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
   } else {
     const fresh = !existsSync(target);
-    const sqlite = new Database(target);
+    let sqlite: Database.Database;
+    try {
+      sqlite = new Database(target);
+      sqlite.pragma('journal_mode = WAL');
+    } catch (err) {
+      throw new VolactError('AUTHORITY_NOT_READY', { detail: `${target} cannot be opened: ${err instanceof Error ? err.message : String(err)}` });
+    }
     if (fresh) chmodSync(target, 0o600);
-    sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
