@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock, decodeKey, encodeKeyFields, generateKeyPair, rawPublicKey, verifyCatalog, verifyHostCert, type HostActivationRequest } from '@volact/protocol';
+import { ManualClock, decodeKey, encodeKeyFields, generateKeyPair, hashedFingerprint, parseJws, rawPublicKey, verifyCatalog, verifyHostCert, verifyMakGrant, type HostActivationRequest } from '@volact/protocol';
 import { Authority, KyselyAuthorityStore, buildCatalog, certifyIssuer, initKeys, loadKeys, loadRootPair, openAuthorityDb, sampleCatalogPath } from '@volact/authority';
 import { startPostgres, type Postgres } from './harness/postgres.js';
 
@@ -97,6 +97,39 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.ok(again.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'KEY_LIMIT_ACTIVATIONS'));
       const row = await usage(key);
       assert.deepEqual([row.hostsUsed, row.usedActivations], [6, 10]);
+    });
+
+    const parts = (seed: string, over: Partial<Record<'board' | 'cpu' | 'osId', string>> & { disks?: string[]; nics?: string[] } = {}) =>
+      hashedFingerprint({ osId: over.osId ?? `os-${seed}`, cpu: over.cpu ?? 'cpu', board: over.board ?? `board-${seed}`, disks: over.disks ?? [`disk-${seed}`], nics: over.nics ?? [`nic-${seed}`] });
+    const makRequest = (makKey: string, machineId: string, p: ReturnType<typeof parts>) => ({ v: 1 as const, makKey, machineId, parts: p, nonce: randomBytes(18).toString('base64url') });
+    const makUsage = async (id: string) => (await authority.listMaks()).find((m) => m.id === id)!;
+
+    it('activates MAK machines once each: repeats and repairs within tolerance are free, a new board counts', async () => {
+      const mak = await authority.issueMak('desk-enterprise', 3);
+      const a = await authority.activateMak(makRequest(mak.key, 'm-a', parts('a')));
+      const grant = verifyMakGrant(a.grant, a.issuer, [keys.root], { machineId: 'm-a', nonce: (parseJws(a.grant).payload as { nonce: string }).nonce, now: clock.now() });
+      assert.deepEqual([grant.activationsUsed, grant.activationsLimit, grant.editionCode], [1, 3, 'desk-enterprise']);
+      await authority.activateMak(makRequest(mak.key, 'm-a', parts('a')));
+      await authority.activateMak(makRequest(mak.key, 'm-a', parts('a', { disks: ['a-new-disk'] })));
+      assert.equal((await makUsage(mak.id)).usedActivations, 1, 'a retry and a disk replacement used nothing');
+      await authority.activateMak(makRequest(mak.key, 'm-a', parts('a', { board: 'new-board', disks: ['a-new-disk'] })));
+      assert.equal((await makUsage(mak.id)).usedActivations, 2, 'a change beyond tolerance counts');
+      await authority.activateMak(makRequest(mak.key, 'm-b', parts('b')));
+      await assert.rejects(authority.activateMak(makRequest(mak.key, 'm-c', parts('c'))), (e: Error & { code?: string }) => e.code === 'MAK_LIMIT' && /3 of its 3/.test(e.message));
+      await authority.activateMak(makRequest(mak.key, 'm-b', parts('b')));
+      assert.equal((await makUsage(mak.id)).usedActivations, 3, 'an activated machine still gets its answer at the limit');
+      await assert.rejects(authority.activateMak(makRequest((await authority.issueHostKey('desk-2026')).key, 'm-d', parts('d'))), code('KEY_WRONG_CLASS'));
+    });
+
+    it('lets exactly 100 of 200 concurrent machines use a MAK of 100, and repeats never count', async () => {
+      const mak = await authority.issueMak('desk-pro', 100);
+      const first = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => authority.activateMak(makRequest(mak.key, `c-${i}`, parts(`c${i}`)))));
+      const admitted = first.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      assert.equal(admitted.length, 100);
+      assert.ok(first.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'MAK_LIMIT'));
+      const repeats = await Promise.allSettled(admitted.map((i) => authority.activateMak(makRequest(mak.key, `c-${i}`, parts(`c${i}`)))));
+      assert.ok(repeats.every((r) => r.status === 'fulfilled'));
+      assert.equal((await makUsage(mak.id)).usedActivations, 100);
     });
 
     it('answers "unknown key" for a well-formed key it never issued, and a typo for a typo', async () => {

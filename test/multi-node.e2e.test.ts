@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
-import { generateKeyPair, rawPublicKey } from '@volact/protocol';
+import { generateKeyPair, hashedFingerprint, rawPublicKey } from '@volact/protocol';
 import { tempDir, volact } from './harness/cli.js';
 import { post, pool } from './harness/machines.js';
 import { startPostgres, type Postgres } from './harness/postgres.js';
@@ -50,6 +50,26 @@ describe('authority nodes on one PostgreSQL', { timeout: 300_000 }, () => {
     const listed = await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], { VOLACT_AUTHORITY_DATABASE: pg.url });
     const row = listed.json.find((k: { key: string }) => key.endsWith(k.key.slice(-5)));
     assert.deepEqual([row.hosts, row.activations], ['6/6', '10/10']);
+  });
+
+  it('lets exactly 100 of 200 concurrent machines use a MAK of 100 across the nodes; repeats succeed without counting', async () => {
+    const issued = await volact(['authority', 'issue-mak', '--dir', world.dir, '--edition', 'desk-pro', '--activations', '100', '--json'], { VOLACT_AUTHORITY_DATABASE: pg.url });
+    const mak = issued.json.key as string;
+    const body = (i: number) =>
+      JSON.stringify({ v: 1, makKey: mak, machineId: `node-m-${i}`, parts: hashedFingerprint({ osId: `os-${i}`, cpu: 'c', board: `b-${i}`, disks: [`d-${i}`], nics: [`n-${i}`] }), nonce: randomBytes(18).toString('base64url') });
+    const first = await Promise.all(Array.from({ length: 200 }, (_, i) => post(nodes[i % 3]!.port, '/v1/mak-activations', body(i))));
+    const admitted = first.flatMap((r, i) => (r.status === 200 ? [i] : []));
+    assert.equal(admitted.length, 100);
+    assert.ok(first.every((r) => r.status === 200 || r.body.code === 'MAK_LIMIT'));
+    // the admitted machines ask again (retries after lost answers, reactivations) mixed with newcomers
+    const mixed = await Promise.all([
+      ...admitted.map((i) => post(nodes[(i + 1) % 3]!.port, '/v1/mak-activations', body(i))),
+      ...Array.from({ length: 50 }, (_, k) => post(nodes[k % 3]!.port, '/v1/mak-activations', body(1000 + k))),
+    ]);
+    assert.ok(mixed.slice(0, 100).every((r) => r.status === 200), 'every repeat succeeds');
+    assert.ok(mixed.slice(100).every((r) => r.status === 409 && r.body.code === 'MAK_LIMIT'), 'no newcomer gets in');
+    const listed = await volact(['authority', 'maks', '--dir', world.dir, '--json'], { VOLACT_AUTHORITY_DATABASE: pg.url });
+    assert.equal(listed.json.find((m: { id: string }) => m.id === issued.json.id).activations, '100/100');
   });
 
   it('answers a retry sent to another node with the stored answer, using nothing', async () => {

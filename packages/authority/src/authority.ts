@@ -18,12 +18,16 @@ import {
   type HostActivationAnswer,
   type HostActivationRequest,
   type HostCert,
+  type MakActivationAnswer,
+  type MakActivationRequest,
+  type MakGrant,
 } from '@volact/protocol';
 import { buildCatalog } from './catalog.js';
 import type { AuthorityKeys, Issuer } from './keys.js';
-import type { AuthorityStore, HostKeyRow } from './store.js';
+import type { AuthorityStore, HostKeyRow, MakRow } from './store.js';
 
 export type IssuedHostKey = { key: string; id: string; group: string; maxHosts: number; maxActivations: number };
+export type IssuedMak = { key: string; id: string; edition: string; maxActivations: number };
 
 export function keyHash(canonical: string): string {
   return createHash('sha256').update(`volact-key-hash/${canonical}`).digest('base64url');
@@ -42,7 +46,7 @@ export class Authority {
     private readonly clock: Clock,
   ) {}
 
-  private issuer(purpose: 'host-cert' | 'catalog'): Issuer {
+  private issuer(purpose: 'host-cert' | 'catalog' | 'mak-grant'): Issuer {
     const issuer = this.keys.issuers.get(purpose);
     if (!issuer) throw new VolactError('AUTHORITY_NOT_READY', { detail: `no ${purpose} issuing key` });
     return issuer;
@@ -100,6 +104,52 @@ export class Authority {
     const row = await this.store.findHostKeyByHash(keyHash(decoded.canonical));
     if (!row) throw new VolactError('KEY_UNKNOWN');
     return row;
+  }
+
+  /** Issues a MAK for one edition with a number of activations (shown once; only its hash is kept). */
+  async issueMak(editionCode: string, activations: number): Promise<IssuedMak> {
+    const edition = (await this.catalog()).catalog.editions.find((e) => e.code === editionCode);
+    if (!edition) throw new VolactError('CATALOG_INVALID', { detail: `there is no edition ${editionCode}` });
+    if (!Number.isInteger(activations) || activations < 1 || activations > 10_000_000) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'activations', min: 1, max: 10_000_000, value: activations });
+    const key = mintKey(this.keys.mintSecret, 'mak', edition.number, BigInt('0x' + randomBytes(7).toString('hex')));
+    const id = `MAK-${randomUUID().slice(0, 8)}`;
+    await this.store.insertMak({ id, keyHash: keyHash(key), partial: partialKey(key), edition: edition.number, maxActivations: activations, createdAt: this.clock.now() });
+    return { key, id, edition: edition.code, maxActivations: activations };
+  }
+
+  listMaks(): Promise<MakRow[]> {
+    return this.store.listMaks();
+  }
+
+  /**
+   * MAK activation: permanent, bound to the machine's (hashed) hardware. The same machine within
+   * tolerance, or a retry after a lost answer, is answered again without using an activation.
+   */
+  async activateMak(req: MakActivationRequest): Promise<MakActivationAnswer> {
+    const decoded = decodeKey(req.makKey);
+    if (decoded.keyClass !== 'mak') throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'mak' });
+    if (!keyTagValid(this.keys.mintSecret, decoded)) throw new VolactError('KEY_UNKNOWN');
+    const mak = await this.store.findMakByHash(keyHash(decoded.canonical));
+    if (!mak) throw new VolactError('KEY_UNKNOWN');
+    const edition = (await this.catalog()).catalog.editions.find((e) => e.number === mak.edition);
+    if (!edition) throw new VolactError('AUTHORITY_NOT_READY', { detail: `edition ${mak.edition} is not in the catalog` });
+    const now = this.clock.now();
+    const outcome = await this.store.activateMak({ makId: mak.id, machineId: req.machineId, parts: req.parts, now });
+    if (outcome.kind === 'limit') throw new VolactError('MAK_LIMIT', { used: outcome.used, limit: outcome.limit });
+    const issuer = this.issuer('mak-grant');
+    const grant: MakGrant = {
+      makId: mak.id,
+      machineId: req.machineId,
+      nonce: req.nonce,
+      edition: edition.number,
+      editionCode: edition.code,
+      editionName: edition.name,
+      parts: req.parts,
+      issuedAt: now,
+      activationsUsed: outcome.used,
+      activationsLimit: outcome.limit,
+    };
+    return { grant: signDocument(issuer.pair, docTypes.makGrant, DOC_VERSION, grant), issuer: issuer.certificate };
   }
 
   /** Online host activation: 6 distinct hosts and 10 activations per host key by default. */

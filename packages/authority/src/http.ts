@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { hostActivationRequestSchema, publicKeyToPem, type Root } from '@volact/protocol';
+import { hostActivationRequestSchema, makActivationRequestSchema, publicKeyToPem, type Root } from '@volact/protocol';
 import { readJson, router, sendJson, validate } from '@volact/server-kit';
 import type { Authority } from './authority.js';
 
@@ -16,6 +16,10 @@ export function authorityServer(authority: Authority, root: Root): Server {
       'POST /v1/host-activations': async (req, res) => {
         const body = validate(hostActivationRequestSchema, await readJson(req));
         sendJson(res, 200, await authority.activateHost(body));
+      },
+      'POST /v1/mak-activations': async (req, res) => {
+        const body = validate(makActivationRequestSchema, await readJson(req));
+        sendJson(res, 200, await authority.activateMak(body));
       },
     }),
   );

@@ -1,8 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Catalog } from '@volact/protocol';
+import { sameMachine, type Catalog, type HashedParts } from '@volact/protocol';
 import type { AuthorityDb } from './db/open.js';
 import type { AuthorityTables } from './db/schema.js';
-import type { AuthorityStore, HostActivationInput, HostActivationOutcome, HostKeyRow, Usage } from './store.js';
+import type { AuthorityStore, HostActivationInput, HostActivationOutcome, HostKeyRow, MakActivationInput, MakActivationOutcome, MakRow, Usage } from './store.js';
 
 type KeyRecord = AuthorityTables['host_keys'] & { hosts_used: number; used_activations: number };
 
@@ -18,9 +18,21 @@ const toKey = (r: KeyRecord): HostKeyRow => ({
   createdAt: Number(r.created_at),
 });
 
+type MakRecord = AuthorityTables['maks'] & { used_activations: number };
+
+const toMak = (r: MakRecord): MakRow => ({
+  id: r.id,
+  keyHash: r.key_hash,
+  partial: r.partial,
+  edition: r.edition,
+  maxActivations: r.max_activations,
+  usedActivations: r.used_activations,
+  createdAt: Number(r.created_at),
+});
+
 /** Thrown inside a transaction to roll it back with an outcome. */
 class Refused extends Error {
-  constructor(readonly outcome: HostActivationOutcome) {
+  constructor(readonly outcome: HostActivationOutcome | MakActivationOutcome) {
     super(outcome.kind);
   }
 }
@@ -69,7 +81,7 @@ export class KyselyAuthorityStore implements AuthorityStore {
       try {
         return await this.db.transaction().execute((trx) => this.activateIn(trx, input, answer));
       } catch (err) {
-        if (err instanceof Refused) return err.outcome;
+        if (err instanceof Refused) return err.outcome as HostActivationOutcome;
         if (attempt < 2 && isUniqueViolation(err)) continue;
         throw err;
       }
@@ -128,6 +140,64 @@ export class KyselyAuthorityStore implements AuthorityStore {
     return { kind: isNew ? 'activated' : 'reactivated', answer: text };
   }
 
+  async insertMak(row: Omit<MakRow, 'usedActivations'>): Promise<void> {
+    await this.db.insertInto('maks').values({ id: row.id, key_hash: row.keyHash, partial: row.partial, edition: row.edition, max_activations: row.maxActivations, created_at: row.createdAt }).execute();
+  }
+
+  async findMakByHash(keyHash: string): Promise<MakRow | undefined> {
+    const r = await this.db.selectFrom('maks').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+    return r && toMak(r as MakRecord);
+  }
+
+  async listMaks(): Promise<MakRow[]> {
+    return (await this.db.selectFrom('maks').selectAll().orderBy('created_at').execute()).map((r) => toMak(r as MakRecord));
+  }
+
+  async activateMak(input: MakActivationInput): Promise<MakActivationOutcome> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('mak_activations')
+          .values({ mak_id: input.makId, machine_id: input.machineId, parts: JSON.stringify(input.parts), first_at: input.now, last_at: input.now, activations: 1 })
+          .onConflict((oc) => oc.columns(['mak_id', 'machine_id']).doNothing())
+          .returning('machine_id')
+          .executeTakeFirst();
+        if (!inserted) {
+          // Known machine (or a concurrent first request for it): count only a change beyond tolerance.
+          const known = await trx.selectFrom('mak_activations').select(['parts']).where('mak_id', '=', input.makId).where('machine_id', '=', input.machineId).executeTakeFirstOrThrow();
+          if (sameMachine(JSON.parse(known.parts) as HashedParts, input.parts).same) {
+            await trx.updateTable('mak_activations').set({ last_at: input.now }).where('mak_id', '=', input.makId).where('machine_id', '=', input.machineId).execute();
+            const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
+            return { kind: 'repeat', used: mak.used_activations, limit: mak.max_activations };
+          }
+        }
+        const used = await trx
+          .updateTable('maks')
+          .set({ used_activations: sql`used_activations + 1` })
+          .where('id', '=', input.makId)
+          .whereRef('used_activations', '<', 'max_activations')
+          .returning(['used_activations', 'max_activations'])
+          .executeTakeFirst();
+        if (!used) {
+          const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
+          throw new Refused({ kind: 'limit', used: mak.used_activations, limit: mak.max_activations });
+        }
+        if (!inserted) {
+          await trx
+            .updateTable('mak_activations')
+            .set({ parts: JSON.stringify(input.parts), last_at: input.now, activations: sql`activations + 1` })
+            .where('mak_id', '=', input.makId)
+            .where('machine_id', '=', input.machineId)
+            .execute();
+        }
+        return { kind: inserted ? 'activated' : 'reactivated', used: used.used_activations, limit: used.max_activations };
+      });
+    } catch (err) {
+      if (err instanceof Refused) return err.outcome as MakActivationOutcome;
+      throw err;
+    }
+  }
+
   async rowCounts(): Promise<Record<string, number>> {
     const count = async (table: keyof AuthorityTables) => Number((await this.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     return {
@@ -135,6 +205,8 @@ export class KyselyAuthorityStore implements AuthorityStore {
       hostKeys: await count('host_keys'),
       hostActivations: await count('host_activations'),
       hostActivationRequests: await count('host_activation_requests'),
+      maks: await count('maks'),
+      makActivations: await count('mak_activations'),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { Catalog } from '@volact/protocol';
+import type { Catalog, HashedParts } from '@volact/protocol';
 
 /** What the authority keeps. One interface, so PostgreSQL can stand beside SQLite (issue 3). */
 export type HostKeyRow = {
@@ -31,7 +31,25 @@ export type HostActivationOutcome =
   | { kind: 'activationLimit'; used: number; limit: number }
   | { kind: 'requestConflict' };
 
+export type MakRow = { id: string; keyHash: string; partial: string; edition: number; maxActivations: number; usedActivations: number; createdAt: number };
+
+export type MakActivationInput = { makId: string; machineId: string; parts: HashedParts; now: number };
+
+/** Outcomes of a MAK activation. `repeat`: the same machine within tolerance, nothing used. */
+export type MakActivationOutcome =
+  | { kind: 'activated' | 'reactivated' | 'repeat'; used: number; limit: number }
+  | { kind: 'limit'; used: number; limit: number };
+
 export interface AuthorityStore {
+  insertMak(row: Omit<MakRow, 'usedActivations'>): Promise<void>;
+  findMakByHash(keyHash: string): Promise<MakRow | undefined>;
+  listMaks(): Promise<MakRow[]>;
+  /**
+   * Activates a machine with a MAK: a machine already activated on hardware the tolerance rule
+   * calls the same uses nothing; a new machine, or one changed beyond tolerance, uses one
+   * activation, atomically against the limit.
+   */
+  activateMak(input: MakActivationInput): Promise<MakActivationOutcome>;
   saveCatalog(catalog: Catalog, jws: string): Promise<void>;
   latestCatalog(): Promise<{ catalog: Catalog; jws: string } | undefined>;
   insertHostKey(row: Omit<HostKeyRow, 'usedActivations' | 'hostsUsed'>): Promise<void>;

@@ -100,6 +100,13 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
     case 'ato': {
       const outcome = await client.activate();
       switch (outcome.kind) {
+        case 'makActivated': {
+          const g = outcome.makGrant;
+          emit(json, { outcome: outcome.kind, authority: outcome.host, edition: g.editionCode, activationsUsed: g.activationsUsed, activationsLimit: g.activationsLimit, activationsLeft: g.activationsLimit - g.activationsUsed }, () =>
+            `Product activated successfully with a MAK (${g.editionName}): the machine is permanently activated. ${g.activationsLimit - g.activationsUsed} of ${g.activationsLimit} activations left on this MAK.`,
+          );
+          return 0;
+        }
         case 'activated':
         case 'renewed':
           emit(json, { outcome: outcome.kind, host: outcome.host, validUntil: iso(outcome.grant.validUntil), count: outcome.grant.count, required: outcome.grant.required }, () =>
@@ -124,7 +131,7 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
     case 'xpr': {
       const d = client.details();
       if (call.option === 'xpr') {
-        const text = d.licenseState === 'licensed' ? `Volume activation will expire ${d.endsAt}` : d.endsAt ? `${stateNames[d.licenseState]} ends ${d.endsAt}` : stateNames[d.licenseState];
+        const text = d.licenseState === 'licensed' ? (d.endsAt ? `Volume activation will expire ${d.endsAt}` : 'The machine is permanently activated.') : d.endsAt ? `${stateNames[d.licenseState]} ends ${d.endsAt}` : stateNames[d.licenseState];
         emit(json, { licenseState: d.licenseState, endsAt: d.endsAt }, () => text);
         return 0;
       }
@@ -138,6 +145,7 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
       if (call.option === 'dlv') {
         lines.push(
           `Machine ID: ${d.machineId}${d.identity ? ` (identity ${d.identity})` : ''}`,
+          ...(d.mak ? [`MAK ${d.mak.id}: activated by ${d.mak.authority} at ${d.mak.at}; ${d.mak.activationsLeft} of ${d.mak.activationsLimit} activations left`] : []),
           `Activated by host: ${d.activatedBy ? `${d.activatedBy.hostName} (ID ${d.activatedBy.hostId}) at ${d.activatedBy.address}, ${d.activatedBy.at}` : '-'}`,
           `Activation valid until: ${d.validUntil ?? '-'}`,
           `Pinned activation host: ${d.pinnedHost ?? '-'}`,

@@ -23,7 +23,9 @@ export async function runAgent(
     notBefore = Math.min(notBefore, now() + s.intervals.retryMinutes * 60_000);
     // no attempt yet (first start, or just rearmed): due at once, whatever the trusted time says
     const due = Math.max(notBefore, s.lastAttempt ? nextAttemptAt(client.license(s), s.lastAttempt, s.intervals) : now());
-    if (now() >= due) {
+    // a MAK activation is permanent: nothing to renew while the hardware stays within tolerance
+    const permanent = s.key?.keyClass === 'mak' && client.license(s).state === 'licensed';
+    if (now() >= due && !permanent) {
       try {
         const outcome = await client.activate();
         opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), outcome: outcome.kind, host: outcome.host }));
@@ -36,6 +38,6 @@ export async function runAgent(
       }
       continue;
     }
-    await opts.sleep(Math.max(1000, Math.min(due - now(), pollMs)));
+    await opts.sleep(permanent ? pollMs : Math.max(1000, Math.min(due - now(), pollMs)));
   }
 }

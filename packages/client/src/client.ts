@@ -7,7 +7,11 @@ import {
   decodeKey,
   defaults,
   fromErrorBody,
+  hashedFingerprint,
   identityHash,
+  makActivationAnswerSchema,
+  parseWith,
+  verifyMakGrant,
   parseJws,
   partialKey,
   publicKeyFromPem,
@@ -19,20 +23,23 @@ import {
   type Fingerprint,
   type Grant,
   type HostAnswerBundle,
+  type MakActivationRequest,
+  type MakGrant,
   type Root,
 } from '@volact/protocol';
 import { appendEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { licenseState, type LicenseView } from './license-state.js';
-import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ClientState, type StoredLicense } from './state.js';
-import { postActivate, targetLabel, type HostTarget } from './transport.js';
+import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ClientState, type StoredLicense, type StoredMakLicense } from './state.js';
+import { postActivate, postJson, targetLabel, type HostTarget } from './transport.js';
 
 export type ActivationOutcome =
   | { kind: 'activated' | 'renewed'; grant: Grant; host: string }
+  | { kind: 'makActivated'; makGrant: MakGrant; host: string }
   | { kind: 'countInsufficient'; count: number; required: number; retryMinutes: number; host: string }
   | { kind: 'refused'; code: 'EDITION_NOT_COVERED' | 'CLOCK_SKEW'; count: number; host: string; detail: Record<string, string | number> };
 
-export type ClientOptions = { dir: string; clock: Clock; env?: NodeJS.ProcessEnv; post?: typeof postActivate };
+export type ClientOptions = { dir: string; clock: Clock; env?: NodeJS.ProcessEnv; post?: typeof postActivate; postAuthority?: typeof postJson };
 
 /** A client machine: its key, machine ID, pinned host, and its signed license. */
 export class Client {
@@ -40,12 +47,14 @@ export class Client {
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
   private readonly post: typeof postActivate;
+  private readonly postAuthority: typeof postJson;
 
   constructor(opts: ClientOptions) {
     this.dir = opts.dir;
     this.clock = opts.clock;
     this.env = opts.env ?? process.env;
     this.post = opts.post ?? postActivate;
+    this.postAuthority = opts.postAuthority ?? postJson;
   }
 
   roots(): Root[] {
@@ -59,13 +68,28 @@ export class Client {
   }
 
   /** Pins the publisher's root public key (what every answer must chain to); replacing one must be asked for. */
-  trust(pem: string, replace = false): string {
+  trust(pem: string, replace = false, authorityUrl?: string): string {
+    if (authorityUrl !== undefined) this.setAuthority(authorityUrl);
     const root = rootFromKey(publicKeyFromPem(pem));
     const path = join(this.dir, 'root.pub');
     if (!replace && existsSync(path) && this.roots()[0]!.kid !== root.kid) throw new VolactError('ROOT_MISMATCH', { path });
     ensureDir(this.dir);
     writeOrFail(this.dir, join(this.dir, 'root.pub'), pem, 0o644);
     return root.kid;
+  }
+
+  /** The authority URL MAK activation uses (http(s) only). */
+  setAuthority(url: string): void {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new VolactError('USAGE', { detail: `${url} is not a URL` });
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new VolactError('USAGE', { detail: 'the authority URL must be http(s)' });
+    const s = this.state();
+    s.authorityUrl = parsed.toString();
+    saveState(this.dir, s);
   }
 
   private fingerprint(): Fingerprint {
@@ -105,6 +129,8 @@ export class Client {
         intervals: { renewalMinutes: defaults.renewalMinutes, retryMinutes: defaults.retryMinutes },
         lastAttempt: null,
         lastAnswer: null,
+        authorityUrl: null,
+        outOfToleranceSince: null,
       };
       saveState(this.dir, s);
       return s;
@@ -121,13 +147,13 @@ export class Client {
       dirty = true;
     }
     const same = sameMachine(s.machine.madeFor, fp);
-    if (!same.same) {
-      // Another machine than the one the ID was made on: a clone, or hardware changed beyond tolerance.
+    if (same.clone) {
+      // Another OS identity than the one the ID was made on: a cloned image, so a new machine ID.
+      // (Hardware changes keep the ID; a MAK activation judges them against its own record.)
       const old = s.machine.id;
       s.machine = this.newMachine(fp, s.machine.identity);
       s.lastAttempt = null;
-      const reason = same.clone ? 'the OS machine identity changed (cloned image)' : `the hardware changed beyond tolerance (${same.changed.join(', ')})`;
-      appendEvent(this.dir, { event: 'machineIdRenewed', at: now, oldMachineId: old, machineId: s.machine.id, reason });
+      appendEvent(this.dir, { event: 'machineIdRenewed', at: now, oldMachineId: old, machineId: s.machine.id, reason: 'the OS machine identity changed (cloned image)' });
       saveState(this.dir, s);
     } else if (same.changed.length || dirty) {
       s.machine.madeFor = fp;
@@ -199,7 +225,7 @@ export class Client {
     try {
       // an unreadable file is tampered local data too: no grant, and activation can replace it
       const license = loadLicense(this.dir);
-      if (!license) return null;
+      if (!license || !('bundle' in license)) return null;
       const issuedAt = (parseJws(license.bundle.answer).payload as { issuedAt?: number }).issuedAt ?? 0;
       const v = verifyHostAnswer(license.bundle, this.roots(), { machineId: s.machine.id, nonce: license.nonce, fingerprintHash: identityHash(s.machine.madeFor), now: issuedAt });
       return v.kind === 'grant' && s.key?.edition === v.grant.edition ? { grant: v.grant, license } : null;
@@ -208,9 +234,36 @@ export class Client {
     }
   }
 
+  /** The stored MAK activation, re-verified for this machine; tampered or foreign counts as none. */
+  private storedMak(s: ClientState): { grant: MakGrant; license: StoredMakLicense } | null {
+    try {
+      const license = loadLicense(this.dir);
+      if (!license || !('mak' in license)) return null;
+      const issuedAt = (parseJws(license.mak.grant).payload as { issuedAt?: number }).issuedAt ?? 0;
+      const grant = verifyMakGrant(license.mak.grant, license.mak.issuer, this.roots(), { machineId: s.machine.id, nonce: license.nonce, now: issuedAt });
+      return s.key?.keyClass === 'mak' && s.key.edition === grant.edition ? { grant, license } : null;
+    } catch {
+      return null;
+    }
+  }
+
   license(s = this.state()): LicenseView {
     const stored = this.storedGrant(s);
-    return licenseState({ keyInstalled: s.key !== null, graceStart: s.graceStart, highWater: s.highWater, localHighWater: s.localHighWater, grant: stored?.grant ?? null }, this.clock.now());
+    const mak = this.storedMak(s);
+    let makInput: { sameHardware: boolean; outOfToleranceSince: number | null } | null = null;
+    if (mak) {
+      const sameHardware = sameMachine(mak.grant.parts, hashedFingerprint(this.fingerprint())).same;
+      if (!sameHardware && s.outOfToleranceSince === null) {
+        // first seen now: the 30 days of out-of-tolerance grace start here
+        s.outOfToleranceSince = Math.max(this.clock.now(), s.localHighWater);
+        saveState(this.dir, s);
+      }
+      makInput = { sameHardware, outOfToleranceSince: s.outOfToleranceSince };
+    }
+    return licenseState(
+      { keyInstalled: s.key !== null, graceStart: s.graceStart, highWater: s.highWater, localHighWater: s.localHighWater, grant: stored?.grant ?? null, mak: makInput },
+      this.clock.now(),
+    );
   }
 
   private target(s: ClientState): HostTarget {
@@ -222,7 +275,8 @@ export class Client {
   async activate(): Promise<ActivationOutcome> {
     const s = this.state();
     if (!s.key) throw new VolactError('KEY_NOT_INSTALLED');
-    if (s.key.keyClass !== 'setup') throw new VolactError('CHANNEL_UNAVAILABLE', { class: s.key.keyClass, channel: s.key.keyClass === 'mak' ? 'the authority (MAK activation)' : 'a hypervisor agent' });
+    if (s.key.keyClass === 'mak') return this.activateMak(s);
+    if (s.key.keyClass !== 'setup') throw new VolactError('CHANNEL_UNAVAILABLE', { class: s.key.keyClass, channel: 'a hypervisor agent' });
     if (!s.key.text) throw new VolactError('KEY_NOT_INSTALLED');
     const roots = this.roots();
     const target = this.target(s);
@@ -297,17 +351,51 @@ export class Client {
     }
   }
 
+  /** `-ato` with a MAK: once with the authority, bound to this machine's hashed hardware. */
+  private async activateMak(s: ClientState): Promise<ActivationOutcome> {
+    if (!s.key?.text) throw new VolactError('KEY_NOT_INSTALLED');
+    const authority = this.env.VOLACT_AUTHORITY_URL ?? s.authorityUrl;
+    if (!authority) throw new VolactError('NO_AUTHORITY');
+    const roots = this.roots();
+    const before = this.license(s);
+    const nonce = randomBytes(18).toString('base64url');
+    const now = this.clock.now();
+    const req: MakActivationRequest = { v: 1, makKey: s.key.text, machineId: s.machine.id, parts: hashedFingerprint(this.fingerprint()), nonce };
+    appendEvent(this.dir, { event: 12288, at: now, machineId: s.machine.id, licenseState: before.state, host: authority, edition: s.key.edition, channel: 'mak' });
+    let reply: { status: number; body: unknown };
+    try {
+      reply = await this.postAuthority(new URL('/v1/mak-activations', authority).toString(), req);
+    } catch (err) {
+      throw new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: err instanceof Error ? err.message : String(err) });
+    } finally {
+      s.lastAttempt = { at: now, ok: false };
+      saveState(this.dir, s);
+    }
+    if (reply.status !== 200) throw fromErrorBody(reply.body) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: `HTTP ${reply.status}` });
+    const answer = parseWith(makActivationAnswerSchema, reply.body, (p) => new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: `unexpected answer: ${p.field} ${p.problem}` }));
+    const grant = verifyMakGrant(answer.grant, answer.issuer, roots, { machineId: s.machine.id, nonce, now });
+    if (grant.edition !== s.key.edition) throw new VolactError('DOCUMENT_INVALID', { type: 'volact.mak-grant', detail: `for edition ${grant.edition}, not ${s.key.edition}` });
+    saveLicense(this.dir, { v: 1, mak: { grant: answer.grant, issuer: answer.issuer }, nonce, authority });
+    s.lastAttempt = { at: now, ok: true };
+    s.outOfToleranceSince = null;
+    s.localHighWater = Math.max(now, grant.issuedAt);
+    saveState(this.dir, s);
+    appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: authority, outcome: 'makGrant', activationsUsed: grant.activationsUsed, activationsLimit: grant.activationsLimit });
+    return { kind: 'makActivated', makGrant: grant, host: authority };
+  }
+
   /** Everything `-dlv` shows. */
   details() {
     const s = this.state();
     const view = this.license(s);
     const stored = this.storedGrant(s);
+    const mak = this.storedMak(s);
     const cert = stored ? (parseJws(stored.license.bundle.certificate).payload as { editions: { number: number; name: string; code: string }[]; group: string }) : null;
     const edition = s.key ? cert?.editions.find((e) => e.number === s.key!.edition) : undefined;
     return {
       channel: s.key ? ({ setup: 'VOLUME_HOSTCLIENT', mak: 'VOLUME_MAK', vm: 'VIRTUAL_MACHINE_ACTIVATION', host: 'VOLUME_HOST' } as const)[s.key.keyClass] : null,
       partialKey: s.key?.partial ?? null,
-      edition: s.key ? { number: s.key.edition, code: edition?.code ?? null, name: edition?.name ?? null } : null,
+      edition: s.key ? { number: s.key.edition, code: edition?.code ?? mak?.grant.editionCode ?? null, name: edition?.name ?? mak?.grant.editionName ?? null } : null,
       licenseState: view.state,
       reason: view.reason,
       endsAt: view.endsAt === null ? null : new Date(view.endsAt).toISOString(),
@@ -320,6 +408,18 @@ export class Client {
       renewalMinutes: s.intervals.renewalMinutes,
       retryMinutes: s.intervals.retryMinutes,
       lastAnswer: s.lastAnswer ? { ...s.lastAnswer, at: new Date(s.lastAnswer.at).toISOString() } : null,
+      mak: mak
+        ? {
+            id: mak.grant.makId,
+            edition: mak.grant.editionName,
+            activationsUsed: mak.grant.activationsUsed,
+            activationsLimit: mak.grant.activationsLimit,
+            activationsLeft: mak.grant.activationsLimit - mak.grant.activationsUsed,
+            authority: mak.license.authority,
+            at: new Date(mak.grant.issuedAt).toISOString(),
+          }
+        : null,
+      authorityUrl: s.authorityUrl,
       rearmsLeft: defaults.rearmLimit - s.rearmsUsed,
       trustedTime: new Date(view.trustedNow).toISOString(),
     };

@@ -19,8 +19,8 @@ export type LicenseInputs = {
   localHighWater?: number;
   /** The stored grant, already verified for this machine; null when there is none. */
   grant: Grant | null;
-  /** When the hardware was found changed beyond tolerance since the grant (MAK, issue 3). */
-  outOfToleranceSince?: number | null;
+  /** A verified MAK activation: permanent while the hardware stays within tolerance of it. */
+  mak?: { sameHardware: boolean; outOfToleranceSince: number | null } | null;
 };
 
 /**
@@ -33,12 +33,13 @@ export function licenseState(input: LicenseInputs, clockNow: number): LicenseVie
   const now = Math.max(clockNow, input.highWater, input.localHighWater ?? 0);
   const base = { trustedNow: now, grant: input.grant };
   if (!input.keyInstalled) return { ...base, state: 'unlicensed', endsAt: null, reason: 'no product key is installed' };
+  if (input.mak) {
+    if (input.mak.sameHardware) return { ...base, state: 'licensed', endsAt: null, reason: 'permanently activated with a MAK' };
+    const ends = (input.mak.outOfToleranceSince ?? now) + defaults.ootGraceMs;
+    if (now < ends) return { ...base, state: 'ootGrace', endsAt: ends, reason: 'the hardware changed beyond tolerance; activate again (volact slmgr -ato)' };
+    return { ...base, state: 'notification', endsAt: null, reason: 'the hardware changed beyond tolerance and the grace period expired' };
+  }
   if (g) {
-    if (input.outOfToleranceSince != null) {
-      const ends = input.outOfToleranceSince + defaults.ootGraceMs;
-      if (now < ends) return { ...base, state: 'ootGrace', endsAt: ends, reason: 'the hardware changed beyond tolerance; reactivate' };
-      return { ...base, state: 'notification', endsAt: null, reason: 'the hardware changed beyond tolerance and the grace period expired' };
-    }
     if (now < g.validUntil) return { ...base, state: 'licensed', endsAt: g.validUntil, reason: `activated by host ${g.hostName}` };
     const ootEnds = g.validUntil + defaults.ootGraceMs;
     if (now < ootEnds) return { ...base, state: 'ootGrace', endsAt: ootEnds, reason: 'the volume activation expired; renew with an activation host' };

@@ -19,10 +19,17 @@ export type ClientState = {
   intervals: { renewalMinutes: number; retryMinutes: number };
   lastAttempt: { at: number; ok: boolean } | null;
   lastAnswer: { kind: string; count: number; required: number; at: number; host: string } | null;
+  /** The authority, for MAK activation (added in 0.1; absent in older files). */
+  authorityUrl: string | null;
+  /** When the hardware was first found beyond tolerance of the MAK activation; null otherwise. */
+  outOfToleranceSince: number | null;
 };
 
 /** The last grant, as received (signed), plus the nonce it answered. */
 export type StoredLicense = { v: 1; bundle: HostAnswerBundle; nonce: string; host: string };
+
+/** A MAK activation, as received from the authority (signed), plus the nonce it answered. */
+export type StoredMakLicense = { v: 1; mak: { grant: string; issuer: string }; nonce: string; authority: string };
 
 export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return flag ?? env.VOLACT_STATE_DIR ?? (process.getuid?.() === 0 ? '/var/lib/volact/client' : join(env.HOME ?? '.', '.local/state/volact/client'));
@@ -57,6 +64,8 @@ export function loadState(dir: string): ClientState | undefined {
   if (typeof s.graceStart !== 'number' || typeof s.highWater !== 'number' || !s.kms || !s.intervals) throw bad('missing fields');
   // upgrade: files written before localHighWater existed start it at the host-signed mark
   if (typeof s.localHighWater !== 'number') s.localHighWater = s.highWater;
+  s.authorityUrl ??= null;
+  s.outOfToleranceSince ??= null;
   return s;
 }
 
@@ -74,12 +83,12 @@ export function writeOrFail(dir: string, path: string, text: string, mode = 0o60
   }
 }
 
-export function loadLicense(dir: string): StoredLicense | undefined {
-  const l = readJsonFile<StoredLicense>(join(dir, 'license.json'));
+export function loadLicense(dir: string): StoredLicense | StoredMakLicense | undefined {
+  const l = readJsonFile<StoredLicense | StoredMakLicense>(join(dir, 'license.json'));
   return l && l.v === 1 ? l : undefined;
 }
 
-export function saveLicense(dir: string, license: StoredLicense | null): void {
+export function saveLicense(dir: string, license: StoredLicense | StoredMakLicense | null): void {
   ensureDir(dir);
   writeOrFail(dir, join(dir, 'license.json'), JSON.stringify(license ?? { v: 0 }) + '\n');
 }

@@ -8,6 +8,7 @@ import {
   grantSchema,
   hostCertSchema,
   issuerSchema,
+  makGrantSchema,
   readPayload,
   readableVersions,
   refusalSchema,
@@ -17,6 +18,7 @@ import {
   type HostCert,
   type IssuerCert,
   type IssuerPurpose,
+  type MakGrant,
   type Refusal,
 } from './documents.js';
 import { VolactError } from './errors.js';
@@ -155,6 +157,22 @@ export function verifyHostAnswer(bundle: HostAnswerBundle, roots: readonly Root[
       // verifyJws has already thrown DOCUMENT_TYPE for any other type
       throw new VolactError('DOCUMENT_TYPE', { expected: docTypes.grant, actual: header.typ });
   }
+}
+
+/**
+ * Verifies a MAK grant: signed by the authority's MAK issuing key (chained to a pinned root),
+ * for this machine and this request, at a time within the tolerated skew of `now`.
+ */
+export function verifyMakGrant(grantJws: string, issuerJws: string, roots: readonly Root[], expect: { machineId: string; nonce: string; now: number }): MakGrant {
+  const issuer = verifyIssuer(issuerJws, roots, 'mak-grant');
+  const parsed = verifyJws(grantJws, { typ: docTypes.makGrant, versions: readableVersions, kid: issuer.kid, key: issuerKey(issuer) });
+  const grant = readPayload(docTypes.makGrant, makGrantSchema, parsed.payload);
+  checkIssuerWindow(issuer, grant.issuedAt);
+  if (grant.machineId !== expect.machineId) throw new VolactError('ANSWER_MACHINE_MISMATCH', { theirs: grant.machineId, ours: expect.machineId });
+  if (grant.nonce !== expect.nonce) throw new VolactError('ANSWER_REPLAYED');
+  const skew = Math.abs(grant.issuedAt - expect.now);
+  if (skew > defaults.maxClockSkewMs) throw new VolactError('CLOCK_SKEW', { minutes: Math.round(skew / 60_000) });
+  return grant;
 }
 
 export { DOC_VERSION };

@@ -9,6 +9,7 @@ export const docTypes = {
   grant: 'volact.grant',
   countInsufficient: 'volact.count-insufficient',
   refusal: 'volact.refusal',
+  makGrant: 'volact.mak-grant',
 } as const;
 export const DOC_VERSION = 1;
 export const readableVersions = [1] as const;
@@ -104,6 +105,31 @@ export type CountInsufficient = Infer<typeof countInsufficientSchema>;
 /** A signed refusal: the host cannot activate this machine (edition, clock). */
 export const refusalSchema = obj({ ...answerCommon, code: literal('EDITION_NOT_COVERED', 'CLOCK_SKEW'), vm: optional(bool) });
 export type Refusal = Infer<typeof refusalSchema>;
+
+/** Hardware parts as the authority sees them: each one hashed, so no serial number leaves the site. */
+export const hashedPartsSchema = obj({
+  osId: hash,
+  cpu: hash,
+  board: hash,
+  disks: array(hash, { max: 64 }),
+  nics: array(hash, { max: 64 }),
+});
+export type HashedParts = Infer<typeof hashedPartsSchema>;
+
+/** The authority's permanent activation of one machine with a MAK, bound to its hardware. */
+export const makGrantSchema = obj({
+  makId: id,
+  machineId: id,
+  nonce,
+  edition: editionNumber,
+  editionCode: id,
+  editionName: name,
+  parts: hashedPartsSchema,
+  issuedAt: time,
+  activationsUsed: int({ min: 0, max: 100_000_000 }),
+  activationsLimit: int({ min: 0, max: 100_000_000 }),
+});
+export type MakGrant = Infer<typeof makGrantSchema>;
 
 /** Validates a verified payload; content errors name the document type. */
 export function readPayload<T>(type: string, schema: Schema<T>, payload: unknown): T {

@@ -51,3 +51,16 @@ export function identityHash(fp: Pick<Fingerprint, 'osId' | 'board'>): string {
   const board = fp.osId.startsWith('identity:') ? '' : fp.board;
   return createHash('sha256').update(`volact-identity/${fp.osId}/${board}`).digest('base64url');
 }
+
+const partHash = (kind: string, value: string) => createHash('sha256').update(`volact-part/${kind}/${value}`).digest('base64url');
+
+/** The fingerprint with every part hashed: what a MAK activation sends to the authority. */
+export function hashedFingerprint(fp: Fingerprint): Fingerprint {
+  return {
+    osId: partHash('os', fp.osId),
+    cpu: partHash('cpu', fp.cpu),
+    board: partHash('board', fp.board),
+    disks: fp.disks.map((d) => partHash('disk', d)).sort(),
+    nics: fp.nics.map((n) => partHash('nic', n)).sort(),
+  };
+}

@@ -1,3 +1,4 @@
+import { hashedPartsSchema } from './documents.js';
 import { bool, int, literal, obj, optional, str, type Infer } from './schema.js';
 
 /** License states as shown to users (the Windows names). */
@@ -43,3 +44,19 @@ export const hostActivationAnswerSchema = obj({
   activationsLimit: int({ min: 0, max: 1_000_000 }),
 });
 export type HostActivationAnswer = Infer<typeof hostActivationAnswerSchema>;
+
+/**
+ * POST /v1/mak-activations on the authority. Idempotent on (key, machine): the same machine on
+ * hardware within tolerance is answered again without using an activation.
+ */
+export const makActivationRequestSchema = obj({
+  v: literal(1),
+  makKey: key,
+  machineId: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9._:-]+$/ }),
+  parts: hashedPartsSchema,
+  nonce: str({ min: 16, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
+});
+export type MakActivationRequest = Infer<typeof makActivationRequestSchema>;
+
+export const makActivationAnswerSchema = obj({ grant: jws, issuer: jws });
+export type MakActivationAnswer = Infer<typeof makActivationAnswerSchema>;

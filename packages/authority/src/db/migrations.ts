@@ -48,6 +48,31 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '002-mak': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('maks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('partial', 'text', (c) => c.notNull())
+        .addColumn('edition', 'integer', (c) => c.notNull())
+        .addColumn('max_activations', 'integer', (c) => c.notNull().check(sql`max_activations >= 0`))
+        .addColumn('used_activations', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addCheckConstraint('maks_within_limit', sql`used_activations <= max_activations`)
+        .execute();
+      await db.schema
+        .createTable('mak_activations')
+        .addColumn('mak_id', 'text', (c) => c.notNull().references('maks.id'))
+        .addColumn('machine_id', 'text', (c) => c.notNull())
+        .addColumn('parts', 'text', (c) => c.notNull())
+        .addColumn('first_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_at', 'bigint', (c) => c.notNull())
+        .addColumn('activations', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mak_activations_pk', ['mak_id', 'machine_id'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

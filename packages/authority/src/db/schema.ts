@@ -24,4 +24,14 @@ export interface AuthorityTables {
     activations: number;
   };
   host_activation_requests: { request_id: string; host_key_id: string; host_public_key: string; answer: string; created_at: number };
+  maks: {
+    id: string;
+    key_hash: string;
+    partial: string;
+    edition: number;
+    max_activations: number;
+    used_activations: Generated<number>;
+    created_at: number;
+  };
+  mak_activations: { mak_id: string; machine_id: string; parts: string; first_at: number; last_at: number; activations: number };
 }

@@ -154,6 +154,38 @@ export function registerAuthority(program: Command): void {
     );
 
   cmd
+    .command('issue-mak')
+    .description('issue a MAK (multiple activation key) for one edition (shown once; only its hash is stored)')
+    .requiredOption('--edition <code>', 'edition code, e.g. desk-enterprise')
+    .requiredOption('--activations <n>', 'how many machines it may activate')
+    .option(...dirOpt)
+    .option(...dbOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+          const k = await authority.issueMak(o.edition as string, intOption('activations', o.activations as string, 1, 10_000_000)!);
+          emit(Boolean(o.json), k, () => `${k.key}\nMAK ${k.id} for ${k.edition}: ${k.maxActivations} activations. It is shown only now.`);
+        });
+      }),
+    );
+
+  cmd
+    .command('maks')
+    .description('list issued MAKs with activations used (never the whole key)')
+    .option(...dirOpt)
+    .option(...dbOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+          const rows = (await authority.listMaks()).map((k) => ({ id: k.id, key: `*****-*****-*****-*****-${k.partial}`, edition: k.edition, activations: `${k.usedActivations}/${k.maxActivations}`, left: k.maxActivations - k.usedActivations, issued: iso(k.createdAt) }));
+          emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'edition', 'activations', 'left', 'issued']));
+        });
+      }),
+    );
+
+  cmd
     .command('rotate-issuer')
     .description('certify a new issuing key for one purpose (needs root.key); hosts and clients need no change')
     .requiredOption('--purpose <purpose>', issuerPurposes.join(' | '))

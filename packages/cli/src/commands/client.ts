@@ -37,11 +37,12 @@ export function registerClient(program: Command): void {
     .argument('<root.pub>', "the publisher's root public key")
     .description('pin the publisher root key that every answer must chain to')
     .option('--replace', 'replace a root pinned before (the publisher changed its root)')
+    .option('--authority <url>', "the publisher's authority, for MAK activation")
     .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
     .option('--json', 'JSON output')
     .action((file: string, o: Record<string, string | boolean | undefined>) => {
       try {
-        const kid = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() }).trust(readRootPem(file), Boolean(o.replace));
+        const kid = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() }).trust(readRootPem(file), Boolean(o.replace), o.authority as string | undefined);
         emit(Boolean(o.json), { root: kid }, () => `Pinned publisher root ${kid}.`);
       } catch (err) {
         fail(err, Boolean(o.json));

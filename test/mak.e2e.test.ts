@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { TestClockFile, tempDir, volact } from './harness/cli.js';
+import { type Service } from './harness/processes.js';
+import { makeAuthority, type AuthorityWorld } from './harness/world.js';
+
+const DAY = 86_400_000;
+
+/** MAK activation through the CLI against a real authority process, hardware changes included. */
+describe('MAK activation', { timeout: 300_000 }, () => {
+  const tmp = tempDir('volact-mak-');
+  let clock: TestClockFile;
+  let world: AuthorityWorld;
+  let authority: Service;
+  const fpFile = () => join(tmp.path, 'fingerprint.json');
+  const writeFp = (over: Record<string, unknown> = {}) =>
+    writeFileSync(fpFile(), JSON.stringify({ osId: 'os-mak-1', cpu: 'Xeon', board: 'board-1', disks: ['disk-1'], nics: ['52:54:00:00:00:01'], ...over }));
+  const env = () => ({ ...clock.env(), VOLACT_STATE_DIR: join(tmp.path, 'pc'), VOLACT_FINGERPRINT_FILE: fpFile() });
+  const slmgr = (...args: string[]) => volact(['slmgr', '--json', ...args], env());
+
+  before(async () => {
+    clock = new TestClockFile(join(tmp.path, 'clock'), Date.UTC(2026, 10, 5, 9));
+    world = await makeAuthority(tmp.path, clock.env());
+    authority = await world.serve();
+    writeFp();
+  });
+
+  after(async () => {
+    await authority?.stop();
+    tmp.cleanup();
+  });
+
+  it('activates permanently, survives a disk replacement, and asks again (counting) after a new board', async () => {
+    const issued = await volact(['authority', 'issue-mak', '--dir', world.dir, '--edition', 'desk-enterprise', '--activations', '2', '--json'], clock.env());
+    assert.equal(issued.code, 0, issued.stderr);
+    const mak = issued.json.key as string;
+    assert.equal((await volact(['client', 'trust', world.rootPub, '--authority', `http://127.0.0.1:${authority.port}`], env())).code, 0);
+    assert.equal((await slmgr('-ipk', mak)).code, 0);
+    const ato = await slmgr('-ato');
+    assert.equal(ato.code, 0, ato.stdout + ato.stderr);
+    assert.deepEqual([ato.json.outcome, ato.json.activationsLeft], ['makActivated', 1]);
+    const dlv = await slmgr('-dlv');
+    assert.equal(dlv.json.channel, 'VOLUME_MAK');
+    assert.equal(dlv.json.licenseState, 'licensed');
+    assert.equal(dlv.json.endsAt, null);
+    assert.equal(dlv.json.mak.activationsLeft, 1);
+    assert.equal((await slmgr('-xpr')).json.endsAt, null);
+
+    writeFp({ disks: ['disk-2'] });
+    clock.advance(400 * DAY);
+    assert.equal((await slmgr('-dli')).json.licenseState, 'licensed', 'one disk replaced: the same machine, still permanent');
+
+    writeFp({ disks: ['disk-2'], board: 'board-2', cpu: 'Epyc' });
+    const oot = await slmgr('-dli');
+    assert.equal(oot.json.licenseState, 'ootGrace');
+    assert.equal(Date.parse(oot.json.endsAt), clock.t + 30 * DAY);
+    const again = await slmgr('-ato');
+    assert.equal(again.code, 0, again.stdout);
+    assert.equal(again.json.activationsLeft, 0, 'the reactivation after a change beyond tolerance counted');
+    assert.equal((await slmgr('-dli')).json.licenseState, 'licensed');
+    const repeat = await slmgr('-ato');
+    assert.equal(repeat.json.activationsLeft, 0, 'reactivating unchanged hardware is free');
+
+    const listed = await volact(['authority', 'maks', '--dir', world.dir, '--json'], clock.env());
+    assert.equal(listed.json[0].activations, '2/2');
+    assert.ok(!JSON.stringify(listed.json).includes(mak), 'listings never show a whole MAK');
+  });
+
+  it('refuses a second machine once the MAK is used up, with the count in the error', async () => {
+    const mak = (await volact(['authority', 'issue-mak', '--dir', world.dir, '--edition', 'desk-pro', '--activations', '1', '--json'], clock.env())).json.key as string;
+    const run = (n: number, ...args: string[]) =>
+      volact(['slmgr', '--json', '--state', join(tmp.path, `m${n}`), ...args], { ...clock.env(), VOLACT_FINGERPRINT_FILE: fpFile(), VOLACT_AUTHORITY_URL: `http://127.0.0.1:${authority.port}` });
+    for (const n of [1, 2]) {
+      await volact(['client', 'trust', world.rootPub, '--state', join(tmp.path, `m${n}`)]);
+      await run(n, '-ipk', mak);
+    }
+    writeFp({ osId: 'os-m1' });
+    assert.equal((await run(1, '-ato')).code, 0);
+    writeFp({ osId: 'os-m2' });
+    const second = await run(2, '-ato');
+    assert.equal(second.code, 8);
+    assert.equal(second.json.error.code, 'MAK_LIMIT');
+    assert.equal(second.json.error.message, 'this MAK has used 1 of its 1 activations');
+    assert.equal((await run(2, '-dli')).json.licenseState, 'initialGrace');
+  });
+});
