@@ -56,6 +56,14 @@ function pinnedRoots(dir: string, rootPem: string | undefined): Root[] {
   return [rootFromKey(readOrCorrupt(path, publicKeyFromPem))];
 }
 
+function openOrCorrupt(path: string) {
+  try {
+    return openHostDb(path);
+  } catch (err) {
+    throw new VolactError('STATE_CORRUPT', { file: path, detail: err instanceof Error ? err.message : String(err) });
+  }
+}
+
 /** Reads and parses a state file; a damaged one is STATE_CORRUPT, never a crash. */
 function readOrCorrupt<T>(path: string, parse: (text: string) => T): T {
   try {
@@ -101,7 +109,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const socketPath = join(opts.dir, 'admin.sock');
   if (await answers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
   const roots = pinnedRoots(opts.dir, opts.rootPem);
-  const db = readOrCorrupt(join(opts.dir, 'host.db'), () => openHostDb(join(opts.dir, 'host.db')));
+  const db = openOrCorrupt(join(opts.dir, 'host.db'));
   const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: opts.hostName ?? hostname(), log });
   if (opts.authorityUrl) host.setAuthority(opts.authorityUrl);
   if (opts.servedNetworks) host.setServedNetworks(opts.servedNetworks);
