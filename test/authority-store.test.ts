@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, decodeKey, encodeKeyFields, generateKeyPair, hashedFingerprint, parseJws, rawPublicKey, verifyCatalog, verifyHostCert, verifyMakGrant, type HostActivationRequest } from '@volact/protocol';
 import { Authority, KyselyAuthorityStore, buildCatalog, certifyIssuer, initKeys, loadKeys, loadRootPair, openAuthorityDb, sampleCatalogPath } from '@volact/authority';
-import { startPostgres, type Postgres } from './harness/postgres.js';
+import { startPostgres, type Postgres } from '@volact/authority/testing';
 
 const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
 const sample = () => JSON.parse(readFileSync(sampleCatalogPath(), 'utf8'));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { generateKeyPair, hashedFingerprint, rawPublicKey } from '@volact/protocol';
 import { tempDir, volact } from './harness/cli.js';
 import { post, pool } from './harness/machines.js';
-import { startPostgres, type Postgres } from './harness/postgres.js';
+import { startPostgres, type Postgres } from '@volact/authority/testing';
 import { type Service } from './harness/processes.js';
 import { makeAuthority, type AuthorityWorld } from './harness/world.js';
 

@@ -1,3 +1,4 @@
+/** Test support: a throwaway PostgreSQL for the store suite, the multi-node tests and bench:mak. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -30,7 +31,7 @@ function freePort(): Promise<number> {
  * A throwaway PostgreSQL server for tests: initdb and pg_ctl in a temp dir, on a free loopback
  * port (never another address). VOLACT_TEST_PG_URL uses an existing server instead.
  */
-export async function startPostgres(): Promise<Postgres> {
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<Postgres> {
   if (process.env.VOLACT_TEST_PG_URL) return { url: process.env.VOLACT_TEST_PG_URL, stop: () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'volact-pg-'));
   chmodSync(dir, 0o700);
@@ -48,7 +49,7 @@ export async function startPostgres(): Promise<Postgres> {
   run(pgBin('initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale']);
   run(pgBin('pg_ctl'), [
     '-D', join(dir, 'data'), '-l', join(dir, 'pg.log'), '-w', 'start',
-    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
+    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200${opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
   ]);
   let stopped = false;
   return {
