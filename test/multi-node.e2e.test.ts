@@ -22,7 +22,8 @@ describe('authority nodes on one PostgreSQL', { timeout: 300_000 }, () => {
   before(async () => {
     pg = await startPostgres();
     world = await makeAuthority(tmp.path, { VOLACT_AUTHORITY_DATABASE: pg.url });
-    for (let i = 0; i < 3; i++) nodes.push(await world.serve({ VOLACT_AUTHORITY_DATABASE: pg.url }));
+    // the load below is one address and a few keys: rate limits are tested on their own nodes
+    for (let i = 0; i < 3; i++) nodes.push(await world.serve({ VOLACT_AUTHORITY_DATABASE: pg.url }, ['--rate-per-address', '0', '--rate-per-key', '0']));
   });
 
   after(async () => {
@@ -70,6 +71,28 @@ describe('authority nodes on one PostgreSQL', { timeout: 300_000 }, () => {
     assert.ok(mixed.slice(100).every((r) => r.status === 409 && r.body.code === 'MAK_LIMIT'), 'no newcomer gets in');
     const listed = await volact(['authority', 'maks', '--dir', world.dir, '--json'], { VOLACT_AUTHORITY_DATABASE: pg.url });
     assert.equal(listed.json.find((m: { id: string }) => m.id === issued.json.id).activations, '100/100');
+  });
+
+  it('rate-limits guesses at one key across nodes, in the shared store', async () => {
+    const limited = [
+      await world.serve({ VOLACT_AUTHORITY_DATABASE: pg.url }, ['--rate-per-key', '5', '--rate-per-address', '0']),
+      await world.serve({ VOLACT_AUTHORITY_DATABASE: pg.url }, ['--rate-per-key', '5', '--rate-per-address', '0']),
+    ];
+    nodes.push(...limited);
+    const guess = JSON.stringify({ v: 1, makKey: await world.issueHostKey('desk-2026'), machineId: 'guesser', parts: hashedFingerprint({ osId: 'g', cpu: 'g', board: 'g', disks: [], nics: [] }), nonce: randomBytes(18).toString('base64url') });
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push(await post(limited[i % 2]!.port, '/v1/mak-activations', guess));
+    assert.deepEqual(answers.slice(0, 5).map((a) => a.body.code), Array(5).fill('KEY_WRONG_CLASS'));
+    assert.deepEqual(answers.slice(5).map((a) => [a.status, a.body.code]), Array(7).fill([429, 'RATE_LIMITED']));
+    const other = await post(limited[0]!.port, '/v1/mak-activations', guess.replace('guesser', 'other'));
+    assert.equal(other.status, 429, 'the limit is per key, whatever the machine');
+
+    const strict = await world.serve({ VOLACT_AUTHORITY_DATABASE: pg.url }, ['--rate-per-key', '0', '--rate-per-address', '3']);
+    nodes.push(strict);
+    const fromHere = [];
+    for (let i = 0; i < 4; i++) fromHere.push(await post(strict.port, '/v1/mak-activations', guess.replace('guesser', `g${i}`)));
+    assert.deepEqual(fromHere.map((a) => a.status), [400, 400, 400, 429]);
+    assert.match(fromHere[3]!.body.message, /too many requests from address/);
   });
 
   it('answers a retry sent to another node with the stored answer, using nothing', async () => {

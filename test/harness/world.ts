@@ -8,7 +8,7 @@ export type AuthorityWorld = {
   rootPub: string;
   setupKeys: Record<string, string>;
   issueHostKey: (group: string, extra?: string[]) => Promise<string>;
-  serve: (env?: Record<string, string>) => Promise<Service>;
+  serve: (env?: Record<string, string>, extra?: string[]) => Promise<Service>;
 };
 
 export async function makeAuthority(base: string, env: Record<string, string> = {}): Promise<AuthorityWorld> {
@@ -25,7 +25,7 @@ export async function makeAuthority(base: string, env: Record<string, string> = 
     rootPub: join(dir, 'root.pub'),
     setupKeys: Object.fromEntries(catalog.editions.map((e) => [e.code, e.setupKey])),
     issueHostKey: async (group, extra = []) => (await must(['authority', 'issue-host-key', '--dir', dir, '--group', group, '--json', ...extra])).json.key as string,
-    serve: (serveEnv = {}) => startService(['authority', 'serve', '--dir', dir, '--port', '0'], { ...env, ...serveEnv }),
+    serve: (serveEnv = {}, extra = []) => startService(['authority', 'serve', '--dir', dir, '--port', '0', ...extra], { ...env, ...serveEnv }),
   };
 }
 

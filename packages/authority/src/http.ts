@@ -2,9 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { hostActivationRequestSchema, makActivationRequestSchema, publicKeyToPem, type Root } from '@volact/protocol';
 import { readJson, router, sendJson, validate } from '@volact/server-kit';
 import type { Authority } from './authority.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** The authority's public HTTP API. Handlers parse, call one verb, render. */
-export function authorityServer(authority: Authority, root: Root): Server {
+export function authorityServer(authority: Authority, root: Root, limiter?: RateLimiter): Server {
   return createServer(
     router({
       'GET /v1/health': (_req, res) => sendJson(res, 200, { ok: true }),
@@ -15,10 +16,12 @@ export function authorityServer(authority: Authority, root: Root): Server {
       },
       'POST /v1/host-activations': async (req, res) => {
         const body = validate(hostActivationRequestSchema, await readJson(req));
+        await limiter?.check(req.socket.remoteAddress ?? '?', body.hostKey);
         sendJson(res, 200, await authority.activateHost(body));
       },
       'POST /v1/mak-activations': async (req, res) => {
         const body = validate(makActivationRequestSchema, await readJson(req));
+        await limiter?.check(req.socket.remoteAddress ?? '?', body.makKey);
         sendJson(res, 200, await authority.activateMak(body));
       },
     }),

@@ -6,3 +6,4 @@ export * from './kysely-store.js';
 export * from './db/open.js';
 export * from './http.js';
 export * from './run-authority.js';
+export * from './rate-limiter.js';

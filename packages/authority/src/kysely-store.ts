@@ -198,6 +198,20 @@ export class KyselyAuthorityStore implements AuthorityStore {
     }
   }
 
+  async hit(bucket: string, windowStart: number): Promise<number> {
+    const row = await this.db
+      .insertInto('rate_limits')
+      .values({ bucket, window_start: windowStart, hits: 1 })
+      .onConflict((oc) => oc.columns(['bucket', 'window_start']).doUpdateSet({ hits: sql`rate_limits.hits + 1` }))
+      .returning('hits')
+      .executeTakeFirstOrThrow();
+    return row.hits;
+  }
+
+  async pruneRateLimits(before: number): Promise<void> {
+    await this.db.deleteFrom('rate_limits').where('window_start', '<', before).execute();
+  }
+
   async rowCounts(): Promise<Record<string, number>> {
     const count = async (table: keyof AuthorityTables) => Number((await this.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     return {

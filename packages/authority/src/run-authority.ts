@@ -6,6 +6,7 @@ import { authorityServer } from './http.js';
 import { loadKeys } from './keys.js';
 import { openAuthorityDb } from './db/open.js';
 import { KyselyAuthorityStore } from './kysely-store.js';
+import { RateLimiter, defaultRateLimits, type RateLimits } from './rate-limiter.js';
 
 export type OpenAuthority = { authority: Authority; store: KyselyAuthorityStore; close: () => Promise<void>; rootKid: string };
 
@@ -20,9 +21,16 @@ export async function openAuthority(dir: string, clock: Clock, database?: string
 }
 
 /** Serves the authority's HTTP API. Plain HTTP belongs on loopback; put TLS in front elsewhere. */
-export async function runAuthority(dir: string, clock: Clock, port: number, address = '127.0.0.1', database?: string): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+export async function runAuthority(
+  dir: string,
+  clock: Clock,
+  port: number,
+  address = '127.0.0.1',
+  database?: string,
+  limits: RateLimits = defaultRateLimits,
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const opened = await openAuthority(dir, clock, database);
-  const server = authorityServer(opened.authority, loadKeys(dir).root);
+  const server = authorityServer(opened.authority, loadKeys(dir).root, new RateLimiter(opened.store, clock, limits));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })));
     server.listen({ port, host: address }, () => resolve());

@@ -62,6 +62,10 @@ export interface AuthorityStore {
    * with the activation number and the usage after it.
    */
   activateHost(input: HostActivationInput, answer: (activation: number, usage: Usage) => string): Promise<HostActivationOutcome>;
+  /** Counts one request in a rate bucket's window and returns the hits so far (atomic across nodes). */
+  hit(bucket: string, windowStart: number): Promise<number>;
+  /** Drops rate windows that ended before `before`. */
+  pruneRateLimits(before: number): Promise<void>;
   /** Row counts per table, for operators and for tests that check bad input wrote nothing. */
   rowCounts(): Promise<Record<string, number>>;
   close(): Promise<void>;

@@ -73,6 +73,18 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '003-rate-limits': {
+    async up(db: Kysely<unknown>) {
+      // shared by every node, so a guesser cannot spread requests over nodes
+      await db.schema
+        .createTable('rate_limits')
+        .addColumn('bucket', 'text', (c) => c.notNull())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('hits', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rate_limits_pk', ['bucket', 'window_start'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

@@ -33,5 +33,6 @@ export interface AuthorityTables {
     used_activations: Generated<number>;
     created_at: number;
   };
+  rate_limits: { bucket: string; window_start: number; hits: number };
   mak_activations: { mak_id: string; machine_id: string; parts: string; first_at: number; last_at: number; activations: number };
 }

@@ -207,6 +207,8 @@ export function registerAuthority(program: Command): void {
     .option('--port <port>', 'TCP port', '8180')
     .option('--listen <address>', 'address to listen on (plain HTTP: loopback only, unless --behind-tls-proxy)', '127.0.0.1')
     .option('--behind-tls-proxy', 'allow a non-loopback address: a TLS-terminating proxy is in front')
+    .option('--rate-per-address <n>', 'activation requests a minute from one address, across all nodes (0: off)', '120')
+    .option('--rate-per-key <n>', 'activation requests a minute for one product key, across all nodes (0: off)', '30')
     .option(...dirOpt)
     .option(...dbOpt)
     .action(
@@ -217,7 +219,11 @@ export function registerAuthority(program: Command): void {
         if (!isLoopback(listenOn) && !o.behindTlsProxy) {
           throw new VolactError('USAGE', { detail: `plain HTTP on ${listenOn} would carry host keys in clear; listen on 127.0.0.1 behind a TLS proxy (and say --behind-tls-proxy)` });
         }
-        const a = await runAuthority(dir, processClock(), port, listenOn, databaseOption(o));
+        const limits = {
+          perAddress: intOption('rate-per-address', o.ratePerAddress as string, 0, 1_000_000)!,
+          perKey: intOption('rate-per-key', o.ratePerKey as string, 0, 1_000_000)!,
+        };
+        const a = await runAuthority(dir, processClock(), port, listenOn, databaseOption(o), limits);
         process.stdout.write(`authority listening on http://${o.listen as string}:${a.port}\n`);
         const stop = () => void a.close().then(() => process.exit(0));
         process.on('SIGINT', stop);

@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { MINUTE, VolactError, type Clock } from '@volact/protocol';
+import type { AuthorityStore } from './store.js';
+
+/** Requests a minute on the public activation endpoints; 0 turns a limit off. */
+export type RateLimits = { perAddress: number; perKey: number };
+export const defaultRateLimits: RateLimits = { perAddress: 120, perKey: 30 };
+
+/**
+ * Fixed one-minute windows counted in the shared store, per client address and per product
+ * key (hashed), so keys cannot be guessed by brute force, not even spread over several nodes.
+ */
+export class RateLimiter {
+  private hits = 0;
+
+  constructor(
+    private readonly store: AuthorityStore,
+    private readonly clock: Clock,
+    private readonly limits: RateLimits = defaultRateLimits,
+  ) {}
+
+  async check(address: string, key: string): Promise<void> {
+    const window = Math.floor(this.clock.now() / MINUTE) * MINUTE;
+    if (this.limits.perAddress > 0 && (await this.store.hit(`addr:${address}`, window)) > this.limits.perAddress) {
+      throw new VolactError('RATE_LIMITED', { what: `address ${address}`, limit: this.limits.perAddress });
+    }
+    const normalized = key.toUpperCase().replace(/[\s-]/g, '');
+    const keyBucket = `key:${createHash('sha256').update(normalized).digest('base64url').slice(0, 22)}`;
+    if (this.limits.perKey > 0 && (await this.store.hit(keyBucket, window)) > this.limits.perKey) {
+      throw new VolactError('RATE_LIMITED', { what: 'this product key', limit: this.limits.perKey });
+    }
+    if (++this.hits % 1000 === 0) await this.store.pruneRateLimits(window - 10 * MINUTE);
+  }
+}
