@@ -54,14 +54,23 @@ export function registerAuthority(program: Command): void {
   const cmd = program.command('authority').description("the publisher's authority: keys, catalog, host keys, the activation service");
   const dirOpt = ['--dir <dir>', 'authority directory (env VOLACT_AUTHORITY_DIR)'] as const;
   const dbOpt = ['--database <url>', 'postgres://… to share one PostgreSQL between nodes (env VOLACT_AUTHORITY_DATABASE); default: SQLite in the directory'] as const;
-  const run = (fn: (o: Record<string, string | boolean | undefined>) => void | Promise<void>) => async (...args: unknown[]) => {
-    const opts = (args[args.length - 1] as Command).opts();
-    try {
-      await fn({ ...opts, _arg: args[0] as string | undefined });
-    } catch (err) {
-      fail(err, Boolean(opts.json));
-    }
-  };
+  /** A subcommand that opens the store: --dir, --database and --json, declared once. */
+  const storeCommand = (name: string) =>
+    cmd
+      .command(name)
+      .option(...dirOpt)
+      .option(...dbOpt)
+      .option('--json', 'JSON output');
+  const run =
+    (fn: (o: Record<string, string | boolean | undefined>) => void | Promise<void>) =>
+    async (...args: unknown[]) => {
+      const opts = (args[args.length - 1] as Command).opts();
+      try {
+        await fn({ ...opts, _arg: args[0] as string | undefined });
+      } catch (err) {
+        fail(err, Boolean(opts.json));
+      }
+    };
 
   cmd
     .command('init')
@@ -73,18 +82,18 @@ export function registerAuthority(program: Command): void {
         const dir = (o.dir as string | undefined) ?? defaultDir();
         const r = initKeys(dir, processClock().now());
         emit(Boolean(o.json), { dir, ...r }, () =>
-          [`Authority created in ${dir}.`, `Root key ID ${r.rootKid}. Give ${r.rootPub} to hosts and clients (they pin it).`, `Keep ${join(dir, 'root.key')} offline once the issuing keys exist.`].join('\n'),
+          [
+            `Authority created in ${dir}.`,
+            `Root key ID ${r.rootKid}. Give ${r.rootPub} to hosts and clients (they pin it).`,
+            `Keep ${join(dir, 'root.key')} offline once the issuing keys exist.`,
+          ].join('\n'),
         );
       }),
     );
 
-  cmd
-    .command('import-catalog')
+  storeCommand('import-catalog')
     .argument('[file]', 'catalog JSON (default: the sample catalog)')
     .description('import a product catalog: products, editions, product groups; mints one setup key per edition')
-    .option(...dirOpt)
-    .option(...dbOpt)
-    .option('--json', 'JSON output')
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
@@ -94,73 +103,67 @@ export function registerAuthority(program: Command): void {
       }),
     );
 
-  cmd
-    .command('catalog')
+  storeCommand('catalog')
     .description('show the catalog: editions with their public setup keys, and product groups')
-    .option(...dirOpt)
-    .option(...dbOpt)
-    .option('--json', 'JSON output')
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-        const { catalog } = await authority.catalog();
-        emit(Boolean(o.json), catalog, () =>
-          [
-            `Catalog serial ${catalog.serial}`,
-            '',
-            table(catalog.editions as unknown as Record<string, unknown>[], ['number', 'code', 'kind', 'setupKey', 'name']),
-            '',
-            table(catalog.groups.map((g) => ({ ...g, editions: g.editions.join(',') })), ['number', 'code', 'kind', 'editions', 'name']),
-          ].join('\n'),
-        );
+          const { catalog } = await authority.catalog();
+          emit(Boolean(o.json), catalog, () =>
+            [
+              `Catalog serial ${catalog.serial}`,
+              '',
+              table(catalog.editions as unknown as Record<string, unknown>[], ['number', 'code', 'kind', 'setupKey', 'name']),
+              '',
+              table(
+                catalog.groups.map((g) => ({ ...g, editions: g.editions.join(',') })),
+                ['number', 'code', 'kind', 'editions', 'name'],
+              ),
+            ].join('\n'),
+          );
         });
       }),
     );
 
-  cmd
-    .command('issue-host-key')
+  storeCommand('issue-host-key')
     .description('issue a host key for a product group (shown once; only its hash is stored)')
     .requiredOption('--group <code>', 'product group code, e.g. server-2026')
     .option('--hosts <n>', 'distinct hosts allowed (default 6)')
     .option('--activations <n>', 'activations allowed in all (default 10)')
-    .option(...dirOpt)
-    .option(...dbOpt)
-    .option('--json', 'JSON output')
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-        const k = await authority.issueHostKey(o.group as string, {
-          maxHosts: intOption('hosts', o.hosts as string | undefined, 1, 100_000),
-          maxActivations: intOption('activations', o.activations as string | undefined, 1, 100_000),
-        });
-        emit(Boolean(o.json), k, () => `${k.key}\nHost key ${k.id} for ${k.group}: ${k.maxHosts} hosts, ${k.maxActivations} activations. It is shown only now.`);
+          const k = await authority.issueHostKey(o.group as string, {
+            maxHosts: intOption('hosts', o.hosts as string | undefined, 1, 100_000),
+            maxActivations: intOption('activations', o.activations as string | undefined, 1, 100_000),
+          });
+          emit(Boolean(o.json), k, () => `${k.key}\nHost key ${k.id} for ${k.group}: ${k.maxHosts} hosts, ${k.maxActivations} activations. It is shown only now.`);
         });
       }),
     );
 
-  cmd
-    .command('host-keys')
+  storeCommand('host-keys')
     .description('list issued host keys with hosts and activations used (never the whole key)')
-    .option(...dirOpt)
-    .option(...dbOpt)
-    .option('--json', 'JSON output')
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-        const rows = (await authority.listHostKeys()).map((k) => ({ id: k.id, key: `*****-*****-*****-*****-${k.partial}`, group: k.groupCode, hosts: `${k.hostsUsed}/${k.maxHosts}`, activations: `${k.usedActivations}/${k.maxActivations}`, issued: iso(k.createdAt) }));
-        emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
+          const rows = (await authority.listHostKeys()).map((k) => ({
+            id: k.id,
+            key: `*****-*****-*****-*****-${k.partial}`,
+            group: k.groupCode,
+            hosts: `${k.hostsUsed}/${k.maxHosts}`,
+            activations: `${k.usedActivations}/${k.maxActivations}`,
+            issued: iso(k.createdAt),
+          }));
+          emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
         });
       }),
     );
 
-  cmd
-    .command('issue-mak')
+  storeCommand('issue-mak')
     .description('issue a MAK (multiple activation key) for one edition (shown once; only its hash is stored)')
     .requiredOption('--edition <code>', 'edition code, e.g. desk-enterprise')
     .requiredOption('--activations <n>', 'how many machines it may activate')
-    .option(...dirOpt)
-    .option(...dbOpt)
-    .option('--json', 'JSON output')
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
@@ -170,16 +173,19 @@ export function registerAuthority(program: Command): void {
       }),
     );
 
-  cmd
-    .command('maks')
+  storeCommand('maks')
     .description('list issued MAKs with activations used (never the whole key)')
-    .option(...dirOpt)
-    .option(...dbOpt)
-    .option('--json', 'JSON output')
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-          const rows = (await authority.listMaks()).map((k) => ({ id: k.id, key: `*****-*****-*****-*****-${k.partial}`, edition: k.edition, activations: `${k.usedActivations}/${k.maxActivations}`, left: k.maxActivations - k.usedActivations, issued: iso(k.createdAt) }));
+          const rows = (await authority.listMaks()).map((k) => ({
+            id: k.id,
+            key: `*****-*****-*****-*****-${k.partial}`,
+            edition: k.edition,
+            activations: `${k.usedActivations}/${k.maxActivations}`,
+            left: k.maxActivations - k.usedActivations,
+            issued: iso(k.createdAt),
+          }));
           emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'edition', 'activations', 'left', 'issued']));
         });
       }),
@@ -217,7 +223,9 @@ export function registerAuthority(program: Command): void {
         const port = intOption('port', o.port as string, 0, 65535)!;
         const listenOn = o.listen as string;
         if (!isLoopback(listenOn) && !o.behindTlsProxy) {
-          throw new VolactError('USAGE', { detail: `plain HTTP on ${listenOn} would carry host keys in clear; listen on 127.0.0.1 behind a TLS proxy (and say --behind-tls-proxy)` });
+          throw new VolactError('USAGE', {
+            detail: `plain HTTP on ${listenOn} would carry host keys in clear; listen on 127.0.0.1 behind a TLS proxy (and say --behind-tls-proxy)`,
+          });
         }
         const limits = {
           perAddress: intOption('rate-per-address', o.ratePerAddress as string, 0, 1_000_000)!,
