@@ -257,6 +257,10 @@ export class Client {
         // first seen now: the 30 days of out-of-tolerance grace start here
         s.outOfToleranceSince = Math.max(this.clock.now(), s.localHighWater);
         saveState(this.dir, s);
+      } else if (sameHardware && s.outOfToleranceSince !== null) {
+        // the parts are back (a card put back): a later change starts a fresh grace period
+        s.outOfToleranceSince = null;
+        saveState(this.dir, s);
       }
       makInput = { sameHardware, outOfToleranceSince: s.outOfToleranceSince };
     }
