@@ -132,6 +132,36 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.equal((await makUsage(mak.id)).usedActivations, 100);
     });
 
+    it('raises a limit at once when an increase request is approved, records every step, and decides once', async () => {
+      const mak = await authority.issueMak('desk-pro', 1);
+      await authority.activateMak(makRequest(mak.key, 'inc-a', parts('inc-a')));
+      await assert.rejects(authority.activateMak(makRequest(mak.key, 'inc-b', parts('inc-b'))), code('MAK_LIMIT'));
+      const filed = await authority.requestIncrease({ v: 1, key: mak.key, what: 'activations', amount: 5, reason: 'new branch office' });
+      assert.equal((await authority.increaseStatus(filed.id, mak.key)).state, 'pending');
+      await assert.rejects(authority.increaseStatus(filed.id, (await authority.issueMak('desk-pro', 1)).key), code('REQUEST_UNKNOWN'), 'another key sees nothing');
+      const approved = await authority.decideIncrease(filed.id, true, 3, 'three for now');
+      assert.deepEqual([approved.state, approved.granted], ['approved', 3]);
+      assert.deepEqual(approved.steps.map((st) => st.step), ['requested', 'approved']);
+      await authority.activateMak(makRequest(mak.key, 'inc-b', parts('inc-b')));
+      assert.equal((await makUsage(mak.id)).maxActivations, 4);
+      await assert.rejects(authority.decideIncrease(filed.id, false), code('REQUEST_DECIDED'));
+      await assert.rejects(authority.requestIncrease({ v: 1, key: mak.key, what: 'hosts', amount: 1, reason: 'x' }), code('BAD_REQUEST'));
+
+      const hostKey = await authority.issueHostKey('desk-2026', { maxHosts: 1 });
+      const first = await authority.activateHost(hostRequest(hostKey.key));
+      await assert.rejects(authority.activateHost(hostRequest(hostKey.key)), code('KEY_LIMIT_HOSTS'));
+      const more = await authority.requestIncrease({ v: 1, key: hostKey.key, what: 'hosts', amount: 1, reason: 'second site' });
+      assert.equal((await authority.decideIncrease(more.id, false, undefined, 'use the first host')).state, 'rejected');
+      await assert.rejects(authority.activateHost(hostRequest(hostKey.key)), code('KEY_LIMIT_HOSTS'));
+      // the publisher frees the slot of a decommissioned host
+      const hostId = verifyHostCert(first.certificate, first.issuer, [keys.root], clock.now()).cert.hostId;
+      await authority.releaseHost(hostKey.id, hostId);
+      await authority.activateHost(hostRequest(hostKey.key));
+      assert.equal((await usage(hostKey.key)).hostsUsed, 1);
+      await assert.rejects(authority.releaseHost(hostKey.id, 'H-nobody'), code('REQUEST_UNKNOWN'));
+      assert.deepEqual((await authority.increaseRequests('pending')).length, 0);
+    });
+
     it('answers "unknown key" for a well-formed key it never issued, and a typo for a typo', async () => {
       const issued = decodeKey((await authority.issueHostKey('desk-2026')).key);
       const forged = encodeKeyFields({ ...issued, serial: issued.serial ^ 1n });

@@ -84,5 +84,25 @@ describe('MAK activation', { timeout: 300_000 }, () => {
     assert.equal(second.json.error.code, 'MAK_LIMIT');
     assert.equal(second.json.error.message, 'this MAK has used 1 of its 1 activations');
     assert.equal((await run(2, '-dli')).json.licenseState, 'initialGrace');
+
+    // the customer asks for more; the publisher approves; the second machine activates
+    const authorityUrl = `http://127.0.0.1:${authority.port}`;
+    const bad = await volact(['client', 'request-increase', '--authority', authorityUrl, '--key', mak, '--count', 'many', '--reason', 'x', '--json']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.json.error.code, 'BAD_REQUEST');
+    const filed = await volact(['client', 'request-increase', '--authority', authorityUrl, '--key', mak, '--count', '2', '--reason', 'a second office', '--json']);
+    assert.equal(filed.code, 0, filed.stdout + filed.stderr);
+    const pending = await volact(['authority', 'requests', '--dir', world.dir, '--state', 'pending', '--json'], clock.env());
+    assert.deepEqual(pending.json.map((r: { id: string }) => r.id), [filed.json.id]);
+    const approved = await volact(['authority', 'approve', filed.json.id, '--dir', world.dir, '--amount', '1', '--json'], clock.env());
+    assert.equal(approved.code, 0, approved.stderr);
+    const status = await volact(['client', 'request-status', '--authority', authorityUrl, '--key', mak, '--id', filed.json.id, '--json']);
+    assert.equal(status.json.state, 'approved');
+    assert.equal(status.json.granted, 1);
+    assert.deepEqual(status.json.steps.map((st: { step: string }) => st.step), ['requested', 'approved']);
+    const twice = await volact(['authority', 'reject', filed.json.id, '--dir', world.dir, '--json'], clock.env());
+    assert.equal(twice.json.error.code, 'REQUEST_DECIDED');
+    writeFp({ osId: 'os-m2' });
+    assert.equal((await run(2, '-ato')).code, 0, 'the limit rose at once');
   });
 });

@@ -18,13 +18,14 @@ import {
   type HostActivationAnswer,
   type HostActivationRequest,
   type HostCert,
+  type IncreaseRequestBody,
   type MakActivationAnswer,
   type MakActivationRequest,
   type MakGrant,
 } from '@volact/protocol';
 import { buildCatalog } from './catalog.js';
 import type { AuthorityKeys, Issuer } from './keys.js';
-import type { AuthorityStore, HostKeyRow, MakRow } from './store.js';
+import type { AuthorityStore, HostKeyRow, IncreaseRequest, MakRow } from './store.js';
 
 export type IssuedHostKey = { key: string; id: string; group: string; maxHosts: number; maxActivations: number };
 export type IssuedMak = { key: string; id: string; edition: string; maxActivations: number };
@@ -150,6 +151,54 @@ export class Authority {
       activationsLimit: outcome.limit,
     };
     return { grant: signDocument(issuer.pair, docTypes.makGrant, DOC_VERSION, grant), issuer: issuer.certificate };
+  }
+
+  /** Finds the record of an issued host key or MAK from the key itself (knowing it proves ownership). */
+  private async ownKey(typed: string): Promise<{ kind: 'host-key' | 'mak'; id: string }> {
+    const decoded = decodeKey(typed);
+    if (decoded.keyClass !== 'host' && decoded.keyClass !== 'mak') throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'host or MAK' });
+    if (!keyTagValid(this.keys.mintSecret, decoded)) throw new VolactError('KEY_UNKNOWN');
+    const hash = keyHash(decoded.canonical);
+    const row = decoded.keyClass === 'host' ? await this.store.findHostKeyByHash(hash) : await this.store.findMakByHash(hash);
+    if (!row) throw new VolactError('KEY_UNKNOWN');
+    return { kind: decoded.keyClass === 'host' ? 'host-key' : 'mak', id: row.id };
+  }
+
+  /** A customer asks for more activations (MAK, host key) or more hosts (host key). */
+  async requestIncrease(req: IncreaseRequestBody): Promise<{ id: string; state: string }> {
+    const key = await this.ownKey(req.key);
+    if (key.kind === 'mak' && req.what === 'hosts') throw new VolactError('BAD_REQUEST', { field: 'what', problem: 'must be activations for a MAK' });
+    const id = `IR-${randomUUID().slice(0, 8)}`;
+    await this.store.createIncreaseRequest({ id, keyKind: key.kind, keyId: key.id, what: req.what, amount: req.amount, reason: req.reason, createdAt: this.clock.now() });
+    return { id, state: 'pending' };
+  }
+
+  /** The state of a request, for the customer who holds the key it is about. */
+  async increaseStatus(id: string, typedKey: string): Promise<IncreaseRequest> {
+    const key = await this.ownKey(typedKey);
+    const request = await this.store.increaseRequest(id);
+    if (!request || request.keyId !== key.id) throw new VolactError('REQUEST_UNKNOWN', { id });
+    return request;
+  }
+
+  increaseRequests(state?: IncreaseRequest['state']): Promise<IncreaseRequest[]> {
+    return this.store.increaseRequests(state);
+  }
+
+  /** The publisher approves (with the amount granted, default the amount asked) or rejects a request. */
+  async decideIncrease(id: string, approve: boolean, amount?: number, note?: string): Promise<IncreaseRequest> {
+    const request = await this.store.increaseRequest(id);
+    if (!request) throw new VolactError('REQUEST_UNKNOWN', { id });
+    const granted = amount ?? request.amount;
+    if (!Number.isInteger(granted) || granted < 1 || granted > 10_000_000) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'amount', min: 1, max: 10_000_000, value: granted });
+    const decided = await this.store.decideIncreaseRequest(id, { approve, granted, note: note ?? null, now: this.clock.now() });
+    if (!decided) throw new VolactError('REQUEST_DECIDED', { id, state: request.state });
+    return decided;
+  }
+
+  /** Frees the slot of a decommissioned host on a host key. */
+  async releaseHost(hostKeyId: string, hostId: string): Promise<void> {
+    if (!(await this.store.releaseHost(hostKeyId, hostId))) throw new VolactError('REQUEST_UNKNOWN', { id: `${hostKeyId}/${hostId}` });
   }
 
   /** Online host activation: 6 distinct hosts and 10 activations per host key by default. */

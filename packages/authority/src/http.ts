@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { hostActivationRequestSchema, makActivationRequestSchema, publicKeyToPem, type Root } from '@volact/protocol';
+import { hostActivationRequestSchema, increaseRequestSchema, increaseStatusSchema, makActivationRequestSchema, publicKeyToPem, type Root } from '@volact/protocol';
 import { readJson, router, sendJson, validate } from '@volact/server-kit';
 import type { Authority } from './authority.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -18,6 +18,16 @@ export function authorityServer(authority: Authority, root: Root, limiter?: Rate
         const body = validate(hostActivationRequestSchema, await readJson(req));
         await limiter?.check(req.socket.remoteAddress ?? '?', body.hostKey);
         sendJson(res, 200, await authority.activateHost(body));
+      },
+      'POST /v1/increase-requests': async (req, res) => {
+        const body = validate(increaseRequestSchema, await readJson(req));
+        await limiter?.check(req.socket.remoteAddress ?? '?', body.key);
+        sendJson(res, 201, await authority.requestIncrease(body));
+      },
+      'POST /v1/increase-requests/status': async (req, res) => {
+        const body = validate(increaseStatusSchema, await readJson(req));
+        await limiter?.check(req.socket.remoteAddress ?? '?', body.key);
+        sendJson(res, 200, await authority.increaseStatus(body.id, body.key));
       },
       'POST /v1/mak-activations': async (req, res) => {
         const body = validate(makActivationRequestSchema, await readJson(req));

@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { sameMachine, type Catalog, type HashedParts } from '@volact/protocol';
 import type { AuthorityDb } from './db/open.js';
 import type { AuthorityTables } from './db/schema.js';
-import type { AuthorityStore, HostActivationInput, HostActivationOutcome, HostKeyRow, MakActivationInput, MakActivationOutcome, MakRow, Usage } from './store.js';
+import type { AuthorityStore, HostActivationInput, HostActivationOutcome, HostKeyRow, IncreaseRequest, MakActivationInput, MakActivationOutcome, MakRow, Usage } from './store.js';
 
 type KeyRecord = AuthorityTables['host_keys'] & { hosts_used: number; used_activations: number };
 
@@ -198,6 +198,77 @@ export class KyselyAuthorityStore implements AuthorityStore {
     }
   }
 
+  async createIncreaseRequest(r: Omit<IncreaseRequest, 'state' | 'granted' | 'note' | 'decidedAt' | 'steps'>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('increase_requests')
+        .values({ id: r.id, key_kind: r.keyKind, key_id: r.keyId, what: r.what, amount: r.amount, reason: r.reason, state: 'pending', created_at: r.createdAt })
+        .execute();
+      await trx.insertInto('request_steps').values({ request_id: r.id, step: 'requested', at: r.createdAt, detail: `${r.amount} more ${r.what}: ${r.reason}` }).execute();
+    });
+  }
+
+  async increaseRequests(state?: IncreaseRequest['state']): Promise<IncreaseRequest[]> {
+    let q = this.db.selectFrom('increase_requests').selectAll().orderBy('created_at');
+    if (state) q = q.where('state', '=', state);
+    const rows = await q.execute();
+    const steps = rows.length ? await this.db.selectFrom('request_steps').selectAll().where('request_id', 'in', rows.map((r) => r.id)).orderBy('at').orderBy(sql`case step when 'requested' then 0 else 1 end`).execute() : [];
+    return rows.map((r) => ({
+      id: r.id,
+      keyKind: r.key_kind as IncreaseRequest['keyKind'],
+      keyId: r.key_id,
+      what: r.what as IncreaseRequest['what'],
+      amount: r.amount,
+      reason: r.reason,
+      state: r.state as IncreaseRequest['state'],
+      granted: r.granted,
+      note: r.note,
+      createdAt: Number(r.created_at),
+      decidedAt: r.decided_at === null ? null : Number(r.decided_at),
+      steps: steps.filter((st) => st.request_id === r.id).map((st) => ({ step: st.step, at: Number(st.at), detail: st.detail })),
+    }));
+  }
+
+  async increaseRequest(id: string): Promise<IncreaseRequest | undefined> {
+    return (await this.increaseRequests()).find((r) => r.id === id);
+  }
+
+  async decideIncreaseRequest(id: string, d: { approve: boolean; granted: number; note: string | null; now: number }): Promise<IncreaseRequest | undefined> {
+    const decided = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('increase_requests')
+        .set({ state: d.approve ? 'approved' : 'rejected', granted: d.approve ? d.granted : null, note: d.note, decided_at: d.now })
+        .where('id', '=', id)
+        .where('state', '=', 'pending')
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return false;
+      if (d.approve) {
+        // the limit rises at once, in the same transaction as the decision
+        if (row.key_kind === 'mak') {
+          await trx.updateTable('maks').set({ max_activations: sql`max_activations + ${d.granted}` }).where('id', '=', row.key_id).execute();
+        } else if (row.what === 'hosts') {
+          await trx.updateTable('host_keys').set({ max_hosts: sql`max_hosts + ${d.granted}` }).where('id', '=', row.key_id).execute();
+        } else {
+          await trx.updateTable('host_keys').set({ max_activations: sql`max_activations + ${d.granted}` }).where('id', '=', row.key_id).execute();
+        }
+      }
+      const detail = d.approve ? `${d.granted} more ${row.what} granted${d.note ? `: ${d.note}` : ''}` : `rejected${d.note ? `: ${d.note}` : ''}`;
+      await trx.insertInto('request_steps').values({ request_id: id, step: d.approve ? 'approved' : 'rejected', at: d.now, detail }).execute();
+      return true;
+    });
+    return decided ? this.increaseRequest(id) : undefined;
+  }
+
+  async releaseHost(hostKeyId: string, hostId: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const gone = await trx.deleteFrom('host_activations').where('host_key_id', '=', hostKeyId).where('host_id', '=', hostId).returning('host_id').executeTakeFirst();
+      if (!gone) return false;
+      await trx.updateTable('host_keys').set({ hosts_used: sql`hosts_used - 1` }).where('id', '=', hostKeyId).execute();
+      return true;
+    });
+  }
+
   async hit(bucket: string, windowStart: number): Promise<number> {
     const row = await this.db
       .insertInto('rate_limits')
@@ -220,6 +291,7 @@ export class KyselyAuthorityStore implements AuthorityStore {
       hostActivations: await count('host_activations'),
       hostActivationRequests: await count('host_activation_requests'),
       maks: await count('maks'),
+      increaseRequests: await count('increase_requests'),
       makActivations: await count('mak_activations'),
     };
   }

@@ -40,7 +40,32 @@ export type MakActivationOutcome =
   | { kind: 'activated' | 'reactivated' | 'repeat'; used: number; limit: number }
   | { kind: 'limit'; used: number; limit: number };
 
+export type IncreaseRequest = {
+  id: string;
+  keyKind: 'host-key' | 'mak';
+  keyId: string;
+  what: 'hosts' | 'activations';
+  amount: number;
+  reason: string;
+  state: 'pending' | 'approved' | 'rejected';
+  granted: number | null;
+  note: string | null;
+  createdAt: number;
+  decidedAt: number | null;
+  steps: { step: string; at: number; detail: string }[];
+};
+
 export interface AuthorityStore {
+  createIncreaseRequest(r: Omit<IncreaseRequest, 'state' | 'granted' | 'note' | 'decidedAt' | 'steps'>): Promise<void>;
+  increaseRequests(state?: IncreaseRequest['state']): Promise<IncreaseRequest[]>;
+  increaseRequest(id: string): Promise<IncreaseRequest | undefined>;
+  /**
+   * Decides a pending request once: approval raises the key's limit by `granted` in the same
+   * transaction. Returns the request after the decision, or undefined when it was not pending.
+   */
+  decideIncreaseRequest(id: string, decision: { approve: boolean; granted: number; note: string | null; now: number }): Promise<IncreaseRequest | undefined>;
+  /** Frees the host slot of a decommissioned host; false when that host holds no slot. */
+  releaseHost(hostKeyId: string, hostId: string): Promise<boolean>;
   insertMak(row: Omit<MakRow, 'usedActivations'>): Promise<void>;
   findMakByHash(keyHash: string): Promise<MakRow | undefined>;
   listMaks(): Promise<MakRow[]>;

@@ -52,6 +52,8 @@ export const errorTable = {
   NO_HOST: { status: 409, exit: exitCodes.unreachable, message: 'no activation host is set for this machine', fix: 'Set one with volact slmgr -skms HOST[:PORT].' },
   HOST_UNREACHABLE: { status: 502, exit: exitCodes.unreachable, message: 'could not reach the activation host at {target}: {reason}', fix: 'Check that the host runs and its port is open (volact slmgr --host DIR -dlv on the host).' },
   AUTHORITY_UNREACHABLE: { status: 502, exit: exitCodes.unreachable, message: 'could not reach the authority at {target}: {reason}', fix: 'Check the authority URL and the network; the host needs the authority only to activate.' },
+  REQUEST_UNKNOWN: { status: 404, exit: exitCodes.input, message: 'there is no request or host {id} for this key', fix: 'Check the ID (volact authority requests lists them on the publisher side).' },
+  REQUEST_DECIDED: { status: 409, exit: exitCodes.input, message: 'request {id} is already {state}', fix: 'A request is decided once; the customer can file a new one.' },
   RATE_LIMITED: { status: 429, exit: exitCodes.unreachable, message: 'too many requests from {what}; at most {limit} a minute', fix: 'Wait a minute and try again; an operator activating in bulk should use proxy activation.' },
   ADMIN_UNAVAILABLE: { status: 502, exit: exitCodes.unreachable, message: 'the activation host in {dir} is not running (no admin socket)', fix: 'Start it with volact host serve --state {dir}.' },
   REARM_LIMIT: { status: 409, exit: exitCodes.refused, message: 'this machine has no rearms left (it had {limit})', fix: 'Install the product again, or activate instead of rearming.' },

@@ -60,3 +60,16 @@ export type MakActivationRequest = Infer<typeof makActivationRequestSchema>;
 
 export const makActivationAnswerSchema = obj({ grant: jws, issuer: jws });
 export type MakActivationAnswer = Infer<typeof makActivationAnswerSchema>;
+
+/** POST /v1/increase-requests: a customer asks for more, proving ownership by the key itself. */
+export const increaseRequestSchema = obj({
+  v: literal(1),
+  key,
+  what: literal('activations', 'hosts'),
+  amount: int({ min: 1, max: 1_000_000 }),
+  reason: str({ min: 1, max: 1000 }),
+});
+export type IncreaseRequestBody = Infer<typeof increaseRequestSchema>;
+
+/** POST /v1/increase-requests/status: the state of one request, for the key holder. */
+export const increaseStatusSchema = obj({ v: literal(1), key, id: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9-]+$/ }) });

@@ -85,6 +85,33 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '004-increase-requests': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('increase_requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('key_kind', 'text', (c) => c.notNull().check(sql`key_kind in ('host-key', 'mak')`))
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('what', 'text', (c) => c.notNull().check(sql`what in ('hosts', 'activations')`))
+        .addColumn('amount', 'integer', (c) => c.notNull().check(sql`amount > 0`))
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('pending', 'approved', 'rejected')`))
+        .addColumn('granted', 'integer')
+        .addColumn('note', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('decided_at', 'bigint')
+        .execute();
+      // every step of a request, written in the same transaction as the step itself
+      await db.schema
+        .createTable('request_steps')
+        .addColumn('request_id', 'text', (c) => c.notNull().references('increase_requests.id'))
+        .addColumn('step', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('request_steps_pk', ['request_id', 'step'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

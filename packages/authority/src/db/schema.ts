@@ -33,6 +33,20 @@ export interface AuthorityTables {
     used_activations: Generated<number>;
     created_at: number;
   };
+  increase_requests: {
+    id: string;
+    key_kind: string;
+    key_id: string;
+    what: string;
+    amount: number;
+    reason: string;
+    state: string;
+    granted: number | null;
+    note: string | null;
+    created_at: number;
+    decided_at: number | null;
+  };
+  request_steps: { request_id: string; step: string; at: number; detail: string };
   rate_limits: { bucket: string; window_start: number; hits: number };
   mak_activations: { mak_id: string; machine_id: string; parts: string; first_at: number; last_at: number; activations: number };
 }

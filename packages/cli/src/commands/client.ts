@@ -1,10 +1,25 @@
 import type { Command } from 'commander';
-import { VolactError } from '@volact/protocol';
-import { Client, readEvents, runAgent, stateDir } from '@volact/client';
+import { VolactError, fromErrorBody } from '@volact/protocol';
+import { Client, postJson, readEvents, runAgent, stateDir } from '@volact/client';
 import { processClock } from '../process-clock.js';
 import { emit, fail, table } from '../output.js';
 import { clientFor, parseSlmgr, slmgrClient, slmgrHost } from '../slmgr.js';
 import { defaultHostDir, readRootPem } from './host.js';
+
+/** POSTs to the authority (from --authority, VOLACT_AUTHORITY_URL or the client state); errors keep their codes. */
+async function askAuthority(o: Record<string, string | boolean | undefined>, path: string, body: unknown): Promise<unknown> {
+  const client = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() });
+  const base = (o.authority as string | undefined) ?? process.env.VOLACT_AUTHORITY_URL ?? client.state().authorityUrl;
+  if (!base) throw new VolactError('NO_AUTHORITY');
+  let reply: { status: number; body: unknown };
+  try {
+    reply = await postJson(new URL(path, base).toString(), body);
+  } catch (err) {
+    throw new VolactError('AUTHORITY_UNREACHABLE', { target: base, reason: err instanceof Error ? err.message : String(err) });
+  }
+  if (reply.status >= 300) throw fromErrorBody(reply.body) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: base, reason: `HTTP ${reply.status}` });
+  return reply.body;
+}
 
 /** `volact slmgr`, `volact client …` and `volact agent`: the machine's side. */
 export function registerClient(program: Command): void {
@@ -65,6 +80,41 @@ export function registerClient(program: Command): void {
         fail(err, Boolean(o.json));
       }
     });
+  cmd
+    .command('request-increase')
+    .description('ask the publisher for more activations (MAK, host key) or hosts (host key)')
+    .requiredOption('--key <key>', 'the MAK or host key the request is about')
+    .requiredOption('--count <n>', 'how many more')
+    .option('--what <what>', 'activations | hosts', 'activations')
+    .requiredOption('--reason <text>', 'why (the publisher reads it)')
+    .option('--authority <url>', 'authority URL (default: the one set with client trust)')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--json', 'JSON output')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      try {
+        const r = await askAuthority(o, '/v1/increase-requests', { v: 1, key: o.key, what: o.what, amount: Number(o.count), reason: o.reason });
+        emit(Boolean(o.json), r, () => `Request ${(r as { id: string }).id} filed; it is pending. Check it with volact client request-status --id ${(r as { id: string }).id} --key KEY.`);
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+  cmd
+    .command('request-status')
+    .description('the state of an increase request, with every step')
+    .requiredOption('--id <id>', 'request ID (IR-…)')
+    .requiredOption('--key <key>', 'the key the request is about')
+    .option('--authority <url>', 'authority URL (default: the one set with client trust)')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--json', 'JSON output')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      try {
+        const r = (await askAuthority(o, '/v1/increase-requests/status', { v: 1, key: o.key, id: o.id })) as { id: string; state: string; steps: { step: string; at: number; detail: string }[] };
+        emit(Boolean(o.json), r, () => [`Request ${r.id}: ${r.state}`, ...r.steps.map((st) => `  ${new Date(st.at).toISOString()}  ${st.step}: ${st.detail}`)].join('\n'));
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+
   cmd
     .command('events')
     .description('client events: 12288 request sent, 12289 answer processed, machine ID renewals')
