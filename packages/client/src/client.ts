@@ -31,7 +31,8 @@ import { appendEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { licenseState, type LicenseView } from './license-state.js';
 import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ClientState, type StoredLicense, type StoredMakLicense } from './state.js';
-import { postActivate, postJson, targetLabel, type HostTarget } from './transport.js';
+import { callAuthority, postJson, type Post } from '@volact/server-kit';
+import { postActivate, targetLabel, type HostTarget } from './transport.js';
 
 export type ActivationOutcome =
   | { kind: 'activated' | 'renewed'; grant: Grant; host: string }
@@ -39,7 +40,7 @@ export type ActivationOutcome =
   | { kind: 'countInsufficient'; count: number; required: number; retryMinutes: number; host: string }
   | { kind: 'refused'; code: 'EDITION_NOT_COVERED' | 'CLOCK_SKEW'; count: number; host: string; detail: Record<string, string | number> };
 
-export type ClientOptions = { dir: string; clock: Clock; env?: NodeJS.ProcessEnv; post?: typeof postActivate; postAuthority?: typeof postJson };
+export type ClientOptions = { dir: string; clock: Clock; env?: NodeJS.ProcessEnv; post?: typeof postActivate; postAuthority?: Post };
 
 /** A client machine: its key, machine ID, pinned host, and its signed license. */
 export class Client {
@@ -47,7 +48,7 @@ export class Client {
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
   private readonly post: typeof postActivate;
-  private readonly postAuthority: typeof postJson;
+  private readonly postAuthority: Post;
 
   constructor(opts: ClientOptions) {
     this.dir = opts.dir;
@@ -366,17 +367,9 @@ export class Client {
     const now = this.clock.now();
     const req: MakActivationRequest = { v: 1, makKey: s.key.text, machineId: s.machine.id, parts: hashedFingerprint(this.fingerprint()), nonce };
     appendEvent(this.dir, { event: 12288, at: now, machineId: s.machine.id, licenseState: before.state, host: authority, edition: s.key.edition, channel: 'mak' });
-    let reply: { status: number; body: unknown };
-    try {
-      reply = await this.postAuthority(new URL('/v1/mak-activations', authority).toString(), req);
-    } catch (err) {
-      throw new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: err instanceof Error ? err.message : String(err) });
-    } finally {
-      s.lastAttempt = { at: now, ok: false };
-      saveState(this.dir, s);
-    }
-    if (reply.status !== 200) throw fromErrorBody(reply.body) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: `HTTP ${reply.status}` });
-    const answer = parseWith(makActivationAnswerSchema, reply.body, (p) => new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: `unexpected answer: ${p.field} ${p.problem}` }));
+    s.lastAttempt = { at: now, ok: false };
+    saveState(this.dir, s);
+    const answer = await callAuthority(authority, '/v1/mak-activations', req, makActivationAnswerSchema, this.postAuthority);
     const grant = verifyMakGrant(answer.grant, answer.issuer, roots, { machineId: s.machine.id, nonce, now });
     if (grant.edition !== s.key.edition) throw new VolactError('DOCUMENT_INVALID', { type: 'volact.mak-grant', detail: `for edition ${grant.edition}, not ${s.key.edition}` });
     saveLicense(this.dir, { v: 1, mak: { grant: answer.grant, issuer: answer.issuer }, nonce, authority });

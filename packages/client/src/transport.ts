@@ -41,17 +41,3 @@ export function postActivate(target: HostTarget, body: ActivateRequest, timeoutM
     req.end(text);
   });
 }
-
-/** POSTs JSON to the authority (https or http); resolves with status and parsed body. */
-export async function postJson(url: string, body: unknown, timeoutMs = 15_000): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
-  const text = await res.text();
-  if (text.length > MAX_ANSWER) throw new Error('answer too large');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, body: parsed };
-}

@@ -7,9 +7,7 @@ import {
   defaults,
   docTypes,
   errorBody,
-  fromErrorBody,
   hostActivationAnswerSchema,
-  parseWith,
   partialKey,
   rawPublicKey,
   signer,
@@ -23,6 +21,7 @@ import {
   type KeyPair,
   type Root,
 } from '@volact/protocol';
+import { callAuthority, postJson, type Post } from '@volact/server-kit';
 import { ActivationBatch, type Decision, type Pending, type Reply } from './activation-batch.js';
 import { networkFilter } from './cidr.js';
 import { pruneEvents, queryEvents, queryMachines, rowCounts, type EventQuery, type MachineQuery } from './host-queries.js';
@@ -52,7 +51,7 @@ export type HostOptions = {
   hostName: string;
   log?: (line: string) => void;
   /** Talks to the authority; injected so tests can see exactly what is sent. */
-  postAuthority?: (url: string, body: unknown) => Promise<{ status: number; body: unknown }>;
+  postAuthority?: Post;
 };
 
 /** The activation host: keys, activation with the authority, counting and answering clients. */
@@ -71,7 +70,7 @@ export class Host {
   private readonly sign: Record<'grant' | 'countInsufficient' | 'refusal', (payload: object) => string>;
   readonly startedAt: number;
   hostName: string;
-  private readonly postAuthority: NonNullable<HostOptions['postAuthority']>;
+  private readonly postAuthority: Post;
 
   constructor(opts: HostOptions) {
     this.db = opts.db;
@@ -179,16 +178,7 @@ export class Host {
         this.db.prepare('UPDATE host_keys SET request_id = ?, request_answered = 0 WHERE id = ?').run(requestId, key.id);
       }
       const body = { v: 1, hostKey: key.productKey, hostPublicKey: this.publicKey, hostName: this.hostName, requestId };
-      let reply: { status: number; body: unknown };
-      try {
-        reply = await this.postAuthority(new URL('/v1/host-activations', authority).toString(), body);
-      } catch (err) {
-        throw new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: err instanceof Error ? err.message : String(err) });
-      }
-      if (reply.status !== 200) {
-        throw fromErrorBody(reply.body) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: `HTTP ${reply.status}` });
-      }
-      const answer = parseWith(hostActivationAnswerSchema, reply.body, (p) => new VolactError('AUTHORITY_UNREACHABLE', { target: authority, reason: `unexpected answer: ${p.field} ${p.problem}` }));
+      const answer = await callAuthority(authority, '/v1/host-activations', body, hostActivationAnswerSchema, this.postAuthority);
       // Trust nothing the authority sent until it chains to the pinned root and names our key.
       const { cert } = verifyHostCert(answer.certificate, answer.issuer, this.roots, this.clock.now());
       if (cert.hostPublicKey !== this.publicKey) throw new VolactError('HOST_CERT_MISMATCH', { detail: 'certificate is for another host key' });
@@ -361,16 +351,3 @@ export class Host {
     return pruneEvents(this.db, this.clock.now() - keepMs);
   }
 }
-
-async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = { message: text.slice(0, 200) };
-  }
-  return { status: res.status, body: parsed };
-}
-

@@ -1,24 +1,21 @@
 import type { Command } from 'commander';
-import { VolactError, fromErrorBody } from '@volact/protocol';
-import { Client, postJson, readEvents, runAgent, stateDir } from '@volact/client';
+import { VolactError, type Schema } from '@volact/protocol';
+import { callAuthority } from '@volact/server-kit';
+import { Client, readEvents, runAgent, stateDir } from '@volact/client';
 import { processClock } from '../process-clock.js';
 import { emit, fail, table } from '../output.js';
 import { clientFor, parseSlmgr, slmgrClient, slmgrHost } from '../slmgr.js';
 import { defaultHostDir, readRootPem } from './host.js';
+
+/** The authority's answer is shown as it comes; the authority validated it. */
+const anyJson: Schema<unknown> = { check: () => undefined, describe: () => ({}) };
 
 /** POSTs to the authority (from --authority, VOLACT_AUTHORITY_URL or the client state); errors keep their codes. */
 async function askAuthority(o: Record<string, string | boolean | undefined>, path: string, body: unknown): Promise<unknown> {
   const client = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() });
   const base = (o.authority as string | undefined) ?? process.env.VOLACT_AUTHORITY_URL ?? client.state().authorityUrl;
   if (!base) throw new VolactError('NO_AUTHORITY');
-  let reply: { status: number; body: unknown };
-  try {
-    reply = await postJson(new URL(path, base).toString(), body);
-  } catch (err) {
-    throw new VolactError('AUTHORITY_UNREACHABLE', { target: base, reason: err instanceof Error ? err.message : String(err) });
-  }
-  if (reply.status >= 300) throw fromErrorBody(reply.body) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: base, reason: `HTTP ${reply.status}` });
-  return reply.body;
+  return callAuthority(base, path, body, anyJson);
 }
 
 /** `volact slmgr`, `volact client …` and `volact agent`: the machine's side. */
