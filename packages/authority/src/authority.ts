@@ -6,8 +6,8 @@ import {
   decodeKey,
   defaults,
   docTypes,
+  hostIdFor,
   keyTagValid,
-  kidFor,
   mintKey,
   parseJws,
   partialKey,
@@ -34,10 +34,6 @@ export function keyHash(canonical: string): string {
   return createHash('sha256').update(`volact-key-hash/${canonical}`).digest('base64url');
 }
 
-/** A host's ID is derived from its own public key: stable across keys and reactivations. */
-export function hostIdFor(hostPublicKey: string): string {
-  return 'H' + kidFor('h', publicKeyFromRaw(hostPublicKey)).slice(2, 14);
-}
 
 /** The publisher's authority: the verbs; storage and transport are injected. */
 export class Authority {

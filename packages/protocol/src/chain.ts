@@ -22,7 +22,9 @@ import {
   type Refusal,
 } from './documents.js';
 import { VolactError } from './errors.js';
-import { kidFor, parseJws, publicKeyFromRaw, verifyJws } from './jws.js';
+import { kidFor, MAX_JWS_LENGTH, parseJws, publicKeyFromRaw, verifyJws } from './jws.js';
+import { parseConfirmation, parseInstallationId, verifyConfirmation, type Confirmation, type InstallationId } from './offline-codes.js';
+import { parseWith, obj, str } from './schema.js';
 
 /** A pinned root: the publisher's root public key (and optionally the next one). */
 export type Root = { kid: string; key: KeyObject };
@@ -62,8 +64,71 @@ function issuerKey(issuer: IssuerCert): KeyObject {
 
 export type VerifiedCert = { cert: HostCert; issuer: IssuerCert; hostKey: KeyObject; hostKid: string };
 
+/** A host's ID is derived from its own public key: stable across keys and reactivations. */
+export function hostIdFor(hostPublicKey: string): string {
+  return 'H' + kidFor('h', publicKeyFromRaw(hostPublicKey)).slice(2, 14);
+}
+
+/** An offline issuing key, verified to a pinned root, in the form confirmation checks take. */
+export function offlineIssuer(issuerJws: string, roots: readonly Root[]) {
+  const cert = verifyIssuer(issuerJws, roots, 'offline');
+  return { cert, jws: issuerJws, rawPublicKey: cert.publicKey, key: publicKeyFromRaw(cert.publicKey), notBefore: cert.notBefore, notAfter: cert.notAfter };
+}
+
+/** Verifies a typed confirmation for an IID against offline issuer certificates (JWS) chained to the roots. */
+export function verifyOfflineConfirmation(cidText: string, iid: InstallationId, issuerJwss: readonly string[], roots: readonly Root[]): { cid: Confirmation; issuer: ReturnType<typeof offlineIssuer> } {
+  const cid = parseConfirmation(cidText);
+  const issuers = issuerJwss.map((j) => offlineIssuer(j, roots));
+  return { cid, issuer: verifyConfirmation(cid, iid, issuers) };
+}
+
+/**
+ * An offline-activated host has no JWS certificate: it carries its installation ID, the typed
+ * confirmation and the signed catalog (which maps its key's product group to editions) in one
+ * string, and the offline issuer's certificate in place of the host-cert issuer.
+ */
+export const OFFLINE_CERT_PREFIX = 'volact-offline-cert.';
+const offlineCertSchema = obj({ iid: str({ min: 1, max: 200 }), cid: str({ min: 1, max: 200 }), catalog: str({ min: 1, max: MAX_JWS_LENGTH / 2 }), catalogIssuer: str({ min: 1, max: 16 * 1024 }) });
+
+export function offlineHostCertificate(parts: { iid: string; cid: string; catalog: string; catalogIssuer: string }): string {
+  return OFFLINE_CERT_PREFIX + Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+function verifyOfflineHostCert(certificate: string, issuerJws: string, roots: readonly Root[]): VerifiedCert {
+  const bad = (detail: string) => new VolactError('DOCUMENT_INVALID', { type: 'offline host certificate', detail });
+  if (certificate.length > MAX_JWS_LENGTH) throw bad('too long');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(certificate.slice(OFFLINE_CERT_PREFIX.length), 'base64url').toString('utf8'));
+  } catch {
+    throw bad('not readable');
+  }
+  const parts = parseWith(offlineCertSchema, raw, (p) => bad(`${p.field} ${p.problem}`));
+  const iid = parseInstallationId(parts.iid);
+  if (iid.type !== 'host' || !iid.hostPublicKey) throw bad('not a host installation');
+  const { cid, issuer } = verifyOfflineConfirmation(parts.cid, iid, [issuerJws], roots);
+  const catalog = verifyCatalog(parts.catalog, parts.catalogIssuer, roots);
+  const group = catalog.groups.find((g) => g.number === iid.key.ref);
+  if (!group) throw bad(`the catalog has no product group ${iid.key.ref}`);
+  const hostPublicKey = iid.hostPublicKey.toString('base64url');
+  const cert: HostCert = {
+    hostId: hostIdFor(hostPublicKey),
+    hostKeyId: `offline-${iid.keyId.toString('hex')}`,
+    hostPublicKey,
+    hostName: 'offline',
+    group: group.code,
+    editions: catalog.editions.filter((e) => group.editions.includes(e.number)).map(({ number, code, name, kind }) => ({ number, code, name, kind })),
+    issuedAt: cid.issuedAt,
+    notAfter: null,
+    activation: 1,
+  };
+  const hostKey = publicKeyFromRaw(hostPublicKey);
+  return { cert, issuer: issuer.cert, hostKey, hostKid: kidFor('host', hostKey) };
+}
+
 /** Verifies a host certificate up to the pinned root; `now` checks the certificate's own expiry. */
 export function verifyHostCert(certificate: string, issuerJws: string, roots: readonly Root[], now: number): VerifiedCert {
+  if (typeof certificate === 'string' && certificate.startsWith(OFFLINE_CERT_PREFIX)) return verifyOfflineHostCert(certificate, issuerJws, roots);
   const issuer = verifyIssuer(issuerJws, roots, 'host-cert');
   const parsed = verifyJws(certificate, { typ: docTypes.hostCert, versions: readableVersions, kid: issuer.kid, key: issuerKey(issuer) });
   const cert = readPayload(docTypes.hostCert, hostCertSchema, parsed.payload);

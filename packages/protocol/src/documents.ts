@@ -23,7 +23,7 @@ const nonce = str({ min: 16, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
 const editionNumber = int({ min: 0, max: 0xffff });
 const minutes = int({ min: 15, max: 43_200 });
 
-export const issuerPurposes = ['host-cert', 'catalog', 'mak-grant', 'directory', 'hypervisor'] as const;
+export const issuerPurposes = ['host-cert', 'catalog', 'mak-grant', 'directory', 'hypervisor', 'offline'] as const;
 export type IssuerPurpose = (typeof issuerPurposes)[number];
 
 /** Root-signed certificate of an issuing key. */
@@ -114,6 +114,20 @@ export const hashedPartsSchema = obj({
   disks: array(hash, { max: 64 }),
   nics: array(hash, { max: 64 }),
 });
+
+/**
+ * What an air-gapped machine or host needs besides the root to use offline confirmations: the
+ * offline issuing key's certificate and the catalog. `volact authority offline-bundle` writes it.
+ */
+export const offlineBundleSchema = obj({
+  v: literal(1),
+  kind: literal('volact.offline-bundle'),
+  root: str({ min: 1, max: 4096 }),
+  offlineIssuer: str({ min: 1, max: 16 * 1024 }),
+  catalog: str({ min: 1, max: 512 * 1024 }),
+  catalogIssuer: str({ min: 1, max: 16 * 1024 }),
+});
+export type OfflineBundle = Infer<typeof offlineBundleSchema>;
 export type HashedParts = Infer<typeof hashedPartsSchema>;
 
 /** The authority's permanent activation of one machine with a MAK, bound to its hardware. */

@@ -43,6 +43,21 @@ export const errorTable = {
   NO_AUTHORITY: { status: 409, exit: exitCodes.unreachable, message: 'no authority URL is set for MAK activation', fix: 'Set it: volact client trust ROOT.pub --authority URL (or VOLACT_AUTHORITY_URL).' },
   KEY_LIMIT_ACTIVATIONS: { status: 409, exit: exitCodes.limit, message: 'this host key has used {used} of its {limit} activations', fix: 'Ask the publisher for more activations on this key (an increase request).' },
 
+  // --- offline codes (installation and confirmation IDs) ----------------------------------------
+  CODE_MALFORMED: { status: 400, exit: exitCodes.input, message: 'this is not a volact {what}: {detail}', fix: 'Type the whole code as shown, groups of up to eight characters separated by hyphens.' },
+  CODE_BAD_CHARACTER: { status: 400, exit: exitCodes.input, message: "group {group} of the {what} has '{char}', which never appears in a code", fix: 'Codes use only 2-9 and the letters A C D E F G H J K L M N P Q R T U V W X Y; retype group {group}.' },
+  CODE_GROUP_TYPO: { status: 400, exit: exitCodes.input, message: 'group {group} ({text}) of the {what} has a typing mistake', fix: 'Compare group {group} with the original and type it again; the other groups are correct.' },
+  INSTALLATION_ID_INVALID: { status: 400, exit: exitCodes.key, message: 'the installation ID does not belong to an issued key: {detail}', fix: 'Ask the customer to run volact slmgr -dti again and read out the new ID; the key installed there may not be one we issued.' },
+  CONFIRMATION_MISMATCH: { status: 400, exit: exitCodes.trust, message: 'this confirmation ID was made for another installation ID ({detail})', fix: 'Give the authority the installation ID this machine shows now (volact slmgr -dti) and apply the confirmation it returns.' },
+  CONFIRMATION_UNTRUSTED: { status: 400, exit: exitCodes.trust, message: 'the confirmation ID is not signed by a key of the pinned publisher: {detail}', fix: 'Get the confirmation from your own publisher, and install its current offline bundle (volact client trust volact-offline.json).' },
+  OFFLINE_BUNDLE_MISSING: { status: 409, exit: exitCodes.trust, message: 'no offline bundle is installed in {dir}', fix: 'Copy the publisher\'s offline bundle here and install it: volact client trust volact-offline.json (on a host: volact host serve --root volact-offline.json).' },
+
+  // --- admin API ---------------------------------------------------------------------------------
+  TOKEN_MISSING: { status: 401, exit: exitCodes.refused, message: 'this endpoint needs a bearer token', fix: 'Send Authorization: Bearer TOKEN; create tokens with volact authority token create --scope SCOPE.' },
+  TOKEN_INVALID: { status: 401, exit: exitCodes.refused, message: 'the bearer token is not valid (unknown, revoked or malformed)', fix: 'Check the token, or create a new one with volact authority token create.' },
+  TOKEN_SCOPE: { status: 403, exit: exitCodes.refused, message: 'the token has scopes {scopes}; this needs {needed}', fix: 'Use a token with the {needed} scope (volact authority token create --scope {needed}).' },
+  TLS_REQUIRED: { status: 400, exit: exitCodes.input, message: 'refusing to serve plain HTTP on {address}', fix: 'Give --tls-cert and --tls-key, listen on a loopback address, or pass --behind-tls-proxy when a TLS proxy on this machine terminates TLS.' },
+
   // --- activation host answers ----------------------------------------------------------------
   COUNT_INSUFFICIENT: { status: 200, exit: exitCodes.notYet, message: 'the host has seen {count} of the {required} machines it needs', fix: 'Nothing to do: this machine retries every {retryMinutes} minutes and activates once {required} machines have asked.' },
   EDITION_NOT_COVERED: { status: 403, exit: exitCodes.refused, message: 'this activation host cannot activate edition {edition}: its host keys cover {groups}', fix: 'Install a host key for a product group that covers this edition on the host, or point this machine at another host.' },

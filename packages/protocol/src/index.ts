@@ -9,3 +9,4 @@ export * from './documents.js';
 export * from './chain.js';
 export * from './same-machine.js';
 export * from './wire.js';
+export * from './offline-codes.js';
