@@ -326,10 +326,10 @@ async function main(): Promise<void> {
   const authDir = join(tmp, 'authority');
   initKeys(authDir, systemClock.now());
   const opened = await openAuthority(authDir, systemClock);
-  const catalog = await opened.authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')));
+  const catalog = await opened.authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')), 'test');
   const setupKey = catalog.editions.find((e) => e.code === 'desk-pro')?.setupKey;
   if (!setupKey) throw new Error('the sample catalog has no desk-pro edition');
-  const hostKey = (await opened.authority.issueHostKey('server-2026')).key;
+  const hostKey = (await opened.authority.issueHostKey('server-2026', {}, 'test')).key;
   await opened.close();
   const auth = await runAuthority(authDir, systemClock, 0);
   cleanups.push(() => auth.close());

@@ -89,8 +89,8 @@ async function main(): Promise<void> {
     const dir = join(tmp, 'authority');
     initKeys(dir, systemClock.now());
     const opened = await openAuthority(dir, systemClock, pg.url);
-    await opened.authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')));
-    const mak = await opened.authority.issueMak('desk-pro', 10_000_000);
+    await opened.authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')), 'test');
+    const mak = await opened.authority.issueMak('desk-pro', 10_000_000, 'test');
     await opened.close();
     const a = await startNode(dir, pg.url);
     const b = await startNode(dir, pg.url);

@@ -27,7 +27,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       if (backend === 'postgres') pg = await startPostgres();
       store = new KyselyAuthorityStore(await openAuthorityDb(pg ? pg.url : join(dir, 'a', 'authority.db')));
       authority = new Authority(keys, store, clock);
-      await authority.importCatalog(sample());
+      await authority.importCatalog(sample(), 'test');
     });
 
     after(async () => {
@@ -51,7 +51,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     });
 
     it('answers a retry after a lost answer with the same certificate and uses nothing', async () => {
-      const key = (await authority.issueHostKey('desk-2026')).key;
+      const key = (await authority.issueHostKey('desk-2026', {}, 'test')).key;
       const req = hostRequest(key);
       const first = await authority.activateHost(req);
       const retry = await authority.activateHost(req);
@@ -65,7 +65,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     });
 
     it('certifies the host key pair and exactly the editions of its product group', async () => {
-      const req = hostRequest((await authority.issueHostKey('desk-2026')).key);
+      const req = hostRequest((await authority.issueHostKey('desk-2026', {}, 'test')).key);
       const answer = await authority.activateHost(req);
       const { cert } = verifyHostCert(answer.certificate, answer.issuer, [keys.root], clock.now());
       assert.equal(cert.hostPublicKey, req.hostPublicKey);
@@ -74,7 +74,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     });
 
     it('enforces the host and activation limits of a host key, with the counts in the error', async () => {
-      const key = (await authority.issueHostKey('server-2026', { maxHosts: 2, maxActivations: 3 })).key;
+      const key = (await authority.issueHostKey('server-2026', { maxHosts: 2, maxActivations: 3 }, 'test')).key;
       await authority.activateHost(hostRequest(key));
       const second = hostRequest(key);
       await authority.activateHost(second);
@@ -86,7 +86,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     });
 
     it('holds the limits under concurrent activations: 6 of 20 hosts, then 10 activations in all', async () => {
-      const key = (await authority.issueHostKey('desk-2026')).key;
+      const key = (await authority.issueHostKey('desk-2026', {}, 'test')).key;
       const hosts = await Promise.allSettled(Array.from({ length: 20 }, () => authority.activateHost(hostRequest(key))));
       assert.equal(hosts.filter((r) => r.status === 'fulfilled').length, 6);
       assert.ok(hosts.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'KEY_LIMIT_HOSTS'));
@@ -105,7 +105,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     const makUsage = async (id: string) => (await authority.listMaks()).find((m) => m.id === id)!;
 
     it('activates MAK machines once each: repeats and repairs within tolerance are free, a new board counts', async () => {
-      const mak = await authority.issueMak('desk-enterprise', 3);
+      const mak = await authority.issueMak('desk-enterprise', 3, 'test');
       const a = await authority.activateMak(makRequest(mak.key, 'm-a', parts('a')));
       const grant = verifyMakGrant(a.grant, a.issuer, [keys.root], { machineId: 'm-a', nonce: (parseJws(a.grant).payload as { nonce: string }).nonce, now: clock.now() });
       assert.deepEqual([grant.activationsUsed, grant.activationsLimit, grant.editionCode], [1, 3, 'desk-enterprise']);
@@ -118,11 +118,11 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await assert.rejects(authority.activateMak(makRequest(mak.key, 'm-c', parts('c'))), (e: Error & { code?: string }) => e.code === 'MAK_LIMIT' && /3 of its 3/.test(e.message));
       await authority.activateMak(makRequest(mak.key, 'm-b', parts('b')));
       assert.equal((await makUsage(mak.id)).usedActivations, 3, 'an activated machine still gets its answer at the limit');
-      await assert.rejects(authority.activateMak(makRequest((await authority.issueHostKey('desk-2026')).key, 'm-d', parts('d'))), code('KEY_WRONG_CLASS'));
+      await assert.rejects(authority.activateMak(makRequest((await authority.issueHostKey('desk-2026', {}, 'test')).key, 'm-d', parts('d'))), code('KEY_WRONG_CLASS'));
     });
 
     it('lets exactly 100 of 200 concurrent machines use a MAK of 100, and repeats never count', async () => {
-      const mak = await authority.issueMak('desk-pro', 100);
+      const mak = await authority.issueMak('desk-pro', 100, 'test');
       const first = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => authority.activateMak(makRequest(mak.key, `c-${i}`, parts(`c${i}`)))));
       const admitted = first.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
       assert.equal(admitted.length, 100);
@@ -133,57 +133,57 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     });
 
     it('raises a limit at once when an increase request is approved, records every step, and decides once', async () => {
-      const mak = await authority.issueMak('desk-pro', 1);
+      const mak = await authority.issueMak('desk-pro', 1, 'test');
       await authority.activateMak(makRequest(mak.key, 'inc-a', parts('inc-a')));
       await assert.rejects(authority.activateMak(makRequest(mak.key, 'inc-b', parts('inc-b'))), code('MAK_LIMIT'));
       const filed = await authority.requestIncrease({ v: 1, key: mak.key, what: 'activations', amount: 5, reason: 'new branch office' });
       assert.equal((await authority.increaseStatus(filed.id, mak.key)).state, 'pending');
-      await assert.rejects(authority.increaseStatus(filed.id, (await authority.issueMak('desk-pro', 1)).key), code('REQUEST_UNKNOWN'), 'another key sees nothing');
-      const approved = await authority.decideIncrease(filed.id, true, 3, 'three for now');
+      await assert.rejects(authority.increaseStatus(filed.id, (await authority.issueMak('desk-pro', 1, 'test')).key), code('REQUEST_UNKNOWN'), 'another key sees nothing');
+      const approved = await authority.decideIncrease(filed.id, true, 3, 'three for now', 'test');
       assert.deepEqual([approved.state, approved.granted], ['approved', 3]);
       assert.deepEqual(approved.steps.map((st) => st.step), ['requested', 'approved']);
       await authority.activateMak(makRequest(mak.key, 'inc-b', parts('inc-b')));
       assert.equal((await makUsage(mak.id)).maxActivations, 4);
-      await assert.rejects(authority.decideIncrease(filed.id, false), code('REQUEST_DECIDED'));
+      await assert.rejects(authority.decideIncrease(filed.id, false, undefined, undefined, 'test'), code('REQUEST_DECIDED'));
       await assert.rejects(authority.requestIncrease({ v: 1, key: mak.key, what: 'hosts', amount: 1, reason: 'x' }), code('BAD_REQUEST'));
 
-      const hostKey = await authority.issueHostKey('desk-2026', { maxHosts: 1 });
+      const hostKey = await authority.issueHostKey('desk-2026', { maxHosts: 1 }, 'test');
       const first = await authority.activateHost(hostRequest(hostKey.key));
       await assert.rejects(authority.activateHost(hostRequest(hostKey.key)), code('KEY_LIMIT_HOSTS'));
       const more = await authority.requestIncrease({ v: 1, key: hostKey.key, what: 'hosts', amount: 1, reason: 'second site' });
-      assert.equal((await authority.decideIncrease(more.id, false, undefined, 'use the first host')).state, 'rejected');
+      assert.equal((await authority.decideIncrease(more.id, false, undefined, 'use the first host', 'test')).state, 'rejected');
       await assert.rejects(authority.activateHost(hostRequest(hostKey.key)), code('KEY_LIMIT_HOSTS'));
       // the publisher frees the slot of a decommissioned host
       const hostId = verifyHostCert(first.certificate, first.issuer, [keys.root], clock.now()).cert.hostId;
-      await authority.releaseHost(hostKey.id, hostId);
+      await authority.releaseHost(hostKey.id, hostId, 'test');
       await authority.activateHost(hostRequest(hostKey.key));
       assert.equal((await usage(hostKey.key)).hostsUsed, 1);
-      await assert.rejects(authority.releaseHost(hostKey.id, 'H-nobody'), code('REQUEST_UNKNOWN'));
+      await assert.rejects(authority.releaseHost(hostKey.id, 'H-nobody', 'test'), code('REQUEST_UNKNOWN'));
       assert.deepEqual((await authority.increaseRequests('pending')).length, 0);
     });
 
     it('answers "unknown key" for a well-formed key it never issued, and a typo for a typo', async () => {
-      const issued = decodeKey((await authority.issueHostKey('desk-2026')).key);
+      const issued = decodeKey((await authority.issueHostKey('desk-2026', {}, 'test')).key);
       const forged = encodeKeyFields({ ...issued, serial: issued.serial ^ 1n });
       await assert.rejects(authority.activateHost(hostRequest(forged)), code('KEY_UNKNOWN'));
       const other = new Authority({ ...keys, mintSecret: randomBytes(32) }, store, clock);
       await assert.rejects(other.activateHost(hostRequest(issued.canonical)), code('KEY_UNKNOWN'));
       const typo = issued.canonical.slice(0, -1) + (issued.canonical.endsWith('2') ? '3' : '2');
       await assert.rejects(authority.activateHost(hostRequest(typo)), code('KEY_TYPO'));
-      await assert.rejects(authority.issueHostKey('no-such-group'), code('GROUP_UNKNOWN'));
-      await assert.rejects(authority.issueHostKey('desk-2026', { maxHosts: 0 }), code('VALUE_OUT_OF_RANGE'));
+      await assert.rejects(authority.issueHostKey('no-such-group', {}, 'test'), code('GROUP_UNKNOWN'));
+      await assert.rejects(authority.issueHostKey('desk-2026', { maxHosts: 0 }, 'test'), code('VALUE_OUT_OF_RANGE'));
     });
 
     it('refuses catalogs that break the product group rules, writing nothing', async () => {
       const before = await store.rowCounts();
       const clientGroupWithServer = sample();
       clientGroupWithServer.groups[0].editions.push('server-standard');
-      await assert.rejects(authority.importCatalog(clientGroupWithServer), (e: Error & { code?: string }) => e.code === 'CATALOG_INVALID' && /client group desk-2026 cannot activate server edition/.test(e.message));
+      await assert.rejects(authority.importCatalog(clientGroupWithServer, 'test'), (e: Error & { code?: string }) => e.code === 'CATALOG_INVALID' && /client group desk-2026 cannot activate server edition/.test(e.message));
       const dup = sample();
       dup.products[1].editions[0].number = 101;
       assert.throws(() => buildCatalog(dup, keys.mintSecret, 1, 0), code('CATALOG_INVALID'));
-      await assert.rejects(authority.importCatalog({ products: [], groups: [] }), code('CATALOG_INVALID'));
-      await assert.rejects(authority.importCatalog({ ...sample(), extra: 1 }), code('CATALOG_INVALID'));
+      await assert.rejects(authority.importCatalog({ products: [], groups: [] }, 'test'), code('CATALOG_INVALID'));
+      await assert.rejects(authority.importCatalog({ ...sample(), extra: 1 }, 'test'), code('CATALOG_INVALID'));
       assert.deepEqual(await store.rowCounts(), before);
     });
 
@@ -192,7 +192,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       clock.advance(90 * 86_400_000); // long after the import: the new key did not exist then
       certifyIssuer(join(dir, 'a'), loadRootPair(join(dir, 'a')), 'catalog', clock.now());
       const rotated = new Authority(loadKeys(join(dir, 'a')), store, clock);
-      const answer = await rotated.activateHost(hostRequest((await rotated.issueHostKey('desk-2026')).key));
+      const answer = await rotated.activateHost(hostRequest((await rotated.issueHostKey('desk-2026', {}, 'test')).key));
       const catalog = verifyCatalog(answer.catalog, answer.catalogIssuer, [keys.root]);
       assert.equal(catalog.serial, before.catalog.serial);
       assert.notEqual(answer.catalogIssuer, before.issuer);
@@ -200,7 +200,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
 
     it('mints the same setup keys when the catalog is imported again', async () => {
       const before = (await authority.catalog()).catalog;
-      const again = await authority.importCatalog(sample());
+      const again = await authority.importCatalog(sample(), 'test');
       assert.equal(again.serial, before.serial + 1);
       assert.deepEqual(again.editions.map((e) => e.setupKey), before.editions.map((e) => e.setupKey));
     });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   DOC_VERSION,
   MAX_JWS_LENGTH,
@@ -6,7 +6,13 @@ import {
   decodeKey,
   defaults,
   docTypes,
+  KEY_VERSION,
   hostIdFor,
+  installationIdMacValid,
+  makeConfirmation,
+  parseInstallationId,
+  publicKeyToPem,
+  rawPublicKey,
   keyTagValid,
   mintKey,
   parseJws,
@@ -22,10 +28,11 @@ import {
   type MakActivationAnswer,
   type MakActivationRequest,
   type MakGrant,
+  type OfflineBundle,
 } from '@volact/protocol';
 import { buildCatalog } from './catalog.js';
 import type { AuthorityKeys, Issuer } from './keys.js';
-import type { AuthorityStore, HostKeyRow, IncreaseRequest, MakRow } from './store.js';
+import { tokenScopes, type AuditRow, type AuthorityStore, type HostKeyRow, type IncreaseRequest, type MakRow, type TokenRow, type TokenScope } from './store.js';
 
 export type IssuedHostKey = { key: string; id: string; group: string; maxHosts: number; maxActivations: number };
 export type IssuedMak = { key: string; id: string; edition: string; maxActivations: number };
@@ -35,6 +42,23 @@ export function keyHash(canonical: string): string {
 }
 
 
+/** Who asks: `cli:<user>` on the authority's machine, `token:<id>` through the admin API. */
+export type Actor = string;
+
+export type Confirmed = {
+  type: 'host' | 'mak';
+  installationId: string;
+  confirmationId: string;
+  keyId: string;
+  outcome: string;
+  used: number;
+  limit: number;
+};
+
+export type IssuedToken = { id: string; token: string; name: string; scopes: TokenScope[] };
+
+const tokenHash = (secret: string) => createHash('sha256').update(`volact-token/${secret}`).digest('base64url');
+
 /** The publisher's authority: the verbs; storage and transport are injected. */
 export class Authority {
   constructor(
@@ -43,10 +67,14 @@ export class Authority {
     private readonly clock: Clock,
   ) {}
 
-  private issuer(purpose: 'host-cert' | 'catalog' | 'mak-grant'): Issuer {
+  private issuer(purpose: 'host-cert' | 'catalog' | 'mak-grant' | 'offline'): Issuer {
     const issuer = this.keys.issuers.get(purpose);
-    if (!issuer) throw new VolactError('AUTHORITY_NOT_READY', { detail: `no ${purpose} issuing key` });
+    if (!issuer) throw new VolactError('AUTHORITY_NOT_READY', { detail: `no ${purpose} issuing key (certify one: volact authority rotate-issuer --purpose ${purpose})` });
     return issuer;
+  }
+
+  private audit(actor: Actor, action: string, target: string, detail: string) {
+    return { actor, action, target, detail, at: this.clock.now() };
   }
 
   /** The latest catalog, signed by the current catalog issuer (re-signed after a rotation). */
@@ -64,17 +92,17 @@ export class Authority {
   }
   private resigned: { serial: number; kid: string; jws: string } | undefined;
 
-  async importCatalog(file: unknown): Promise<Catalog> {
+  async importCatalog(file: unknown, actor: Actor): Promise<Catalog> {
     const serial = ((await this.store.latestCatalog())?.catalog.serial ?? 0) + 1;
     const catalog = buildCatalog(file, this.keys.mintSecret, serial, this.clock.now());
     const jws = signDocument(this.issuer('catalog').pair, docTypes.catalog, DOC_VERSION, catalog);
     // hosts would refuse a larger document, so it is refused here, before anything is stored
     if (jws.length > MAX_JWS_LENGTH / 2) throw new VolactError('CATALOG_INVALID', { detail: `the signed catalog would be ${jws.length} bytes; at most ${MAX_JWS_LENGTH / 2} are allowed` });
-    await this.store.saveCatalog(catalog, jws);
+    await this.store.saveCatalog(catalog, jws, this.audit(actor, 'catalog.import', `catalog ${serial}`, `${catalog.editions.length} editions, ${catalog.groups.length} groups`));
     return catalog;
   }
 
-  async issueHostKey(groupCode: string, limits: { maxHosts?: number; maxActivations?: number } = {}): Promise<IssuedHostKey> {
+  async issueHostKey(groupCode: string, limits: { maxHosts?: number; maxActivations?: number }, actor: Actor): Promise<IssuedHostKey> {
     const group = (await this.catalog()).catalog.groups.find((g) => g.code === groupCode);
     if (!group) throw new VolactError('GROUP_UNKNOWN', { group: groupCode });
     const maxHosts = limits.maxHosts ?? defaults.hostKeyMaxHosts;
@@ -85,7 +113,10 @@ export class Authority {
     const serial = BigInt('0x' + randomBytes(7).toString('hex'));
     const key = mintKey(this.keys.mintSecret, 'host', group.number, serial);
     const id = `HK-${randomUUID().slice(0, 8)}`;
-    await this.store.insertHostKey({ id, keyHash: keyHash(key), partial: partialKey(key), groupCode: group.code, maxHosts, maxActivations, createdAt: this.clock.now() });
+    await this.store.insertHostKey(
+      { id, keyHash: keyHash(key), partial: partialKey(key), groupCode: group.code, maxHosts, maxActivations, createdAt: this.clock.now() },
+      this.audit(actor, 'host-key.issue', id, `group ${group.code}, ${maxHosts} hosts, ${maxActivations} activations, key ending ${partialKey(key)}`),
+    );
     return { key, id, group: group.code, maxHosts, maxActivations };
   }
 
@@ -104,13 +135,16 @@ export class Authority {
   }
 
   /** Issues a MAK for one edition with a number of activations (shown once; only its hash is kept). */
-  async issueMak(editionCode: string, activations: number): Promise<IssuedMak> {
+  async issueMak(editionCode: string, activations: number, actor: Actor): Promise<IssuedMak> {
     const edition = (await this.catalog()).catalog.editions.find((e) => e.code === editionCode);
     if (!edition) throw new VolactError('CATALOG_INVALID', { detail: `there is no edition ${editionCode}` });
     if (!Number.isInteger(activations) || activations < 1 || activations > 10_000_000) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'activations', min: 1, max: 10_000_000, value: activations });
     const key = mintKey(this.keys.mintSecret, 'mak', edition.number, BigInt('0x' + randomBytes(7).toString('hex')));
     const id = `MAK-${randomUUID().slice(0, 8)}`;
-    await this.store.insertMak({ id, keyHash: keyHash(key), partial: partialKey(key), edition: edition.number, maxActivations: activations, createdAt: this.clock.now() });
+    await this.store.insertMak(
+      { id, keyHash: keyHash(key), partial: partialKey(key), edition: edition.number, maxActivations: activations, createdAt: this.clock.now() },
+      this.audit(actor, 'mak.issue', id, `edition ${edition.code}, ${activations} activations, key ending ${partialKey(key)}`),
+    );
     return { key, id, edition: edition.code, maxActivations: activations };
   }
 
@@ -133,6 +167,10 @@ export class Authority {
     const now = this.clock.now();
     const outcome = await this.store.activateMak({ makId: mak.id, machineId: req.machineId, parts: req.parts, now });
     if (outcome.kind === 'limit') throw new VolactError('MAK_LIMIT', { used: outcome.used, limit: outcome.limit });
+    return this.signMakGrant(mak, edition, req, outcome, now);
+  }
+
+  private signMakGrant(mak: MakRow, edition: Catalog['editions'][number], req: MakActivationRequest, outcome: { used: number; limit: number }, now: number): MakActivationAnswer {
     const issuer = this.issuer('mak-grant');
     const grant: MakGrant = {
       makId: mak.id,
@@ -182,23 +220,23 @@ export class Authority {
   }
 
   /** The publisher approves (with the amount granted, default the amount asked) or rejects a request. */
-  async decideIncrease(id: string, approve: boolean, amount?: number, note?: string): Promise<IncreaseRequest> {
+  async decideIncrease(id: string, approve: boolean, amount: number | undefined, note: string | undefined, actor: Actor): Promise<IncreaseRequest> {
     const request = await this.store.increaseRequest(id);
     if (!request) throw new VolactError('REQUEST_UNKNOWN', { id });
     const granted = amount ?? request.amount;
     if (!Number.isInteger(granted) || granted < 1 || granted > 10_000_000) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'amount', min: 1, max: 10_000_000, value: granted });
-    const decided = await this.store.decideIncreaseRequest(id, { approve, granted, note: note ?? null, now: this.clock.now() });
+    const decided = await this.store.decideIncreaseRequest(id, { approve, granted, note: note ?? null, now: this.clock.now() }, this.audit(actor, approve ? 'request.approve' : 'request.reject', id, ''));
     if (!decided) throw new VolactError('REQUEST_DECIDED', { id, state: request.state });
     return decided;
   }
 
   /** Frees the slot of a decommissioned host on a host key. */
-  async releaseHost(hostKeyId: string, hostId: string): Promise<void> {
-    if (!(await this.store.releaseHost(hostKeyId, hostId))) throw new VolactError('REQUEST_UNKNOWN', { id: `${hostKeyId}/${hostId}` });
+  async releaseHost(hostKeyId: string, hostId: string, actor: Actor): Promise<void> {
+    if (!(await this.store.releaseHost(hostKeyId, hostId, this.audit(actor, 'host.release', `${hostKeyId}/${hostId}`, 'slot freed')))) throw new VolactError('REQUEST_UNKNOWN', { id: `${hostKeyId}/${hostId}` });
   }
 
   /** Online host activation: 6 distinct hosts and 10 activations per host key by default. */
-  async activateHost(req: HostActivationRequest): Promise<HostActivationAnswer> {
+  async activateHost(req: HostActivationRequest, actor?: Actor): Promise<HostActivationAnswer> {
     const row = await this.findHostKey(req.hostKey);
     const { catalog, jws: catalogJws, issuer: catalogIssuer } = await this.catalog();
     const group = catalog.groups.find((g) => g.code === row.groupCode);
@@ -233,6 +271,7 @@ export class Authority {
         };
         return JSON.stringify(answer);
       },
+      actor ? this.audit(actor, 'host.activate', `${row.id}/${hostId}`, 'offline confirmation') : undefined,
     );
     switch (outcome.kind) {
       case 'activated':
@@ -246,5 +285,77 @@ export class Authority {
       case 'requestConflict':
         throw new VolactError('BAD_REQUEST', { field: 'requestId', problem: 'was already used for another host or key' });
     }
+  }
+
+  /**
+   * Offline ("phone") activation: reads an installation ID, re-derives the key from its ID with
+   * the mint secret, checks the MAC (only the key holder can make it), activates through the
+   * same idempotent paths as online activation and signs a confirmation ID. The same IID asked
+   * twice is a retry: it uses one activation.
+   */
+  async confirmOffline(text: string, actor?: Actor): Promise<Confirmed> {
+    const iid = parseInstallationId(text);
+    if (iid.key.version !== KEY_VERSION) throw new VolactError('INSTALLATION_ID_INVALID', { detail: `key version ${iid.key.version}` });
+    const canonical = mintKey(this.keys.mintSecret, iid.key.keyClass, iid.key.ref, iid.key.serial);
+    if (!installationIdMacValid(iid, canonical)) throw new VolactError('INSTALLATION_ID_INVALID', { detail: 'its check does not match the key it names' });
+    const issuer = this.issuer('offline');
+    const iidHash = createHash('sha256').update(iid.bytes).digest('base64url');
+    let result: { keyId: string; outcome: string; used: number; limit: number };
+    if (iid.type === 'host') {
+      const hostPublicKey = iid.hostPublicKey!.toString('base64url');
+      const row = await this.findHostKey(canonical);
+      const answer = await this.activateHost({ v: 1, hostKey: canonical, hostPublicKey, hostName: `offline ${hostIdFor(hostPublicKey)}`, requestId: `iid-${iidHash}` }, actor);
+      result = { keyId: row.id, outcome: 'host activated', used: answer.activationsUsed, limit: answer.activationsLimit };
+    } else {
+      const mak = await this.store.findMakByHash(keyHash(canonical));
+      if (!mak) throw new VolactError('KEY_UNKNOWN');
+      const machineId = `iid-${iid.machineRef!.toString('base64url')}`;
+      const outcome = await this.store.activateMak({ makId: mak.id, machineId, parts: iid.parts!, now: this.clock.now() }, actor ? this.audit(actor, 'mak.activate', `${mak.id}/${machineId}`, 'offline confirmation') : undefined);
+      if (outcome.kind === 'limit') throw new VolactError('MAK_LIMIT', { used: outcome.used, limit: outcome.limit });
+      result = { keyId: mak.id, outcome: outcome.kind, used: outcome.used, limit: outcome.limit };
+    }
+    const cid = makeConfirmation(iid, { privateKey: issuer.pair.privateKey, rawPublicKey: rawPublicKey(issuer.pair.publicKey) }, this.clock.now());
+    return { type: iid.type, installationId: iid.text, confirmationId: cid.text, ...result };
+  }
+
+  /** What air-gapped hosts and machines install to check confirmations: root, offline issuer, catalog. */
+  async offlineBundle(): Promise<OfflineBundle> {
+    const { jws, issuer } = await this.catalog();
+    return { v: 1, kind: 'volact.offline-bundle', root: publicKeyToPem(this.keys.root.key), offlineIssuer: this.issuer('offline').certificate, catalog: jws, catalogIssuer: issuer };
+  }
+
+  /** Creates an admin API token; the secret is shown once, only its hash is kept. */
+  async createToken(name: string, scopes: string[], actor: Actor): Promise<IssuedToken> {
+    if (typeof name !== 'string' || name.length < 1 || name.length > 100) throw new VolactError('BAD_REQUEST', { field: 'name', problem: 'must be 1 to 100 characters' });
+    const bad = scopes.find((s) => !tokenScopes.includes(s as TokenScope));
+    if (scopes.length === 0 || bad !== undefined) throw new VolactError('BAD_REQUEST', { field: 'scopes', problem: `must be some of ${tokenScopes.join(', ')}${bad !== undefined ? `; got ${bad}` : ''}` });
+    const id = `T${randomBytes(5).toString('hex')}`;
+    const secret = randomBytes(24).toString('base64url');
+    const unique = [...new Set(scopes)] as TokenScope[];
+    await this.store.insertToken({ id, name, scopes: unique, tokenHash: tokenHash(secret), createdAt: this.clock.now() }, this.audit(actor, 'token.create', id, `${name}: ${unique.join(',')}`));
+    return { id, token: `vat_${id}_${secret}`, name, scopes: unique };
+  }
+
+  async revokeToken(id: string, actor: Actor): Promise<void> {
+    if (!(await this.store.revokeToken(id, this.audit(actor, 'token.revoke', id, 'revoked')))) throw new VolactError('REQUEST_UNKNOWN', { id });
+  }
+
+  listTokens(): Promise<TokenRow[]> {
+    return this.store.listTokens();
+  }
+
+  auditLog(limit = 100): Promise<AuditRow[]> {
+    return this.store.auditLog(limit);
+  }
+
+  /** Checks a bearer token: known, not revoked, secret matching its stored hash. */
+  async authenticate(authorization: string | undefined): Promise<{ id: string; scopes: TokenScope[] }> {
+    if (!authorization) throw new VolactError('TOKEN_MISSING');
+    const m = /^Bearer vat_(T[0-9a-f]{10})_([A-Za-z0-9_-]{32})$/.exec(authorization.trim());
+    if (!m) throw new VolactError('TOKEN_INVALID');
+    const row = await this.store.findToken(m[1]!);
+    const given = Buffer.from(tokenHash(m[2]!));
+    if (!row || row.revokedAt !== null || !timingSafeEqual(Buffer.from(row.tokenHash), given)) throw new VolactError('TOKEN_INVALID');
+    return { id: row.id, scopes: row.scopes };
   }
 }

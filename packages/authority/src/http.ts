@@ -1,39 +1,252 @@
-import { createServer, type Server } from 'node:http';
-import { hostActivationRequestSchema, increaseRequestSchema, increaseStatusSchema, makActivationRequestSchema, publicKeyToPem, type Root } from '@volact/protocol';
-import { readJson, router, sendJson, validate } from '@volact/server-kit';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import {
+  VolactError,
+  adminSchemas,
+  bulkConfirmationRequestSchema,
+  hostActivationRequestSchema,
+  increaseRequestSchema,
+  increaseStatusSchema,
+  makActivationRequestSchema,
+  offlineConfirmationRequestSchema,
+  parseInstallationId,
+  publicKeyToPem,
+  type Infer,
+  type Root,
+  type Schema,
+} from '@volact/protocol';
+import { readJson, router, sendJson, validate, type Handler } from '@volact/server-kit';
 import type { Authority } from './authority.js';
 import type { RateLimiter } from './rate-limiter.js';
+import type { TokenScope } from './store.js';
 
-/** The authority's public HTTP API. Handlers parse, call one verb, render. */
-export function authorityServer(authority: Authority, root: Root, limiter?: RateLimiter): Server {
-  return createServer(
-    router({
-      'GET /v1/health': (_req, res) => sendJson(res, 200, { ok: true }),
-      'GET /v1/root': (_req, res) => sendJson(res, 200, { kid: root.kid, publicKey: publicKeyToPem(root.key) }),
-      'GET /v1/catalog': async (_req, res) => {
+type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; actor: string };
+
+/**
+ * One route: what it is for, who may call it (`scope`: a bearer token with that scope, or
+ * `admin`), and the schema of its body. The OpenAPI document is generated from this table and
+ * the same schemas validate the requests, so the two cannot drift apart.
+ */
+type Route = {
+  summary: string;
+  scope?: TokenScope;
+  body?: Schema<unknown>;
+  limit?: number;
+  handle: (ctx: Ctx, body: never) => Promise<unknown> | unknown;
+  status?: number;
+};
+
+const BULK_BODY_LIMIT = 1024 * 1024;
+
+function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record<string, Route> {
+  const address = (req: IncomingMessage) => req.socket.remoteAddress ?? '?';
+  return {
+    'GET /v1/health': { summary: 'liveness', handle: () => ({ ok: true }) },
+    'GET /v1/root': { summary: 'the publisher root public key hosts and clients pin', handle: () => ({ kid: root.kid, publicKey: publicKeyToPem(root.key) }) },
+    'GET /v1/catalog': {
+      summary: 'the signed catalog and its issuer certificate',
+      handle: async () => {
         const { jws, issuer } = await authority.catalog();
-        sendJson(res, 200, { catalog: jws, issuer });
+        return { catalog: jws, issuer };
       },
-      'POST /v1/host-activations': async (req, res) => {
-        const body = validate(hostActivationRequestSchema, await readJson(req));
-        await limiter?.check(req.socket.remoteAddress ?? '?', body.hostKey);
-        sendJson(res, 200, await authority.activateHost(body));
+    },
+    'GET /v1/offline-bundle': { summary: 'what air-gapped hosts and machines install to check confirmation IDs', handle: () => authority.offlineBundle() },
+    'POST /v1/host-activations': {
+      summary: 'activate an activation host with its host key (rate-limited per address and key)',
+      body: hostActivationRequestSchema,
+      handle: async ({ req }, body: Infer<typeof hostActivationRequestSchema>) => {
+        await limiter?.check(address(req), body.hostKey);
+        return authority.activateHost(body);
       },
-      'POST /v1/increase-requests': async (req, res) => {
-        const body = validate(increaseRequestSchema, await readJson(req));
-        await limiter?.check(req.socket.remoteAddress ?? '?', body.key);
-        sendJson(res, 201, await authority.requestIncrease(body));
+    },
+    'POST /v1/mak-activations': {
+      summary: 'activate a machine with a MAK (rate-limited per address and key)',
+      body: makActivationRequestSchema,
+      handle: async ({ req }, body: Infer<typeof makActivationRequestSchema>) => {
+        await limiter?.check(address(req), body.makKey);
+        return authority.activateMak(body);
       },
-      'POST /v1/increase-requests/status': async (req, res) => {
-        const body = validate(increaseStatusSchema, await readJson(req));
-        await limiter?.check(req.socket.remoteAddress ?? '?', body.key);
-        sendJson(res, 200, await authority.increaseStatus(body.id, body.key));
+    },
+    'POST /v1/offline-confirmations': {
+      summary: 'confirmation ID for one installation ID (the "phone" line; rate-limited per address and key)',
+      body: offlineConfirmationRequestSchema,
+      handle: async ({ req }, body: Infer<typeof offlineConfirmationRequestSchema>) => {
+        const iid = parseInstallationId(body.installationId);
+        await limiter?.check(address(req), `iid:${iid.keyId.toString('hex')}`);
+        return authority.confirmOffline(body.installationId);
       },
-      'POST /v1/mak-activations': async (req, res) => {
-        const body = validate(makActivationRequestSchema, await readJson(req));
-        await limiter?.check(req.socket.remoteAddress ?? '?', body.makKey);
-        sendJson(res, 200, await authority.activateMak(body));
+    },
+    'POST /v1/increase-requests': {
+      summary: 'a key holder asks for more activations or hosts',
+      body: increaseRequestSchema,
+      status: 201,
+      handle: async ({ req }, body: Infer<typeof increaseRequestSchema>) => {
+        await limiter?.check(address(req), body.key);
+        return authority.requestIncrease(body);
       },
-    }),
-  );
+    },
+    'POST /v1/increase-requests/status': {
+      summary: 'the state and steps of a request, for the key holder',
+      body: increaseStatusSchema,
+      handle: async ({ req }, body: Infer<typeof increaseStatusSchema>) => {
+        await limiter?.check(address(req), body.key);
+        return authority.increaseStatus(body.id, body.key);
+      },
+    },
+    // --- admin API: bearer tokens with scopes; every write is audited in its own transaction ---
+    'GET /v1/admin/host-keys': {
+      summary: 'host keys with usage (never the key itself)',
+      scope: 'read',
+      handle: async () => (await authority.listHostKeys()).map(({ keyHash: _hash, ...k }) => ({ ...k, key: `*****-*****-*****-*****-${k.partial}` })),
+    },
+    'POST /v1/admin/host-keys': {
+      summary: 'issue a host key for a product group (the key is shown in this answer only)',
+      scope: 'issue',
+      body: adminSchemas.issueHostKey,
+      status: 201,
+      handle: ({ actor }, b: Infer<typeof adminSchemas.issueHostKey>) => authority.issueHostKey(b.group, { maxHosts: b.hosts, maxActivations: b.activations }, actor),
+    },
+    'GET /v1/admin/maks': {
+      summary: 'MAKs with usage (never the key itself)',
+      scope: 'read',
+      handle: async () => (await authority.listMaks()).map(({ keyHash: _hash, ...k }) => ({ ...k, key: `*****-*****-*****-*****-${k.partial}` })),
+    },
+    'POST /v1/admin/maks': {
+      summary: 'issue a MAK for an edition with a number of activations (the key is shown in this answer only)',
+      scope: 'issue',
+      body: adminSchemas.issueMak,
+      status: 201,
+      handle: ({ actor }, b: Infer<typeof adminSchemas.issueMak>) => authority.issueMak(b.edition, b.activations, actor),
+    },
+    'GET /v1/admin/requests': {
+      summary: 'increase requests with every step (?state=pending|approved|rejected)',
+      scope: 'read',
+      handle: ({ url }) => {
+        const state = url.searchParams.get('state');
+        if (state !== null && !['pending', 'approved', 'rejected'].includes(state)) throw new VolactError('BAD_REQUEST', { field: 'state', problem: 'must be one of pending, approved, rejected' });
+        return authority.increaseRequests((state ?? undefined) as 'pending' | undefined);
+      },
+    },
+    'POST /v1/admin/requests/decide': {
+      summary: 'approve (the limit rises at once) or reject a request, once',
+      scope: 'approve',
+      body: adminSchemas.decide,
+      handle: ({ actor }, b: Infer<typeof adminSchemas.decide>) => authority.decideIncrease(b.id, b.decision === 'approve', b.amount, b.note, actor),
+    },
+    'POST /v1/admin/release-host': {
+      summary: 'free the host slot of a decommissioned host',
+      scope: 'approve',
+      body: adminSchemas.releaseHost,
+      handle: async ({ actor }, b: Infer<typeof adminSchemas.releaseHost>) => {
+        await authority.releaseHost(b.hostKeyId, b.hostId, actor);
+        return { released: true };
+      },
+    },
+    'POST /v1/admin/offline-confirmations': {
+      summary: 'proxy activation in bulk: confirmation IDs for up to 1000 installation IDs (not throttled as anonymous traffic)',
+      scope: 'issue',
+      body: bulkConfirmationRequestSchema,
+      limit: BULK_BODY_LIMIT,
+      handle: async ({ actor }, b: Infer<typeof bulkConfirmationRequestSchema>) => {
+        const results = [];
+        for (const installationId of b.installationIds) {
+          try {
+            results.push({ ok: true, ...(await authority.confirmOffline(installationId, actor)) });
+          } catch (err) {
+            if (!(err instanceof VolactError) || err.status >= 500) throw err;
+            results.push({ ok: false, installationId, error: { code: err.code, message: err.message, fix: err.fix } });
+          }
+        }
+        return { results };
+      },
+    },
+    'GET /v1/admin/tokens': {
+      summary: 'API tokens (never their secrets)',
+      scope: 'admin',
+      handle: async () => (await authority.listTokens()).map(({ tokenHash: _hash, ...t }) => t),
+    },
+    'POST /v1/admin/tokens': {
+      summary: 'create a token (the secret is shown in this answer only)',
+      scope: 'admin',
+      body: adminSchemas.createToken,
+      status: 201,
+      handle: ({ actor }, b: Infer<typeof adminSchemas.createToken>) => authority.createToken(b.name, b.scopes, actor),
+    },
+    'POST /v1/admin/tokens/revoke': {
+      summary: 'revoke a token',
+      scope: 'admin',
+      body: adminSchemas.revokeToken,
+      handle: async ({ actor }, b: Infer<typeof adminSchemas.revokeToken>) => {
+        await authority.revokeToken(b.id, actor);
+        return { revoked: true };
+      },
+    },
+    'GET /v1/admin/audit': {
+      summary: 'the audit log, newest first (?limit=1..1000)',
+      scope: 'admin',
+      handle: ({ url }) => {
+        const text = url.searchParams.get('limit') ?? '100';
+        const limit = Number(text);
+        if (!/^\d+$/.test(text) || limit < 1 || limit > 1000) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'limit', min: 1, max: 1000, value: text.slice(0, 20) });
+        return authority.auditLog(limit);
+      },
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document, generated from the route table and its request schemas. */
+export function openApi(table: Record<string, Route>): unknown {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [key, route] of Object.entries(table)) {
+    const [method, path] = key.split(' ') as [string, string];
+    paths[path] ??= {};
+    paths[path][method.toLowerCase()] = {
+      summary: route.summary,
+      ...(route.scope ? { security: [{ bearer: [route.scope] }], 'x-volact-scope': route.scope } : {}),
+      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body.describe() } } } } : {}),
+      responses: {
+        [String(route.status ?? 200)]: { description: 'success' },
+        '4XX': { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'volact authority', version: '1', license: { name: 'Apache-2.0' } },
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'vat_… tokens from volact authority token create; scopes read, issue, approve, admin (admin implies all)' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['code', 'message', 'fix'],
+          properties: { code: { type: 'string', description: 'stable code from docs/errors.md' }, message: { type: 'string' }, fix: { type: 'string' }, params: { type: 'object' }, requestId: { type: 'string' } },
+        },
+      },
+    },
+  };
+}
+
+export type Tls = { cert: string | Buffer; key: string | Buffer };
+
+/** The authority's HTTP API. Handlers parse, call one verb, render. With `tls`, HTTPS. */
+export function authorityServer(authority: Authority, root: Root, limiter?: RateLimiter, tls?: Tls): Server {
+  const table = routes(authority, root, limiter);
+  const document = openApi(table);
+  const handlers: Record<string, Handler> = { 'GET /v1/openapi.json': (_req, res) => sendJson(res, 200, document) };
+  for (const [key, route] of Object.entries(table)) {
+    handlers[key] = async (req, res, url) => {
+      let actor = 'anonymous';
+      if (route.scope) {
+        // authentication before the body is read: no token, no work
+        const token = await authority.authenticate(req.headers.authorization);
+        if (!token.scopes.includes(route.scope) && !token.scopes.includes('admin')) throw new VolactError('TOKEN_SCOPE', { scopes: token.scopes.join(','), needed: route.scope });
+        actor = `token:${token.id}`;
+      }
+      const body = route.body ? validate(route.body, await readJson(req, route.limit)) : undefined;
+      sendJson(res, route.status ?? 200, await route.handle({ req, res, url, actor }, body as never));
+    };
+  }
+  const handler = router(handlers);
+  return tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
 }

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { sameMachine, type Catalog, type HashedParts } from '@volact/protocol';
+import { sameHardware, type Catalog, type HashedParts } from '@volact/protocol';
 import type { AuthorityDb } from './db/open.js';
 import type { AuthorityTables } from './db/schema.js';
-import type { AuthorityStore, HostActivationInput, HostActivationOutcome, HostKeyRow, IncreaseRequest, MakActivationInput, MakActivationOutcome, MakRow, Usage } from './store.js';
+import type { Audit, AuditRow, AuthorityStore, TokenRow, TokenScope, HostActivationInput, HostActivationOutcome, HostKeyRow, IncreaseRequest, MakActivationInput, MakActivationOutcome, MakRow, Usage } from './store.js';
 
 type KeyRecord = AuthorityTables['host_keys'] & { hosts_used: number; used_activations: number };
 
@@ -42,6 +43,20 @@ const isUniqueViolation = (err: unknown) => {
   return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
 };
 
+/** Writes one audit entry inside the caller's transaction. */
+async function audited(trx: Transaction<AuthorityTables>, a: Audit | undefined): Promise<void> {
+  if (a) await trx.insertInto('audit_log').values({ id: randomUUID(), at: a.at, actor: a.actor, action: a.action, target: a.target, detail: a.detail }).execute();
+}
+
+const toToken = (r: AuthorityTables['api_tokens']): TokenRow => ({
+  id: r.id,
+  name: r.name,
+  scopes: r.scopes.split(',').filter(Boolean) as TokenScope[],
+  tokenHash: r.token_hash,
+  createdAt: Number(r.created_at),
+  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+});
+
 /** The authority's store on SQLite or PostgreSQL through one query layer. */
 export class KyselyAuthorityStore implements AuthorityStore {
   private readonly db: Kysely<AuthorityTables>;
@@ -50,8 +65,41 @@ export class KyselyAuthorityStore implements AuthorityStore {
     this.db = handle.db;
   }
 
-  async saveCatalog(catalog: Catalog, jws: string): Promise<void> {
-    await this.db.insertInto('catalogs').values({ serial: catalog.serial, body: JSON.stringify(catalog), jws }).execute();
+  async insertToken(row: Omit<TokenRow, 'revokedAt'>, audit: Audit): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('api_tokens').values({ id: row.id, name: row.name, scopes: row.scopes.join(','), token_hash: row.tokenHash, created_at: row.createdAt, revoked_at: null }).execute();
+      await audited(trx, audit);
+    });
+  }
+
+  async findToken(id: string): Promise<TokenRow | undefined> {
+    const r = await this.db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toToken(r);
+  }
+
+  async listTokens(): Promise<TokenRow[]> {
+    return (await this.db.selectFrom('api_tokens').selectAll().orderBy('created_at').execute()).map(toToken);
+  }
+
+  async revokeToken(id: string, audit: Audit): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('api_tokens').set({ revoked_at: audit.at }).where('id', '=', id).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
+      if (!r) return false;
+      await audited(trx, audit);
+      return true;
+    });
+  }
+
+  async auditLog(limit: number): Promise<AuditRow[]> {
+    const rows = await this.db.selectFrom('audit_log').selectAll().orderBy('at', 'desc').limit(limit).execute();
+    return rows.map((r) => ({ id: r.id, at: Number(r.at), actor: r.actor, action: r.action, target: r.target, detail: r.detail }));
+  }
+
+  async saveCatalog(catalog: Catalog, jws: string, audit: Audit): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('catalogs').values({ serial: catalog.serial, body: JSON.stringify(catalog), jws }).execute();
+      await audited(trx, audit);
+    });
   }
 
   async latestCatalog(): Promise<{ catalog: Catalog; jws: string } | undefined> {
@@ -59,11 +107,14 @@ export class KyselyAuthorityStore implements AuthorityStore {
     return row && { catalog: JSON.parse(row.body) as Catalog, jws: row.jws };
   }
 
-  async insertHostKey(row: Omit<HostKeyRow, 'usedActivations' | 'hostsUsed'>): Promise<void> {
-    await this.db
-      .insertInto('host_keys')
-      .values({ id: row.id, key_hash: row.keyHash, partial: row.partial, group_code: row.groupCode, max_hosts: row.maxHosts, max_activations: row.maxActivations, created_at: row.createdAt })
-      .execute();
+  async insertHostKey(row: Omit<HostKeyRow, 'usedActivations' | 'hostsUsed'>, audit: Audit): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('host_keys')
+        .values({ id: row.id, key_hash: row.keyHash, partial: row.partial, group_code: row.groupCode, max_hosts: row.maxHosts, max_activations: row.maxActivations, created_at: row.createdAt })
+        .execute();
+      await audited(trx, audit);
+    });
   }
 
   async findHostKeyByHash(keyHash: string): Promise<HostKeyRow | undefined> {
@@ -75,11 +126,15 @@ export class KyselyAuthorityStore implements AuthorityStore {
     return (await this.db.selectFrom('host_keys').selectAll().orderBy('created_at').execute()).map((r) => toKey(r as KeyRecord));
   }
 
-  async activateHost(input: HostActivationInput, answer: (activation: number, usage: Usage) => string): Promise<HostActivationOutcome> {
+  async activateHost(input: HostActivationInput, answer: (activation: number, usage: Usage) => string, audit?: Audit): Promise<HostActivationOutcome> {
     // A concurrent request with the same ID loses the unique race; the retry then finds its answer.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.db.transaction().execute((trx) => this.activateIn(trx, input, answer));
+        return await this.db.transaction().execute(async (trx) => {
+          const outcome = await this.activateIn(trx, input, answer);
+          await audited(trx, audit && { ...audit, detail: `${audit.detail} (${outcome.kind})` });
+          return outcome;
+        });
       } catch (err) {
         if (err instanceof Refused) return err.outcome as HostActivationOutcome;
         if (attempt < 2 && isUniqueViolation(err)) continue;
@@ -140,8 +195,11 @@ export class KyselyAuthorityStore implements AuthorityStore {
     return { kind: isNew ? 'activated' : 'reactivated', answer: text };
   }
 
-  async insertMak(row: Omit<MakRow, 'usedActivations'>): Promise<void> {
-    await this.db.insertInto('maks').values({ id: row.id, key_hash: row.keyHash, partial: row.partial, edition: row.edition, max_activations: row.maxActivations, created_at: row.createdAt }).execute();
+  async insertMak(row: Omit<MakRow, 'usedActivations'>, audit: Audit): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('maks').values({ id: row.id, key_hash: row.keyHash, partial: row.partial, edition: row.edition, max_activations: row.maxActivations, created_at: row.createdAt }).execute();
+      await audited(trx, audit);
+    });
   }
 
   async findMakByHash(keyHash: string): Promise<MakRow | undefined> {
@@ -153,49 +211,55 @@ export class KyselyAuthorityStore implements AuthorityStore {
     return (await this.db.selectFrom('maks').selectAll().orderBy('created_at').execute()).map((r) => toMak(r as MakRecord));
   }
 
-  async activateMak(input: MakActivationInput): Promise<MakActivationOutcome> {
+  async activateMak(input: MakActivationInput, audit?: Audit): Promise<MakActivationOutcome> {
     try {
       return await this.db.transaction().execute(async (trx) => {
-        const inserted = await trx
-          .insertInto('mak_activations')
-          .values({ mak_id: input.makId, machine_id: input.machineId, parts: JSON.stringify(input.parts), first_at: input.now, last_at: input.now, activations: 1 })
-          .onConflict((oc) => oc.columns(['mak_id', 'machine_id']).doNothing())
-          .returning('machine_id')
-          .executeTakeFirst();
-        if (!inserted) {
-          // Known machine (or a concurrent first request for it): count only a change beyond tolerance.
-          const known = await trx.selectFrom('mak_activations').select(['parts']).where('mak_id', '=', input.makId).where('machine_id', '=', input.machineId).executeTakeFirstOrThrow();
-          if (sameMachine(JSON.parse(known.parts) as HashedParts, input.parts).same) {
-            await trx.updateTable('mak_activations').set({ last_at: input.now }).where('mak_id', '=', input.makId).where('machine_id', '=', input.machineId).execute();
-            const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
-            return { kind: 'repeat', used: mak.used_activations, limit: mak.max_activations };
-          }
-        }
-        const used = await trx
-          .updateTable('maks')
-          .set({ used_activations: sql`used_activations + 1` })
-          .where('id', '=', input.makId)
-          .whereRef('used_activations', '<', 'max_activations')
-          .returning(['used_activations', 'max_activations'])
-          .executeTakeFirst();
-        if (!used) {
-          const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
-          throw new Refused({ kind: 'limit', used: mak.used_activations, limit: mak.max_activations });
-        }
-        if (!inserted) {
-          await trx
-            .updateTable('mak_activations')
-            .set({ parts: JSON.stringify(input.parts), last_at: input.now, activations: sql`activations + 1` })
-            .where('mak_id', '=', input.makId)
-            .where('machine_id', '=', input.machineId)
-            .execute();
-        }
-        return { kind: inserted ? 'activated' : 'reactivated', used: used.used_activations, limit: used.max_activations };
+        const outcome = await this.activateMakIn(trx, input);
+        await audited(trx, audit && { ...audit, detail: `${audit.detail} (${outcome.kind})` });
+        return outcome;
       });
     } catch (err) {
       if (err instanceof Refused) return err.outcome as MakActivationOutcome;
       throw err;
     }
+  }
+
+  private async activateMakIn(trx: Transaction<AuthorityTables>, input: MakActivationInput): Promise<MakActivationOutcome> {
+    const inserted = await trx
+      .insertInto('mak_activations')
+      .values({ mak_id: input.makId, machine_id: input.machineId, parts: JSON.stringify(input.parts), first_at: input.now, last_at: input.now, activations: 1 })
+      .onConflict((oc) => oc.columns(['mak_id', 'machine_id']).doNothing())
+      .returning('machine_id')
+      .executeTakeFirst();
+    if (!inserted) {
+      // Known machine (or a concurrent first request for it): count only a change beyond tolerance.
+      const known = await trx.selectFrom('mak_activations').select(['parts']).where('mak_id', '=', input.makId).where('machine_id', '=', input.machineId).executeTakeFirstOrThrow();
+      if (sameHardware(JSON.parse(known.parts) as HashedParts, input.parts)) {
+        await trx.updateTable('mak_activations').set({ last_at: input.now }).where('mak_id', '=', input.makId).where('machine_id', '=', input.machineId).execute();
+        const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
+        return { kind: 'repeat', used: mak.used_activations, limit: mak.max_activations };
+      }
+    }
+    const used = await trx
+      .updateTable('maks')
+      .set({ used_activations: sql`used_activations + 1` })
+      .where('id', '=', input.makId)
+      .whereRef('used_activations', '<', 'max_activations')
+      .returning(['used_activations', 'max_activations'])
+      .executeTakeFirst();
+    if (!used) {
+      const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
+      throw new Refused({ kind: 'limit', used: mak.used_activations, limit: mak.max_activations });
+    }
+    if (!inserted) {
+      await trx
+        .updateTable('mak_activations')
+        .set({ parts: JSON.stringify(input.parts), last_at: input.now, activations: sql`activations + 1` })
+        .where('mak_id', '=', input.makId)
+        .where('machine_id', '=', input.machineId)
+        .execute();
+    }
+    return { kind: inserted ? 'activated' : 'reactivated', used: used.used_activations, limit: used.max_activations };
   }
 
   async createIncreaseRequest(r: Omit<IncreaseRequest, 'state' | 'granted' | 'note' | 'decidedAt' | 'steps'>): Promise<void> {
@@ -233,7 +297,7 @@ export class KyselyAuthorityStore implements AuthorityStore {
     return (await this.increaseRequests()).find((r) => r.id === id);
   }
 
-  async decideIncreaseRequest(id: string, d: { approve: boolean; granted: number; note: string | null; now: number }): Promise<IncreaseRequest | undefined> {
+  async decideIncreaseRequest(id: string, d: { approve: boolean; granted: number; note: string | null; now: number }, audit: Audit): Promise<IncreaseRequest | undefined> {
     const decided = await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('increase_requests')
@@ -255,16 +319,18 @@ export class KyselyAuthorityStore implements AuthorityStore {
       }
       const detail = d.approve ? `${d.granted} more ${row.what} granted${d.note ? `: ${d.note}` : ''}` : `rejected${d.note ? `: ${d.note}` : ''}`;
       await trx.insertInto('request_steps').values({ request_id: id, step: d.approve ? 'approved' : 'rejected', at: d.now, detail }).execute();
+      await audited(trx, { ...audit, detail });
       return true;
     });
     return decided ? this.increaseRequest(id) : undefined;
   }
 
-  async releaseHost(hostKeyId: string, hostId: string): Promise<boolean> {
+  async releaseHost(hostKeyId: string, hostId: string, audit: Audit): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const gone = await trx.deleteFrom('host_activations').where('host_key_id', '=', hostKeyId).where('host_id', '=', hostId).returning('host_id').executeTakeFirst();
       if (!gone) return false;
       await trx.updateTable('host_keys').set({ hosts_used: sql`hosts_used - 1` }).where('id', '=', hostKeyId).execute();
+      await audited(trx, audit);
       return true;
     });
   }
@@ -293,6 +359,8 @@ export class KyselyAuthorityStore implements AuthorityStore {
       maks: await count('maks'),
       increaseRequests: await count('increase_requests'),
       makActivations: await count('mak_activations'),
+      apiTokens: await count('api_tokens'),
+      auditLog: await count('audit_log'),
     };
   }
 

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { VolactError, type Clock } from '@volact/protocol';
 import { Authority } from './authority.js';
-import { authorityServer } from './http.js';
+import { authorityServer, type Tls } from './http.js';
 import { loadKeys } from './keys.js';
 import { openAuthorityDb } from './db/open.js';
 import { KyselyAuthorityStore } from './kysely-store.js';
@@ -20,7 +20,7 @@ export async function openAuthority(dir: string, clock: Clock, database?: string
   return { authority: new Authority(keys, store, clock), store, close: () => store.close(), rootKid: keys.root.kid };
 }
 
-/** Serves the authority's HTTP API. Plain HTTP belongs on loopback; put TLS in front elsewhere. */
+/** Serves the authority's API: HTTPS with `tls`; plain HTTP belongs on loopback (the CLI enforces it). */
 export async function runAuthority(
   dir: string,
   clock: Clock,
@@ -28,9 +28,10 @@ export async function runAuthority(
   address = '127.0.0.1',
   database?: string,
   limits: RateLimits = defaultRateLimits,
+  tls?: Tls,
 ): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const opened = await openAuthority(dir, clock, database);
-  const server = authorityServer(opened.authority, loadKeys(dir).root, new RateLimiter(opened.store, clock, limits));
+  const server = authorityServer(opened.authority, loadKeys(dir).root, new RateLimiter(opened.store, clock, limits), tls);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })));
     server.listen({ port, host: address }, () => resolve());

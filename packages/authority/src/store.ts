@@ -55,7 +55,21 @@ export type IncreaseRequest = {
   steps: { step: string; at: number; detail: string }[];
 };
 
+/** Who did an administrative write, and what: kept in the audit log in the write's transaction. */
+export type Audit = { actor: string; action: string; target: string; detail: string; at: number };
+export type AuditRow = Audit & { id: string };
+
+export const tokenScopes = ['read', 'issue', 'approve', 'admin'] as const;
+export type TokenScope = (typeof tokenScopes)[number];
+export type TokenRow = { id: string; name: string; scopes: TokenScope[]; tokenHash: string; createdAt: number; revokedAt: number | null };
+
 export interface AuthorityStore {
+  insertToken(row: Omit<TokenRow, 'revokedAt'>, audit: Audit): Promise<void>;
+  findToken(id: string): Promise<TokenRow | undefined>;
+  listTokens(): Promise<TokenRow[]>;
+  /** Revokes a token once; false when there is no such live token. */
+  revokeToken(id: string, audit: Audit): Promise<boolean>;
+  auditLog(limit: number): Promise<AuditRow[]>;
   createIncreaseRequest(r: Omit<IncreaseRequest, 'state' | 'granted' | 'note' | 'decidedAt' | 'steps'>): Promise<void>;
   increaseRequests(state?: IncreaseRequest['state']): Promise<IncreaseRequest[]>;
   increaseRequest(id: string): Promise<IncreaseRequest | undefined>;
@@ -63,10 +77,10 @@ export interface AuthorityStore {
    * Decides a pending request once: approval raises the key's limit by `granted` in the same
    * transaction. Returns the request after the decision, or undefined when it was not pending.
    */
-  decideIncreaseRequest(id: string, decision: { approve: boolean; granted: number; note: string | null; now: number }): Promise<IncreaseRequest | undefined>;
+  decideIncreaseRequest(id: string, decision: { approve: boolean; granted: number; note: string | null; now: number }, audit: Audit): Promise<IncreaseRequest | undefined>;
   /** Frees the host slot of a decommissioned host; false when that host holds no slot. */
-  releaseHost(hostKeyId: string, hostId: string): Promise<boolean>;
-  insertMak(row: Omit<MakRow, 'usedActivations'>): Promise<void>;
+  releaseHost(hostKeyId: string, hostId: string, audit: Audit): Promise<boolean>;
+  insertMak(row: Omit<MakRow, 'usedActivations'>, audit: Audit): Promise<void>;
   findMakByHash(keyHash: string): Promise<MakRow | undefined>;
   listMaks(): Promise<MakRow[]>;
   /**
@@ -74,10 +88,10 @@ export interface AuthorityStore {
    * calls the same uses nothing; a new machine, or one changed beyond tolerance, uses one
    * activation, atomically against the limit.
    */
-  activateMak(input: MakActivationInput): Promise<MakActivationOutcome>;
-  saveCatalog(catalog: Catalog, jws: string): Promise<void>;
+  activateMak(input: MakActivationInput, audit?: Audit): Promise<MakActivationOutcome>;
+  saveCatalog(catalog: Catalog, jws: string, audit: Audit): Promise<void>;
   latestCatalog(): Promise<{ catalog: Catalog; jws: string } | undefined>;
-  insertHostKey(row: Omit<HostKeyRow, 'usedActivations' | 'hostsUsed'>): Promise<void>;
+  insertHostKey(row: Omit<HostKeyRow, 'usedActivations' | 'hostsUsed'>, audit: Audit): Promise<void>;
   findHostKeyByHash(keyHash: string): Promise<HostKeyRow | undefined>;
   listHostKeys(): Promise<HostKeyRow[]>;
   /**
@@ -86,7 +100,7 @@ export interface AuthorityStore {
    * key; a repeated request ID returns the stored answer. `answer` runs inside the transaction
    * with the activation number and the usage after it.
    */
-  activateHost(input: HostActivationInput, answer: (activation: number, usage: Usage) => string): Promise<HostActivationOutcome>;
+  activateHost(input: HostActivationInput, answer: (activation: number, usage: Usage) => string, audit?: Audit): Promise<HostActivationOutcome>;
   /** Counts one request in a rate bucket's window and returns the hits so far (atomic across nodes). */
   hit(bucket: string, windowStart: number): Promise<number>;
   /** Drops rate windows that ended before `before`. */

@@ -20,7 +20,7 @@ describe('activation host counting', () => {
     initKeys(join(dir, 'auth'), clock.now());
     const keys = loadKeys(join(dir, 'auth'));
     const authority = new Authority(keys, new KyselyAuthorityStore(await openAuthorityDb(join(dir, 'auth', 'a.db'))), clock);
-    const catalog = await authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')));
+    const catalog = await authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')), 'test');
     setup = Object.fromEntries(catalog.editions.map((e) => [e.code, e.setupKey]));
     host = new Host({
       db: openHostDb(join(dir, 'host.db')),
@@ -38,7 +38,7 @@ describe('activation host counting', () => {
       },
     });
     host.setAuthority('http://authority.invalid');
-    host.installKey((await authority.issueHostKey('server-2026')).key);
+    host.installKey((await authority.issueHostKey('server-2026', {}, 'test')).key);
     await host.activate();
   });
 

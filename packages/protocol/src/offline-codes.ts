@@ -2,6 +2,7 @@ import { createHash, createHmac, sign, verify, type KeyObject } from 'node:crypt
 import { VolactError } from './errors.js';
 import { KEY_ALPHABET, keyClasses, type KeyFields } from './key-codec.js';
 import type { HashedParts } from './documents.js';
+import { sameMachine } from './same-machine.js';
 
 /**
  * Offline ("phone") activation codes.
@@ -158,6 +159,12 @@ export function machineRef(machineId: string): Buffer {
 export function compactParts(p: HashedParts): HashedParts {
   const cut = (h: string) => h.slice(0, 4);
   return { osId: cut(p.osId), board: cut(p.board), cpu: cut(p.cpu), disks: p.disks.slice().sort().slice(0, 1).map(cut), nics: p.nics.slice().sort().slice(0, 1).map(cut) };
+}
+
+/** The "same machine" rule between two part records, either of them possibly compact (offline). */
+export function sameHardware(a: HashedParts, b: HashedParts): boolean {
+  const compact = a.osId.length < 43 || b.osId.length < 43;
+  return compact ? sameMachine(compactParts(a), compactParts(b)).same : sameMachine(a, b).same;
 }
 
 function macOf(productKey: string, header: Uint8Array): Buffer {

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { VolactError, issuerPurposes, type IssuerPurpose } from '@volact/protocol';
+import { VolactError, fromErrorBody, issuerPurposes, type IssuerPurpose } from '@volact/protocol';
 import { type Authority, certifyIssuer, initKeys, loadRootPair, openAuthority, runAuthority, sampleCatalogPath } from '@volact/authority';
 import { processClock } from '../process-clock.js';
 import { emit, fail, iso, table } from '../output.js';
+import { confirmFile, localConfirmer, remoteConfirmer } from '../confirm.js';
+import { qrText } from '../qr.js';
+import { writeFileAtomic } from '@volact/server-kit';
 
 const defaultDir = () => process.env.VOLACT_AUTHORITY_DIR ?? '/var/lib/volact/authority';
 
@@ -17,6 +21,25 @@ function intOption(name: string, text: string | undefined, min: number, max: num
   const n = Number(text);
   if (!/^-?\d+$/.test(text) || n < min || n > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: text });
   return n;
+}
+
+/** Writes made with the CLI on the authority's machine are audited under the operator's login. */
+function cliActor(): string {
+  let user = process.env.SUDO_USER ?? process.env.USER ?? '?';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep the environment's name
+  }
+  return `cli:${user}`;
+}
+
+function readPem(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new VolactError('USAGE', { detail: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+  }
 }
 
 function readCatalogFile(path: string): unknown {
@@ -97,7 +120,7 @@ export function registerAuthority(program: Command): void {
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-          const c = await authority.importCatalog(readCatalogFile((o._arg as string | undefined) ?? sampleCatalogPath()));
+          const c = await authority.importCatalog(readCatalogFile((o._arg as string | undefined) ?? sampleCatalogPath()), cliActor());
           emit(Boolean(o.json), c, () => `Imported catalog serial ${c.serial}: ${c.editions.length} editions, ${c.groups.length} product groups.`);
         });
       }),
@@ -136,7 +159,7 @@ export function registerAuthority(program: Command): void {
           const k = await authority.issueHostKey(o.group as string, {
             maxHosts: intOption('hosts', o.hosts as string | undefined, 1, 100_000),
             maxActivations: intOption('activations', o.activations as string | undefined, 1, 100_000),
-          });
+          }, cliActor());
           emit(Boolean(o.json), k, () => `${k.key}\nHost key ${k.id} for ${k.group}: ${k.maxHosts} hosts, ${k.maxActivations} activations. It is shown only now.`);
         });
       }),
@@ -167,7 +190,7 @@ export function registerAuthority(program: Command): void {
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-          const k = await authority.issueMak(o.edition as string, intOption('activations', o.activations as string, 1, 10_000_000)!);
+          const k = await authority.issueMak(o.edition as string, intOption('activations', o.activations as string, 1, 10_000_000)!, cliActor());
           emit(Boolean(o.json), k, () => `${k.key}\nMAK ${k.id} for ${k.edition}: ${k.maxActivations} activations. It is shown only now.`);
         });
       }),
@@ -215,7 +238,7 @@ export function registerAuthority(program: Command): void {
         run(async (o) => {
           await withAuthority(o, async (authority) => {
             const amount = verb === 'approve' ? intOption('amount', o.amount as string | undefined, 1, 10_000_000) : undefined;
-            const r = await authority.decideIncrease(o._arg as string, verb === 'approve', amount, o.note as string | undefined);
+            const r = await authority.decideIncrease(o._arg as string, verb === 'approve', amount, o.note as string | undefined, cliActor());
             emit(Boolean(o.json), r, () => `Request ${r.id} ${r.state}${r.granted ? `: ${r.granted} more ${r.what}` : ''}.`);
           });
         }),
@@ -229,9 +252,111 @@ export function registerAuthority(program: Command): void {
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-          await authority.releaseHost(o.keyId as string, o.hostId as string);
+          await authority.releaseHost(o.keyId as string, o.hostId as string, cliActor());
           emit(Boolean(o.json), { released: true }, () => `Host ${o.hostId as string} no longer holds a slot on ${o.keyId as string}.`);
         });
+      }),
+    );
+
+  const token = cmd.command('token').description('admin API tokens (bearer, scoped; only a hash is stored)');
+  token
+    .command('create')
+    .description('create a token; its secret is shown once')
+    .requiredOption('--name <name>', 'what the token is for')
+    .requiredOption('--scope <scopes>', 'comma-separated: read, issue, approve, admin')
+    .option(...dirOpt)
+    .option(...dbOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+          const t = await authority.createToken(o.name as string, String(o.scope).split(',').map((x) => x.trim()).filter(Boolean), cliActor());
+          emit(Boolean(o.json), t, () => `${t.token}\nToken ${t.id} (${t.name}) with scopes ${t.scopes.join(', ')}. It is shown only now; send it as Authorization: Bearer TOKEN.`);
+        });
+      }),
+    );
+  token
+    .command('list')
+    .description('tokens, never their secrets')
+    .option(...dirOpt)
+    .option(...dbOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+          const rows = (await authority.listTokens()).map(({ tokenHash: _h, ...t }) => ({ ...t, scopes: t.scopes.join(','), created: iso(t.createdAt), revoked: iso(t.revokedAt) }));
+          emit(Boolean(o.json), rows, () => table(rows, ['id', 'name', 'scopes', 'created', 'revoked']));
+        });
+      }),
+    );
+  token
+    .command('revoke')
+    .argument('<id>', 'token ID (T…)')
+    .description('revoke a token at once, on every node')
+    .option(...dirOpt)
+    .option(...dbOpt)
+    .option('--json', 'JSON output')
+    .action(
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+          await authority.revokeToken(o._arg as string, cliActor());
+          emit(Boolean(o.json), { revoked: o._arg }, () => `Token ${o._arg as string} revoked.`);
+        });
+      }),
+    );
+
+  storeCommand('audit')
+    .description('the audit log of administrative writes, newest first')
+    .option('--limit <n>', 'how many entries', '50')
+    .action(
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+          const rows = (await authority.auditLog(intOption('limit', o.limit as string, 1, 10_000)!)).map((r) => ({ ...r, at: iso(r.at) }));
+          emit(Boolean(o.json), rows, () => table(rows, ['at', 'actor', 'action', 'target', 'detail']));
+        });
+      }),
+    );
+
+  storeCommand('offline-bundle')
+    .description('write the offline bundle (root, offline issuer, catalog) air-gapped hosts and machines install')
+    .requiredOption('--out <file>', 'where to write it')
+    .action(
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+          const bundle = await authority.offlineBundle();
+          writeFileAtomic(o.out as string, JSON.stringify(bundle, null, 2) + '\n', 0o644);
+          emit(Boolean(o.json), { written: o.out }, () => `Offline bundle written to ${o.out as string}. Install it with: volact client trust ${o.out as string} (hosts: volact host serve --root ${o.out as string}).`);
+        });
+      }),
+    );
+
+  storeCommand('confirm')
+    .argument('[installation-id]', 'one installation ID, as the customer read it out')
+    .description('offline activation: a confirmation ID for an installation ID, or for a whole file of them (proxy activation)')
+    .option('--in <file>', 'a file of installation IDs, one per line ("label IID" or "IID"; # comments)')
+    .option('--out <file>', 'where to write the confirmations (with --in)')
+    .option('--url <url>', 'use a remote authority\'s admin API instead of the local store (with --token-file)')
+    .option('--token-file <file>', 'file holding a token with the issue scope')
+    .option('--no-qr', 'do not draw the QR code')
+    .action(
+      run(async (o) => {
+        if (o.in !== undefined) {
+          if (o._arg !== undefined) throw new VolactError('USAGE', { detail: 'give one installation ID or --in FILE, not both' });
+          if (o.out === undefined) throw new VolactError('USAGE', { detail: '--in needs --out FILE for the confirmations' });
+          const summary = await confirmFile(o.in as string, o.out as string, o.url ? remoteConfirmer(o.url as string, o.tokenFile as string | undefined) : localConfirmer(() => openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock(), databaseOption(o)), cliActor()));
+          emit(Boolean(o.json), summary, () => `${summary.confirmed} confirmed, ${summary.failed} failed; written to ${o.out as string}.`);
+          if (summary.failed > 0) process.exitCode = 5;
+          return;
+        }
+        if (o._arg === undefined) throw new VolactError('USAGE', { detail: 'give an installation ID, or --in FILE --out FILE' });
+        const confirmer = o.url ? remoteConfirmer(o.url as string, o.tokenFile as string | undefined) : localConfirmer(() => openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock(), databaseOption(o)), cliActor());
+        const [result] = await confirmer.confirm([o._arg as string]);
+        await confirmer.close();
+        if (!result!.ok) throw fromErrorBody(result!.error) ?? new VolactError('INTERNAL', { requestId: 'cli' });
+        const c = result!.value;
+        emit(Boolean(o.json), c, () =>
+          [`Confirmation ID (${c.type}, key ${c.keyId}: ${c.outcome}, ${c.used} of ${c.limit} used):`, '', `  ${c.confirmationId}`, '', ...(o.qr === false ? [] : [qrText(c.confirmationId)])].join('\n'),
+        );
       }),
     );
 
@@ -255,8 +380,10 @@ export function registerAuthority(program: Command): void {
     .command('serve')
     .description('serve the authority API (host activation, catalog)')
     .option('--port <port>', 'TCP port', '8180')
-    .option('--listen <address>', 'address to listen on (plain HTTP: loopback only, unless --behind-tls-proxy)', '127.0.0.1')
-    .option('--behind-tls-proxy', 'allow a non-loopback address: a TLS-terminating proxy is in front')
+    .option('--listen <address>', 'address to listen on (plain HTTP: loopback only)', '127.0.0.1')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM)')
+    .option('--tls-key <file>', 'and this private key (PEM, keep it 0600)')
+    .option('--behind-tls-proxy', 'plain HTTP on a non-loopback address because a TLS-terminating proxy on this machine is in front')
     .option('--rate-per-address <n>', 'activation requests a minute from one address, across all nodes (0: off)', '120')
     .option('--rate-per-key <n>', 'activation requests a minute for one product key, across all nodes (0: off)', '30')
     .option(...dirOpt)
@@ -266,17 +393,16 @@ export function registerAuthority(program: Command): void {
         const dir = (o.dir as string | undefined) ?? defaultDir();
         const port = intOption('port', o.port as string, 0, 65535)!;
         const listenOn = o.listen as string;
-        if (!isLoopback(listenOn) && !o.behindTlsProxy) {
-          throw new VolactError('USAGE', {
-            detail: `plain HTTP on ${listenOn} would carry host keys in clear; listen on 127.0.0.1 behind a TLS proxy (and say --behind-tls-proxy)`,
-          });
-        }
+        if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new VolactError('USAGE', { detail: '--tls-cert and --tls-key go together' });
+        const tls = o.tlsCert ? { cert: readPem(o.tlsCert as string), key: readPem(o.tlsKey as string) } : undefined;
+        // plain HTTP would carry keys and tokens in clear: only on loopback, or behind a local TLS proxy
+        if (!tls && !isLoopback(listenOn) && !o.behindTlsProxy) throw new VolactError('TLS_REQUIRED', { address: listenOn });
         const limits = {
           perAddress: intOption('rate-per-address', o.ratePerAddress as string, 0, 1_000_000)!,
           perKey: intOption('rate-per-key', o.ratePerKey as string, 0, 1_000_000)!,
         };
-        const a = await runAuthority(dir, processClock(), port, listenOn, databaseOption(o), limits);
-        process.stdout.write(`authority listening on http://${o.listen as string}:${a.port}\n`);
+        const a = await runAuthority(dir, processClock(), port, listenOn, databaseOption(o), limits, tls);
+        process.stdout.write(`authority listening on ${tls ? 'https' : 'http'}://${o.listen as string}:${a.port}\n`);
         const stop = () => void a.close().then(() => process.exit(0));
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

@@ -27,9 +27,9 @@ export function registerDemo(program: Command): void {
         if (!existsSync(join(authDir, 'root.pub'))) {
           initKeys(authDir, clock.now());
           const { authority, close } = await openAuthority(authDir, clock);
-          await authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')));
-          hostKey = (await authority.issueHostKey('server-2026')).key;
-          await authority.issueHostKey('desk-2026');
+          await authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')), 'cli:demo');
+          hostKey = (await authority.issueHostKey('server-2026', {}, 'cli:demo')).key;
+          await authority.issueHostKey('desk-2026', {}, 'cli:demo');
           await close();
         }
         const auth = await runAuthority(authDir, clock, Number(o.authorityPort), '127.0.0.1');

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { VolactError, bulkConfirmationRequestSchema, fromErrorBody, type Infer } from '@volact/protocol';
+import type { Confirmed, OpenAuthority } from '@volact/authority';
+import { writeFileAtomic } from '@volact/server-kit';
+
+export type ConfirmResult = { ok: true; value: Confirmed } | { ok: false; error: { code: string; message: string; fix: string } };
+
+/** Turns installation IDs into confirmation IDs: against the local store, or a remote admin API. */
+export type Confirmer = { confirm(ids: string[]): Promise<ConfirmResult[]>; close(): Promise<void>; batch: number };
+
+export function localConfirmer(open: () => Promise<OpenAuthority>, actor: string): Confirmer {
+  let opened: Promise<OpenAuthority> | undefined;
+  return {
+    batch: 20,
+    async confirm(ids) {
+      opened ??= open();
+      const { authority } = await opened;
+      const out: ConfirmResult[] = [];
+      for (const id of ids) {
+        try {
+          out.push({ ok: true, value: await authority.confirmOffline(id, actor) });
+        } catch (err) {
+          if (!(err instanceof VolactError) || err.exit === 1) throw err;
+          out.push({ ok: false, error: { code: err.code, message: err.message, fix: err.fix } });
+        }
+      }
+      return out;
+    },
+    async close() {
+      if (opened) await (await opened).close();
+    },
+  };
+}
+
+/** Proxy activation against a remote authority with a token (scope issue): not throttled as anonymous traffic. */
+export function remoteConfirmer(url: string, tokenFile: string | undefined): Confirmer {
+  if (!tokenFile) throw new VolactError('USAGE', { detail: '--url needs --token-file FILE (a token with the issue scope)' });
+  let token: string;
+  try {
+    token = readFileSync(tokenFile, 'utf8').trim();
+  } catch (err) {
+    throw new VolactError('USAGE', { detail: `cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+  }
+  const endpoint = new URL('/v1/admin/offline-confirmations', url);
+  return {
+    batch: 100,
+    async confirm(ids) {
+      const body: Infer<typeof bulkConfirmationRequestSchema> = { v: 1, installationIds: ids };
+      let res: Response;
+      try {
+        res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body), signal: AbortSignal.timeout(120_000) });
+      } catch (err) {
+        throw new VolactError('AUTHORITY_UNREACHABLE', { target: url, reason: err instanceof Error ? err.message : String(err) });
+      }
+      const answer = (await res.json().catch(() => undefined)) as { results?: unknown[]; code?: string } | undefined;
+      if (!res.ok || !answer || !Array.isArray(answer.results)) {
+        throw fromErrorBody(answer) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: url, reason: `unexpected answer (HTTP ${res.status})` });
+      }
+      return answer.results.map((r) => {
+        const x = r as { ok?: boolean; error?: { code?: string; message?: string; fix?: string } } & Confirmed;
+        if (x.ok) return { ok: true as const, value: x };
+        return { ok: false as const, error: { code: String(x.error?.code ?? 'INTERNAL'), message: String(x.error?.message ?? 'no message'), fix: String(x.error?.fix ?? '') } };
+      });
+    },
+    async close() {},
+  };
+}
+
+type Line = { label: string; iid: string; line: number };
+
+function readIds(path: string): Line[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new VolactError('USAGE', { detail: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+  }
+  if (text.length > 10_000_000) throw new VolactError('USAGE', { detail: `${path} is larger than 10 MB; split it` });
+  const lines: Line[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) return;
+    const parts = line.split(/\s+/);
+    // "label IID" or a bare IID (which may have been typed with spaces between groups)
+    const labelled = parts.length >= 2 && !/^[2-9A-Ya-y]{8}(-|$)/.test(parts[0]!) ;
+    lines.push({ label: labelled ? parts[0]! : `line-${i + 1}`, iid: (labelled ? parts.slice(1) : parts).join(''), line: i + 1 });
+  });
+  if (lines.length === 0) throw new VolactError('USAGE', { detail: `${path} holds no installation IDs` });
+  return lines;
+}
+
+/** A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise. */
+function progress(total: number): (done: number) => void {
+  const tty = process.stderr.isTTY;
+  let lastTenth = -1;
+  return (done) => {
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+    if (tty) process.stderr.write(`\r${bar}${done === total ? '\n' : ''}`);
+    else {
+      const tenth = Math.floor((done / total) * 10);
+      if (tenth !== lastTenth) process.stderr.write(`${bar}\n`);
+      lastTenth = tenth;
+    }
+  };
+}
+
+/**
+ * Proxy activation in bulk: a file of installation IDs becomes a file of confirmations, one
+ * line each ("label IID CID", or "label IID ERROR CODE message"). Asking again for the same
+ * IDs uses no more activations, so a failed run can simply be repeated.
+ */
+export async function confirmFile(inPath: string, outPath: string, confirmer: Confirmer): Promise<{ total: number; confirmed: number; failed: number }> {
+  const lines = readIds(inPath);
+  const show = progress(lines.length);
+  const out: string[] = ['# volact confirmations: label installation-id confirmation-id (or ERROR code message)'];
+  let confirmed = 0;
+  show(0);
+  try {
+    for (let i = 0; i < lines.length; i += confirmer.batch) {
+      const chunk = lines.slice(i, i + confirmer.batch);
+      const results = await confirmer.confirm(chunk.map((l) => l.iid));
+      results.forEach((r, j) => {
+        const l = chunk[j]!;
+        if (r.ok) {
+          confirmed++;
+          out.push(`${l.label} ${r.value.installationId} ${r.value.confirmationId}`);
+        } else out.push(`${l.label} ${l.iid} ERROR ${r.error.code} ${r.error.message.replace(/\s+/g, ' ')}`);
+      });
+      show(Math.min(i + chunk.length, lines.length));
+    }
+  } finally {
+    await confirmer.close();
+  }
+  writeFileAtomic(outPath, out.join('\n') + '\n', 0o644);
+  return { total: lines.length, confirmed, failed: lines.length - confirmed };
+}
