@@ -4,10 +4,11 @@ import { Client, targetLabel } from '@volact/client';
 import type { Clock } from '@volact/protocol';
 import { adminCall } from './admin-client.js';
 import { emit, iso } from './output.js';
+import { qrText } from './qr.js';
 
-/** The slmgr options volact knows, with how many values each takes. */
-const clientOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, skms: 1, ckms: 0, upk: 0, cpky: 0, rearm: 0 } as const;
-const hostOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, upk: 1, sai: 1, sri: 1, sprt: 1 } as const;
+/** The slmgr options volact knows, with how many values each takes (-1: the rest, joined; a code typed with spaces). */
+const clientOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, skms: 1, ckms: 0, upk: 0, cpky: 0, rearm: 0, dti: 0, atp: -1 } as const;
+const hostOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, upk: 1, sai: 1, sri: 1, sprt: 1, dti: 0, atp: -1 } as const;
 
 export type SlmgrCall = { option: string; value: string | undefined };
 
@@ -23,6 +24,10 @@ export function parseSlmgr(args: string[], host: boolean): SlmgrCall {
   if (arity === undefined) {
     const other = host ? (clientOptions as Record<string, number>)[option] : (hostOptions as Record<string, number>)[option];
     throw new VolactError('USAGE', { detail: other !== undefined ? `-${option} works ${host ? 'on a client (drop --host)' : 'on an activation host (add --host DIR)'}` : `unknown option -${option}; known: ${Object.keys(known).map((k) => '-' + k).join(' ')}` });
+  }
+  if (arity === -1) {
+    if (args.length < 2) throw new VolactError('USAGE', { detail: `-${option} takes the confirmation ID` });
+    return { option, value: args.slice(1).join('') };
   }
   if (args.length - 1 !== arity) throw new VolactError('USAGE', { detail: arity ? `-${option} takes one value` : `-${option} takes no value` });
   return { option, value: args[1] };
@@ -92,6 +97,16 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
       emit(json, { kms: null }, () => 'Activation host cleared successfully; the default port is back.');
       return 0;
     }
+    case 'dti': {
+      const r = client.installationId();
+      emit(json, r, () => ['Installation ID:', '', `  ${r.installationId}`, '', ...(process.stdout.isTTY || process.env.VOLACT_QR === '1' ? [qrText(r.installationId)] : []), 'Give it to your publisher (volact authority confirm, or its web form) and apply the answer with: volact slmgr -atp CONFIRMATION-ID'].join('\n'));
+      return 0;
+    }
+    case 'atp': {
+      const r = client.applyConfirmation(call.value!);
+      emit(json, { applied: true, edition: r.edition, at: iso(r.issuedAt) }, () => `Confirmation ID applied successfully: the product is permanently activated (offline, confirmed ${iso(r.issuedAt).slice(0, 10)}).`);
+      return 0;
+    }
     case 'rearm': {
       const s = client.rearm();
       emit(json, { machineId: s.machine.id, rearmsLeft: defaults.rearmLimit - s.rearmsUsed }, () => `Command completed successfully. New machine ID ${s.machine.id}; ${defaults.rearmLimit - s.rearmsUsed} rearm(s) left.`);
@@ -145,7 +160,7 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
       if (call.option === 'dlv') {
         lines.push(
           `Machine ID: ${d.machineId}${d.identity ? ` (identity ${d.identity})` : ''}`,
-          ...(d.mak ? [`MAK ${d.mak.id}: activated by ${d.mak.authority} at ${d.mak.at}; ${d.mak.activationsLeft} of ${d.mak.activationsLimit} activations left`] : []),
+          ...(d.mak ? [`MAK ${d.mak.id}: activated by ${d.mak.authority} at ${d.mak.at}${d.mak.activationsLeft === null ? '' : `; ${d.mak.activationsLeft} of ${d.mak.activationsLimit} activations left`}`] : []),
           `Activated by host: ${d.activatedBy ? `${d.activatedBy.hostName} (ID ${d.activatedBy.hostId}) at ${d.activatedBy.address}, ${d.activatedBy.at}` : '-'}`,
           `Activation valid until: ${d.validUntil ?? '-'}`,
           `Pinned activation host: ${d.pinnedHost ?? '-'}`,
@@ -205,6 +220,21 @@ export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Pr
       emit(json, r, () =>
         r.activated.map((a) => `Host key ${a.id} (${a.group}) activated successfully: ${a.hostsUsed} of ${a.hostsLimit} hosts, ${a.activationsUsed} of ${a.activationsLimit} activations used.`).join('\n'),
       );
+      return 0;
+    }
+    case 'dti': {
+      const r = await adminCall<{ keys: { id: string; group: number; activated: boolean; installationId: string }[] }>(dir, 'GET', '/offline/installation-ids');
+      emit(json, r, () =>
+        r.keys
+          .map((k) => [`Host key ${k.id} (group ${k.group}${k.activated ? ', already activated' : ''}), installation ID:`, '', `  ${k.installationId}`, '', ...(process.stdout.isTTY || process.env.VOLACT_QR === '1' ? [qrText(k.installationId)] : [])].join('\n'))
+          .concat('Give it to your publisher and apply the answer with: volact slmgr --host DIR -atp CONFIRMATION-ID')
+          .join('\n'),
+      );
+      return 0;
+    }
+    case 'atp': {
+      const r = await adminCall<{ id: string; group: string }>(dir, 'POST', '/offline/confirm', { confirmationId: call.value });
+      emit(json, r, () => `Confirmation ID applied successfully: host key ${r.id} (${r.group}) is activated.`);
       return 0;
     }
     case 'sai':

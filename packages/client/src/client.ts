@@ -10,6 +10,7 @@ import {
   hashedFingerprint,
   identityHash,
   makActivationAnswerSchema,
+  parseInstallationId,
   parseWith,
   verifyMakGrant,
   parseJws,
@@ -17,7 +18,15 @@ import {
   publicKeyFromPem,
   rootFromKey,
   sameMachine,
+  sameHardware,
+  makeInstallationId,
+  machineRef,
+  parseOfflineBundle,
+  offlineIssuer,
+  verifyCatalog,
+  verifyOfflineConfirmation,
   verifyHostAnswer,
+  type OfflineBundle,
   type ActivateRequest,
   type Clock,
   type Fingerprint,
@@ -30,7 +39,7 @@ import {
 import { appendEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { licenseState, type LicenseView } from './license-state.js';
-import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ClientState, type StoredLicense, type StoredMakLicense } from './state.js';
+import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ClientState, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
 import { postActivate, targetLabel, type HostTarget } from './transport.js';
 
@@ -68,15 +77,58 @@ export class Client {
     }
   }
 
-  /** Pins the publisher's root public key (what every answer must chain to); replacing one must be asked for. */
-  trust(pem: string, replace = false, authorityUrl?: string): string {
-    if (authorityUrl !== undefined) this.setAuthority(authorityUrl);
+  /**
+   * Pins the publisher's root public key (what every answer must chain to); replacing one must be
+   * asked for. An offline bundle pins its root and keeps the offline issuer and catalog, once
+   * they verify against that root, for offline activation (-dti / -atp).
+   */
+  trust(pemOrBundle: string, replace = false, authorityUrl?: string): string {
+    const bundle = parseOfflineBundle(pemOrBundle);
+    const pem = bundle ? bundle.root : pemOrBundle;
     const root = rootFromKey(publicKeyFromPem(pem));
     const path = join(this.dir, 'root.pub');
     if (!replace && existsSync(path) && this.roots()[0]!.kid !== root.kid) throw new VolactError('ROOT_MISMATCH', { path });
+    if (bundle) {
+      offlineIssuer(bundle.offlineIssuer, [root]);
+      verifyCatalog(bundle.catalog, bundle.catalogIssuer, [root]);
+    }
+    if (authorityUrl !== undefined) this.setAuthority(authorityUrl);
     ensureDir(this.dir);
     writeOrFail(this.dir, join(this.dir, 'root.pub'), pem, 0o644);
+    if (bundle) writeOrFail(this.dir, join(this.dir, 'offline.json'), JSON.stringify(bundle, null, 2) + '\n', 0o644);
     return root.kid;
+  }
+
+  private offlineBundle(): OfflineBundle {
+    const path = join(this.dir, 'offline.json');
+    if (!existsSync(path)) throw new VolactError('OFFLINE_BUNDLE_MISSING', { dir: this.dir });
+    const bundle = parseOfflineBundle(readFileSync(path, 'utf8'));
+    if (!bundle) throw new VolactError('STATE_CORRUPT', { file: path, detail: 'not an offline bundle' });
+    return bundle;
+  }
+
+  /** `-dti` with a MAK: the installation ID of this machine and key (no secret in clear). */
+  installationId(): { installationId: string; type: 'mak' } {
+    const s = this.state();
+    if (!s.key?.text) throw new VolactError('KEY_NOT_INSTALLED');
+    if (s.key.keyClass !== 'mak') throw new VolactError('KEY_WRONG_CLASS', { actual: s.key.keyClass, expected: 'MAK (setup keys activate through a host or the directory, not offline)' });
+    const iid = makeInstallationId(decodeKey(s.key.text), { type: 'mak', machineId: s.machine.id, parts: hashedFingerprint(this.fingerprint()) });
+    return { installationId: iid.text, type: 'mak' };
+  }
+
+  /** `-atp CID`: applies a confirmation ID typed in, verified offline against the pinned root. */
+  applyConfirmation(cidText: string): { edition: number; issuedAt: number } {
+    const s = this.state();
+    const { installationId } = this.installationId();
+    const iid = parseInstallationId(installationId);
+    const bundle = this.offlineBundle();
+    const { cid } = verifyOfflineConfirmation(cidText, iid, [bundle.offlineIssuer], this.roots());
+    saveLicense(this.dir, { v: 1, offline: { installationId: iid.text, confirmationId: cid.text, issuer: bundle.offlineIssuer } });
+    s.outOfToleranceSince = null;
+    s.lastAttempt = { at: this.clock.now(), ok: true };
+    saveState(this.dir, s);
+    appendEvent(this.dir, { event: 12289, at: this.clock.now(), machineId: s.machine.id, host: 'offline', outcome: 'makGrant', channel: 'offline' });
+    return { edition: iid.key.ref, issuedAt: cid.issuedAt };
   }
 
   /** The authority URL MAK activation uses (http(s) only). */
@@ -235,10 +287,11 @@ export class Client {
     }
   }
 
-  /** The stored MAK activation, re-verified for this machine; tampered or foreign counts as none. */
-  private storedMak(s: ClientState): { grant: MakGrant; license: StoredMakLicense } | null {
+  /** The stored MAK activation (online or offline), re-verified for this machine; tampered or foreign counts as none. */
+  private storedMak(s: ClientState): { grant: MakGrant; license: StoredMakLicense | StoredOfflineLicense } | null {
     try {
       const license = loadLicense(this.dir);
+      if (license && 'offline' in license) return this.storedOffline(s, license);
       if (!license || !('mak' in license)) return null;
       const issuedAt = (parseJws(license.mak.grant).payload as { issuedAt?: number }).issuedAt ?? 0;
       const grant = verifyMakGrant(license.mak.grant, license.mak.issuer, this.roots(), { machineId: s.machine.id, nonce: license.nonce, now: issuedAt });
@@ -248,22 +301,55 @@ export class Client {
     }
   }
 
+  /**
+   * An offline MAK activation: the confirmation must still verify for the stored installation ID,
+   * which must name this machine ID and the installed key. Hardware is judged by the same rule
+   * as online (its parts against the IID's), so a repair keeps it and a new board starts grace.
+   */
+  private storedOffline(s: ClientState, license: StoredOfflineLicense): { grant: MakGrant; license: StoredOfflineLicense } | null {
+    if (!s.key?.text || s.key.keyClass !== 'mak') return null;
+    const iid = parseInstallationId(license.offline.installationId);
+    const key = decodeKey(s.key.text);
+    if (!iid.machineRef!.equals(machineRef(s.machine.id)) || iid.key.serial !== key.serial || iid.key.ref !== key.ref) return null;
+    const { cid } = verifyOfflineConfirmation(license.offline.confirmationId, iid, [license.offline.issuer], this.roots());
+    let edition: { code: string; name: string } | undefined;
+    try {
+      const b = this.offlineBundle();
+      edition = verifyCatalog(b.catalog, b.catalogIssuer, this.roots()).editions.find((e) => e.number === iid.key.ref);
+    } catch {
+      edition = undefined; // names are for display only
+    }
+    const grant: MakGrant = {
+      makId: `offline-${iid.keyId.toString('hex')}`,
+      machineId: s.machine.id,
+      nonce: 'offline-confirmation',
+      edition: iid.key.ref,
+      editionCode: edition?.code ?? String(iid.key.ref),
+      editionName: edition?.name ?? `edition ${iid.key.ref}`,
+      parts: iid.parts!,
+      issuedAt: cid.issuedAt,
+      activationsUsed: 0,
+      activationsLimit: 0,
+    };
+    return { grant, license };
+  }
+
   license(s = this.state()): LicenseView {
     const stored = this.storedGrant(s);
     const mak = this.storedMak(s);
     let makInput: { sameHardware: boolean; outOfToleranceSince: number | null } | null = null;
     if (mak) {
-      const sameHardware = sameMachine(mak.grant.parts, hashedFingerprint(this.fingerprint())).same;
-      if (!sameHardware && s.outOfToleranceSince === null) {
+      const sameHw = sameHardware(mak.grant.parts, hashedFingerprint(this.fingerprint()));
+      if (!sameHw && s.outOfToleranceSince === null) {
         // first seen now: the 30 days of out-of-tolerance grace start here
         s.outOfToleranceSince = Math.max(this.clock.now(), s.localHighWater);
         saveState(this.dir, s);
-      } else if (sameHardware && s.outOfToleranceSince !== null) {
+      } else if (sameHw && s.outOfToleranceSince !== null) {
         // the parts are back (a card put back): a later change starts a fresh grace period
         s.outOfToleranceSince = null;
         saveState(this.dir, s);
       }
-      makInput = { sameHardware, outOfToleranceSince: s.outOfToleranceSince };
+      makInput = { sameHardware: sameHw, outOfToleranceSince: s.outOfToleranceSince };
     }
     return licenseState(
       { keyInstalled: s.key !== null, graceStart: s.graceStart, highWater: s.highWater, localHighWater: s.localHighWater, grant: stored?.grant ?? null, mak: makInput },
@@ -406,15 +492,17 @@ export class Client {
       retryMinutes: s.intervals.retryMinutes,
       lastAnswer: s.lastAnswer ? { ...s.lastAnswer, at: new Date(s.lastAnswer.at).toISOString() } : null,
       mak: mak
-        ? {
-            id: mak.grant.makId,
-            edition: mak.grant.editionName,
-            activationsUsed: mak.grant.activationsUsed,
-            activationsLimit: mak.grant.activationsLimit,
-            activationsLeft: mak.grant.activationsLimit - mak.grant.activationsUsed,
-            authority: mak.license.authority,
-            at: new Date(mak.grant.issuedAt).toISOString(),
-          }
+        ? 'offline' in mak.license
+          ? { id: mak.grant.makId, edition: mak.grant.editionName, activationsUsed: null, activationsLimit: null, activationsLeft: null, authority: 'offline (confirmation ID)', at: new Date(mak.grant.issuedAt).toISOString() }
+          : {
+              id: mak.grant.makId,
+              edition: mak.grant.editionName,
+              activationsUsed: mak.grant.activationsUsed,
+              activationsLimit: mak.grant.activationsLimit,
+              activationsLeft: mak.grant.activationsLimit - mak.grant.activationsUsed,
+              authority: mak.license.authority,
+              at: new Date(mak.grant.issuedAt).toISOString(),
+            }
         : null,
       authorityUrl: s.authorityUrl,
       rearmsLeft: defaults.rearmLimit - s.rearmsUsed,
@@ -422,3 +510,4 @@ export class Client {
     };
   }
 }
+

@@ -31,6 +31,11 @@ export type StoredLicense = { v: 1; bundle: HostAnswerBundle; nonce: string; hos
 /** A MAK activation, as received from the authority (signed), plus the nonce it answered. */
 export type StoredMakLicense = { v: 1; mak: { grant: string; issuer: string }; nonce: string; authority: string };
 
+/** A MAK activation applied from a typed confirmation ID (offline): the codes and the issuer that signed. */
+export type StoredOfflineLicense = { v: 1; offline: { installationId: string; confirmationId: string; issuer: string } };
+
+export type AnyLicense = StoredLicense | StoredMakLicense | StoredOfflineLicense;
+
 export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return flag ?? env.VOLACT_STATE_DIR ?? (process.getuid?.() === 0 ? '/var/lib/volact/client' : join(env.HOME ?? '.', '.local/state/volact/client'));
 }
@@ -83,12 +88,12 @@ export function writeOrFail(dir: string, path: string, text: string, mode = 0o60
   }
 }
 
-export function loadLicense(dir: string): StoredLicense | StoredMakLicense | undefined {
-  const l = readJsonFile<StoredLicense | StoredMakLicense>(join(dir, 'license.json'));
+export function loadLicense(dir: string): AnyLicense | undefined {
+  const l = readJsonFile<AnyLicense>(join(dir, 'license.json'));
   return l && l.v === 1 ? l : undefined;
 }
 
-export function saveLicense(dir: string, license: StoredLicense | StoredMakLicense | null): void {
+export function saveLicense(dir: string, license: AnyLicense | null): void {
   ensureDir(dir);
   writeOrFail(dir, join(dir, 'license.json'), JSON.stringify(license ?? { v: 0 }) + '\n');
 }

@@ -8,6 +8,9 @@ import {
   docTypes,
   errorBody,
   hostActivationAnswerSchema,
+  makeInstallationId,
+  offlineHostCertificate,
+  parseConfirmation,
   partialKey,
   rawPublicKey,
   signer,
@@ -19,6 +22,7 @@ import {
   type Clock,
   type Edition,
   type KeyPair,
+  type OfflineBundle,
   type Root,
 } from '@volact/protocol';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
@@ -52,6 +56,8 @@ export type HostOptions = {
   log?: (line: string) => void;
   /** Talks to the authority; injected so tests can see exactly what is sent. */
   postAuthority?: Post;
+  /** The publisher's offline bundle, for offline activation (-dti / -atp) of an air-gapped host. */
+  offlineBundle?: OfflineBundle;
 };
 
 /** The activation host: keys, activation with the authority, counting and answering clients. */
@@ -71,8 +77,10 @@ export class Host {
   readonly startedAt: number;
   hostName: string;
   private readonly postAuthority: Post;
+  private readonly offlineBundle: OfflineBundle | undefined;
 
   constructor(opts: HostOptions) {
+    this.offlineBundle = opts.offlineBundle;
     this.db = opts.db;
     this.clock = opts.clock;
     this.keyPair = opts.keyPair;
@@ -194,6 +202,55 @@ export class Host {
       results.push({ id: key.id, group: cert.group, hostsUsed: answer.hostsUsed, hostsLimit: answer.hostsLimit, activationsUsed: answer.activationsUsed, activationsLimit: answer.activationsLimit });
     }
     return results;
+  }
+
+  /** `-dti` on a host: the installation ID of each installed host key for this host's own key pair. */
+  installationIds(): { id: string; group: number; activated: boolean; installationId: string }[] {
+    const keys = this.keys();
+    if (keys.length === 0) throw new VolactError('KEY_NOT_INSTALLED');
+    return keys.map((k) => ({
+      id: k.id,
+      group: k.groupNumber,
+      activated: k.certificate !== null,
+      installationId: makeInstallationId(decodeKey(k.productKey), { type: 'host', hostPublicKey: this.publicKey }).text,
+    }));
+  }
+
+  /**
+   * `-atp CID` on a host: finds the installed key whose installation ID the confirmation covers,
+   * verifies it offline against the pinned root (offline issuer and catalog from the bundle) and
+   * stores it as that key's certificate. Clients verify it like any host certificate.
+   */
+  applyConfirmation(cidText: string): { id: string; group: string } {
+    const bundle = this.offlineBundle;
+    if (!bundle) throw new VolactError('OFFLINE_BUNDLE_MISSING', { dir: 'the host state directory' });
+    const cid = parseConfirmation(cidText); // typos are named by group before anything else
+    const catalog = verifyCatalog(bundle.catalog, bundle.catalogIssuer, this.roots);
+    let mismatch: unknown;
+    for (const key of this.keys()) {
+      const iid = makeInstallationId(decodeKey(key.productKey), { type: 'host', hostPublicKey: this.publicKey });
+      const certificate = offlineHostCertificate({ iid: iid.text, cid: cid.text, catalog: bundle.catalog, catalogIssuer: bundle.catalogIssuer });
+      let cert;
+      try {
+        cert = verifyHostCert(certificate, bundle.offlineIssuer, this.roots, this.clock.now()).cert;
+      } catch (err) {
+        if (err instanceof VolactError && err.code === 'CONFIRMATION_MISMATCH') {
+          mismatch = err;
+          continue;
+        }
+        throw err;
+      }
+      this.db.transaction(() => {
+        this.db.prepare('UPDATE host_keys SET certificate = ?, issuer = ?, activated_at = ?, request_answered = 1 WHERE id = ?').run(certificate, bundle.offlineIssuer, this.clock.now(), key.id);
+        if (catalog.serial >= (this.catalog?.serial ?? 0)) {
+          this.db.prepare('INSERT INTO catalog (id, jws, issuer) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET jws = excluded.jws, issuer = excluded.issuer').run(bundle.catalog, bundle.catalogIssuer);
+        }
+      })();
+      this.loadActivation();
+      return { id: key.id, group: cert.group };
+    }
+    if (mismatch) throw new VolactError('CONFIRMATION_MISMATCH', { detail: 'it covers none of the host keys installed here; run -dti again and give the authority the ID shown now' });
+    throw new VolactError('KEY_NOT_INSTALLED');
   }
 
   /** Validates what can be checked before counting; bad input never reaches the database. */

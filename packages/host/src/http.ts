@@ -56,6 +56,8 @@ function intParam(url: URL, name: string): number | undefined {
   return n;
 }
 
+const confirmSchema = obj({ confirmationId: str({ min: 1, max: 1000 }) });
+
 /** The admin listener, on a Unix socket in the 0700 state directory: local administrators only. */
 export function adminServer(host: Host, onPortChange: (port: number) => Promise<void>, log: (line: string) => void): Server {
   return createServer(
@@ -73,6 +75,11 @@ export function adminServer(host: Host, onPortChange: (port: number) => Promise<
         'POST /activate': async (req, res) => {
           const { force } = validate(activateSchema, await readJson(req));
           sendJson(res, 200, { activated: await host.activate(force ?? false) });
+        },
+        'GET /offline/installation-ids': (_req, res) => sendJson(res, 200, { keys: host.installationIds() }),
+        'POST /offline/confirm': async (req, res) => {
+          const { confirmationId } = validate(confirmSchema, await readJson(req));
+          sendJson(res, 200, host.applyConfirmation(confirmationId));
         },
         'POST /settings': async (req, res) => {
           await host.changeSettings(validate(settingsSchema, await readJson(req)), onPortChange);

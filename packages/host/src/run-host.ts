@@ -10,8 +10,12 @@ import {
   keyPairFromPem,
   privateKeyToPem,
   publicKeyFromPem,
+  offlineIssuer,
+  parseOfflineBundle,
   rootFromKey,
+  verifyCatalog,
   type Clock,
+  type OfflineBundle,
   type Root,
 } from '@volact/protocol';
 import { writeFileAtomic } from '@volact/server-kit';
@@ -22,7 +26,7 @@ import { adminServer, clientServer } from './http.js';
 export type HostRunOptions = {
   dir: string;
   clock: Clock;
-  /** PEM of the publisher root to pin; needed the first time, then kept in the state directory. */
+  /** PEM of the publisher root (or its offline bundle) to pin; needed the first time, then kept in the state directory. */
   rootPem?: string;
   authorityUrl?: string;
   port?: number;
@@ -45,15 +49,29 @@ function hostKeyPair(dir: string) {
   return pair;
 }
 
-function pinnedRoots(dir: string, rootPem: string | undefined): Root[] {
+/**
+ * Pins the root from `--root` (a PEM, or the publisher's offline bundle, whose root is pinned and
+ * which is kept as offline.json once it verifies) and returns the roots and any stored bundle.
+ */
+function pinnedRoots(dir: string, rootText: string | undefined): { roots: Root[]; bundle: OfflineBundle | undefined } {
   const path = join(dir, 'root.pub');
+  const bundlePath = join(dir, 'offline.json');
+  const given = rootText ? parseOfflineBundle(rootText) : undefined;
+  const rootPem = given ? given.root : rootText;
   if (rootPem) {
     const key = publicKeyFromPem(rootPem);
     if (existsSync(path) && !readOrCorrupt(path, publicKeyFromPem).equals(key)) throw new VolactError('ROOT_MISMATCH', { path });
     writeFileAtomic(path, rootPem, 0o644);
   }
   if (!existsSync(path)) throw new VolactError('ROOT_NOT_PINNED', { dir });
-  return [rootFromKey(readOrCorrupt(path, publicKeyFromPem))];
+  const roots = [rootFromKey(readOrCorrupt(path, publicKeyFromPem))];
+  if (given) {
+    offlineIssuer(given.offlineIssuer, roots);
+    verifyCatalog(given.catalog, given.catalogIssuer, roots);
+    writeFileAtomic(bundlePath, JSON.stringify(given, null, 2) + '\n', 0o644);
+  }
+  const bundle = existsSync(bundlePath) ? readOrCorrupt(bundlePath, (text) => parseOfflineBundle(text)!) : undefined;
+  return { roots, bundle };
 }
 
 function openOrCorrupt(path: string) {
@@ -108,9 +126,9 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   }
   const socketPath = join(opts.dir, 'admin.sock');
   if (await answers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
-  const roots = pinnedRoots(opts.dir, opts.rootPem);
+  const { roots, bundle } = pinnedRoots(opts.dir, opts.rootPem);
   const db = openOrCorrupt(join(opts.dir, 'host.db'));
-  const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: opts.hostName ?? hostname(), log });
+  const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: opts.hostName ?? hostname(), log, offlineBundle: bundle });
   if (opts.authorityUrl) host.setAuthority(opts.authorityUrl);
   if (opts.servedNetworks) host.setServedNetworks(opts.servedNetworks);
   if (opts.port) host.checkSetting('port', opts.port);

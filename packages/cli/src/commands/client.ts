@@ -46,8 +46,8 @@ export function registerClient(program: Command): void {
   const cmd = program.command('client').description('client machine settings beyond slmgr');
   cmd
     .command('trust')
-    .argument('<root.pub>', "the publisher's root public key")
-    .description('pin the publisher root key that every answer must chain to')
+    .argument('<file>', "the publisher's root.pub, or its offline bundle (volact-offline.json) for offline activation")
+    .description('pin the publisher root key that every answer must chain to (an offline bundle also enables -dti / -atp)')
     .option('--replace', 'replace a root pinned before (the publisher changed its root)')
     .option('--authority <url>', "the publisher's authority, for MAK activation")
     .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')

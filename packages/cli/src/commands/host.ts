@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { VolactError, publicKeyFromPem } from '@volact/protocol';
+import { VolactError, parseOfflineBundle, publicKeyFromPem } from '@volact/protocol';
 import { runHost } from '@volact/host';
 import { adminCall } from '../admin-client.js';
 import { processClock } from '../process-clock.js';
@@ -14,10 +14,12 @@ export function readRootPem(file: string): string {
   } catch (err) {
     throw new VolactError('USAGE', { detail: `cannot read ${file}: ${(err as Error).message}` });
   }
+  // the publisher's offline bundle carries the root (and what offline activation needs)
+  if (parseOfflineBundle(pem)) return pem;
   try {
     publicKeyFromPem(pem);
   } catch {
-    throw new VolactError('USAGE', { detail: `${file} is not an Ed25519 public key in PEM form` });
+    throw new VolactError('USAGE', { detail: `${file} is neither an Ed25519 public key in PEM form nor an offline bundle` });
   }
   return pem;
 }
@@ -32,7 +34,7 @@ export function registerHost(program: Command): void {
     .command('serve')
     .description('run the activation host: client port and admin socket (DIR/admin.sock)')
     .option('--state <dir>', 'host state directory (env VOLACT_HOST_DIR)')
-    .option('--root <file>', "the publisher's root.pub to pin (needed the first time)")
+    .option('--root <file>', "the publisher's root.pub, or its offline bundle, to pin (needed the first time)")
     .option('--authority <url>', 'authority URL for host activation')
     .option('--port <port>', 'client port (default 1688, or the stored -sprt setting)')
     .option('--listen <address>', 'address to listen on', '::')
