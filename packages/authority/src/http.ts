@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import {
   VolactError,
   adminSchemas,
+  errorBody,
   bulkConfirmationRequestSchema,
   hostActivationRequestSchema,
   increaseRequestSchema,
@@ -154,7 +155,7 @@ function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record
             results.push({ ok: true, ...(await authority.confirmOffline(installationId, actor)) });
           } catch (err) {
             if (!(err instanceof VolactError) || err.status >= 500) throw err;
-            results.push({ ok: false, installationId, error: { code: err.code, message: err.message, fix: err.fix } });
+            results.push({ ok: false, installationId, error: errorBody(err) });
           }
         }
         return { results };

@@ -3,7 +3,7 @@ import { VolactError, bulkConfirmationRequestSchema, fromErrorBody, type Infer }
 import type { Confirmed, OpenAuthority } from '@volact/authority';
 import { writeFileAtomic } from '@volact/server-kit';
 
-export type ConfirmResult = { ok: true; value: Confirmed } | { ok: false; error: { code: string; message: string; fix: string } };
+export type ConfirmResult = { ok: true; value: Confirmed } | { ok: false; error: VolactError };
 
 /** Turns installation IDs into confirmation IDs: against the local store, or a remote admin API. */
 export type Confirmer = { confirm(ids: string[]): Promise<ConfirmResult[]>; close(): Promise<void>; batch: number };
@@ -21,7 +21,7 @@ export function localConfirmer(open: () => Promise<OpenAuthority>, actor: string
           out.push({ ok: true, value: await authority.confirmOffline(id, actor) });
         } catch (err) {
           if (!(err instanceof VolactError) || err.exit === 1) throw err;
-          out.push({ ok: false, error: { code: err.code, message: err.message, fix: err.fix } });
+          out.push({ ok: false, error: err });
         }
       }
       return out;
@@ -57,9 +57,9 @@ export function remoteConfirmer(url: string, tokenFile: string | undefined): Con
         throw fromErrorBody(answer) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: url, reason: `unexpected answer (HTTP ${res.status})` });
       }
       return answer.results.map((r) => {
-        const x = r as { ok?: boolean; error?: { code?: string; message?: string; fix?: string } } & Confirmed;
+        const x = r as { ok?: boolean; error?: unknown } & Confirmed;
         if (x.ok) return { ok: true as const, value: x };
-        return { ok: false as const, error: { code: String(x.error?.code ?? 'INTERNAL'), message: String(x.error?.message ?? 'no message'), fix: String(x.error?.fix ?? '') } };
+        return { ok: false as const, error: fromErrorBody(x.error) ?? new VolactError('INTERNAL', { requestId: 'remote' }) };
       });
     },
     async close() {},

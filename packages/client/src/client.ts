@@ -32,6 +32,7 @@ import {
   type Fingerprint,
   type Grant,
   type HostAnswerBundle,
+  type HostCert,
   type MakActivationRequest,
   type MakGrant,
   type Root,
@@ -274,14 +275,14 @@ export class Client {
   }
 
   /** The stored grant, re-verified for this machine; a tampered or foreign file counts as none. */
-  private storedGrant(s: ClientState): { grant: Grant; license: StoredLicense } | null {
+  private storedGrant(s: ClientState): { grant: Grant; license: StoredLicense; cert: HostCert } | null {
     try {
       // an unreadable file is tampered local data too: no grant, and activation can replace it
       const license = loadLicense(this.dir);
       if (!license || !('bundle' in license)) return null;
       const issuedAt = (parseJws(license.bundle.answer).payload as { issuedAt?: number }).issuedAt ?? 0;
       const v = verifyHostAnswer(license.bundle, this.roots(), { machineId: s.machine.id, nonce: license.nonce, fingerprintHash: identityHash(s.machine.madeFor), now: issuedAt });
-      return v.kind === 'grant' && s.key?.edition === v.grant.edition ? { grant: v.grant, license } : null;
+      return v.kind === 'grant' && s.key?.edition === v.grant.edition ? { grant: v.grant, license, cert: v.chain.cert } : null;
     } catch {
       return null;
     }
@@ -473,7 +474,7 @@ export class Client {
     const view = this.license(s);
     const stored = this.storedGrant(s);
     const mak = this.storedMak(s);
-    const cert = stored ? (parseJws(stored.license.bundle.certificate).payload as { editions: { number: number; name: string; code: string }[]; group: string }) : null;
+    const cert = stored?.cert ?? null; // verified (a JWS certificate or an offline host's confirmation)
     const edition = s.key ? cert?.editions.find((e) => e.number === s.key!.edition) : undefined;
     return {
       channel: s.key ? ({ setup: 'VOLUME_HOSTCLIENT', mak: 'VOLUME_MAK', vm: 'VIRTUAL_MACHINE_ACTIVATION', host: 'VOLUME_HOST' } as const)[s.key.keyClass] : null,

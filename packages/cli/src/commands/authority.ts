@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { VolactError, fromErrorBody, issuerPurposes, type IssuerPurpose } from '@volact/protocol';
+import { VolactError, issuerPurposes, type IssuerPurpose } from '@volact/protocol';
 import { type Authority, certifyIssuer, initKeys, loadRootPair, openAuthority, runAuthority, sampleCatalogPath } from '@volact/authority';
 import { processClock } from '../process-clock.js';
 import { emit, fail, iso, table } from '../output.js';
@@ -352,7 +352,7 @@ export function registerAuthority(program: Command): void {
         const confirmer = o.url ? remoteConfirmer(o.url as string, o.tokenFile as string | undefined) : localConfirmer(() => openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock(), databaseOption(o)), cliActor());
         const [result] = await confirmer.confirm([o._arg as string]);
         await confirmer.close();
-        if (!result!.ok) throw fromErrorBody(result!.error) ?? new VolactError('INTERNAL', { requestId: 'cli' });
+        if (!result!.ok) throw result!.error;
         const c = result!.value;
         emit(Boolean(o.json), c, () =>
           [`Confirmation ID (${c.type}, key ${c.keyId}: ${c.outcome}, ${c.used} of ${c.limit} used):`, '', `  ${c.confirmationId}`, '', ...(o.qr === false ? [] : [qrText(c.confirmationId)])].join('\n'),

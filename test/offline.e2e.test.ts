@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TestClockFile, tempDir, volact, type CliResult } from './harness/cli.js';
+import { pool, post } from './harness/machines.js';
+import { type Service } from './harness/processes.js';
+import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
+
+/**
+ * Offline ("phone") activation through the CLI: installation IDs, confirmation IDs, the offline
+ * bundle, an air-gapped host, and proxy activation of a whole file of machines.
+ */
+describe('offline activation', { timeout: 600_000 }, () => {
+  const tmp = tempDir('volact-offline-');
+  let clock: TestClockFile;
+  let world: AuthorityWorld;
+  let bundle: string;
+  const auth = (...args: string[]) => volact(['authority', ...args, '--dir', world.dir, '--json'], clock.env());
+
+  /** A client machine with its own state directory and fingerprint file. */
+  const machine = (name: string, fp: Record<string, unknown> = {}) => {
+    const dir = join(tmp.path, name);
+    const fpFile = join(tmp.path, `${name}.fp.json`);
+    const setFp = (over: Record<string, unknown> = {}) =>
+      writeFileSync(fpFile, JSON.stringify({ osId: `os-${name}`, cpu: 'Xeon', board: `board-${name}`, disks: [`disk-${name}`], nics: [`nic-${name}`], ...fp, ...over }));
+    setFp();
+    const slmgr = (...args: string[]) => volact(['slmgr', '--json', '--state', dir, ...args], { ...clock.env(), VOLACT_FINGERPRINT_FILE: fpFile });
+    const trust = (file: string) => volact(['client', 'trust', file, '--state', dir, '--json'], clock.env());
+    return { dir, setFp, slmgr, trust };
+  };
+  const mustOk = (r: CliResult, what: string) => assert.equal(r.code, 0, `${what}: ${r.stdout}${r.stderr}`);
+  const issueMak = async (activations: number, edition = 'desk-pro') => {
+    const r = await auth('issue-mak', '--edition', edition, '--activations', String(activations));
+    mustOk(r, 'issue-mak');
+    return r.json as { key: string; id: string };
+  };
+  const makUsage = async (id: string) => ((await auth('maks')).json as { id: string; activations: string }[]).find((m) => m.id === id)!.activations;
+
+  before(async () => {
+    clock = new TestClockFile(join(tmp.path, 'clock'), Date.UTC(2026, 10, 20, 9));
+    world = await makeAuthority(tmp.path, clock.env());
+    bundle = join(tmp.path, 'volact-offline.json');
+    mustOk(await auth('offline-bundle', '--out', bundle), 'offline-bundle');
+  });
+
+  after(() => tmp.cleanup());
+
+  it('activates a MAK machine with typed codes; the same installation ID twice uses one activation', async () => {
+    const mak = await issueMak(3);
+    const pc = machine('pc1');
+    mustOk(await pc.trust(bundle), 'trust bundle');
+    mustOk(await pc.slmgr('-ipk', mak.key), 'ipk');
+    const dti = await pc.slmgr('-dti');
+    mustOk(dti, '-dti');
+    const iid = dti.json.installationId as string;
+    assert.match(iid, /^([2-9A-Y]{8}-)+[2-9A-Y]{2,8}$/);
+    const compactKey = mak.key.replace(/-/g, '');
+    assert.ok(!iid.replace(/-/g, '').includes(compactKey.slice(0, 8)), 'the installation ID does not carry the key');
+
+    const first = await auth('confirm', iid);
+    mustOk(first, 'confirm');
+    assert.deepEqual([first.json.type, first.json.outcome, first.json.used], ['mak', 'activated', 1]);
+    const second = await auth('confirm', iid);
+    assert.deepEqual([second.json.outcome, second.json.used], ['repeat', 1], 'asked twice: one activation');
+    assert.equal(await makUsage(mak.id), '1/3');
+
+    // the operator types it with spaces instead of hyphens: still fine
+    const atp = await pc.slmgr('-atp', ...(second.json.confirmationId as string).split('-'));
+    mustOk(atp, '-atp');
+    const dlv = await pc.slmgr('-dlv');
+    assert.equal(dlv.json.licenseState, 'licensed');
+    assert.equal(dlv.json.endsAt, null, 'permanent');
+    assert.match(dlv.json.mak.authority, /offline/);
+    assert.equal(dlv.json.edition.code, 'desk-pro', 'edition names come from the bundle catalog');
+
+    // a repair (one disk) keeps it; a new board puts the machine into out-of-tolerance grace
+    pc.setFp({ disks: ['disk-new'] });
+    assert.equal((await pc.slmgr('-dli')).json.licenseState, 'licensed');
+    pc.setFp({ disks: ['disk-new'], board: 'board-other', cpu: 'Epyc' });
+    assert.equal((await pc.slmgr('-dli')).json.licenseState, 'ootGrace');
+    // the changed machine has a new installation ID; confirming it counts (beyond tolerance)
+    const changed = await pc.slmgr('-dti');
+    assert.notEqual(changed.json.installationId, iid);
+    const reconfirmed = await auth('confirm', changed.json.installationId);
+    assert.deepEqual([reconfirmed.json.outcome, reconfirmed.json.used], ['reactivated', 2]);
+    mustOk(await pc.slmgr('-atp', reconfirmed.json.confirmationId), '-atp after the change');
+    assert.equal((await pc.slmgr('-dli')).json.licenseState, 'licensed');
+  });
+
+  it('refuses a confirmation with a typo (naming its group), for another installation ID, or from another publisher', async () => {
+    const mak = await issueMak(5);
+    const a = machine('typo-a');
+    const b = machine('typo-b');
+    for (const m of [a, b]) {
+      mustOk(await m.trust(bundle), 'trust');
+      mustOk(await m.slmgr('-ipk', mak.key), 'ipk');
+    }
+    const cidA = (await auth('confirm', (await a.slmgr('-dti')).json.installationId)).json.confirmationId as string;
+
+    const groups = cidA.split('-');
+    const wrong = groups[5]![2] === '2' ? '3' : '2';
+    groups[5] = groups[5]!.slice(0, 2) + wrong + groups[5]!.slice(3);
+    const typo = await a.slmgr('-atp', groups.join('-'));
+    assert.equal(typo.code, 2);
+    assert.equal(typo.json.error.code, 'CODE_GROUP_TYPO');
+    assert.equal(typo.json.error.params.group, 6);
+    assert.match(typo.json.error.message, /group 6/);
+
+    const foreign = await b.slmgr('-atp', cidA);
+    assert.equal(foreign.code, 7);
+    assert.equal(foreign.json.error.code, 'CONFIRMATION_MISMATCH');
+    assert.equal((await b.slmgr('-dli')).json.licenseState, 'initialGrace', 'nothing was stored');
+
+    // a second publisher with its own root and the same kind of codes
+    const other = await makeAuthority(join(tmp.path, 'other-publisher'), clock.env());
+    const otherMak = (await volact(['authority', 'issue-mak', '--dir', other.dir, '--edition', 'desk-pro', '--activations', '5', '--json'], clock.env())).json.key as string;
+    const c = machine('typo-c');
+    mustOk(await c.trust(bundle), 'trust');
+    mustOk(await c.slmgr('-ipk', otherMak), 'ipk');
+    const otherCid = await volact(['authority', 'confirm', (await c.slmgr('-dti')).json.installationId, '--dir', other.dir, '--json'], clock.env());
+    mustOk(otherCid, 'the other publisher confirms its own key');
+    const untrusted = await c.slmgr('-atp', otherCid.json.confirmationId);
+    assert.equal(untrusted.code, 7);
+    assert.equal(untrusted.json.error.code, 'CONFIRMATION_UNTRUSTED');
+    // and our authority refuses its installation IDs: the key is not ours
+    const refused = await auth('confirm', (await c.slmgr('-dti')).json.installationId);
+    assert.notEqual(refused.code, 0);
+    assert.ok(['KEY_UNKNOWN', 'INSTALLATION_ID_INVALID'].includes(refused.json.error.code), refused.stdout);
+
+    const noBundle = machine('no-bundle');
+    mustOk(await noBundle.trust(world.rootPub), 'trust root only');
+    mustOk(await noBundle.slmgr('-ipk', mak.key), 'ipk');
+    const missing = await noBundle.slmgr('-atp', cidA);
+    assert.equal(missing.json.error.code, 'OFFLINE_BUNDLE_MISSING');
+    assert.match(missing.json.error.fix, /client trust/);
+  });
+
+  it('an installation ID with a typo or a forged check is refused by the authority, with nothing counted', async () => {
+    const mak = await issueMak(2);
+    const pc = machine('forge');
+    mustOk(await pc.trust(bundle), 'trust');
+    mustOk(await pc.slmgr('-ipk', mak.key), 'ipk');
+    const iid = (await pc.slmgr('-dti')).json.installationId as string;
+    const groups = iid.split('-');
+    // one character changed: always caught by the group's check character
+    groups[2] = groups[2]!.slice(0, 4) + (groups[2]![4] === 'X' ? 'Y' : 'X') + groups[2]!.slice(5);
+    const typo = await auth('confirm', groups.join('-'));
+    assert.equal(typo.json.error.code, 'CODE_GROUP_TYPO');
+    assert.equal(typo.json.error.params.group, 3);
+    assert.equal(await makUsage(mak.id), '0/2');
+  });
+
+  it('activates an air-gapped host from the offline bundle; clients verify its certificate and activate', async () => {
+    const hostKey = await world.issueHostKey('server-2026');
+    const hostDir = join(tmp.path, 'airgapped-host');
+    const host: Service = await startHost(hostDir, { root: bundle, authority: 'http://127.0.0.1:9', env: clock.env() });
+    try {
+      const hs = (...args: string[]) => volact(['slmgr', '--host', hostDir, '--json', ...args], clock.env());
+      mustOk(await hs('-ipk', hostKey), 'host -ipk');
+      const dti = await hs('-dti');
+      mustOk(dti, 'host -dti');
+      const iid = dti.json.keys[0].installationId as string;
+      const first = await auth('confirm', iid);
+      mustOk(first, 'confirm host');
+      assert.equal(first.json.type, 'host');
+      const again = await auth('confirm', iid);
+      assert.equal(again.json.used, first.json.used, 'the same host IID twice uses one activation');
+      const keys = (await auth('host-keys')).json as { hosts: string; activations: string }[];
+      assert.deepEqual([keys.at(-1)!.hosts, keys.at(-1)!.activations], ['1/6', '1/10']);
+
+      mustOk(await hs('-atp', again.json.confirmationId), 'host -atp');
+      const status = await hs('-dlv');
+      assert.equal(status.json.activated, true);
+      assert.ok(status.json.editions.some((e: { code: string }) => e.code === 'server-standard'));
+
+      // five server machines: the fifth is granted, each verifying the offline certificate chain
+      const results = await pool([1, 2, 3, 4, 5], 2, async (n) => {
+        const m = machine(`srv${n}`);
+        mustOk(await m.trust(world.rootPub), 'trust');
+        mustOk(await m.slmgr('-ipk', world.setupKeys['server-standard']!), 'ipk');
+        mustOk(await m.slmgr('-skms', `127.0.0.1:${host.port}`), 'skms');
+        return m;
+      });
+      for (const m of results) await m.slmgr('-ato');
+      const last = await results[4]!.slmgr('-ato');
+      mustOk(last, 'fifth -ato');
+      for (const m of results) await m.slmgr('-ato');
+      const states = await Promise.all(results.map(async (m) => { const r = await m.slmgr("-dli"); return r.json?.licenseState ?? r.stdout + r.stderr; }));
+      assert.deepEqual(states, ['licensed', 'licensed', 'licensed', 'licensed', 'licensed']);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it('proxy activation: a file of installation IDs becomes a file of confirmations, with a progress bar; a rerun counts nothing', async () => {
+    const mak = await issueMak(10, 'desk-enterprise');
+    const pcs = await pool([...Array(6).keys()], 3, async (n) => {
+      const m = machine(`proxy${n}`);
+      mustOk(await m.trust(bundle), 'trust');
+      mustOk(await m.slmgr('-ipk', mak.key), 'ipk');
+      return m;
+    });
+    const ids = await Promise.all(pcs.map(async (m) => (await m.slmgr('-dti')).json.installationId as string));
+    const inFile = join(tmp.path, 'ids.txt');
+    const outFile = join(tmp.path, 'cids.txt');
+    writeFileSync(inFile, ['# collected from the lab', ...ids.map((id, n) => `lab-${n} ${id}`), 'broken 22222222-33333333', ''].join('\n'));
+    const run = await volact(['authority', 'confirm', '--in', inFile, '--out', outFile, '--dir', world.dir], clock.env());
+    assert.equal(run.code, 5, 'one line failed');
+    assert.match(run.stderr, /\[#{30}\] 7\/7/);
+    assert.match(run.stdout, /6 confirmed, 1 failed/);
+    const lines = readFileSync(outFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.equal(lines.length, 7);
+    assert.match(lines[6]!, /^broken .* ERROR CODE_/);
+    assert.equal(await makUsage(mak.id), '6/10');
+
+    const rerun = await volact(['authority', 'confirm', '--in', inFile, '--out', outFile, '--dir', world.dir, '--json'], clock.env());
+    assert.deepEqual([rerun.json.confirmed, rerun.json.failed], [6, 1]);
+    assert.equal(await makUsage(mak.id), '6/10', 'a rerun of the same file uses nothing');
+
+    const cids = new Map(readFileSync(outFile, 'utf8').split('\n').filter((l) => l.startsWith('lab-')).map((l) => [l.split(' ')[0]!, l.split(' ')[2]!]));
+    for (const [n, m] of pcs.entries()) mustOk(await m.slmgr('-atp', cids.get(`lab-${n}`)!), `-atp on lab-${n}`);
+    assert.deepEqual(await Promise.all(pcs.map(async (m) => (await m.slmgr('-dli')).json.licenseState)), Array(6).fill('licensed'));
+  });
+
+  it('anonymous confirmations are rate-limited; a token with the issue scope confirms in bulk without that limit', async () => {
+    const service = await world.serve({}, ['--rate-per-address', '3']);
+    try {
+      const mak = await issueMak(50);
+      const pcs = await pool([...Array(8).keys()], 4, async (n) => {
+        const m = machine(`api${n}`);
+        mustOk(await m.trust(bundle), 'trust');
+        mustOk(await m.slmgr('-ipk', mak.key), 'ipk');
+        return m;
+      });
+      const ids = await Promise.all(pcs.map(async (m) => (await m.slmgr('-dti')).json.installationId as string));
+      const statuses: number[] = [];
+      for (const id of ids.slice(0, 4)) statuses.push((await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: id }))).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+
+      const token = await auth('token', 'create', '--name', 'proxy', '--scope', 'issue');
+      mustOk(token, 'token create');
+      const tokenFile = join(tmp.path, 'proxy.token');
+      writeFileSync(tokenFile, token.json.token, { mode: 0o600 });
+      const inFile = join(tmp.path, 'api-ids.txt');
+      writeFileSync(inFile, ids.join('\n'));
+      const outFile = join(tmp.path, 'api-cids.txt');
+      const remote = await volact(['authority', 'confirm', '--in', inFile, '--out', outFile, '--url', `http://127.0.0.1:${service.port}`, '--token-file', tokenFile, '--json'], clock.env());
+      mustOk(remote, 'remote bulk confirm');
+      assert.deepEqual([remote.json.confirmed, remote.json.failed], [8, 0]);
+      assert.equal(await makUsage(mak.id), '8/50', 'the three anonymous confirmations were repeats');
+      const audit = (await auth('audit', '--limit', '20')).json as { actor: string; action: string }[];
+      assert.ok(audit.filter((a) => a.actor === `token:${token.json.id}` && a.action === 'mak.activate').length === 8, 'each authenticated confirmation is audited');
+
+      const readOnly = await auth('token', 'create', '--name', 'viewer', '--scope', 'read');
+      writeFileSync(tokenFile, readOnly.json.token);
+      const denied = await volact(['authority', 'confirm', ids[0]!, '--url', `http://127.0.0.1:${service.port}`, '--token-file', tokenFile, '--json'], clock.env());
+      assert.equal(denied.json.error.code, 'TOKEN_SCOPE');
+    } finally {
+      await service.stop();
+    }
+  });
+});
