@@ -127,7 +127,7 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     assert.match(mismatch.stderr, /Error ROOT_MISMATCH: .*root\.pub pins another publisher root/);
     const open = await volact(['authority', 'serve', '--dir', world.dir, '--port', '0', '--listen', '0.0.0.0']);
     assert.equal(open.code, 2);
-    assert.match(open.stderr, /behind a TLS proxy/);
+    assert.match(open.stderr, /Error TLS_REQUIRED: refusing to serve plain HTTP on 0\.0\.0\.0/);
     const prod = await volact(['slmgr', '-dli', '--state', join(tmp.path, 'prod'), '--json'], { NODE_ENV: 'production', ...clock.env() });
     assert.equal(prod.code, 1);
     assert.equal(prod.json.error.code, 'FAKE_CLOCK_REFUSED');

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { sameHardware, type Catalog, type HashedParts } from '@volact/protocol';
 import type { AuthorityDb } from './db/open.js';
@@ -45,7 +44,7 @@ const isUniqueViolation = (err: unknown) => {
 
 /** Writes one audit entry inside the caller's transaction. */
 async function audited(trx: Transaction<AuthorityTables>, a: Audit | undefined): Promise<void> {
-  if (a) await trx.insertInto('audit_log').values({ id: randomUUID(), at: a.at, actor: a.actor, action: a.action, target: a.target, detail: a.detail }).execute();
+  if (a) await trx.insertInto('audit_log').values({ at: a.at, actor: a.actor, action: a.action, target: a.target, detail: a.detail }).execute();
 }
 
 const toToken = (r: AuthorityTables['api_tokens']): TokenRow => ({
@@ -91,8 +90,8 @@ export class KyselyAuthorityStore implements AuthorityStore {
   }
 
   async auditLog(limit: number): Promise<AuditRow[]> {
-    const rows = await this.db.selectFrom('audit_log').selectAll().orderBy('at', 'desc').limit(limit).execute();
-    return rows.map((r) => ({ id: r.id, at: Number(r.at), actor: r.actor, action: r.action, target: r.target, detail: r.detail }));
+    const rows = await this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit).execute();
+    return rows.map((r) => ({ seq: Number(r.seq), at: Number(r.at), actor: r.actor, action: r.action, target: r.target, detail: r.detail }));
   }
 
   async saveCatalog(catalog: Catalog, jws: string, audit: Audit): Promise<void> {

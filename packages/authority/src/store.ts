@@ -57,7 +57,7 @@ export type IncreaseRequest = {
 
 /** Who did an administrative write, and what: kept in the audit log in the write's transaction. */
 export type Audit = { actor: string; action: string; target: string; detail: string; at: number };
-export type AuditRow = Audit & { id: string };
+export type AuditRow = Audit & { seq: number };
 
 export const tokenScopes = ['read', 'issue', 'approve', 'admin'] as const;
 export type TokenScope = (typeof tokenScopes)[number];

@@ -388,6 +388,7 @@ export function registerAuthority(program: Command): void {
     .option('--rate-per-key <n>', 'activation requests a minute for one product key, across all nodes (0: off)', '30')
     .option(...dirOpt)
     .option(...dbOpt)
+    .option('--json', 'errors as JSON')
     .action(
       run(async (o) => {
         const dir = (o.dir as string | undefined) ?? defaultDir();
