@@ -4,12 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock, decodeKey, encodeKeyFields, generateKeyPair, hashedFingerprint, parseJws, rawPublicKey, verifyCatalog, verifyHostCert, verifyMakGrant, type HostActivationRequest } from '@volact/protocol';
+import { ManualClock, encodeCode, makeInstallationId, offlineIssuer, verifyOfflineConfirmation, decodeKey, encodeKeyFields, generateKeyPair, hashedFingerprint, parseJws, rawPublicKey, verifyCatalog, verifyHostCert, verifyMakGrant, type HostActivationRequest } from '@volact/protocol';
 import { Authority, KyselyAuthorityStore, buildCatalog, certifyIssuer, initKeys, loadKeys, loadRootPair, openAuthorityDb, sampleCatalogPath } from '@volact/authority';
 import { startPostgres, type Postgres } from '@volact/authority/testing';
 
 const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
 const sample = () => JSON.parse(readFileSync(sampleCatalogPath(), 'utf8'));
+const verifyMakGrantUsed = (jws: string) => (parseJws(jws).payload as { activationsUsed: number }).activationsUsed;
 
 /** One contract suite, run against every store the authority can use. */
 for (const backend of ['sqlite', 'postgres'] as const) {
@@ -160,6 +161,53 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.equal((await usage(hostKey.key)).hostsUsed, 1);
       await assert.rejects(authority.releaseHost(hostKey.id, 'H-nobody', 'test'), code('REQUEST_UNKNOWN'));
       assert.deepEqual((await authority.increaseRequests('pending')).length, 0);
+    });
+
+    it('confirms installation IDs once: the same IID twice uses one activation, on hosts and MAKs alike', async () => {
+      const mak = await authority.issueMak('desk-pro', 2, 'test');
+      const decoded = decodeKey(mak.key);
+      const parts = hashedFingerprint({ osId: 'os-off', board: 'b', cpu: 'c', disks: ['d1', 'd2'], nics: ['n'] });
+      const iid = makeInstallationId(decoded, { type: 'mak', machineId: 'offline-1', parts });
+      const first = await authority.confirmOffline(iid.text, 'token:T1');
+      const second = await authority.confirmOffline(iid.text.toLowerCase().replace(/-/g, ' '));
+      assert.deepEqual([first.outcome, first.used, second.outcome, second.used], ['activated', 1, 'repeat', 1]);
+      const issuer = offlineIssuer(keys.issuers.get('offline')!.certificate, [keys.root]);
+      assert.equal(verifyOfflineConfirmation(second.confirmationId, iid, [issuer.jws], [keys.root]).cid.type, 'mak');
+      // the same machine activated online first: its offline IID is judged by the same rule (full and compact parts)
+      const online = await authority.activateMak({ v: 1, makKey: mak.key, machineId: 'iid-' + iid.machineRef!.toString('base64url'), parts, nonce: randomBytes(16).toString('base64url') });
+      assert.equal(verifyMakGrantUsed(online.grant), 1, 'online repeat of an offline activation is free');
+
+      const hostKey = await authority.issueHostKey('server-2026', {}, 'test');
+      const hostIid = makeInstallationId(decodeKey(hostKey.key), { type: 'host', hostPublicKey: rawPublicKey(generateKeyPair('h').publicKey) });
+      const [a, b] = await Promise.all([authority.confirmOffline(hostIid.text, 'token:T1'), authority.confirmOffline(hostIid.text, 'token:T1')]);
+      assert.equal(a.used, 1);
+      assert.equal(b.used, 1, 'two concurrent confirmations of one IID use one activation');
+      const forged = Buffer.from(iid.bytes);
+      forged[forged.length - 1]! ^= 1; // another machine's parts, the MAC of this one
+      await assert.rejects(authority.confirmOffline(encodeCode(forged)), code('INSTALLATION_ID_INVALID'));
+    });
+
+    it('keeps tokens hashed and writes audit entries in the same transaction as the write', async () => {
+      const before = await store.rowCounts();
+      const t = await authority.createToken('ops', ['read', 'approve', 'read'], 'cli:alice');
+      assert.deepEqual(t.scopes, ['read', 'approve']);
+      assert.deepEqual(await authority.authenticate(`Bearer ${t.token}`), { id: t.id, scopes: ['read', 'approve'] });
+      const row = (await authority.listTokens()).find((x) => x.id === t.id)!;
+      assert.ok(!t.token.includes(row.tokenHash) && row.tokenHash.length === 43);
+      await assert.rejects(authority.authenticate(`Bearer ${t.token.slice(0, -1)}${t.token.endsWith('A') ? 'B' : 'A'}`), code('TOKEN_INVALID'));
+      await assert.rejects(authority.createToken('x', ['superuser'], 'cli:alice'), code('BAD_REQUEST'));
+      await authority.revokeToken(t.id, 'cli:alice');
+      await assert.rejects(authority.authenticate(`Bearer ${t.token}`), code('TOKEN_INVALID'));
+      await assert.rejects(authority.revokeToken(t.id, 'cli:alice'), code('REQUEST_UNKNOWN'));
+      // a write that fails leaves no audit entry: a duplicate key hash rolls back both
+      const audit = { actor: 'cli:alice', action: 'host-key.issue', target: 'HK-dup', detail: '', at: clock.now() };
+      const dup = { id: 'HK-dup', keyHash: (await store.listHostKeys())[0]!.keyHash, partial: 'XXXXX', groupCode: 'desk-2026', maxHosts: 1, maxActivations: 1, createdAt: clock.now() };
+      await assert.rejects(store.insertHostKey(dup, audit));
+      const after = await store.rowCounts();
+      assert.equal(after.auditLog! - before.auditLog!, 2, 'token.create and token.revoke only');
+      const log = await authority.auditLog(2);
+      assert.deepEqual(log.map((a) => a.action), ['token.revoke', 'token.create']);
+      assert.ok(log[0]!.seq > log[1]!.seq);
     });
 
     it('answers "unknown key" for a well-formed key it never issued, and a typo for a typo', async () => {
