@@ -151,13 +151,40 @@ describe('offline activation', { timeout: 600_000 }, () => {
     assert.equal(await makUsage(mak.id), '0/2');
   });
 
+  it('answers CLI mistakes around offline codes with stable codes and changes nothing', async () => {
+    const pc = machine('cli-mistakes');
+    mustOk(await pc.trust(bundle), 'trust');
+    assert.equal((await pc.slmgr('-dti')).json.error.code, 'KEY_NOT_INSTALLED');
+    mustOk(await pc.slmgr('-ipk', world.setupKeys['desk-pro']!), 'ipk setup key');
+    const setup = await pc.slmgr('-dti');
+    assert.deepEqual([setup.code, setup.json.error.code], [3, 'KEY_WRONG_CLASS']);
+    assert.equal((await pc.slmgr('-atp')).json.error.code, 'USAGE');
+    for (const [typed, expected] of [['O' + '2'.repeat(86), 'CODE_BAD_CHARACTER'], ['hello', 'CODE_MALFORMED'], ['2222', 'CODE_MALFORMED'], ['x'.repeat(5000), 'CODE_MALFORMED']] as const) {
+      assert.equal((await auth('confirm', typed)).json.error.code, expected, typed.slice(0, 10));
+    }
+    assert.equal((await auth('confirm')).json.error.code, 'USAGE');
+    assert.equal((await auth('confirm', '--in', join(tmp.path, 'missing.txt'), '--out', join(tmp.path, 'o.txt'))).json.error.code, 'USAGE');
+    const empty = join(tmp.path, 'empty.txt');
+    writeFileSync(empty, '# nothing here\n\n');
+    assert.equal((await auth('confirm', '--in', empty, '--out', join(tmp.path, 'o.txt'))).json.error.code, 'USAGE');
+    const garbage = join(tmp.path, 'garbage.json');
+    writeFileSync(garbage, '{"v":1,"kind":"volact.offline-bundle"}');
+    const bad = await pc.trust(garbage);
+    assert.deepEqual([bad.code, bad.json.error.code], [2, 'USAGE']);
+    assert.match(bad.json.error.message, /offline bundle is invalid/);
+    assert.equal((await pc.slmgr('-dli')).json.licenseState, 'initialGrace');
+  });
+
   it('activates an air-gapped host from the offline bundle; clients verify its certificate and activate', async () => {
     const hostKey = await world.issueHostKey('server-2026');
     const hostDir = join(tmp.path, 'airgapped-host');
     const host: Service = await startHost(hostDir, { root: bundle, authority: 'http://127.0.0.1:9', env: clock.env() });
     try {
       const hs = (...args: string[]) => volact(['slmgr', '--host', hostDir, '--json', ...args], clock.env());
+      assert.equal((await hs('-dti')).json.error.code, 'KEY_NOT_INSTALLED');
       mustOk(await hs('-ipk', hostKey), 'host -ipk');
+      const garbled = await hs('-atp', '22222222-33333333');
+      assert.equal(garbled.json.error.code, 'CODE_MALFORMED');
       const dti = await hs('-dti');
       mustOk(dti, 'host -dti');
       const iid = dti.json.keys[0].installationId as string;
@@ -169,6 +196,15 @@ describe('offline activation', { timeout: 600_000 }, () => {
       const keys = (await auth('host-keys')).json as { hosts: string; activations: string }[];
       assert.deepEqual([keys.at(-1)!.hosts, keys.at(-1)!.activations], ['1/6', '1/10']);
 
+      // a confirmation made for a MAK machine does not activate a host
+      const makCid = (await auth('confirm', (await (async () => {
+        const m = machine('not-a-host');
+        await m.trust(bundle);
+        await m.slmgr('-ipk', (await issueMak(1)).key);
+        return (await m.slmgr('-dti')).json.installationId as string;
+      })()))).json.confirmationId as string;
+      assert.equal((await hs('-atp', makCid)).json.error.code, 'CONFIRMATION_MISMATCH');
+      assert.equal((await hs('-dlv')).json.activated, false);
       mustOk(await hs('-atp', again.json.confirmationId), 'host -atp');
       const status = await hs('-dlv');
       assert.equal(status.json.activated, true);

@@ -112,7 +112,7 @@ export class Client {
   installationId(): { installationId: string; type: 'mak' } {
     const s = this.state();
     if (!s.key?.text) throw new VolactError('KEY_NOT_INSTALLED');
-    if (s.key.keyClass !== 'mak') throw new VolactError('KEY_WRONG_CLASS', { actual: s.key.keyClass, expected: 'MAK (setup keys activate through a host or the directory, not offline)' });
+    if (s.key.keyClass !== 'mak') throw new VolactError('KEY_WRONG_CLASS', { actual: s.key.keyClass, expected: 'MAK' });
     const iid = makeInstallationId(decodeKey(s.key.text), { type: 'mak', machineId: s.machine.id, parts: hashedFingerprint(this.fingerprint()) });
     return { installationId: iid.text, type: 'mak' };
   }

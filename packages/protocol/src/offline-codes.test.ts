@@ -106,6 +106,10 @@ describe('typed codes', () => {
     const short = text.split('-').slice(0, -1).join('-');
     assert.equal(codeOf(() => decodeCode(short, 'confirmation ID', [69])).code, 'CODE_MALFORMED');
     assert.equal(codeOf(() => decodeCode('x'.repeat(5000), 'confirmation ID', [69])).code, 'CODE_MALFORMED');
+    assert.equal(codeOf(() => decodeCode('2222', 'confirmation ID', [69])).code, 'CODE_MALFORMED');
+    // one character left out of group 5: the groups after it shift, and group 5 is named
+    const dropped = text.slice(0, 4 * 9 + 3) + text.slice(4 * 9 + 4);
+    assert.deepEqual([codeOf(() => decodeCode(dropped, 'confirmation ID', [69])).code, codeOf(() => decodeCode(dropped, 'confirmation ID', [69])).params.group], ['CODE_GROUP_TYPO', 5]);
   });
 });
 

@@ -82,6 +82,11 @@ export function encodeCode(bytes: Uint8Array): string {
 export function decodeCode(input: string, what: What, byteLengths: readonly number[]): Uint8Array {
   if (typeof input !== 'string' || input.length > 1000) throw new VolactError('CODE_MALFORMED', { what, detail: 'too long' });
   const compact = input.toUpperCase().replace(/[\s-]/g, '');
+  const typedLength = (b: number) => charsFor(b) + Math.ceil(charsFor(b) / GROUP_DATA);
+  // far from any valid length: say so; near one (a character dropped or doubled): name the group
+  if (!byteLengths.some((b) => Math.abs(typedLength(b) - compact.length) <= 2)) {
+    throw new VolactError('CODE_MALFORMED', { what, detail: `it has ${compact.length} characters; a ${what} has ${byteLengths.map(typedLength).join(' or ')}` });
+  }
   const groupTexts = compact.match(/.{1,8}/g) ?? [];
   const digits: number[] = [];
   groupTexts.forEach((text, g) => {
@@ -98,8 +103,7 @@ export function decodeCode(input: string, what: What, byteLengths: readonly numb
   });
   const bytes = byteLengths.find((b) => charsFor(b) === digits.length);
   if (bytes === undefined) {
-    const expected = byteLengths.map((b) => { const c = charsFor(b); return c + Math.ceil(c / GROUP_DATA); }).join(' or ');
-    throw new VolactError('CODE_MALFORMED', { what, detail: `it has ${compact.length} characters; a ${what} has ${expected}` });
+    throw new VolactError('CODE_MALFORMED', { what, detail: `it has ${compact.length} characters; a ${what} has ${byteLengths.map(typedLength).join(' or ')}` });
   }
   let n = 0n;
   for (const d of digits) n = n * 29n + BigInt(d);
