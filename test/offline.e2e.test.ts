@@ -78,13 +78,18 @@ describe('offline activation', { timeout: 600_000 }, () => {
     pc.setFp({ disks: ['disk-new'] });
     assert.equal((await pc.slmgr('-dli')).json.licenseState, 'licensed');
     pc.setFp({ disks: ['disk-new'], board: 'board-other', cpu: 'Epyc' });
-    assert.equal((await pc.slmgr('-dli')).json.licenseState, 'ootGrace');
+    const oot = await pc.slmgr('-dli');
+    assert.equal(oot.json.licenseState, 'ootGrace');
+    assert.match(oot.json.reason, /-dti, then -atp/, 'the fix for an offline machine is offline too');
     // the changed machine has a new installation ID; confirming it counts (beyond tolerance)
     const changed = await pc.slmgr('-dti');
     assert.notEqual(changed.json.installationId, iid);
     const reconfirmed = await auth('confirm', changed.json.installationId);
     assert.deepEqual([reconfirmed.json.outcome, reconfirmed.json.used], ['reactivated', 2]);
     mustOk(await pc.slmgr('-atp', reconfirmed.json.confirmationId), '-atp after the change');
+    assert.equal((await pc.slmgr('-dli')).json.licenseState, 'licensed');
+    // clearing the key text (-cpky) keeps an offline activation, as it keeps an online one
+    mustOk(await pc.slmgr('-cpky'), '-cpky');
     assert.equal((await pc.slmgr('-dli')).json.licenseState, 'licensed');
   });
 

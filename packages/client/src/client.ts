@@ -308,10 +308,11 @@ export class Client {
    * as online (its parts against the IID's), so a repair keeps it and a new board starts grace.
    */
   private storedOffline(s: ClientState, license: StoredOfflineLicense): { grant: MakGrant; license: StoredOfflineLicense } | null {
-    if (!s.key?.text || s.key.keyClass !== 'mak') return null;
+    if (s.key?.keyClass !== 'mak') return null;
     const iid = parseInstallationId(license.offline.installationId);
-    const key = decodeKey(s.key.text);
-    if (!iid.machineRef!.equals(machineRef(s.machine.id)) || iid.key.serial !== key.serial || iid.key.ref !== key.ref) return null;
+    if (!iid.machineRef!.equals(machineRef(s.machine.id)) || iid.key.ref !== s.key.edition) return null;
+    // -ipk drops the license, so it was applied for this key; the key text (gone after -cpky) confirms it when kept
+    if (s.key.text && decodeKey(s.key.text).serial !== iid.key.serial) return null;
     const { cid } = verifyOfflineConfirmation(license.offline.confirmationId, iid, [license.offline.issuer], this.roots());
     let edition: { code: string; name: string } | undefined;
     try {
@@ -338,7 +339,7 @@ export class Client {
   license(s = this.state()): LicenseView {
     const stored = this.storedGrant(s);
     const mak = this.storedMak(s);
-    let makInput: { sameHardware: boolean; outOfToleranceSince: number | null } | null = null;
+    let makInput: { sameHardware: boolean; outOfToleranceSince: number | null; offline: boolean } | null = null;
     if (mak) {
       const sameHw = sameHardware(mak.grant.parts, hashedFingerprint(this.fingerprint()));
       if (!sameHw && s.outOfToleranceSince === null) {
@@ -350,7 +351,7 @@ export class Client {
         s.outOfToleranceSince = null;
         saveState(this.dir, s);
       }
-      makInput = { sameHardware: sameHw, outOfToleranceSince: s.outOfToleranceSince };
+      makInput = { sameHardware: sameHw, outOfToleranceSince: s.outOfToleranceSince, offline: 'offline' in mak.license };
     }
     return licenseState(
       { keyInstalled: s.key !== null, graceStart: s.graceStart, highWater: s.highWater, localHighWater: s.localHighWater, grant: stored?.grant ?? null, mak: makInput },

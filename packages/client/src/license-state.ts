@@ -20,7 +20,7 @@ export type LicenseInputs = {
   /** The stored grant, already verified for this machine; null when there is none. */
   grant: Grant | null;
   /** A verified MAK activation: permanent while the hardware stays within tolerance of it. */
-  mak?: { sameHardware: boolean; outOfToleranceSince: number | null } | null;
+  mak?: { sameHardware: boolean; outOfToleranceSince: number | null; offline?: boolean } | null;
 };
 
 /**
@@ -36,7 +36,7 @@ export function licenseState(input: LicenseInputs, clockNow: number): LicenseVie
   if (input.mak) {
     if (input.mak.sameHardware) return { ...base, state: 'licensed', endsAt: null, reason: 'permanently activated with a MAK' };
     const ends = (input.mak.outOfToleranceSince ?? now) + defaults.ootGraceMs;
-    if (now < ends) return { ...base, state: 'ootGrace', endsAt: ends, reason: 'the hardware changed beyond tolerance; activate again (volact slmgr -ato)' };
+    if (now < ends) return { ...base, state: 'ootGrace', endsAt: ends, reason: input.mak.offline ? 'the hardware changed beyond tolerance; activate again offline (volact slmgr -dti, then -atp with the new confirmation ID)' : 'the hardware changed beyond tolerance; activate again (volact slmgr -ato)' };
     return { ...base, state: 'notification', endsAt: null, reason: 'the hardware changed beyond tolerance and the grace period expired' };
   }
   if (g) {
