@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock, encodeCode, makeInstallationId, offlineIssuer, verifyOfflineConfirmation, decodeKey, encodeKeyFields, generateKeyPair, hashedFingerprint, parseJws, rawPublicKey, verifyCatalog, verifyHostCert, verifyMakGrant, type HostActivationRequest } from '@volact/protocol';
+import { ManualClock, decodeCode, encodeCode, makeInstallationId, offlineIssuer, verifyOfflineConfirmation, decodeKey, encodeKeyFields, generateKeyPair, hashedFingerprint, parseJws, rawPublicKey, verifyCatalog, verifyHostCert, verifyMakGrant, type HostActivationRequest } from '@volact/protocol';
 import { Authority, KyselyAuthorityStore, buildCatalog, certifyIssuer, initKeys, loadKeys, loadRootPair, openAuthorityDb, sampleCatalogPath } from '@volact/authority';
 import { startPostgres, type Postgres } from '@volact/authority/testing';
 
@@ -44,6 +44,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       hostName: 'h1',
       requestId: randomBytes(16).toString('base64url'),
     });
+    const usedOf = async (id: string) => (await authority.listMaks()).find((m) => m.id === id)!.usedActivations;
     const usage = async (key: string) => (await authority.listHostKeys()).find((k) => key.endsWith(k.partial))!;
 
     it('keeps secrets in 0600 files and refuses to overwrite an authority', () => {
@@ -182,9 +183,30 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const [a, b] = await Promise.all([authority.confirmOffline(hostIid.text, 'token:T1'), authority.confirmOffline(hostIid.text, 'token:T1')]);
       assert.equal(a.used, 1);
       assert.equal(b.used, 1, 'two concurrent confirmations of one IID use one activation');
-      const forged = Buffer.from(iid.bytes);
+      const forged = Buffer.from(decodeCode(iid.text, 'installation ID', [46]));
       forged[forged.length - 1]! ^= 1; // another machine's parts, the MAC of this one
       await assert.rejects(authority.confirmOffline(encodeCode(forged)), code('INSTALLATION_ID_INVALID'));
+    });
+
+    it('counts an old installation ID replayed after a hardware change as a retry, and two concurrent reactivations once', async () => {
+      const mak = await authority.issueMak('desk-pro', 10, 'test');
+      const decoded = decodeKey(mak.key);
+      const p1 = hashedFingerprint({ osId: 'os-replay', board: 'b1', cpu: 'c1', disks: ['d'], nics: ['n'] });
+      const p2 = hashedFingerprint({ osId: 'os-replay', board: 'b2', cpu: 'c2', disks: ['d'], nics: ['n'] });
+      const iid1 = makeInstallationId(decoded, { type: 'mak', machineId: 'replayed', parts: p1 }).text;
+      const iid2 = makeInstallationId(decoded, { type: 'mak', machineId: 'replayed', parts: p2 }).text;
+      assert.equal((await authority.confirmOffline(iid1)).used, 1);
+      assert.deepEqual([(await authority.confirmOffline(iid2)).outcome, (await usedOf(mak.id))], ['reactivated', 2]);
+      for (const iid of [iid1, iid2, iid1, iid2]) assert.equal((await authority.confirmOffline(iid)).outcome, 'repeat');
+      assert.equal(await usedOf(mak.id), 2, 'replaying old IIDs drains nothing');
+
+      // online: twenty concurrent requests from one machine on new hardware use one activation
+      const p3 = hashedFingerprint({ osId: 'os-online', board: 'b1', cpu: 'c1', disks: ['d'], nics: ['n'] });
+      const p4 = hashedFingerprint({ osId: 'os-online', board: 'b9', cpu: 'c9', disks: ['d'], nics: ['n'] });
+      const req = (parts: typeof p3) => ({ v: 1 as const, makKey: mak.key, machineId: 'online-1', parts, nonce: randomBytes(16).toString('base64url') });
+      await authority.activateMak(req(p3));
+      await Promise.all(Array.from({ length: 20 }, () => authority.activateMak(req(p4))));
+      assert.equal(await usedOf(mak.id), 4, 'one for the first activation, one for the changed board');
     });
 
     it('keeps tokens hashed and writes audit entries in the same transaction as the write', async () => {

@@ -141,6 +141,45 @@ describe('offline activation', { timeout: 600_000 }, () => {
     assert.match(missing.json.error.fix, /client trust/);
   });
 
+  it('forged installation IDs under a victim key do not use up that key\'s rate limit', async () => {
+    clock.advance(5 * 60_000); // fresh rate windows
+    const service = await world.serve({}, ['--rate-per-key', '2', '--rate-per-address', '200']);
+    try {
+      const mak = await issueMak(5);
+      const pc = machine('victim');
+      mustOk(await pc.trust(bundle), 'trust');
+      mustOk(await pc.slmgr('-ipk', mak.key), 'ipk');
+      const iid = (await pc.slmgr('-dti')).json.installationId as string;
+      // an attacker knows the key ID (it is in every IID) but not the key: the MAC group is guessed
+      const groups = iid.split('-');
+      const forge = (n: number) => {
+        const g = [...groups];
+        const chars = g[2]!.slice(0, 7).split('');
+        chars[n % 7] = chars[n % 7] === '2' ? '3' : '2';
+        // recompute nothing: a wrong character with the right check is what a forger must make
+        g[2] = chars.join('');
+        return g;
+      };
+      for (let n = 0; n < 4; n++) {
+        const g = forge(n);
+        // give the forged group a correct check character, so it reaches the MAC check
+        for (const c of '23456789ACDEFGHJKLMNPQRTUVWXY') {
+          const text = [...g.slice(0, 2), g[2]! + c, ...g.slice(3)].join('-');
+          const r = await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: text }));
+          if (r.body.code === 'CODE_GROUP_TYPO') continue;
+          assert.deepEqual([r.status, r.body.code], [400, 'INSTALLATION_ID_INVALID']);
+          break;
+        }
+      }
+      const real = await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: iid }));
+      assert.equal(real.status, 200, 'the holder is not locked out by forgeries');
+      assert.equal((await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: iid }))).status, 200);
+      assert.equal((await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: iid }))).body.code, 'RATE_LIMITED', 'proven holders are limited per key');
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('an installation ID with a typo or a forged check is refused by the authority, with nothing counted', async () => {
     const mak = await issueMak(2);
     const pc = machine('forge');
@@ -245,7 +284,8 @@ describe('offline activation', { timeout: 600_000 }, () => {
     const ids = await Promise.all(pcs.map(async (m) => (await m.slmgr('-dti')).json.installationId as string));
     const inFile = join(tmp.path, 'ids.txt');
     const outFile = join(tmp.path, 'cids.txt');
-    writeFileSync(inFile, ['# collected from the lab', ...ids.map((id, n) => `lab-${n} ${id}`), 'broken 22222222-33333333', ''].join('\n'));
+    // 'lecture2' is a label made only of code characters: still a label, not the start of a code
+    writeFileSync(inFile, ['# collected from the lab', ...ids.map((id, n) => `lab-${n} ${id}`), 'broken 22222222-33333333', ''].join('\n').replace('lab-5 ', 'lecture2 '));
     const run = await volact(['authority', 'confirm', '--in', inFile, '--out', outFile, '--dir', world.dir], clock.env());
     assert.equal(run.code, 5, 'one line failed');
     assert.match(run.stderr, /\[#{30}\] 7\/7/);
@@ -260,12 +300,19 @@ describe('offline activation', { timeout: 600_000 }, () => {
     assert.equal(await makUsage(mak.id), '6/10', 'a rerun of the same file uses nothing');
 
     const cids = new Map(readFileSync(outFile, 'utf8').split('\n').filter((l) => l.startsWith('lab-')).map((l) => [l.split(' ')[0]!, l.split(' ')[2]!]));
+    cids.set('lab-5', readFileSync(outFile, 'utf8').split('\n').find((l) => l.startsWith('lecture2 '))!.split(' ')[2]!);
     for (const [n, m] of pcs.entries()) mustOk(await m.slmgr('-atp', cids.get(`lab-${n}`)!), `-atp on lab-${n}`);
     assert.deepEqual(await Promise.all(pcs.map(async (m) => (await m.slmgr('-dli')).json.licenseState)), Array(6).fill('licensed'));
   });
 
   it('anonymous confirmations are rate-limited; a token with the issue scope confirms in bulk without that limit', async () => {
+    clock.advance(5 * 60_000); // fresh rate windows: limits count per minute, shared with the tests before
     const service = await world.serve({}, ['--rate-per-address', '3']);
+    const insecure = await volact(['authority', 'confirm', '22222222', '--url', 'http://10.255.255.1:8180', '--token-file', join(tmp.path, 'none'), '--json'], clock.env());
+    assert.deepEqual([insecure.code, insecure.json.error.code], [2, 'USAGE'], 'no token file');
+    writeFileSync(join(tmp.path, 'some.token'), 'vat_x');
+    const clear = await volact(['authority', 'confirm', '22222222', '--url', 'http://10.255.255.1:8180', '--token-file', join(tmp.path, 'some.token'), '--json'], clock.env());
+    assert.deepEqual([clear.code, clear.json.error.code], [2, 'INSECURE_URL'], 'a token is never sent in clear off this machine');
     try {
       const mak = await issueMak(50);
       const pcs = await pool([...Array(8).keys()], 4, async (n) => {

@@ -293,24 +293,27 @@ export class Authority {
    * same idempotent paths as online activation and signs a confirmation ID. The same IID asked
    * twice is a retry: it uses one activation.
    */
-  async confirmOffline(text: string, actor?: Actor): Promise<Confirmed> {
+  async confirmOffline(text: string, actor?: Actor, onKeyProven?: (keyId: string) => Promise<void>): Promise<Confirmed> {
     const iid = parseInstallationId(text);
     if (iid.key.version !== KEY_VERSION) throw new VolactError('INSTALLATION_ID_INVALID', { detail: `key version ${iid.key.version}` });
     const canonical = mintKey(this.keys.mintSecret, iid.key.keyClass, iid.key.ref, iid.key.serial);
     if (!installationIdMacValid(iid, canonical)) throw new VolactError('INSTALLATION_ID_INVALID', { detail: 'its check does not match the key it names' });
+    // per-key limits count only proven holders: nobody can use up a victim's limit with garbage
+    await onKeyProven?.(canonical);
     const issuer = this.issuer('offline');
-    const iidHash = createHash('sha256').update(iid.bytes).digest('base64url');
+    // a prefix no online request ID can have (those are base64url): an IID cannot be squatted
+    const iidHash = createHash('sha256').update(iid.publicForm).digest('base64url');
     let result: { keyId: string; outcome: string; used: number; limit: number };
     if (iid.type === 'host') {
       const hostPublicKey = iid.hostPublicKey!.toString('base64url');
       const row = await this.findHostKey(canonical);
-      const answer = await this.activateHost({ v: 1, hostKey: canonical, hostPublicKey, hostName: `offline ${hostIdFor(hostPublicKey)}`, requestId: `iid-${iidHash}` }, actor);
+      const answer = await this.activateHost({ v: 1, hostKey: canonical, hostPublicKey, hostName: `offline ${hostIdFor(hostPublicKey)}`, requestId: `iid:${iidHash}` }, actor);
       result = { keyId: row.id, outcome: 'host activated', used: answer.activationsUsed, limit: answer.activationsLimit };
     } else {
       const mak = await this.store.findMakByHash(keyHash(canonical));
       if (!mak) throw new VolactError('KEY_UNKNOWN');
       const machineId = `iid-${iid.machineRef!.toString('base64url')}`;
-      const outcome = await this.store.activateMak({ makId: mak.id, machineId, parts: iid.parts!, now: this.clock.now() }, actor ? this.audit(actor, 'mak.activate', `${mak.id}/${machineId}`, 'offline confirmation') : undefined);
+      const outcome = await this.store.activateMak({ makId: mak.id, machineId, parts: iid.parts!, now: this.clock.now(), iidHash }, actor ? this.audit(actor, 'mak.activate', `${mak.id}/${machineId}`, 'offline confirmation') : undefined);
       if (outcome.kind === 'limit') throw new VolactError('MAK_LIMIT', { used: outcome.used, limit: outcome.limit });
       result = { keyId: mak.id, outcome: outcome.kind, used: outcome.used, limit: outcome.limit };
     }

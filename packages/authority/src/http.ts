@@ -10,7 +10,6 @@ import {
   increaseStatusSchema,
   makActivationRequestSchema,
   offlineConfirmationRequestSchema,
-  parseInstallationId,
   publicKeyToPem,
   type Infer,
   type Root,
@@ -72,9 +71,10 @@ function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record
       summary: 'confirmation ID for one installation ID (the "phone" line; rate-limited per address and key)',
       body: offlineConfirmationRequestSchema,
       handle: async ({ req }, body: Infer<typeof offlineConfirmationRequestSchema>) => {
-        const iid = parseInstallationId(body.installationId);
-        await limiter?.check(address(req), `iid:${iid.keyId.toString('hex')}`);
-        return authority.confirmOffline(body.installationId);
+        // per address before any work (the MAC check is deliberately slow); per key once the MAC
+        // proves the caller holds the key, counted in the same bucket as the key's online use
+        await limiter?.checkAddress(address(req));
+        return authority.confirmOffline(body.installationId, undefined, limiter && ((key) => limiter.checkKey(key)));
       },
     },
     'POST /v1/increase-requests': {

@@ -224,6 +224,18 @@ export class KyselyAuthorityStore implements AuthorityStore {
   }
 
   private async activateMakIn(trx: Transaction<AuthorityTables>, input: MakActivationInput): Promise<MakActivationOutcome> {
+    if (input.iidHash) {
+      const first = await trx
+        .insertInto('offline_confirmations')
+        .values({ iid_hash: input.iidHash, key_id: input.makId, created_at: input.now })
+        .onConflict((oc) => oc.column('iid_hash').doNothing())
+        .returning('iid_hash')
+        .executeTakeFirst();
+      if (!first) {
+        const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
+        return { kind: 'repeat', used: mak.used_activations, limit: mak.max_activations };
+      }
+    }
     const inserted = await trx
       .insertInto('mak_activations')
       .values({ mak_id: input.makId, machine_id: input.machineId, parts: JSON.stringify(input.parts), first_at: input.now, last_at: input.now, activations: 1 })
@@ -232,9 +244,16 @@ export class KyselyAuthorityStore implements AuthorityStore {
       .executeTakeFirst();
     if (!inserted) {
       // Known machine (or a concurrent first request for it): count only a change beyond tolerance.
-      const known = await trx.selectFrom('mak_activations').select(['parts']).where('mak_id', '=', input.makId).where('machine_id', '=', input.machineId).executeTakeFirstOrThrow();
+      // An UPDATE, not a SELECT: it locks the row, so two concurrent requests for one changed
+      // machine are judged one after the other and the second sees the parts the first stored.
+      const known = await trx
+        .updateTable('mak_activations')
+        .set({ last_at: input.now })
+        .where('mak_id', '=', input.makId)
+        .where('machine_id', '=', input.machineId)
+        .returning(['parts'])
+        .executeTakeFirstOrThrow();
       if (sameHardware(JSON.parse(known.parts) as HashedParts, input.parts)) {
-        await trx.updateTable('mak_activations').set({ last_at: input.now }).where('mak_id', '=', input.makId).where('machine_id', '=', input.machineId).execute();
         const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
         return { kind: 'repeat', used: mak.used_activations, limit: mak.max_activations };
       }
@@ -358,6 +377,7 @@ export class KyselyAuthorityStore implements AuthorityStore {
       maks: await count('maks'),
       increaseRequests: await count('increase_requests'),
       makActivations: await count('mak_activations'),
+      offlineConfirmations: await count('offline_confirmations'),
       apiTokens: await count('api_tokens'),
       auditLog: await count('audit_log'),
     };

@@ -20,10 +20,19 @@ export class RateLimiter {
   ) {}
 
   async check(address: string, key: string): Promise<void> {
+    await this.checkAddress(address);
+    await this.checkKey(key);
+  }
+
+  async checkAddress(address: string): Promise<void> {
     const window = Math.floor(this.clock.now() / MINUTE) * MINUTE;
     if (this.limits.perAddress > 0 && (await this.store.hit(`addr:${address}`, window)) > this.limits.perAddress) {
       throw new VolactError('RATE_LIMITED', { what: `address ${address}`, limit: this.limits.perAddress });
     }
+  }
+
+  async checkKey(key: string): Promise<void> {
+    const window = Math.floor(this.clock.now() / MINUTE) * MINUTE;
     const normalized = key.toUpperCase().replace(/[\s-]/g, '');
     const keyBucket = `key:${createHash('sha256').update(normalized).digest('base64url').slice(0, 22)}`;
     if (this.limits.perKey > 0 && (await this.store.hit(keyBucket, window)) > this.limits.perKey) {

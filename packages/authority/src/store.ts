@@ -33,7 +33,8 @@ export type HostActivationOutcome =
 
 export type MakRow = { id: string; keyHash: string; partial: string; edition: number; maxActivations: number; usedActivations: number; createdAt: number };
 
-export type MakActivationInput = { makId: string; machineId: string; parts: HashedParts; now: number };
+/** `iidHash`: an offline confirmation's installation ID; one seen before is a retry and counts nothing. */
+export type MakActivationInput = { makId: string; machineId: string; parts: HashedParts; now: number; iidHash?: string };
 
 /** Outcomes of a MAK activation. `repeat`: the same machine within tolerance, nothing used. */
 export type MakActivationOutcome =

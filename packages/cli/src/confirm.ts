@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { VolactError, bulkConfirmationRequestSchema, fromErrorBody, type Infer } from '@volact/protocol';
+import { VolactError, bulkConfirmationRequestSchema, fromErrorBody, isCodeGroup, type Infer } from '@volact/protocol';
 import type { Confirmed, OpenAuthority } from '@volact/authority';
 import { writeFileAtomic } from '@volact/server-kit';
 
@@ -41,7 +41,17 @@ export function remoteConfirmer(url: string, tokenFile: string | undefined): Con
   } catch (err) {
     throw new VolactError('USAGE', { detail: `cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
   }
-  const endpoint = new URL('/v1/admin/offline-confirmations', url);
+  let base: URL;
+  try {
+    base = new URL(url.endsWith('/') ? url : `${url}/`);
+  } catch {
+    throw new VolactError('USAGE', { detail: `${url} is not a URL` });
+  }
+  // the token would travel in clear: plain HTTP only to this machine
+  const loopback = base.hostname === 'localhost' || base.hostname === '[::1]' || /^127\./.test(base.hostname);
+  if (base.protocol !== 'https:' && !(base.protocol === 'http:' && loopback)) throw new VolactError('INSECURE_URL', { address: base.host });
+  // relative, so a path prefix of a proxy (https://example.com/activation/) is kept
+  const endpoint = new URL('v1/admin/offline-confirmations', base);
   return {
     batch: 100,
     async confirm(ids) {
@@ -81,8 +91,9 @@ function readIds(path: string): Line[] {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) return;
     const parts = line.split(/\s+/);
-    // "label IID" or a bare IID (which may have been typed with spaces between groups)
-    const labelled = parts.length >= 2 && !/^[2-9A-Ya-y]{8}(-|$)/.test(parts[0]!) ;
+    // "label IID" or a bare IID (which may have been typed with spaces between groups): a first
+    // token that is a correct first group of a code is code, anything else a label
+    const labelled = parts.length >= 2 && !isCodeGroup(parts[0]!.split('-')[0]!, 0);
     lines.push({ label: labelled ? parts[0]! : `line-${i + 1}`, iid: (labelled ? parts.slice(1) : parts).join(''), line: i + 1 });
   });
   if (lines.length === 0) throw new VolactError('USAGE', { detail: `${path} holds no installation IDs` });

@@ -11,6 +11,7 @@ import {
   identityHash,
   makActivationAnswerSchema,
   parseInstallationId,
+  parsePublicForm,
   parseWith,
   verifyMakGrant,
   parseJws,
@@ -124,7 +125,7 @@ export class Client {
     const iid = parseInstallationId(installationId);
     const bundle = this.offlineBundle();
     const { cid } = verifyOfflineConfirmation(cidText, iid, [bundle.offlineIssuer], this.roots());
-    saveLicense(this.dir, { v: 1, offline: { installationId: iid.text, confirmationId: cid.text, issuer: bundle.offlineIssuer } });
+    saveLicense(this.dir, { v: 1, offline: { installation: iid.publicForm.toString('base64url'), confirmationId: cid.text, issuer: bundle.offlineIssuer } });
     s.outOfToleranceSince = null;
     s.lastAttempt = { at: this.clock.now(), ok: true };
     saveState(this.dir, s);
@@ -309,8 +310,8 @@ export class Client {
    */
   private storedOffline(s: ClientState, license: StoredOfflineLicense): { grant: MakGrant; license: StoredOfflineLicense } | null {
     if (s.key?.keyClass !== 'mak') return null;
-    const iid = parseInstallationId(license.offline.installationId);
-    if (!iid.machineRef!.equals(machineRef(s.machine.id)) || iid.key.ref !== s.key.edition) return null;
+    const iid = parsePublicForm(license.offline.installation);
+    if (iid.type !== 'mak' || !iid.machineRef!.equals(machineRef(s.machine.id)) || iid.key.ref !== s.key.edition) return null;
     // -ipk drops the license, so it was applied for this key; the key text (gone after -cpky) confirms it when kept
     if (s.key.text && decodeKey(s.key.text).serial !== iid.key.serial) return null;
     const { cid } = verifyOfflineConfirmation(license.offline.confirmationId, iid, [license.offline.issuer], this.roots());

@@ -31,8 +31,12 @@ export type StoredLicense = { v: 1; bundle: HostAnswerBundle; nonce: string; hos
 /** A MAK activation, as received from the authority (signed), plus the nonce it answered. */
 export type StoredMakLicense = { v: 1; mak: { grant: string; issuer: string }; nonce: string; authority: string };
 
-/** A MAK activation applied from a typed confirmation ID (offline): the codes and the issuer that signed. */
-export type StoredOfflineLicense = { v: 1; offline: { installationId: string; confirmationId: string; issuer: string } };
+/**
+ * A MAK activation applied from a typed confirmation ID (offline): the public form of the
+ * installation ID (base64url, without the MAC, so the file holds nothing that tests a key guess),
+ * the confirmation and the issuer that signed it.
+ */
+export type StoredOfflineLicense = { v: 1; offline: { installation: string; confirmationId: string; issuer: string } };
 
 export type AnyLicense = StoredLicense | StoredMakLicense | StoredOfflineLicense;
 

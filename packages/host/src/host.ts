@@ -229,7 +229,7 @@ export class Host {
     let mismatch: unknown;
     for (const key of this.keys()) {
       const iid = makeInstallationId(decodeKey(key.productKey), { type: 'host', hostPublicKey: this.publicKey });
-      const certificate = offlineHostCertificate({ iid: iid.text, cid: cid.text, catalog: bundle.catalog, catalogIssuer: bundle.catalogIssuer });
+      const certificate = offlineHostCertificate({ iid: iid.publicForm.toString('base64url'), cid: cid.text, catalog: bundle.catalog, catalogIssuer: bundle.catalogIssuer });
       let cert;
       try {
         cert = verifyHostCert(certificate, bundle.offlineIssuer, this.roots, this.clock.now()).cert;

@@ -25,7 +25,7 @@ import {
 } from './documents.js';
 import { VolactError } from './errors.js';
 import { kidFor, MAX_JWS_LENGTH, parseJws, publicKeyFromRaw, verifyJws } from './jws.js';
-import { parseConfirmation, parseInstallationId, verifyConfirmation, type Confirmation, type InstallationId } from './offline-codes.js';
+import { parseConfirmation, parsePublicForm, verifyConfirmation, type Confirmation, type InstallationId } from './offline-codes.js';
 import { parseWith, obj, str } from './schema.js';
 
 /** A pinned root: the publisher's root public key (and optionally the next one). */
@@ -85,12 +85,13 @@ export function verifyOfflineConfirmation(cidText: string, iid: InstallationId, 
 }
 
 /**
- * An offline-activated host has no JWS certificate: it carries its installation ID, the typed
- * confirmation and the signed catalog (which maps its key's product group to editions) in one
- * string, and the offline issuer's certificate in place of the host-cert issuer.
+ * An offline-activated host has no JWS certificate: it carries the public form of its
+ * installation ID (no MAC), the typed confirmation and the signed catalog (which maps its key's
+ * product group to editions) in one string, and the offline issuer's certificate in place of
+ * the host-cert issuer.
  */
 export const OFFLINE_CERT_PREFIX = 'volact-offline-cert.';
-const offlineCertSchema = obj({ iid: str({ min: 1, max: 200 }), cid: str({ min: 1, max: 200 }), catalog: str({ min: 1, max: MAX_JWS_LENGTH / 2 }), catalogIssuer: str({ min: 1, max: 16 * 1024 }) });
+const offlineCertSchema = obj({ iid: str({ min: 1, max: 120, pattern: /^[A-Za-z0-9_-]+$/ }), cid: str({ min: 1, max: 200 }), catalog: str({ min: 1, max: MAX_JWS_LENGTH / 2 }), catalogIssuer: str({ min: 1, max: 16 * 1024 }) });
 
 export function offlineHostCertificate(parts: { iid: string; cid: string; catalog: string; catalogIssuer: string }): string {
   return OFFLINE_CERT_PREFIX + Buffer.from(JSON.stringify(parts)).toString('base64url');
@@ -106,7 +107,7 @@ function verifyOfflineHostCert(certificate: string, issuerJws: string, roots: re
     throw bad('not readable');
   }
   const parts = parseWith(offlineCertSchema, raw, (p) => bad(`${p.field} ${p.problem}`));
-  const iid = parseInstallationId(parts.iid);
+  const iid = parsePublicForm(parts.iid);
   if (iid.type !== 'host' || !iid.hostPublicKey) throw bad('not a host installation');
   const { cid, issuer } = verifyOfflineConfirmation(parts.cid, iid, [issuerJws], roots);
   const catalog = verifyCatalog(parts.catalog, parts.catalogIssuer, roots);

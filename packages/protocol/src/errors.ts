@@ -56,6 +56,7 @@ export const errorTable = {
   TOKEN_MISSING: { status: 401, exit: exitCodes.refused, message: 'this endpoint needs a bearer token', fix: 'Send Authorization: Bearer TOKEN; create tokens with volact authority token create --scope SCOPE.' },
   TOKEN_INVALID: { status: 401, exit: exitCodes.refused, message: 'the bearer token is not valid (unknown, revoked or malformed)', fix: 'Check the token, or create a new one with volact authority token create.' },
   TOKEN_SCOPE: { status: 403, exit: exitCodes.refused, message: 'the token has scopes {scopes}; this needs {needed}', fix: 'Use a token with the {needed} scope (volact authority token create --scope {needed}).' },
+  INSECURE_URL: { status: 400, exit: exitCodes.input, message: 'refusing to send a token over plain HTTP to {address}', fix: 'Use the https:// URL of the authority; plain HTTP is only for an authority on this machine (loopback).' },
   TLS_REQUIRED: { status: 400, exit: exitCodes.input, message: 'refusing to serve plain HTTP on {address}', fix: 'Give --tls-cert and --tls-key, listen on a loopback address, or pass --behind-tls-proxy when a TLS proxy on this machine terminates TLS.' },
 
   // --- activation host answers ----------------------------------------------------------------

@@ -123,7 +123,8 @@ describe('installation IDs', () => {
     assert.deepEqual(again.parts, compactParts(parts));
     const compact = mak.canonical.replace(/-/g, '');
     assert.ok(!iid.text.replace(/-/g, '').includes(compact.slice(0, 10)));
-    assert.ok(!iid.bytes.toString('hex').includes(mak.tag.toString(16)));
+    assert.ok(!iid.publicForm.toString('hex').includes(mak.tag.toString(16)));
+    assert.ok(!iid.publicForm.includes(iid.mac), 'the public form has no MAC');
     assert.ok(installationIdMacValid(again, mak.canonical));
     const other = decodeKey(mintKey(secret, 'mak', 101, 123456780n));
     assert.ok(!installationIdMacValid(again, other.canonical), 'the MAC is keyed by the product key');
@@ -195,12 +196,12 @@ describe('confirmation IDs', () => {
     const host = generateKeyPair('host');
     const hostIid = makeInstallationId(hostKey, { type: 'host', hostPublicKey: rawPublicKey(host.publicKey) });
     const cid = makeConfirmation(hostIid, a.offline, now);
-    const certificate = offlineHostCertificate({ iid: hostIid.text, cid: cid.text, catalog: signDocument(catalogKey, docTypes.catalog, 1, catalog), catalogIssuer });
+    const certificate = offlineHostCertificate({ iid: hostIid.publicForm.toString('base64url'), cid: cid.text, catalog: signDocument(catalogKey, docTypes.catalog, 1, catalog), catalogIssuer });
     const v = verifyHostCert(certificate, a.issuerJws, a.roots, now);
     assert.equal(v.cert.hostPublicKey, rawPublicKey(host.publicKey));
     assert.deepEqual(v.cert.editions.map((e) => e.code), ['desk-pro']);
     // the same certificate with another host's key inside is not covered by the signature
-    const forged = offlineHostCertificate({ iid: makeInstallationId(hostKey, { type: 'host', hostPublicKey: rawPublicKey(generateKeyPair('x').publicKey) }).text, cid: cid.text, catalog: signDocument(catalogKey, docTypes.catalog, 1, catalog), catalogIssuer });
+    const forged = offlineHostCertificate({ iid: makeInstallationId(hostKey, { type: 'host', hostPublicKey: rawPublicKey(generateKeyPair('x').publicKey) }).publicForm.toString('base64url'), cid: cid.text, catalog: signDocument(catalogKey, docTypes.catalog, 1, catalog), catalogIssuer });
     assert.equal(codeOf(() => verifyHostCert(forged, a.issuerJws, a.roots, now)).code, 'CONFIRMATION_MISMATCH');
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, createHmac, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, scryptSync, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { VolactError } from './errors.js';
 import { KEY_ALPHABET, keyClasses, type KeyFields } from './key-codec.js';
 import type { HashedParts } from './documents.js';
@@ -14,14 +14,17 @@ import { sameMachine } from './same-machine.js';
  *
  * IID bytes:  type (1) | key ID (10) | MAC (8) | machine data
  *   - key ID: the key's version, class, ref and serial (76 bits), never its secret tag;
- *   - MAC: HMAC-SHA256 keyed by the product key over type, key ID and machine data: only
- *     someone holding the key can make an IID the authority accepts;
+ *   - MAC: HMAC-SHA256 over type, key ID and machine data, keyed by scrypt (N 2^14) of the
+ *     product key: only someone holding the key can make an IID the authority accepts, and since
+ *     a key's only secret is its 40-bit tag, the slow derivation makes a search of all tags
+ *     against a published IID cost about a thousand CPU-years;
  *   - machine data: a host's Ed25519 public key (32), or for a MAK machine a 12-byte reference
  *     of its machine ID and 3-byte prefixes of its hashed OS identity, board, CPU, first disk and
  *     first network card (15): enough for the "same machine" rule, no serial numbers.
  * CID bytes:  type (1) | issuer tag (2) | day issued (2) | Ed25519 signature (64)
  *   The signature covers a canonical block: a domain string, the CID header, the key ID and the
- *   SHA-256 of the IID bytes. It is verified against an issuing key certified by the pinned
+ *   SHA-256 of the IID's public form (the IID with its MAC replaced by a hash of the MAC). Host
+ *   certificates and stored licenses carry only the public form, never the MAC. It is verified against an issuing key certified by the pinned
  *   root; no shared secret exists that a customer could use to mint one.
  */
 
@@ -137,15 +140,21 @@ export type InstallationId = {
   type: OfflineType;
   keyId: Buffer;
   key: Pick<KeyFields, 'version' | 'keyClass' | 'ref' | 'serial'>;
-  mac: Buffer;
+  /** The MAC, when read from a typed IID; null when read from the public form. */
+  mac: Buffer | null;
   /** Host: the host's raw Ed25519 public key. */
   hostPublicKey?: Buffer;
   /** MAK machine: reference of its machine ID and the compact parts. */
   machineRef?: Buffer;
   parts?: HashedParts;
-  bytes: Buffer;
-  text: string;
+  /** The IID as typed, when read from one. */
+  text: string | null;
+  /** The IID with the MAC replaced by a hash of it: what confirmations sign and what is stored. */
+  publicForm: Buffer;
 };
+
+/** An IID read from (or made for) typing: it has its text and its MAC. */
+export type TypedInstallationId = InstallationId & { text: string; mac: Buffer };
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 const prefixBytes = (hash: string | undefined) => (hash ? Buffer.from(hash, 'base64url').subarray(0, PART_BYTES) : Buffer.alloc(PART_BYTES));
@@ -171,15 +180,19 @@ export function sameHardware(a: HashedParts, b: HashedParts): boolean {
   return compact ? sameMachine(compactParts(a), compactParts(b)).same : sameMachine(a, b).same;
 }
 
-function macOf(productKey: string, header: Uint8Array): Buffer {
-  return createHmac('sha256', `volact-iid/${productKey}`).update(header).digest().subarray(0, MAC_BYTES);
+/** The MAC key: scrypt of the product key, salted with the key's own ID (so no table serves two keys). */
+function macOf(productKey: string, keyId: Uint8Array, header: Uint8Array): Buffer {
+  const key = scryptSync(productKey, `volact-iid/v1/${Buffer.from(keyId).toString('hex')}`, 32, { N: 2 ** 14, r: 8, p: 1 });
+  return createHmac('sha256', key).update(header).digest().subarray(0, MAC_BYTES);
 }
+
+const macDigest = (mac: Uint8Array) => createHash('sha256').update('volact-iid-mac/').update(mac).digest().subarray(0, MAC_BYTES);
 
 /** Builds an installation ID: for a host (its public key) or a MAK machine (its identity and parts). */
 export function makeInstallationId(
   productKey: { canonical: string } & Pick<KeyFields, 'version' | 'keyClass' | 'ref' | 'serial'>,
   machine: { type: 'host'; hostPublicKey: string } | { type: 'mak'; machineId: string; parts: HashedParts },
-): InstallationId {
+): TypedInstallationId {
   const keyId = keyIdBytes(productKey);
   let data: Buffer;
   if (machine.type === 'host') {
@@ -190,18 +203,31 @@ export function makeInstallationId(
     data = Buffer.concat([machineRef(machine.machineId), ...[p.osId, p.board, p.cpu, p.disks.slice().sort()[0], p.nics.slice().sort()[0]].map(prefixBytes)]);
   }
   const head = Buffer.from([(CODE_VERSION << 4) | offlineTypes[machine.type]]);
-  const mac = macOf(productKey.canonical, Buffer.concat([head, keyId, data]));
-  return readInstallationId(Buffer.concat([head, keyId, mac, data]));
+  const mac = macOf(productKey.canonical, keyId, Buffer.concat([head, keyId, data]));
+  return readInstallationId(Buffer.concat([head, keyId, mac, data]), false) as TypedInstallationId;
 }
 
 const iidLengths = (Object.keys(offlineTypes) as OfflineType[]).map((t) => 1 + KEY_ID_BYTES + MAC_BYTES + machineDataBytes[t]);
 
-/** Parses a typed installation ID (typos named by group); the MAC is checked by whoever holds the key. */
-export function parseInstallationId(text: string): InstallationId {
-  return readInstallationId(Buffer.from(decodeCode(text, 'installation ID', iidLengths)));
+/** True when `text` is a correctly typed group number `index` (0-based) of a code. */
+export function isCodeGroup(text: string, index: number): boolean {
+  const ds = [...text.toUpperCase()].map((c) => (c.charCodeAt(0) < 128 ? DIGIT[c.charCodeAt(0)]! : -1));
+  return ds.length >= 2 && ds.length <= GROUP_DATA + 1 && ds.every((d) => d >= 0) && groupCheck(ds.slice(0, -1), index) === ds[ds.length - 1];
 }
 
-function readInstallationId(bytes: Buffer): InstallationId {
+/** Parses a typed installation ID (typos named by group); the MAC is checked by whoever holds the key. */
+export function parseInstallationId(text: string): TypedInstallationId {
+  return readInstallationId(Buffer.from(decodeCode(text, 'installation ID', iidLengths)), false) as TypedInstallationId;
+}
+
+/** Reads the public form (base64url) kept in host certificates and licenses. */
+export function parsePublicForm(b64url: string): InstallationId {
+  const bytes = Buffer.from(b64url, 'base64url');
+  if (!iidLengths.includes(bytes.length) || bytes.toString('base64url') !== b64url) throw new VolactError('CODE_MALFORMED', { what: 'installation ID', detail: 'the stored public form is damaged' });
+  return readInstallationId(bytes, true);
+}
+
+function readInstallationId(bytes: Buffer, isPublicForm: boolean): InstallationId {
   const version = bytes[0]! >> 4;
   const typeNumber = bytes[0]! & 15;
   const type = (Object.keys(offlineTypes) as OfflineType[]).find((t) => offlineTypes[t] === typeNumber);
@@ -210,7 +236,8 @@ function readInstallationId(bytes: Buffer): InstallationId {
   const keyId = bytes.subarray(1, 1 + KEY_ID_BYTES);
   const mac = bytes.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + MAC_BYTES);
   const data = bytes.subarray(1 + KEY_ID_BYTES + MAC_BYTES);
-  const iid: InstallationId = { type, keyId, key: keyIdFields(keyId), mac, bytes, text: encodeCode(bytes) };
+  const publicForm = isPublicForm ? bytes : Buffer.concat([bytes.subarray(0, 1 + KEY_ID_BYTES), macDigest(mac), data]);
+  const iid: InstallationId = { type, keyId, key: keyIdFields(keyId), mac: isPublicForm ? null : mac, text: isPublicForm ? null : encodeCode(bytes), publicForm };
   const wanted = type === 'host' ? 'host' : 'mak';
   if (iid.key.keyClass !== wanted) throw new VolactError('INSTALLATION_ID_INVALID', { detail: `a ${type} installation ID names a ${iid.key.keyClass} key` });
   if (type === 'host') {
@@ -226,9 +253,10 @@ function readInstallationId(bytes: Buffer): InstallationId {
 
 /** True when the IID's MAC was made with this product key (the authority re-derives the key from its ID). */
 export function installationIdMacValid(iid: InstallationId, canonicalKey: string): boolean {
-  const head = iid.bytes.subarray(0, 1 + KEY_ID_BYTES);
-  const data = iid.bytes.subarray(1 + KEY_ID_BYTES + MAC_BYTES);
-  return macOf(canonicalKey, Buffer.concat([head, data])).equals(iid.mac);
+  if (!iid.mac) return false;
+  const head = iid.publicForm.subarray(0, 1 + KEY_ID_BYTES);
+  const data = iid.publicForm.subarray(1 + KEY_ID_BYTES + MAC_BYTES);
+  return timingSafeEqual(macOf(canonicalKey, iid.keyId, Buffer.concat([head, data])), iid.mac);
 }
 
 /** The 2-byte tag that names the issuing key in a CID (the SHA-256 prefix of its raw public key). */
@@ -237,7 +265,7 @@ export function issuerTag(rawPublicKey: string): Buffer {
 }
 
 function signedBlock(cidHead: Uint8Array, iid: InstallationId): Buffer {
-  return Buffer.concat([Buffer.from('volact-cid/v1\0'), cidHead, iid.keyId, createHash('sha256').update(iid.bytes).digest()]);
+  return Buffer.concat([Buffer.from('volact-cid/v1\0'), cidHead, iid.keyId, createHash('sha256').update(iid.publicForm).digest()]);
 }
 
 export type Confirmation = { type: OfflineType; tag: Buffer; issuedAt: number; signature: Buffer; bytes: Buffer; text: string };

@@ -124,6 +124,14 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('revoked_at', 'bigint')
         .execute();
+      // installation IDs confirmed for MAKs: the same IID again is a retry and counts nothing,
+      // even when the machine has since been confirmed on other hardware (no replay can drain a MAK)
+      await db.schema
+        .createTable('offline_confirmations')
+        .addColumn('iid_hash', 'text', (c) => c.primaryKey())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
       // every administrative write, in the same transaction as the write
       // seq orders entries written in the same millisecond (a frozen test clock, busy nodes)
       const postgres = db.getExecutor().adapter.constructor.name.startsWith('Postgres');

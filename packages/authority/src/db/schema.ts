@@ -48,6 +48,7 @@ export interface AuthorityTables {
   };
   request_steps: { request_id: string; step: string; at: number; detail: string };
   rate_limits: { bucket: string; window_start: number; hits: number };
+  offline_confirmations: { iid_hash: string; key_id: string; created_at: number };
   api_tokens: { id: string; name: string; scopes: string; token_hash: string; created_at: number; revoked_at: number | null };
   audit_log: { seq: Generated<number>; at: number; actor: string; action: string; target: string; detail: string };
   mak_activations: { mak_id: string; machine_id: string; parts: string; first_at: number; last_at: number; activations: number };
