@@ -7,6 +7,9 @@ import { pool, post } from './harness/machines.js';
 import { type Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 
+/** The CLI's own QR renderer, from its build (test/dist → packages/cli/dist). */
+const { qrText } = (await import(new URL('../../packages/cli/dist/qr.js', import.meta.url).href)) as { qrText: (code: string) => string };
+
 /**
  * Offline ("phone") activation through the CLI: installation IDs, confirmation IDs, the offline
  * bundle, an air-gapped host, and proxy activation of a whole file of machines.
@@ -55,6 +58,11 @@ describe('offline activation', { timeout: 600_000 }, () => {
     mustOk(dti, '-dti');
     const iid = dti.json.installationId as string;
     assert.match(iid, /^([2-9A-Y]{8}-)+[2-9A-Y]{2,8}$/);
+    // the same ID as a QR code for a phone to read, drawn for exactly this ID
+    const shown = await volact(['slmgr', '--state', pc.dir, '-dti'], { ...clock.env(), VOLACT_QR: '1', VOLACT_FINGERPRINT_FILE: join(tmp.path, 'pc1.fp.json') });
+    assert.ok(shown.stdout.includes(iid));
+    assert.ok(shown.stdout.includes(qrText(iid)), 'the QR code encodes the installation ID');
+    assert.notEqual(qrText(iid), qrText(iid.replace(/^./, iid[0] === '2' ? '3' : '2')));
     const compactKey = mak.key.replace(/-/g, '');
     assert.ok(!iid.replace(/-/g, '').includes(compactKey.slice(0, 8)), 'the installation ID does not carry the key');
 
