@@ -176,9 +176,9 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.ok(cli.json.some((a: { actor: string; action: string }) => a.actor.startsWith('cli:') && a.action === 'token.create'), 'CLI writes are audited under the login');
   });
 
-  it('answers malformed, oversized, wrong-typed and hostile bodies on every admin endpoint and the public confirmation endpoint with 4xx and writes nothing', async () => {
+  it('answers malformed, oversized, wrong-typed and hostile bodies on every admin and public POST endpoint with 4xx and writes nothing', async () => {
     const admin = tokens.admin!.token;
-    const endpoints = ['/v1/offline-confirmations', '/v1/admin/host-keys', '/v1/admin/maks', '/v1/admin/requests/decide', '/v1/admin/release-host', '/v1/admin/tokens', '/v1/admin/tokens/revoke', '/v1/admin/offline-confirmations'];
+    const endpoints = ['/v1/offline-confirmations', '/v1/mak-activations', '/v1/host-activations', '/v1/increase-requests', '/v1/increase-requests/status', '/v1/admin/host-keys', '/v1/admin/maks', '/v1/admin/requests/decide', '/v1/admin/release-host', '/v1/admin/tokens', '/v1/admin/tokens/revoke', '/v1/admin/offline-confirmations'];
     const bodies: [string, string | Buffer, number, string][] = [
       ['malformed', '{"v":1,', 400, 'BAD_JSON'],
       ['not an object', '[1,2,3]', 400, 'BAD_REQUEST'],
@@ -195,6 +195,14 @@ describe('admin API', { timeout: 300_000 }, () => {
       '/v1/admin/release-host': [{ v: 1, hostKeyId: null, hostId: 'H1' }, { v: 1, hostKeyId: 'HK-x', hostId: 'H1' }],
       '/v1/admin/tokens': [{ v: 1, name: 'x', scopes: ['root'] }, { v: 1, name: 'x', scopes: [] }, { v: 1, name: '', scopes: ['read'] }, { v: 1, name: 'x', scopes: 'admin' }],
       '/v1/admin/tokens/revoke': [{ v: 1, id: 'T-unknown' }, { v: 1, id: ['T1'] }],
+      '/v1/mak-activations': [
+        { v: 1, makKey: 12 },
+        { v: 1, makKey: '22222-22222-22222-22222-22222', machineId: 'm1', parts: { osId: 'x', cpu: 'x', board: 'x', disks: [], nics: [] }, nonce: 'n'.repeat(16) },
+        { v: 1, makKey: '22222-22222-22222-22222-22223', machineId: 'm1', parts: { osId: 'x'.repeat(43), cpu: 'x'.repeat(43), board: 'x'.repeat(43), disks: [], nics: [] }, nonce: 'n'.repeat(16) },
+      ],
+      '/v1/host-activations': [{ v: 1, hostKey: 'x', hostPublicKey: 'y', hostName: 'h', requestId: 'r' }, { v: 1, hostKey: '22222-22222-22222-22222-22223', hostPublicKey: 'A'.repeat(43), hostName: 'h', requestId: 'iid:' + 'A'.repeat(43) }],
+      '/v1/increase-requests': [{ v: 1, key: 'x', what: 'everything', amount: 1, reason: 'r' }, { v: 1, key: '22222-22222-22222-22222-22222', what: 'hosts', amount: 0, reason: 'r' }, { v: 1, key: 'k', what: 'hosts', amount: 1e12, reason: 'r' }],
+      '/v1/increase-requests/status': [{ v: 1, key: 'k', id: '../x' }, { v: 1, key: 5, id: 'IR-1' }],
       '/v1/offline-confirmations': [{ v: 1, installationId: 5 }, { v: 1, installationId: 'x'.repeat(301) }, { v: 1, installationId: '2222' }, { v: 1, installationId: 'O'.repeat(87) }],
       '/v1/admin/offline-confirmations': [{ v: 1, installationIds: [] }, { v: 1, installationIds: Array(1001).fill('22222222') }, { v: 1, installationIds: [42] }],
     };
