@@ -73,6 +73,14 @@ export function registerDemo(program: Command): void {
           '',
           `Setup keys: npx volact authority catalog --dir ${rel(authDir)}    Host keys: npx volact authority host-keys --dir ${rel(authDir)}`,
           `Events: npx volact host events --state ${rel(hostDir)} --jsonl`,
+          '',
+          'Offline (phone) activation of a MAK machine:',
+          `  npx volact authority offline-bundle --dir ${rel(authDir)} --out .demo/offline.json`,
+          `  npx volact authority issue-mak --dir ${rel(authDir)} --edition desk-pro --activations 5`,
+          '  export VOLACT_STATE_DIR=.demo/clients/offline; npx volact client trust .demo/offline.json',
+          '  npx volact slmgr -ipk MAK; npx volact slmgr -dti                 # the installation ID',
+          `  npx volact authority confirm INSTALLATION-ID --dir ${rel(authDir)}   # the confirmation ID`,
+          '  npx volact slmgr -atp CONFIRMATION-ID; npx volact slmgr -dlv',
         ];
         process.stdout.write(lines.join('\n') + '\n');
         const stop = () => void Promise.all([host.close(), auth.close()]).then(() => process.exit(0));
