@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,7 +43,10 @@ export class TestClockFile {
     this.write();
   }
   private write(): void {
-    writeFileSync(this.path, String(this.t));
+    // write and rename: a process reading the clock mid-write would see an empty file and stop
+    // (the cause of a rare failure of the 24-agent test under load)
+    writeFileSync(`${this.path}.tmp`, String(this.t));
+    renameSync(`${this.path}.tmp`, this.path);
   }
   set(t: number): void {
     this.t = t;
