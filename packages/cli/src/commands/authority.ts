@@ -259,14 +259,12 @@ export function registerAuthority(program: Command): void {
     );
 
   const token = cmd.command('token').description('admin API tokens (bearer, scoped; only a hash is stored)');
-  token
-    .command('create')
+  /** A token subcommand: opens the store like the others (--dir, --database, --json). */
+  const tokenCommand = (name: string) => token.command(name).option(...dirOpt).option(...dbOpt).option('--json', 'JSON output');
+  tokenCommand('create')
     .description('create a token; its secret is shown once')
     .requiredOption('--name <name>', 'what the token is for')
     .requiredOption('--scope <scopes>', 'comma-separated: read, issue, approve, admin')
-    .option(...dirOpt)
-    .option(...dbOpt)
-    .option('--json', 'JSON output')
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
@@ -275,12 +273,8 @@ export function registerAuthority(program: Command): void {
         });
       }),
     );
-  token
-    .command('list')
+  tokenCommand('list')
     .description('tokens, never their secrets')
-    .option(...dirOpt)
-    .option(...dbOpt)
-    .option('--json', 'JSON output')
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
@@ -289,13 +283,9 @@ export function registerAuthority(program: Command): void {
         });
       }),
     );
-  token
-    .command('revoke')
+  tokenCommand('revoke')
     .argument('<id>', 'token ID (T…)')
     .description('revoke a token at once, on every node')
-    .option(...dirOpt)
-    .option(...dbOpt)
-    .option('--json', 'JSON output')
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
