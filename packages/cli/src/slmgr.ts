@@ -8,7 +8,7 @@ import { qrText } from './qr.js';
 
 /** The slmgr options volact knows, with how many values each takes (-1: the rest, joined; a code typed with spaces). */
 const clientOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, skms: 1, ckms: 0, upk: 0, cpky: 0, rearm: 0, dti: 0, atp: -1 } as const;
-const hostOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, upk: 1, sai: 1, sri: 1, sprt: 1, dti: 0, atp: -1 } as const;
+const hostOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, upk: 1, sai: 1, sri: 1, sprt: 1, dti: 0, atp: -1, sdns: 0, cdns: 0 } as const;
 
 export type SlmgrCall = { option: string; value: string | undefined };
 
@@ -237,6 +237,12 @@ export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Pr
       emit(json, r, () => `Confirmation ID applied successfully: host key ${r.id} (${r.group}) is activated.`);
       return 0;
     }
+    case 'sdns':
+    case 'cdns': {
+      const r = await adminCall<{ enabled: boolean; configured: boolean }>(dir, 'POST', '/dns', { enabled: call.option === 'sdns' });
+      emit(json, r, () => (r.enabled ? `DNS publishing enabled successfully${r.configured ? '; the host publishes now and every 24 hours' : ' (not configured yet: host serve --dns-server, --dns-domain, --tsig-key)'}.` : 'DNS publishing disabled successfully; published records stay until volact host unpublish.'));
+      return 0;
+    }
     case 'sai':
       return settings('retryMinutes');
     case 'sri':
@@ -266,6 +272,10 @@ export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Pr
           ...Object.entries(s.requests.byLicenseState).map(([k, v]) => `  requests with license state ${k}: ${v}`),
           `Machine IDs seen with several fingerprints: ${s.machinesWithSeveralFingerprints}`,
         );
+        const d = await adminCall<{ enabled: boolean; configured: boolean; domain: string | null; target: string | null; published: { domain: string }[] }>(dir, 'GET', '/dns?limit=1');
+        lines.push(`DNS publishing: ${d.enabled ? 'enabled' : 'disabled'}${d.configured ? ` (${d.target} in ${d.domain}; published in ${d.published.map((p) => p.domain).join(', ') || 'nothing yet'})` : ' (not configured)'}`);
+        emit(json, { ...s, dns: d }, () => lines.join('\n'));
+        return 0;
       }
       emit(json, s, () => (call.option === 'xpr' ? lines[1]! : lines.join('\n')));
       return 0;

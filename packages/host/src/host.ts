@@ -31,6 +31,8 @@ import { networkFilter } from './cidr.js';
 import { pruneEvents, queryEvents, queryMachines, rowCounts, type EventQuery, type MachineQuery } from './host-queries.js';
 import { MachineCounter } from './machine-counter.js';
 import { readSettings, writeSetting, type HostSettings } from './settings.js';
+import { serverOf, type DnsConfig } from './dns-publisher.js';
+import { isIP } from 'node:net';
 
 type InstalledKey = {
   id: string;
@@ -347,6 +349,23 @@ export class Host {
   setAuthority(url: string): void {
     writeSetting(this.db, 'authorityUrl', url);
     this.settings.authorityUrl = url;
+  }
+
+  /** Checks and stores DNS publishing settings (a partial change keeps the rest). */
+  setDns(change: Partial<DnsConfig>): DnsConfig {
+    const next: DnsConfig = { ...this.settings.dns, ...change };
+    const name = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/;
+    for (const [what, value] of [['--dns-domain', next.domain], ['--dns-name', next.target], ...next.extraDomains.map((d) => ['--dns-extra', d.domain] as const)] as const) {
+      if (value !== null && !name.test(value)) throw new VolactError('USAGE', { detail: `${what} ${value} is not a DNS name` });
+    }
+    if (next.server !== null) serverOf(next.server);
+    if (next.address !== null && isIP(next.address) === 0) throw new VolactError('USAGE', { detail: `--dns-address ${next.address} is not an IP address` });
+    for (const [what, value, max] of [['priority', next.priority, 65535], ['weight', next.weight, 65535], ['ttl', next.ttl, 604800], ...next.extraDomains.flatMap((d) => [['priority', d.priority, 65535], ['weight', d.weight, 65535]] as const)] as const) {
+      if (!Number.isInteger(value) || value < 0 || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name: `DNS ${what}`, min: 0, max, value });
+    }
+    writeSetting(this.db, 'dns', next);
+    this.settings.dns = next;
+    return next;
   }
 
   setServedNetworks(cidrs: string[]): void {

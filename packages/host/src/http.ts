@@ -3,6 +3,7 @@ import { VolactError, activateRequestSchema, bool, obj, optional, str, type Sche
 import { readJson, router, sendError, sendJson, validate } from '@volact/server-kit';
 import { networkFilter } from './cidr.js';
 import type { Host } from './host.js';
+import type { DnsPublisher } from './dns-publisher.js';
 
 const ACTIVATE_BODY_LIMIT = 4096;
 
@@ -56,10 +57,11 @@ function intParam(url: URL, name: string): number | undefined {
   return n;
 }
 
+const dnsSchema = obj({ enabled: bool });
 const confirmSchema = obj({ confirmationId: str({ min: 1, max: 1000 }) });
 
 /** The admin listener, on a Unix socket in the 0700 state directory: local administrators only. */
-export function adminServer(host: Host, onPortChange: (port: number) => Promise<void>, log: (line: string) => void): Server {
+export function adminServer(host: Host, onPortChange: (port: number) => Promise<void>, log: (line: string) => void, dns?: DnsPublisher): Server {
   return createServer(
     router(
       {
@@ -75,6 +77,17 @@ export function adminServer(host: Host, onPortChange: (port: number) => Promise<
         'POST /activate': async (req, res) => {
           const { force } = validate(activateSchema, await readJson(req));
           sendJson(res, 200, { activated: await host.activate(force ?? false) });
+        },
+        'GET /dns': (_req, res, url) => sendJson(res, 200, { ...dns?.status, events: dns?.events(intParam(url, 'limit') ?? 100) ?? [] }),
+        'POST /dns': async (req, res) => {
+          const { enabled } = validate(dnsSchema, await readJson(req));
+          host.setDns({ enabled });
+          if (enabled) dns?.soon();
+          sendJson(res, 200, dns?.status ?? {});
+        },
+        'POST /dns/unpublish': async (_req, res) => {
+          host.setDns({ enabled: false }); // a decommissioned host must not publish itself again
+          sendJson(res, 200, { removed: (await dns?.unpublishAll()) ?? [] });
         },
         'GET /offline/installation-ids': (_req, res) => sendJson(res, 200, { keys: host.installationIds() }),
         'POST /offline/confirm': async (req, res) => {

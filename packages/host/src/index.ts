@@ -6,3 +6,5 @@ export * from './cidr.js';
 export * from './machine-counter.js';
 export * from './activation-batch.js';
 export * from './host-queries.js';
+export * from './dns-publisher.js';
+export * from './dns-update.js';

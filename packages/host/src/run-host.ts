@@ -22,6 +22,8 @@ import { writeFileAtomic } from '@volact/server-kit';
 import { Host } from './host.js';
 import { openHostDb } from './host-store.js';
 import { adminServer, clientServer } from './http.js';
+import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
+import { parseTsigKeyFile } from './dns-update.js';
 
 export type HostRunOptions = {
   dir: string;
@@ -34,9 +36,13 @@ export type HostRunOptions = {
   servedNetworks?: string[];
   hostName?: string;
   log?: (line: string) => void;
+  /** DNS publishing settings to store (a partial change keeps the stored rest). */
+  dns?: Partial<DnsConfig>;
+  /** A BIND key file (TSIG, hmac-sha256) to keep as the host's DNS key (dns.key, 0600). */
+  tsigKeyText?: string;
 };
 
-export type RunningHost = { host: Host; port: () => number; socketPath: string; close: () => Promise<void> };
+export type RunningHost = { host: Host; dns: DnsPublisher; port: () => number; socketPath: string; close: () => Promise<void> };
 
 export const EVENT_RETENTION_MS = 90 * DAY;
 
@@ -132,6 +138,20 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   if (opts.authorityUrl) host.setAuthority(opts.authorityUrl);
   if (opts.servedNetworks) host.setServedNetworks(opts.servedNetworks);
   if (opts.port) host.checkSetting('port', opts.port);
+  const keyPath = join(opts.dir, 'dns.key');
+  if (opts.tsigKeyText !== undefined) {
+    try {
+      parseTsigKeyFile(opts.tsigKeyText);
+    } catch (err) {
+      throw new VolactError('USAGE', { detail: `--tsig-key: ${(err as Error).message}` });
+    }
+    writeFileAtomic(keyPath, opts.tsigKeyText, 0o600);
+  }
+  if (opts.dns) {
+    const dns = host.setDns(opts.dns);
+    if (dns.domain && !dns.target) host.setDns({ target: `${host.hostName.split('.')[0]}.${dns.domain}` });
+  }
+  const tsigKey = existsSync(keyPath) ? readOrCorrupt(keyPath, parseTsigKeyFile) : null;
   const address = opts.listenAddress ?? '::';
 
   let client = clientServer(host, log);
@@ -139,6 +159,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   // stored only once bound; port 0 (tests) takes a free port and stores nothing
   if (opts.port) host.setSetting('port', opts.port);
   if (opts.port === 0) host.settings.port = (client.address() as { port: number }).port;
+  const dns = new DnsPublisher(db, opts.clock, () => host.settings.dns, () => host.settings.port, () => tsigKey, log);
   const onPortChange = async (port: number) => {
     const next = clientServer(host, log);
     await listen(next, port, address);
@@ -146,19 +167,23 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
     client = next;
     old.close();
     old.closeAllConnections();
+    dns.soon(); // the SRV record carries the port
   };
   rmSync(socketPath, { force: true }); // a stale socket from a host that was killed
-  const admin = adminServer(host, onPortChange, log);
+  const admin = adminServer(host, onPortChange, log, dns);
   await new Promise<void>((resolve) => admin.listen(socketPath, resolve));
   chmodSync(socketPath, 0o600);
   const prune = setInterval(() => host.pruneEvents(EVENT_RETENTION_MS), 3_600_000);
   prune.unref();
+  dns.start(); // publishes now if configured, then every 24 hours; failures never stop serving
   return {
     host,
+    dns,
     port: () => (client.address() as { port: number }).port,
     socketPath,
     close: async () => {
       clearInterval(prune);
+      dns.stop();
       await Promise.all([new Promise((r) => client.close(r)), new Promise((r) => admin.close(r))]);
       client.closeAllConnections();
       db.close();

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { defaultServedNetworks, defaults } from '@volact/protocol';
+import { defaultDnsConfig, type DnsConfig } from './dns-publisher.js';
 
 /** Host settings, stored in the host's database so they survive restarts. */
 export type HostSettings = {
@@ -9,6 +10,7 @@ export type HostSettings = {
   renewalMinutes: number;
   authorityUrl: string | null;
   servedNetworks: string[];
+  dns: DnsConfig;
 };
 
 export function readSettings(db: Database.Database): HostSettings {
@@ -22,6 +24,7 @@ export function readSettings(db: Database.Database): HostSettings {
     renewalMinutes: (stored.renewalMinutes as number | undefined) ?? defaults.renewalMinutes,
     authorityUrl: (stored.authorityUrl as string | undefined) ?? null,
     servedNetworks: (stored.servedNetworks as string[] | undefined) ?? [...defaultServedNetworks],
+    dns: { ...defaultDnsConfig, ...((stored.dns as Partial<DnsConfig> | undefined) ?? {}) },
   };
 }
 

@@ -43,6 +43,13 @@ export const errorTable = {
   NO_AUTHORITY: { status: 409, exit: exitCodes.unreachable, message: 'no authority URL is set for MAK activation', fix: 'Set it: volact client trust ROOT.pub --authority URL (or VOLACT_AUTHORITY_URL).' },
   KEY_LIMIT_ACTIVATIONS: { status: 409, exit: exitCodes.limit, message: 'this host key has used {used} of its {limit} activations', fix: 'Ask the publisher for more activations on this key (an increase request).' },
 
+  // --- DNS publishing and discovery -------------------------------------------------------------
+  DNS_TSIG_REJECTED: { status: 502, exit: exitCodes.refused, message: 'the DNS server {server} rejected the TSIG signature for {domain} ({rcode}, {tsigError})', fix: 'The key given with --tsig-key must be the one named.conf has for this host (same name, hmac-sha256, same secret); BADTIME means the clocks differ by more than 5 minutes.' },
+  DNS_UPDATE_REFUSED: { status: 502, exit: exitCodes.refused, message: 'the DNS server {server} refused the update of {domain} ({rcode})', fix: 'Allow this host\'s key to update the zone: update-policy { grant KEY zonesub ANY; }; in the zone {domain} of named.conf (or name the right zone with --dns-domain).' },
+  DNS_UPDATE_FAILED: { status: 502, exit: exitCodes.unreachable, message: 'the update of {domain} at {server} failed: {detail}', fix: 'Check --dns-server (host:port of the primary server of the zone) and that it is authoritative for {domain}; the host retries with backoff.' },
+  DNS_ANSWER_UNSIGNED: { status: 502, exit: exitCodes.trust, message: 'the answer from {server} for {domain} is not signed with our TSIG key', fix: 'Something between the host and the DNS server changed the answer, or it is not the server that has the key; check --dns-server.' },
+  NO_HOST_FOUND: { status: 409, exit: exitCodes.unreachable, message: 'no activation host found: {detail}', fix: 'Pin a host with volact slmgr -skms HOST[:PORT], set the lookup domain with -skms-domain DOMAIN, or ask the DNS administrator for the _volact._tcp SRV records of the domain.' },
+
   // --- offline codes (installation and confirmation IDs) ----------------------------------------
   CODE_MALFORMED: { status: 400, exit: exitCodes.input, message: 'this is not a volact {what}: {detail}', fix: 'Type the whole code as shown, groups of up to eight characters separated by hyphens.' },
   CODE_BAD_CHARACTER: { status: 400, exit: exitCodes.input, message: "group {group} of the {what} has '{char}', which never appears in a code", fix: 'Codes use only 2-9 and the letters A C D E F G H J K L M N P Q R T U V W X Y; retype group {group}.' },

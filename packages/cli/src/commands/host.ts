@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { VolactError, parseOfflineBundle, publicKeyFromPem } from '@volact/protocol';
-import { runHost } from '@volact/host';
+import { runHost, type DnsConfig } from '@volact/host';
 import { adminCall } from '../admin-client.js';
 import { processClock } from '../process-clock.js';
 import { emit, fail, table } from '../output.js';
@@ -24,6 +24,45 @@ export function readRootPem(file: string): string {
   return pem;
 }
 
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VolactError('USAGE', { detail: `${what}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+  }
+}
+
+function numberOption(name: string, text: string | undefined, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: 0, max, value: text });
+  return Number(text);
+}
+
+/** The --dns-* options given (only those; the host keeps the stored rest). */
+function dnsOptions(o: Record<string, string | undefined>): Partial<DnsConfig> | undefined {
+  const change: Partial<DnsConfig> = {};
+  if (o.dnsServer !== undefined) change.server = o.dnsServer;
+  if (o.dnsDomain !== undefined) change.domain = o.dnsDomain.replace(/\.$/, '').toLowerCase();
+  if (o.dnsName !== undefined) change.target = o.dnsName.replace(/\.$/, '').toLowerCase();
+  if (o.dnsAddress !== undefined) change.address = o.dnsAddress;
+  const priority = numberOption('--dns-priority', o.dnsPriority, 65535);
+  const weight = numberOption('--dns-weight', o.dnsWeight, 65535);
+  if (priority !== undefined) change.priority = priority;
+  if (weight !== undefined) change.weight = weight;
+  if (o.dnsExtra !== undefined) {
+    change.extraDomains = o.dnsExtra
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((item) => {
+        const [domain, p, w, ...rest] = item.split(',').map((x) => x.trim());
+        if (!domain || rest.length) throw new VolactError('USAGE', { detail: `--dns-extra ${item}: give "domain,priority,weight"` });
+        return { domain: domain.replace(/\.$/, '').toLowerCase(), priority: numberOption('--dns-extra priority', p || '0', 65535)!, weight: numberOption('--dns-extra weight', w || '0', 65535)! };
+      });
+  }
+  return Object.keys(change).length ? change : undefined;
+}
+
 export const defaultHostDir = () => process.env.VOLACT_HOST_DIR ?? '/var/lib/volact/host';
 
 /** `volact host …`: run an activation host and look into it. Settings go through `volact slmgr --host`. */
@@ -40,6 +79,14 @@ export function registerHost(program: Command): void {
     .option('--listen <address>', 'address to listen on', '::')
     .option('--serve-networks <cidrs>', 'comma-separated networks to serve (default: loopback and private ranges)')
     .option('--name <name>', 'host name shown to clients (default: the machine name)')
+    .option('--dns-server <host[:port]>', 'primary DNS server of the zone, for publishing the SRV record (RFC 2136)')
+    .option('--dns-domain <domain>', 'home domain (zone) to publish _volact._tcp.<domain> in')
+    .option('--dns-name <fqdn>', "the host's own name, the SRV target (default: NAME.DOMAIN)")
+    .option('--dns-address <ip>', 'also publish this A/AAAA record for the host name')
+    .option('--dns-priority <n>', 'SRV priority in the home domain (default 0)')
+    .option('--dns-weight <n>', 'SRV weight in the home domain (default 0)')
+    .option('--dns-extra <list>', 'extra domains: "domain,priority,weight" separated by ";"')
+    .option('--tsig-key <file>', "the host's own TSIG key (BIND key file, hmac-sha256), kept as dns.key (0600)")
     .action(async (o: Record<string, string | undefined>) => {
       try {
         const port = o.port === undefined ? undefined : Number(o.port);
@@ -53,6 +100,8 @@ export function registerHost(program: Command): void {
           listenAddress: o.listen,
           servedNetworks: o.serveNetworks?.split(',').map((s) => s.trim()).filter(Boolean),
           hostName: o.name,
+          dns: dnsOptions(o),
+          tsigKeyText: o.tsigKey === undefined ? undefined : readText(o.tsigKey, '--tsig-key'),
         });
         process.stdout.write(`activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n`);
         const stop = () => void running.close().then(() => process.exit(0));
@@ -109,4 +158,60 @@ export function registerHost(program: Command): void {
         fail(err, Boolean(o.json));
       }
     });
+
+  cmd
+    .command('dns')
+    .description('DNS publishing: settings, what is published where, and the 12293/12294 events')
+    .option('--state <dir>', 'host state directory (env VOLACT_HOST_DIR)')
+    .option('--limit <n>', 'events, newest', '50')
+    .option('--json', 'JSON output')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      try {
+        const limit = numberOption('--limit', o.limit as string, 10_000);
+        const d = await adminCall<DnsView>((o.state as string | undefined) ?? defaultHostDir(), 'GET', `/dns?limit=${limit}`);
+        emit(Boolean(o.json), d, () =>
+          [
+            `DNS publishing: ${d.enabled ? 'on' : 'off (volact slmgr --host DIR -sdns turns it on)'}${d.configured ? '' : ' (not configured: --dns-server, --dns-domain and --tsig-key)'}`,
+            `Server: ${d.server ?? '-'}  home domain: ${d.domain ?? '-'}  name: ${d.target ?? '-'}  priority ${d.priority}, weight ${d.weight}`,
+            `Extra domains: ${d.extraDomains.map((x) => `${x.domain} (${x.priority}, ${x.weight})`).join(', ') || '-'}`,
+            `Next publication: ${d.nextPublishAt ?? '-'}`,
+            'Published:',
+            ...(d.published.length ? d.published.map((p) => `  ${p.domain} at ${p.at}: ${p.records.map((r) => `${r.type} ${String(r.rr.name)}`).join(', ')}`) : ['  -']),
+            'Events:',
+            ...(d.events.length ? d.events.map((e) => `  ${e.at} ${e.event} ${e.domain} ${e.rcode ?? '-'} ${e.message}${e.fix ? `\n    Fix: ${e.fix}` : ''}`) : ['  -']),
+          ].join('\n'),
+        );
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+
+  cmd
+    .command('unpublish')
+    .description("remove this host's own DNS records from every domain it published in (decommissioning); turns publishing off")
+    .option('--state <dir>', 'host state directory (env VOLACT_HOST_DIR)')
+    .option('--json', 'JSON output')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      try {
+        const r = await adminCall<{ removed: { domain: string; removed: boolean }[] }>((o.state as string | undefined) ?? defaultHostDir(), 'POST', '/dns/unpublish', {});
+        emit(Boolean(o.json), r, () => (r.removed.length ? r.removed.map((x) => `${x.domain}: ${x.removed ? 'removed' : 'NOT removed (see volact host dns)'}`).join('\n') : 'Nothing was published.'));
+        if (r.removed.some((x) => !x.removed)) process.exitCode = 6;
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
 }
+
+type DnsView = {
+  enabled: boolean;
+  configured: boolean;
+  server: string | null;
+  domain: string | null;
+  target: string | null;
+  priority: number;
+  weight: number;
+  extraDomains: { domain: string; priority: number; weight: number }[];
+  nextPublishAt: string | null;
+  published: { domain: string; at: string; records: { type: string; rr: Record<string, unknown> }[] }[];
+  events: { at: string; event: number; domain: string; rcode: string | null; message: string; fix: string | null }[];
+};
