@@ -17,6 +17,18 @@ if [ -z "${VOLACT_TEST_PG_URL:-}" ] && ! command -v initdb >/dev/null && ! ls /u
     exit 1
   fi
 fi
+# The DNS tests start a real BIND 9 (named) on a loopback port.
+if ! command -v named >/dev/null && [ ! -x /usr/sbin/named ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "==> apt-get install bind9 bind9-utils (for the DNS SRV tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends bind9 bind9-utils >/dev/null
+  else
+    echo "The DNS tests need BIND 9's named: run as root to install it with apt, or install the Debian" >&2
+    echo "packages bind9 and bind9-utils yourself." >&2
+    exit 1
+  fi
+fi
 mapfile -t files < <(find packages/*/dist test/dist -name '*.test.js' | sort)
 echo "==> node --test (${#files[@]} files)"
 # One file at a time: the end-to-end files start several processes each, and CI has 2 cores.

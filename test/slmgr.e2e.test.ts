@@ -64,9 +64,12 @@ describe('slmgr on a client and on a host', { timeout: 300_000 }, () => {
     const cpky = await slmgr('-cpky');
     assert.equal(cpky.json.cleared, false, 'a setup key is public and kept for renewals');
     assert.equal((await slmgr('-ckms')).code, 0);
-    const noHost = await slmgr('-ato');
+    // no pinned host and no lookup domain (an empty resolv.conf): nothing to discover
+    const noHost = await volact(['slmgr', '--json', '-ato'], { ...env(), VOLACT_RESOLV_CONF: '/dev/null' });
     assert.equal(noHost.code, 6);
-    assert.equal(noHost.json.error.code, 'NO_HOST');
+    assert.equal(noHost.json.error.code, 'NO_HOST_FOUND');
+    assert.match(noHost.json.error.message, /no lookup domain/);
+    assert.match(noHost.json.error.fix, /-skms HOST/);
     assert.equal((await slmgr('-dli')).json.licenseState, 'licensed', 'the license stays without a pinned host');
 
     const events = await volact(['client', 'events', '--json'], env());

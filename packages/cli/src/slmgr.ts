@@ -7,7 +7,7 @@ import { emit, iso } from './output.js';
 import { qrText } from './qr.js';
 
 /** The slmgr options volact knows, with how many values each takes (-1: the rest, joined; a code typed with spaces). */
-const clientOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, skms: 1, ckms: 0, upk: 0, cpky: 0, rearm: 0, dti: 0, atp: -1 } as const;
+const clientOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, skms: 1, ckms: 0, upk: 0, cpky: 0, rearm: 0, dti: 0, atp: -1, 'skms-domain': 1, 'ckms-domain': 0, skhc: 0, ckhc: 0 } as const;
 const hostOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, upk: 1, sai: 1, sri: 1, sprt: 1, dti: 0, atp: -1, sdns: 0, cdns: 0 } as const;
 
 export type SlmgrCall = { option: string; value: string | undefined };
@@ -92,6 +92,18 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
       emit(json, { kms: s.kms }, () => `Activation host set to ${shown} successfully.`);
       return 0;
     }
+    case 'skms-domain':
+    case 'ckms-domain': {
+      const s = client.setLookupDomain(call.option === 'skms-domain' ? call.value! : null);
+      emit(json, { lookupDomain: s.discovery.domain }, () => (s.discovery.domain ? `Activation host lookup domain set to ${s.discovery.domain} successfully.` : 'Activation host lookup domain cleared successfully; the DNS search domains are used.'));
+      return 0;
+    }
+    case 'skhc':
+    case 'ckhc': {
+      const s = client.setHostCaching(call.option === 'skhc');
+      emit(json, { hostCaching: s.discovery.caching }, () => (s.discovery.caching ? 'Activation host caching enabled successfully.' : 'Activation host caching disabled successfully; hosts are discovered at every activation.'));
+      return 0;
+    }
     case 'ckms': {
       client.setKms({ host: null, port: null });
       emit(json, { kms: null }, () => 'Activation host cleared successfully; the default port is back.');
@@ -164,6 +176,9 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
           `Activated by host: ${d.activatedBy ? `${d.activatedBy.hostName} (ID ${d.activatedBy.hostId}) at ${d.activatedBy.address}, ${d.activatedBy.at}` : '-'}`,
           `Activation valid until: ${d.validUntil ?? '-'}`,
           `Pinned activation host: ${d.pinnedHost ?? '-'}`,
+          `Activation host from DNS: ${d.discoveredHost ?? '-'}`,
+          `SRV lookup domain: ${d.lookupDomain ?? (d.lookupDomains.length ? `${d.lookupDomains.join(', ')} (search domains)` : '-')}`,
+          `Activation host caching: ${d.hostCaching ? 'enabled' : 'disabled'}`,
           `Activation interval (retry): ${d.retryMinutes} minutes`,
           `Renewal interval: ${d.renewalMinutes} minutes`,
           `Last answer: ${d.lastAnswer ? `${d.lastAnswer.kind}, count ${d.lastAnswer.count} of ${d.lastAnswer.required}, from ${d.lastAnswer.host} at ${d.lastAnswer.at}` : '-'}`,

@@ -4,6 +4,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   VolactError,
+  errorTable,
+  exitCodes,
   decodeKey,
   defaults,
   fromErrorBody,
@@ -44,6 +46,7 @@ import { licenseState, type LicenseView } from './license-state.js';
 import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ClientState, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
 import { postActivate, targetLabel, type HostTarget } from './transport.js';
+import { discover, readSearchDomains } from './discovery.js';
 
 export type ActivationOutcome =
   | { kind: 'activated' | 'renewed'; grant: Grant; host: string }
@@ -186,6 +189,7 @@ export class Client {
         lastAnswer: null,
         authorityUrl: null,
         outOfToleranceSince: null,
+        discovery: { domain: null, caching: true, lastHost: null },
       };
       saveState(this.dir, s);
       return s;
@@ -250,6 +254,26 @@ export class Client {
   setKms(spec: { host: string | null; port: number | null }): ClientState {
     const s = this.state();
     s.kms = spec;
+    saveState(this.dir, s);
+    return s;
+  }
+
+  /** `-skms-domain` / `-ckms-domain`: the domain searched for SRV records (null: the search domains). */
+  setLookupDomain(domain: string | null): ClientState {
+    const name = domain?.replace(/\.$/, '').toLowerCase() ?? null;
+    if (name !== null && !/^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?$/.test(name)) {
+      throw new VolactError('USAGE', { detail: `${domain} is not a DNS domain name` });
+    }
+    const s = this.state();
+    s.discovery = { ...s.discovery, domain: name, lastHost: null };
+    saveState(this.dir, s);
+    return s;
+  }
+
+  /** `-skhc` / `-ckhc`: keep using the host that answered last (default), or discover every time. */
+  setHostCaching(on: boolean): ClientState {
+    const s = this.state();
+    s.discovery = { ...s.discovery, caching: on, lastHost: on ? s.discovery.lastHost : null };
     saveState(this.dir, s);
     return s;
   }
@@ -360,20 +384,62 @@ export class Client {
     );
   }
 
-  private target(s: ClientState): HostTarget {
-    if (!s.kms.host) throw new VolactError('NO_HOST');
-    return { host: s.kms.host, port: s.kms.port ?? defaults.port };
+  /** The domains searched for SRV records: -skms-domain, else the machine's DNS search domains. */
+  lookupDomains(s: ClientState): string[] {
+    return s.discovery.domain ? [s.discovery.domain] : readSearchDomains(this.env);
   }
 
-  /** `-ato` with a setup key: asks the activation host, verifies the answer, stores it. */
+  /**
+   * `-ato` with a setup key: a pinned host (-skms) wins; otherwise the host that answered last
+   * (host caching), then the SRV records of the lookup domains in RFC 2782 order, dropping each
+   * host that does not answer (or answers with something that does not verify) for the next.
+   */
   async activate(): Promise<ActivationOutcome> {
     const s = this.state();
     if (!s.key) throw new VolactError('KEY_NOT_INSTALLED');
     if (s.key.keyClass === 'mak') return this.activateMak(s);
     if (s.key.keyClass !== 'setup') throw new VolactError('CHANNEL_UNAVAILABLE', { class: s.key.keyClass, channel: 'a hypervisor agent' });
     if (!s.key.text) throw new VolactError('KEY_NOT_INSTALLED');
+    const ready = s as ClientState & { key: { text: string; edition: number } };
+    if (s.kms.host) return this.activateAt(ready, { host: s.kms.host, port: s.kms.port ?? defaults.port });
+    const tried: string[] = [];
+    const attempt = async (target: HostTarget): Promise<ActivationOutcome | undefined> => {
+      try {
+        const outcome = await this.activateAt(ready, target);
+        s.discovery.lastHost = s.discovery.caching ? target : null;
+        saveState(this.dir, s);
+        return outcome;
+      } catch (err) {
+        // unreachable, or an answer that does not verify (a rogue or broken host): try the next
+        if (!(err instanceof VolactError) || !['HOST_UNREACHABLE', 'NETWORK_NOT_SERVED', 'HOST_NOT_ACTIVATED'].includes(err.code) && errorTable[err.code].exit !== exitCodes.trust) throw err;
+        tried.push(`${targetLabel(target.host, target.port)} (${err.code}: ${err.message})`);
+        return undefined;
+      }
+    };
+    const cached = s.discovery.caching ? s.discovery.lastHost : null;
+    if (cached) {
+      const outcome = await attempt(cached);
+      if (outcome) return outcome;
+    }
+    const domains = this.lookupDomains(s);
+    if (domains.length === 0) throw new VolactError('NO_HOST_FOUND', { detail: `no host is pinned and there is no lookup domain (no -skms-domain, no search domain in ${this.env.VOLACT_RESOLV_CONF ?? '/etc/resolv.conf'})${tried.length ? `; tried ${tried.join(', ')}` : ''}` });
+    const found = await discover(domains, this.env.VOLACT_DNS_SERVER);
+    tried.unshift(...found.tried);
+    for (const target of found.targets) {
+      if (cached && target.host === cached.host && target.port === cached.port) continue;
+      const outcome = await attempt(target);
+      if (outcome) return outcome;
+    }
+    if (s.discovery.lastHost) {
+      s.discovery.lastHost = null;
+      saveState(this.dir, s);
+    }
+    throw new VolactError('NO_HOST_FOUND', { detail: `looked in ${domains.join(', ')}; ${tried.join('; ') || 'no host answered'}` });
+  }
+
+  /** One activation attempt at one host: the request, the verified answer, the stored license. */
+  private async activateAt(s: ClientState & { key: { text: string; edition: number } }, target: HostTarget): Promise<ActivationOutcome> {
     const roots = this.roots();
-    const target = this.target(s);
     const hostLabel = targetLabel(target.host, target.port);
     const before = this.license(s);
     const nonce = randomBytes(18).toString('base64url');
@@ -490,6 +556,10 @@ export class Client {
       activatedBy: view.grant ? { hostName: view.grant.hostName, hostId: view.grant.hostId, address: stored?.license.host ?? null, at: new Date(view.grant.issuedAt).toISOString() } : null,
       validUntil: view.grant ? new Date(view.grant.validUntil).toISOString() : null,
       pinnedHost: s.kms.host ? targetLabel(s.kms.host, s.kms.port ?? defaults.port) : null,
+      discoveredHost: s.discovery.lastHost ? targetLabel(s.discovery.lastHost.host, s.discovery.lastHost.port) : null,
+      lookupDomain: s.discovery.domain,
+      lookupDomains: s.kms.host ? [] : this.lookupDomains(s),
+      hostCaching: s.discovery.caching,
       pinnedPort: s.kms.port,
       renewalMinutes: s.intervals.renewalMinutes,
       retryMinutes: s.intervals.retryMinutes,

@@ -23,6 +23,11 @@ export type ClientState = {
   authorityUrl: string | null;
   /** When the hardware was first found beyond tolerance of the MAK activation; null otherwise. */
   outOfToleranceSince: number | null;
+  /**
+   * Host discovery by DNS SRV: the lookup domain set with -skms-domain (null: the machine's
+   * search domains), host caching (-skhc / -ckhc) and the host that answered last.
+   */
+  discovery: { domain: string | null; caching: boolean; lastHost: { host: string; port: number } | null };
 };
 
 /** The last grant, as received (signed), plus the nonce it answered. */
@@ -75,6 +80,7 @@ export function loadState(dir: string): ClientState | undefined {
   if (typeof s.localHighWater !== 'number') s.localHighWater = s.highWater;
   s.authorityUrl ??= null;
   s.outOfToleranceSince ??= null;
+  s.discovery ??= { domain: null, caching: true, lastHost: null };
   return s;
 }
 

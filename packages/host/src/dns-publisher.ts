@@ -179,7 +179,9 @@ export class DnsPublisher {
     let err: VolactError | undefined;
     try {
       if (!key) throw new Error('no TSIG key');
-      result = await this.send(serverOf(server), domain, ops, key, Math.floor(this.clock.now() / 1000));
+      // TSIG's time is checked by the DNS server against its own clock (5 minutes of fudge): the
+      // system clock, not the host's (possibly test) clock, which only decides when to publish
+      result = await this.send(serverOf(server), domain, ops, key, Math.floor(Date.now() / 1000));
       if (result.tsigError) err = new VolactError('DNS_TSIG_REJECTED', { server, domain, rcode: result.rcode, tsigError: ({ 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME' } as Record<number, string>)[result.tsigError] ?? `TSIG error ${result.tsigError}` });
       else if (result.rcode === 'REFUSED' || result.rcode === 'NOTAUTH') err = new VolactError('DNS_UPDATE_REFUSED', { server, domain, rcode: result.rcode });
       else if (result.rcode !== 'NOERROR') err = new VolactError('DNS_UPDATE_FAILED', { server, domain, detail: `the server answered ${result.rcode}` });

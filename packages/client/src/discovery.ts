@@ -1,0 +1,97 @@
+import { Resolver } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import type { HostTarget } from './transport.js';
+
+/** One SRV record of `_volact._tcp.<domain>`. */
+export type SrvTarget = { name: string; port: number; priority: number; weight: number };
+
+export const SRV_PREFIX = '_volact._tcp.';
+
+/**
+ * RFC 2782 order: lower priority first; within one priority a weighted random order (each pick
+ * in proportion to its weight among those not yet picked), uniform when all weights are 0.
+ * `random` returns [0, 1); tests pass a seeded one.
+ */
+export function orderSrv(records: readonly SrvTarget[], random: () => number = Math.random): SrvTarget[] {
+  const priorities = [...new Set(records.map((r) => r.priority))].sort((a, b) => a - b);
+  const out: SrvTarget[] = [];
+  for (const p of priorities) {
+    const rest = records.filter((r) => r.priority === p);
+    while (rest.length) {
+      const total = rest.reduce((sum, r) => sum + r.weight, 0);
+      let index: number;
+      if (total === 0) {
+        index = Math.min(rest.length - 1, Math.floor(random() * rest.length));
+      } else {
+        let x = random() * total;
+        index = rest.findIndex((r) => (x -= r.weight) < 0);
+        if (index < 0) index = rest.findLastIndex((r) => r.weight > 0);
+      }
+      out.push(rest.splice(index, 1)[0]!);
+    }
+  }
+  return out;
+}
+
+/** The machine's DNS search domains: `search` and `domain` lines of resolv.conf, in order. */
+export function searchDomains(resolvConf: string): string[] {
+  const out: string[] = [];
+  for (const line of resolvConf.split('\n')) {
+    const m = /^\s*(search|domain)\s+(.+)$/.exec(line.replace(/[#;].*/, ''));
+    if (m) for (const d of m[2]!.trim().split(/\s+/)) if (d && d !== '.' && !out.includes(d.replace(/\.$/, ''))) out.push(d.replace(/\.$/, ''));
+  }
+  return out;
+}
+
+export function readSearchDomains(env: NodeJS.ProcessEnv): string[] {
+  try {
+    return searchDomains(readFileSync(env.VOLACT_RESOLV_CONF ?? '/etc/resolv.conf', 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+function resolverFor(server: string | undefined): Resolver {
+  const resolver = new Resolver({ timeout: 2000, tries: 2 });
+  if (server) resolver.setServers([server]);
+  return resolver;
+}
+
+/**
+ * Looks up the SRV set of one domain, through the given DNS server (host:port) or the system's.
+ * With a given server, each target's address is looked up there too (the system resolver would
+ * not know names only that server has); `address` is then what to connect to.
+ */
+export async function lookupSrv(domain: string, server: string | undefined): Promise<(SrvTarget & { address?: string })[]> {
+  const resolver = resolverFor(server);
+  const records = await resolver.resolveSrv(SRV_PREFIX + domain.replace(/\.$/, ''));
+  if (!server) return records;
+  return Promise.all(
+    records.map(async (r) => {
+      const address = (await resolver.resolve4(r.name).catch(() => [] as string[]))[0] ?? (await resolver.resolve6(r.name).catch(() => [] as string[]))[0];
+      return address ? { ...r, address } : r;
+    }),
+  );
+}
+
+export type Discovered = { targets: (HostTarget & { from: string; name: string })[]; tried: string[] };
+
+/** Finds hosts in each lookup domain in turn; records why a domain gave none. */
+export async function discover(domains: readonly string[], server: string | undefined, random?: () => number, lookup = lookupSrv): Promise<Discovered> {
+  const targets: Discovered['targets'] = [];
+  const tried: string[] = [];
+  for (const domain of domains) {
+    try {
+      const records = await lookup(domain, server);
+      if (records.length === 0) tried.push(`${SRV_PREFIX}${domain}: no records`);
+      for (const r of orderSrv(records, random) as (SrvTarget & { address?: string })[]) {
+        const name = r.name.replace(/\.$/, '');
+        targets.push({ host: r.address ?? name, port: r.port, from: domain, name });
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      tried.push(`${SRV_PREFIX}${domain}: ${code === 'ENOTFOUND' || code === 'ENODATA' ? 'no such records' : code}`);
+    }
+  }
+  return { targets, tried };
+}

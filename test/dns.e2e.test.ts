@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TestClockFile, tempDir, volact, type CliResult } from './harness/cli.js';
+import { post, activationBody } from './harness/machines.js';
+import { startNamed, type Named } from './harness/named.js';
+import { type Service } from './harness/processes.js';
+import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
+
+const HOUR = 3_600_000;
+
+/** DNS SRV publishing and discovery against a real BIND 9 started by the test. */
+describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () => {
+  const tmp = tempDir('volact-dns-');
+  let clock: TestClockFile;
+  let world: AuthorityWorld;
+  let authority: Service;
+  let named: Named;
+  const hosts: Service[] = [];
+
+  const keyFile = (name: string) => {
+    const path = join(tmp.path, `${name}.key`);
+    writeFileSync(path, named.keyFile(name), { mode: 0o600 });
+    return path;
+  };
+  const srvSet = async (domain: string) => {
+    try {
+      return (await named.resolver().resolveSrv(`_volact._tcp.${domain}`)).map((r) => `${r.priority} ${r.weight} ${r.port} ${r.name}`).sort();
+    } catch {
+      return [];
+    }
+  };
+  /** Polls until `check` holds (publishing happens on the host's own timer). */
+  const eventually = async (check: () => Promise<boolean>, what: string, ms = 10_000) => {
+    const end = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > end) assert.fail(`timed out waiting for: ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  /** An activated host that publishes itself; DNS options as given. */
+  const host = async (name: string, dns: string[]) => {
+    const dir = join(tmp.path, name);
+    const svc = await startHost(dir, { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env(), extra: ['--name', name, '--dns-server', named.server, ...dns] });
+    hosts.push(svc);
+    const hs = (...args: string[]) => volact(['slmgr', '--host', dir, '--json', ...args], clock.env());
+    assert.equal((await hs('-ipk', await world.issueHostKey('server-2026'))).code, 0);
+    assert.equal((await hs('-ato')).code, 0);
+    return { svc, dir, hs, dns: async () => (await volact(['host', 'dns', '--state', dir, '--json'], clock.env())).json };
+  };
+  let machines = 0;
+  /** A client machine with a server setup key and no pinned host; DNS through our BIND. */
+  const machine = async (extraEnv: Record<string, string> = {}) => {
+    const dir = join(tmp.path, `pc${++machines}`);
+    const env = { ...clock.env(), VOLACT_DNS_SERVER: named.server, VOLACT_RESOLV_CONF: '/dev/null', ...extraEnv };
+    const slmgr = (...args: string[]): Promise<CliResult> => volact(['slmgr', '--state', dir, '--json', ...args], env);
+    assert.equal((await volact(['client', 'trust', world.rootPub, '--state', dir], env)).code, 0);
+    assert.equal((await slmgr('-ipk', world.setupKeys['server-standard']!)).code, 0);
+    return { dir, slmgr };
+  };
+
+  before(async () => {
+    clock = new TestClockFile(join(tmp.path, 'clock'), Date.UTC(2026, 10, 23, 9));
+    named = await startNamed(
+      join(tmp.path, 'named'),
+      [
+        { name: 'example.test', keys: ['host1', 'host2', 'host3'] },
+        { name: 'branch.test', keys: ['host1'] },
+        { name: 'locked.test', keys: [] },
+      ],
+      ['host1', 'host2', 'host3'],
+    );
+    world = await makeAuthority(tmp.path, clock.env());
+    authority = await world.serve();
+  });
+
+  after(async () => {
+    for (const h of hosts) await h.stop();
+    await authority?.stop();
+    await named?.stop();
+    tmp.cleanup();
+  });
+
+  it('a host publishes its SRV and A records; a client finds it with no -skms and remembers it', async () => {
+    const h1 = await host('kms1', ['--dns-domain', 'example.test', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host1')]);
+    await eventually(async () => (await srvSet('example.test')).length === 1, 'the SRV record');
+    assert.deepEqual(await srvSet('example.test'), [`0 0 ${h1.svc.port} kms1.example.test`]);
+    assert.deepEqual(await named.resolver().resolve4('kms1.example.test'), ['127.0.0.1']);
+    const status = await h1.dns();
+    assert.equal(status.events.at(-1).event, 12294);
+
+    const pc = await machine();
+    const none = await pc.slmgr('-ato');
+    assert.equal(none.json.error.code, 'NO_HOST_FOUND', 'no lookup domain yet');
+    assert.equal((await pc.slmgr('-skms-domain', 'example.test')).code, 0);
+    const ato = await pc.slmgr('-ato');
+    assert.equal(ato.json.outcome, 'countInsufficient', ato.stdout);
+    assert.equal(ato.json.host, `127.0.0.1:${h1.svc.port}`);
+    const dlv = await pc.slmgr('-dlv');
+    assert.deepEqual([dlv.json.pinnedHost, dlv.json.discoveredHost, dlv.json.lookupDomain, dlv.json.hostCaching], [null, `127.0.0.1:${h1.svc.port}`, 'example.test', true]);
+
+    // the search domains of the machine are used when no lookup domain is set
+    const searching = await machine({ VOLACT_RESOLV_CONF: writeConf('search nowhere.test example.test\n') });
+    const found = await searching.slmgr('-ato');
+    assert.equal(found.json.host, `127.0.0.1:${h1.svc.port}`, found.stdout);
+  });
+
+  function writeConf(text: string): string {
+    const path = join(tmp.path, `resolv-${machines}.conf`);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  it('two hosts publish into one set; each later removes only its own record', async () => {
+    const h2 = await host('kms2', ['--dns-domain', 'example.test', '--dns-priority', '10', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host2')]);
+    await eventually(async () => (await srvSet('example.test')).length === 2, 'two records in the set');
+    const [kms1] = hosts;
+    assert.deepEqual(await srvSet('example.test'), [`0 0 ${kms1!.port} kms1.example.test`, `10 0 ${h2.svc.port} kms2.example.test`].sort());
+    const gone = await volact(['host', 'unpublish', '--state', h2.dir, '--json'], clock.env());
+    assert.deepEqual(gone.json.removed, [{ domain: 'example.test', removed: true }]);
+    assert.deepEqual(await srvSet('example.test'), [`0 0 ${kms1!.port} kms1.example.test`], "kms1's record is untouched");
+    assert.equal((await h2.dns()).enabled, false, 'a decommissioned host does not publish itself again');
+    assert.equal((await h2.hs('-sdns')).code, 0);
+    await eventually(async () => (await srvSet('example.test')).length === 2, 'kms2 back after -sdns');
+  });
+
+  it('the client uses priority 0 first and fails over to priority 10 when that host stops', async () => {
+    const pc = await machine();
+    await pc.slmgr('-skms-domain', 'example.test');
+    const [kms1, kms2] = hosts;
+    const first = await pc.slmgr('-ato');
+    assert.equal(first.json.host, `127.0.0.1:${kms1!.port}`);
+    await kms1!.stop();
+    const second = await pc.slmgr('-ato');
+    assert.equal(second.json.host, `127.0.0.1:${kms2!.port}`, second.stdout);
+    assert.equal((await pc.slmgr('-dlv')).json.discoveredHost, `127.0.0.1:${kms2!.port}`, 'the host that answered is cached');
+    // caching off: discovery every time (kms1 is still down, so kms2 again, via DNS)
+    assert.equal((await pc.slmgr('-ckhc')).code, 0);
+    assert.equal((await pc.slmgr('-ato')).json.host, `127.0.0.1:${kms2!.port}`);
+    assert.equal((await pc.slmgr('-dlv')).json.discoveredHost, null);
+    // every host down: the error lists each host tried and why
+    await kms2!.stop();
+    const all = await pc.slmgr('-ato');
+    assert.equal(all.json.error.code, 'NO_HOST_FOUND');
+    assert.match(all.json.error.message, new RegExp(`127\\.0\\.0\\.1:${kms1!.port} \\(HOST_UNREACHABLE`));
+    assert.match(all.json.error.message, new RegExp(`127\\.0\\.0\\.1:${kms2!.port} \\(HOST_UNREACHABLE`));
+    // a pinned host wins over DNS
+    const pinned = await machine();
+    await pinned.slmgr('-skms-domain', 'example.test');
+    await pinned.slmgr('-skms', `127.0.0.1:${kms2!.port}`);
+    assert.equal((await pinned.slmgr('-ato')).json.error.code, 'HOST_UNREACHABLE', 'the pinned host is used even though DNS lists others');
+  });
+
+  it('a wrong TSIG key or a zone the key may not change gives a 12293 event with the code and fix; the host keeps serving', async () => {
+    const badKey = join(tmp.path, 'bad.key');
+    writeFileSync(badKey, named.keyFile('host3').replace(/secret "[^"]+"/, `secret "${Buffer.alloc(32, 7).toString('base64')}"`));
+    const h = await host('kms-badkey', ['--dns-domain', 'example.test', '--tsig-key', badKey]);
+    await eventually(async () => (await h.dns()).events.some((e: { event: number }) => e.event === 12293), 'the refusal event');
+    const ev = (await h.dns()).events.find((e: { event: number }) => e.event === 12293);
+    assert.deepEqual([ev.code, ev.rcode], ['DNS_TSIG_REJECTED', 'NOTAUTH']);
+    assert.match(ev.message, /BADSIG/);
+    assert.match(ev.fix, /--tsig-key/);
+    assert.equal((await post(h.svc.port, '/v1/activate', JSON.stringify(activationBody(world.setupKeys['server-standard']!, clock.t)))).status, 200, 'still serving');
+    assert.ok(!(await srvSet('example.test')).some((r) => r.includes('kms-badkey')));
+
+    const locked = await host('kms-locked', ['--dns-domain', 'locked.test', '--tsig-key', keyFile('host3')]);
+    await eventually(async () => (await locked.dns()).events.some((e: { event: number }) => e.event === 12293), 'the refusal event');
+    const refused = (await locked.dns()).events.find((e: { event: number }) => e.event === 12293);
+    assert.deepEqual([refused.code, refused.rcode], ['DNS_UPDATE_REFUSED', 'REFUSED']);
+    assert.match(refused.fix, /update-policy/);
+    // it retries with backoff: after a minute of (test) time it tries again, and fails again
+    const count = (await locked.dns()).events.length;
+    clock.advance(2 * 60_000);
+    await eventually(async () => (await locked.dns()).events.length > count, 'a retry');
+    await h.svc.stop();
+    await locked.svc.stop();
+  });
+
+  it('republishes every 24 hours (test clock), into extra domains too, and unpublish removes everything', async () => {
+    const h = await host('kms3', ['--dns-domain', 'example.test', '--dns-extra', 'branch.test,5,10', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host1')]);
+    await eventually(async () => (await srvSet('branch.test')).length === 1, 'the record in the extra domain');
+    assert.deepEqual(await srvSet('branch.test'), [`5 10 ${h.svc.port} kms3.example.test`]);
+    const published = (await h.dns()).events.filter((e: { event: number }) => e.event === 12294).length;
+    // 23 hours: nothing; 24 hours: published again in both domains
+    clock.advance(23 * HOUR);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal((await h.dns()).events.filter((e: { event: number }) => e.event === 12294).length, published);
+    clock.advance(HOUR + 60_000);
+    await eventually(async () => (await h.dns()).events.filter((e: { event: number }) => e.event === 12294).length === published + 2, 'the 24-hour republication');
+
+    const gone = await volact(['host', 'unpublish', '--state', h.dir, '--json'], clock.env());
+    assert.deepEqual(gone.json.removed.map((r: { domain: string }) => r.domain).sort(), ['branch.test', 'example.test']);
+    assert.deepEqual(await srvSet('branch.test'), []);
+    assert.ok(!(await srvSet('example.test')).some((r) => r.includes('kms3')));
+    await assert.rejects(named.resolver().resolve4('kms3.example.test'));
+    await h.svc.stop();
+  });
+
+  it('a client with no SRV record and no pinned host gets "no host found" with the fix', async () => {
+    const pc = await machine();
+    await pc.slmgr('-skms-domain', 'branch.test');
+    const r = await pc.slmgr('-ato');
+    assert.equal(r.code, 6);
+    assert.equal(r.json.error.code, 'NO_HOST_FOUND');
+    assert.match(r.json.error.message, /_volact\._tcp\.branch\.test: no such records/);
+    assert.match(r.json.error.fix, /-skms HOST\[:PORT\]/);
+    const bad = await pc.slmgr('-skms-domain', 'not a domain!');
+    assert.deepEqual([bad.code, bad.json.error.code], [2, 'USAGE']);
+  });
+});
