@@ -45,9 +45,13 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     const svc = await startHost(dir, { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env(), extra: ['--name', name, '--dns-server', named.server, ...dns] });
     hosts.push(svc);
     const hs = (...args: string[]) => volact(['slmgr', '--host', dir, '--json', ...args], clock.env());
+    const dnsView = async () => (await volact(['host', 'dns', '--state', dir, '--json'], clock.env())).json;
     assert.equal((await hs('-ipk', await world.issueHostKey('server-2026'))).code, 0);
+    await new Promise((r) => setTimeout(r, 1200)); // a publisher tick or more
+    const before = await dnsView();
+    assert.deepEqual([before.activated, before.published, before.nextPublishAt], [false, [], null], 'a host that is not activated does not advertise itself');
     assert.equal((await hs('-ato')).code, 0);
-    return { svc, dir, hs, dns: async () => (await volact(['host', 'dns', '--state', dir, '--json'], clock.env())).json };
+    return { svc, dir, hs, dns: dnsView };
   };
   let machines = 0;
   /** A client machine with a server setup key and no pinned host; DNS through our BIND. */
@@ -195,6 +199,30 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     assert.ok(!(await srvSet('example.test')).some((r) => r.includes('kms3')));
     await assert.rejects(named.resolver().resolve4('kms3.example.test'));
     await h.svc.stop();
+  });
+
+  it('refuses bad DNS options at host start with stable codes, storing none of them', async () => {
+    const dir = join(tmp.path, 'bad-options');
+    const md5 = join(tmp.path, 'md5.key');
+    writeFileSync(md5, 'key "h" {\n  algorithm hmac-md5;\n  secret "c2VjcmV0";\n};\n');
+    const serve = (...extra: string[]) => volact(['host', 'serve', '--state', dir, '--root', world.rootPub, '--port', '0', '--listen', '127.0.0.1', ...extra], clock.env());
+    for (const [extra, exit, pattern] of [
+      [['--dns-priority', '70000'], 2, /VALUE_OUT_OF_RANGE/],
+      [['--dns-extra', 'branch.test,high,1'], 2, /VALUE_OUT_OF_RANGE/],
+      [['--dns-domain', 'not a domain'], 2, /is not a DNS name/],
+      [['--dns-address', 'nowhere'], 2, /not an IP address/],
+      [['--dns-server', 'ns1.example.test:70000'], 2, /VALUE_OUT_OF_RANGE/],
+      [['--dns-server', 'two words'], 2, /USAGE/],
+      [['--tsig-key', join(tmp.path, 'missing.key')], 2, /cannot read/],
+      [['--dns-domain', 'example.test', '--tsig-key', md5], 2, /hmac-md5 is not supported/],
+      [['--tsig-key', keyFile('host1'), '--dns-domain', 'bad domain'], 2, /is not a DNS name/],
+    ] as const) {
+      const r = await serve(...extra);
+      assert.equal(r.code, exit, `${extra.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, pattern, extra.join(' '));
+    }
+    const { existsSync } = await import('node:fs');
+    assert.ok(!existsSync(join(dir, 'dns.key')), 'a valid key with a bad domain was not stored either');
   });
 
   it('a client with no SRV record and no pinned host gets "no host found" with the fix', async () => {

@@ -57,6 +57,8 @@ export class DnsPublisher {
     private readonly port: () => number,
     private readonly key: () => TsigKey | null,
     private readonly log: (line: string) => void,
+    /** The host's short name and whether it is activated: an unactivated host does not advertise itself. */
+    private readonly host: () => { name: string; activated: boolean },
     private readonly send: Send = sendUpdate,
   ) {}
 
@@ -89,7 +91,8 @@ export class DnsPublisher {
       priority: c.priority,
       weight: c.weight,
       extraDomains: c.extraDomains,
-      nextPublishAt: c.enabled && this.configured(c) ? new Date(Math.max(this.nextAt, 0)).toISOString() : null,
+      activated: this.host().activated,
+      nextPublishAt: c.enabled && this.configured(c) && this.host().activated ? new Date(Math.max(this.nextAt, this.clock.now())).toISOString() : null,
       published: published.map((p) => ({ domain: p.domain, at: new Date(p.published_at).toISOString(), records: JSON.parse(p.records) as Published })),
     };
   }
@@ -98,20 +101,21 @@ export class DnsPublisher {
     return Boolean(c.server && c.domain && this.key());
   }
 
+  /** The SRV target: --dns-name, else the host's name in the home domain (worked out each time). */
   private target(c: DnsConfig): string | null {
-    return c.target ?? null;
+    return c.target ?? (c.domain ? `${this.host().name.split('.')[0]!.toLowerCase()}.${c.domain}` : null);
   }
 
   async tick(): Promise<void> {
     const c = this.config();
-    if (!c.enabled || !this.configured(c) || this.running || this.clock.now() < this.nextAt) return;
+    if (!c.enabled || !this.configured(c) || !this.host().activated || this.running || this.clock.now() < this.nextAt) return;
     this.running = this.publishAll().finally(() => (this.running = undefined));
     await this.running;
   }
 
   /** What this host wants published in one domain. */
   private desired(c: DnsConfig, domain: string, priority: number, weight: number): Published {
-    const target = c.target!;
+    const target = this.target(c)!;
     const srv: SrvRecord = { name: `_volact._tcp.${domain}`, priority, weight, port: this.port(), target, ttl: c.ttl };
     const records: Published = [{ type: 'SRV', rr: srv }];
     if (c.address && domain === c.domain) records.push({ type: c.address.includes(':') ? 'AAAA' : 'A', rr: { name: target, address: c.address, family: c.address.includes(':') ? 6 : 4, ttl: c.ttl } });
@@ -194,6 +198,11 @@ export class DnsPublisher {
     this.db.prepare('INSERT INTO dns_events (at, event, domain, server, rcode, code, message, fix) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(this.clock.now(), event, domain, server, result?.rcode ?? null, err?.code ?? null, message, err?.fix ?? null);
     this.log(JSON.stringify({ event, domain, server, rcode: result?.rcode ?? null, code: err?.code, message, fix: err?.fix }));
     return !err;
+  }
+
+  /** Drops events older than `retentionMs` (run with the host's hourly pruning). */
+  prune(retentionMs: number): void {
+    this.db.prepare('DELETE FROM dns_events WHERE at < ?').run(this.clock.now() - retentionMs);
   }
 
   events(limit = 100) {

@@ -353,6 +353,14 @@ export class Host {
 
   /** Checks and stores DNS publishing settings (a partial change keeps the rest). */
   setDns(change: Partial<DnsConfig>): DnsConfig {
+    const next = this.checkDns(change);
+    writeSetting(this.db, 'dns', next);
+    this.settings.dns = next;
+    return next;
+  }
+
+  /** The DNS settings after `change`, checked; nothing is stored. */
+  checkDns(change: Partial<DnsConfig>): DnsConfig {
     const next: DnsConfig = { ...this.settings.dns, ...change };
     const name = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/;
     for (const [what, value] of [['--dns-domain', next.domain], ['--dns-name', next.target], ...next.extraDomains.map((d) => ['--dns-extra', d.domain] as const)] as const) {
@@ -363,8 +371,6 @@ export class Host {
     for (const [what, value, max] of [['priority', next.priority, 65535], ['weight', next.weight, 65535], ['ttl', next.ttl, 604800], ...next.extraDomains.flatMap((d) => [['priority', d.priority, 65535], ['weight', d.weight, 65535]] as const)] as const) {
       if (!Number.isInteger(value) || value < 0 || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name: `DNS ${what}`, min: 0, max, value });
     }
-    writeSetting(this.db, 'dns', next);
-    this.settings.dns = next;
     return next;
   }
 

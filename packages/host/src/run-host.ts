@@ -139,6 +139,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   if (opts.servedNetworks) host.setServedNetworks(opts.servedNetworks);
   if (opts.port) host.checkSetting('port', opts.port);
   const keyPath = join(opts.dir, 'dns.key');
+  if (opts.dns) host.checkDns(opts.dns); // all options checked before anything is stored
   if (opts.tsigKeyText !== undefined) {
     try {
       parseTsigKeyFile(opts.tsigKeyText);
@@ -147,10 +148,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
     }
     writeFileAtomic(keyPath, opts.tsigKeyText, 0o600);
   }
-  if (opts.dns) {
-    const dns = host.setDns(opts.dns);
-    if (dns.domain && !dns.target) host.setDns({ target: `${host.hostName.split('.')[0]}.${dns.domain}` });
-  }
+  if (opts.dns) host.setDns(opts.dns);
   const tsigKey = existsSync(keyPath) ? readOrCorrupt(keyPath, parseTsigKeyFile) : null;
   const address = opts.listenAddress ?? '::';
 
@@ -159,7 +157,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   // stored only once bound; port 0 (tests) takes a free port and stores nothing
   if (opts.port) host.setSetting('port', opts.port);
   if (opts.port === 0) host.settings.port = (client.address() as { port: number }).port;
-  const dns = new DnsPublisher(db, opts.clock, () => host.settings.dns, () => host.settings.port, () => tsigKey, log);
+  const dns = new DnsPublisher(db, opts.clock, () => host.settings.dns, () => host.settings.port, () => tsigKey, log, () => ({ name: host.hostName, activated: host.activated }));
   const onPortChange = async (port: number) => {
     const next = clientServer(host, log);
     await listen(next, port, address);
@@ -173,7 +171,10 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const admin = adminServer(host, onPortChange, log, dns);
   await new Promise<void>((resolve) => admin.listen(socketPath, resolve));
   chmodSync(socketPath, 0o600);
-  const prune = setInterval(() => host.pruneEvents(EVENT_RETENTION_MS), 3_600_000);
+  const prune = setInterval(() => {
+    host.pruneEvents(EVENT_RETENTION_MS);
+    dns.prune(EVENT_RETENTION_MS);
+  }, 3_600_000);
   prune.unref();
   dns.start(); // publishes now if configured, then every 24 hours; failures never stop serving
   return {
