@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { TestClockFile, tempDir, volact, type CliResult } from './harness/cli.js';
 import { post, activationBody } from './harness/machines.js';
 import { startNamed, type Named } from './harness/named.js';
+import { createServer } from 'node:http';
+import { parseTsigKeyFile, sendUpdate } from '@volact/host';
 import { type Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 
@@ -40,13 +42,13 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     }
   };
   /** An activated host that publishes itself; DNS options as given. */
-  const host = async (name: string, dns: string[]) => {
+  const host = async (name: string, dns: string[], group = 'server-2026') => {
     const dir = join(tmp.path, name);
     const svc = await startHost(dir, { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env(), extra: ['--name', name, '--dns-server', named.server, ...dns] });
     hosts.push(svc);
     const hs = (...args: string[]) => volact(['slmgr', '--host', dir, '--json', ...args], clock.env());
     const dnsView = async () => (await volact(['host', 'dns', '--state', dir, '--json'], clock.env())).json;
-    assert.equal((await hs('-ipk', await world.issueHostKey('server-2026'))).code, 0);
+    assert.equal((await hs('-ipk', await world.issueHostKey(group))).code, 0);
     await new Promise((r) => setTimeout(r, 1200)); // a publisher tick or more
     const before = await dnsView();
     assert.deepEqual([before.activated, before.published, before.nextPublishAt], [false, [], null], 'a host that is not activated does not advertise itself');
@@ -72,6 +74,7 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
         { name: 'example.test', keys: ['host1', 'host2', 'host3'] },
         { name: 'branch.test', keys: ['host1'] },
         { name: 'locked.test', keys: [] },
+        { name: 'failover.test', keys: ['host1', 'host2', 'host3'] },
       ],
       ['host1', 'host2', 'host3'],
     );
@@ -193,6 +196,19 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     clock.advance(HOUR + 60_000);
     await eventually(async () => (await h.dns()).events.filter((e: { event: number }) => e.event === 12294).length === published + 2, 'the 24-hour republication');
 
+    // a new port: the records are replaced at once, the old ones deleted
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    assert.equal((await h.hs('-sprt', String(port))).code, 0);
+    await eventually(async () => (await srvSet('branch.test')).join() === `5 10 ${port} kms3.example.test`, 'the record for the new port');
+    assert.ok((await srvSet('example.test')).includes(`0 0 ${port} kms3.example.test`));
+    assert.ok(!(await srvSet('example.test')).some((r) => r.includes(`${h.svc.port} kms3`)), 'the old port is gone');
+
     const gone = await volact(['host', 'unpublish', '--state', h.dir, '--json'], clock.env());
     assert.deepEqual(gone.json.removed.map((r: { domain: string }) => r.domain).sort(), ['branch.test', 'example.test']);
     assert.deepEqual(await srvSet('branch.test'), []);
@@ -223,6 +239,37 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     }
     const { existsSync } = await import('node:fs');
     assert.ok(!existsSync(join(dir, 'dns.key')), 'a valid key with a bad domain was not stored either');
+  });
+
+  it('moves past a host that answers with an unsigned error or refuses the edition, to one that can activate it', async () => {
+    // priority 0: a fake "host" that only ever says RATE_LIMITED (unsigned), and a real host
+    // whose key covers client editions only; priority 10: a real host for server editions
+    const fake = createServer((_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 'RATE_LIMITED', message: 'too many', fix: 'wait', params: { what: 'x', limit: 1 } }));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const fakePort = (fake.address() as { port: number }).port;
+    try {
+      const key = parseTsigKeyFile(named.keyFile('host3'));
+      const added = await sendUpdate({ host: '127.0.0.1', port: named.port }, 'failover.test', [
+        { op: 'add', record: { type: 'SRV', rr: { name: '_volact._tcp.failover.test', priority: 0, weight: 0, port: fakePort, target: 'fake.failover.test', ttl: 60 } } },
+        { op: 'add', record: { type: 'A', rr: { name: 'fake.failover.test', address: '127.0.0.1', family: 4, ttl: 60 } } },
+      ], key, Math.floor(Date.now() / 1000));
+      assert.equal(added.rcode, 'NOERROR');
+      const desk = await host('kms-desk', ['--dns-domain', 'failover.test', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host1')], 'desk-2026');
+      const server = await host('kms-server', ['--dns-domain', 'failover.test', '--dns-priority', '10', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host2')]);
+      await eventually(async () => (await srvSet('failover.test')).length === 3, 'three records in the set');
+      const pc = await machine();
+      await pc.slmgr('-skms-domain', 'failover.test');
+      const r = await pc.slmgr('-ato');
+      assert.equal(r.json.host, `127.0.0.1:${server.svc.port}`, r.stdout);
+      assert.equal((await pc.slmgr('-dlv')).json.discoveredHost, `127.0.0.1:${server.svc.port}`, 'only a host for this edition is remembered');
+      await desk.svc.stop();
+      await server.svc.stop();
+    } finally {
+      fake.close();
+    }
   });
 
   it('a client with no SRV record and no pinned host gets "no host found" with the fix', async () => {

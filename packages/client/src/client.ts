@@ -4,8 +4,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   VolactError,
-  errorTable,
-  exitCodes,
   decodeKey,
   defaults,
   fromErrorBody,
@@ -53,6 +51,9 @@ export type ActivationOutcome =
   | { kind: 'makActivated'; makGrant: MakGrant; host: string }
   | { kind: 'countInsufficient'; count: number; required: number; retryMinutes: number; host: string }
   | { kind: 'refused'; code: 'EDITION_NOT_COVERED' | 'CLOCK_SKEW'; count: number; host: string; detail: Record<string, string | number> };
+
+/** Errors of this machine, not of a host: they stop discovery instead of moving to the next host. */
+const localErrors = new Set<string>(['KEY_NOT_INSTALLED', 'ROOT_NOT_PINNED', 'STATE_CORRUPT', 'STATE_UNAVAILABLE', 'FAKE_CLOCK_REFUSED']);
 
 export type ClientOptions = { dir: string; clock: Clock; env?: NodeJS.ProcessEnv; post?: typeof postActivate; postAuthority?: Post };
 
@@ -402,17 +403,30 @@ export class Client {
     if (!s.key.text) throw new VolactError('KEY_NOT_INSTALLED');
     const ready = s as ClientState & { key: { text: string; edition: number } };
     if (s.kms.host) return this.activateAt(ready, { host: s.kms.host, port: s.kms.port ?? defaults.port });
+    this.roots(); // a local problem (no pinned root) is said once, not blamed on every host
     const tried: string[] = [];
+    let refused: ActivationOutcome | undefined;
+    /**
+     * One host. A signed grant or count answer ends the search, and that host is remembered
+     * (host caching): it is a host for this edition. Anything else (no answer, an unsigned error
+     * such as a rate limit, an answer that does not verify, a signed refusal for this edition)
+     * moves on to the next host; a refusal is returned if no host does better.
+     */
     const attempt = async (target: HostTarget): Promise<ActivationOutcome | undefined> => {
+      const label = targetLabel(target.host, target.port);
       try {
         const outcome = await this.activateAt(ready, target);
+        if (outcome.kind === 'refused') {
+          refused ??= outcome;
+          tried.push(`${label} (refused: ${outcome.code})`);
+          return undefined;
+        }
         s.discovery.lastHost = s.discovery.caching ? target : null;
         saveState(this.dir, s);
         return outcome;
       } catch (err) {
-        // unreachable, or an answer that does not verify (a rogue or broken host): try the next
-        if (!(err instanceof VolactError) || !['HOST_UNREACHABLE', 'NETWORK_NOT_SERVED', 'HOST_NOT_ACTIVATED'].includes(err.code) && errorTable[err.code].exit !== exitCodes.trust) throw err;
-        tried.push(`${targetLabel(target.host, target.port)} (${err.code}: ${err.message})`);
+        if (!(err instanceof VolactError) || localErrors.has(err.code)) throw err;
+        tried.push(`${label} (${err.code}: ${err.message})`);
         return undefined;
       }
     };
@@ -434,6 +448,7 @@ export class Client {
       s.discovery.lastHost = null;
       saveState(this.dir, s);
     }
+    if (refused) return refused;
     throw new VolactError('NO_HOST_FOUND', { detail: `looked in ${domains.join(', ')}; ${tried.join('; ') || 'no host answered'}` });
   }
 

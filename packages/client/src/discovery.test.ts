@@ -36,8 +36,9 @@ describe('SRV order (RFC 2782)', () => {
     const random = seeded(42);
     const counts = [0, 0, 0, 0];
     for (let i = 0; i < 20_000; i++) counts['abcd'.indexOf(orderSrv(records, random)[0]!.name)]!++;
+    // RFC 2782 picks an integer in [0, 100]: the first record covers 0..10 (11 values of 101)
     // 11.34 is the 0.99 quantile for 3 degrees of freedom
-    assert.ok(chiSquare(counts, [0.1, 0.2, 0.3, 0.4]) < 11.34, `counts ${counts.join(', ')}`);
+    assert.ok(chiSquare(counts, [11 / 101, 20 / 101, 30 / 101, 40 / 101]) < 11.34, `counts ${counts.join(', ')}`);
     // and the test has power: the same counts are far from a uniform spread
     assert.ok(chiSquare(counts, [0.25, 0.25, 0.25, 0.25]) > 1000);
   });
@@ -47,7 +48,10 @@ describe('SRV order (RFC 2782)', () => {
     const counts = [0, 0, 0];
     for (let i = 0; i < 9000; i++) counts['xyz'.indexOf(orderSrv([srv('x', 0, 0), srv('y', 0, 0), srv('z', 0, 0)], random)[0]!.name)]!++;
     assert.ok(chiSquare(counts, [1 / 3, 1 / 3, 1 / 3]) < 9.21, `counts ${counts.join(', ')}`);
-    for (let i = 0; i < 200; i++) assert.equal(orderSrv([srv('zero', 0, 0), srv('w', 0, 5)], random)[0]!.name, 'w');
+    // RFC 2782: a weight-0 record keeps a small chance (1 in total + 1) to come first
+    let zeroFirst = 0;
+    for (let i = 0; i < 6000; i++) if (orderSrv([srv('w', 0, 5), srv('zero', 0, 0)], random)[0]!.name === 'zero') zeroFirst++;
+    assert.ok(zeroFirst > 800 && zeroFirst < 1200, `weight 0 first ${zeroFirst} times of 6000 (expected about 1000)`);
   });
 
   test('every record appears once in the order', () => {
@@ -72,5 +76,13 @@ describe('lookup domains and discovery', () => {
     const found = await discover(['empty.example', 'corp.example'], undefined, seeded(1), lookup);
     assert.deepEqual(found.targets, [{ host: 'kms1.corp.example', port: 1688, from: 'corp.example', name: 'kms1.corp.example' }]);
     assert.deepEqual(found.tried, ['_volact._tcp.empty.example: no such records']);
+  });
+
+  test('hostile SRV sets: "." and empty targets and port 0 are dropped, at most 16 hosts are tried', async () => {
+    const hostile = async () => [srv('.', 0, 0), srv('', 0, 0), { ...srv('zero.example', 0, 0), port: 0 }];
+    const none = await discover(['x.example'], undefined, seeded(1), hostile);
+    assert.deepEqual([none.targets, none.tried], [[], ['_volact._tcp.x.example: no records']]);
+    const huge = async () => Array.from({ length: 1000 }, (_, i) => srv(`h${i}.example`, 0, 1));
+    assert.equal((await discover(['x.example'], undefined, seeded(1), huge)).targets.length, 16);
   });
 });

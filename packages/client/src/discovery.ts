@@ -23,9 +23,12 @@ export function orderSrv(records: readonly SrvTarget[], random: () => number = M
       if (total === 0) {
         index = Math.min(rest.length - 1, Math.floor(random() * rest.length));
       } else {
-        let x = random() * total;
-        index = rest.findIndex((r) => (x -= r.weight) < 0);
-        if (index < 0) index = rest.findLastIndex((r) => r.weight > 0);
+        // RFC 2782 as written: weight-0 records first, a random integer in [0, total], the first
+        // record whose running sum reaches it (so a weight-0 record keeps a small chance)
+        rest.sort((a, b) => Number(a.weight !== 0) - Number(b.weight !== 0));
+        const pick = Math.min(total, Math.floor(random() * (total + 1)));
+        let running = 0;
+        index = rest.findIndex((r) => (running += r.weight) >= pick);
       }
       out.push(rest.splice(index, 1)[0]!);
     }
@@ -57,36 +60,39 @@ function resolverFor(server: string | undefined): Resolver {
   return resolver;
 }
 
-/**
- * Looks up the SRV set of one domain, through the given DNS server (host:port) or the system's.
- * With a given server, each target's address is looked up there too (the system resolver would
- * not know names only that server has); `address` is then what to connect to.
- */
-export async function lookupSrv(domain: string, server: string | undefined): Promise<(SrvTarget & { address?: string })[]> {
+/** Looks up the SRV set of one domain, through the given DNS server (host:port) or the system's. */
+export async function lookupSrv(domain: string, server: string | undefined): Promise<SrvTarget[]> {
   const resolver = resolverFor(server);
-  const records = await resolver.resolveSrv(SRV_PREFIX + domain.replace(/\.$/, ''));
-  if (!server) return records;
-  return Promise.all(
-    records.map(async (r) => {
-      const address = (await resolver.resolve4(r.name).catch(() => [] as string[]))[0] ?? (await resolver.resolve6(r.name).catch(() => [] as string[]))[0];
-      return address ? { ...r, address } : r;
-    }),
-  );
+  return resolver.resolveSrv(SRV_PREFIX + domain.replace(/\.$/, ''));
 }
+
+/**
+ * With a given DNS server, a chosen target's address is looked up there too (the system resolver
+ * would not know names only that server has); without one the system resolves it on connect.
+ */
+export async function addressOf(name: string, server: string | undefined): Promise<string> {
+  if (!server) return name;
+  const resolver = resolverFor(server);
+  return (await resolver.resolve4(name).catch(() => [] as string[]))[0] ?? (await resolver.resolve6(name).catch(() => [] as string[]))[0] ?? name;
+}
+
+/** At most this many hosts are tried from one domain: a huge SRV set cannot stall a client. */
+export const MAX_TARGETS = 16;
 
 export type Discovered = { targets: (HostTarget & { from: string; name: string })[]; tried: string[] };
 
 /** Finds hosts in each lookup domain in turn; records why a domain gave none. */
-export async function discover(domains: readonly string[], server: string | undefined, random?: () => number, lookup = lookupSrv): Promise<Discovered> {
+export async function discover(domains: readonly string[], server: string | undefined, random?: () => number, lookup = lookupSrv, resolve = addressOf): Promise<Discovered> {
   const targets: Discovered['targets'] = [];
   const tried: string[] = [];
   for (const domain of domains) {
     try {
-      const records = await lookup(domain, server);
+      // a target of "." means "no service here" (RFC 2782), and port 0 is no port: both dropped
+      const records = (await lookup(domain, server)).filter((r) => r.name !== '' && r.name !== '.' && r.port > 0);
       if (records.length === 0) tried.push(`${SRV_PREFIX}${domain}: no records`);
-      for (const r of orderSrv(records, random) as (SrvTarget & { address?: string })[]) {
+      for (const r of orderSrv(records, random).slice(0, MAX_TARGETS)) {
         const name = r.name.replace(/\.$/, '');
-        targets.push({ host: r.address ?? name, port: r.port, from: domain, name });
+        targets.push({ host: await resolve(name, server), port: r.port, from: domain, name });
       }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);

@@ -21,6 +21,12 @@ export type DnsConfig = {
 export const defaultDnsConfig: DnsConfig = { enabled: true, server: null, domain: null, target: null, address: null, priority: 0, weight: 0, ttl: 3600, extraDomains: [] };
 
 export const REPUBLISH_MS = 24 * HOUR;
+
+/** A host name's first label as a DNS label: lower case, anything else than a-z 0-9 - becomes -. */
+export function defaultLabel(name: string): string {
+  const label = name.split('.')[0]!.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return label || 'volact-host';
+}
 const BACKOFF_MS = [MINUTE, 2 * MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR];
 
 type Published = { type: 'SRV' | 'A' | 'AAAA'; rr: Record<string, unknown> }[];
@@ -47,7 +53,6 @@ export function serverOf(spec: string): { host: string; port: number } {
 export class DnsPublisher {
   private nextAt = 0;
   private failures = 0;
-  private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -69,19 +74,36 @@ export class DnsPublisher {
     void this.tick();
   }
 
-  stop(): void {
+  /** Stops the timer and waits for an update in flight, so the database can be closed after. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.queue;
   }
 
-  /** Publish on the next tick (start, -sdns, a new port). */
+  /** Publish again as soon as possible (-sdns, a new port), even if a publication is running now. */
   soon(): void {
     this.nextAt = 0;
     this.failures = 0;
+    this.generation++;
+  }
+
+  /**
+   * Every publication and removal runs through one queue, one at a time: an unpublish never
+   * races a publication, and a change made during a publication is published right after it.
+   */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
   }
 
   get status() {
     const c = this.config();
-    const published = this.db.prepare('SELECT domain, records, published_at FROM dns_published ORDER BY domain').all() as { domain: string; records: string; published_at: number }[];
+    const published = this.db.prepare('SELECT domain, server, records, published_at FROM dns_published ORDER BY domain').all() as { domain: string; server: string; records: string; published_at: number }[];
     return {
       enabled: c.enabled,
       configured: this.configured(c),
@@ -93,7 +115,7 @@ export class DnsPublisher {
       extraDomains: c.extraDomains,
       activated: this.host().activated,
       nextPublishAt: c.enabled && this.configured(c) && this.host().activated ? new Date(Math.max(this.nextAt, this.clock.now())).toISOString() : null,
-      published: published.map((p) => ({ domain: p.domain, at: new Date(p.published_at).toISOString(), records: JSON.parse(p.records) as Published })),
+      published: published.map((p) => ({ domain: p.domain, server: p.server, at: new Date(p.published_at).toISOString(), records: JSON.parse(p.records) as Published })),
     };
   }
 
@@ -103,15 +125,33 @@ export class DnsPublisher {
 
   /** The SRV target: --dns-name, else the host's name in the home domain (worked out each time). */
   private target(c: DnsConfig): string | null {
-    return c.target ?? (c.domain ? `${this.host().name.split('.')[0]!.toLowerCase()}.${c.domain}` : null);
+    return c.target ?? (c.domain ? `${defaultLabel(this.host().name)}.${c.domain}` : null);
   }
 
-  async tick(): Promise<void> {
+  private due(): boolean {
     const c = this.config();
-    if (!c.enabled || !this.configured(c) || !this.host().activated || this.running || this.clock.now() < this.nextAt) return;
-    this.running = this.publishAll().finally(() => (this.running = undefined));
-    await this.running;
+    return !this.stopped && c.enabled && this.configured(c) && this.host().activated && this.clock.now() >= this.nextAt;
   }
+
+  /** One check; never throws (an error here must not stop the host, which serves clients). */
+  async tick(): Promise<void> {
+    if (this.busy || !this.due()) return;
+    this.busy = true;
+    try {
+      await this.serial(async () => {
+        if (this.due()) await this.publishAll();
+      });
+    } catch (err) {
+      this.log(JSON.stringify({ level: 'error', dns: 'publication failed', error: err instanceof Error ? err.message : String(err) }));
+      this.nextAt = this.clock.now() + BACKOFF_MS[Math.min(this.failures++, BACKOFF_MS.length - 1)]!;
+    } finally {
+      this.busy = false;
+    }
+  }
+  private busy = false;
+  private stopped = false;
+  private generation = 0;
+  private queue: Promise<unknown> = Promise.resolve();
 
   /** What this host wants published in one domain. */
   private desired(c: DnsConfig, domain: string, priority: number, weight: number): Published {
@@ -122,63 +162,76 @@ export class DnsPublisher {
     return records;
   }
 
-  private previous(domain: string): Published {
-    const row = this.db.prepare('SELECT records FROM dns_published WHERE domain = ?').get(domain) as { records: string } | undefined;
-    return row ? (JSON.parse(row.records) as Published) : [];
+  private previous(domain: string): { server: string | null; records: Published } {
+    const row = this.db.prepare('SELECT server, records FROM dns_published WHERE domain = ?').get(domain) as { server: string; records: string } | undefined;
+    return row ? { server: row.server, records: JSON.parse(row.records) as Published } : { server: null, records: [] };
   }
 
-  async publishAll(): Promise<void> {
+  private remember(domain: string, server: string, records: Published): void {
+    if (records.length === 0) this.db.prepare('DELETE FROM dns_published WHERE domain = ?').run(domain);
+    else
+      this.db
+        .prepare('INSERT INTO dns_published (domain, server, records, published_at) VALUES (?, ?, ?, ?) ON CONFLICT(domain) DO UPDATE SET server = excluded.server, records = excluded.records, published_at = excluded.published_at')
+        .run(domain, server, JSON.stringify(records), this.clock.now());
+  }
+
+  private async publishAll(): Promise<void> {
+    const generation = this.generation;
     const c = this.config();
-    const domains = [{ domain: c.domain!, priority: c.priority, weight: c.weight }, ...c.extraDomains];
+    const server = c.server!;
+    const domains = [{ domain: c.domain!, priority: c.priority, weight: c.weight }, ...c.extraDomains.filter((d, i, all) => d.domain !== c.domain && all.findIndex((x) => x.domain === d.domain) === i)];
     let failed = false;
-    for (const d of domains) {
-      const want = this.desired(c, d.domain, d.priority, d.weight);
-      const had = this.previous(d.domain);
-      const same = (a: Published[number], b: Published[number]) => a.type === b.type && JSON.stringify({ ...a.rr, ttl: 0 }) === JSON.stringify({ ...b.rr, ttl: 0 });
-      // our old records that are no longer wanted (a new port, priority or name) go first
-      const ops: UpdateOp[] = [
-        ...had.filter((h) => !want.some((w) => same(h, w))).map((h) => ({ op: 'delete' as const, record: h as never })),
-        ...want.map((w) => ({ op: 'add' as const, record: w as never })),
-      ];
-      const ok = await this.update(d.domain, ops, 'publish');
-      if (ok) this.db.prepare('INSERT INTO dns_published (domain, records, published_at) VALUES (?, ?, ?) ON CONFLICT(domain) DO UPDATE SET records = excluded.records, published_at = excluded.published_at').run(d.domain, JSON.stringify(want), this.clock.now());
-      else failed = true;
+    // records in domains no longer configured, or published through another server, are ours: remove them there
+    for (const row of this.db.prepare('SELECT domain, server FROM dns_published').all() as { domain: string; server: string }[]) {
+      if (!domains.some((d) => d.domain === row.domain) || row.server !== server) {
+        if (!(await this.unpublishDomain(row.domain))) failed = true;
+      }
     }
-    // records in domains no longer configured are ours too: remove them
-    const configured = new Set(domains.map((d) => d.domain));
-    for (const row of this.db.prepare('SELECT domain FROM dns_published').all() as { domain: string }[]) {
-      if (!configured.has(row.domain)) await this.unpublishDomain(row.domain);
+    for (const d of domains) {
+      if (!this.config().enabled) return; // -cdns or unpublish meanwhile
+      const want = this.desired(c, d.domain, d.priority, d.weight);
+      const had = this.previous(d.domain).records;
+      const same = (a: Published[number], b: Published[number]) => a.type === b.type && JSON.stringify({ ...a.rr, ttl: 0 }) === JSON.stringify({ ...b.rr, ttl: 0 });
+      const stale = had.filter((h) => !want.some((w) => same(h, w)));
+      // our old records that are no longer wanted (a new port, priority or name) go first
+      const ops: UpdateOp[] = [...stale.map((h) => ({ op: 'delete' as const, record: h as never })), ...want.map((w) => ({ op: 'add' as const, record: w as never }))];
+      // before sending, remember everything that may be in the zone afterwards: if the answer is
+      // lost, the next publication still deletes what the server may have applied
+      this.remember(d.domain, server, [...had, ...want.filter((w) => !had.some((h) => same(h, w)))]);
+      if (await this.update(server, d.domain, ops, 'publish')) this.remember(d.domain, server, want);
+      else failed = true;
     }
     if (failed) {
       this.nextAt = this.clock.now() + BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)]!;
       this.failures++;
     } else {
-      this.nextAt = this.clock.now() + REPUBLISH_MS;
       this.failures = 0;
+      // a change during this publication (-sdns, a new port) is published at once
+      this.nextAt = this.generation === generation ? this.clock.now() + REPUBLISH_MS : 0;
     }
   }
 
   private async unpublishDomain(domain: string): Promise<boolean> {
-    const had = this.previous(domain);
-    if (had.length === 0) return true;
-    const ok = await this.update(domain, had.map((h) => ({ op: 'delete' as const, record: h as never })), 'unpublish');
-    if (ok) this.db.prepare('DELETE FROM dns_published WHERE domain = ?').run(domain);
+    const { server, records } = this.previous(domain);
+    if (records.length === 0 || server === null) return true;
+    const ok = await this.update(server, domain, records.map((h) => ({ op: 'delete' as const, record: h as never })), 'unpublish');
+    if (ok) this.remember(domain, server, []);
     return ok;
   }
 
   /** `volact host unpublish`: removes this host's records from every domain it published in. */
-  async unpublishAll(): Promise<{ domain: string; removed: boolean }[]> {
-    const domains = (this.db.prepare('SELECT domain FROM dns_published ORDER BY domain').all() as { domain: string }[]).map((r) => r.domain);
-    const out = [];
-    for (const domain of domains) out.push({ domain, removed: await this.unpublishDomain(domain) });
-    return out;
+  unpublishAll(): Promise<{ domain: string; removed: boolean }[]> {
+    return this.serial(async () => {
+      const domains = (this.db.prepare('SELECT domain FROM dns_published ORDER BY domain').all() as { domain: string }[]).map((r) => r.domain);
+      const out = [];
+      for (const domain of domains) out.push({ domain, removed: await this.unpublishDomain(domain) });
+      return out;
+    });
   }
 
   /** Sends one update; records event 12294 (done) or 12293 (failed, with the answer code and the fix). */
-  private async update(domain: string, ops: UpdateOp[], action: 'publish' | 'unpublish'): Promise<boolean> {
-    const c = this.config();
+  private async update(server: string, domain: string, ops: UpdateOp[], action: 'publish' | 'unpublish'): Promise<boolean> {
     const key = this.key();
-    const server = c.server ?? '?';
     let result: UpdateResult | undefined;
     let err: VolactError | undefined;
     try {

@@ -45,7 +45,9 @@ describe('RFC 2136 updates with TSIG', () => {
     assert.equal(verifyResponse(other, key, requestMac, 9).signedAnswer, false);
     assert.equal(verifyResponse(signedResponse(9, randomBytes(32), 0, key), key, requestMac, 9).signedAnswer, false, 'signed for another request');
     const unsigned = encodeUpdate('example.test', [], 9);
-    assert.equal(verifyResponse(unsigned, key, requestMac, 9).signedAnswer, false);
+    assert.throws(() => verifyResponse(unsigned, key, requestMac, 9), /not an answer/, 'a request is not an answer');
+    unsigned.writeUInt16BE(0x8000 | (5 << 11) | 9, 2); // an unsigned NOTAUTH, as for BADSIG
+    assert.deepEqual(verifyResponse(unsigned, key, requestMac, 9), { rcode: 'NOTAUTH', rcodeNumber: 9, tsigError: null, signedAnswer: false });
     assert.throws(() => verifyResponse(good, key, requestMac, 10), /does not match the request/);
   });
 

@@ -17,7 +17,7 @@ export type UpdateOp =
   | { op: 'add'; record: { type: 'SRV'; rr: SrvRecord } | { type: 'A' | 'AAAA'; rr: AddressRecord } }
   | { op: 'delete'; record: { type: 'SRV'; rr: SrvRecord } | { type: 'A' | 'AAAA'; rr: AddressRecord } };
 
-export type UpdateResult = { rcode: string; rcodeNumber: number; tsigError: number | null; signedAnswer: boolean };
+export type UpdateResult = { rcode: string; rcodeNumber: number; tsigError: number | null; signedAnswer: boolean; timeSigned?: number };
 
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
 const CLASS_NONE = 254;
@@ -102,6 +102,8 @@ function lastAdditionalOffset(buf: Buffer): number | undefined {
  */
 export function verifyResponse(response: Buffer, key: TsigKey, requestMac: Buffer, requestId: number): UpdateResult {
   if (response.length < 12 || response.readUInt16BE(0) !== requestId) throw new Error('the answer does not match the request');
+  const flags = response.readUInt16BE(2);
+  if (!(flags & 0x8000) || ((flags >> 11) & 0xf) !== 5) throw new Error('not an answer to an UPDATE');
   const rcodeNumber = response.readUInt16BE(2) & 0x0f;
   const rcode = RCODES[rcodeNumber] ?? `RCODE${rcodeNumber}`;
   const at = lastAdditionalOffset(response);
@@ -126,7 +128,7 @@ export function verifyResponse(response: Buffer, key: TsigKey, requestMac: Buffe
   unsigned.writeUInt16BE(unsigned.readUInt16BE(10) - 1, 10);
   const ours = mac(key, u16(requestMac.length), requestMac, unsigned, tsigVariables(key, timeSigned, error, other));
   const valid = ours.length === theirMac.length && timingSafeEqual(ours, theirMac);
-  return { rcode, rcodeNumber, tsigError: error, signedAnswer: valid };
+  return { rcode, rcodeNumber, tsigError: error, signedAnswer: valid, timeSigned };
 }
 
 /** Encodes an UPDATE for `zone` (RFC 2136): the zone as the question, the changes as updates. */
@@ -164,7 +166,13 @@ export function encodeUpdate(zone: string, ops: UpdateOp[], id = randomInt(0, 0x
   return message;
 }
 
-/** Sends a signed UPDATE over UDP and returns the verified answer; rejects on timeout. */
+/**
+ * Sends a signed UPDATE over UDP (a connected socket: datagrams from elsewhere are not seen) and
+ * returns the first answer whose TSIG signature verifies and whose time is within the fudge.
+ * Unsigned answers (a server reporting BADSIG, or a forger) and malformed ones are kept aside and
+ * waited past (RFC 8945 §5.3); only if no signed answer comes is the last unsigned one returned,
+ * marked as not signed. Rejects when nothing at all answers in time.
+ */
 export async function sendUpdate(server: { host: string; port: number }, zone: string, ops: UpdateOp[], key: TsigKey, nowSeconds: number, timeoutMs = 3000): Promise<UpdateResult> {
   const message = encodeUpdate(zone, ops);
   const id = message.readUInt16BE(0);
@@ -172,21 +180,27 @@ export async function sendUpdate(server: { host: string; port: number }, zone: s
   const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
   try {
     return await new Promise<UpdateResult>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer from ${server.host}:${server.port} within ${timeoutMs} ms`)), timeoutMs);
+      let unsigned: UpdateResult | undefined;
+      const timer = setTimeout(() => (unsigned ? resolve(unsigned) : reject(new Error(`no answer from ${server.host}:${server.port} within ${timeoutMs} ms`))), timeoutMs);
       socket.on('error', (err) => {
         clearTimeout(timer);
         reject(err);
       });
       socket.on('message', (msg) => {
-        if (msg.length < 2 || msg.readUInt16BE(0) !== id) return; // not ours
-        clearTimeout(timer);
+        let result: UpdateResult;
         try {
-          resolve(verifyResponse(msg, key, requestMac, id));
-        } catch (err) {
-          reject(err);
+          result = verifyResponse(msg, key, requestMac, id);
+        } catch {
+          return; // not an answer to this request
         }
+        if (!result.signedAnswer || Math.abs((result.timeSigned ?? 0) - Math.floor(Date.now() / 1000)) > FUDGE) {
+          unsigned = { ...result, signedAnswer: false };
+          return;
+        }
+        clearTimeout(timer);
+        resolve(result);
       });
-      socket.send(signed, server.port, server.host);
+      socket.connect(server.port, server.host, () => socket.send(signed));
     });
   } finally {
     socket.close();

@@ -28,7 +28,7 @@ const migrations = [
   `ALTER TABLE host_keys ADD COLUMN request_answered INTEGER NOT NULL DEFAULT 0;
    UPDATE host_keys SET request_answered = 1 WHERE certificate IS NOT NULL;`,
   // 3: DNS publishing: what was published where (so only our own records are ever deleted) and its events
-  `CREATE TABLE dns_published (domain TEXT PRIMARY KEY, records TEXT NOT NULL, published_at INTEGER NOT NULL);
+  `CREATE TABLE dns_published (domain TEXT PRIMARY KEY, server TEXT NOT NULL, records TEXT NOT NULL, published_at INTEGER NOT NULL);
    CREATE TABLE dns_events (
      id INTEGER PRIMARY KEY, at INTEGER NOT NULL, event INTEGER NOT NULL, domain TEXT NOT NULL, server TEXT NOT NULL,
      rcode TEXT, code TEXT, message TEXT NOT NULL, fix TEXT);`,

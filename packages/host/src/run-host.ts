@@ -22,6 +22,7 @@ import { writeFileAtomic } from '@volact/server-kit';
 import { Host } from './host.js';
 import { openHostDb } from './host-store.js';
 import { adminServer, clientServer } from './http.js';
+import { networkFilter } from './cidr.js';
 import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
 import { parseTsigKeyFile } from './dns-update.js';
 
@@ -135,19 +136,24 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const { roots, bundle } = pinnedRoots(opts.dir, opts.rootPem);
   const db = openOrCorrupt(join(opts.dir, 'host.db'));
   const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: opts.hostName ?? hostname(), log, offlineBundle: bundle });
-  if (opts.authorityUrl) host.setAuthority(opts.authorityUrl);
-  if (opts.servedNetworks) host.setServedNetworks(opts.servedNetworks);
+  // every option is checked before any is stored: a refused start changes nothing
+  if (opts.servedNetworks) {
+    if (opts.servedNetworks.length === 0) throw new VolactError('USAGE', { detail: 'give at least one network to serve' });
+    networkFilter(opts.servedNetworks);
+  }
   if (opts.port) host.checkSetting('port', opts.port);
-  const keyPath = join(opts.dir, 'dns.key');
-  if (opts.dns) host.checkDns(opts.dns); // all options checked before anything is stored
+  if (opts.dns) host.checkDns(opts.dns);
   if (opts.tsigKeyText !== undefined) {
     try {
       parseTsigKeyFile(opts.tsigKeyText);
     } catch (err) {
       throw new VolactError('USAGE', { detail: `--tsig-key: ${(err as Error).message}` });
     }
-    writeFileAtomic(keyPath, opts.tsigKeyText, 0o600);
   }
+  if (opts.authorityUrl) host.setAuthority(opts.authorityUrl);
+  if (opts.servedNetworks) host.setServedNetworks(opts.servedNetworks);
+  const keyPath = join(opts.dir, 'dns.key');
+  if (opts.tsigKeyText !== undefined) writeFileAtomic(keyPath, opts.tsigKeyText, 0o600);
   if (opts.dns) host.setDns(opts.dns);
   const tsigKey = existsSync(keyPath) ? readOrCorrupt(keyPath, parseTsigKeyFile) : null;
   const address = opts.listenAddress ?? '::';
@@ -184,7 +190,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
     socketPath,
     close: async () => {
       clearInterval(prune);
-      dns.stop();
+      await dns.stop(); // an update in flight finishes before the database closes
       await Promise.all([new Promise((r) => client.close(r)), new Promise((r) => admin.close(r))]);
       client.closeAllConnections();
       db.close();

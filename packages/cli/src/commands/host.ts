@@ -43,8 +43,9 @@ function dnsOptions(o: Record<string, string | undefined>): Partial<DnsConfig> |
   const change: Partial<DnsConfig> = {};
   if (o.dnsServer !== undefined) change.server = o.dnsServer;
   if (o.dnsDomain !== undefined) change.domain = o.dnsDomain.replace(/\.$/, '').toLowerCase();
-  if (o.dnsName !== undefined) change.target = o.dnsName.replace(/\.$/, '').toLowerCase();
-  if (o.dnsAddress !== undefined) change.address = o.dnsAddress;
+  // an empty value clears: --dns-name '' goes back to NAME.DOMAIN, --dns-address '' publishes no address
+  if (o.dnsName !== undefined) change.target = o.dnsName === '' ? null : o.dnsName.replace(/\.$/, '').toLowerCase();
+  if (o.dnsAddress !== undefined) change.address = o.dnsAddress === '' ? null : o.dnsAddress;
   const priority = numberOption('--dns-priority', o.dnsPriority, 65535);
   const weight = numberOption('--dns-weight', o.dnsWeight, 65535);
   if (priority !== undefined) change.priority = priority;
