@@ -107,9 +107,18 @@ describe('typed codes', () => {
     assert.equal(codeOf(() => decodeCode(short, 'confirmation ID', [69])).code, 'CODE_MALFORMED');
     assert.equal(codeOf(() => decodeCode('x'.repeat(5000), 'confirmation ID', [69])).code, 'CODE_MALFORMED');
     assert.equal(codeOf(() => decodeCode('2222', 'confirmation ID', [69])).code, 'CODE_MALFORMED');
-    // one character left out of group 5: the groups after it shift, and group 5 is named
-    const dropped = text.slice(0, 4 * 9 + 3) + text.slice(4 * 9 + 4);
-    assert.deepEqual([codeOf(() => decodeCode(dropped, 'confirmation ID', [69])).code, codeOf(() => decodeCode(dropped, 'confirmation ID', [69])).params.group], ['CODE_GROUP_TYPO', 5]);
+    // one character left out of group 5: the groups after it shift, and group 5 is named, except
+    // when the character pulled in from group 6 happens to fit as its check (1 time in 29): then
+    // a later group is named
+    let named5 = 0;
+    for (let i = 0; i < 290; i++) {
+      const t = encodeCode(randomBytes(69));
+      const e = codeOf(() => decodeCode(t.slice(0, 4 * 9 + 3) + t.slice(4 * 9 + 4), 'confirmation ID', [69]));
+      assert.equal(e.code, 'CODE_GROUP_TYPO');
+      assert.ok(Number(e.params.group) >= 5, `group ${e.params.group}`);
+      if (e.params.group === 5) named5++;
+    }
+    assert.ok(named5 > 250, `group 5 named ${named5} times of 290`);
   });
 });
 
