@@ -29,6 +29,19 @@ if ! command -v named >/dev/null && [ ! -x /usr/sbin/named ]; then
     exit 1
   fi
 fi
+# The directory tests start a real OpenLDAP (slapd): a provider and a syncrepl consumer.
+if ! command -v slapd >/dev/null && [ ! -x /usr/sbin/slapd ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "==> apt-get install slapd ldap-utils (for the directory tests; no system database is configured)"
+    export DEBIAN_FRONTEND=noninteractive
+    echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends slapd ldap-utils >/dev/null
+  else
+    echo "The directory tests need OpenLDAP's slapd: run as root to install it with apt, or install the" >&2
+    echo "Debian packages slapd and ldap-utils yourself." >&2
+    exit 1
+  fi
+fi
 mapfile -t files < <(find packages/*/dist test/dist -name '*.test.js' | sort)
 echo "==> node --test (${#files[@]} files)"
 # One file at a time: the end-to-end files start several processes each, and CI has 2 cores.

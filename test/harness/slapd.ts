@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * Real OpenLDAP for the tests: a provider and a read-only consumer replica kept in sync by
+ * syncrepl, both on free loopback ports, with volact's schema and ACLs (ldap/ in the repository).
+ */
+export type Slapd = { url: string; port: number; log: () => string; stop: () => Promise<void> };
+export type Directory = { suffix: string; admin: { dn: string; password: string }; provider: Slapd; consumer: Slapd; stop: () => Promise<void> };
+
+const REPO = new URL('../../../', import.meta.url).pathname;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function binary(name: string): string {
+  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin']) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      /* next */
+    }
+  }
+  throw new Error(`${name} not found: install the Debian packages slapd and ldap-utils (npm test does it as root)`);
+}
+
+async function start(dir: string, conf: string, port: number): Promise<Slapd> {
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeFileSync(join(dir, 'slapd.conf'), conf);
+  const url = `ldap://127.0.0.1:${port}`;
+  let log = '';
+  const child: ChildProcess = spawn(binary('slapd'), ['-f', join(dir, 'slapd.conf'), '-h', `${url}/`, '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const sock = connect(port, '127.0.0.1');
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+    if (up) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`slapd did not start\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    port,
+    log: () => log,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+const schemas = ['core', 'cosine', 'inetorgperson', 'nis'].map((s) => `include /etc/ldap/schema/${s}.schema`);
+
+/**
+ * Starts the provider (with the syncprov overlay) and a consumer that replicates the whole suffix
+ * and refers writes to the provider. `withSchema: false` leaves volact's schema out, for the
+ * "schema missing" tests.
+ */
+export async function startDirectory(dir: string, opts: { suffix?: string; withSchema?: boolean } = {}): Promise<Directory> {
+  const suffix = opts.suffix ?? 'dc=example,dc=test';
+  const admin = { dn: `cn=admin,${suffix}`, password: 'adminpw' };
+  const withSchema = opts.withSchema ?? true;
+  const acl = readFileSync(join(REPO, 'ldap', 'volact-acl.conf'), 'utf8').replaceAll('SUFFIX', suffix);
+  const [providerPort, consumerPort] = [await freePort(), await freePort()];
+  const common = (d: string) => [
+    ...schemas,
+    ...(withSchema ? [`include ${join(REPO, 'ldap', 'volact.schema')}`] : []),
+    'modulepath /usr/lib/ldap',
+    'moduleload back_mdb',
+    'moduleload syncprov',
+    `pidfile ${d}/slapd.pid`,
+    `argsfile ${d}/slapd.args`,
+    'database mdb',
+    'maxsize 104857600',
+    `suffix "${suffix}"`,
+    `rootdn "${admin.dn}"`,
+    `directory ${d}/data`,
+    'index objectClass,entryUUID,entryCSN eq',
+  ];
+  const providerDir = join(dir, 'provider');
+  const provider = await start(
+    providerDir,
+    [...common(providerDir), `rootpw ${admin.password}`, acl, 'access to * by self write by users read by * auth', 'overlay syncprov', 'syncprov-checkpoint 100 1'].join('\n') + '\n',
+    providerPort,
+  );
+  const consumerDir = join(dir, 'consumer');
+  const consumer = await start(
+    consumerDir,
+    [
+      ...common(consumerDir),
+      `syncrepl rid=001 provider=ldap://127.0.0.1:${providerPort} bindmethod=simple binddn="${admin.dn}" credentials=${admin.password} searchbase="${suffix}" type=refreshAndPersist retry="1 +"`,
+      `updateref ldap://127.0.0.1:${providerPort}`,
+      acl,
+      'access to * by self read by users read by * auth',
+    ].join('\n') + '\n',
+    consumerPort,
+  );
+  return {
+    suffix,
+    admin,
+    provider,
+    consumer,
+    stop: async () => {
+      await consumer.stop();
+      await provider.stop();
+    },
+  };
+}
