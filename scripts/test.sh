@@ -5,40 +5,27 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 
-# The authority's store suite also runs on a real PostgreSQL that the tests start themselves.
+# Real services the tests start themselves, on loopback ports in temp dirs. A missing one is
+# installed with apt when running as root (one apt-get update for all); otherwise we stop and say so.
+missing=()
+# the authority's store suite runs on PostgreSQL (initdb, pg_ctl)
 if [ -z "${VOLACT_TEST_PG_URL:-}" ] && ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "==> apt-get install postgresql (for the PostgreSQL store tests)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-  else
-    echo "The tests need PostgreSQL's initdb and pg_ctl: run as root to install them with apt, install the" >&2
-    echo "Debian package postgresql yourself, or point VOLACT_TEST_PG_URL at a server the tests may use." >&2
-    exit 1
-  fi
+  missing+=(postgresql)
 fi
-# The DNS tests start a real BIND 9 (named) on a loopback port.
-if ! command -v named >/dev/null && [ ! -x /usr/sbin/named ]; then
+# the DNS tests run BIND 9 (named)
+command -v named >/dev/null || [ -x /usr/sbin/named ] || missing+=(bind9 bind9-utils)
+# the directory tests run OpenLDAP (slapd): a provider and a syncrepl consumer
+command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || missing+=(slapd ldap-utils)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "==> apt-get install bind9 bind9-utils (for the DNS SRV tests)"
+    echo "==> apt-get install ${missing[*]} (services the tests start)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends bind9 bind9-utils >/dev/null
-  else
-    echo "The DNS tests need BIND 9's named: run as root to install it with apt, or install the Debian" >&2
-    echo "packages bind9 and bind9-utils yourself." >&2
-    exit 1
-  fi
-fi
-# The directory tests start a real OpenLDAP (slapd): a provider and a syncrepl consumer.
-if ! command -v slapd >/dev/null && [ ! -x /usr/sbin/slapd ]; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "==> apt-get install slapd ldap-utils (for the directory tests; no system database is configured)"
-    export DEBIAN_FRONTEND=noninteractive
+    # slapd: no system database, the tests configure their own
     echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends slapd ldap-utils >/dev/null
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "The directory tests need OpenLDAP's slapd: run as root to install it with apt, or install the" >&2
-    echo "Debian packages slapd and ldap-utils yourself." >&2
+    echo "The tests need the Debian packages ${missing[*]}: run npm test as root to install them with apt," >&2
+    echo "or install them yourself (for PostgreSQL you may instead point VOLACT_TEST_PG_URL at a server the tests may use)." >&2
     exit 1
   fi
 fi

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort, systemBinary } from './ports.js';
 
 /** A real BIND 9 (`named`) on a free loopback port, with TSIG-secured zones, for the tests. */
 export type Named = {
@@ -18,16 +18,6 @@ export type Named = {
 
 export type ZoneSpec = { name: string; keys: string[]; records?: string[] };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts named with one key per name in `keys` and the given zones; each zone's update policy
@@ -73,7 +63,7 @@ export async function startNamed(dir: string, zones: ZoneSpec[], keys: string[])
       ),
     ].join('\n') + '\n',
   );
-  const named = process.env.VOLACT_NAMED ?? (await which('named'));
+  const named = process.env.VOLACT_NAMED ?? systemBinary('named', 'bind9 bind9-utils');
   let log = '';
   const child: ChildProcess = spawn(named, ['-c', join(dir, 'named.conf'), '-g', '-n', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
@@ -110,15 +100,3 @@ export async function startNamed(dir: string, zones: ZoneSpec[], keys: string[])
   };
 }
 
-async function which(cmd: string): Promise<string> {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin']) {
-    try {
-      const { accessSync, constants } = await import('node:fs');
-      accessSync(join(dir, cmd), constants.X_OK);
-      return join(dir, cmd);
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error(`${cmd} not found: install the Debian packages bind9 bind9-utils (npm test does it as root)`);
-}

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { freePort, systemBinary } from './ports.js';
 
 /**
  * Real OpenLDAP for the tests: a provider and a read-only consumer replica kept in sync by
@@ -12,35 +13,14 @@ export type Directory = { suffix: string; admin: { dn: string; password: string 
 
 const REPO = new URL('../../../', import.meta.url).pathname;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-function binary(name: string): string {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin']) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error(`${name} not found: install the Debian packages slapd and ldap-utils (npm test does it as root)`);
-}
 
 async function start(dir: string, conf: string, port: number): Promise<Slapd> {
   mkdirSync(join(dir, 'data'), { recursive: true });
   writeFileSync(join(dir, 'slapd.conf'), conf);
   const url = `ldap://127.0.0.1:${port}`;
   let log = '';
-  const child: ChildProcess = spawn(binary('slapd'), ['-f', join(dir, 'slapd.conf'), '-h', `${url}/`, '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(systemBinary('slapd', 'slapd ldap-utils'), ['-f', join(dir, 'slapd.conf'), '-h', `${url}/`, '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
