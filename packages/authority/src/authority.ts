@@ -22,6 +22,9 @@ import {
   type Catalog,
   type Clock,
   type HostActivationAnswer,
+  type DirectoryActivationAnswer,
+  type DirectoryActivationRequest,
+  type DirectoryObject,
   type HostActivationRequest,
   type HostCert,
   type IncreaseRequestBody,
@@ -46,7 +49,7 @@ export function keyHash(canonical: string): string {
 export type Actor = string;
 
 export type Confirmed = {
-  type: 'host' | 'mak';
+  type: 'host' | 'mak' | 'directory';
   installationId: string;
   confirmationId: string;
   keyId: string;
@@ -67,7 +70,7 @@ export class Authority {
     private readonly clock: Clock,
   ) {}
 
-  private issuer(purpose: 'host-cert' | 'catalog' | 'mak-grant' | 'offline'): Issuer {
+  private issuer(purpose: 'host-cert' | 'catalog' | 'mak-grant' | 'offline' | 'directory'): Issuer {
     const issuer = this.keys.issuers.get(purpose);
     if (!issuer) throw new VolactError('AUTHORITY_NOT_READY', { detail: `no ${purpose} issuing key (certify one: volact authority rotate-issuer --purpose ${purpose})` });
     return issuer;
@@ -273,18 +276,44 @@ export class Authority {
       },
       actor ? this.audit(actor, 'host.activate', `${row.id}/${hostId}`, 'offline confirmation') : undefined,
     );
-    switch (outcome.kind) {
-      case 'activated':
-      case 'reactivated':
-      case 'retried':
-        return JSON.parse(outcome.answer) as HostActivationAnswer;
-      case 'hostLimit':
-        throw new VolactError('KEY_LIMIT_HOSTS', { used: outcome.used, limit: outcome.limit });
-      case 'activationLimit':
-        throw new VolactError('KEY_LIMIT_ACTIVATIONS', { used: outcome.used, limit: outcome.limit });
-      case 'requestConflict':
-        throw new VolactError('BAD_REQUEST', { field: 'requestId', problem: 'was already used for another host or key' });
-    }
+    return JSON.parse(slotAnswer(outcome)) as HostActivationAnswer;
+  }
+
+  /**
+   * Directory activation: the host key activates one directory like a host (the directory takes
+   * one host slot, each object one activation) and the authority signs an activation object
+   * bound to the directory's server-generated ID. Retries with the same requestId use nothing.
+   */
+  async activateDirectory(req: DirectoryActivationRequest, actor?: Actor): Promise<DirectoryActivationAnswer> {
+    const row = await this.findHostKey(req.hostKey);
+    const { catalog } = await this.catalog();
+    const group = catalog.groups.find((g) => g.code === row.groupCode);
+    if (!group) throw new VolactError('GROUP_UNKNOWN', { group: row.groupCode });
+    const issuer = this.issuer('directory');
+    const now = this.clock.now();
+    const directoryId = req.directoryId.toLowerCase();
+    const hostId = 'D' + createHash('sha256').update(`volact-directory/${directoryId}`).digest('base64url').slice(0, 12);
+    const outcome = await this.store.activateHost(
+      { hostKeyId: row.id, hostPublicKey: `directory:${directoryId}`, hostId, hostName: `directory ${req.suffix}`.slice(0, 128), requestId: req.requestId, now },
+      (activation, usage) => {
+        const doc: DirectoryObject = {
+          objectId: `AO-${randomUUID().slice(0, 8)}`,
+          name: req.name,
+          directoryId,
+          directoryKind: req.directoryKind,
+          suffix: req.suffix,
+          hostKeyId: row.id,
+          group: group.code,
+          editions: catalog.editions.filter((e) => group.editions.includes(e.number)).map(({ number, code, name, kind }) => ({ number, code, name, kind })),
+          issuedAt: now,
+          activation,
+        };
+        const answer: DirectoryActivationAnswer = { object: signDocument(issuer.pair, docTypes.directoryObject, DOC_VERSION, doc), issuer: issuer.certificate, ...usage };
+        return JSON.stringify(answer);
+      },
+      actor ? this.audit(actor, 'directory.activate', `${row.id}/${hostId}`, `${req.suffix} (${directoryId})`) : undefined,
+    );
+    return JSON.parse(slotAnswer(outcome)) as DirectoryActivationAnswer;
   }
 
   /**
@@ -304,7 +333,11 @@ export class Authority {
     // a prefix no online request ID can have (those are base64url): an IID cannot be squatted
     const iidHash = createHash('sha256').update(iid.publicForm).digest('base64url');
     let result: { keyId: string; outcome: string; used: number; limit: number };
-    if (iid.type === 'host') {
+    if (iid.type === 'directory') {
+      const row = await this.findHostKey(canonical);
+      const answer = await this.activateDirectory({ v: 1, hostKey: canonical, directoryId: iid.directoryId!, directoryKind: 'openldap', suffix: `offline ${iid.directoryId}`, name: 'offline', requestId: `iid:${iidHash}` }, actor);
+      result = { keyId: row.id, outcome: 'directory activated', used: answer.activationsUsed, limit: answer.activationsLimit };
+    } else if (iid.type === 'host') {
       const hostPublicKey = iid.hostPublicKey!.toString('base64url');
       const row = await this.findHostKey(canonical);
       const answer = await this.activateHost({ v: 1, hostKey: canonical, hostPublicKey, hostName: `offline ${hostIdFor(hostPublicKey)}`, requestId: `iid:${iidHash}` }, actor);
@@ -360,5 +393,21 @@ export class Authority {
     const given = Buffer.from(tokenHash(m[2]!));
     if (!row || row.revokedAt !== null || !timingSafeEqual(Buffer.from(row.tokenHash), given)) throw new VolactError('TOKEN_INVALID');
     return { id: row.id, scopes: row.scopes };
+  }
+}
+
+/** The answer of a host-slot activation (host or directory), or the error its outcome means. */
+function slotAnswer(outcome: Awaited<ReturnType<AuthorityStore['activateHost']>>): string {
+  switch (outcome.kind) {
+    case 'activated':
+    case 'reactivated':
+    case 'retried':
+      return outcome.answer;
+    case 'hostLimit':
+      throw new VolactError('KEY_LIMIT_HOSTS', { used: outcome.used, limit: outcome.limit });
+    case 'activationLimit':
+      throw new VolactError('KEY_LIMIT_ACTIVATIONS', { used: outcome.used, limit: outcome.limit });
+    case 'requestConflict':
+      throw new VolactError('BAD_REQUEST', { field: 'requestId', problem: 'was already used for another host, directory or key' });
   }
 }

@@ -6,6 +6,7 @@ import {
   errorBody,
   bulkConfirmationRequestSchema,
   hostActivationRequestSchema,
+  directoryActivationRequestSchema,
   increaseRequestSchema,
   increaseStatusSchema,
   makActivationRequestSchema,
@@ -57,6 +58,14 @@ function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record
       handle: async ({ req }, body: Infer<typeof hostActivationRequestSchema>) => {
         await limiter?.check(address(req), body.hostKey);
         return authority.activateHost(body);
+      },
+    },
+    'POST /v1/directory-activations': {
+      summary: 'activate a directory with a host key: a signed directory activation object (rate-limited per address and key)',
+      body: directoryActivationRequestSchema,
+      handle: async ({ req }, body: Infer<typeof directoryActivationRequestSchema>) => {
+        await limiter?.check(address(req), body.hostKey);
+        return authority.activateDirectory(body);
       },
     },
     'POST /v1/mak-activations': {

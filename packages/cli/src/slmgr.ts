@@ -5,16 +5,28 @@ import type { Clock } from '@volact/protocol';
 import { adminCall } from './admin-client.js';
 import { emit, iso } from './output.js';
 import { qrText } from './qr.js';
+import { adActivationOnline, adApplyCid, adGetIid, aoList, delAo, type LdapFlags } from './directory.js';
 
 /** The slmgr options volact knows, with how many values each takes (-1: the rest, joined; a code typed with spaces). */
-const clientOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, skms: 1, ckms: 0, upk: 0, cpky: 0, rearm: 0, dti: 0, atp: -1, 'skms-domain': 1, 'ckms-domain': 0, skhc: 0, ckhc: 0 } as const;
+const clientOptions = {
+  ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, skms: 1, ckms: 0, upk: 0, cpky: 0, rearm: 0, dti: 0, atp: -1, 'skms-domain': 1, 'ckms-domain': 0, skhc: 0, ckhc: 0,
+  'act-type': 1, 'ad-activation-online': [1, 2], 'ad-activation-get-iid': 1, 'ad-activation-apply-cid': [2, 3], 'ao-list': 0, 'del-ao': 1,
+} as const;
 const hostOptions = { ipk: 1, ato: 0, dli: 0, dlv: 0, xpr: 0, upk: 1, sai: 1, sri: 1, sprt: 1, dti: 0, atp: -1, sdns: 0, cdns: 0 } as const;
 
-export type SlmgrCall = { option: string; value: string | undefined };
+const usageOf: Record<string, string> = {
+  'ad-activation-online': '-ad-activation-online HOST-KEY [NAME]',
+  'ad-activation-get-iid': '-ad-activation-get-iid HOST-KEY',
+  'ad-activation-apply-cid': '-ad-activation-apply-cid HOST-KEY CONFIRMATION-ID [NAME] (the confirmation ID as one word, hyphens between groups)',
+  'del-ao': '-del-ao NAME (or its DN)',
+  'act-type': '-act-type 0|1|2 (0 all channels, 1 directory only, 2 activation host only)',
+};
+
+export type SlmgrCall = { option: string; value: string | undefined; values: string[] };
 
 /** Parses `-opt [value]` (or `/opt`); exactly one operation per call, as with slmgr. */
 export function parseSlmgr(args: string[], host: boolean): SlmgrCall {
-  const known: Record<string, number> = host ? hostOptions : clientOptions;
+  const known: Record<string, number | readonly [number, number]> = host ? hostOptions : clientOptions;
   const ops = args.filter((a) => /^[-/][a-z]/i.test(a));
   if (ops.length !== 1 || !args[0] || args[0] !== ops[0]) {
     throw new VolactError('USAGE', { detail: `give exactly one slmgr option, like -dli; known ${host ? 'on a host' : 'on a client'}: ${Object.keys(known).map((k) => '-' + k).join(' ')}` });
@@ -22,15 +34,20 @@ export function parseSlmgr(args: string[], host: boolean): SlmgrCall {
   const option = ops[0]!.slice(1).toLowerCase();
   const arity = known[option];
   if (arity === undefined) {
-    const other = host ? (clientOptions as Record<string, number>)[option] : (hostOptions as Record<string, number>)[option];
+    const other = host ? (clientOptions as Record<string, unknown>)[option] : (hostOptions as Record<string, unknown>)[option];
     throw new VolactError('USAGE', { detail: other !== undefined ? `-${option} works ${host ? 'on a client (drop --host)' : 'on an activation host (add --host DIR)'}` : `unknown option -${option}; known: ${Object.keys(known).map((k) => '-' + k).join(' ')}` });
+  }
+  if (Array.isArray(arity)) {
+    const [min, max] = arity as readonly [number, number];
+    if (args.length - 1 < min || args.length - 1 > max) throw new VolactError('USAGE', { detail: `-${option} takes ${min} to ${max} values: ${usageOf[option] ?? ''}` });
+    return { option, value: args[1], values: args.slice(1) };
   }
   if (arity === -1) {
     if (args.length < 2) throw new VolactError('USAGE', { detail: `-${option} takes the confirmation ID` });
-    return { option, value: args.slice(1).join('') };
+    return { option, value: args.slice(1).join(''), values: args.slice(1) };
   }
-  if (args.length - 1 !== arity) throw new VolactError('USAGE', { detail: arity ? `-${option} takes one value` : `-${option} takes no value` });
-  return { option, value: args[1] };
+  if (args.length - 1 !== arity) throw new VolactError('USAGE', { detail: arity ? `-${option} takes one value${usageOf[option] ? `: ${usageOf[option]}` : ''}` : `-${option} takes no value` });
+  return { option, value: args[1], values: args.slice(1) };
 }
 
 /** `-skms` forms: host, host:port, :port, [v6]:port, [v6], bare v6. */
@@ -68,8 +85,45 @@ export function parseKms(spec: string): { host: string | null; port: number | nu
 const stateNames = { unlicensed: 'Unlicensed', initialGrace: 'Initial grace period', licensed: 'Licensed', ootGrace: 'Out-of-tolerance grace period', notification: 'Notification' } as const;
 
 /** Runs one slmgr operation on a client state directory. Returns the exit code. */
-export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean): Promise<number> {
+export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean, ldap: LdapFlags = {}): Promise<number> {
   switch (call.option) {
+    case 'act-type': {
+      const t = ({ '0': 'all', '1': 'directory', '2': 'host', all: 'all', directory: 'directory', host: 'host' } as const)[call.value!.toLowerCase() as '0'];
+      if (!t) throw new VolactError('USAGE', { detail: usageOf['act-type']! });
+      client.setActType(t);
+      const words = { all: 'all channels (directory first, then an activation host)', directory: 'directory activation only', host: 'activation hosts only' };
+      emit(json, { activationType: t }, () => `Activation type set to ${words[t]} successfully.`);
+      return 0;
+    }
+    case 'ad-activation-online': {
+      const r = await adActivationOnline(client, ldap, call.values[0]!, call.values[1]);
+      emit(json, r, () =>
+        `Activation object ${r.name} created successfully at ${r.dn} (${r.server}) for ${r.group}: ${r.editions.join(', ')}. Host key activations used: ${r.activationsUsed} of ${r.activationsLimit}. Members of the directory activate from it at their next start.`,
+      );
+      return 0;
+    }
+    case 'ad-activation-get-iid': {
+      const r = await adGetIid(client, ldap, call.value!);
+      emit(json, r, () => ['Installation ID of this directory and host key:', '', `  ${r.installationId}`, '', ...(process.stdout.isTTY || process.env.VOLACT_QR === '1' ? [qrText(r.installationId)] : []), 'Give it to your publisher and apply the answer with: volact slmgr -ad-activation-apply-cid HOST-KEY CONFIRMATION-ID [NAME]'].join('\n'));
+      return 0;
+    }
+    case 'ad-activation-apply-cid': {
+      const r = await adApplyCid(client, ldap, call.values[0]!, call.values[1]!, call.values[2]);
+      emit(json, r, () => `Activation object ${r.name} created successfully at ${r.dn} (${r.server}) from the confirmation ID, for ${r.group}: ${r.editions.join(', ')}.`);
+      return 0;
+    }
+    case 'ao-list': {
+      const r = await aoList(client, ldap);
+      emit(json, r, () =>
+        [`Activation objects in ${r.container} (${r.server}, directory ID ${r.directoryId}):`, ...(r.objects.length ? r.objects.map((o) => `  ${o.name}  ${o.status === 'valid' ? `valid, ${o.group} (${o.editions.join(', ')})${o.offline ? ', offline' : ''}` : `NOT VALID (${o.status}: ${o.detail})`}\n    ${o.dn}`) : ['  (none)'])].join('\n'),
+      );
+      return r.objects.every((o) => o.status === 'valid') ? 0 : exitCodes.trust;
+    }
+    case 'del-ao': {
+      const r = await delAo(client, ldap, call.value!);
+      emit(json, r, () => `Activation object ${r.deleted} deleted successfully. Members stop using it at their next read (at most 7 days) and fall back to an activation host.`);
+      return 0;
+    }
     case 'ipk': {
       const s = client.installKey(call.value!);
       emit(json, { installed: s.key }, () => `Installed product key ${s.key!.partial} (${s.key!.keyClass} key, edition ${s.key!.edition}) successfully.`);
@@ -126,7 +180,15 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
     }
     case 'ato': {
       const outcome = await client.activate();
+      const note = outcome.directoryNote ? `Directory activation not used: ${outcome.directoryNote}\n` : '';
+      if (note && !json) process.stdout.write(note);
       switch (outcome.kind) {
+        case 'directoryActivated':
+        case 'directoryRenewed':
+          emit(json, { outcome: outcome.kind, object: outcome.name, dn: outcome.dn, server: outcome.host, validUntil: iso(outcome.validUntil) }, () =>
+            `Product activated successfully from the directory activation object ${outcome.name} (${outcome.dn}, read from ${outcome.host}); valid until ${iso(outcome.validUntil)}.`,
+          );
+          return 0;
         case 'makActivated': {
           const g = outcome.makGrant;
           emit(json, { outcome: outcome.kind, authority: outcome.host, edition: g.editionCode, activationsUsed: g.activationsUsed, activationsLimit: g.activationsLimit, activationsLeft: g.activationsLimit - g.activationsUsed }, () =>
@@ -136,13 +198,13 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
         }
         case 'activated':
         case 'renewed':
-          emit(json, { outcome: outcome.kind, host: outcome.host, validUntil: iso(outcome.grant.validUntil), count: outcome.grant.count, required: outcome.grant.required }, () =>
+          emit(json, { outcome: outcome.kind, host: outcome.host, validUntil: iso(outcome.grant.validUntil), count: outcome.grant.count, required: outcome.grant.required, directoryNote: outcome.directoryNote ?? null }, () =>
             `Product activated successfully by ${outcome.grant.hostName} (${outcome.host}); valid until ${iso(outcome.grant.validUntil)}. Count ${outcome.grant.count} of ${outcome.grant.required} needed.`,
           );
           return 0;
         case 'countInsufficient': {
           const e = new VolactError('COUNT_INSUFFICIENT', { count: outcome.count, required: outcome.required, retryMinutes: outcome.retryMinutes });
-          emit(json, { outcome: outcome.kind, code: e.code, message: e.message, fix: e.fix, count: outcome.count, required: outcome.required, host: outcome.host }, () => `Error ${e.code}: ${e.message}\nFix: ${e.fix}`);
+          emit(json, { outcome: outcome.kind, code: e.code, message: e.message, fix: e.fix, count: outcome.count, required: outcome.required, host: outcome.host, directoryNote: outcome.directoryNote ?? null }, () => `Error ${e.code}: ${e.message}\nFix: ${e.fix}`);
           return exitCodes.notYet;
         }
         case 'refused': {
@@ -182,6 +244,12 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
           `Activation interval (retry): ${d.retryMinutes} minutes`,
           `Renewal interval: ${d.renewalMinutes} minutes`,
           `Last answer: ${d.lastAnswer ? `${d.lastAnswer.kind}, count ${d.lastAnswer.count} of ${d.lastAnswer.required}, from ${d.lastAnswer.host} at ${d.lastAnswer.at}` : '-'}`,
+          `Activation type: ${{ all: 'all (directory, then activation host)', directory: 'directory only', host: 'activation host only' }[d.activationType]}`,
+          `Directory: ${d.directory ? `${d.directory.urls.join(', ')} (${d.directory.base}) as ${d.directory.bindDn}` : '-'}`,
+          `Activation object name: ${d.directory?.object?.name ?? '-'}`,
+          `Activation object DN: ${d.directory?.object?.dn ?? '-'}`,
+          ...(d.directory?.object ? [`Directory activation: read from ${d.directory.object.server} at ${d.directory.object.at}, valid until ${d.directory.object.validUntil}`] : []),
+          ...(d.directory?.note ? [`Directory activation not used: ${d.directory.note}`] : []),
           `Remaining rearm count: ${d.rearmsLeft}`,
           `Trusted time: ${d.trustedTime}`,
         );

@@ -16,9 +16,16 @@ export async function runAgent(
   let notBefore = 0;
   const first = client.state();
   opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), agent: 'started', machineId: first.machine.id, stateDir: client.dir }));
+  // directory activation is read again at every start (a removed machine account shows at once)
+  let startup = first.directory !== null && first.key?.keyClass === 'setup' && first.actType !== 'host';
   while (!opts.stop?.()) {
     const s = client.state();
     const now = () => clock.now();
+    if (startup) {
+      startup = false;
+      notBefore = 0;
+      s.lastAttempt = null;
+    }
     // a clock set back must not stall the agent (Client.state() does the same for lastAttempt)
     notBefore = Math.min(notBefore, now() + s.intervals.retryMinutes * 60_000);
     // no attempt yet (first start, or just rearmed): due at once, whatever the trusted time says

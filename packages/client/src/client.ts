@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -27,6 +27,8 @@ import {
   verifyCatalog,
   verifyOfflineConfirmation,
   verifyHostAnswer,
+  verifyDirectoryObject,
+  type VerifiedDirectoryObject,
   type OfflineBundle,
   type ActivateRequest,
   type Clock,
@@ -41,16 +43,25 @@ import {
 import { appendEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { licenseState, type LicenseView } from './license-state.js';
-import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ClientState, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
+import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ActType, type ClientState, type DirectorySettings, type StoredDirectoryLicense, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
+import { connectDirectory, listObjects, readDirectoryId, type DirectoryTarget } from '@volact/directory';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
 import { postActivate, targetLabel, type HostTarget } from './transport.js';
 import { discover, readSearchDomains } from './discovery.js';
 
-export type ActivationOutcome =
+export type ActivationOutcome = (
   | { kind: 'activated' | 'renewed'; grant: Grant; host: string }
+  | { kind: 'directoryActivated' | 'directoryRenewed'; name: string; dn: string; validUntil: number; host: string }
   | { kind: 'makActivated'; makGrant: MakGrant; host: string }
   | { kind: 'countInsufficient'; count: number; required: number; retryMinutes: number; host: string }
-  | { kind: 'refused'; code: 'EDITION_NOT_COVERED' | 'CLOCK_SKEW'; count: number; host: string; detail: Record<string, string | number> };
+  | { kind: 'refused'; code: 'EDITION_NOT_COVERED' | 'CLOCK_SKEW'; count: number; host: string; detail: Record<string, string | number> }
+) & {
+  /** Why directory activation was not used, when a host was used after it. */
+  directoryNote?: string;
+};
+
+/** What a try of the directory gave: an activation, or why not (and whether a host may be tried). */
+type DirectoryTry = { ok: true; outcome: ActivationOutcome } | { ok: false; error: VolactError; fallBack: boolean };
 
 /** Errors of this machine, not of a host: they stop discovery instead of moving to the next host. */
 const localErrors = new Set<string>(['KEY_NOT_INSTALLED', 'ROOT_NOT_PINNED', 'STATE_CORRUPT', 'STATE_UNAVAILABLE', 'FAKE_CLOCK_REFUSED']);
@@ -105,7 +116,8 @@ export class Client {
     return root.kid;
   }
 
-  private offlineBundle(): OfflineBundle {
+  /** The offline bundle installed with client trust (root, offline issuer, catalog). */
+  offlineBundle(): OfflineBundle {
     const path = join(this.dir, 'offline.json');
     if (!existsSync(path)) throw new VolactError('OFFLINE_BUNDLE_MISSING', { dir: this.dir });
     const bundle = parseOfflineBundle(readFileSync(path, 'utf8'));
@@ -191,6 +203,9 @@ export class Client {
         authorityUrl: null,
         outOfToleranceSince: null,
         discovery: { domain: null, caching: true, lastHost: null },
+        directory: null,
+        actType: 'all',
+        directoryNote: null,
       };
       saveState(this.dir, s);
       return s;
@@ -362,8 +377,25 @@ export class Client {
     return { grant, license };
   }
 
+  /** The stored directory activation, re-verified (signature, this directory, this edition); anything else counts as none. */
+  private storedDirectory(s: ClientState): { object: VerifiedDirectoryObject; license: StoredDirectoryLicense } | null {
+    try {
+      const license = loadLicense(this.dir);
+      if (!license || !('directory' in license) || s.key?.keyClass !== 'setup') return null;
+      const d = license.directory;
+      const object = verifyDirectoryObject(d.value, this.roots(), { directoryId: d.directoryId, name: d.name });
+      if (!object.editions.some((e) => e.number === s.key!.edition)) return null;
+      // at most 180 days from when it was read: a file edited to last longer is refused
+      if (typeof d.validUntil !== 'number' || typeof d.activatedAt !== 'number' || d.validUntil - d.activatedAt > defaults.validityMs) return null;
+      return { object, license };
+    } catch {
+      return null;
+    }
+  }
+
   license(s = this.state()): LicenseView {
     const stored = this.storedGrant(s);
+    const dir = stored ? null : this.storedDirectory(s);
     const mak = this.storedMak(s);
     let makInput: { sameHardware: boolean; outOfToleranceSince: number | null; offline: boolean } | null = null;
     if (mak) {
@@ -380,7 +412,15 @@ export class Client {
       makInput = { sameHardware: sameHw, outOfToleranceSince: s.outOfToleranceSince, offline: 'offline' in mak.license };
     }
     return licenseState(
-      { keyInstalled: s.key !== null, graceStart: s.graceStart, highWater: s.highWater, localHighWater: s.localHighWater, grant: stored?.grant ?? null, mak: makInput },
+      {
+        keyInstalled: s.key !== null,
+        graceStart: s.graceStart,
+        highWater: s.highWater,
+        localHighWater: s.localHighWater,
+        grant: stored?.grant ?? null,
+        mak: makInput,
+        directory: dir ? { name: dir.license.directory.name, validUntil: dir.license.directory.validUntil } : null,
+      },
       this.clock.now(),
     );
   }
@@ -402,6 +442,157 @@ export class Client {
     if (s.key.keyClass !== 'setup') throw new VolactError('CHANNEL_UNAVAILABLE', { class: s.key.keyClass, channel: 'a hypervisor agent' });
     if (!s.key.text) throw new VolactError('KEY_NOT_INSTALLED');
     const ready = s as ClientState & { key: { text: string; edition: number } };
+    // directory activation first (the guide's primary method), then a host, as -act-type allows
+    let directoryNote: string | undefined;
+    if (s.actType !== 'host') {
+      if (!s.directory) {
+        if (s.actType === 'directory') throw new VolactError('DIRECTORY_NOT_CONFIGURED');
+      } else {
+        const tried = await this.activateFromDirectory(ready);
+        if (tried.ok) return tried.outcome;
+        if (!tried.fallBack || s.actType === 'directory') throw tried.error;
+        directoryNote = `${tried.error.code}: ${tried.error.message}`;
+      }
+    }
+    try {
+      const outcome = await this.activateFromHost(ready);
+      return directoryNote ? { ...outcome, directoryNote } : outcome;
+    } catch (err) {
+      if (directoryNote && err instanceof VolactError && err.code === 'NO_HOST_FOUND') throw new VolactError('NO_HOST_FOUND', { detail: `${err.params.detail}; directory activation was not used (${directoryNote})` });
+      throw err;
+    }
+  }
+
+  /** The directory settings as a connection target (password and CA from their files). */
+  directoryTarget(s: ClientState = this.state()): DirectoryTarget & { settings: DirectorySettings } {
+    if (!s.directory) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
+    const secret = join(this.dir, 'directory.secret');
+    let password: string;
+    try {
+      password = readFileSync(secret, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new VolactError('STATE_CORRUPT', { file: secret, detail: (err as NodeJS.ErrnoException).code ?? String(err) });
+    }
+    const ca = s.directory.ca ? readFileSync(join(this.dir, 'directory-ca.pem'), 'utf8') : undefined;
+    return { settings: s.directory, urls: s.directory.urls, base: s.directory.base, bindDn: s.directory.bindDn, password, allowPlainBind: s.directory.allowPlainBind, ...(ca ? { ca } : {}) };
+  }
+
+  /**
+   * `volact client directory`: joins this machine to a directory (its servers, any replica; its
+   * suffix; its machine account, whose password is kept 0600). null leaves the directory.
+   */
+  setDirectory(settings: { urls: string[]; base: string; bindDn: string; password: string; ca?: string; allowPlainBind?: boolean } | null): ClientState {
+    const s = this.state();
+    ensureDir(this.dir);
+    if (settings === null) {
+      s.directory = null;
+      s.directoryNote = null;
+      rmSync(join(this.dir, 'directory.secret'), { force: true });
+      rmSync(join(this.dir, 'directory-ca.pem'), { force: true });
+      if (loadLicense(this.dir) && 'directory' in loadLicense(this.dir)!) saveLicense(this.dir, null);
+      saveState(this.dir, s);
+      return s;
+    }
+    if (settings.urls.length === 0 || settings.urls.length > 16) throw new VolactError('USAGE', { detail: 'give 1 to 16 directory URLs' });
+    for (const url of settings.urls) {
+      if (!/^ldaps?:\/\/[^/\s]+\/?$/i.test(url)) throw new VolactError('USAGE', { detail: `${url} is not an LDAP URL (ldap://HOST[:PORT] or ldaps://HOST[:PORT])` });
+    }
+    if (!settings.base.trim() || !settings.bindDn.trim() || settings.base.length > 512 || settings.bindDn.length > 1024) throw new VolactError('USAGE', { detail: 'give the directory suffix (--base) and the machine account DN (--bind-dn)' });
+    if (!settings.password) throw new VolactError('USAGE', { detail: 'the password file is empty; an empty password would be an anonymous bind' });
+    writeOrFail(this.dir, join(this.dir, 'directory.secret'), settings.password, 0o600);
+    if (settings.ca) writeOrFail(this.dir, join(this.dir, 'directory-ca.pem'), settings.ca, 0o644);
+    else rmSync(join(this.dir, 'directory-ca.pem'), { force: true });
+    s.directory = { urls: settings.urls, base: settings.base, bindDn: settings.bindDn, allowPlainBind: Boolean(settings.allowPlainBind), ca: Boolean(settings.ca) };
+    saveState(this.dir, s);
+    return s;
+  }
+
+  /** `-act-type`: all channels (0), directory only (1), host only (2). */
+  setActType(t: ActType): ClientState {
+    const s = this.state();
+    s.actType = t;
+    saveState(this.dir, s);
+    return s;
+  }
+
+  /**
+   * One read of the directory: bind with the machine account (any replica), read the objects,
+   * keep the first that verifies to the pinned root, belongs to this directory (its server-made
+   * ID) and covers the installed edition; 180 days from now. A refused account, or no valid
+   * object, ends directory activation now (the host may take over); a directory that cannot be
+   * reached keeps a directory activation that is still valid.
+   */
+  private async activateFromDirectory(s: ClientState & { key: { text: string; edition: number } }): Promise<DirectoryTry> {
+    const roots = this.roots();
+    const now = this.clock.now();
+    const target = this.directoryTarget(s);
+    const held = this.storedDirectory(s);
+    const label = target.urls.join(',');
+    appendEvent(this.dir, { event: 12288, at: now, machineId: s.machine.id, licenseState: this.license(s).state, host: label, edition: s.key.edition, channel: 'directory' });
+    const lose = (error: VolactError): DirectoryTry => {
+      if (held) saveLicense(this.dir, null);
+      s.directoryNote = `${error.code}: ${error.message}`;
+      s.lastAttempt = { at: now, ok: false };
+      saveState(this.dir, s);
+      appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: label, outcome: 'directoryRefused', code: error.code, channel: 'directory', detail: error.message, dropped: Boolean(held) });
+      return { ok: false, error, fallBack: true };
+    };
+    let session;
+    try {
+      session = await connectDirectory(target);
+    } catch (err) {
+      if (!(err instanceof VolactError)) throw err;
+      if (err.code === 'DIRECTORY_BIND_REFUSED') return lose(err);
+      // away from the office (or a TLS problem): a valid directory activation is kept
+      s.lastAttempt = { at: now, ok: false };
+      s.directoryNote = `${err.code}: ${err.message}`;
+      saveState(this.dir, s);
+      appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: label, outcome: 'directoryUnreachable', code: err.code, channel: 'directory' });
+      const view = this.license(s);
+      if (held && view.state === 'licensed') {
+        return { ok: false, fallBack: false, error: new VolactError('DIRECTORY_UNREACHABLE', { detail: `${err.params.detail ?? err.message}; the directory activation from ${held.license.directory.name} stays valid until ${new Date(held.license.directory.validUntil).toISOString()}` }) };
+      }
+      return { ok: false, error: err, fallBack: true };
+    }
+    try {
+      const identity = await readDirectoryId(session, target.base);
+      const objects = await listObjects(session, target.base);
+      const refused: string[] = [];
+      for (const o of objects) {
+        let verified: VerifiedDirectoryObject;
+        try {
+          verified = verifyDirectoryObject(o.value, roots, { directoryId: identity.directoryId, name: o.name });
+        } catch (err) {
+          refused.push(`${o.name}: ${err instanceof VolactError ? `${err.code} ${err.message}` : String(err)}`);
+          continue;
+        }
+        if (!verified.editions.some((e) => e.number === s.key.edition)) {
+          refused.push(`${o.name}: covers ${verified.group}, not edition ${s.key.edition}`);
+          continue;
+        }
+        const validUntil = Math.max(now, s.localHighWater) + defaults.validityMs;
+        saveLicense(this.dir, { v: 1, directory: { value: o.value, dn: o.dn, name: o.name, directoryId: identity.directoryId, url: session.url, activatedAt: validUntil - defaults.validityMs, validUntil } });
+        s.intervals = { renewalMinutes: defaults.directoryRenewalMinutes, retryMinutes: s.intervals.retryMinutes };
+        s.lastAttempt = { at: now, ok: true };
+        s.localHighWater = Math.max(s.localHighWater, now);
+        s.lastAnswer = { kind: 'directory', count: 0, required: 0, at: now, host: session.url };
+        s.directoryNote = null;
+        saveState(this.dir, s);
+        appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: session.url, outcome: 'directory', object: o.name, dn: o.dn, channel: 'directory' });
+        return { ok: true, outcome: { kind: held ? 'directoryRenewed' : 'directoryActivated', name: o.name, dn: o.dn, validUntil, host: session.url } };
+      }
+      return lose(new VolactError('DIRECTORY_NO_OBJECT', { edition: s.key.edition, detail: objects.length ? refused.join('; ') : `no object is readable under the container at ${session.url}` }));
+    } catch (err) {
+      if (!(err instanceof VolactError)) throw err;
+      return { ok: false, error: err, fallBack: !held };
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** A pinned host, else the cached host, else DNS SRV discovery. */
+  private async activateFromHost(ready: ClientState & { key: { text: string; edition: number } }): Promise<ActivationOutcome> {
+    const s = ready;
     if (s.kms.host) return this.activateAt(ready, { host: s.kms.host, port: s.kms.port ?? defaults.port });
     this.roots(); // a local problem (no pinned root) is said once, not blamed on every host
     const tried: string[] = [];
@@ -557,8 +748,9 @@ export class Client {
     const view = this.license(s);
     const stored = this.storedGrant(s);
     const mak = this.storedMak(s);
+    const dirLicense = stored ? null : this.storedDirectory(s);
     const cert = stored?.cert ?? null; // verified (a JWS certificate or an offline host's confirmation)
-    const edition = s.key ? cert?.editions.find((e) => e.number === s.key!.edition) : undefined;
+    const edition = s.key ? (cert ?? dirLicense?.object)?.editions.find((e) => e.number === s.key!.edition) : undefined;
     return {
       channel: s.key ? ({ setup: 'VOLUME_HOSTCLIENT', mak: 'VOLUME_MAK', vm: 'VIRTUAL_MACHINE_ACTIVATION', host: 'VOLUME_HOST' } as const)[s.key.keyClass] : null,
       partialKey: s.key?.partial ?? null,
@@ -569,7 +761,7 @@ export class Client {
       machineId: s.machine.id,
       identity: s.machine.identity,
       activatedBy: view.grant ? { hostName: view.grant.hostName, hostId: view.grant.hostId, address: stored?.license.host ?? null, at: new Date(view.grant.issuedAt).toISOString() } : null,
-      validUntil: view.grant ? new Date(view.grant.validUntil).toISOString() : null,
+      validUntil: view.grant ? new Date(view.grant.validUntil).toISOString() : dirLicense ? new Date(dirLicense.license.directory.validUntil).toISOString() : null,
       pinnedHost: s.kms.host ? targetLabel(s.kms.host, s.kms.port ?? defaults.port) : null,
       discoveredHost: s.discovery.lastHost ? targetLabel(s.discovery.lastHost.host, s.discovery.lastHost.port) : null,
       lookupDomain: s.discovery.domain,
@@ -593,6 +785,19 @@ export class Client {
             }
         : null,
       authorityUrl: s.authorityUrl,
+      activationType: s.actType,
+      directory: s.directory
+        ? {
+            urls: s.directory.urls,
+            base: s.directory.base,
+            bindDn: s.directory.bindDn,
+            tls: s.directory.allowPlainBind ? 'StartTLS or LDAPS when offered; plain bind allowed' : 'LDAPS or StartTLS; plain bind only on loopback',
+            object: dirLicense
+              ? { name: dirLicense.license.directory.name, dn: dirLicense.license.directory.dn, directoryId: dirLicense.license.directory.directoryId, server: dirLicense.license.directory.url, group: dirLicense.object.group, at: new Date(dirLicense.license.directory.activatedAt).toISOString(), validUntil: new Date(dirLicense.license.directory.validUntil).toISOString() }
+              : null,
+            note: s.directoryNote,
+          }
+        : null,
       rearmsLeft: defaults.rearmLimit - s.rearmsUsed,
       trustedTime: new Date(view.trustedNow).toISOString(),
     };

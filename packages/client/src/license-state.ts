@@ -21,6 +21,8 @@ export type LicenseInputs = {
   grant: Grant | null;
   /** A verified MAK activation: permanent while the hardware stays within tolerance of it. */
   mak?: { sameHardware: boolean; outOfToleranceSince: number | null; offline?: boolean } | null;
+  /** A verified directory activation: valid until `validUntil` (180 days after it was last read). */
+  directory?: { name: string; validUntil: number } | null;
 };
 
 /**
@@ -39,10 +41,12 @@ export function licenseState(input: LicenseInputs, clockNow: number): LicenseVie
     if (now < ends) return { ...base, state: 'ootGrace', endsAt: ends, reason: input.mak.offline ? 'the hardware changed beyond tolerance; activate again offline (volact slmgr -dti, then -atp with the new confirmation ID)' : 'the hardware changed beyond tolerance; activate again (volact slmgr -ato)' };
     return { ...base, state: 'notification', endsAt: null, reason: 'the hardware changed beyond tolerance and the grace period expired' };
   }
-  if (g) {
-    if (now < g.validUntil) return { ...base, state: 'licensed', endsAt: g.validUntil, reason: `activated by host ${g.hostName}` };
-    const ootEnds = g.validUntil + defaults.ootGraceMs;
-    if (now < ootEnds) return { ...base, state: 'ootGrace', endsAt: ootEnds, reason: 'the volume activation expired; renew with an activation host' };
+  const d = input.directory;
+  const active = g ? { validUntil: g.validUntil, by: `host ${g.hostName}`, renew: 'renew with an activation host' } : d ? { validUntil: d.validUntil, by: `directory activation object ${d.name}`, renew: 'renew from the directory (on the office network) or an activation host' } : null;
+  if (active) {
+    if (now < active.validUntil) return { ...base, state: 'licensed', endsAt: active.validUntil, reason: `activated by ${active.by}` };
+    const ootEnds = active.validUntil + defaults.ootGraceMs;
+    if (now < ootEnds) return { ...base, state: 'ootGrace', endsAt: ootEnds, reason: `the volume activation expired; ${active.renew}` };
     return { ...base, state: 'notification', endsAt: null, reason: 'the activation and its grace period expired' };
   }
   const graceEnds = input.graceStart + defaults.initialGraceMs;

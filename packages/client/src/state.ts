@@ -28,7 +28,19 @@ export type ClientState = {
    * search domains), host caching (-skhc / -ckhc) and the host that answered last.
    */
   discovery: { domain: string | null; caching: boolean; lastHost: { host: string; port: number } | null };
+  /**
+   * Directory membership (volact client directory): the servers (any replica), the suffix and
+   * the machine account; its password is in directory.secret (0600), a CA in directory-ca.pem.
+   */
+  directory: DirectorySettings | null;
+  /** -act-type: which channels a setup key may use (all, directory only, host only). */
+  actType: ActType;
+  /** Why the last attempt did not use directory activation; null when it did (or was not tried). */
+  directoryNote: string | null;
 };
+
+export type ActType = 'all' | 'directory' | 'host';
+export type DirectorySettings = { urls: string[]; base: string; bindDn: string; allowPlainBind: boolean; ca: boolean };
 
 /** The last grant, as received (signed), plus the nonce it answered. */
 export type StoredLicense = { v: 1; bundle: HostAnswerBundle; nonce: string; host: string };
@@ -43,7 +55,16 @@ export type StoredMakLicense = { v: 1; mak: { grant: string; issuer: string }; n
  */
 export type StoredOfflineLicense = { v: 1; offline: { installation: string; confirmationId: string; issuer: string } };
 
-export type AnyLicense = StoredLicense | StoredMakLicense | StoredOfflineLicense;
+/**
+ * A directory activation: the object's attribute value as read (signed, re-verified on every
+ * use), where it was found, the directory's ID it was checked against, and the 180 days.
+ */
+export type StoredDirectoryLicense = {
+  v: 1;
+  directory: { value: string; dn: string; name: string; directoryId: string; url: string; activatedAt: number; validUntil: number };
+};
+
+export type AnyLicense = StoredLicense | StoredMakLicense | StoredOfflineLicense | StoredDirectoryLicense;
 
 export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return flag ?? env.VOLACT_STATE_DIR ?? (process.getuid?.() === 0 ? '/var/lib/volact/client' : join(env.HOME ?? '.', '.local/state/volact/client'));
@@ -81,6 +102,9 @@ export function loadState(dir: string): ClientState | undefined {
   s.authorityUrl ??= null;
   s.outOfToleranceSince ??= null;
   s.discovery ??= { domain: null, caching: true, lastHost: null };
+  s.directory ??= null;
+  s.actType ??= 'all';
+  s.directoryNote ??= null;
   return s;
 }
 

@@ -16,6 +16,9 @@ export const defaults = {
   hostKeyMaxHosts: 6,
   hostKeyMaxActivations: 10,
   rearmLimit: 5,
+  /** Directory activation: valid 180 days (validityMs), read again every 7 days. */
+  directoryRenewalMinutes: 7 * 24 * 60,
+  directoryObjectsPerRead: 100,
   port: 1688,
   minute: MINUTE,
 } as const;

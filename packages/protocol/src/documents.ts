@@ -10,6 +10,7 @@ export const docTypes = {
   countInsufficient: 'volact.count-insufficient',
   refusal: 'volact.refusal',
   makGrant: 'volact.mak-grant',
+  directoryObject: 'volact.directory-object',
 } as const;
 export const DOC_VERSION = 1;
 export const readableVersions = [1] as const;
@@ -144,6 +145,30 @@ export const makGrantSchema = obj({
   activationsLimit: int({ min: 0, max: 100_000_000 }),
 });
 export type MakGrant = Infer<typeof makGrantSchema>;
+
+/** A directory's identity: an ID the directory server generated (entryUUID, objectGUID), as a lowercase UUID. */
+export const directoryIdSchema = str({ min: 36, max: 36, pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ });
+/** Activation object names: what the directory administrator sees (at most 40 characters, as AD's). */
+export const objectNameSchema = str({ min: 1, max: 40, pattern: /^[A-Za-z0-9]([A-Za-z0-9 ._-]*[A-Za-z0-9._-])?$/ });
+
+/**
+ * A directory activation object: signed by the authority's directory issuing key for one
+ * directory (bound to its server-generated ID, not only to its suffix) and one host key's
+ * product group. Members of that directory activate from it for 180 days at a time.
+ */
+export const directoryObjectSchema = obj({
+  objectId: id,
+  name: objectNameSchema,
+  directoryId: directoryIdSchema,
+  directoryKind: literal('openldap', 'active-directory'),
+  suffix: str({ min: 1, max: 512 }),
+  hostKeyId: id,
+  group: id,
+  editions: array(certEditionSchema, { max: 4096 }),
+  issuedAt: time,
+  activation: int({ min: 1, max: 1_000_000 }),
+});
+export type DirectoryObject = Infer<typeof directoryObjectSchema>;
 
 /** Validates a verified payload; content errors name the document type. */
 export function readPayload<T>(type: string, schema: Schema<T>, payload: unknown): T {

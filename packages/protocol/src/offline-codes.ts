@@ -18,7 +18,8 @@ import { sameMachine } from './same-machine.js';
  *     product key: only someone holding the key can make an IID the authority accepts, and since
  *     a key's only secret is its 40-bit tag, the slow derivation makes a search of all tags
  *     against a published IID cost about a thousand CPU-years;
- *   - machine data: a host's Ed25519 public key (32), or for a MAK machine a 12-byte reference
+ *   - machine data: a host's Ed25519 public key (32); a directory's ID (16, its entryUUID or
+ *     objectGUID), for a directory activation object made offline; or for a MAK machine a 12-byte reference
  *     of its machine ID and 3-byte prefixes of its hashed OS identity, board, CPU, first disk and
  *     first network card (15): enough for the "same machine" rule, no serial numbers.
  * CID bytes:  type (1) | issuer tag (2) | day issued (2) | Ed25519 signature (64)
@@ -28,7 +29,7 @@ import { sameMachine } from './same-machine.js';
  *   root; no shared secret exists that a customer could use to mint one.
  */
 
-export const offlineTypes = { host: 1, mak: 2 } as const;
+export const offlineTypes = { host: 1, mak: 2, directory: 3 } as const;
 export type OfflineType = keyof typeof offlineTypes;
 const CODE_VERSION = 1;
 const GROUP_DATA = 7;
@@ -37,7 +38,7 @@ export const KEY_ID_BYTES = 10;
 const MAC_BYTES = 8;
 const PART_BYTES = 3;
 const MACHINE_REF_BYTES = 12;
-const machineDataBytes: Record<OfflineType, number> = { host: 32, mak: MACHINE_REF_BYTES + 5 * PART_BYTES };
+const machineDataBytes: Record<OfflineType, number> = { host: 32, mak: MACHINE_REF_BYTES + 5 * PART_BYTES, directory: 16 };
 const EPOCH = Date.UTC(2020, 0, 1);
 const DAY_MS = 86_400_000;
 export const SIGNATURE_BYTES = 64;
@@ -144,6 +145,8 @@ export type InstallationId = {
   mac: Buffer | null;
   /** Host: the host's raw Ed25519 public key. */
   hostPublicKey?: Buffer;
+  /** Directory: its ID as a lowercase UUID. */
+  directoryId?: string;
   /** MAK machine: reference of its machine ID and the compact parts. */
   machineRef?: Buffer;
   parts?: HashedParts;
@@ -191,13 +194,16 @@ const macDigest = (mac: Uint8Array) => createHash('sha256').update('volact-iid-m
 /** Builds an installation ID: for a host (its public key) or a MAK machine (its identity and parts). */
 export function makeInstallationId(
   productKey: { canonical: string } & Pick<KeyFields, 'version' | 'keyClass' | 'ref' | 'serial'>,
-  machine: { type: 'host'; hostPublicKey: string } | { type: 'mak'; machineId: string; parts: HashedParts },
+  machine: { type: 'host'; hostPublicKey: string } | { type: 'directory'; directoryId: string } | { type: 'mak'; machineId: string; parts: HashedParts },
 ): TypedInstallationId {
   const keyId = keyIdBytes(productKey);
   let data: Buffer;
   if (machine.type === 'host') {
     data = Buffer.from(machine.hostPublicKey, 'base64url');
     if (data.length !== 32) throw new RangeError('a host public key has 32 bytes');
+  } else if (machine.type === 'directory') {
+    data = Buffer.from(machine.directoryId.replace(/-/g, ''), 'hex');
+    if (data.length !== 16) throw new RangeError('a directory ID is a UUID');
   } else {
     const p = machine.parts;
     data = Buffer.concat([machineRef(machine.machineId), ...[p.osId, p.board, p.cpu, p.disks.slice().sort()[0], p.nics.slice().sort()[0]].map(prefixBytes)]);
@@ -238,10 +244,13 @@ function readInstallationId(bytes: Buffer, isPublicForm: boolean): InstallationI
   const data = bytes.subarray(1 + KEY_ID_BYTES + MAC_BYTES);
   const publicForm = isPublicForm ? bytes : Buffer.concat([bytes.subarray(0, 1 + KEY_ID_BYTES), macDigest(mac), data]);
   const iid: InstallationId = { type, keyId, key: keyIdFields(keyId), mac: isPublicForm ? null : mac, text: isPublicForm ? null : encodeCode(bytes), publicForm };
-  const wanted = type === 'host' ? 'host' : 'mak';
+  const wanted = type === 'mak' ? 'mak' : 'host';
   if (iid.key.keyClass !== wanted) throw new VolactError('INSTALLATION_ID_INVALID', { detail: `a ${type} installation ID names a ${iid.key.keyClass} key` });
   if (type === 'host') {
     iid.hostPublicKey = Buffer.from(data);
+  } else if (type === 'directory') {
+    const h = Buffer.from(data).toString('hex');
+    iid.directoryId = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   } else {
     iid.machineRef = Buffer.from(data.subarray(0, MACHINE_REF_BYTES));
     const part = (i: number) => b64(data.subarray(MACHINE_REF_BYTES + i * PART_BYTES, MACHINE_REF_BYTES + (i + 1) * PART_BYTES));

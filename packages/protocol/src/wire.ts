@@ -1,4 +1,4 @@
-import { hashedPartsSchema } from './documents.js';
+import { directoryIdSchema, hashedPartsSchema, objectNameSchema } from './documents.js';
 import { array, bool, int, literal, obj, optional, str, type Infer } from './schema.js';
 
 /** License states as shown to users (the Windows names). */
@@ -44,6 +44,31 @@ export const hostActivationAnswerSchema = obj({
   activationsLimit: int({ min: 0, max: 1_000_000 }),
 });
 export type HostActivationAnswer = Infer<typeof hostActivationAnswerSchema>;
+
+/**
+ * POST /v1/directory-activations on the authority: a host key activates one directory (like a
+ * host: one host slot per directory, one activation per object). Idempotent on requestId.
+ */
+export const directoryActivationRequestSchema = obj({
+  v: literal(1),
+  hostKey: key,
+  directoryId: directoryIdSchema,
+  directoryKind: literal('openldap', 'active-directory'),
+  suffix: str({ min: 1, max: 512 }),
+  name: objectNameSchema,
+  requestId: str({ min: 16, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
+});
+export type DirectoryActivationRequest = Infer<typeof directoryActivationRequestSchema>;
+
+export const directoryActivationAnswerSchema = obj({
+  object: jws,
+  issuer: jws,
+  hostsUsed: int({ min: 0, max: 1_000_000 }),
+  hostsLimit: int({ min: 0, max: 1_000_000 }),
+  activationsUsed: int({ min: 0, max: 1_000_000 }),
+  activationsLimit: int({ min: 0, max: 1_000_000 }),
+});
+export type DirectoryActivationAnswer = Infer<typeof directoryActivationAnswerSchema>;
 
 /**
  * POST /v1/mak-activations on the authority. Idempotent on (key, machine): the same machine on

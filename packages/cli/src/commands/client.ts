@@ -6,6 +6,9 @@ import { processClock } from '../process-clock.js';
 import { emit, fail, table } from '../output.js';
 import { clientFor, parseSlmgr, slmgrClient, slmgrHost } from '../slmgr.js';
 import { defaultHostDir, readRootPem } from './host.js';
+import { readFileSync } from 'node:fs';
+import { connectDirectory, listObjects, readDirectoryId } from '@volact/directory';
+import type { LdapFlags } from '../directory.js';
 
 /** The authority's answer is shown as it comes; the authority validated it. */
 const anyJson: Schema<unknown> = { check: () => undefined, describe: () => ({}) };
@@ -26,6 +29,13 @@ export function registerClient(program: Command): void {
     .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
     .option('--host <dir>', 'act on the activation host with this state directory (or set VOLACT_SLMGR_HOST=1 to use VOLACT_HOST_DIR)')
     .option('--json', 'JSON output')
+    .option('--ldap-url <urls>', 'directory servers for -ad-* and -ao-* (comma-separated ldap:// or ldaps:// URLs; env VOLACT_LDAP_URL; default: client directory)')
+    .option('--ldap-base <dn>', 'the directory suffix (env VOLACT_LDAP_BASE)')
+    .option('--bind-dn <dn>', 'the account to bind as: a directory administrator to create or delete objects (env VOLACT_LDAP_BIND_DN)')
+    .option('--password-file <file>', "that account's password (env VOLACT_LDAP_PASSWORD_FILE)")
+    .option('--ldap-ca <file>', "CA certificate of the directory servers' TLS certificates (env VOLACT_LDAP_CA)")
+    .option('--allow-plain-bind', 'send the password in clear to a server off loopback that offers no TLS')
+    .option('--authority <url>', 'the authority, for -ad-activation-online (default: the one set with client trust)')
     .allowUnknownOption()
     .allowExcessArguments()
     .argument('[args...]')
@@ -36,7 +46,8 @@ export function registerClient(program: Command): void {
         const rest = args.filter((a) => a !== '--json');
         const hostDir = (o.host as string | undefined) ?? (process.env.VOLACT_SLMGR_HOST === '1' ? defaultHostDir() : undefined);
         const call = parseSlmgr(rest, hostDir !== undefined);
-        const code = hostDir ? await slmgrHost(call, hostDir, json) : await slmgrClient(call, clientFor(stateDir(o.state as string | undefined), processClock()), json);
+        const ldap = { ldapUrl: o.ldapUrl, ldapBase: o.ldapBase, bindDn: o.bindDn, passwordFile: o.passwordFile, ldapCa: o.ldapCa, allowPlainBind: Boolean(o.allowPlainBind), authority: o.authority } as LdapFlags;
+        const code = hostDir ? await slmgrHost(call, hostDir, json) : await slmgrClient(call, clientFor(stateDir(o.state as string | undefined), processClock()), json, ldap);
         process.exitCode = code;
       } catch (err) {
         fail(err, json);
@@ -58,6 +69,69 @@ export function registerClient(program: Command): void {
         emit(Boolean(o.json), { root: kid }, () => `Pinned publisher root ${kid}.`);
       } catch (err) {
         fail(err, Boolean(o.json));
+      }
+    });
+  cmd
+    .command('directory')
+    .description("join this machine to the organisation's directory for directory activation (its machine account reads the activation objects)")
+    .option('--url <urls>', 'directory servers, comma-separated, tried in order (any replica, read-only ones too): ldap://HOST[:PORT] (StartTLS when offered) or ldaps://HOST[:PORT]')
+    .option('--base <dn>', 'the directory suffix, e.g. dc=example,dc=com')
+    .option('--bind-dn <dn>', "this machine's account, e.g. cn=pc1,ou=computers,dc=example,dc=com")
+    .option('--password-file <file>', "the machine account's password (copied into the state directory with mode 0600)")
+    .option('--ca <file>', "CA certificate of the servers' TLS certificates (default: the system's)")
+    .option('--allow-plain-bind', 'send the password in clear to a server off loopback that offers no TLS')
+    .option('--check', 'bind now and show what the machine reads')
+    .option('--clear', 'leave the directory (directory activation stops; an activation host is used)')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--json', 'JSON output')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      const json = Boolean(o.json);
+      try {
+        const client = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() });
+        if (o.clear) {
+          client.setDirectory(null);
+          emit(json, { directory: null }, () => 'Left the directory: directory activation is off; the machine uses an activation host.');
+          return;
+        }
+        if (o.url || o.base || o.bindDn || o.passwordFile) {
+          if (!o.url || !o.base || !o.bindDn || !o.passwordFile) throw new VolactError('USAGE', { detail: 'give --url, --base, --bind-dn and --password-file together (or --check, or --clear)' });
+          const read = (file: string, what: string) => {
+            try {
+              return readFileSync(file, 'utf8');
+            } catch (err) {
+              throw new VolactError('USAGE', { detail: `cannot read the ${what} file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+            }
+          };
+          client.setDirectory({
+            urls: String(o.url).split(',').map((u) => u.trim()).filter(Boolean),
+            base: String(o.base),
+            bindDn: String(o.bindDn),
+            password: read(String(o.passwordFile), 'password').replace(/\r?\n$/, ''),
+            ...(o.ca ? { ca: read(String(o.ca), 'CA certificate') } : {}),
+            allowPlainBind: Boolean(o.allowPlainBind),
+          });
+        }
+        const s = client.state();
+        if (!s.directory) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
+        let check: { server: string; tls: boolean; directoryId: string; objects: string[] } | null = null;
+        if (o.check) {
+          const target = client.directoryTarget(s);
+          const session = await connectDirectory(target);
+          try {
+            check = { server: session.url, tls: session.tls, directoryId: (await readDirectoryId(session, target.base)).directoryId, objects: (await listObjects(session, target.base)).map((x) => x.name) };
+          } finally {
+            await session.close();
+          }
+        }
+        emit(json, { directory: s.directory, check }, () =>
+          [
+            `Directory: ${s.directory!.urls.join(', ')} (${s.directory!.base}) as ${s.directory!.bindDn}.`,
+            ...(check ? [`Bound to ${check.server} (${check.tls ? 'TLS' : 'no TLS, loopback'}); directory ID ${check.directoryId}; activation objects readable: ${check.objects.join(', ') || 'none'}.`] : []),
+            'Activate with volact slmgr -ato; the agent reads the directory at every start and every 7 days.',
+          ].join('\n'),
+        );
+      } catch (err) {
+        fail(err, json);
       }
     });
   cmd

@@ -1,0 +1,2 @@
+export * from './ldap.js';
+export * from './objects.js';

@@ -1,0 +1,172 @@
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { Client } from 'ldapts';
+import { VolactError } from '@volact/protocol';
+
+/** Where and how to reach the directory: servers in order (any replica), the suffix, the account. */
+export type DirectoryTarget = {
+  /** ldap:// (StartTLS when the server offers it) or ldaps:// URLs, tried in order. */
+  urls: string[];
+  /** The directory's suffix (base DN), e.g. dc=example,dc=com. */
+  base: string;
+  bindDn: string;
+  password: string;
+  /** PEM of the CA that signed the servers' certificates (default: the system's CAs). */
+  ca?: string;
+  /** Send the password in clear to a server off loopback that offers no TLS. */
+  allowPlainBind?: boolean;
+  timeoutMs?: number;
+};
+
+/** A bound connection to one directory server. */
+export type DirectorySession = {
+  url: string;
+  bindDn: string;
+  client: Client;
+  /** True when the connection is encrypted (LDAPS or StartTLS). */
+  tls: boolean;
+  /** The server's address as connected. */
+  address: string;
+  /** Referral URLs in the last answer received (ldapts does not surface them). */
+  referrals: () => string[];
+  close: () => Promise<void>;
+};
+
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/** 127.0.0.0/8 and ::1 (also as IPv4-mapped): where a password in clear never leaves the machine. */
+export function isLoopback(address: string): boolean {
+  const a = address.replace(/^::ffff:/i, '');
+  if (isIP(a) === 4) return a.startsWith('127.');
+  return a === '::1';
+}
+
+/** The result code of an LDAP error answer, or undefined for a transport error. */
+export function resultCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function networkFailure(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return (typeof e?.code === 'string' && NETWORK_ERRORS.has(e.code)) || /timeout|closed|ECONNREFUSED/i.test(String(e?.message ?? ''));
+}
+
+const describe = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 300);
+
+/**
+ * Watches the bytes a socket receives, to read referral URLs out of LDAP results: an LDAPResult
+ * ends with referral [3] SEQUENCE OF LDAPURL, each an OCTET STRING (tag 0x04) of ldap(s)://….
+ */
+class Tap {
+  address = '';
+  private last = Buffer.alloc(0);
+  watch<S extends Socket>(socket: S): S {
+    socket.once('connect', () => (this.address = socket.remoteAddress ?? this.address));
+    socket.once('secureConnect', () => (this.address = socket.remoteAddress ?? this.address));
+    socket.on('data', (chunk: Buffer) => {
+      this.last = Buffer.concat([this.last, chunk]).subarray(-65536);
+    });
+    return socket;
+  }
+  reset(): void {
+    this.last = Buffer.alloc(0);
+  }
+  referrals(): string[] {
+    const out: string[] = [];
+    const text = this.last.toString('latin1');
+    for (const m of text.matchAll(/ldaps?:\/\//g)) {
+      const i = m.index!;
+      const len = this.last[i - 1]!;
+      if (i >= 2 && this.last[i - 2] === 0x04 && len < 0x80 && i + len <= this.last.length) out.push(this.last.subarray(i, i + len).toString('latin1'));
+    }
+    return out;
+  }
+}
+
+/**
+ * Connects and binds to one server. ldaps:// is TLS from the start; on ldap:// StartTLS is asked
+ * for, and when the server does not offer it the password goes in clear only to a loopback
+ * address, or when the operator forced it.
+ */
+export async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySession> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new VolactError('USAGE', { detail: `${url} is not an LDAP URL (ldap://HOST[:PORT] or ldaps://HOST[:PORT])` });
+  }
+  if ((parsed.protocol !== 'ldap:' && parsed.protocol !== 'ldaps:') || !parsed.hostname || (parsed.pathname !== '' && parsed.pathname !== '/')) {
+    throw new VolactError('USAGE', { detail: `${url} is not an LDAP URL (ldap://HOST[:PORT] or ldaps://HOST[:PORT])` });
+  }
+  if (!t.password) throw new VolactError('USAGE', { detail: `no password for ${t.bindDn}: an empty password is an anonymous bind, which sees no activation objects` });
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const tap = new Tap();
+  const tlsOptions: ConnectionOptions = { ...(t.ca ? { ca: t.ca } : {}), ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: true };
+  const timeout = t.timeoutMs ?? 5000;
+  const client = new Client({
+    url: `${parsed.protocol}//${parsed.host}`,
+    timeout,
+    connectTimeout: timeout,
+    // ldapts starts TLS on ldap:// by itself when given tlsOptions; StartTLS is asked for below instead
+    ...(parsed.protocol === 'ldaps:' ? { tlsOptions } : {}),
+    strictDN: false,
+    createConnection: ((...args: unknown[]) => tap.watch((netConnect as (...a: unknown[]) => Socket)(...args))) as typeof netConnect,
+    createSecureConnection: ((...args: unknown[]) => tap.watch((tlsConnect as (...a: unknown[]) => Socket)(...args))) as unknown as typeof tlsConnect,
+  });
+  const close = async () => {
+    await client.unbind().catch(() => undefined);
+  };
+  const unreachable = (err: unknown) => new VolactError('DIRECTORY_UNREACHABLE', { detail: `${url}: ${describe(err)}` });
+  let secure = parsed.protocol === 'ldaps:';
+  try {
+    if (!secure) {
+      try {
+        await client.startTLS({ ...tlsOptions });
+        secure = true;
+      } catch (err) {
+        // an LDAP answer (protocol error, unavailable): the server does not offer StartTLS
+        if (resultCode(err) === undefined) throw err;
+      }
+    }
+  } catch (err) {
+    await close();
+    if (networkFailure(err)) throw unreachable(err);
+    throw new VolactError('DIRECTORY_TLS_FAILED', { url, detail: describe(err) });
+  }
+  if (!secure && !isLoopback(tap.address) && !t.allowPlainBind) {
+    await close();
+    throw new VolactError('DIRECTORY_PLAIN_BIND_REFUSED', { dn: t.bindDn, url, address: tap.address || host });
+  }
+  try {
+    await client.bind(t.bindDn, t.password);
+  } catch (err) {
+    await close();
+    const code = resultCode(err);
+    if (code === undefined) throw networkFailure(err) ? unreachable(err) : new VolactError('DIRECTORY_TLS_FAILED', { url, detail: describe(err) });
+    // 49 invalid credentials (also a removed or, on AD, a disabled account), 53 unwilling, 50 no access
+    throw new VolactError('DIRECTORY_BIND_REFUSED', { url, dn: t.bindDn, detail: `LDAP result ${code}${describe(err) ? `: ${describe(err)}` : ''}` });
+  }
+  return { url, bindDn: t.bindDn, client, tls: secure, address: tap.address, referrals: () => tap.referrals(), close };
+}
+
+/**
+ * Binds to the first server that answers. A refused account ends the search at once (every
+ * replica knows the account); servers that cannot be reached, or not safely, are skipped.
+ */
+export async function connectDirectory(t: DirectoryTarget): Promise<DirectorySession> {
+  if (t.urls.length === 0) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
+  const problems: VolactError[] = [];
+  for (const url of t.urls) {
+    try {
+      return await openSession(url, t);
+    } catch (err) {
+      if (!(err instanceof VolactError) || err.code === 'DIRECTORY_BIND_REFUSED' || err.code === 'USAGE') throw err;
+      problems.push(err);
+    }
+  }
+  // a configuration problem (TLS, clear password) says more than "unreachable"
+  const config = problems.find((p) => p.code !== 'DIRECTORY_UNREACHABLE');
+  if (config) throw config;
+  throw new VolactError('DIRECTORY_UNREACHABLE', { detail: problems.map((p) => p.params.detail).join('; ') });
+}
