@@ -171,3 +171,19 @@ describe('nextAttemptAt', () => {
     assert.equal(nextAttemptAt(expired, { at, ok: true }, intervals), at + 30 * MINUTE);
   });
 });
+
+describe('licenseState with a directory activation', () => {
+  const directory = { name: 'office-2026', validUntil: T0 + defaults.validityMs };
+  test('licensed for 180 days from the read, naming the object; then out-of-tolerance grace, then notification', () => {
+    const at = (t: number) => licenseState(inputs({ directory }), t);
+    assert.deepEqual([at(T0 + 179 * DAY).state, at(T0 + 179 * DAY).reason], ['licensed', 'activated by directory activation object office-2026']);
+    assert.equal(at(T0 + 179 * DAY).endsAt, directory.validUntil);
+    assert.equal(at(T0 + 181 * DAY).state, 'ootGrace');
+    assert.match(at(T0 + 181 * DAY).reason, /renew from the directory/);
+    assert.equal(at(T0 + 211 * DAY).state, 'notification');
+  });
+  test('a clock set back does not bring an expired directory activation back', () => {
+    const view = licenseState(inputs({ directory, localHighWater: T0 + 200 * DAY }), T0 + DAY);
+    assert.equal(view.state, 'ootGrace');
+  });
+});

@@ -41,6 +41,11 @@ export function isLoopback(address: string): boolean {
   return a === '::1';
 }
 
+/** A password may be sent over this connection: encrypted, to loopback, or when the operator forced it. */
+export function plainBindAllowed(encrypted: boolean, remoteAddress: string, forced: boolean): boolean {
+  return encrypted || isLoopback(remoteAddress) || forced;
+}
+
 /** The result code of an LDAP error answer, or undefined for a transport error. */
 export function resultCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown })?.code;
@@ -73,15 +78,22 @@ class Tap {
     this.last = Buffer.alloc(0);
   }
   referrals(): string[] {
-    const out: string[] = [];
-    const text = this.last.toString('latin1');
-    for (const m of text.matchAll(/ldaps?:\/\//g)) {
-      const i = m.index!;
-      const len = this.last[i - 1]!;
-      if (i >= 2 && this.last[i - 2] === 0x04 && len < 0x80 && i + len <= this.last.length) out.push(this.last.subarray(i, i + len).toString('latin1'));
-    }
-    return out;
+    return referralUrls(this.last);
   }
+}
+
+/** ldap(s):// URLs framed as OCTET STRINGs (tag 0x04; BER short or long length) in received bytes. */
+export function referralUrls(bytes: Buffer): string[] {
+  const out: string[] = [];
+  for (const m of bytes.toString('latin1').matchAll(/ldaps?:\/\//g)) {
+    const i = m.index!;
+    let len = -1;
+    if (i >= 2 && bytes[i - 2] === 0x04 && bytes[i - 1]! < 0x80) len = bytes[i - 1]!;
+    else if (i >= 3 && bytes[i - 3] === 0x04 && bytes[i - 2] === 0x81) len = bytes[i - 1]!;
+    else if (i >= 4 && bytes[i - 4] === 0x04 && bytes[i - 3] === 0x82) len = bytes.readUInt16BE(i - 2);
+    if (len > 0 && i + len <= bytes.length) out.push(bytes.subarray(i, i + len).toString('latin1'));
+  }
+  return out;
 }
 
 /**
@@ -122,7 +134,8 @@ export async function openSession(url: string, t: DirectoryTarget): Promise<Dire
   try {
     if (!secure) {
       try {
-        await client.startTLS({ ...tlsOptions });
+        // the certificate is checked against the URL's host (an IP address needs an IP SAN)
+        await client.startTLS({ ...tlsOptions, host });
         secure = true;
       } catch (err) {
         // an LDAP answer (protocol error, unavailable): the server does not offer StartTLS
@@ -134,7 +147,7 @@ export async function openSession(url: string, t: DirectoryTarget): Promise<Dire
     if (networkFailure(err)) throw unreachable(err);
     throw new VolactError('DIRECTORY_TLS_FAILED', { url, detail: describe(err) });
   }
-  if (!secure && !isLoopback(tap.address) && !t.allowPlainBind) {
+  if (!plainBindAllowed(secure, tap.address, Boolean(t.allowPlainBind))) {
     await close();
     throw new VolactError('DIRECTORY_PLAIN_BIND_REFUSED', { dn: t.bindDn, url, address: tap.address || host });
   }

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { VolactError } from '@volact/protocol';
+import { isLoopback, plainBindAllowed, referralUrls } from './ldap.js';
+import { checkObjectName, containerDn, guidToString, objectDn } from './objects.js';
+
+describe('directory connections', () => {
+  test('loopback is 127.0.0.0/8 and ::1 (also IPv4-mapped); nothing else', () => {
+    for (const a of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopback(a), true, a);
+    for (const a of ['10.0.0.1', '192.168.1.10', '::2', 'fe80::1', '::ffff:10.0.0.1', '128.0.0.1', '', 'localhost']) assert.equal(isLoopback(a), false, a);
+  });
+
+  test('a password goes in clear only to loopback or when forced; over TLS always', () => {
+    assert.equal(plainBindAllowed(false, '192.0.2.10', false), false);
+    assert.equal(plainBindAllowed(false, '192.0.2.10', true), true);
+    assert.equal(plainBindAllowed(false, '127.0.0.1', false), true);
+    assert.equal(plainBindAllowed(true, '192.0.2.10', false), true);
+  });
+
+  test('referral URLs are read out of an LDAP result (referral [3] SEQUENCE OF OCTET STRING)', () => {
+    const uri = 'ldap://dc1.example.com:389/cn=x,dc=example,dc=com';
+    const octets = Buffer.concat([Buffer.from([0x04, uri.length]), Buffer.from(uri, 'latin1')]);
+    const referral = Buffer.concat([Buffer.from([0xa3, octets.length]), octets]);
+    const result = Buffer.concat([Buffer.from([0x0a, 0x01, 0x0a, 0x04, 0x00, 0x04, 0x00]), referral]);
+    const message = Buffer.concat([Buffer.from([0x30, result.length + 5, 0x02, 0x01, 0x05, 0x6b, result.length]), result]);
+    assert.deepEqual(referralUrls(message), [uri]);
+    assert.deepEqual(referralUrls(Buffer.from('no referral ldap:// here')), [], 'a URL not framed as an OCTET STRING is ignored');
+    const long = `ldaps://dc1.example.com:636/cn=${'x'.repeat(200)},dc=example,dc=com`;
+    assert.deepEqual(referralUrls(Buffer.concat([Buffer.from([0xa3, 0x82, 0x00, 0x00, 0x04, 0x81, long.length]), Buffer.from(long)])), [long], 'long form length (81)');
+    const longer = `ldap://dc1.example.com/cn=${'y'.repeat(300)}`;
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(longer.length);
+    assert.deepEqual(referralUrls(Buffer.concat([Buffer.from([0x04, 0x82]), len, Buffer.from(longer)])), [longer], 'long form length (82)');
+  });
+});
+
+describe('activation object names and places', () => {
+  test('names: 1 to 40 characters of letters, digits, spaces and . _ -', () => {
+    for (const ok of ['office-2026', 'A', 'Branch office 7', 'x'.repeat(40)]) assert.equal(checkObjectName(ok), ok);
+    const refused = (name: string, detail: RegExp) =>
+      assert.throws(() => checkObjectName(name), (e: unknown) => e instanceof VolactError && e.code === 'DIRECTORY_OBJECT_NAME' && detail.test(e.message), name);
+    refused('x'.repeat(41), /41 characters; at most 40/);
+    refused('', /./);
+    refused('office,cn=admin', /./); // a DN injection attempt
+    refused('a*)(cn=*', /./); // a filter injection attempt
+    refused(' leading', /./);
+    refused('trailing ', /./);
+    refused('名前', /./);
+  });
+
+  test('objects live in cn=Activation Objects,cn=volact,cn=Services under the suffix', () => {
+    assert.equal(containerDn('dc=example,dc=com'), 'cn=Activation Objects,cn=volact,cn=Services,dc=example,dc=com');
+    assert.equal(objectDn('dc=example,dc=com', 'office'), 'cn=office,cn=Activation Objects,cn=volact,cn=Services,dc=example,dc=com');
+  });
+
+  test("Active Directory's objectGUID bytes read as its GUID text (first three fields little-endian)", () => {
+    const bytes = Buffer.from('33221100554477668899aabbccddeeff', 'hex');
+    assert.equal(guidToString(bytes), '00112233-4455-6677-8899-aabbccddeeff');
+  });
+});
