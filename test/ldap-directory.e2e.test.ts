@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'ldapts';
@@ -8,10 +8,34 @@ import { CLI, TestClockFile, tempDir, volact, type CliResult } from './harness/c
 import { activationBody, post } from './harness/machines.js';
 import type { Service } from './harness/processes.js';
 import { freePort } from './harness/ports.js';
-import { startDirectory, type Directory } from './harness/slapd.js';
+import { makeTlsFiles, startDirectory, type Directory } from './harness/slapd.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 
 const DAY = 86_400_000;
+
+/** `volact agent` on a state directory; its JSON outcome lines as they come. */
+function startAgent(state: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [CLI, 'agent', '--state', state], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const lines = () => out.split('\n').filter((l) => l.includes('"outcome"')).map((l) => JSON.parse(l) as { outcome: string; host?: string; code?: string });
+  return {
+    output: () => out,
+    /** Waits (up to 20 s) until at least n outcomes were logged, and returns them all. */
+    outcomes: async (n: number) => {
+      const end = Date.now() + 20_000;
+      while (lines().length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(lines().length >= n, `the agent logged ${lines().length} outcomes, expected ${n}:\n${out}`);
+      return lines();
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
 const container = (suffix: string) => `cn=Activation Objects,cn=volact,cn=Services,${suffix}`;
 
 /** The accounts every test directory has: an admin group member, an ordinary user, machine accounts. */
@@ -223,11 +247,44 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.match(human.stdout, /Activation object name: office-2026/);
     assert.match(human.stdout, /Activation object DN: cn=office-2026,cn=Activation Objects,cn=volact,cn=Services,dc=example,dc=test/);
 
+    // the license file proves nothing elsewhere: copied to another member, or edited to last longer
+    const other = await member('pc1', [dir.provider.url]);
+    copyFileSync(join(pc.state, 'license.json'), join(other.state, 'license.json'));
+    assert.equal((await other.slmgr('-dli')).json.licenseState, 'initialGrace', 'a license copied from another machine');
+    const license = JSON.parse(readFileSync(join(pc.state, 'license.json'), 'utf8'));
+    license.directory.validUntil += 365 * DAY;
+    writeFileSync(join(pc.state, 'license.json'), JSON.stringify(license));
+    assert.equal((await pc.slmgr('-dli')).json.licenseState, 'initialGrace', 'a license edited to last a year longer');
+    license.directory.activatedAt += 365 * DAY;
+    writeFileSync(join(pc.state, 'license.json'), JSON.stringify(license));
+    assert.equal((await pc.slmgr('-dli')).json.licenseState, 'initialGrace', 'both times moved a year on');
+    assert.equal((await pc.slmgr('-ato')).json.outcome, 'directoryActivated');
+
     await replicated(async () => (await objectsSeenBy(dir.consumer.url, `cn=pc2,ou=computers,${dir.suffix}`, 'pc2pw')).includes('office-2026'), 'the object');
     const fromReplica = await member('pc2', [dir.consumer.url]);
     const r = await fromReplica.slmgr('-ato');
     assert.equal(r.json.outcome, 'directoryActivated', r.stdout);
     assert.equal(r.json.server, dir.consumer.url);
+  });
+
+  it('the agent reads the directory at its start and again every 7 days', async () => {
+    const own = new TestClockFile(join(tmp.path, 'agent-clock'), clock.t);
+    const pc = await member('pc2', [dir.provider.url], { env: own.env() });
+    const agent = startAgent(pc.state, own.env());
+    try {
+      const [first] = await agent.outcomes(1);
+      assert.equal(first!.outcome, 'directoryActivated', agent.output());
+      own.advance(6 * DAY);
+      await new Promise((r) => setTimeout(r, 7000)); // more than the agent's 5-second poll
+      assert.equal((await agent.outcomes(1)).length, 1, `no read before 7 days:\n${agent.output()}`);
+      own.advance(DAY + 60_000);
+      const [, second] = await agent.outcomes(2);
+      assert.equal(second!.outcome, 'directoryRenewed', agent.output());
+      const dlv = await pc.slmgr('-dlv');
+      assert.equal(dlv.json.validUntil, new Date(own.t + 180 * DAY).toISOString(), 'valid 180 days from the new read');
+    } finally {
+      await agent.stop();
+    }
   });
 
   it('non-members are refused: anonymous and ordinary users read nothing; an empty password is not sent', async () => {
@@ -242,6 +299,11 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     const empty = await volact(['client', 'directory', '--state', state, '--json', '--url', dir.provider.url, '--base', dir.suffix, '--bind-dn', `cn=pc1,ou=computers,${dir.suffix}`, '--password-file', file('empty', '')], clock.env());
     assert.equal(empty.json.error.code, 'USAGE');
     assert.match(empty.json.error.message, /anonymous bind/);
+    // a CA given means TLS is expected: a server that does not offer it is not used in clear
+    const tls = makeTlsFiles(join(tmp.path, 'tls'));
+    const expectsTls = join(tmp.path, 'expects-tls');
+    const withCa = await volact(['client', 'directory', '--state', expectsTls, '--json', '--url', dir.provider.url, '--base', dir.suffix, '--bind-dn', `cn=pc1,ou=computers,${dir.suffix}`, '--password-file', file('pc1-ca', 'pc1pw'), '--ca', tls.ca, '--check'], clock.env());
+    assert.equal(withCa.json.error.code, 'DIRECTORY_TLS_FAILED', withCa.stdout);
     const wrong = await member('pc3', [dir.provider.url], { password: 'not-the-password' });
     await wrong.slmgr('-act-type', '1');
     const refused = await wrong.slmgr('-ato');
@@ -269,8 +331,8 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     const none = await only.slmgr('-ato');
     assert.equal(none.json.error.code, 'DIRECTORY_UNREACHABLE');
     assert.equal((await only.slmgr('-dli')).json.licenseState, 'initialGrace');
-    const bad = await only.slmgr('-act-type', '3');
-    assert.equal(bad.json.error.code, 'USAGE');
+    for (const v of ['3', '__proto__', 'constructor']) assert.equal((await only.slmgr('-act-type', v)).json.error.code, 'USAGE', v);
+    assert.equal((await only.slmgr('-dlv')).json.activationType, 'directory');
   });
 
   it('an unreachable directory keeps the activation until its 180 days run out', async () => {
@@ -295,32 +357,40 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.match(expired.json.reason, /renew from the directory/);
   });
 
-  it('a member whose account is removed loses directory activation at its next start and falls back to a host, saying why', async () => {
-    const pc = await member('pc3', [dir.provider.url]);
+  it('a member whose account is removed keeps its activation until its next start, then falls back to a host, saying why', async () => {
+    // the shared clock: the activation host must agree with this machine's time
+    const own = clock;
+    const pc = await member('pc3', [dir.provider.url], { env: own.env() });
     await pc.slmgr('-skms', `127.0.0.1:${host.port}`);
-    assert.equal((await pc.slmgr('-ato')).json.outcome, 'directoryActivated');
-    const c = new Client({ url: dir.provider.url });
-    await c.bind(dir.admin.dn, dir.admin.password);
-    await c.del(`cn=pc3,ou=computers,${dir.suffix}`);
-    await c.unbind();
-    // the agent's next start reads the directory at once
-    const agent = spawn(process.execPath, [CLI, 'agent', '--state', pc.state], { env: { ...process.env, NODE_ENV: 'test', ...clock.env() }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    agent.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    agent.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    const end = Date.now() + 20_000;
-    while (!/"outcome"/.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-    agent.kill('SIGTERM');
-    const found = out.split('\n').find((l) => l.includes('"outcome"'));
-    assert.ok(found, `the agent reported no outcome:\n${out}`);
-    const line = JSON.parse(found);
-    assert.equal(line.outcome, 'activated', out);
-    assert.equal(line.host, `127.0.0.1:${host.port}`);
+    let agent = startAgent(pc.state, own.env());
+    try {
+      assert.equal((await agent.outcomes(1))[0]!.outcome, 'directoryActivated', agent.output());
+      const c = new Client({ url: dir.provider.url });
+      await c.bind(dir.admin.dn, dir.admin.password);
+      await c.del(`cn=pc3,ou=computers,${dir.suffix}`);
+      await c.unbind();
+      // the 7-day read between starts is refused: that alone (a lockout anyone can cause) takes nothing away
+      own.advance(7 * DAY + 60_000);
+      const [, renewal] = await agent.outcomes(2);
+      assert.equal(renewal!.code, 'DIRECTORY_UNREACHABLE', agent.output());
+      assert.equal((await pc.slmgr('-dli')).json.licenseState, 'licensed');
+    } finally {
+      await agent.stop();
+    }
+    // the next start reads the directory at once: the account is gone, so the host takes over
+    agent = startAgent(pc.state, own.env());
+    try {
+      const [line] = await agent.outcomes(1);
+      assert.equal(line!.outcome, 'activated', agent.output());
+      assert.equal(line!.host, `127.0.0.1:${host.port}`);
+    } finally {
+      await agent.stop();
+    }
     const dlv = await pc.slmgr('-dlv');
     assert.equal(dlv.json.directory.object, null, 'no directory activation any more');
     assert.match(dlv.json.directory.note, /^DIRECTORY_BIND_REFUSED: the directory .* refused the account cn=pc3/);
     assert.match(dlv.json.reason, /activated by host/);
-    const events = (await volact(['client', 'events', '--state', pc.state, '--json'], clock.env())).json as { outcome?: string; code?: string; dropped?: boolean }[];
+    const events = (await volact(['client', 'events', '--state', pc.state, '--json'], own.env())).json as { outcome?: string; code?: string; dropped?: boolean }[];
     assert.ok(events.some((e) => e.outcome === 'directoryRefused' && e.code === 'DIRECTORY_BIND_REFUSED' && e.dropped === true), 'the event log says why');
   });
 

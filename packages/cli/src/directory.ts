@@ -24,6 +24,7 @@ import {
   deleteObject,
   ensureContainers,
   listObjects,
+  objectExists,
   readDirectoryId,
   requireSchema,
   requireWritable,
@@ -55,11 +56,14 @@ export function ldapTarget(flags: LdapFlags, client: Client, env: NodeJS.Process
   const bindDn = flags.bindDn ?? env.VOLACT_LDAP_BIND_DN ?? joined?.bindDn;
   const passwordFile = flags.passwordFile ?? env.VOLACT_LDAP_PASSWORD_FILE;
   if (!urls?.length || !base || !bindDn) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
-  const password = passwordFile ? readSecretFile(passwordFile, 'password') : bindDn === joined?.bindDn ? joined.password : '';
+  // the machine's own settings (its password, CA, a plain-bind exception) apply only to its own
+  // directory and account, never to other servers or another account given on the command line
+  const own = joined !== undefined && !urlText && bindDn === joined.bindDn;
+  const password = passwordFile ? readSecretFile(passwordFile, 'password') : own ? joined.password : '';
   if (!password) throw new VolactError('USAGE', { detail: `give the password of ${bindDn} with --password-file FILE` });
   const caFile = flags.ldapCa ?? env.VOLACT_LDAP_CA;
-  const ca = caFile ? readSecretFile(caFile, 'CA certificate') : joined?.ca;
-  return { urls, base, bindDn, password, allowPlainBind: Boolean(flags.allowPlainBind) || Boolean(joined?.allowPlainBind), ...(ca ? { ca } : {}) };
+  const ca = caFile ? readSecretFile(caFile, 'CA certificate') : own ? joined.ca : undefined;
+  return { urls, base, bindDn, password, allowPlainBind: Boolean(flags.allowPlainBind) || (own && Boolean(joined.allowPlainBind)), ...(ca ? { ca } : {}) };
 }
 
 async function withSession<T>(target: DirectoryTarget, fn: (s: DirectorySession) => Promise<T>): Promise<T> {
@@ -85,7 +89,7 @@ async function prepare(s: DirectorySession, target: DirectoryTarget, name: strin
   await requireWritable(s, target.base);
   await ensureContainers(s, target.base, target.bindDn);
   const identity = await readDirectoryId(s, target.base);
-  if ((await listObjects(s, target.base)).some((o) => o.name.toLowerCase() === name.toLowerCase())) throw new VolactError('DIRECTORY_OBJECT_EXISTS', { name });
+  if (await objectExists(s, target.base, name)) throw new VolactError('DIRECTORY_OBJECT_EXISTS', { name });
   return identity;
 }
 
@@ -114,7 +118,8 @@ export async function adActivationOnline(client: Client, flags: LdapFlags, typed
       directoryKind: identity.kind,
       suffix: target.base.slice(0, 512),
       name,
-      requestId: createHash('sha256').update(`volact-ao/${identity.directoryId}/${name}/${key.canonical}`).digest('base64url'),
+      // names are case-insensitive in LDAP (cn): a retry with another case is the same request
+      requestId: createHash('sha256').update(`volact-ao/${identity.directoryId}/${name.toLowerCase()}/${key.canonical}`).digest('base64url'),
     };
     const answer = await callAuthority(authority, '/v1/directory-activations', body, directoryActivationAnswerSchema);
     const value = encodeDirectoryValue({ v: 1, object: answer.object, issuer: answer.issuer });

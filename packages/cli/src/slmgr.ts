@@ -88,8 +88,10 @@ const stateNames = { unlicensed: 'Unlicensed', initialGrace: 'Initial grace peri
 export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean, ldap: LdapFlags = {}): Promise<number> {
   switch (call.option) {
     case 'act-type': {
-      const t = ({ '0': 'all', '1': 'directory', '2': 'host', all: 'all', directory: 'directory', host: 'host' } as const)[call.value!.toLowerCase() as '0'];
-      if (!t) throw new VolactError('USAGE', { detail: usageOf['act-type']! });
+      const types = { '0': 'all', '1': 'directory', '2': 'host', all: 'all', directory: 'directory', host: 'host' } as const;
+      const typed = call.value!.toLowerCase();
+      if (!Object.hasOwn(types, typed)) throw new VolactError('USAGE', { detail: usageOf['act-type']! });
+      const t = types[typed as keyof typeof types];
       client.setActType(t);
       const words = { all: 'all channels (directory first, then an activation host)', directory: 'directory activation only', host: 'activation hosts only' };
       emit(json, { activationType: t }, () => `Activation type set to ${words[t]} successfully.`);
@@ -179,7 +181,8 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
       return 0;
     }
     case 'ato': {
-      const outcome = await client.activate();
+      // -ato is a start: a refused machine account ends directory activation now
+      const outcome = await client.activate({ startup: true });
       const note = outcome.directoryNote ? `Directory activation not used: ${outcome.directoryNote}\n` : '';
       if (note && !json) process.stdout.write(note);
       switch (outcome.kind) {

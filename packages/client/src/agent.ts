@@ -21,6 +21,7 @@ export async function runAgent(
   while (!opts.stop?.()) {
     const s = client.state();
     const now = () => clock.now();
+    const atStart = startup;
     if (startup) {
       startup = false;
       notBefore = 0;
@@ -34,7 +35,7 @@ export async function runAgent(
     const permanent = s.key?.keyClass === 'mak' && client.license(s).state === 'licensed';
     if (now() >= due && !permanent) {
       try {
-        const outcome = await client.activate();
+        const outcome = await client.activate({ startup: atStart });
         opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), outcome: outcome.kind, host: outcome.host }));
       } catch (err) {
         const code = err instanceof VolactError ? err.code : 'INTERNAL';

@@ -383,10 +383,14 @@ export class Client {
       const license = loadLicense(this.dir);
       if (!license || !('directory' in license) || s.key?.keyClass !== 'setup') return null;
       const d = license.directory;
+      // read by this machine (a copied file is not), from the directory it is joined to now
+      if (!s.directory || d.machineId !== s.machine.id || d.fingerprintHash !== identityHash(s.machine.madeFor)) return null;
       const object = verifyDirectoryObject(d.value, this.roots(), { directoryId: d.directoryId, name: d.name });
       if (!object.editions.some((e) => e.number === s.key!.edition)) return null;
-      // at most 180 days from when it was read: a file edited to last longer is refused
-      if (typeof d.validUntil !== 'number' || typeof d.activatedAt !== 'number' || d.validUntil - d.activatedAt > defaults.validityMs) return null;
+      // exactly 180 days from a read that is not in the future of this machine's trusted time
+      const trustedNow = Math.max(this.clock.now(), s.localHighWater, s.highWater);
+      if (typeof d.activatedAt !== 'number' || d.validUntil !== d.activatedAt + defaults.validityMs || d.activatedAt > trustedNow) return null;
+      if (s.lastAnswer?.kind !== 'directory' || s.lastAnswer.at !== d.activatedAt) return null;
       return { object, license };
     } catch {
       return null;
@@ -435,7 +439,7 @@ export class Client {
    * (host caching), then the SRV records of the lookup domains in RFC 2782 order, dropping each
    * host that does not answer (or answers with something that does not verify) for the next.
    */
-  async activate(): Promise<ActivationOutcome> {
+  async activate(opts: { startup?: boolean } = {}): Promise<ActivationOutcome> {
     const s = this.state();
     if (!s.key) throw new VolactError('KEY_NOT_INSTALLED');
     if (s.key.keyClass === 'mak') return this.activateMak(s);
@@ -448,7 +452,7 @@ export class Client {
       if (!s.directory) {
         if (s.actType === 'directory') throw new VolactError('DIRECTORY_NOT_CONFIGURED');
       } else {
-        const tried = await this.activateFromDirectory(ready);
+        const tried = await this.activateFromDirectory(ready, opts.startup ?? false);
         if (tried.ok) return tried.outcome;
         if (!tried.fallBack || s.actType === 'directory') throw tried.error;
         directoryNote = `${tried.error.code}: ${tried.error.message}`;
@@ -473,7 +477,15 @@ export class Client {
     } catch (err) {
       throw new VolactError('STATE_CORRUPT', { file: secret, detail: (err as NodeJS.ErrnoException).code ?? String(err) });
     }
-    const ca = s.directory.ca ? readFileSync(join(this.dir, 'directory-ca.pem'), 'utf8') : undefined;
+    let ca: string | undefined;
+    if (s.directory.ca) {
+      const caFile = join(this.dir, 'directory-ca.pem');
+      try {
+        ca = readFileSync(caFile, 'utf8');
+      } catch (err) {
+        throw new VolactError('STATE_CORRUPT', { file: caFile, detail: (err as NodeJS.ErrnoException).code ?? String(err) });
+      }
+    }
     return { settings: s.directory, urls: s.directory.urls, base: s.directory.base, bindDn: s.directory.bindDn, password, allowPlainBind: s.directory.allowPlainBind, ...(ca ? { ca } : {}) };
   }
 
@@ -487,10 +499,17 @@ export class Client {
     if (settings === null) {
       s.directory = null;
       s.directoryNote = null;
+      saveState(this.dir, s);
+      // then the files: a directory license no longer verifies without the membership anyway
+      let license;
+      try {
+        license = loadLicense(this.dir);
+      } catch {
+        license = undefined;
+      }
+      if (license && 'directory' in license) saveLicense(this.dir, null);
       rmSync(join(this.dir, 'directory.secret'), { force: true });
       rmSync(join(this.dir, 'directory-ca.pem'), { force: true });
-      if (loadLicense(this.dir) && 'directory' in loadLicense(this.dir)!) saveLicense(this.dir, null);
-      saveState(this.dir, s);
       return s;
     }
     if (settings.urls.length === 0 || settings.urls.length > 16) throw new VolactError('USAGE', { detail: 'give 1 to 16 directory URLs' });
@@ -522,13 +541,14 @@ export class Client {
    * object, ends directory activation now (the host may take over); a directory that cannot be
    * reached keeps a directory activation that is still valid.
    */
-  private async activateFromDirectory(s: ClientState & { key: { text: string; edition: number } }): Promise<DirectoryTry> {
+  private async activateFromDirectory(s: ClientState & { key: { text: string; edition: number } }, startup: boolean): Promise<DirectoryTry> {
     const roots = this.roots();
     const now = this.clock.now();
-    const target = this.directoryTarget(s);
     const held = this.storedDirectory(s);
-    const label = target.urls.join(',');
+    const heldValid = held !== null && this.license(s).state === 'licensed';
+    const label = s.directory!.urls.join(',');
     appendEvent(this.dir, { event: 12288, at: now, machineId: s.machine.id, licenseState: this.license(s).state, host: label, edition: s.key.edition, channel: 'directory' });
+    /** The directory says no (account refused, no object): the directory activation ends now. */
     const lose = (error: VolactError): DirectoryTry => {
       if (held) saveLicense(this.dir, null);
       s.directoryNote = `${error.code}: ${error.message}`;
@@ -537,22 +557,34 @@ export class Client {
       appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: label, outcome: 'directoryRefused', code: error.code, channel: 'directory', detail: error.message, dropped: Boolean(held) });
       return { ok: false, error, fallBack: true };
     };
+    /** The directory could not answer (away from the office, a TLS or local problem): a valid activation is kept. */
+    const failed = (err: VolactError): DirectoryTry => {
+      s.lastAttempt = { at: now, ok: false };
+      s.directoryNote = `${err.code}: ${err.message}`;
+      saveState(this.dir, s);
+      appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: label, outcome: 'directoryUnreachable', code: err.code, channel: 'directory', detail: err.message });
+      if (held && heldValid) {
+        const until = new Date(held.license.directory.validUntil).toISOString();
+        return { ok: false, fallBack: false, error: new VolactError('DIRECTORY_UNREACHABLE', { detail: `${String(err.params.detail ?? err.message)}; the directory activation from ${held.license.directory.name} stays valid until ${until}` }) };
+      }
+      return { ok: false, error: err, fallBack: true };
+    };
+    let target: ReturnType<Client['directoryTarget']>;
+    try {
+      target = this.directoryTarget(s);
+    } catch (err) {
+      if (!(err instanceof VolactError)) throw err;
+      return failed(err);
+    }
     let session;
     try {
       session = await connectDirectory(target);
     } catch (err) {
       if (!(err instanceof VolactError)) throw err;
-      if (err.code === 'DIRECTORY_BIND_REFUSED') return lose(err);
-      // away from the office (or a TLS problem): a valid directory activation is kept
-      s.lastAttempt = { at: now, ok: false };
-      s.directoryNote = `${err.code}: ${err.message}`;
-      saveState(this.dir, s);
-      appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: label, outcome: 'directoryUnreachable', code: err.code, channel: 'directory' });
-      const view = this.license(s);
-      if (held && view.state === 'licensed') {
-        return { ok: false, fallBack: false, error: new VolactError('DIRECTORY_UNREACHABLE', { detail: `${err.params.detail ?? err.message}; the directory activation from ${held.license.directory.name} stays valid until ${new Date(held.license.directory.validUntil).toISOString()}` }) };
-      }
-      return { ok: false, error: err, fallBack: true };
+      // a refused account ends directory activation at the next start (the agent's first read,
+      // or -ato); a refusal between starts (a lockout anyone can provoke) is only retried
+      if (err.code === 'DIRECTORY_BIND_REFUSED' && (startup || !heldValid)) return lose(err);
+      return failed(err);
     }
     try {
       const identity = await readDirectoryId(session, target.base);
@@ -570,21 +602,27 @@ export class Client {
           refused.push(`${o.name}: covers ${verified.group}, not edition ${s.key.edition}`);
           continue;
         }
-        const validUntil = Math.max(now, s.localHighWater) + defaults.validityMs;
-        saveLicense(this.dir, { v: 1, directory: { value: o.value, dn: o.dn, name: o.name, directoryId: identity.directoryId, url: session.url, activatedAt: validUntil - defaults.validityMs, validUntil } });
+        const activatedAt = Math.max(now, s.localHighWater);
+        const validUntil = activatedAt + defaults.validityMs;
+        saveLicense(this.dir, {
+          v: 1,
+          directory: { value: o.value, dn: o.dn, name: o.name, directoryId: identity.directoryId, url: session.url, activatedAt, validUntil, machineId: s.machine.id, fingerprintHash: identityHash(s.machine.madeFor) },
+        });
         s.intervals = { renewalMinutes: defaults.directoryRenewalMinutes, retryMinutes: s.intervals.retryMinutes };
         s.lastAttempt = { at: now, ok: true };
-        s.localHighWater = Math.max(s.localHighWater, now);
-        s.lastAnswer = { kind: 'directory', count: 0, required: 0, at: now, host: session.url };
+        s.localHighWater = activatedAt;
+        s.lastAnswer = { kind: 'directory', count: 0, required: 0, at: activatedAt, host: session.url };
         s.directoryNote = null;
         saveState(this.dir, s);
         appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: session.url, outcome: 'directory', object: o.name, dn: o.dn, channel: 'directory' });
         return { ok: true, outcome: { kind: held ? 'directoryRenewed' : 'directoryActivated', name: o.name, dn: o.dn, validUntil, host: session.url } };
       }
-      return lose(new VolactError('DIRECTORY_NO_OBJECT', { edition: s.key.edition, detail: objects.length ? refused.join('; ') : `no object is readable under the container at ${session.url}` }));
+      const none = new VolactError('DIRECTORY_NO_OBJECT', { edition: s.key.edition, detail: objects.length ? refused.join('; ') : `no object is readable under the container at ${session.url}` });
+      // "no object" ends the activation only when the answer could not have been forged on the way
+      return session.trusted ? lose(none) : failed(none);
     } catch (err) {
       if (!(err instanceof VolactError)) throw err;
-      return { ok: false, error: err, fallBack: !held };
+      return failed(err);
     } finally {
       await session.close();
     }

@@ -61,7 +61,7 @@ export type StoredOfflineLicense = { v: 1; offline: { installation: string; conf
  */
 export type StoredDirectoryLicense = {
   v: 1;
-  directory: { value: string; dn: string; name: string; directoryId: string; url: string; activatedAt: number; validUntil: number };
+  directory: { value: string; dn: string; name: string; directoryId: string; url: string; activatedAt: number; validUntil: number; machineId: string; fingerprintHash: string };
 };
 
 export type AnyLicense = StoredLicense | StoredMakLicense | StoredOfflineLicense | StoredDirectoryLicense;
@@ -103,7 +103,7 @@ export function loadState(dir: string): ClientState | undefined {
   s.outOfToleranceSince ??= null;
   s.discovery ??= { domain: null, caching: true, lastHost: null };
   s.directory ??= null;
-  s.actType ??= 'all';
+  if (s.actType !== 'directory' && s.actType !== 'host') s.actType = 'all';
   s.directoryNote ??= null;
   return s;
 }

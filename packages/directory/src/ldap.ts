@@ -25,6 +25,8 @@ export type DirectorySession = {
   client: Client;
   /** True when the connection is encrypted (LDAPS or StartTLS). */
   tls: boolean;
+  /** Encrypted, or to loopback: its answers may take an activation away. */
+  trusted: boolean;
   /** The server's address as connected. */
   address: string;
   /** Referral URLs in the last answer received (ldapts does not surface them). */
@@ -138,8 +140,11 @@ export async function openSession(url: string, t: DirectoryTarget): Promise<Dire
         await client.startTLS({ ...tlsOptions, host });
         secure = true;
       } catch (err) {
-        // an LDAP answer (protocol error, unavailable): the server does not offer StartTLS
-        if (resultCode(err) === undefined) throw err;
+        // "unsupported extended operation" (2; OpenLDAP) or "unavailable" (52; a server with no
+        // certificate): StartTLS is not offered. Anything else, or any failure when a CA was
+        // given (TLS is expected then), is not taken as a reason to go on in clear.
+        const code = resultCode(err);
+        if ((code !== 2 && code !== 52) || t.ca) throw code === undefined ? err : new Error(`the server answered StartTLS with LDAP result ${code}${describe(err) ? ` (${describe(err)})` : ''}`);
       }
     }
   } catch (err) {
@@ -151,16 +156,47 @@ export async function openSession(url: string, t: DirectoryTarget): Promise<Dire
     await close();
     throw new VolactError('DIRECTORY_PLAIN_BIND_REFUSED', { dn: t.bindDn, url, address: tap.address || host });
   }
+  // an answer is only believed to take an activation away when nobody on the path could forge it
+  const trusted = secure || isLoopback(tap.address);
   try {
     await client.bind(t.bindDn, t.password);
   } catch (err) {
     await close();
     const code = resultCode(err);
     if (code === undefined) throw networkFailure(err) ? unreachable(err) : new VolactError('DIRECTORY_TLS_FAILED', { url, detail: describe(err) });
-    // 49 invalid credentials (also a removed or, on AD, a disabled account), 53 unwilling, 50 no access
-    throw new VolactError('DIRECTORY_BIND_REFUSED', { url, dn: t.bindDn, detail: `LDAP result ${code}${describe(err) ? `: ${describe(err)}` : ''}` });
+    if (bindRefused(code, describe(err)) && trusted) throw new VolactError('DIRECTORY_BIND_REFUSED', { url, dn: t.bindDn, detail: `LDAP result ${code}${describe(err) ? `: ${describe(err)}` : ''}` });
+    // busy, unavailable, a locked or expired password, an answer in clear off loopback: this server, not the account
+    throw new VolactError('DIRECTORY_UNREACHABLE', { detail: `${url} answered the bind of ${t.bindDn} with LDAP result ${code}${describe(err) ? ` (${describe(err)})` : ''}${trusted ? '' : ' over an unencrypted connection'}` });
   }
-  return { url, bindDn: t.bindDn, client, tls: secure, address: tap.address, referrals: () => tap.referrals(), close };
+  // ldapts reconnects by itself before an operation on a dropped connection, without binding
+  // again or StartTLS: every operation first checks the connection is still the bound one
+  const guarded = new Proxy(client, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (!GUARDED.has(String(prop))) return (value as (...a: unknown[]) => unknown).bind(target);
+      return (...args: unknown[]) => {
+        if (!target.isBound) return Promise.reject(unreachable(new Error('the connection was lost')));
+        tap.reset(); // referrals are read from this operation's answer only
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { url, bindDn: t.bindDn, client: guarded, tls: secure, trusted, address: tap.address, referrals: () => tap.referrals(), close };
+}
+
+const GUARDED = new Set(['search', 'searchPaginated', 'add', 'del', 'modify', 'modifyDN', 'compare', 'exop']);
+
+/**
+ * Whether a bind failure means the account itself is refused (removed, disabled, wrong
+ * password): invalid credentials (49), except Active Directory's sub-codes for a locked account
+ * (775) or a password that expired or must be reset (532, 773), which any user can provoke or
+ * which the machine fixes itself; those are treated as a failure of the server, not of the account.
+ */
+export function bindRefused(code: number, message: string): boolean {
+  if (code !== 49) return false;
+  const sub = /\bdata ([0-9a-f]{3})\b/i.exec(message)?.[1]?.toLowerCase();
+  return !(sub && ['775', '532', '773'].includes(sub));
 }
 
 /**

@@ -132,6 +132,17 @@ export async function ensureContainers(s: DirectorySession, base: string, bindDn
   }
 }
 
+/** Whether an object of this name exists (LDAP compares cn case-insensitively), visible or not in a listing. */
+export async function objectExists(s: DirectorySession, base: string, name: string): Promise<boolean> {
+  try {
+    await s.client.search(objectDn(base, checkObjectName(name)), { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] });
+    return true;
+  } catch (err) {
+    if (resultCode(err) === 32) return false;
+    throw ldapFailure(s, err, 'read the activation objects');
+  }
+}
+
 export async function addObject(s: DirectorySession, base: string, o: { name: string; value: string; keyId: string; description: string }): Promise<string> {
   const dn = objectDn(base, checkObjectName(o.name));
   try {

@@ -7,7 +7,7 @@ import { emit, fail, table } from '../output.js';
 import { clientFor, parseSlmgr, slmgrClient, slmgrHost } from '../slmgr.js';
 import { defaultHostDir, readRootPem } from './host.js';
 import { readFileSync } from 'node:fs';
-import { connectDirectory, listObjects, readDirectoryId } from '@volact/directory';
+import { connectDirectory, isLoopback, listObjects, readDirectoryId } from '@volact/directory';
 import type { LdapFlags } from '../directory.js';
 
 /** The authority's answer is shown as it comes; the authority validated it. */
@@ -20,6 +20,8 @@ async function askAuthority(o: Record<string, string | boolean | undefined>, pat
   if (!base) throw new VolactError('NO_AUTHORITY');
   return callAuthority(base, path, body, anyJson);
 }
+
+const plainLabel = (c: { address: string }) => (isLoopback(c.address) ? 'no TLS, loopback' : 'NO TLS: the password went in clear (--allow-plain-bind)');
 
 /** `volact slmgr`, `volact client …` and `volact agent`: the machine's side. */
 export function registerClient(program: Command): void {
@@ -93,8 +95,8 @@ export function registerClient(program: Command): void {
           emit(json, { directory: null }, () => 'Left the directory: directory activation is off; the machine uses an activation host.');
           return;
         }
-        if (o.url || o.base || o.bindDn || o.passwordFile) {
-          if (!o.url || !o.base || !o.bindDn || !o.passwordFile) throw new VolactError('USAGE', { detail: 'give --url, --base, --bind-dn and --password-file together (or --check, or --clear)' });
+        if (o.url || o.base || o.bindDn || o.passwordFile || o.ca || o.allowPlainBind) {
+          if (!o.url || !o.base || !o.bindDn || !o.passwordFile) throw new VolactError('USAGE', { detail: 'give --url, --base, --bind-dn and --password-file together, with --ca and --allow-plain-bind if wanted (or only --check, or --clear)' });
           const read = (file: string, what: string) => {
             try {
               return readFileSync(file, 'utf8');
@@ -113,12 +115,12 @@ export function registerClient(program: Command): void {
         }
         const s = client.state();
         if (!s.directory) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
-        let check: { server: string; tls: boolean; directoryId: string; objects: string[] } | null = null;
+        let check: { server: string; tls: boolean; address: string; directoryId: string; objects: string[] } | null = null;
         if (o.check) {
           const target = client.directoryTarget(s);
           const session = await connectDirectory(target);
           try {
-            check = { server: session.url, tls: session.tls, directoryId: (await readDirectoryId(session, target.base)).directoryId, objects: (await listObjects(session, target.base)).map((x) => x.name) };
+            check = { server: session.url, tls: session.tls, address: session.address, directoryId: (await readDirectoryId(session, target.base)).directoryId, objects: (await listObjects(session, target.base)).map((x) => x.name) };
           } finally {
             await session.close();
           }
@@ -126,7 +128,7 @@ export function registerClient(program: Command): void {
         emit(json, { directory: s.directory, check }, () =>
           [
             `Directory: ${s.directory!.urls.join(', ')} (${s.directory!.base}) as ${s.directory!.bindDn}.`,
-            ...(check ? [`Bound to ${check.server} (${check.tls ? 'TLS' : 'no TLS, loopback'}); directory ID ${check.directoryId}; activation objects readable: ${check.objects.join(', ') || 'none'}.`] : []),
+            ...(check ? [`Bound to ${check.server} (${check.tls ? 'TLS' : plainLabel(check)}); directory ID ${check.directoryId}; activation objects readable: ${check.objects.join(', ') || 'none'}.`] : []),
             'Activate with volact slmgr -ato; the agent reads the directory at every start and every 7 days.',
           ].join('\n'),
         );
