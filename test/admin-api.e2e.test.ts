@@ -178,7 +178,7 @@ describe('admin API', { timeout: 300_000 }, () => {
 
   it('answers malformed, oversized, wrong-typed and hostile bodies on every admin and public POST endpoint with 4xx and writes nothing', async () => {
     const admin = tokens.admin!.token;
-    const endpoints = ['/v1/offline-confirmations', '/v1/mak-activations', '/v1/host-activations', '/v1/increase-requests', '/v1/increase-requests/status', '/v1/admin/host-keys', '/v1/admin/maks', '/v1/admin/requests/decide', '/v1/admin/release-host', '/v1/admin/tokens', '/v1/admin/tokens/revoke', '/v1/admin/offline-confirmations'];
+    const endpoints = ['/v1/offline-confirmations', '/v1/mak-activations', '/v1/host-activations', '/v1/directory-activations', '/v1/increase-requests', '/v1/increase-requests/status', '/v1/admin/host-keys', '/v1/admin/maks', '/v1/admin/requests/decide', '/v1/admin/release-host', '/v1/admin/tokens', '/v1/admin/tokens/revoke', '/v1/admin/offline-confirmations'];
     const bodies: [string, string | Buffer, number, string][] = [
       ['malformed', '{"v":1,', 400, 'BAD_JSON'],
       ['not an object', '[1,2,3]', 400, 'BAD_REQUEST'],
@@ -201,6 +201,13 @@ describe('admin API', { timeout: 300_000 }, () => {
         { v: 1, makKey: '22222-22222-22222-22222-22223', machineId: 'm1', parts: { osId: 'x'.repeat(43), cpu: 'x'.repeat(43), board: 'x'.repeat(43), disks: [], nics: [] }, nonce: 'n'.repeat(16) },
       ],
       '/v1/host-activations': [{ v: 1, hostKey: 'x', hostPublicKey: 'y', hostName: 'h', requestId: 'r' }, { v: 1, hostKey: '22222-22222-22222-22222-22223', hostPublicKey: 'A'.repeat(43), hostName: 'h', requestId: 'iid:' + 'A'.repeat(43) }],
+      '/v1/directory-activations': [
+        { v: 1, hostKey: 'x', directoryId: 'not-a-uuid', directoryKind: 'openldap', suffix: 'dc=x', name: 'office', requestId: 'r'.repeat(16) },
+        { v: 1, hostKey: '22222-22222-22222-22222-22223', directoryId: '0c5e3b7a-1f2d-4c8e-9a6b-3d2f1e0c9b8a', directoryKind: 'openldap', suffix: 'dc=x', name: 'x'.repeat(41), requestId: 'r'.repeat(16) },
+        { v: 1, hostKey: '22222-22222-22222-22222-22223', directoryId: '0c5e3b7a-1f2d-4c8e-9a6b-3d2f1e0c9b8a', directoryKind: 'novell', suffix: 'dc=x', name: 'office', requestId: 'r'.repeat(16) },
+        { v: 1, hostKey: '22222-22222-22222-22222-22223', directoryId: '0c5e3b7a-1f2d-4c8e-9a6b-3d2f1e0c9b8a', directoryKind: 'openldap', suffix: 'dc=x', name: 'office,cn=admin', requestId: 'r'.repeat(16) },
+        { v: 1, hostKey: '22222-22222-22222-22222-22223', directoryId: '0c5e3b7a-1f2d-4c8e-9a6b-3d2f1e0c9b8a', directoryKind: 'openldap', suffix: 'dc=x', name: 'office', requestId: 'iid:' + 'A'.repeat(43) },
+      ],
       '/v1/increase-requests': [{ v: 1, key: 'x', what: 'everything', amount: 1, reason: 'r' }, { v: 1, key: '22222-22222-22222-22222-22222', what: 'hosts', amount: 0, reason: 'r' }, { v: 1, key: 'k', what: 'hosts', amount: 1e12, reason: 'r' }],
       '/v1/increase-requests/status': [{ v: 1, key: 'k', id: '../x' }, { v: 1, key: 5, id: 'IR-1' }],
       '/v1/offline-confirmations': [{ v: 1, installationId: 5 }, { v: 1, installationId: 'x'.repeat(301) }, { v: 1, installationId: '2222' }, { v: 1, installationId: 'O'.repeat(87) }],

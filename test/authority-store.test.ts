@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock, decodeCode, encodeCode, makeInstallationId, offlineIssuer, verifyOfflineConfirmation, decodeKey, encodeKeyFields, generateKeyPair, hashedFingerprint, parseJws, rawPublicKey, verifyCatalog, verifyHostCert, verifyMakGrant, type HostActivationRequest } from '@volact/protocol';
+import { ManualClock, encodeDirectoryValue, verifyDirectoryObject, decodeCode, encodeCode, makeInstallationId, offlineIssuer, verifyOfflineConfirmation, decodeKey, encodeKeyFields, generateKeyPair, hashedFingerprint, parseJws, rawPublicKey, verifyCatalog, verifyHostCert, verifyMakGrant, type HostActivationRequest } from '@volact/protocol';
 import { Authority, KyselyAuthorityStore, buildCatalog, certifyIssuer, initKeys, loadKeys, loadRootPair, openAuthorityDb, sampleCatalogPath } from '@volact/authority';
 import { startPostgres, type Postgres } from '@volact/authority/testing';
 
@@ -64,6 +64,34 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const again = await authority.activateHost({ ...req, requestId: randomBytes(16).toString('base64url') });
       assert.deepEqual([again.hostsUsed, again.activationsUsed], [1, 2], 'the same host reactivating uses an activation, not a host slot');
       await assert.rejects(authority.activateHost({ ...hostRequest(key), requestId: req.requestId }), code('BAD_REQUEST'));
+    });
+
+    it('activates a directory like a host: one slot per directory, one activation per object, retries free', async () => {
+      const key = (await authority.issueHostKey('server-2026', { maxHosts: 2, maxActivations: 3 }, 'test')).key;
+      const directoryId = '0c5e3b7a-1f2d-4c8e-9a6b-3d2f1e0c9b8a';
+      const req = (name: string, id = directoryId) => ({ v: 1 as const, hostKey: key, directoryId: id, directoryKind: 'openldap' as const, suffix: 'dc=example,dc=com', name, requestId: randomBytes(16).toString('base64url') });
+      const first = req('office');
+      const a = await authority.activateDirectory(first);
+      const retry = await authority.activateDirectory(first);
+      assert.equal(retry.object, a.object, 'a retry after a lost answer gets the same object');
+      const value = encodeDirectoryValue({ v: 1, object: a.object, issuer: a.issuer });
+      const v = verifyDirectoryObject(value, [keys.root], { directoryId, name: 'office' });
+      assert.deepEqual([v.name, v.group, v.activation, v.editions.map((e) => e.code).includes('server-standard')], ['office', 'server-2026', 1, true]);
+      assert.throws(() => verifyDirectoryObject(value, [keys.root], { directoryId: '7b1d9e2c-5a4f-4e3b-8c2d-1a0f9e8d7c6b', name: 'office' }), code('DIRECTORY_OBJECT_FOREIGN'));
+      const b = await authority.activateDirectory(req('branch'));
+      assert.deepEqual([b.hostsUsed, b.activationsUsed], [1, 2], 'a second object in the same directory: an activation, not a slot');
+      await authority.activateDirectory(req('other', '7b1d9e2c-5a4f-4e3b-8c2d-1a0f9e8d7c6b'));
+      await assert.rejects(authority.activateDirectory(req('third', 'aaaaaaaa-1f2d-4c8e-9a6b-3d2f1e0c9b8a')), code('KEY_LIMIT_HOSTS'));
+      await assert.rejects(authority.activateDirectory(req('more')), code('KEY_LIMIT_ACTIVATIONS'));
+      await assert.rejects(authority.activateDirectory({ ...req('office'), requestId: first.requestId, directoryId: '7b1d9e2c-5a4f-4e3b-8c2d-1a0f9e8d7c6b' }), code('BAD_REQUEST'), 'a request ID names one directory');
+      const row = await usage(key);
+      assert.deepEqual([row.hostsUsed, row.usedActivations], [2, 3]);
+      // the offline route: a directory installation ID, confirmed once however often it is asked
+      const offlineKey = (await authority.issueHostKey('server-2026', {}, 'test')).key;
+      const iid = makeInstallationId(decodeKey(offlineKey), { type: 'directory', directoryId }).text;
+      const c1 = await authority.confirmOffline(iid, 'cli:test');
+      const c2 = await authority.confirmOffline(iid, 'cli:test');
+      assert.deepEqual([c1.type, c1.used, c2.used], ['directory', 1, 1]);
     });
 
     it('certifies the host key pair and exactly the editions of its product group', async () => {
