@@ -440,6 +440,20 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal(ato.json.object, 'branch-offline', 'the first valid object by name');
   });
 
+  it('members read every object, past the server size limit (paged), and take the valid one', async () => {
+    const c = new Client({ url: dir.provider.url });
+    await c.bind(dir.admin.dn, dir.admin.password);
+    for (let i = 0; i < 60; i++) await c.add(`cn=old-${String(i).padStart(2, '0')},${container(dir.suffix)}`, { objectClass: 'volactActivationObject', cn: `old-${String(i).padStart(2, '0')}`, volactSignedObject: 'not-an-object' });
+    await c.unbind();
+    const list = await ops(dir.provider.url, '-ao-list');
+    assert.equal(list.json.objects.length, 62, 'more than the size limit of 50');
+    assert.equal(list.json.objects.filter((o: { status: string }) => o.status === 'DIRECTORY_OBJECT_INVALID').length, 60);
+    const pc = await member('pc6', [dir.provider.url]);
+    const ato = await pc.slmgr('-ato');
+    assert.equal(ato.json.outcome, 'directoryActivated', ato.stdout);
+    for (let i = 0; i < 60; i++) assert.equal((await ops(dir.provider.url, '-del-ao', `old-${String(i).padStart(2, '0')}`)).code, 0);
+  });
+
   it('deleting an object: not on the replica; members stop using it at their next read and fall back', async () => {
     const onReplica = await ops(dir.consumer.url, '-del-ao', 'office-2026');
     assert.equal(onReplica.json.error.code, 'DIRECTORY_READ_ONLY');

@@ -98,6 +98,8 @@ export async function startDirectory(dir: string, opts: { suffix?: string; withS
     `rootdn "${admin.dn}"`,
     `directory ${d}/data`,
     'index objectClass,entryUUID,entryCSN eq',
+    // a small size limit, as busy directories set: more entries come only through paged searches
+    'limits users size.soft=50 size.hard=50 size.prtotal=unlimited',
   ];
   const providerDir = join(dir, 'provider');
   const provider = await start(

@@ -71,14 +71,15 @@ export async function requireSchema(s: DirectorySession): Promise<void> {
 
 export type StoredObject = { dn: string; name: string; value: string; keyId: string | null; created: string | null };
 
-/** The activation objects the bound account can read (none when the container is hidden or missing). */
+/** The activation objects the bound account can read, all of them (none when the container is hidden or missing). */
 export async function listObjects(s: DirectorySession, base: string): Promise<StoredObject[]> {
   try {
     const { searchEntries } = await s.client.search(containerDn(base), {
       scope: 'one',
       filter: `(objectClass=${OBJECT_CLASS})`,
       attributes: ['cn', 'volactSignedObject', 'volactKeyId', 'createTimestamp'],
-      sizeLimit: defaults.directoryObjectsPerRead,
+      // pages of 100 (the simple paged results control), so no server size limit cuts the list short
+      paged: { pageSize: defaults.directoryObjectsPerPage },
     });
     return searchEntries
       .map((e) => ({
@@ -90,7 +91,7 @@ export async function listObjects(s: DirectorySession, base: string): Promise<St
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
   } catch (err) {
-    // an ACL that hides the container answers "no such object"; more objects than a read takes is a size limit
+    // an ACL that hides the container answers "no such object"
     if (resultCode(err) === 32) return [];
     throw ldapFailure(s, err, 'read the activation objects');
   }

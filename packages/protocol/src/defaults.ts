@@ -18,7 +18,7 @@ export const defaults = {
   rearmLimit: 5,
   /** Directory activation: valid 180 days (validityMs), read again every 7 days. */
   directoryRenewalMinutes: 7 * 24 * 60,
-  directoryObjectsPerRead: 100,
+  directoryObjectsPerPage: 100,
   port: 1688,
   minute: MINUTE,
 } as const;
