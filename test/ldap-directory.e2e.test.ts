@@ -95,12 +95,12 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
 
   let machines = 0;
   /** A member machine: a server setup key, joined to the directory with its machine account. */
-  const member = async (account: string, urls: string[], opts: { env?: Record<string, string>; password?: string; bindDn?: string } = {}) => {
+  const member = async (account: string, urls: string[], opts: { env?: Record<string, string>; password?: string; bindDn?: string; edition?: string } = {}) => {
     const state = join(tmp.path, `pc-${++machines}-${account}`);
     const env = opts.env ?? clock.env();
     const slmgr = (...args: string[]): Promise<CliResult> => volact(['slmgr', '--state', state, '--json', ...args], env);
     assert.equal((await volact(['client', 'trust', world.rootPub, '--state', state], env)).code, 0);
-    assert.equal((await slmgr('-ipk', world.setupKeys['server-standard']!)).code, 0);
+    assert.equal((await slmgr('-ipk', world.setupKeys[opts.edition ?? 'server-standard']!)).code, 0);
     const pw = file(`${account}-${machines}.pw`, opts.password ?? `${account}pw`);
     const joined = await volact(['client', 'directory', '--state', state, '--json', '--url', urls.join(','), '--base', dir.suffix, '--bind-dn', opts.bindDn ?? `cn=${account},ou=computers,${dir.suffix}`, '--password-file', pw], env);
     assert.equal(joined.code, 0, joined.stdout + joined.stderr);
@@ -323,6 +323,15 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal((await both.slmgr('-act-type', '0')).code, 0);
     const back = await both.slmgr('-ato');
     assert.equal(back.json.outcome, 'directoryActivated', 'with both allowed, the directory is used again');
+    // a host that only counts (a client edition needs 25) leaves a held directory activation alone
+    const desk = await member('pc4', [dir.provider.url], { edition: 'desk-pro' });
+    assert.equal((await desk.slmgr('-ato')).json.outcome, 'directoryActivated', 'the server-2026 object covers desk editions too');
+    await desk.slmgr('-skms', `127.0.0.1:${host.port}`);
+    await desk.slmgr('-act-type', '2');
+    const counting = await desk.slmgr('-ato');
+    assert.equal(counting.json.outcome, 'countInsufficient', counting.stdout);
+    assert.equal((await desk.slmgr('-dli')).json.licenseState, 'licensed', 'still licensed by the directory object');
+
     // directory only: an unreachable directory is an error, never a host activation
     const closed = `ldap://127.0.0.1:${await freePort()}`;
     const only = await member('pc5', [closed]);
@@ -344,8 +353,8 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal((await volact(['client', 'directory', '--state', laptop.state, '--url', closed, '--base', dir.suffix, '--bind-dn', `cn=pc5,ou=computers,${dir.suffix}`, '--password-file', file('pc5-laptop', 'pc5pw')], own.env())).code, 0);
     own.advance(100 * DAY);
     const away = await laptop.slmgr('-ato');
-    assert.equal(away.json.error.code, 'DIRECTORY_UNREACHABLE', away.stdout);
-    assert.match(away.json.error.message, /stays valid until/);
+    assert.equal(away.json.error.code, 'DIRECTORY_ACTIVATION_KEPT', away.stdout);
+    assert.match(away.json.error.message, /could not be read now \(.*ECONNREFUSED.*\); the directory activation from office-2026 stays valid until/);
     assert.equal(away.code, 6);
     const dli = await laptop.slmgr('-dli');
     assert.equal(dli.json.licenseState, 'licensed', 'kept while away');
@@ -372,7 +381,8 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
       // the 7-day read between starts is refused: that alone (a lockout anyone can cause) takes nothing away
       own.advance(7 * DAY + 60_000);
       const [, renewal] = await agent.outcomes(2);
-      assert.equal(renewal!.code, 'DIRECTORY_UNREACHABLE', agent.output());
+      assert.equal(renewal!.code, 'DIRECTORY_ACTIVATION_KEPT', agent.output());
+      assert.match(JSON.stringify(renewal), /DIRECTORY_BIND_REFUSED/, 'the cause is named');
       assert.equal((await pc.slmgr('-dli')).json.licenseState, 'licensed');
     } finally {
       await agent.stop();

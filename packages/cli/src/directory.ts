@@ -48,22 +48,23 @@ function readSecretFile(path: string, what: string): string {
  * else this machine's own directory settings (volact client directory).
  */
 export function ldapTarget(flags: LdapFlags, client: Client, env: NodeJS.ProcessEnv = process.env): DirectoryTarget {
-  const s = client.state();
-  const joined = s.directory ? client.directoryTarget(s) : undefined;
+  const settings = client.state().directory;
   const urlText = flags.ldapUrl ?? env.VOLACT_LDAP_URL;
-  const urls = urlText ? urlText.split(',').map((u) => u.trim()).filter(Boolean) : joined?.urls;
-  const base = flags.ldapBase ?? env.VOLACT_LDAP_BASE ?? joined?.base;
-  const bindDn = flags.bindDn ?? env.VOLACT_LDAP_BIND_DN ?? joined?.bindDn;
+  const urls = urlText ? urlText.split(',').map((u) => u.trim()).filter(Boolean) : settings?.urls;
+  const base = flags.ldapBase ?? env.VOLACT_LDAP_BASE ?? settings?.base;
+  const bindDn = flags.bindDn ?? env.VOLACT_LDAP_BIND_DN ?? settings?.bindDn;
   const passwordFile = flags.passwordFile ?? env.VOLACT_LDAP_PASSWORD_FILE;
+  const caFile = flags.ldapCa ?? env.VOLACT_LDAP_CA;
   if (!urls?.length || !base || !bindDn) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
   // the machine's own settings (its password, CA, a plain-bind exception) apply only to its own
-  // directory and account, never to other servers or another account given on the command line
-  const own = joined !== undefined && !urlText && bindDn === joined.bindDn;
-  const password = passwordFile ? readSecretFile(passwordFile, 'password') : own ? joined.password : '';
+  // directory and account, never to other servers or another account given on the command line;
+  // its stored secret is read only when it is used
+  const own = settings !== null && !urlText && bindDn === settings.bindDn;
+  const joined = own && (!passwordFile || (!caFile && settings.ca)) ? client.directoryTarget() : undefined;
+  const password = passwordFile ? readSecretFile(passwordFile, 'password') : (joined?.password ?? '');
   if (!password) throw new VolactError('USAGE', { detail: `give the password of ${bindDn} with --password-file FILE` });
-  const caFile = flags.ldapCa ?? env.VOLACT_LDAP_CA;
-  const ca = caFile ? readSecretFile(caFile, 'CA certificate') : own ? joined.ca : undefined;
-  return { urls, base, bindDn, password, allowPlainBind: Boolean(flags.allowPlainBind) || (own && Boolean(joined.allowPlainBind)), ...(ca ? { ca } : {}) };
+  const ca = caFile ? readSecretFile(caFile, 'CA certificate') : joined?.ca;
+  return { urls, base, bindDn, password, allowPlainBind: Boolean(flags.allowPlainBind) || (own && settings.allowPlainBind), ...(ca ? { ca } : {}) };
 }
 
 async function withSession<T>(target: DirectoryTarget, fn: (s: DirectorySession) => Promise<T>): Promise<T> {
@@ -124,8 +125,9 @@ export async function adActivationOnline(client: Client, flags: LdapFlags, typed
     const answer = await callAuthority(authority, '/v1/directory-activations', body, directoryActivationAnswerSchema);
     const value = encodeDirectoryValue({ v: 1, object: answer.object, issuer: answer.issuer });
     const verified = verifyDirectoryObject(value, roots, { directoryId: identity.directoryId, name });
-    if (verified.name !== name) throw new VolactError('DIRECTORY_OBJECT_INVALID', { name, detail: `the authority signed the name ${verified.name}` });
-    const dn = await addObject(s, target.base, { name, value, keyId: verified.hostKeyId, description: `volact activation object for ${verified.group} (activation ${verified.activation} of ${verified.hostKeyId})` });
+    // a rerun in another case gets the object signed the first time: it is written under that name
+    if (verified.name.toLowerCase() !== name.toLowerCase()) throw new VolactError('DIRECTORY_OBJECT_INVALID', { name, detail: `the authority signed the name ${verified.name}` });
+    const dn = await addObject(s, target.base, { name: verified.name, value, keyId: verified.hostKeyId, description: `volact activation object for ${verified.group} (activation ${verified.activation} of ${verified.hostKeyId})` });
     return created(s, dn, target, verified, answer);
   });
 }

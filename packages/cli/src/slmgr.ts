@@ -123,7 +123,7 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
     }
     case 'del-ao': {
       const r = await delAo(client, ldap, call.value!);
-      emit(json, r, () => `Activation object ${r.deleted} deleted successfully. Members stop using it at their next read (at most 7 days) and fall back to an activation host.`);
+      emit(json, r, () => `Activation object ${r.deleted} deleted successfully. Members stop using it at their next read of the directory (within 7 days); those with no other valid object then use an activation host, unless -act-type 1 keeps them to the directory.`);
       return 0;
     }
     case 'ipk': {

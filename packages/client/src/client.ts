@@ -44,7 +44,7 @@ import { appendEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { licenseState, type LicenseView } from './license-state.js';
 import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ActType, type ClientState, type DirectorySettings, type StoredDirectoryLicense, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
-import { connectDirectory, listObjects, readDirectoryId, type DirectoryTarget } from '@volact/directory';
+import { checkLdapUrl, connectDirectory, listObjects, readDirectoryId, type DirectoryTarget } from '@volact/directory';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
 import { postActivate, targetLabel, type HostTarget } from './transport.js';
 import { discover, readSearchDomains } from './discovery.js';
@@ -206,6 +206,7 @@ export class Client {
         directory: null,
         actType: 'all',
         directoryNote: null,
+        directoryReadAt: null,
       };
       saveState(this.dir, s);
       return s;
@@ -384,13 +385,13 @@ export class Client {
       if (!license || !('directory' in license) || s.key?.keyClass !== 'setup') return null;
       const d = license.directory;
       // read by this machine (a copied file is not), from the directory it is joined to now
-      if (!s.directory || d.machineId !== s.machine.id || d.fingerprintHash !== identityHash(s.machine.madeFor)) return null;
+      if (!s.directory || d.base !== s.directory.base || d.bindDn !== s.directory.bindDn || d.machineId !== s.machine.id || d.fingerprintHash !== identityHash(s.machine.madeFor)) return null;
       const object = verifyDirectoryObject(d.value, this.roots(), { directoryId: d.directoryId, name: d.name });
       if (!object.editions.some((e) => e.number === s.key!.edition)) return null;
       // exactly 180 days from a read that is not in the future of this machine's trusted time
       const trustedNow = Math.max(this.clock.now(), s.localHighWater, s.highWater);
       if (typeof d.activatedAt !== 'number' || d.validUntil !== d.activatedAt + defaults.validityMs || d.activatedAt > trustedNow) return null;
-      if (s.lastAnswer?.kind !== 'directory' || s.lastAnswer.at !== d.activatedAt) return null;
+      if (s.directoryReadAt !== d.activatedAt) return null;
       return { object, license };
     } catch {
       return null;
@@ -499,6 +500,7 @@ export class Client {
     if (settings === null) {
       s.directory = null;
       s.directoryNote = null;
+      s.directoryReadAt = null;
       saveState(this.dir, s);
       // then the files: a directory license no longer verifies without the membership anyway
       let license;
@@ -513,14 +515,17 @@ export class Client {
       return s;
     }
     if (settings.urls.length === 0 || settings.urls.length > 16) throw new VolactError('USAGE', { detail: 'give 1 to 16 directory URLs' });
-    for (const url of settings.urls) {
-      if (!/^ldaps?:\/\/[^/\s]+\/?$/i.test(url)) throw new VolactError('USAGE', { detail: `${url} is not an LDAP URL (ldap://HOST[:PORT] or ldaps://HOST[:PORT])` });
-    }
+    for (const url of settings.urls) checkLdapUrl(url);
     if (!settings.base.trim() || !settings.bindDn.trim() || settings.base.length > 512 || settings.bindDn.length > 1024) throw new VolactError('USAGE', { detail: 'give the directory suffix (--base) and the machine account DN (--bind-dn)' });
     if (!settings.password) throw new VolactError('USAGE', { detail: 'the password file is empty; an empty password would be an anonymous bind' });
     writeOrFail(this.dir, join(this.dir, 'directory.secret'), settings.password, 0o600);
     if (settings.ca) writeOrFail(this.dir, join(this.dir, 'directory-ca.pem'), settings.ca, 0o644);
     else rmSync(join(this.dir, 'directory-ca.pem'), { force: true });
+    if (s.directory && (s.directory.base !== settings.base || s.directory.bindDn !== settings.bindDn)) {
+      // another directory or another account: an activation read as the old one no longer counts
+      s.directoryReadAt = null;
+      s.directoryNote = null;
+    }
     s.directory = { urls: settings.urls, base: settings.base, bindDn: settings.bindDn, allowPlainBind: Boolean(settings.allowPlainBind), ca: Boolean(settings.ca) };
     saveState(this.dir, s);
     return s;
@@ -551,6 +556,7 @@ export class Client {
     /** The directory says no (account refused, no object): the directory activation ends now. */
     const lose = (error: VolactError): DirectoryTry => {
       if (held) saveLicense(this.dir, null);
+      s.directoryReadAt = null;
       s.directoryNote = `${error.code}: ${error.message}`;
       s.lastAttempt = { at: now, ok: false };
       saveState(this.dir, s);
@@ -565,7 +571,8 @@ export class Client {
       appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: label, outcome: 'directoryUnreachable', code: err.code, channel: 'directory', detail: err.message });
       if (held && heldValid) {
         const until = new Date(held.license.directory.validUntil).toISOString();
-        return { ok: false, fallBack: false, error: new VolactError('DIRECTORY_UNREACHABLE', { detail: `${String(err.params.detail ?? err.message)}; the directory activation from ${held.license.directory.name} stays valid until ${until}` }) };
+        const cause = err.code === 'DIRECTORY_UNREACHABLE' ? String(err.params.detail ?? err.message) : `${err.code}: ${err.message}`;
+        return { ok: false, fallBack: false, error: new VolactError('DIRECTORY_ACTIVATION_KEPT', { detail: cause, name: held.license.directory.name, until }) };
       }
       return { ok: false, error: err, fallBack: true };
     };
@@ -606,12 +613,13 @@ export class Client {
         const validUntil = activatedAt + defaults.validityMs;
         saveLicense(this.dir, {
           v: 1,
-          directory: { value: o.value, dn: o.dn, name: o.name, directoryId: identity.directoryId, url: session.url, activatedAt, validUntil, machineId: s.machine.id, fingerprintHash: identityHash(s.machine.madeFor) },
+          directory: { value: o.value, dn: o.dn, name: o.name, directoryId: identity.directoryId, url: session.url, activatedAt, validUntil, machineId: s.machine.id, fingerprintHash: identityHash(s.machine.madeFor), base: target.base, bindDn: target.bindDn },
         });
         s.intervals = { renewalMinutes: defaults.directoryRenewalMinutes, retryMinutes: s.intervals.retryMinutes };
         s.lastAttempt = { at: now, ok: true };
         s.localHighWater = activatedAt;
         s.lastAnswer = { kind: 'directory', count: 0, required: 0, at: activatedAt, host: session.url };
+        s.directoryReadAt = activatedAt;
         s.directoryNote = null;
         saveState(this.dir, s);
         appendEvent(this.dir, { event: 12289, at: now, machineId: s.machine.id, host: session.url, outcome: 'directory', object: o.name, dn: o.dn, channel: 'directory' });

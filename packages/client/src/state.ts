@@ -37,6 +37,8 @@ export type ClientState = {
   actType: ActType;
   /** Why the last attempt did not use directory activation; null when it did (or was not tried). */
   directoryNote: string | null;
+  /** When the directory was last read successfully (the stored directory license must match it). */
+  directoryReadAt: number | null;
 };
 
 export type ActType = 'all' | 'directory' | 'host';
@@ -61,7 +63,7 @@ export type StoredOfflineLicense = { v: 1; offline: { installation: string; conf
  */
 export type StoredDirectoryLicense = {
   v: 1;
-  directory: { value: string; dn: string; name: string; directoryId: string; url: string; activatedAt: number; validUntil: number; machineId: string; fingerprintHash: string };
+  directory: { value: string; dn: string; name: string; directoryId: string; url: string; activatedAt: number; validUntil: number; machineId: string; fingerprintHash: string; base: string; bindDn: string };
 };
 
 export type AnyLicense = StoredLicense | StoredMakLicense | StoredOfflineLicense | StoredDirectoryLicense;
@@ -105,6 +107,14 @@ export function loadState(dir: string): ClientState | undefined {
   s.directory ??= null;
   if (s.actType !== 'directory' && s.actType !== 'host') s.actType = 'all';
   s.directoryNote ??= null;
+  s.directoryReadAt ??= null;
+  const d = s.directory;
+  if (
+    d !== null &&
+    (typeof d !== 'object' || !Array.isArray(d.urls) || d.urls.length === 0 || !d.urls.every((u) => typeof u === 'string') || typeof d.base !== 'string' || typeof d.bindDn !== 'string' || typeof d.allowPlainBind !== 'boolean' || typeof d.ca !== 'boolean')
+  ) {
+    throw bad('the directory settings are damaged (join again with volact client directory)');
+  }
   return s;
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VolactError } from '@volact/protocol';
-import { isLoopback, plainBindAllowed, referralUrls } from './ldap.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { bindRefused, checkLdapUrl, connectDirectory, isLoopback, plainBindAllowed, referralUrls } from './ldap.js';
 import { checkObjectName, containerDn, guidToString, objectDn } from './objects.js';
 
 describe('directory connections', () => {
@@ -31,6 +32,47 @@ describe('directory connections', () => {
     const len = Buffer.alloc(2);
     len.writeUInt16BE(longer.length);
     assert.deepEqual(referralUrls(Buffer.concat([Buffer.from([0x04, 0x82]), len, Buffer.from(longer)])), [longer], 'long form length (82)');
+  });
+});
+
+describe('directory answers', () => {
+  test('only invalid credentials mean the account is refused; AD lockout and password expiry do not', () => {
+    assert.equal(bindRefused(49, ''), true, 'OpenLDAP: removed account or wrong password');
+    assert.equal(bindRefused(49, '80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 52e, v4563'), true);
+    assert.equal(bindRefused(49, '80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 533, v4563'), true, 'AD: disabled');
+    for (const sub of ['775', '532', '773']) assert.equal(bindRefused(49, `AcceptSecurityContext error, data ${sub}, v4563`), false, sub);
+    for (const code of [13, 50, 51, 52, 53, 80]) assert.equal(bindRefused(code, ''), false, String(code));
+  });
+
+  test('URLs: ldap:// or ldaps:// with a host and a port in range, nothing else', () => {
+    for (const ok of ['ldap://dc1.example.com', 'ldaps://dc1:636', 'ldap://127.0.0.1:389/', 'ldap://[::1]:389']) assert.ok(checkLdapUrl(ok));
+    for (const bad of ['http://dc1', 'ldap://dc1:99999', 'ldap://dc1/dc=example', 'ldap://user:pw@dc1', 'ldap://dc1?x', 'dc1', '']) {
+      assert.throws(() => checkLdapUrl(bad), (e: unknown) => e instanceof VolactError && e.code === 'USAGE', bad);
+    }
+  });
+
+  test('a server that accepts StartTLS and then stalls the handshake times out; the next URL is tried', async () => {
+    // answers the StartTLS request with success (an ExtendedResponse) and then says nothing more
+    const stalled = createServer((sock) => {
+      sock.once('data', (req: Buffer) => sock.write(Buffer.from([0x30, 0x0c, 0x02, 0x01, req[4]!, 0x78, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00])));
+    });
+    await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', r));
+    const url = `ldap://127.0.0.1:${(stalled.address() as AddressInfo).port}`;
+    const started = Date.now();
+    try {
+      await assert.rejects(
+        connectDirectory({ urls: [url, 'ldap://127.0.0.1:1'], base: 'dc=x', bindDn: 'cn=pc1', password: 'pw', timeoutMs: 500 }),
+        (e: unknown) => e instanceof VolactError && e.code === 'DIRECTORY_UNREACHABLE' && /timed out.*127\.0\.0\.1:1/.test(e.message),
+      );
+      // a bad URL is that URL's problem: the others are still tried, and the report names it
+      await assert.rejects(
+        connectDirectory({ urls: ['ldap://bad:99999', url], base: 'dc=x', bindDn: 'cn=pc1', password: 'pw', timeoutMs: 500 }),
+        (e: unknown) => e instanceof VolactError && e.code === 'USAGE' && /bad:99999/.test(e.message),
+      );
+      assert.ok(Date.now() - started < 5000, 'within the timeout, not forever');
+    } finally {
+      stalled.close();
+    }
   });
 });
 

@@ -103,16 +103,22 @@ export function referralUrls(bytes: Buffer): string[] {
  * for, and when the server does not offer it the password goes in clear only to a loopback
  * address, or when the operator forced it.
  */
-export async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySession> {
+/** Parses an ldap:// or ldaps:// URL with nothing but a host and a port (1 to 65535). */
+export function checkLdapUrl(url: string): URL {
+  const bad = () => new VolactError('USAGE', { detail: `${url} is not an LDAP URL (ldap://HOST[:PORT] or ldaps://HOST[:PORT])` });
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new VolactError('USAGE', { detail: `${url} is not an LDAP URL (ldap://HOST[:PORT] or ldaps://HOST[:PORT])` });
+    throw bad();
   }
-  if ((parsed.protocol !== 'ldap:' && parsed.protocol !== 'ldaps:') || !parsed.hostname || (parsed.pathname !== '' && parsed.pathname !== '/')) {
-    throw new VolactError('USAGE', { detail: `${url} is not an LDAP URL (ldap://HOST[:PORT] or ldaps://HOST[:PORT])` });
-  }
+  if ((parsed.protocol !== 'ldap:' && parsed.protocol !== 'ldaps:') || !parsed.hostname || (parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search || parsed.hash || parsed.username || parsed.password) throw bad();
+  if (parsed.port !== '' && (Number(parsed.port) < 1 || Number(parsed.port) > 65535)) throw bad();
+  return parsed;
+}
+
+export async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySession> {
+  const parsed = checkLdapUrl(url);
   if (!t.password) throw new VolactError('USAGE', { detail: `no password for ${t.bindDn}: an empty password is an anonymous bind, which sees no activation objects` });
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const tap = new Tap();
@@ -136,8 +142,15 @@ export async function openSession(url: string, t: DirectoryTarget): Promise<Dire
   try {
     if (!secure) {
       try {
-        // the certificate is checked against the URL's host (an IP address needs an IP SAN)
-        await client.startTLS({ ...tlsOptions, host });
+        // the certificate is checked against the URL's host (an IP address needs an IP SAN);
+        // ldapts waits for the handshake without a limit, so the same timeout applies here
+        let timer: NodeJS.Timeout | undefined;
+        const stalled = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('the StartTLS handshake timed out'), { code: 'ETIMEDOUT' })), timeout)));
+        try {
+          await Promise.race([client.startTLS({ ...tlsOptions, host }), stalled]);
+        } finally {
+          clearTimeout(timer);
+        }
         secure = true;
       } catch (err) {
         // "unsupported extended operation" (2; OpenLDAP) or "unavailable" (52; a server with no
@@ -205,13 +218,14 @@ export function bindRefused(code: number, message: string): boolean {
  */
 export async function connectDirectory(t: DirectoryTarget): Promise<DirectorySession> {
   if (t.urls.length === 0) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
+  if (!t.password) throw new VolactError('USAGE', { detail: `no password for ${t.bindDn}: an empty password is an anonymous bind, which sees no activation objects` });
   const problems: VolactError[] = [];
   for (const url of t.urls) {
     try {
       return await openSession(url, t);
     } catch (err) {
-      if (!(err instanceof VolactError) || err.code === 'DIRECTORY_BIND_REFUSED' || err.code === 'USAGE') throw err;
-      problems.push(err);
+      if (!(err instanceof VolactError) || err.code === 'DIRECTORY_BIND_REFUSED') throw err;
+      problems.push(err); // this server (or its URL) is the problem: try the next
     }
   }
   // a configuration problem (TLS, clear password) says more than "unreachable"

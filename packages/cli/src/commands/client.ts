@@ -90,6 +90,7 @@ export function registerClient(program: Command): void {
       const json = Boolean(o.json);
       try {
         const client = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() });
+        if (o.clear && (o.url || o.base || o.bindDn || o.passwordFile || o.ca || o.allowPlainBind || o.check)) throw new VolactError('USAGE', { detail: '--clear takes no other option' });
         if (o.clear) {
           client.setDirectory(null);
           emit(json, { directory: null }, () => 'Left the directory: directory activation is off; the machine uses an activation host.');
