@@ -27,7 +27,11 @@ const plainLabel = (c: { address: string }) => (isLoopback(c.address) ? 'no TLS,
 export function registerClient(program: Command): void {
   program
     .command('slmgr')
-    .description('slmgr-style options: -ipk KEY, -ato, -dli, -dlv, -xpr, -skms HOST[:PORT], -ckms, -upk, -cpky, -rearm; with --host DIR: -ipk, -ato, -dlv, -sai, -sri, -sprt, -upk')
+    .description(
+      'slmgr-style options: -ipk KEY, -ato, -dli, -dlv, -xpr, -skms HOST[:PORT], -ckms, -skms-domain D, -ckms-domain, -skhc, -ckhc, -upk, -cpky, -rearm, -dti, -atp CID, -act-type 0|1|2; ' +
+        'directory: -ad-activation-online HOST-KEY [NAME], -ad-activation-get-iid HOST-KEY, -ad-activation-apply-cid HOST-KEY CID [NAME], -ao-list, -del-ao NAME; ' +
+        'with --host DIR: -ipk, -ato, -dli, -dlv, -xpr, -sai, -sri, -sprt, -upk, -dti, -atp, -sdns, -cdns',
+    )
     .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
     .option('--host <dir>', 'act on the activation host with this state directory (or set VOLACT_SLMGR_HOST=1 to use VOLACT_HOST_DIR)')
     .option('--json', 'JSON output')
