@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Attribute, Change, Client, InsufficientAccessError, ObjectClassViolationError } from 'ldapts';
 import { tempDir } from './harness/cli.js';
 import { freePort, systemBinary } from './harness/ports.js';
+import { spawnSlapd } from './harness/slapd.js';
 
 /**
  * The cn=config (OLC) forms of volact's OpenLDAP files in ldap/: volact.ldif (the schema),
@@ -85,9 +85,7 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
   const dir = tmp.path;
   const cfgDir = join(dir, 'slapd.d');
   let url = '';
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  let log = '';
+  let stopSlapd: () => Promise<void> = async () => undefined;
 
   const bound = async (dn?: string, password?: string) => {
     const c = new Client({ url, timeout: 5000, connectTimeout: 5000 });
@@ -116,7 +114,6 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
 
   before(async () => {
     const slapadd = systemBinary('slapadd', 'slapd');
-    const slapd = systemBinary('slapd', 'slapd ldap-utils');
     mkdirSync(cfgDir, { recursive: true });
     mkdirSync(join(dir, 'data'), { recursive: true });
     const include = (path: string) => `include: ${pathToFileURL(path).href}`;
@@ -171,28 +168,8 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
 
     const port = await freePort();
     url = `ldap://127.0.0.1:${port}`;
-    const proc = spawn(slapd, ['-F', cfgDir, '-h', `${url}/`, '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    proc.stdout!.on('data', (c: Buffer) => (log += c.toString()));
-    proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-    exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const up = await new Promise<boolean>((resolve) => {
-        const sock = connect(port, '127.0.0.1');
-        sock.once('connect', () => {
-          sock.destroy();
-          resolve(true);
-        });
-        sock.once('error', () => resolve(false));
-      });
-      if (up) break;
-      if (proc.exitCode !== null || Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        throw new Error(`slapd did not start\n${log}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const server = await spawnSlapd(['-F', cfgDir], [`${url}/`], port);
+    stopSlapd = server.stop;
 
     await withClient(ADMIN.dn, ADMIN.password, async (c) => {
       const entries: [string, Record<string, string | string[]>][] = [
@@ -210,8 +187,7 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
   });
 
   after(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
+    await stopSlapd();
     tmp.cleanup();
   });
 

@@ -15,14 +15,13 @@ const REPO = new URL('../../../', import.meta.url).pathname;
 
 
 
-async function start(dir: string, conf: string, port: number, ldapsPort?: number): Promise<Slapd> {
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  writeFileSync(join(dir, 'slapd.conf'), conf);
-  const url = `ldap://127.0.0.1:${port}`;
-  const ldapsUrl = ldapsPort ? `ldaps://127.0.0.1:${ldapsPort}` : null;
+/**
+ * Runs slapd with these configuration arguments (-f FILE or -F DIR), listening on `listen`, and
+ * waits until `port` on 127.0.0.1 accepts connections.
+ */
+export async function spawnSlapd(config: string[], listen: string[], port: number): Promise<{ log: () => string; stop: () => Promise<void> }> {
   let log = '';
-  const listen = [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(' ');
-  const child: ChildProcess = spawn(systemBinary('slapd', 'slapd ldap-utils'), ['-f', join(dir, 'slapd.conf'), '-h', listen, '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(systemBinary('slapd', 'slapd ldap-utils'), [...config, '-h', listen.join(' '), '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -44,15 +43,21 @@ async function start(dir: string, conf: string, port: number, ldapsPort?: number
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url,
-    port,
-    ldapsUrl,
     log: () => log,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
+}
+
+async function start(dir: string, conf: string, port: number, ldapsPort?: number): Promise<Slapd> {
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeFileSync(join(dir, 'slapd.conf'), conf);
+  const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = ldapsPort ? `ldaps://127.0.0.1:${ldapsPort}` : null;
+  const slapd = await spawnSlapd(['-f', join(dir, 'slapd.conf')], [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])], port);
+  return { url, port, ldapsUrl, ...slapd };
 }
 
 const schemas = ['core', 'cosine', 'inetorgperson', 'nis'].map((s) => `include /etc/ldap/schema/${s}.schema`);
