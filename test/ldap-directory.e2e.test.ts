@@ -464,6 +464,34 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     for (let i = 0; i < 60; i++) assert.equal((await ops(dir.provider.url, '-del-ao', `old-${String(i).padStart(2, '0')}`)).code, 0);
   });
 
+  it('answers CLI mistakes around directories with stable codes and a fix, changing nothing', async () => {
+    const fresh = join(tmp.path, 'mistakes');
+    assert.equal((await volact(['client', 'trust', world.rootPub, '--state', fresh], clock.env())).code, 0);
+    const run = (...args: string[]) => volact(['slmgr', '--state', fresh, '--json', ...args], clock.env());
+    const cases: [string[], string][] = [
+      [['-ao-list'], 'DIRECTORY_NOT_CONFIGURED'],
+      [['-ad-activation-online', hostKey, 'x', '--ldap-url', dir.provider.url, '--ldap-base', dir.suffix, '--bind-dn', 'cn=x', '--password-file', files.ops!], 'NO_AUTHORITY'],
+      [['-ad-activation-online', hostKey, 'x', '--authority', 'http://127.0.0.1:1', '--ldap-url', 'http://127.0.0.1', '--ldap-base', dir.suffix, '--bind-dn', 'cn=x', '--password-file', files.ops!], 'USAGE'],
+      [['-ao-list', '--ldap-url', dir.provider.url, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`], 'USAGE'],
+      [['-ao-list', '--ldap-url', dir.provider.url, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', join(tmp.path, 'no-such-file')], 'USAGE'],
+      [['-del-ao', 'cn=x,dc=elsewhere', '--ldap-url', dir.provider.url, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', files.ops!], 'USAGE'],
+      [['-ad-activation-apply-cid', hostKey, 'NOT-A-CODE'], 'OFFLINE_BUNDLE_MISSING'],
+      [['-ad-activation-online', 'not-a-key'], 'KEY_MALFORMED'],
+      [['-act-type'], 'USAGE'],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await run(...args);
+      assert.equal(r.json?.error?.code, expected, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.ok(r.json.error.fix && r.code !== 0);
+    }
+    const joinWith = (...args: string[]) => volact(['client', 'directory', '--state', fresh, '--json', ...args], clock.env());
+    assert.equal((await joinWith('--url', dir.provider.url)).json.error.code, 'USAGE', 'partial settings');
+    assert.equal((await joinWith('--clear', '--url', dir.provider.url)).json.error.code, 'USAGE', '--clear with settings');
+    assert.equal((await joinWith('--url', 'ldap://h:99999', '--base', dir.suffix, '--bind-dn', 'cn=x', '--password-file', files.ops!)).json.error.code, 'USAGE', 'a port out of range');
+    assert.equal((await joinWith('--check')).json.error.code, 'DIRECTORY_NOT_CONFIGURED');
+    assert.equal((await run('-dlv')).json.directory, null, 'nothing was stored');
+  });
+
   it('deleting an object: not on the replica; members stop using it at their next read and fall back', async () => {
     const onReplica = await ops(dir.consumer.url, '-del-ao', 'office-2026');
     assert.equal(onReplica.json.error.code, 'DIRECTORY_READ_ONLY');

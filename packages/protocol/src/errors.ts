@@ -40,7 +40,7 @@ export const errorTable = {
   CHANNEL_UNAVAILABLE: { status: 409, exit: exitCodes.key, message: 'a {class} key activates through {channel}, which this version does not provide yet', fix: 'Use a setup key with an activation host.' },
   KEY_LIMIT_HOSTS: { status: 409, exit: exitCodes.limit, message: 'this host key has already activated {used} of its {limit} hosts', fix: "Reuse an activated host, or ask the publisher for more hosts on this key (an increase request)." },
   MAK_LIMIT: { status: 409, exit: exitCodes.limit, message: 'this MAK has used {used} of its {limit} activations', fix: 'Ask the publisher for more activations on this MAK (an increase request), or use another MAK.' },
-  NO_AUTHORITY: { status: 409, exit: exitCodes.unreachable, message: 'no authority URL is set for MAK activation', fix: 'Set it: volact client trust ROOT.pub --authority URL (or VOLACT_AUTHORITY_URL).' },
+  NO_AUTHORITY: { status: 409, exit: exitCodes.unreachable, message: 'no authority URL is set (MAK activation and creating directory activation objects need one)', fix: 'Set it: volact client trust ROOT.pub --authority URL (or VOLACT_AUTHORITY_URL; slmgr also takes --authority URL).' },
   KEY_LIMIT_ACTIVATIONS: { status: 409, exit: exitCodes.limit, message: 'this host key has used {used} of its {limit} activations', fix: 'Ask the publisher for more activations on this key (an increase request).' },
 
   // --- DNS publishing and discovery -------------------------------------------------------------
