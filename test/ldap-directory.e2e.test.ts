@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'ldapts';
+import { Attribute, Change, Client } from 'ldapts';
 import { CLI, TestClockFile, tempDir, volact, type CliResult } from './harness/cli.js';
 import { activationBody, post } from './harness/machines.js';
 import type { Service } from './harness/processes.js';
@@ -49,6 +49,8 @@ async function populate(dir: Directory, machines: string[], opts: { containers?:
     [`ou=people,${s}`, { objectClass: 'organizationalUnit', ou: 'people' }],
     [`ou=computers,${s}`, { objectClass: 'organizationalUnit', ou: 'computers' }],
     [`ou=groups,${s}`, { objectClass: 'organizationalUnit', ou: 'groups' }],
+    [`ou=policies,${s}`, { objectClass: 'organizationalUnit', ou: 'policies' }],
+    [`cn=default,ou=policies,${s}`, { objectClass: ['device', 'pwdPolicy'], cn: 'default', pwdAttribute: 'userPassword', pwdLockout: 'TRUE' }],
     [`cn=dirops,ou=people,${s}`, { objectClass: 'inetOrgPerson', cn: 'dirops', sn: 'Ops', userPassword: 'opspw' }],
     [`cn=alice,ou=people,${s}`, { objectClass: 'inetOrgPerson', cn: 'alice', sn: 'User', userPassword: 'alicepw' }],
     [`cn=volact-admins,ou=groups,${s}`, { objectClass: 'groupOfNames', cn: 'volact-admins', member: `cn=dirops,ou=people,${s}` }],
@@ -402,6 +404,21 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.match(dlv.json.reason, /activated by host/);
     const events = (await volact(['client', 'events', '--state', pc.state, '--json'], own.env())).json as { outcome?: string; code?: string; dropped?: boolean }[];
     assert.ok(events.some((e) => e.outcome === 'directoryRefused' && e.code === 'DIRECTORY_BIND_REFUSED' && e.dropped === true), 'the event log says why');
+  });
+
+  it('a member whose account is disabled (password policy lock) falls back to a host at its next start', async () => {
+    const pc = await member('pc5', [dir.provider.url]);
+    await pc.slmgr('-skms', `127.0.0.1:${host.port}`);
+    assert.equal((await pc.slmgr('-ato')).json.outcome, 'directoryActivated');
+    const c = new Client({ url: dir.provider.url });
+    await c.bind(dir.admin.dn, dir.admin.password);
+    // OpenLDAP's "administratively locked" value: the account stays, but cannot bind
+    await c.modify(`cn=pc5,ou=computers,${dir.suffix}`, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdAccountLockedTime', values: ['000001010000Z'] }) }));
+    await c.unbind();
+    const ato = await pc.slmgr('-ato');
+    assert.ok(['activated', 'renewed'].includes(ato.json.outcome), ato.stdout);
+    assert.match(ato.json.directoryNote, /^DIRECTORY_BIND_REFUSED/);
+    assert.equal((await pc.slmgr('-dlv')).json.directory.object, null);
   });
 
   it('an object copied into another slapd with the same suffix (another entryUUID) is refused', async () => {

@@ -93,6 +93,7 @@ export async function startDirectory(dir: string, opts: { suffix?: string; withS
     'modulepath /usr/lib/ldap',
     'moduleload back_mdb',
     'moduleload syncprov',
+    'moduleload ppolicy',
     // TLS (StartTLS and LDAPS) when asked; then nothing is served without it (security tls=1)
     ...(opts.tls ? [`TLSCACertificateFile ${opts.tls.ca}`, `TLSCertificateFile ${opts.tls.cert}`, `TLSCertificateKeyFile ${opts.tls.key}`, 'security tls=1'] : []),
     `pidfile ${d}/slapd.pid`,
@@ -106,10 +107,12 @@ export async function startDirectory(dir: string, opts: { suffix?: string; withS
     // a small size limit, as busy directories set: more entries come only through paged searches
     'limits users size.soft=50 size.hard=50 size.prtotal=unlimited',
   ];
+  // the password policy overlay: an administrator disables an account with pwdAccountLockedTime
+  const ppolicy = ['overlay ppolicy', `ppolicy_default "cn=default,ou=policies,${suffix}"`];
   const providerDir = join(dir, 'provider');
   const provider = await start(
     providerDir,
-    [...common(providerDir), `rootpw ${admin.password}`, acl, 'access to * by self write by users read by * auth', 'overlay syncprov', 'syncprov-checkpoint 100 1'].join('\n') + '\n',
+    [...common(providerDir), `rootpw ${admin.password}`, acl, 'access to * by self write by users read by * auth', 'overlay syncprov', 'syncprov-checkpoint 100 1', ...ppolicy].join('\n') + '\n',
     providerPort,
     opts.tls ? await freePort() : undefined,
   );
@@ -122,6 +125,7 @@ export async function startDirectory(dir: string, opts: { suffix?: string; withS
       `updateref ldap://127.0.0.1:${providerPort}`,
       acl,
       'access to * by self read by users read by * auth',
+      ...ppolicy,
     ].join('\n') + '\n',
     consumerPort,
   );
