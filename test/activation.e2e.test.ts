@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { TestClockFile, tempDir, volact } from './harness/cli.js';
-import { makeMachine, pool, type Machine } from './harness/machines.js';
+import { makeMachine, pool } from './harness/machines.js';
 import { startService, type Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 

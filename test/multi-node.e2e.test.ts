@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { join } from 'node:path';
 import { generateKeyPair, hashedFingerprint, rawPublicKey } from '@volact/protocol';
 import { tempDir, volact } from './harness/cli.js';
 import { post, pool } from './harness/machines.js';

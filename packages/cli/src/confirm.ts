@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readUserFile } from './files.js';
 import { VolactError, bulkConfirmationRequestSchema, fromErrorBody, isCodeGroup, type Infer } from '@volact/protocol';
 import type { Confirmed, OpenAuthority } from '@volact/authority';
 import { writeFileAtomic } from '@volact/server-kit';
@@ -35,12 +35,7 @@ export function localConfirmer(open: () => Promise<OpenAuthority>, actor: string
 /** Proxy activation against a remote authority with a token (scope issue): not throttled as anonymous traffic. */
 export function remoteConfirmer(url: string, tokenFile: string | undefined): Confirmer {
   if (!tokenFile) throw new VolactError('USAGE', { detail: '--url needs --token-file FILE (a token with the issue scope)' });
-  let token: string;
-  try {
-    token = readFileSync(tokenFile, 'utf8').trim();
-  } catch (err) {
-    throw new VolactError('USAGE', { detail: `cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
-  }
+  const token = readUserFile(tokenFile, 'token').trim();
   let base: URL;
   try {
     base = new URL(url.endsWith('/') ? url : `${url}/`);
@@ -79,12 +74,7 @@ export function remoteConfirmer(url: string, tokenFile: string | undefined): Con
 type Line = { label: string; iid: string; line: number };
 
 function readIds(path: string): Line[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new VolactError('USAGE', { detail: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
-  }
+  const text = readUserFile(path, 'installation IDs');
   if (text.length > 10_000_000) throw new VolactError('USAGE', { detail: `${path} is larger than 10 MB; split it` });
   const lines: Line[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readUserFile } from './files.js';
 import {
   VolactError,
   decodeKey,
@@ -35,13 +35,8 @@ import {
 /** LDAP connection flags of `volact slmgr` (each also from the environment, then from `client directory`). */
 export type LdapFlags = { ldapUrl?: string; ldapBase?: string; bindDn?: string; passwordFile?: string; ldapCa?: string; allowPlainBind?: boolean; authority?: string };
 
-function readSecretFile(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-  } catch (err) {
-    throw new VolactError('USAGE', { detail: `cannot read the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
-  }
-}
+/** A password or CA file, without the final newline an editor adds. */
+const readSecretFile = (path: string, what: string) => readUserFile(path, what).replace(/\r?\n$/, '');
 
 /**
  * The directory to act on: --ldap-url/--ldap-base/--bind-dn/--password-file (or VOLACT_LDAP_*),
@@ -67,7 +62,8 @@ export function ldapTarget(flags: LdapFlags, client: Client, env: NodeJS.Process
   return { urls, base, bindDn, password, allowPlainBind: Boolean(flags.allowPlainBind) || (own && settings.allowPlainBind), ...(ca ? { ca } : {}) };
 }
 
-async function withSession<T>(target: DirectoryTarget, fn: (s: DirectorySession) => Promise<T>): Promise<T> {
+/** Connects and binds, runs `fn`, and closes the connection whatever happens. */
+export async function withSession<T>(target: DirectoryTarget, fn: (s: DirectorySession) => Promise<T>): Promise<T> {
   const session = await connectDirectory(target);
   try {
     return await fn(session);

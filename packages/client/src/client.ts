@@ -12,7 +12,6 @@ import {
   makActivationAnswerSchema,
   parseInstallationId,
   parsePublicForm,
-  parseWith,
   verifyMakGrant,
   parseJws,
   partialKey,
@@ -43,7 +42,7 @@ import {
 import { appendEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { licenseState, type LicenseView } from './license-state.js';
-import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ActType, type ClientState, type DirectorySettings, type StoredDirectoryLicense, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
+import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ActType, type ClientState, type StoredDirectoryLicense, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
 import { checkLdapUrl, connectDirectory, listObjects, readDirectoryId, type DirectoryTarget } from '@volact/directory';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
 import { postActivate, targetLabel, type HostTarget } from './transport.js';
@@ -469,25 +468,18 @@ export class Client {
   }
 
   /** The directory settings as a connection target (password and CA from their files). */
-  directoryTarget(s: ClientState = this.state()): DirectoryTarget & { settings: DirectorySettings } {
+  directoryTarget(s: ClientState = this.state()): DirectoryTarget {
     if (!s.directory) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
-    const secret = join(this.dir, 'directory.secret');
-    let password: string;
-    try {
-      password = readFileSync(secret, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new VolactError('STATE_CORRUPT', { file: secret, detail: (err as NodeJS.ErrnoException).code ?? String(err) });
-    }
-    let ca: string | undefined;
-    if (s.directory.ca) {
-      const caFile = join(this.dir, 'directory-ca.pem');
+    const read = (name: string) => {
+      const file = join(this.dir, name);
       try {
-        ca = readFileSync(caFile, 'utf8');
+        return readFileSync(file, 'utf8');
       } catch (err) {
-        throw new VolactError('STATE_CORRUPT', { file: caFile, detail: (err as NodeJS.ErrnoException).code ?? String(err) });
+        throw new VolactError('STATE_CORRUPT', { file, detail: (err as NodeJS.ErrnoException).code ?? String(err) });
       }
-    }
-    return { settings: s.directory, urls: s.directory.urls, base: s.directory.base, bindDn: s.directory.bindDn, password, allowPlainBind: s.directory.allowPlainBind, ...(ca ? { ca } : {}) };
+    };
+    const { urls, base, bindDn, allowPlainBind } = s.directory;
+    return { urls, base, bindDn, allowPlainBind, password: read('directory.secret').replace(/\r?\n$/, ''), ...(s.directory.ca ? { ca: read('directory-ca.pem') } : {}) };
   }
 
   /**
@@ -550,9 +542,10 @@ export class Client {
     const roots = this.roots();
     const now = this.clock.now();
     const held = this.storedDirectory(s);
-    const heldValid = held !== null && this.license(s).state === 'licensed';
+    const licenseState = this.license(s).state;
+    const heldValid = held !== null && licenseState === 'licensed';
     const label = s.directory!.urls.join(',');
-    appendEvent(this.dir, { event: 12288, at: now, machineId: s.machine.id, licenseState: this.license(s).state, host: label, edition: s.key.edition, channel: 'directory' });
+    appendEvent(this.dir, { event: 12288, at: now, machineId: s.machine.id, licenseState, host: label, edition: s.key.edition, channel: 'directory' });
     /** The directory says no (account refused, no object): the directory activation ends now. */
     const lose = (error: VolactError): DirectoryTry => {
       if (held) saveLicense(this.dir, null);
@@ -576,7 +569,7 @@ export class Client {
       }
       return { ok: false, error: err, fallBack: true };
     };
-    let target: ReturnType<Client['directoryTarget']>;
+    let target: DirectoryTarget;
     try {
       target = this.directoryTarget(s);
     } catch (err) {

@@ -98,11 +98,6 @@ export function referralUrls(bytes: Buffer): string[] {
   return out;
 }
 
-/**
- * Connects and binds to one server. ldaps:// is TLS from the start; on ldap:// StartTLS is asked
- * for, and when the server does not offer it the password goes in clear only to a loopback
- * address, or when the operator forced it.
- */
 /** Parses an ldap:// or ldaps:// URL with nothing but a host and a port (1 to 65535). */
 export function checkLdapUrl(url: string): URL {
   const bad = () => new VolactError('USAGE', { detail: `${url} is not an LDAP URL (ldap://HOST[:PORT] or ldaps://HOST[:PORT])` });
@@ -117,9 +112,13 @@ export function checkLdapUrl(url: string): URL {
   return parsed;
 }
 
-export async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySession> {
+/**
+ * Connects and binds to one server. ldaps:// is TLS from the start; on ldap:// StartTLS is asked
+ * for, and when the server does not offer it the password goes in clear only to a loopback
+ * address, or when the operator forced it.
+ */
+async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySession> {
   const parsed = checkLdapUrl(url);
-  if (!t.password) throw new VolactError('USAGE', { detail: `no password for ${t.bindDn}: an empty password is an anonymous bind, which sees no activation objects` });
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const tap = new Tap();
   const tlsOptions: ConnectionOptions = { ...(t.ca ? { ca: t.ca } : {}), ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: true };

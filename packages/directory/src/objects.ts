@@ -49,7 +49,7 @@ export async function readDirectoryId(s: DirectorySession, base: string): Promis
   if (typeof uuid === 'string' && /^[0-9a-f-]{36}$/i.test(uuid)) return { directoryId: uuid.toLowerCase(), kind: 'openldap' };
   const guid = entry?.objectGUID;
   if (Buffer.isBuffer(guid) && guid.length === 16) return { directoryId: guidToString(guid), kind: 'active-directory' };
-  throw new VolactError('USAGE', { detail: `${base} at ${s.url} shows no entryUUID or objectGUID to ${s.url}; give the directory's suffix with --ldap-base, and let members read the suffix entry` });
+  throw new VolactError('USAGE', { detail: `${base} at ${s.url} shows no entryUUID or objectGUID; give the directory's suffix with --ldap-base, and let members read the suffix entry` });
 }
 
 /** True when the server's schema has volact's object class. */

@@ -1,3 +1,4 @@
+import { readUserFile } from '../files.js';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -32,14 +33,6 @@ function cliActor(): string {
     // no passwd entry (containers): keep the environment's name
   }
   return `cli:${user}`;
-}
-
-function readPem(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new VolactError('USAGE', { detail: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
-  }
 }
 
 function readCatalogFile(path: string): unknown {
@@ -385,7 +378,7 @@ export function registerAuthority(program: Command): void {
         const port = intOption('port', o.port as string, 0, 65535)!;
         const listenOn = o.listen as string;
         if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new VolactError('USAGE', { detail: '--tls-cert and --tls-key go together' });
-        const tls = o.tlsCert ? { cert: readPem(o.tlsCert as string), key: readPem(o.tlsKey as string) } : undefined;
+        const tls = o.tlsCert ? { cert: readUserFile(o.tlsCert as string, 'TLS certificate'), key: readUserFile(o.tlsKey as string, 'TLS key') } : undefined;
         // plain HTTP would carry keys and tokens in clear: only on loopback, or behind a local TLS proxy
         if (!tls && !isLoopback(listenOn) && !o.behindTlsProxy) throw new VolactError('TLS_REQUIRED', { address: listenOn });
         const limits = {

@@ -6,9 +6,9 @@ import { processClock } from '../process-clock.js';
 import { emit, fail, table } from '../output.js';
 import { clientFor, parseSlmgr, slmgrClient, slmgrHost } from '../slmgr.js';
 import { defaultHostDir, readRootPem } from './host.js';
-import { readFileSync } from 'node:fs';
-import { connectDirectory, isLoopback, listObjects, readDirectoryId } from '@volact/directory';
-import type { LdapFlags } from '../directory.js';
+import { readUserFile } from '../files.js';
+import { isLoopback, listObjects, readDirectoryId } from '@volact/directory';
+import { withSession, type LdapFlags } from '../directory.js';
 
 /** The authority's answer is shown as it comes; the authority validated it. */
 const anyJson: Schema<unknown> = { check: () => undefined, describe: () => ({}) };
@@ -102,34 +102,27 @@ export function registerClient(program: Command): void {
         }
         if (o.url || o.base || o.bindDn || o.passwordFile || o.ca || o.allowPlainBind) {
           if (!o.url || !o.base || !o.bindDn || !o.passwordFile) throw new VolactError('USAGE', { detail: 'give --url, --base, --bind-dn and --password-file together, with --ca and --allow-plain-bind if wanted (or only --check, or --clear)' });
-          const read = (file: string, what: string) => {
-            try {
-              return readFileSync(file, 'utf8');
-            } catch (err) {
-              throw new VolactError('USAGE', { detail: `cannot read the ${what} file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
-            }
-          };
           client.setDirectory({
             urls: String(o.url).split(',').map((u) => u.trim()).filter(Boolean),
             base: String(o.base),
             bindDn: String(o.bindDn),
-            password: read(String(o.passwordFile), 'password').replace(/\r?\n$/, ''),
-            ...(o.ca ? { ca: read(String(o.ca), 'CA certificate') } : {}),
+            password: readUserFile(String(o.passwordFile), 'password').replace(/\r?\n$/, ''),
+            ...(o.ca ? { ca: readUserFile(String(o.ca), 'CA certificate') } : {}),
             allowPlainBind: Boolean(o.allowPlainBind),
           });
         }
         const s = client.state();
         if (!s.directory) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
-        let check: { server: string; tls: boolean; address: string; directoryId: string; objects: string[] } | null = null;
-        if (o.check) {
-          const target = client.directoryTarget(s);
-          const session = await connectDirectory(target);
-          try {
-            check = { server: session.url, tls: session.tls, address: session.address, directoryId: (await readDirectoryId(session, target.base)).directoryId, objects: (await listObjects(session, target.base)).map((x) => x.name) };
-          } finally {
-            await session.close();
-          }
-        }
+        const target = o.check ? client.directoryTarget(s) : undefined;
+        const check = target
+          ? await withSession(target, async (session) => ({
+              server: session.url,
+              tls: session.tls,
+              address: session.address,
+              directoryId: (await readDirectoryId(session, target.base)).directoryId,
+              objects: (await listObjects(session, target.base)).map((x) => x.name),
+            }))
+          : null;
         emit(json, { directory: s.directory, check }, () =>
           [
             `Directory: ${s.directory!.urls.join(', ')} (${s.directory!.base}) as ${s.directory!.bindDn}.`,

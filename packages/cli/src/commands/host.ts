@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readUserFile } from '../files.js';
 import type { Command } from 'commander';
 import { VolactError, parseOfflineBundle, publicKeyFromPem } from '@volact/protocol';
 import { runHost, type DnsConfig } from '@volact/host';
@@ -8,12 +8,7 @@ import { emit, fail, table } from '../output.js';
 
 /** Reads a root.pub given on the command line; a bad file is a usage error, not a crash. */
 export function readRootPem(file: string): string {
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new VolactError('USAGE', { detail: `cannot read ${file}: ${(err as Error).message}` });
-  }
+  const pem = readUserFile(file, 'root key or offline bundle');
   // the publisher's offline bundle carries the root (and what offline activation needs)
   if (parseOfflineBundle(pem)) return pem;
   try {
@@ -22,14 +17,6 @@ export function readRootPem(file: string): string {
     throw new VolactError('USAGE', { detail: `${file} is neither an Ed25519 public key in PEM form nor an offline bundle` });
   }
   return pem;
-}
-
-function readText(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new VolactError('USAGE', { detail: `${what}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
-  }
 }
 
 function numberOption(name: string, text: string | undefined, max: number): number | undefined {
@@ -102,7 +89,7 @@ export function registerHost(program: Command): void {
           servedNetworks: o.serveNetworks?.split(',').map((s) => s.trim()).filter(Boolean),
           hostName: o.name,
           dns: dnsOptions(o),
-          tsigKeyText: o.tsigKey === undefined ? undefined : readText(o.tsigKey, '--tsig-key'),
+          tsigKeyText: o.tsigKey === undefined ? undefined : readUserFile(o.tsigKey, '--tsig-key'),
         });
         process.stdout.write(`activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n`);
         const stop = () => void running.close().then(() => process.exit(0));
