@@ -16,5 +16,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 echo "==> build"
-npx tsc -b packages/cli test bench
+npx tsc -b packages/cli test bench attack
 chmod +x packages/cli/bin/volact.js
