@@ -186,7 +186,7 @@ describe('admin API', { timeout: 300_000 }, () => {
       ['wrong version', '{"v":2}', 400, 'BAD_REQUEST'],
       ['prototype pollution', '{"v":1,"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}', 400, 'BAD_REQUEST'],
       ['oversized', JSON.stringify({ v: 1, name: 'x'.repeat(2_000_000) }), 413, 'BODY_TOO_LARGE'],
-      ['binary', Buffer.from([0xff, 0xfe, 0x00, 0x7b]), 400, 'BAD_JSON'],
+      ['binary (not UTF-8)', Buffer.from([0xff, 0xfe, 0x00, 0x7b]), 400, 'BAD_ENCODING'],
     ];
     const typed: Record<string, unknown[]> = {
       '/v1/admin/host-keys': [{ v: 1, group: 7 }, { v: 1, group: 'desk-2026', hosts: 0 }, { v: 1, group: 'desk-2026', hosts: 1.5 }, { v: 1, group: 'no-such-group' }],

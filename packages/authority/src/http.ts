@@ -16,7 +16,7 @@ import {
   type Root,
   type Schema,
 } from '@volact/protocol';
-import { readJson, router, sendJson, validate, type Handler } from '@volact/server-kit';
+import { defaultConnectionLimits, guardConnections, readJson, router, sendJson, serverTimeouts, validate, type ConnectionLimits, type Handler } from '@volact/server-kit';
 import type { Authority } from './authority.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenScope } from './store.js';
@@ -240,7 +240,7 @@ export function openApi(table: Record<string, Route>): unknown {
 export type Tls = { cert: string | Buffer; key: string | Buffer };
 
 /** The authority's HTTP API. Handlers parse, call one verb, render. With `tls`, HTTPS. */
-export function authorityServer(authority: Authority, root: Root, limiter?: RateLimiter, tls?: Tls): Server {
+export function authorityServer(authority: Authority, root: Root, limiter?: RateLimiter, tls?: Tls, limits: ConnectionLimits = defaultConnectionLimits): Server {
   const table = routes(authority, root, limiter);
   const document = openApi(table);
   const handlers: Record<string, Handler> = { 'GET /v1/openapi.json': (_req, res) => sendJson(res, 200, document) };
@@ -258,5 +258,7 @@ export function authorityServer(authority: Authority, root: Root, limiter?: Rate
     };
   }
   const handler = router(handlers);
-  return tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
+  const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeouts(limits) }, handler) : createHttpServer(serverTimeouts(limits), handler);
+  guardConnections(server, limits, { tls: Boolean(tls) });
+  return server;
 }

@@ -21,7 +21,7 @@ import {
   type KeyPair,
   type Root,
 } from '@volact/protocol';
-import { writeFileAtomic } from '@volact/server-kit';
+import { makeDir, writeFileAtomic } from '@volact/server-kit';
 
 /**
  * The authority's key directory. The root private key (root.key) certifies issuing keys and
@@ -57,7 +57,7 @@ export function certifyIssuer(dir: string, root: KeyPair, purpose: IssuerPurpose
 /** Creates the root key, the mint secret and one issuing key per purpose. Refuses to overwrite. */
 export function initKeys(dir: string, now: number): { rootPub: string; rootKid: string } {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDir(dir, 0o700);
     chmodSync(dir, 0o700);
   } catch (err) {
     throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { VolactError, type Clock } from '@volact/protocol';
+import { defaultConnectionLimits, type ConnectionLimits } from '@volact/server-kit';
 import { Authority } from './authority.js';
 import { authorityServer, type Tls } from './http.js';
 import { loadKeys } from './keys.js';
@@ -29,9 +30,10 @@ export async function runAuthority(
   database?: string,
   limits: RateLimits = defaultRateLimits,
   tls?: Tls,
+  connections: Partial<ConnectionLimits> = {},
 ): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const opened = await openAuthority(dir, clock, database);
-  const server = authorityServer(opened.authority, loadKeys(dir).root, new RateLimiter(opened.store, clock, limits), tls);
+  const server = authorityServer(opened.authority, loadKeys(dir).root, new RateLimiter(opened.store, clock, limits), tls, { ...defaultConnectionLimits, ...connections });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })));
     server.listen({ port, host: address }, () => resolve());

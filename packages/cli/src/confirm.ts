@@ -1,4 +1,4 @@
-import { readUserFile } from './files.js';
+import { fileLimits, readUserFile } from './files.js';
 import { VolactError, bulkConfirmationRequestSchema, fromErrorBody, isCodeGroup, type Infer } from '@volact/protocol';
 import type { Confirmed, OpenAuthority } from '@volact/authority';
 import { writeFileAtomic } from '@volact/server-kit';
@@ -74,7 +74,7 @@ export function remoteConfirmer(url: string, tokenFile: string | undefined): Con
 type Line = { label: string; iid: string; line: number };
 
 function readIds(path: string): Line[] {
-  const text = readUserFile(path, 'installation IDs');
+  const text = readUserFile(path, 'installation IDs', fileLimits.idList);
   if (text.length > 10_000_000) throw new VolactError('USAGE', { detail: `${path} is larger than 10 MB; split it` });
   const lines: Line[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {

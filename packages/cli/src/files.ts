@@ -1,11 +1,31 @@
-import { readFileSync } from 'node:fs';
 import { VolactError } from '@volact/protocol';
+import { readFileBounded } from '@volact/server-kit';
 
-/** A file named on the command line; one that cannot be read is USAGE, naming it and what it is for. */
-export function readUserFile(path: string, what?: string): string {
+const MiB = 1024 * 1024;
+
+/** The most a file named on the command line may hold, by what it is for. */
+export const fileLimits = {
+  catalog: 4 * MiB,
+  /** an offline bundle carries the signed catalog */
+  bundle: 8 * MiB,
+  /** keys, certificates, passwords, tokens */
+  small: MiB,
+  /** installation IDs for a bulk confirmation, one a line */
+  idList: 16 * MiB,
+} as const;
+
+/**
+ * A file named on the command line, read with its limit enforced while reading (devices and
+ * pipes included): one that cannot be read is USAGE, one that is too large FILE_TOO_LARGE,
+ * both naming the file and what it is for.
+ */
+export function readUserFile(path: string, what: string, limit: number = fileLimits.small): string {
+  let read;
   try {
-    return readFileSync(path, 'utf8');
+    read = readFileBounded(path, limit);
   } catch (err) {
-    throw new VolactError('USAGE', { detail: `cannot read ${what ? `the ${what} file ` : ''}${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+    throw new VolactError('USAGE', { detail: `cannot read the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
   }
+  if (read.tooLarge) throw new VolactError('FILE_TOO_LARGE', { what, file: path, limit });
+  return read.data.toString('utf8');
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -345,7 +345,7 @@ describe('Client activation against a host', () => {
     assert.equal(client.license().state, 'initialGrace');
   });
 
-  test('a changed character in the stored answer on disk drops the state from licensed to initial grace', async () => {
+  test('a changed character in the stored answer on disk drops the state to initial grace, and -dlv names the damaged file', async () => {
     const { client, dir } = world();
     await client.activate();
     assert.equal(client.license().state, 'licensed');
@@ -354,22 +354,45 @@ describe('Client activation against a host', () => {
     const [h, p, s] = stored.bundle.answer.split('.') as [string, string, string];
     stored.bundle.answer = [h, flipChar(p, Math.floor(p.length / 2)), s].join('.');
     writeFileSync(path, JSON.stringify(stored));
-    assert.equal(client.license().state, 'initialGrace');
-    assert.equal(client.details().activatedBy, null);
-    assert.equal(client.details().validUntil, null);
+    const view = client.license();
+    assert.equal(view.state, 'initialGrace');
+    assert.match(view.reason, /license\.json cannot be read: its signed content does not verify/);
+    assert.throws(() => client.details(), (e: VolactError) => e.code === 'STATE_CORRUPT' && e.params.file === path);
   });
 
-  test('a license.json that is no longer JSON counts as no grant, and activation can replace it', async () => {
+  test('a license.json that is no longer JSON is STATE_CORRUPT for -dlv, counts as no grant, and activation replaces it', async () => {
     const { client, dir } = world();
     await client.activate();
     const path = join(dir, 'license.json');
     const text = readFileSync(path, 'utf8');
     writeFileSync(path, '[' + text.slice(1));
     assert.equal(client.license().state, 'initialGrace');
-    assert.equal(client.details().activatedBy, null);
+    assert.throws(() => client.details(), (e: VolactError) => e.code === 'STATE_CORRUPT' && e.params.file === path);
     const outcome = await client.activate();
     assert.equal(outcome.kind, 'activated');
     assert.equal(client.license().state, 'licensed');
+    assert.equal(client.details().licenseState, 'licensed');
+  });
+
+  test("another machine's license.json copied in does not count, and the reason says whose it is", async () => {
+    const a = world();
+    const b = world({ host: a.host, clock: a.clock });
+    await a.client.activate();
+    copyFileSync(join(a.dir, 'license.json'), join(b.dir, 'license.json'));
+    const view = b.client.license();
+    assert.equal(view.state, 'initialGrace');
+    assert.match(view.reason, new RegExp(`issued to another machine \\(${a.client.state().machine.id}\\), not to this one \\(${b.client.state().machine.id}\\)`));
+    const d = b.client.details();
+    assert.equal(d.licenseState, 'initialGrace');
+    assert.equal(d.activatedBy, null);
+  });
+
+  test('a damaged root.pub is STATE_CORRUPT for -dlv, naming root.pub', async () => {
+    const { client, dir } = world();
+    await client.activate();
+    writeFileSync(join(dir, 'root.pub'), '-----BEGIN PUBLIC KEY-----\nbroken\n-----END PUBLIC KEY-----\n');
+    assert.throws(() => client.details(), (e: VolactError) => e.code === 'STATE_CORRUPT' && e.params.file === join(dir, 'root.pub'));
+    assert.equal(client.license().state, 'initialGrace');
   });
 
   test('a stored grant whose validUntil is edited (re-encoded, signature kept) is not trusted', async () => {

@@ -42,6 +42,7 @@ import {
 import { appendEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { licenseState, type LicenseView } from './license-state.js';
+import { licenseProblem, problemReason, type LicenseProblem } from './license-problem.js';
 import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ActType, type ClientState, type StoredDirectoryLicense, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
 import { checkLdapUrl, connectDirectory, listObjects, readDirectoryId, type DirectoryTarget } from '@volact/directory';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
@@ -61,6 +62,14 @@ export type ActivationOutcome = (
 
 /** What a try of the directory gave: an activation, or why not (and whether a host may be tried). */
 type DirectoryTry = { ok: true; outcome: ActivationOutcome } | { ok: false; error: VolactError; fallBack: boolean };
+
+/** license.json as read: at most one verified activation, or the problem with the file. */
+type StoredRead = {
+  grant: { grant: Grant; license: StoredLicense; cert: HostCert } | null;
+  mak: { grant: MakGrant; license: StoredMakLicense | StoredOfflineLicense } | null;
+  directory: { object: VerifiedDirectoryObject; license: StoredDirectoryLicense } | null;
+  problem: LicenseProblem | null;
+};
 
 /** Errors of this machine, not of a host: they stop discovery instead of moving to the next host. */
 const localErrors = new Set<string>(['KEY_NOT_INSTALLED', 'ROOT_NOT_PINNED', 'STATE_CORRUPT', 'STATE_UNAVAILABLE', 'FAKE_CLOCK_REFUSED']);
@@ -315,32 +324,52 @@ export class Client {
     return s;
   }
 
-  /** The stored grant, re-verified for this machine; a tampered or foreign file counts as none. */
-  private storedGrant(s: ClientState): { grant: Grant; license: StoredLicense; cert: HostCert } | null {
+  /**
+   * license.json, read once and re-verified for this machine: at most one of a host grant, a MAK
+   * activation (online or offline) or a directory activation; or the problem with it. A file
+   * that cannot be read or whose signatures do not verify is damaged; one issued to another
+   * machine (copied in) is foreign. Either counts as no activation, and -ato replaces it.
+   */
+  private readStored(s: ClientState): StoredRead {
+    const none: StoredRead = { grant: null, mak: null, directory: null, problem: null };
+    const file = join(this.dir, 'license.json');
     try {
-      // an unreadable file is tampered local data too: no grant, and activation can replace it
       const license = loadLicense(this.dir);
-      if (!license || !('bundle' in license)) return null;
-      const issuedAt = (parseJws(license.bundle.answer).payload as { issuedAt?: number }).issuedAt ?? 0;
-      const v = verifyHostAnswer(license.bundle, this.roots(), { machineId: s.machine.id, nonce: license.nonce, fingerprintHash: identityHash(s.machine.madeFor), now: issuedAt });
-      return v.kind === 'grant' && s.key?.edition === v.grant.edition ? { grant: v.grant, license, cert: v.chain.cert } : null;
-    } catch {
-      return null;
+      if (!license) return none;
+      if ('bundle' in license) return { ...none, grant: this.verifyGrant(s, license) };
+      if ('mak' in license) return { ...none, mak: this.verifyMak(s, license) };
+      if ('offline' in license) return { ...none, mak: this.storedOffline(s, license) };
+      if ('directory' in license) return { ...none, directory: this.verifyDirectory(s, license) };
+      return { ...none, problem: { kind: 'damaged', error: new VolactError('STATE_CORRUPT', { file, detail: 'it holds no license volact writes' }) } };
+    } catch (err) {
+      return { ...none, problem: licenseProblem(err, file) };
     }
   }
 
-  /** The stored MAK activation (online or offline), re-verified for this machine; tampered or foreign counts as none. */
-  private storedMak(s: ClientState): { grant: MakGrant; license: StoredMakLicense | StoredOfflineLicense } | null {
-    try {
-      const license = loadLicense(this.dir);
-      if (license && 'offline' in license) return this.storedOffline(s, license);
-      if (!license || !('mak' in license)) return null;
-      const issuedAt = (parseJws(license.mak.grant).payload as { issuedAt?: number }).issuedAt ?? 0;
-      const grant = verifyMakGrant(license.mak.grant, license.mak.issuer, this.roots(), { machineId: s.machine.id, nonce: license.nonce, now: issuedAt });
-      return s.key?.keyClass === 'mak' && s.key.edition === grant.edition ? { grant, license } : null;
-    } catch {
-      return null;
-    }
+  private storedGrant(s: ClientState) {
+    return this.readStored(s).grant;
+  }
+
+  private storedMak(s: ClientState) {
+    return this.readStored(s).mak;
+  }
+
+  private storedDirectory(s: ClientState) {
+    return this.readStored(s).directory;
+  }
+
+  /** A stored host grant for this machine and the installed edition (another edition counts as none). */
+  private verifyGrant(s: ClientState, license: StoredLicense): { grant: Grant; license: StoredLicense; cert: HostCert } | null {
+    const issuedAt = (parseJws(license.bundle.answer).payload as { issuedAt?: number }).issuedAt ?? 0;
+    const v = verifyHostAnswer(license.bundle, this.roots(), { machineId: s.machine.id, nonce: license.nonce, fingerprintHash: identityHash(s.machine.madeFor), now: issuedAt });
+    return v.kind === 'grant' && s.key?.edition === v.grant.edition ? { grant: v.grant, license, cert: v.chain.cert } : null;
+  }
+
+  /** A stored online MAK activation for this machine and the installed MAK's edition. */
+  private verifyMak(s: ClientState, license: StoredMakLicense): { grant: MakGrant; license: StoredMakLicense } | null {
+    const issuedAt = (parseJws(license.mak.grant).payload as { issuedAt?: number }).issuedAt ?? 0;
+    const grant = verifyMakGrant(license.mak.grant, license.mak.issuer, this.roots(), { machineId: s.machine.id, nonce: license.nonce, now: issuedAt });
+    return s.key?.keyClass === 'mak' && s.key.edition === grant.edition ? { grant, license } : null;
   }
 
   /**
@@ -349,9 +378,10 @@ export class Client {
    * as online (its parts against the IID's), so a repair keeps it and a new board starts grace.
    */
   private storedOffline(s: ClientState, license: StoredOfflineLicense): { grant: MakGrant; license: StoredOfflineLicense } | null {
-    if (s.key?.keyClass !== 'mak') return null;
     const iid = parsePublicForm(license.offline.installation);
-    if (iid.type !== 'mak' || !iid.machineRef!.equals(machineRef(s.machine.id)) || iid.key.ref !== s.key.edition) return null;
+    if (iid.type !== 'mak') throw new VolactError('DOCUMENT_INVALID', { type: 'offline MAK activation', detail: 'its installation ID is not a MAK installation ID' });
+    if (!iid.machineRef!.equals(machineRef(s.machine.id))) throw new VolactError('ANSWER_MACHINE_MISMATCH', { theirs: 'another machine', ours: s.machine.id });
+    if (s.key?.keyClass !== 'mak' || iid.key.ref !== s.key.edition) return null;
     // -ipk drops the license, so it was applied for this key; the key text (gone after -cpky) confirms it when kept
     if (s.key.text && decodeKey(s.key.text).serial !== iid.key.serial) return null;
     const { cid } = verifyOfflineConfirmation(license.offline.confirmationId, iid, [license.offline.issuer], this.roots());
@@ -377,30 +407,29 @@ export class Client {
     return { grant, license };
   }
 
-  /** The stored directory activation, re-verified (signature, this directory, this edition); anything else counts as none. */
-  private storedDirectory(s: ClientState): { object: VerifiedDirectoryObject; license: StoredDirectoryLicense } | null {
-    try {
-      const license = loadLicense(this.dir);
-      if (!license || !('directory' in license) || s.key?.keyClass !== 'setup') return null;
-      const d = license.directory;
-      // read by this machine (a copied file is not), from the directory it is joined to now
-      if (!s.directory || d.base !== s.directory.base || d.bindDn !== s.directory.bindDn || d.machineId !== s.machine.id || d.fingerprintHash !== identityHash(s.machine.madeFor)) return null;
-      const object = verifyDirectoryObject(d.value, this.roots(), { directoryId: d.directoryId, name: d.name });
-      if (!object.editions.some((e) => e.number === s.key!.edition)) return null;
-      // exactly 180 days from a read that is not in the future of this machine's trusted time
-      const trustedNow = Math.max(this.clock.now(), s.localHighWater, s.highWater);
-      if (typeof d.activatedAt !== 'number' || d.validUntil !== d.activatedAt + defaults.validityMs || d.activatedAt > trustedNow) return null;
-      if (s.directoryReadAt !== d.activatedAt) return null;
-      return { object, license };
-    } catch {
-      return null;
-    }
+  /** A stored directory activation, re-verified (signature, this machine, this directory, this edition). */
+  private verifyDirectory(s: ClientState, license: StoredDirectoryLicense): { object: VerifiedDirectoryObject; license: StoredDirectoryLicense } | null {
+    const d = license.directory;
+    // read by this machine (a copied file is not)
+    if (d.machineId !== s.machine.id || d.fingerprintHash !== identityHash(s.machine.madeFor)) throw new VolactError('ANSWER_MACHINE_MISMATCH', { theirs: String(d.machineId), ours: s.machine.id });
+    const object = verifyDirectoryObject(d.value, this.roots(), { directoryId: d.directoryId, name: d.name });
+    // from the directory it is joined to now, for this edition
+    if (s.key?.keyClass !== 'setup' || !s.directory || d.base !== s.directory.base || d.bindDn !== s.directory.bindDn) return null;
+    if (!object.editions.some((e) => e.number === s.key!.edition)) return null;
+    // exactly 180 days from a read that is not in the future of this machine's trusted time
+    const trustedNow = Math.max(this.clock.now(), s.localHighWater, s.highWater);
+    if (typeof d.activatedAt !== 'number' || d.validUntil !== d.activatedAt + defaults.validityMs || d.activatedAt > trustedNow) return null;
+    if (s.directoryReadAt !== d.activatedAt) return null;
+    return { object, license };
   }
 
+  /**
+   * The license state. A damaged or foreign license.json counts as no activation (the machine
+   * is in whatever grace it has, and -ato replaces the file); the reason says so.
+   */
   license(s = this.state()): LicenseView {
-    const stored = this.storedGrant(s);
-    const dir = stored ? null : this.storedDirectory(s);
-    const mak = this.storedMak(s);
+    const read = this.readStored(s);
+    const { grant: stored, directory: dir, mak } = read;
     let makInput: { sameHardware: boolean; outOfToleranceSince: number | null; offline: boolean } | null = null;
     if (mak) {
       const sameHw = sameHardware(mak.grant.parts, hashedFingerprint(this.fingerprint()));
@@ -424,6 +453,7 @@ export class Client {
         grant: stored?.grant ?? null,
         mak: makInput,
         directory: dir ? { name: dir.license.directory.name, validUntil: dir.license.directory.validUntil } : null,
+        problem: read.problem ? problemReason(read.problem) : null,
       },
       this.clock.now(),
     );
@@ -784,6 +814,10 @@ export class Client {
   /** Everything `-dlv` shows. */
   details() {
     const s = this.state();
+    // -dli, -dlv and -xpr name a damaged file (STATE_CORRUPT); the agent and -ato go on without it
+    if (existsSync(join(this.dir, 'root.pub'))) this.roots();
+    const read = this.readStored(s);
+    if (read.problem?.kind === 'damaged') throw read.problem.error;
     const view = this.license(s);
     const stored = this.storedGrant(s);
     const mak = this.storedMak(s);

@@ -23,6 +23,8 @@ export type LicenseInputs = {
   mak?: { sameHardware: boolean; outOfToleranceSince: number | null; offline?: boolean } | null;
   /** A verified directory activation: valid until `validUntil` (180 days after it was last read). */
   directory?: { name: string; validUntil: number } | null;
+  /** Why a stored license does not count (damaged, or another machine's), when there is one. */
+  problem?: string | null;
 };
 
 /**
@@ -50,8 +52,8 @@ export function licenseState(input: LicenseInputs, clockNow: number): LicenseVie
     return { ...base, state: 'notification', endsAt: null, reason: 'the activation and its grace period expired' };
   }
   const graceEnds = input.graceStart + defaults.initialGraceMs;
-  if (now < graceEnds) return { ...base, state: 'initialGrace', endsAt: graceEnds, reason: 'not activated yet' };
-  return { ...base, state: 'notification', endsAt: null, reason: 'the initial grace period expired without activation' };
+  if (now < graceEnds) return { ...base, state: 'initialGrace', endsAt: graceEnds, reason: input.problem ?? 'not activated yet' };
+  return { ...base, state: 'notification', endsAt: null, reason: input.problem ? `the initial grace period expired: ${input.problem}` : 'the initial grace period expired without activation' };
 }
 
 /** When the agent should next ask a host: renewal interval after success, retry interval after failure. */

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { VolactError, type Fingerprint, type HostAnswerBundle, type KeyClass } from '@volact/protocol';
-import { writeFileAtomic } from '@volact/server-kit';
+import { makeDir, readFileBounded, writeFileAtomic } from '@volact/server-kit';
 
 /** What a client keeps in its state directory (state.json). Version 1. */
 export type ClientState = {
@@ -74,16 +74,21 @@ export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = proc
 
 export function ensureDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDir(dir, 0o700);
   } catch (err) {
     throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
   }
 }
 
+/** The most a state file may hold: far above what volact writes, so a device or a huge file is damage. */
+const STATE_FILE_LIMIT = 16 * 1024 * 1024;
+
 function readJsonFile<T>(path: string): T | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
+    const { data, tooLarge } = readFileBounded(path, STATE_FILE_LIMIT);
+    if (tooLarge) throw new Error(`it is larger than ${STATE_FILE_LIMIT} bytes`);
+    return JSON.parse(data.toString('utf8')) as T;
   } catch (err) {
     throw new VolactError('STATE_CORRUPT', { file: path, detail: err instanceof Error ? err.message : String(err) });
   }
@@ -132,9 +137,13 @@ export function writeOrFail(dir: string, path: string, text: string, mode = 0o60
   }
 }
 
+/** license.json: undefined when there is none (no file, or the { v: 0 } that -upk and -ipk leave). */
 export function loadLicense(dir: string): AnyLicense | undefined {
-  const l = readJsonFile<AnyLicense>(join(dir, 'license.json'));
-  return l && l.v === 1 ? l : undefined;
+  const file = join(dir, 'license.json');
+  const l = readJsonFile<AnyLicense | { v: 0 }>(file);
+  if (l === undefined || (l && typeof l === 'object' && l.v === 0)) return undefined;
+  if (!l || typeof l !== 'object' || l.v !== 1) throw new VolactError('STATE_CORRUPT', { file, detail: 'it is not a license of a version this volact reads' });
+  return l;
 }
 
 export function saveLicense(dir: string, license: AnyLicense | null): void {

@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import { VolactError, activateRequestSchema, bool, obj, optional, str, type Schema } from '@volact/protocol';
-import { readJson, router, sendError, sendJson, validate } from '@volact/server-kit';
+import { guardConnections, readJson, router, sendError, sendJson, serverTimeouts, validate, type ConnectionLimits, type ConnectionStats } from '@volact/server-kit';
 import { networkFilter } from './cidr.js';
 import type { Host } from './host.js';
 import type { DnsPublisher } from './dns-publisher.js';
 
 const ACTIVATE_BODY_LIMIT = 4096;
 
-/** The client-facing listener: serves only the configured networks. */
-export function clientServer(host: Host, log: (line: string) => void): Server {
+/** The client-facing listener: serves only the configured networks, within the connection limits. */
+export function clientServer(host: Host, log: (line: string) => void, limits: ConnectionLimits): { server: Server; connections: () => ConnectionStats } {
   let served = networkFilter(host.settings.servedNetworks);
   let servedFor = host.settings.servedNetworks;
   const routes = router(
@@ -23,7 +23,7 @@ export function clientServer(host: Host, log: (line: string) => void): Server {
     },
     log,
   );
-  const server = createServer((req, res) => {
+  const server = createServer(serverTimeouts(limits), (req, res) => {
     if (servedFor !== host.settings.servedNetworks) {
       served = networkFilter(host.settings.servedNetworks);
       servedFor = host.settings.servedNetworks;
@@ -36,10 +36,7 @@ export function clientServer(host: Host, log: (line: string) => void): Server {
     }
     routes(req, res);
   });
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  return server;
+  return { server, connections: guardConnections(server, limits).stats };
 }
 
 /** Any number: the host's own range check names the setting and its range. */
@@ -61,11 +58,19 @@ const dnsSchema = obj({ enabled: bool });
 const confirmSchema = obj({ confirmationId: str({ min: 1, max: 1000 }) });
 
 /** The admin listener, on a Unix socket in the 0700 state directory: local administrators only. */
-export function adminServer(host: Host, onPortChange: (port: number) => Promise<void>, log: (line: string) => void, dns?: DnsPublisher): Server {
-  return createServer(
+export function adminServer(
+  host: Host,
+  onPortChange: (port: number) => Promise<void>,
+  log: (line: string) => void,
+  limits: ConnectionLimits,
+  connections: () => ConnectionStats,
+  dns?: DnsPublisher,
+): Server {
+  const server = createServer(
+    serverTimeouts(limits),
     router(
       {
-        'GET /status': (_req, res) => sendJson(res, 200, host.status()),
+        'GET /status': (_req, res) => sendJson(res, 200, { ...host.status(), connections: { ...connections(), perAddressLimit: limits.perAddress, totalLimit: limits.total } }),
         'POST /keys': async (req, res) => {
           const { key } = validate(keySchema, await readJson(req));
           sendJson(res, 200, host.installKey(key));
@@ -106,4 +111,7 @@ export function adminServer(host: Host, onPortChange: (port: number) => Promise<
       log,
     ),
   );
+  // local administrators only, so no cap per address; a total cap and the timeouts still hold
+  guardConnections(server, { ...limits, perAddress: 0, total: Math.min(limits.total, 256) });
+  return server;
 }

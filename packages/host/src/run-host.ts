@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
@@ -18,7 +18,7 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { writeFileAtomic } from '@volact/server-kit';
+import { defaultConnectionLimits, makeDir, writeFileAtomic, type ConnectionLimits } from '@volact/server-kit';
 import { Host } from './host.js';
 import { openHostDb } from './host-store.js';
 import { adminServer, clientServer } from './http.js';
@@ -41,6 +41,10 @@ export type HostRunOptions = {
   dns?: Partial<DnsConfig>;
   /** A BIND key file (TSIG, hmac-sha256) to keep as the host's DNS key (dns.key, 0600). */
   tsigKeyText?: string;
+  /** Start with an empty host.db although host.key exists (the database was lost and there is no backup). */
+  newDatabase?: boolean;
+  /** Connection caps and timeouts of the client port (defaults: defaultConnectionLimits). */
+  connectionLimits?: Partial<ConnectionLimits>;
 };
 
 export type RunningHost = { host: Host; dns: DnsPublisher; port: () => number; socketPath: string; close: () => Promise<void> };
@@ -81,12 +85,32 @@ function pinnedRoots(dir: string, rootText: string | undefined): { roots: Root[]
   return { roots, bundle };
 }
 
-function openOrCorrupt(path: string) {
+/**
+ * Opens host.db. The database is made before host.key, so a host.key beside a missing or empty
+ * database is damage (the host's activation and counts are gone), never a new host: refused,
+ * unless the operator asks for a new database on purpose (`newDatabase`). A database that holds
+ * activated keys without its host.key is refused too: answers signed by a new key would not
+ * match the certificates.
+ */
+function openStateDb(dir: string, newDatabase: boolean) {
+  const path = join(dir, 'host.db');
+  const initialised = existsSync(join(dir, 'host.key'));
+  const empty = !existsSync(path) || statSync(path).size === 0;
+  if (initialised && empty && !newDatabase) {
+    const what = existsSync(path) ? 'it is empty (0 bytes)' : 'it is missing';
+    throw new VolactError('STATE_CORRUPT', { file: path, detail: `${what}, but host.key shows this host was set up here: its activation and counts would be lost. Restore host.db from a backup (with its -wal file); with no backup, start with --new-database and install and activate the host key again` });
+  }
+  let db;
   try {
-    return openHostDb(path);
+    db = openHostDb(path);
   } catch (err) {
     throw new VolactError('STATE_CORRUPT', { file: path, detail: err instanceof Error ? err.message : String(err) });
   }
+  if (!initialised && (db.prepare('SELECT COUNT(*) AS n FROM host_keys WHERE certificate IS NOT NULL').get() as { n: number }).n > 0) {
+    db.close();
+    throw new VolactError('STATE_CORRUPT', { file: join(dir, 'host.key'), detail: 'it is missing, but host.db holds activated host keys whose certificates name that key. Restore host.key from a backup; without it, move the state directory aside and set the host up again (a host slot and an activation of the key)' });
+  }
+  return db;
 }
 
 /** Reads and parses a state file; a damaged one is STATE_CORRUPT, never a crash. */
@@ -126,7 +150,7 @@ function answers(socketPath: string): Promise<boolean> {
 export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   try {
-    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    makeDir(opts.dir, 0o700);
     chmodSync(opts.dir, 0o700);
   } catch (err) {
     throw new VolactError('STATE_UNAVAILABLE', { dir: opts.dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
@@ -134,7 +158,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const socketPath = join(opts.dir, 'admin.sock');
   if (await answers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
   const { roots, bundle } = pinnedRoots(opts.dir, opts.rootPem);
-  const db = openOrCorrupt(join(opts.dir, 'host.db'));
+  const db = openStateDb(opts.dir, opts.newDatabase ?? false);
   const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: opts.hostName ?? hostname(), log, offlineBundle: bundle });
   // every option is checked before any is stored: a refused start changes nothing
   if (opts.servedNetworks) {
@@ -158,23 +182,25 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const tsigKey = existsSync(keyPath) ? readOrCorrupt(keyPath, parseTsigKeyFile) : null;
   const address = opts.listenAddress ?? '::';
 
-  let client = clientServer(host, log);
+  const limits: ConnectionLimits = { ...defaultConnectionLimits, ...opts.connectionLimits };
+  let { server: client, connections } = clientServer(host, log, limits);
   await listen(client, opts.port ?? host.settings.port, address);
   // stored only once bound; port 0 (tests) takes a free port and stores nothing
   if (opts.port) host.setSetting('port', opts.port);
   if (opts.port === 0) host.settings.port = (client.address() as { port: number }).port;
   const dns = new DnsPublisher(db, opts.clock, () => host.settings.dns, () => host.settings.port, () => tsigKey, log, () => ({ name: host.hostName, activated: host.activated }));
   const onPortChange = async (port: number) => {
-    const next = clientServer(host, log);
-    await listen(next, port, address);
+    const next = clientServer(host, log, limits);
+    await listen(next.server, port, address);
     const old = client;
-    client = next;
+    client = next.server;
+    connections = next.connections;
     old.close();
     old.closeAllConnections();
     dns.soon(); // the SRV record carries the port
   };
   rmSync(socketPath, { force: true }); // a stale socket from a host that was killed
-  const admin = adminServer(host, onPortChange, log, dns);
+  const admin = adminServer(host, onPortChange, log, limits, () => connections(), dns);
   await new Promise<void>((resolve) => admin.listen(socketPath, resolve));
   chmodSync(socketPath, 0o600);
   const prune = setInterval(() => {

@@ -27,6 +27,9 @@ export const errorTable = {
   USAGE: { status: 400, exit: exitCodes.input, message: '{detail}', fix: 'Run volact --help, or volact slmgr -? for the slmgr options.' },
   VALUE_OUT_OF_RANGE: { status: 400, exit: exitCodes.input, message: '{name} must be between {min} and {max}; got {value}', fix: 'Give a value in that range.' },
   CATALOG_INVALID: { status: 400, exit: exitCodes.input, message: 'the catalog is invalid: {detail}', fix: 'Correct the catalog file; docs/operations.md shows its format.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: exitCodes.input, message: 'the request body must be sent as application/json; it came as {type}', fix: 'Send Content-Type: application/json (charset utf-8, or none); volact accepts no forms or plain text, so a web page on another site cannot post to it.' },
+  BAD_ENCODING: { status: 400, exit: exitCodes.input, message: 'the request body is not valid UTF-8', fix: 'Encode the JSON body as UTF-8.' },
+  FILE_TOO_LARGE: { status: 400, exit: exitCodes.input, message: 'the {what} file {file} is larger than {limit} bytes', fix: 'Check the file name: a {what} file is at most {limit} bytes (a device such as /dev/zero or an endless pipe never ends).' },
   GROUP_UNKNOWN: { status: 404, exit: exitCodes.input, message: 'there is no product group {group} in the catalog', fix: 'List the groups with volact authority catalog, or import a catalog that has it.' },
 
   // --- product keys ------------------------------------------------------------------------
@@ -95,18 +98,19 @@ export const errorTable = {
   AUTHORITY_UNREACHABLE: { status: 502, exit: exitCodes.unreachable, message: 'could not reach the authority at {target}: {reason}', fix: 'Check the authority URL and the network; the host needs the authority only to activate.' },
   REQUEST_UNKNOWN: { status: 404, exit: exitCodes.input, message: 'there is no request or host {id} for this key', fix: 'Check the ID (volact authority requests lists them on the publisher side).' },
   REQUEST_DECIDED: { status: 409, exit: exitCodes.input, message: 'request {id} is already {state}', fix: 'A request is decided once; the customer can file a new one.' },
-  RATE_LIMITED: { status: 429, exit: exitCodes.unreachable, message: 'too many requests from {what}; at most {limit} a minute', fix: 'Wait a minute and try again; an operator activating in bulk should use proxy activation.' },
+  RATE_LIMITED: { status: 429, exit: exitCodes.unreachable, message: 'too many requests from {what}; at most {limit} a minute', fix: 'Try again in {retryAfter} seconds (the Retry-After header says the same); an operator activating in bulk should use proxy activation.' },
+  TOO_MANY_CONNECTIONS: { status: 503, exit: exitCodes.unreachable, message: 'too many open connections from {what}; at most {limit}', fix: 'Try again in {retryAfter} seconds and close connections you do not use; behind a proxy or NAT, raise the limit (--max-connections-per-address) or set it to 0.' },
   ADMIN_UNAVAILABLE: { status: 502, exit: exitCodes.unreachable, message: 'the activation host in {dir} is not running (no admin socket)', fix: 'Start it with volact host serve --state {dir}.' },
   REARM_LIMIT: { status: 409, exit: exitCodes.refused, message: 'this machine has no rearms left (it had {limit})', fix: 'Install the product again, or activate instead of rearming.' },
   AUTHORITY_EXISTS: { status: 409, exit: exitCodes.input, message: '{dir} already holds an authority', fix: 'Use that authority, or pick another --dir; its keys are never overwritten.' },
   ROOT_KEY_OFFLINE: { status: 409, exit: exitCodes.input, message: 'the root private key {path} is not here', fix: 'Bring root.key back from offline storage for this step, then move it off again.' },
   ROOT_MISMATCH: { status: 409, exit: exitCodes.trust, message: '{path} pins another publisher root', fix: 'If the publisher really changed its root, remove that file first; otherwise pass the root.pub you pinned before.' },
   HOST_ALREADY_RUNNING: { status: 409, exit: exitCodes.refused, message: 'an activation host already runs on {dir}', fix: 'Stop it first; one state directory serves one host process (its counts live in memory too).' },
-  STATE_UNAVAILABLE: { status: 500, exit: exitCodes.internal, message: 'cannot use the state directory {dir}: {reason}', fix: 'Check that it exists and this user may write it, or give another with --state DIR.' },
+  STATE_UNAVAILABLE: { status: 500, exit: exitCodes.internal, message: 'cannot use the state directory {dir}: {reason}', fix: 'Check that it exists and this user may write it, or give another (--state DIR; for the authority --dir DIR).' },
   PORT_UNAVAILABLE: { status: 409, exit: exitCodes.refused, message: 'cannot listen on port {port}: {reason}', fix: 'Pick a free port, or stop what uses it; the host keeps its old port.' },
   AUTHORITY_NOT_READY: { status: 503, exit: exitCodes.internal, message: 'the authority is not initialised: {detail}', fix: 'Run volact authority init --dir DIR and import a catalog.' },
 
-  // --- trust -----------------------------------------------------------------------------------
+  // --- trust (signed documents and the chain) ---------------------------------------------------
   ENVELOPE_MALFORMED: { status: 400, exit: exitCodes.trust, message: 'a signed document is malformed: {detail}', fix: 'The answer was damaged or forged; try again, and report it if it persists.' },
   ENVELOPE_ALG: { status: 400, exit: exitCodes.trust, message: 'a document is signed with algorithm {alg}; only EdDSA is accepted', fix: 'The answer was forged or damaged; use a genuine volact host.' },
   DOCUMENT_TYPE: { status: 400, exit: exitCodes.trust, message: 'expected a {expected} document but got {actual}', fix: 'The answer was forged or damaged; use a genuine volact host.' },
@@ -124,7 +128,7 @@ export const errorTable = {
   ROOT_NOT_PINNED: { status: 500, exit: exitCodes.trust, message: 'no publisher root key is pinned in {dir}', fix: 'Pin it: volact client trust ROOT.pub (the root.pub from your publisher).' },
 
   // --- internal --------------------------------------------------------------------------------
-  STATE_CORRUPT: { status: 500, exit: exitCodes.internal, message: 'local state {file} cannot be read: {detail}', fix: 'Restore it from backup, or remove it to start over (activation is then lost).' },
+  STATE_CORRUPT: { status: 500, exit: exitCodes.internal, message: 'local state {file} cannot be read: {detail}', fix: 'Restore {file} from a backup; docs/operations.md#damaged-state says what to do for each file (a client can also activate again with volact slmgr -ato).' },
   FAKE_CLOCK_REFUSED: { status: 500, exit: exitCodes.internal, message: 'a test clock was requested outside test mode', fix: 'Unset VOLACT_TEST_CLOCK; test clocks work only with NODE_ENV=test.' },
   INTERNAL: { status: 500, exit: exitCodes.internal, message: 'an internal error occurred (request {requestId})', fix: 'Retry; if it persists, report it with the request ID and the log.' },
 } as const satisfies Record<string, Entry>;

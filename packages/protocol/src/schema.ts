@@ -16,10 +16,14 @@ export type Infer<S> = S extends Schema<infer T> ? T : never;
 
 const fail = (field: string, problem: string): Problem => ({ field: field || '(body)', problem });
 
+/** A UTF-16 surrogate without its partner: valid in JSON text (a \ud800 escape), but no character at all. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function str(opts: { min?: number; max: number; pattern?: RegExp }): Schema<string> {
   return {
     check(v, p) {
       if (typeof v !== 'string') return fail(p, 'must be a string');
+      if (loneSurrogate.test(v)) return fail(p, 'must be well-formed Unicode (it has a lone surrogate)');
       if (v.length < (opts.min ?? 0)) return fail(p, `must have at least ${opts.min ?? 0} characters`);
       if (v.length > opts.max) return fail(p, `must have at most ${opts.max} characters`);
       if (opts.pattern && !opts.pattern.test(v)) return fail(p, `must match ${opts.pattern.source}`);

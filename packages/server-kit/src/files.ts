@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { dirname, basename, join, resolve, sep } from 'node:path';
 
 /** Write to a temp file, fsync, rename: readers see the old file or the new one, never half. */
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
@@ -12,4 +12,44 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
     closeSync(fd);
   }
   renameSync(tmp, path);
+}
+
+/**
+ * mkdir -p, one component at a time, so a failure is an error and never a loop: Node's
+ * recursive mkdir spins at 100 % CPU under /proc, where mkdir answers ENOENT for a parent that
+ * exists. Throws the errno error of the component that cannot be made (ENOTDIR when a
+ * component is a file). The directories it creates get `mode`.
+ */
+export function makeDir(path: string, mode = 0o700): void {
+  const parts = resolve(path).split(sep).filter(Boolean);
+  let at = '';
+  for (const part of parts) {
+    at += sep + part;
+    try {
+      mkdirSync(at, { mode });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (!statSync(at).isDirectory()) throw Object.assign(new Error(`${at} is not a directory`), { code: 'ENOTDIR' });
+    }
+  }
+}
+
+/**
+ * Reads at most `limit` + 1 bytes of a file and says whether there was more: devices
+ * (/dev/zero) and pipes never end, and a size from stat means nothing for them.
+ */
+export function readFileBounded(path: string, limit: number): { data: Buffer; tooLarge: boolean } {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(limit + 1);
+    let size = 0;
+    while (size <= limit) {
+      const n = readSync(fd, buf, size, limit + 1 - size, null);
+      if (n === 0) break;
+      size += n;
+    }
+    return { data: buf.subarray(0, Math.min(size, limit)), tooLarge: size > limit };
+  } finally {
+    closeSync(fd);
+  }
 }

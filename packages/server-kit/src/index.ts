@@ -1,12 +1,33 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VolactError, errorBody, parseWith, type Schema } from '@volact/protocol';
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
 
-/** Reads a JSON body with a hard size limit; answers BODY_TOO_LARGE before reading it all. */
+/**
+ * application/json, with no parameter or charset=utf-8 only. Anything else (forms, text/plain,
+ * multipart) is refused: those are what a web page on another site can make a browser post
+ * without asking, so requiring JSON keeps hosts on a customer network out of reach of such pages.
+ */
+function jsonMediaType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const [type, ...params] = header.split(';').map((p) => p.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  return params.every((p) => p === '' || /^charset="?utf-8"?$/.test(p));
+}
+
+/**
+ * Reads a JSON body: Content-Type application/json, a hard size limit (BODY_TOO_LARGE before
+ * reading it all), strict UTF-8 (a bad byte is BAD_ENCODING, never a replacement character).
+ */
 export function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    if (!jsonMediaType(req.headers['content-type'])) {
+      req.resume();
+      reject(new VolactError('UNSUPPORTED_MEDIA_TYPE', { type: (req.headers['content-type'] ?? 'no Content-Type').slice(0, 100) }));
+      return;
+    }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       req.resume();
@@ -28,8 +49,13 @@ export function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Prom
     });
     req.on('end', () => {
       if (failed) return;
+      const body = Buffer.concat(chunks, size);
+      if (!isUtf8(body)) {
+        reject(new VolactError('BAD_ENCODING'));
+        return;
+      }
       try {
-        resolve(JSON.parse(Buffer.concat(chunks, size).toString('utf8')));
+        resolve(JSON.parse(body.toString('utf8')));
       } catch {
         reject(new VolactError('BAD_JSON'));
       }
@@ -61,6 +87,8 @@ export function sendError(res: ServerResponse, err: unknown, log: (line: string)
     return;
   }
   if (err instanceof VolactError) {
+    // 429 and 503 say when to come back (seconds), as RFC 9110 has it
+    if (typeof err.params.retryAfter === 'number') res.setHeader('retry-after', String(err.params.retryAfter));
     sendJson(res, err.status, errorBody(err));
     return;
   }
@@ -100,3 +128,5 @@ export function router(routes: Routes, log?: (line: string) => void): (req: Inco
 /** Writes a file so that it exists whole or not at all, with the given mode. */
 export { writeFileAtomic } from './files.js';
 export { callAuthority, postJson, type Post } from './authority-client.js';
+export { defaultConnectionLimits, guardConnections, serverTimeouts, type ConnectionLimits, type ConnectionStats } from './connection-guard.js';
+export { makeDir, readFileBounded } from './files.js';

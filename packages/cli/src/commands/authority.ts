@@ -1,5 +1,4 @@
-import { readUserFile } from '../files.js';
-import { readFileSync } from 'node:fs';
+import { fileLimits, readUserFile } from '../files.js';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -9,7 +8,8 @@ import { processClock } from '../process-clock.js';
 import { emit, fail, iso, table } from '../output.js';
 import { confirmFile, localConfirmer, remoteConfirmer } from '../confirm.js';
 import { qrText } from '../qr.js';
-import { writeFileAtomic } from '@volact/server-kit';
+import { defaultConnectionLimits, writeFileAtomic } from '@volact/server-kit';
+import { connectionOptions } from '../connection-options.js';
 
 const defaultDir = () => process.env.VOLACT_AUTHORITY_DIR ?? '/var/lib/volact/authority';
 
@@ -36,13 +36,7 @@ function cliActor(): string {
 }
 
 function readCatalogFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new VolactError('CATALOG_INVALID', { detail: `cannot read ${path}: ${(err as Error).message}` });
-  }
-  if (text.length > 4_000_000) throw new VolactError('CATALOG_INVALID', { detail: 'file is larger than 4 MB' });
+  const text = readUserFile(path, 'catalog', fileLimits.catalog);
   try {
     return JSON.parse(text);
   } catch {
@@ -369,6 +363,8 @@ export function registerAuthority(program: Command): void {
     .option('--behind-tls-proxy', 'plain HTTP on a non-loopback address because a TLS-terminating proxy on this machine is in front')
     .option('--rate-per-address <n>', 'activation requests a minute from one address, across all nodes (0: off)', '120')
     .option('--rate-per-key <n>', 'activation requests a minute for one product key, across all nodes (0: off)', '30')
+    .option('--max-connections <n>', 'open connections in all; at the cap the longest idle one is closed (0: no cap)', String(defaultConnectionLimits.total))
+    .option('--max-connections-per-address <n>', 'open connections from one address (0: no cap; behind a proxy every client is the proxy)', String(defaultConnectionLimits.perAddress))
     .option(...dirOpt)
     .option(...dbOpt)
     .option('--json', 'errors as JSON')
@@ -385,7 +381,7 @@ export function registerAuthority(program: Command): void {
           perAddress: intOption('rate-per-address', o.ratePerAddress as string, 0, 1_000_000)!,
           perKey: intOption('rate-per-key', o.ratePerKey as string, 0, 1_000_000)!,
         };
-        const a = await runAuthority(dir, processClock(), port, listenOn, databaseOption(o), limits, tls);
+        const a = await runAuthority(dir, processClock(), port, listenOn, databaseOption(o), limits, tls, connectionOptions(o));
         process.stdout.write(`authority listening on ${tls ? 'https' : 'http'}://${o.listen as string}:${a.port}\n`);
         const stop = () => void a.close().then(() => process.exit(0));
         process.on('SIGINT', stop);

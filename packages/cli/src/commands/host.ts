@@ -1,14 +1,16 @@
-import { readUserFile } from '../files.js';
+import { fileLimits, readUserFile } from '../files.js';
 import type { Command } from 'commander';
 import { VolactError, parseOfflineBundle, publicKeyFromPem } from '@volact/protocol';
 import { runHost, type DnsConfig } from '@volact/host';
+import { defaultConnectionLimits } from '@volact/server-kit';
+import { connectionOptions } from '../connection-options.js';
 import { adminCall } from '../admin-client.js';
 import { processClock } from '../process-clock.js';
 import { emit, fail, table } from '../output.js';
 
 /** Reads a root.pub given on the command line; a bad file is a usage error, not a crash. */
 export function readRootPem(file: string): string {
-  const pem = readUserFile(file, 'root key or offline bundle');
+  const pem = readUserFile(file, 'root key or offline bundle', fileLimits.bundle);
   // the publisher's offline bundle carries the root (and what offline activation needs)
   if (parseOfflineBundle(pem)) return pem;
   try {
@@ -75,6 +77,9 @@ export function registerHost(program: Command): void {
     .option('--dns-weight <n>', 'SRV weight in the home domain (default 0)')
     .option('--dns-extra <list>', 'extra domains: "domain,priority,weight" separated by ";"')
     .option('--tsig-key <file>', "the host's own TSIG key (BIND key file, hmac-sha256), kept as dns.key (0600)")
+    .option('--new-database', 'start with a new, empty host.db although this host was set up here (host.db lost, no backup); then -ipk and -ato again')
+    .option('--max-connections <n>', 'open client connections in all; at the cap the longest idle one is closed (0: no cap)', String(defaultConnectionLimits.total))
+    .option('--max-connections-per-address <n>', 'open client connections from one address (0: no cap; raise it for many machines behind one NAT address)', String(defaultConnectionLimits.perAddress))
     .action(async (o: Record<string, string | undefined>) => {
       try {
         const port = o.port === undefined ? undefined : Number(o.port);
@@ -90,6 +95,8 @@ export function registerHost(program: Command): void {
           hostName: o.name,
           dns: dnsOptions(o),
           tsigKeyText: o.tsigKey === undefined ? undefined : readUserFile(o.tsigKey, '--tsig-key'),
+          connectionLimits: connectionOptions(o),
+          newDatabase: Boolean(o.newDatabase),
         });
         process.stdout.write(`activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n`);
         const stop = () => void running.close().then(() => process.exit(0));
