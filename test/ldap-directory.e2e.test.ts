@@ -91,7 +91,7 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
   const ops = (url: string, ...args: string[]) =>
     volact(['slmgr', '--state', admin, '--json', '--ldap-url', url, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', files.ops!, ...args], clock.env());
   const keyUsage = async () => {
-    const rows = (await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], clock.env())).json as { key: string; hosts: string; activations: string }[];
+    const rows = (await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], clock.env())).json as { key: string; hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[];
     return rows.find((r) => r.key.endsWith(hostKey.slice(-5)))!;
   };
 
@@ -217,11 +217,12 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal(made.json.group, 'server-2026');
     assert.equal(made.json.offline, false);
     assert.deepEqual([made.json.activationsUsed, made.json.activationsLimit], [1, 10]);
-    assert.deepEqual([before.hosts, before.activations], ['0/6', '0/10']);
-    assert.deepEqual([(await keyUsage()).hosts, (await keyUsage()).activations], ['1/6', '1/10'], 'the directory takes a host slot and one activation, like a host');
+    assert.deepEqual([before.hostsUsed, before.hostsLimit, before.activationsUsed, before.activationsLimit], [0, 6, 0, 10]);
+    const usage = await keyUsage();
+    assert.deepEqual([usage.hostsUsed, usage.hostsLimit, usage.activationsUsed, usage.activationsLimit], [1, 6, 1, 10], 'the directory takes a host slot and one activation, like a host');
     const again = await ops(dir.provider.url, '-ad-activation-online', hostKey, 'office-2026');
     assert.equal(again.json.error.code, 'DIRECTORY_OBJECT_EXISTS');
-    assert.equal((await keyUsage()).activations, '1/10');
+    assert.equal((await keyUsage()).activationsUsed, 1);
     const list = await ops(dir.provider.url, '-ao-list');
     assert.equal(list.code, 0);
     assert.deepEqual(list.json.objects.map((o: { name: string; status: string; group: string }) => [o.name, o.status, o.group]), [['office-2026', 'valid', 'server-2026']]);

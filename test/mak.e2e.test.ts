@@ -64,8 +64,11 @@ describe('MAK activation', { timeout: 300_000 }, () => {
     assert.equal(repeat.json.activationsLeft, 0, 'reactivating unchanged hardware is free');
 
     const listed = await volact(['authority', 'maks', '--dir', world.dir, '--json'], clock.env());
-    assert.equal(listed.json[0].activations, '2/2');
+    const row = listed.json[0];
+    assert.deepEqual([row.activationsUsed, row.activationsLimit, row.activationsLeft], [2, 2, 0], 'numbers, as -ato --json gives them');
     assert.ok(!JSON.stringify(listed.json).includes(mak), 'listings never show a whole MAK');
+    const human = await volact(['authority', 'maks', '--dir', world.dir], clock.env());
+    assert.match(human.stdout, new RegExp(`^${row.id}\\s+\\*{5}-\\*{5}-\\*{5}-\\*{5}-${mak.slice(-5)}\\s+\\d+\\s+2/2\\s+0\\s`, 'm'), 'the table keeps used/limit');
   });
 
   it('refuses a second machine once the MAK is used up, with the count in the error', async () => {

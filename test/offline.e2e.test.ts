@@ -38,7 +38,11 @@ describe('offline activation', { timeout: 600_000 }, () => {
     mustOk(r, 'issue-mak');
     return r.json as { key: string; id: string };
   };
-  const makUsage = async (id: string) => ((await auth('maks')).json as { id: string; activations: string }[]).find((m) => m.id === id)!.activations;
+  /** "used/limit" of a MAK, from the numbers `authority maks --json` gives. */
+  const makUsage = async (id: string) => {
+    const row = ((await auth('maks')).json as { id: string; activationsUsed: number; activationsLimit: number }[]).find((m) => m.id === id)!;
+    return `${row.activationsUsed}/${row.activationsLimit}`;
+  };
 
   before(async () => {
     clock = new TestClockFile(join(tmp.path, 'clock'), Date.UTC(2026, 10, 20, 9));

@@ -163,15 +163,19 @@ export function registerAuthority(program: Command): void {
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
+          // numbers in JSON, named as -ato --json names them; "used/limit" only in the table
           const rows = (await authority.listHostKeys()).map((k) => ({
             id: k.id,
             key: `*****-*****-*****-*****-${k.partial}`,
             group: k.groupCode,
-            hosts: `${k.hostsUsed}/${k.maxHosts}`,
-            activations: `${k.usedActivations}/${k.maxActivations}`,
+            hostsUsed: k.hostsUsed,
+            hostsLimit: k.maxHosts,
+            activationsUsed: k.usedActivations,
+            activationsLimit: k.maxActivations,
             issued: iso(k.createdAt),
           }));
-          emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
+          const cells = rows.map((r) => ({ ...r, hosts: `${r.hostsUsed}/${r.hostsLimit}`, activations: `${r.activationsUsed}/${r.activationsLimit}` }));
+          emit(Boolean(o.json), rows, () => table(cells, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
         });
       }),
     );
@@ -198,11 +202,13 @@ export function registerAuthority(program: Command): void {
             id: k.id,
             key: `*****-*****-*****-*****-${k.partial}`,
             edition: k.edition,
-            activations: `${k.usedActivations}/${k.maxActivations}`,
-            left: k.maxActivations - k.usedActivations,
+            activationsUsed: k.usedActivations,
+            activationsLimit: k.maxActivations,
+            activationsLeft: k.maxActivations - k.usedActivations,
             issued: iso(k.createdAt),
           }));
-          emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'edition', 'activations', 'left', 'issued']));
+          const cells = rows.map((r) => ({ ...r, activations: `${r.activationsUsed}/${r.activationsLimit}`, left: r.activationsLeft }));
+          emit(Boolean(o.json), rows, () => table(cells, ['id', 'key', 'edition', 'activations', 'left', 'issued']));
         });
       }),
     );
