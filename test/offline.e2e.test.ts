@@ -85,6 +85,9 @@ describe('offline activation', { timeout: 600_000 }, () => {
     assert.equal(dlv.json.endsAt, null, 'permanent');
     assert.match(dlv.json.mak.authority, /offline/);
     assert.equal(dlv.json.edition.code, 'desk-pro', 'edition names come from the bundle catalog');
+    assert.equal(dlv.json.mak.id, mak.id, 'the machine names the MAK as the authority does');
+    assert.equal(first.json.keyId, mak.id);
+    assert.match((await volact(['slmgr', '--state', pc.dir, '-dlv'], { ...clock.env(), VOLACT_FINGERPRINT_FILE: join(tmp.path, 'pc1.fp.json') })).stdout, new RegExp(`MAK ${mak.id}\\b`));
 
     // a repair (one disk) keeps it; a new board puts the machine into out-of-tolerance grace
     pc.setFp({ disks: ['disk-new'] });

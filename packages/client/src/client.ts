@@ -21,6 +21,7 @@ import {
   sameHardware,
   makeInstallationId,
   machineRef,
+  makIdOf,
   parseOfflineBundle,
   offlineIssuer,
   verifyCatalog,
@@ -363,7 +364,7 @@ export class Client {
       edition = undefined; // names are for display only
     }
     const grant: MakGrant = {
-      makId: `offline-${iid.keyId.toString('hex')}`,
+      makId: makIdOf(iid.key),
       machineId: s.machine.id,
       nonce: 'offline-confirmation',
       edition: iid.key.ref,
