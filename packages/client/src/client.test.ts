@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -21,7 +21,9 @@ import {
   type Fingerprint,
   type HostAnswerBundle,
   type KeyPair,
+  type MakActivationRequest,
 } from '@volact/protocol';
+import type { Post } from '@volact/server-kit';
 import { Client } from './client.js';
 import { readEvents } from './events.js';
 import type { HostTarget } from './transport.js';
@@ -559,5 +561,60 @@ describe('Client events and trusted time', () => {
     host.skewMs = 5 * HOUR;
     await assert.rejects(client.activate(), isCode('CLOCK_SKEW'));
     assert.equal(client.license().state, 'initialGrace');
+  });
+});
+
+/** An issuing key of `purpose` certified by `root`, as the authority's are. */
+function issuerOf(root: KeyPair, purpose: 'mak-grant'): { pair: KeyPair; jws: string } {
+  const pair = generateKeyPair(`iss-${purpose}`);
+  const jws = signDocument(root, docTypes.issuer, 1, { kid: pair.kid, purpose, publicKey: rawPublicKey(pair.publicKey), root: root.kid, notBefore: T0 - DAY, notAfter: T0 + 2 * 365 * DAY });
+  return { pair, jws };
+}
+
+describe('Client MAK license', () => {
+  const mak = mintKey(secret, 'mak', EDITION, 77n);
+
+  /** A machine with the MAK installed that activates with an authority signing grants under the host's root. */
+  function makMachine(host: FakeHost, clock: ManualClock, fpFile: string): { dir: string; client: Client } {
+    const issuer = issuerOf(host.root, 'mak-grant');
+    const postAuthority: Post = async (_url, body) => {
+      const req = body as MakActivationRequest;
+      const grant = signDocument(issuer.pair, docTypes.makGrant, 1, {
+        makId: 'MAK-0a1b2c3d',
+        machineId: req.machineId,
+        nonce: req.nonce,
+        edition: EDITION,
+        editionCode: 'pro',
+        editionName: 'Example Pro',
+        parts: req.parts,
+        issuedAt: clock.now(),
+        activationsUsed: 1,
+        activationsLimit: 5,
+      });
+      return { status: 200, body: { grant, issuer: issuer.jws } };
+    };
+    const dir = tempDir();
+    const client = new Client({ dir, clock, env: { VOLACT_FINGERPRINT_FILE: fpFile, VOLACT_AUTHORITY_URL: 'http://authority.test/' }, post: host.post, postAuthority });
+    client.trust(host.rootPem());
+    client.installKey(mak);
+    return { dir, client };
+  }
+
+  test("a MAK license.json copied to another machine does not license it", async () => {
+    const clock = new ManualClock(T0);
+    const host = new FakeHost(clock);
+    // the same hardware and the same MAK: only the machine ID tells the two machines apart
+    const fpFile = join(tempDir(), 'fingerprint.json');
+    writeFileSync(fpFile, JSON.stringify(baseFingerprint));
+    const first = makMachine(host, clock, fpFile);
+    assert.equal((await first.client.activate()).kind, 'makActivated');
+    assert.equal(first.client.license().state, 'licensed');
+
+    const second = makMachine(host, clock, fpFile);
+    assert.notEqual(second.client.state().machine.id, first.client.state().machine.id);
+    copyFileSync(join(first.dir, 'license.json'), join(second.dir, 'license.json'));
+    assert.equal(second.client.license().state, 'initialGrace');
+    assert.equal(second.client.details().mak, null);
+    assert.equal(first.client.license().state, 'licensed');
   });
 });
