@@ -102,6 +102,6 @@ describe('authority nodes on one PostgreSQL', { timeout: 300_000 }, () => {
     assert.equal(new Set(answers.map((a) => a.body.certificate)).size, 1);
     const listed = await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], { VOLACT_AUTHORITY_DATABASE: pg.url });
     const row = listed.json.find((k: { key: string }) => key.endsWith(k.key.slice(-5)));
-    assert.equal(row.activations, '1/10');
+    assert.deepEqual([row.activationsUsed, row.activationsLimit], [1, 10]);
   });
 });

@@ -252,8 +252,9 @@ describe('offline activation', { timeout: 600_000 }, () => {
       assert.equal(first.json.type, 'host');
       const again = await auth('confirm', iid);
       assert.equal(again.json.used, first.json.used, 'the same host IID twice uses one activation');
-      const keys = (await auth('host-keys')).json as { hosts: string; activations: string }[];
-      assert.deepEqual([keys.at(-1)!.hosts, keys.at(-1)!.activations], ['1/6', '1/10']);
+      const keys = (await auth('host-keys')).json as { hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[];
+      const k = keys.at(-1)!;
+      assert.deepEqual([k.hostsUsed, k.hostsLimit, k.activationsUsed, k.activationsLimit], [1, 6, 1, 10]);
 
       // a confirmation made for a MAK machine does not activate a host
       const makCid = (await auth('confirm', (await (async () => {
