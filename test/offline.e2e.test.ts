@@ -75,6 +75,14 @@ describe('offline activation', { timeout: 600_000 }, () => {
     assert.deepEqual([first.json.type, first.json.outcome, first.json.used], ['mak', 'activated', 1]);
     const second = await auth('confirm', iid);
     assert.deepEqual([second.json.outcome, second.json.used], ['repeat', 1], 'asked twice: one activation');
+    // into a log or a pipe the confirmation comes without its QR code; VOLACT_QR=1 draws it anyway
+    const cidText = second.json.confirmationId as string;
+    const piped = await volact(['authority', 'confirm', iid, '--dir', world.dir], clock.env());
+    mustOk(piped, 'confirm into a pipe');
+    assert.ok(piped.stdout.includes(cidText));
+    assert.ok(!piped.stdout.includes(qrText(cidText)) && !piped.stdout.includes('\u001b['), 'no QR code and no escape codes in a pipe');
+    const drawn = await volact(['authority', 'confirm', iid, '--dir', world.dir], { ...clock.env(), VOLACT_QR: '1' });
+    assert.ok(drawn.stdout.includes(qrText(cidText)), 'VOLACT_QR=1 draws the QR code of the confirmation ID');
     assert.equal(await makUsage(mak.id), '1/3');
 
     // the operator types it with spaces instead of hyphens: still fine

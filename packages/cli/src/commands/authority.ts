@@ -8,7 +8,7 @@ import { type Authority, certifyIssuer, initKeys, loadRootPair, openAuthority, r
 import { processClock } from '../process-clock.js';
 import { emit, fail, iso, table } from '../output.js';
 import { confirmFile, localConfirmer, remoteConfirmer } from '../confirm.js';
-import { qrText } from '../qr.js';
+import { qrText, qrWanted } from '../qr.js';
 import { writeFileAtomic } from '@volact/server-kit';
 
 const defaultDir = () => process.env.VOLACT_AUTHORITY_DIR ?? '/var/lib/volact/authority';
@@ -326,7 +326,7 @@ export function registerAuthority(program: Command): void {
     .option('--out <file>', 'where to write the confirmations (with --in)')
     .option('--url <url>', 'use a remote authority\'s admin API instead of the local store (with --token-file)')
     .option('--token-file <file>', 'file holding a token with the issue scope')
-    .option('--no-qr', 'do not draw the QR code')
+    .option('--no-qr', 'do not draw the QR code (it is drawn only on a terminal, or with VOLACT_QR=1)')
     .action(
       run(async (o) => {
         if (o.in !== undefined) {
@@ -344,7 +344,7 @@ export function registerAuthority(program: Command): void {
         if (!result!.ok) throw result!.error;
         const c = result!.value;
         emit(Boolean(o.json), c, () =>
-          [`Confirmation ID (${c.type}, key ${c.keyId}: ${c.outcome}, ${c.used} of ${c.limit} used):`, '', `  ${c.confirmationId}`, '', ...(o.qr === false ? [] : [qrText(c.confirmationId)])].join('\n'),
+          [`Confirmation ID (${c.type}, key ${c.keyId}: ${c.outcome}, ${c.used} of ${c.limit} used):`, '', `  ${c.confirmationId}`, '', ...(o.qr !== false && qrWanted() ? [qrText(c.confirmationId)] : [])].join('\n'),
         );
       }),
     );
