@@ -67,6 +67,7 @@ describe('volume activation end to end', { timeout: 600_000 }, () => {
     }
     const dli = await machines[3]!.run(['-dli']);
     assert.equal(dli.json.licenseState, 'initialGrace');
+    assert.deepEqual(dli.json.edition, { number: 101, code: 'desk-pro', name: 'Contoso Desk 2026 Pro' }, 'named from the certificate of the count-insufficient answer');
 
     const last = await machines[24]!.run(['-ato']);
     assert.equal(last.code, 0, last.stdout + last.stderr);

@@ -36,8 +36,13 @@ describe('MAK activation', { timeout: 300_000 }, () => {
     const issued = await volact(['authority', 'issue-mak', '--dir', world.dir, '--edition', 'desk-enterprise', '--activations', '2', '--json'], clock.env());
     assert.equal(issued.code, 0, issued.stderr);
     const mak = issued.json.key as string;
-    assert.equal((await volact(['client', 'trust', world.rootPub, '--authority', `http://127.0.0.1:${authority.port}`], env())).code, 0);
+    const trusted = await volact(['client', 'trust', world.rootPub, '--authority', `http://127.0.0.1:${authority.port}`, '--json'], env());
+    assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
+    assert.equal(typeof trusted.json.catalog.serial, 'number', 'the signed catalog is fetched with the authority URL');
     assert.equal((await slmgr('-ipk', mak)).code, 0);
+    const named = await slmgr('-dlv');
+    assert.equal(named.json.licenseState, 'initialGrace');
+    assert.deepEqual([named.json.edition.code, named.json.edition.name], ['desk-enterprise', 'Contoso Desk 2026 Enterprise'], 'named before activation, from the verified catalog');
     const ato = await slmgr('-ato');
     assert.equal(ato.code, 0, ato.stdout + ato.stderr);
     assert.deepEqual([ato.json.outcome, ato.json.activationsLeft], ['makActivated', 1]);

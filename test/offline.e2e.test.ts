@@ -58,6 +58,8 @@ describe('offline activation', { timeout: 600_000 }, () => {
     const pc = machine('pc1');
     mustOk(await pc.trust(bundle), 'trust bundle');
     mustOk(await pc.slmgr('-ipk', mak.key), 'ipk');
+    const before = await pc.slmgr('-dlv');
+    assert.deepEqual(before.json.edition, { number: 101, code: 'desk-pro', name: 'Contoso Desk 2026 Pro' }, 'before activation, the names come from the bundle catalog');
     const dti = await pc.slmgr('-dti');
     mustOk(dti, '-dti');
     const iid = dti.json.installationId as string;
