@@ -4,6 +4,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Attribute, Change, Client } from 'ldapts';
+import { track } from './harness/children.js';
 import { CLI, TestClockFile, tempDir, volact, type CliResult } from './harness/cli.js';
 import { activationBody, post } from './harness/machines.js';
 import type { Service } from './harness/processes.js';
@@ -15,7 +16,7 @@ const DAY = 86_400_000;
 
 /** `volact agent` on a state directory; its JSON outcome lines as they come. */
 function startAgent(state: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [CLI, 'agent', '--state', state], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(process.execPath, [CLI, 'agent', '--state', state], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
