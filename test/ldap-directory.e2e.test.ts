@@ -4,6 +4,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Attribute, Change, Client } from 'ldapts';
+import { track } from './harness/children.js';
 import { CLI, TestClockFile, tempDir, volact, type CliResult } from './harness/cli.js';
 import { activationBody, post } from './harness/machines.js';
 import type { Service } from './harness/processes.js';
@@ -15,7 +16,7 @@ const DAY = 86_400_000;
 
 /** `volact agent` on a state directory; its JSON outcome lines as they come. */
 function startAgent(state: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [CLI, 'agent', '--state', state], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(process.execPath, [CLI, 'agent', '--state', state], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -91,7 +92,7 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
   const ops = (url: string, ...args: string[]) =>
     volact(['slmgr', '--state', admin, '--json', '--ldap-url', url, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', files.ops!, ...args], clock.env());
   const keyUsage = async () => {
-    const rows = (await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], clock.env())).json as { key: string; hosts: string; activations: string }[];
+    const rows = (await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], clock.env())).json as { key: string; hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[];
     return rows.find((r) => r.key.endsWith(hostKey.slice(-5)))!;
   };
 
@@ -217,11 +218,12 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal(made.json.group, 'server-2026');
     assert.equal(made.json.offline, false);
     assert.deepEqual([made.json.activationsUsed, made.json.activationsLimit], [1, 10]);
-    assert.deepEqual([before.hosts, before.activations], ['0/6', '0/10']);
-    assert.deepEqual([(await keyUsage()).hosts, (await keyUsage()).activations], ['1/6', '1/10'], 'the directory takes a host slot and one activation, like a host');
+    assert.deepEqual([before.hostsUsed, before.hostsLimit, before.activationsUsed, before.activationsLimit], [0, 6, 0, 10]);
+    const usage = await keyUsage();
+    assert.deepEqual([usage.hostsUsed, usage.hostsLimit, usage.activationsUsed, usage.activationsLimit], [1, 6, 1, 10], 'the directory takes a host slot and one activation, like a host');
     const again = await ops(dir.provider.url, '-ad-activation-online', hostKey, 'office-2026');
     assert.equal(again.json.error.code, 'DIRECTORY_OBJECT_EXISTS');
-    assert.equal((await keyUsage()).activations, '1/10');
+    assert.equal((await keyUsage()).activationsUsed, 1);
     const list = await ops(dir.provider.url, '-ao-list');
     assert.equal(list.code, 0);
     assert.deepEqual(list.json.objects.map((o: { name: string; status: string; group: string }) => [o.name, o.status, o.group]), [['office-2026', 'valid', 'server-2026']]);

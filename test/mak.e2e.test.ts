@@ -36,8 +36,13 @@ describe('MAK activation', { timeout: 300_000 }, () => {
     const issued = await volact(['authority', 'issue-mak', '--dir', world.dir, '--edition', 'desk-enterprise', '--activations', '2', '--json'], clock.env());
     assert.equal(issued.code, 0, issued.stderr);
     const mak = issued.json.key as string;
-    assert.equal((await volact(['client', 'trust', world.rootPub, '--authority', `http://127.0.0.1:${authority.port}`], env())).code, 0);
+    const trusted = await volact(['client', 'trust', world.rootPub, '--authority', `http://127.0.0.1:${authority.port}`, '--json'], env());
+    assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
+    assert.equal(typeof trusted.json.catalog.serial, 'number', 'the signed catalog is fetched with the authority URL');
     assert.equal((await slmgr('-ipk', mak)).code, 0);
+    const named = await slmgr('-dlv');
+    assert.equal(named.json.licenseState, 'initialGrace');
+    assert.deepEqual([named.json.edition.code, named.json.edition.name], ['desk-enterprise', 'Contoso Desk 2026 Enterprise'], 'named before activation, from the verified catalog');
     const ato = await slmgr('-ato');
     assert.equal(ato.code, 0, ato.stdout + ato.stderr);
     assert.deepEqual([ato.json.outcome, ato.json.activationsLeft], ['makActivated', 1]);
@@ -64,8 +69,11 @@ describe('MAK activation', { timeout: 300_000 }, () => {
     assert.equal(repeat.json.activationsLeft, 0, 'reactivating unchanged hardware is free');
 
     const listed = await volact(['authority', 'maks', '--dir', world.dir, '--json'], clock.env());
-    assert.equal(listed.json[0].activations, '2/2');
+    const row = listed.json[0];
+    assert.deepEqual([row.activationsUsed, row.activationsLimit, row.activationsLeft], [2, 2, 0], 'numbers, as -ato --json gives them');
     assert.ok(!JSON.stringify(listed.json).includes(mak), 'listings never show a whole MAK');
+    const human = await volact(['authority', 'maks', '--dir', world.dir], clock.env());
+    assert.match(human.stdout, new RegExp(`^${row.id}\\s+\\*{5}-\\*{5}-\\*{5}-\\*{5}-${mak.slice(-5)}\\s+\\d+\\s+2/2\\s+0\\s`, 'm'), 'the table keeps used/limit');
   });
 
   it('refuses a second machine once the MAK is used up, with the count in the error', async () => {

@@ -49,7 +49,7 @@ describe('authority nodes on one PostgreSQL', { timeout: 300_000 }, () => {
 
     const listed = await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], { VOLACT_AUTHORITY_DATABASE: pg.url });
     const row = listed.json.find((k: { key: string }) => key.endsWith(k.key.slice(-5)));
-    assert.deepEqual([row.hosts, row.activations], ['6/6', '10/10']);
+    assert.deepEqual([row.hostsUsed, row.hostsLimit, row.activationsUsed, row.activationsLimit], [6, 6, 10, 10]);
   });
 
   it('lets exactly 100 of 200 concurrent machines use a MAK of 100 across the nodes; repeats succeed without counting', async () => {
@@ -69,7 +69,7 @@ describe('authority nodes on one PostgreSQL', { timeout: 300_000 }, () => {
     assert.ok(mixed.slice(0, 100).every((r) => r.status === 200), 'every repeat succeeds');
     assert.ok(mixed.slice(100).every((r) => r.status === 409 && r.body.code === 'MAK_LIMIT'), 'no newcomer gets in');
     const listed = await volact(['authority', 'maks', '--dir', world.dir, '--json'], { VOLACT_AUTHORITY_DATABASE: pg.url });
-    assert.equal(listed.json.find((m: { id: string }) => m.id === issued.json.id).activations, '100/100');
+    assert.equal(listed.json.find((m: { id: string }) => m.id === issued.json.id).activationsUsed, 100);
   });
 
   it('rate-limits guesses at one key across nodes, in the shared store', async () => {
@@ -102,6 +102,6 @@ describe('authority nodes on one PostgreSQL', { timeout: 300_000 }, () => {
     assert.equal(new Set(answers.map((a) => a.body.certificate)).size, 1);
     const listed = await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], { VOLACT_AUTHORITY_DATABASE: pg.url });
     const row = listed.json.find((k: { key: string }) => key.endsWith(k.key.slice(-5)));
-    assert.equal(row.activations, '1/10');
+    assert.deepEqual([row.activationsUsed, row.activationsLimit], [1, 10]);
   });
 });

@@ -38,7 +38,11 @@ describe('offline activation', { timeout: 600_000 }, () => {
     mustOk(r, 'issue-mak');
     return r.json as { key: string; id: string };
   };
-  const makUsage = async (id: string) => ((await auth('maks')).json as { id: string; activations: string }[]).find((m) => m.id === id)!.activations;
+  /** "used/limit" of a MAK, from the numbers `authority maks --json` gives. */
+  const makUsage = async (id: string) => {
+    const row = ((await auth('maks')).json as { id: string; activationsUsed: number; activationsLimit: number }[]).find((m) => m.id === id)!;
+    return `${row.activationsUsed}/${row.activationsLimit}`;
+  };
 
   before(async () => {
     clock = new TestClockFile(join(tmp.path, 'clock'), Date.UTC(2026, 10, 20, 9));
@@ -54,6 +58,8 @@ describe('offline activation', { timeout: 600_000 }, () => {
     const pc = machine('pc1');
     mustOk(await pc.trust(bundle), 'trust bundle');
     mustOk(await pc.slmgr('-ipk', mak.key), 'ipk');
+    const before = await pc.slmgr('-dlv');
+    assert.deepEqual(before.json.edition, { number: 101, code: 'desk-pro', name: 'Contoso Desk 2026 Pro' }, 'before activation, the names come from the bundle catalog');
     const dti = await pc.slmgr('-dti');
     mustOk(dti, '-dti');
     const iid = dti.json.installationId as string;
@@ -71,6 +77,14 @@ describe('offline activation', { timeout: 600_000 }, () => {
     assert.deepEqual([first.json.type, first.json.outcome, first.json.used], ['mak', 'activated', 1]);
     const second = await auth('confirm', iid);
     assert.deepEqual([second.json.outcome, second.json.used], ['repeat', 1], 'asked twice: one activation');
+    // into a log or a pipe the confirmation comes without its QR code; VOLACT_QR=1 draws it anyway
+    const cidText = second.json.confirmationId as string;
+    const piped = await volact(['authority', 'confirm', iid, '--dir', world.dir], clock.env());
+    mustOk(piped, 'confirm into a pipe');
+    assert.ok(piped.stdout.includes(cidText));
+    assert.ok(!piped.stdout.includes(qrText(cidText)) && !piped.stdout.includes('\u001b['), 'no QR code and no escape codes in a pipe');
+    const drawn = await volact(['authority', 'confirm', iid, '--dir', world.dir], { ...clock.env(), VOLACT_QR: '1' });
+    assert.ok(drawn.stdout.includes(qrText(cidText)), 'VOLACT_QR=1 draws the QR code of the confirmation ID');
     assert.equal(await makUsage(mak.id), '1/3');
 
     // the operator types it with spaces instead of hyphens: still fine
@@ -81,6 +95,9 @@ describe('offline activation', { timeout: 600_000 }, () => {
     assert.equal(dlv.json.endsAt, null, 'permanent');
     assert.match(dlv.json.mak.authority, /offline/);
     assert.equal(dlv.json.edition.code, 'desk-pro', 'edition names come from the bundle catalog');
+    assert.equal(dlv.json.mak.id, mak.id, 'the machine names the MAK as the authority does');
+    assert.equal(first.json.keyId, mak.id);
+    assert.match((await volact(['slmgr', '--state', pc.dir, '-dlv'], { ...clock.env(), VOLACT_FINGERPRINT_FILE: join(tmp.path, 'pc1.fp.json') })).stdout, new RegExp(`MAK ${mak.id}\\b`));
 
     // a repair (one disk) keeps it; a new board puts the machine into out-of-tolerance grace
     pc.setFp({ disks: ['disk-new'] });
@@ -245,8 +262,9 @@ describe('offline activation', { timeout: 600_000 }, () => {
       assert.equal(first.json.type, 'host');
       const again = await auth('confirm', iid);
       assert.equal(again.json.used, first.json.used, 'the same host IID twice uses one activation');
-      const keys = (await auth('host-keys')).json as { hosts: string; activations: string }[];
-      assert.deepEqual([keys.at(-1)!.hosts, keys.at(-1)!.activations], ['1/6', '1/10']);
+      const keys = (await auth('host-keys')).json as { hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[];
+      const k = keys.at(-1)!;
+      assert.deepEqual([k.hostsUsed, k.hostsLimit, k.activationsUsed, k.activationsLimit], [1, 6, 1, 10]);
 
       // a confirmation made for a MAK machine does not activate a host
       const makCid = (await auth('confirm', (await (async () => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { track } from './children.js';
 
 /** The built CLI, run as a separate process exactly as an operator would. */
 export const CLI = new URL('../../../packages/cli/dist/main.js', import.meta.url).pathname;
@@ -16,7 +17,7 @@ export function tempDir(prefix = 'volact-'): { path: string; cleanup: () => void
 /** Runs `volact ARGS`; parses stdout as JSON when it is JSON. */
 export function volact(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));

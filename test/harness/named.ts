@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { track } from './children.js';
 import { freePort, systemBinary } from './ports.js';
 
 /** A real BIND 9 (`named`) on a free loopback port, with TSIG-secured zones, for the tests. */
@@ -65,7 +66,7 @@ export async function startNamed(dir: string, zones: ZoneSpec[], keys: string[])
   );
   const named = process.env.VOLACT_NAMED ?? systemBinary('named', 'bind9 bind9-utils');
   let log = '';
-  const child: ChildProcess = spawn(named, ['-c', join(dir, 'named.conf'), '-g', '-n', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = track(spawn(named, ['-c', join(dir, 'named.conf'), '-g', '-n', '1'], { stdio: ['ignore', 'pipe', 'pipe'] }));
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

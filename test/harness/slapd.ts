@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { track } from './children.js';
 import { freePort, systemBinary } from './ports.js';
 
 /**
@@ -21,7 +22,7 @@ const REPO = new URL('../../../', import.meta.url).pathname;
  */
 export async function spawnSlapd(config: string[], listen: string[], port: number): Promise<{ log: () => string; stop: () => Promise<void> }> {
   let log = '';
-  const child: ChildProcess = spawn(systemBinary('slapd', 'slapd ldap-utils'), [...config, '-h', listen.join(' '), '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = track(spawn(systemBinary('slapd', 'slapd ldap-utils'), [...config, '-h', listen.join(' '), '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] }));
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

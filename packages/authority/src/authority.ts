@@ -10,6 +10,7 @@ import {
   hostIdFor,
   installationIdMacValid,
   makeConfirmation,
+  makIdOf,
   parseInstallationId,
   publicKeyToPem,
   rawPublicKey,
@@ -143,7 +144,7 @@ export class Authority {
     if (!edition) throw new VolactError('CATALOG_INVALID', { detail: `there is no edition ${editionCode}` });
     if (!Number.isInteger(activations) || activations < 1 || activations > 10_000_000) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'activations', min: 1, max: 10_000_000, value: activations });
     const key = mintKey(this.keys.mintSecret, 'mak', edition.number, BigInt('0x' + randomBytes(7).toString('hex')));
-    const id = `MAK-${randomUUID().slice(0, 8)}`;
+    const id = makIdOf(decodeKey(key));
     await this.store.insertMak(
       { id, keyHash: keyHash(key), partial: partialKey(key), edition: edition.number, maxActivations: activations, createdAt: this.clock.now() },
       this.audit(actor, 'mak.issue', id, `edition ${edition.code}, ${activations} activations, key ending ${partialKey(key)}`),

@@ -5,6 +5,14 @@ import QRCode from 'qrcode';
  * phone reads it). Hyphens are dropped and letters are upper case, so the code fits QR's
  * alphanumeric mode; the typed code is printed next to it anyway.
  */
+/**
+ * Whether to draw a QR code: on a terminal only, since in a log or a pipe it is lines of escape
+ * codes and block characters; `VOLACT_QR=1` draws it anyway (a terminal the process cannot see).
+ */
+export function qrWanted(): boolean {
+  return process.stdout.isTTY === true || process.env.VOLACT_QR === '1';
+}
+
 export function qrText(code: string): string {
   const data = code.replace(/-/g, '').toUpperCase();
   let out = '';

@@ -4,7 +4,7 @@ import { Client, targetLabel } from '@volact/client';
 import type { Clock } from '@volact/protocol';
 import { adminCall } from './admin-client.js';
 import { emit, iso } from './output.js';
-import { qrText } from './qr.js';
+import { qrText, qrWanted } from './qr.js';
 import { adActivationOnline, adApplyCid, adGetIid, aoList, delAo, type LdapFlags } from './directory.js';
 
 /** The slmgr options volact knows, with how many values each takes (-1: the rest, joined; a code typed with spaces). */
@@ -106,7 +106,7 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
     }
     case 'ad-activation-get-iid': {
       const r = await adGetIid(client, ldap, call.value!);
-      emit(json, r, () => ['Installation ID of this directory and host key:', '', `  ${r.installationId}`, '', ...(process.stdout.isTTY || process.env.VOLACT_QR === '1' ? [qrText(r.installationId)] : []), 'Give it to your publisher and apply the answer with: volact slmgr -ad-activation-apply-cid HOST-KEY CONFIRMATION-ID [NAME]'].join('\n'));
+      emit(json, r, () => ['Installation ID of this directory and host key:', '', `  ${r.installationId}`, '', ...(qrWanted() ? [qrText(r.installationId)] : []), 'Give it to your publisher and apply the answer with: volact slmgr -ad-activation-apply-cid HOST-KEY CONFIRMATION-ID [NAME]'].join('\n'));
       return 0;
     }
     case 'ad-activation-apply-cid': {
@@ -167,7 +167,7 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
     }
     case 'dti': {
       const r = client.installationId();
-      emit(json, r, () => ['Installation ID:', '', `  ${r.installationId}`, '', ...(process.stdout.isTTY || process.env.VOLACT_QR === '1' ? [qrText(r.installationId)] : []), 'Give it to your publisher (volact authority confirm, or its web form) and apply the answer with: volact slmgr -atp CONFIRMATION-ID'].join('\n'));
+      emit(json, r, () => ['Installation ID:', '', `  ${r.installationId}`, '', ...(qrWanted() ? [qrText(r.installationId)] : []), 'Give it to your publisher (volact authority confirm, or its web form) and apply the answer with: volact slmgr -atp CONFIRMATION-ID'].join('\n'));
       return 0;
     }
     case 'atp': {
@@ -312,7 +312,7 @@ export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Pr
       const r = await adminCall<{ keys: { id: string; group: number; activated: boolean; installationId: string }[] }>(dir, 'GET', '/offline/installation-ids');
       emit(json, r, () =>
         r.keys
-          .map((k) => [`Host key ${k.id} (group ${k.group}${k.activated ? ', already activated' : ''}), installation ID:`, '', `  ${k.installationId}`, '', ...(process.stdout.isTTY || process.env.VOLACT_QR === '1' ? [qrText(k.installationId)] : [])].join('\n'))
+          .map((k) => [`Host key ${k.id} (group ${k.group}${k.activated ? ', already activated' : ''}), installation ID:`, '', `  ${k.installationId}`, '', ...(qrWanted() ? [qrText(k.installationId)] : [])].join('\n'))
           .concat('Give it to your publisher and apply the answer with: volact slmgr --host DIR -atp CONFIRMATION-ID')
           .join('\n'),
       );

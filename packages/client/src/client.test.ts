@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -18,10 +18,13 @@ import {
   rawPublicKey,
   signDocument,
   type ActivateRequest,
+  type Catalog,
   type Fingerprint,
   type HostAnswerBundle,
   type KeyPair,
+  type MakActivationRequest,
 } from '@volact/protocol';
+import type { Get, Post } from '@volact/server-kit';
 import { Client } from './client.js';
 import { readEvents } from './events.js';
 import type { HostTarget } from './transport.js';
@@ -582,5 +585,122 @@ describe('Client events and trusted time', () => {
     host.skewMs = 5 * HOUR;
     await assert.rejects(client.activate(), isCode('CLOCK_SKEW'));
     assert.equal(client.license().state, 'initialGrace');
+  });
+});
+
+/** An issuing key of `purpose` certified by `root`, as the authority's are. */
+function issuerOf(root: KeyPair, purpose: 'catalog' | 'mak-grant'): { pair: KeyPair; jws: string } {
+  const pair = generateKeyPair(`iss-${purpose}`);
+  const jws = signDocument(root, docTypes.issuer, 1, { kid: pair.kid, purpose, publicKey: rawPublicKey(pair.publicKey), root: root.kid, notBefore: T0 - DAY, notAfter: T0 + 2 * 365 * DAY });
+  return { pair, jws };
+}
+
+/** The authority's GET /v1/catalog, signed under `root`. */
+function catalogAnswer(root: KeyPair): { catalog: string; issuer: string } {
+  const issuer = issuerOf(root, 'catalog');
+  const catalog: Catalog = {
+    serial: 3,
+    issuedAt: T0,
+    products: [{ code: 'example', name: 'Example' }],
+    editions: [{ number: EDITION, code: 'pro', name: 'Example Pro', product: 'example', kind: 'client', setupKey }],
+    groups: [{ number: 1, code: 'client-2026', name: 'Client 2026', kind: 'client', editions: [EDITION] }],
+  };
+  return { catalog: signDocument(issuer.pair, docTypes.catalog, 1, catalog), issuer: issuer.jws };
+}
+
+describe('Client edition names', () => {
+  test('before any answer, with only root.pub pinned, the edition has its number and no name', () => {
+    const { client } = world();
+    assert.deepEqual(client.details().edition, { number: EDITION, code: null, name: null });
+  });
+
+  test('a count-insufficient answer names the edition from the host certificate it carries', async () => {
+    const { client, host } = world();
+    host.kind = 'countInsufficient';
+    await client.activate();
+    assert.equal(client.license().state, 'initialGrace');
+    assert.deepEqual(client.details().edition, { number: EDITION, code: 'pro', name: 'Example Pro' });
+  });
+
+  test('a stored host certificate that no longer verifies names nothing', async () => {
+    const { client, host, dir } = world();
+    host.kind = 'countInsufficient';
+    await client.activate();
+    const path = join(dir, 'state.json');
+    const s = JSON.parse(readFileSync(path, 'utf8'));
+    const [h, payload, sig] = s.hostCertificate.certificate.split('.');
+    const cert = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    cert.editions[0].name = 'Example Ultimate';
+    s.hostCertificate.certificate = [h, Buffer.from(JSON.stringify(cert)).toString('base64url'), sig].join('.');
+    writeFileSync(path, JSON.stringify(s));
+    assert.deepEqual(client.details().edition, { number: EDITION, code: null, name: null });
+  });
+
+  test('a catalog fetched from the authority names the edition before any activation', async () => {
+    const host = new FakeHost(new ManualClock(T0));
+    const asked: string[] = [];
+    const get: Get = async (url) => (asked.push(url), { status: 200, body: catalogAnswer(host.root) });
+    const { dir, env, clock } = world({ host });
+    const client = new Client({ dir, clock, env, post: host.post, getAuthority: get });
+    assert.equal(await client.fetchCatalog('http://authority.test/'), 3);
+    assert.deepEqual(asked, ['http://authority.test/v1/catalog']);
+    assert.deepEqual(client.details().edition, { number: EDITION, code: 'pro', name: 'Example Pro' });
+  });
+
+  test('a catalog signed under another root is refused and not kept', async () => {
+    const { dir, env, clock, host } = world();
+    const foreign = generateKeyPair('root');
+    const client = new Client({ dir, clock, env, post: host.post, getAuthority: async () => ({ status: 200, body: catalogAnswer(foreign) }) });
+    await assert.rejects(client.fetchCatalog('http://authority.test/'), isCode('CHAIN_UNTRUSTED_ROOT'));
+    assert.ok(!existsSync(join(dir, 'catalog.json')));
+    assert.equal(client.details().edition?.name, null);
+  });
+});
+
+describe('Client MAK license', () => {
+  const mak = mintKey(secret, 'mak', EDITION, 77n);
+
+  /** A machine with the MAK installed that activates with an authority signing grants under the host's root. */
+  function makMachine(host: FakeHost, clock: ManualClock, fpFile: string): { dir: string; client: Client } {
+    const issuer = issuerOf(host.root, 'mak-grant');
+    const postAuthority: Post = async (_url, body) => {
+      const req = body as MakActivationRequest;
+      const grant = signDocument(issuer.pair, docTypes.makGrant, 1, {
+        makId: 'MAK-0a1b2c3d',
+        machineId: req.machineId,
+        nonce: req.nonce,
+        edition: EDITION,
+        editionCode: 'pro',
+        editionName: 'Example Pro',
+        parts: req.parts,
+        issuedAt: clock.now(),
+        activationsUsed: 1,
+        activationsLimit: 5,
+      });
+      return { status: 200, body: { grant, issuer: issuer.jws } };
+    };
+    const dir = tempDir();
+    const client = new Client({ dir, clock, env: { VOLACT_FINGERPRINT_FILE: fpFile, VOLACT_AUTHORITY_URL: 'http://authority.test/' }, post: host.post, postAuthority });
+    client.trust(host.rootPem());
+    client.installKey(mak);
+    return { dir, client };
+  }
+
+  test("a MAK license.json copied to another machine does not license it", async () => {
+    const clock = new ManualClock(T0);
+    const host = new FakeHost(clock);
+    // the same hardware and the same MAK: only the machine ID tells the two machines apart
+    const fpFile = join(tempDir(), 'fingerprint.json');
+    writeFileSync(fpFile, JSON.stringify(baseFingerprint));
+    const first = makMachine(host, clock, fpFile);
+    assert.equal((await first.client.activate()).kind, 'makActivated');
+    assert.equal(first.client.license().state, 'licensed');
+
+    const second = makMachine(host, clock, fpFile);
+    assert.notEqual(second.client.state().machine.id, first.client.state().machine.id);
+    copyFileSync(join(first.dir, 'license.json'), join(second.dir, 'license.json'));
+    assert.equal(second.client.license().state, 'initialGrace');
+    assert.equal(second.client.details().mak, null);
+    assert.equal(first.client.license().state, 'licensed');
   });
 });

@@ -21,11 +21,14 @@ import {
   sameHardware,
   makeInstallationId,
   machineRef,
+  makIdOf,
   parseOfflineBundle,
   offlineIssuer,
+  catalogAnswerSchema,
   verifyCatalog,
   verifyOfflineConfirmation,
   verifyHostAnswer,
+  verifyHostCert,
   verifyDirectoryObject,
   type VerifiedDirectoryObject,
   type OfflineBundle,
@@ -43,9 +46,9 @@ import { appendEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { licenseState, type LicenseView } from './license-state.js';
 import { licenseProblem, problemReason, type LicenseProblem } from './license-problem.js';
-import { ensureDir, loadLicense, loadState, saveLicense, saveState, writeOrFail, type ActType, type ClientState, type StoredDirectoryLicense, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
+import { ensureDir, loadCatalog, loadLicense, loadState, saveCatalog, saveLicense, saveState, writeOrFail, type ActType, type ClientState, type StoredDirectoryLicense, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
 import { checkLdapUrl, connectDirectory, listObjects, readDirectoryId, type DirectoryTarget } from '@volact/directory';
-import { callAuthority, postJson, type Post } from '@volact/server-kit';
+import { callAuthority, getFromAuthority, getJson, postJson, type Get, type Post } from '@volact/server-kit';
 import { postActivate, targetLabel, type HostTarget } from './transport.js';
 import { discover, readSearchDomains } from './discovery.js';
 
@@ -74,7 +77,7 @@ type StoredRead = {
 /** Errors of this machine, not of a host: they stop discovery instead of moving to the next host. */
 const localErrors = new Set<string>(['KEY_NOT_INSTALLED', 'ROOT_NOT_PINNED', 'STATE_CORRUPT', 'STATE_UNAVAILABLE', 'FAKE_CLOCK_REFUSED']);
 
-export type ClientOptions = { dir: string; clock: Clock; env?: NodeJS.ProcessEnv; post?: typeof postActivate; postAuthority?: Post };
+export type ClientOptions = { dir: string; clock: Clock; env?: NodeJS.ProcessEnv; post?: typeof postActivate; postAuthority?: Post; getAuthority?: Get };
 
 /** A client machine: its key, machine ID, pinned host, and its signed license. */
 export class Client {
@@ -83,6 +86,7 @@ export class Client {
   private readonly env: NodeJS.ProcessEnv;
   private readonly post: typeof postActivate;
   private readonly postAuthority: Post;
+  private readonly getAuthority: Get;
 
   constructor(opts: ClientOptions) {
     this.dir = opts.dir;
@@ -90,6 +94,7 @@ export class Client {
     this.env = opts.env ?? process.env;
     this.post = opts.post ?? postActivate;
     this.postAuthority = opts.postAuthority ?? postJson;
+    this.getAuthority = opts.getAuthority ?? getJson;
   }
 
   roots(): Root[] {
@@ -122,6 +127,18 @@ export class Client {
     writeOrFail(this.dir, join(this.dir, 'root.pub'), pem, 0o644);
     if (bundle) writeOrFail(this.dir, join(this.dir, 'offline.json'), JSON.stringify(bundle, null, 2) + '\n', 0o644);
     return root.kid;
+  }
+
+  /**
+   * Fetches the publisher's signed catalog from the authority (GET /v1/catalog) and keeps it
+   * (catalog.json) once it verifies against the pinned root, so -dlv names the installed
+   * edition before any activation. Returns the catalog's serial.
+   */
+  async fetchCatalog(authority: string): Promise<number> {
+    const answer = await getFromAuthority(authority, '/v1/catalog', catalogAnswerSchema, this.getAuthority);
+    const catalog = verifyCatalog(answer.catalog, answer.issuer, this.roots());
+    saveCatalog(this.dir, { v: 1, catalog: answer.catalog, issuer: answer.issuer, authority });
+    return catalog.serial;
   }
 
   /** The offline bundle installed with client trust (root, offline issuer, catalog). */
@@ -215,6 +232,7 @@ export class Client {
         actType: 'all',
         directoryNote: null,
         directoryReadAt: null,
+        hostCertificate: null,
       };
       saveState(this.dir, s);
       return s;
@@ -393,7 +411,7 @@ export class Client {
       edition = undefined; // names are for display only
     }
     const grant: MakGrant = {
-      makId: `offline-${iid.keyId.toString('hex')}`,
+      makId: makIdOf(iid.key),
       machineId: s.machine.id,
       nonce: 'offline-confirmation',
       edition: iid.key.ref,
@@ -759,6 +777,7 @@ export class Client {
     }
     const a = verified.kind === 'grant' ? verified.grant : verified.answer;
     s.intervals = { renewalMinutes: a.renewalMinutes, retryMinutes: a.retryMinutes };
+    s.hostCertificate = { certificate: bundle.certificate, issuer: bundle.issuer, at: a.issuedAt };
     if (verified.kind !== 'refusal') {
       // Grants and count answers passed the 4-hour skew check (a clock refusal did not), so the
       // host vouched for our clock: a clock once set forward by mistake stops counting here and
@@ -811,6 +830,38 @@ export class Client {
     return { kind: 'makActivated', makGrant: grant, host: authority };
   }
 
+  /**
+   * The code and name of an edition, from documents that verify against the pinned root only:
+   * those of the license in use (`verified`), then the host certificate of the last verified
+   * answer (a count-insufficient answer carries one too), the catalog of the installed offline
+   * bundle, and the catalog fetched by `client trust --authority`. A source that does not verify
+   * names nothing; with none, -dlv shows the edition's number alone.
+   */
+  private editionNames(s: ClientState, number: number, verified: (readonly { number: number; code: string; name: string }[] | undefined)[]): { code: string; name: string } | null {
+    type Editions = readonly { number: number; code: string; name: string }[] | null | undefined;
+    const sources: (() => Editions)[] = [
+      ...verified.map((editions) => () => editions),
+      () => s.hostCertificate && verifyHostCert(s.hostCertificate.certificate, s.hostCertificate.issuer, this.roots(), s.hostCertificate.at).cert.editions,
+      () => {
+        const b = this.offlineBundle();
+        return verifyCatalog(b.catalog, b.catalogIssuer, this.roots()).editions;
+      },
+      () => {
+        const c = loadCatalog(this.dir);
+        return c && verifyCatalog(c.catalog, c.issuer, this.roots()).editions;
+      },
+    ];
+    for (const source of sources) {
+      try {
+        const found = source()?.find((e) => e.number === number);
+        if (found) return { code: found.code, name: found.name };
+      } catch {
+        // names are for display: a damaged or foreign document names nothing
+      }
+    }
+    return null;
+  }
+
   /** Everything `-dlv` shows. */
   details() {
     const s = this.state();
@@ -819,15 +870,15 @@ export class Client {
     const read = this.readStored(s);
     if (read.problem?.kind === 'damaged') throw read.problem.error;
     const view = this.license(s);
-    const stored = this.storedGrant(s);
-    const mak = this.storedMak(s);
-    const dirLicense = stored ? null : this.storedDirectory(s);
+    const { grant: stored, mak, directory: dirLicense } = read;
     const cert = stored?.cert ?? null; // verified (a JWS certificate or an offline host's confirmation)
-    const edition = s.key ? (cert ?? dirLicense?.object)?.editions.find((e) => e.number === s.key!.edition) : undefined;
+    // an online MAK grant is signed with its names; an offline one has them from the bundle, below
+    const makEditions = mak && 'mak' in mak.license ? [{ number: mak.grant.edition, code: mak.grant.editionCode, name: mak.grant.editionName }] : undefined;
+    const edition = s.key ? this.editionNames(s, s.key.edition, [cert?.editions, dirLicense?.object.editions, makEditions]) : null;
     return {
       channel: s.key ? ({ setup: 'VOLUME_HOSTCLIENT', mak: 'VOLUME_MAK', vm: 'VIRTUAL_MACHINE_ACTIVATION', host: 'VOLUME_HOST' } as const)[s.key.keyClass] : null,
       partialKey: s.key?.partial ?? null,
-      edition: s.key ? { number: s.key.edition, code: edition?.code ?? mak?.grant.editionCode ?? null, name: edition?.name ?? mak?.grant.editionName ?? null } : null,
+      edition: s.key ? { number: s.key.edition, code: edition?.code ?? null, name: edition?.name ?? null } : null,
       licenseState: view.state,
       reason: view.reason,
       endsAt: view.endsAt === null ? null : new Date(view.endsAt).toISOString(),

@@ -39,6 +39,12 @@ export type ClientState = {
   directoryNote: string | null;
   /** When the directory was last read successfully (the stored directory license must match it). */
   directoryReadAt: number | null;
+  /**
+   * The host certificate (and its issuer) of the last answer that verified, whatever its kind: it
+   * names the editions of the host's group, so -dlv can name the edition before a grant. It is
+   * verified against the pinned root again whenever it is read.
+   */
+  hostCertificate: { certificate: string; issuer: string; at: number } | null;
 };
 
 export type ActType = 'all' | 'directory' | 'host';
@@ -65,6 +71,9 @@ export type StoredDirectoryLicense = {
   v: 1;
   directory: { value: string; dn: string; name: string; directoryId: string; url: string; activatedAt: number; validUntil: number; machineId: string; fingerprintHash: string; base: string; bindDn: string };
 };
+
+/** The publisher's signed catalog as fetched from the authority by `client trust --authority` (catalog.json). */
+export type StoredCatalog = { v: 1; catalog: string; issuer: string; authority: string };
 
 export type AnyLicense = StoredLicense | StoredMakLicense | StoredOfflineLicense | StoredDirectoryLicense;
 
@@ -113,6 +122,7 @@ export function loadState(dir: string): ClientState | undefined {
   if (s.actType !== 'directory' && s.actType !== 'host') s.actType = 'all';
   s.directoryNote ??= null;
   s.directoryReadAt ??= null;
+  s.hostCertificate ??= null;
   const d = s.directory;
   if (
     d !== null &&
@@ -135,6 +145,17 @@ export function writeOrFail(dir: string, path: string, text: string, mode = 0o60
   } catch (err) {
     throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
   }
+}
+
+/** The catalog fetched from the authority (catalog.json), unverified: readers verify it. */
+export function loadCatalog(dir: string): StoredCatalog | undefined {
+  const c = readJsonFile<StoredCatalog>(join(dir, 'catalog.json'));
+  return c && c.v === 1 ? c : undefined;
+}
+
+export function saveCatalog(dir: string, catalog: StoredCatalog): void {
+  ensureDir(dir);
+  writeOrFail(dir, join(dir, 'catalog.json'), JSON.stringify(catalog) + '\n', 0o644);
 }
 
 /** license.json: undefined when there is none (no file, or the { v: 0 } that -upk and -ipk leave). */

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { b64u, fromB64u } from './base64url.js';
-import { verifyHostAnswer, verifyCatalog, rootFromKey, type HostAnswerBundle, type Root } from './chain.js';
+import { verifyHostAnswer, verifyCatalog, verifyMakGrant, rootFromKey, type HostAnswerBundle, type Root } from './chain.js';
 import { DAY, HOUR, MINUTE } from './clock.js';
-import { docTypes, type CountInsufficient, type Grant, type HostCert, type IssuerCert, type Refusal } from './documents.js';
+import { docTypes, type CountInsufficient, type Grant, type HostCert, type IssuerCert, type MakGrant, type Refusal } from './documents.js';
 import { VolactError, type ErrorCode } from './errors.js';
 import { generateKeyPair, kidFor, rawPublicKey, signDocument, type KeyPair } from './jws.js';
-import { identityHash } from './same-machine.js';
+import { hashedFingerprint, identityHash } from './same-machine.js';
 
 const now = Date.UTC(2026, 2, 1, 12, 0, 0);
 const machineId = 'machine-0001';
@@ -415,5 +415,32 @@ describe('host answer chain: certificate and issuer', () => {
   test('refuses a host certificate past its own expiry (ISSUER_EXPIRED)', () => {
     const certificate = signDocument(issuerKey, docTypes.hostCert, 1, certPayload({ notAfter: now - DAY }));
     assert.throws(() => verifyHostAnswer({ ...bundle, certificate }, roots, expect), fails('ISSUER_EXPIRED', { kid: 'host host-7f3a' }));
+  });
+});
+
+describe('MAK grant chain', () => {
+  const makIssuer = generateKeyPair('iss-mak');
+  const makIssuerJws = signDocument(root, docTypes.issuer, 1, issuerPayload({ purpose: 'mak-grant' }, root, makIssuer));
+  const makGrant: MakGrant = {
+    makId: 'MAK-0a1b2c3d',
+    machineId,
+    nonce,
+    edition: 10,
+    editionCode: 'pro',
+    editionName: 'Pro',
+    parts: hashedFingerprint({ osId: 'os-1', board: 'board-1', cpu: 'cpu-1', disks: ['disk-1'], nics: ['nic-1'] }),
+    issuedAt: now - MINUTE,
+    activationsUsed: 1,
+    activationsLimit: 5,
+  };
+  const makGrantJws = signDocument(makIssuer, docTypes.makGrant, 1, makGrant);
+
+  test('accepts a MAK grant for this machine, chained to the pinned root', () => {
+    assert.deepEqual(verifyMakGrant(makGrantJws, makIssuerJws, roots, { machineId, nonce, now }), makGrant);
+  });
+
+  test('refuses a valid MAK grant for one machine verified as another (ANSWER_MACHINE_MISMATCH)', () => {
+    // the same signed grant and nonce: only the machine differs, as with a license.json copied to another machine
+    assert.throws(() => verifyMakGrant(makGrantJws, makIssuerJws, roots, { machineId: 'machine-0002', nonce, now }), fails('ANSWER_MACHINE_MISMATCH', { theirs: machineId, ours: 'machine-0002' }));
   });
 });

@@ -12,6 +12,7 @@ import {
   decodeCode,
   encodeCode,
   installationIdMacValid,
+  makIdOf,
   makeConfirmation,
   makeInstallationId,
   parseConfirmation,
@@ -138,6 +139,13 @@ describe('installation IDs', () => {
     const other = decodeKey(mintKey(secret, 'mak', 101, 123456780n));
     assert.ok(!installationIdMacValid(again, other.canonical), 'the MAC is keyed by the product key');
     assert.ok(iid.text.length < 100, `IID length ${iid.text.length}`);
+  });
+
+  test("a MAK's ID is derived from its key ID, so its installation ID names it as the key does", () => {
+    const iid = parseInstallationId(makeInstallationId(mak, { type: 'mak', machineId: 'machine-1', parts }).text);
+    assert.match(makIdOf(mak), /^MAK-[0-9a-f]{8}$/);
+    assert.equal(makIdOf(iid.key), makIdOf(mak));
+    assert.notEqual(makIdOf(decodeKey(mintKey(secret, 'mak', 101, 123456780n))), makIdOf(mak), 'another serial, another ID');
   });
 
   test('the same machine and key give the same IID; a replaced disk keeps compact parts within tolerance', () => {

@@ -125,6 +125,15 @@ export function keyIdBytes(k: Pick<KeyFields, 'version' | 'keyClass' | 'ref' | '
   return Buffer.from(n.toString(16).padStart(KEY_ID_BYTES * 2, '0'), 'hex');
 }
 
+/**
+ * The ID a MAK goes by (`MAK-` and 8 hex digits), derived from its key ID: the authority gives it
+ * this ID when issuing it, and a machine activated offline, which holds only its installation ID,
+ * derives the same, so one MAK has one name everywhere. The key ID is public (every IID shows it).
+ */
+export function makIdOf(k: Pick<KeyFields, 'version' | 'keyClass' | 'ref' | 'serial'>): string {
+  return `MAK-${createHash('sha256').update('volact-mak-id/').update(keyIdBytes(k)).digest('hex').slice(0, 8)}`;
+}
+
 export function keyIdFields(bytes: Uint8Array): Pick<KeyFields, 'version' | 'keyClass' | 'ref' | 'serial'> {
   let n = BigInt('0x' + Buffer.from(bytes).toString('hex'));
   const serial = n & ((1n << 55n) - 1n);

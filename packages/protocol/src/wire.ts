@@ -86,6 +86,10 @@ export type MakActivationRequest = Infer<typeof makActivationRequestSchema>;
 export const makActivationAnswerSchema = obj({ grant: jws, issuer: jws });
 export type MakActivationAnswer = Infer<typeof makActivationAnswerSchema>;
 
+/** GET /v1/catalog: the signed catalog and the certificate of the key that signed it. */
+export const catalogAnswerSchema = obj({ catalog: jws, issuer: jws });
+export type CatalogAnswer = Infer<typeof catalogAnswerSchema>;
+
 /** POST /v1/increase-requests: a customer asks for more, proving ownership by the key itself. */
 export const increaseRequestSchema = obj({
   v: literal(1),

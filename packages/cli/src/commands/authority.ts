@@ -7,7 +7,7 @@ import { type Authority, certifyIssuer, initKeys, loadRootPair, openAuthority, r
 import { processClock } from '../process-clock.js';
 import { emit, fail, iso, table } from '../output.js';
 import { confirmFile, localConfirmer, remoteConfirmer } from '../confirm.js';
-import { qrText } from '../qr.js';
+import { qrText, qrWanted } from '../qr.js';
 import { defaultConnectionLimits, writeFileAtomic } from '@volact/server-kit';
 import { connectionOptions } from '../connection-options.js';
 
@@ -157,15 +157,19 @@ export function registerAuthority(program: Command): void {
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
+          // numbers in JSON, named as -ato --json names them; "used/limit" only in the table
           const rows = (await authority.listHostKeys()).map((k) => ({
             id: k.id,
             key: `*****-*****-*****-*****-${k.partial}`,
             group: k.groupCode,
-            hosts: `${k.hostsUsed}/${k.maxHosts}`,
-            activations: `${k.usedActivations}/${k.maxActivations}`,
+            hostsUsed: k.hostsUsed,
+            hostsLimit: k.maxHosts,
+            activationsUsed: k.usedActivations,
+            activationsLimit: k.maxActivations,
             issued: iso(k.createdAt),
           }));
-          emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
+          const cells = rows.map((r) => ({ ...r, hosts: `${r.hostsUsed}/${r.hostsLimit}`, activations: `${r.activationsUsed}/${r.activationsLimit}` }));
+          emit(Boolean(o.json), rows, () => table(cells, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
         });
       }),
     );
@@ -192,11 +196,13 @@ export function registerAuthority(program: Command): void {
             id: k.id,
             key: `*****-*****-*****-*****-${k.partial}`,
             edition: k.edition,
-            activations: `${k.usedActivations}/${k.maxActivations}`,
-            left: k.maxActivations - k.usedActivations,
+            activationsUsed: k.usedActivations,
+            activationsLimit: k.maxActivations,
+            activationsLeft: k.maxActivations - k.usedActivations,
             issued: iso(k.createdAt),
           }));
-          emit(Boolean(o.json), rows, () => table(rows, ['id', 'key', 'edition', 'activations', 'left', 'issued']));
+          const cells = rows.map((r) => ({ ...r, activations: `${r.activationsUsed}/${r.activationsLimit}`, left: r.activationsLeft }));
+          emit(Boolean(o.json), rows, () => table(cells, ['id', 'key', 'edition', 'activations', 'left', 'issued']));
         });
       }),
     );
@@ -314,7 +320,7 @@ export function registerAuthority(program: Command): void {
     .option('--out <file>', 'where to write the confirmations (with --in)')
     .option('--url <url>', 'use a remote authority\'s admin API instead of the local store (with --token-file)')
     .option('--token-file <file>', 'file holding a token with the issue scope')
-    .option('--no-qr', 'do not draw the QR code')
+    .option('--no-qr', 'do not draw the QR code (it is drawn only on a terminal, or with VOLACT_QR=1)')
     .action(
       run(async (o) => {
         if (o.in !== undefined) {
@@ -332,7 +338,7 @@ export function registerAuthority(program: Command): void {
         if (!result!.ok) throw result!.error;
         const c = result!.value;
         emit(Boolean(o.json), c, () =>
-          [`Confirmation ID (${c.type}, key ${c.keyId}: ${c.outcome}, ${c.used} of ${c.limit} used):`, '', `  ${c.confirmationId}`, '', ...(o.qr === false ? [] : [qrText(c.confirmationId)])].join('\n'),
+          [`Confirmation ID (${c.type}, key ${c.keyId}: ${c.outcome}, ${c.used} of ${c.limit} used):`, '', `  ${c.confirmationId}`, '', ...(o.qr !== false && qrWanted() ? [qrText(c.confirmationId)] : [])].join('\n'),
         );
       }),
     );

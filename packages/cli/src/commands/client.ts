@@ -69,10 +69,27 @@ export function registerClient(program: Command): void {
     .option('--authority <url>', "the publisher's authority, for MAK activation and creating directory activation objects")
     .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
     .option('--json', 'JSON output')
-    .action((file: string, o: Record<string, string | boolean | undefined>) => {
+    .action(async (file: string, o: Record<string, string | boolean | undefined>) => {
       try {
-        const kid = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() }).trust(readRootPem(file), Boolean(o.replace), o.authority as string | undefined);
-        emit(Boolean(o.json), { root: kid }, () => `Pinned publisher root ${kid}.`);
+        const client = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() });
+        const authority = o.authority as string | undefined;
+        const kid = client.trust(readRootPem(file), Boolean(o.replace), authority);
+        if (authority === undefined) {
+          emit(Boolean(o.json), { root: kid }, () => `Pinned publisher root ${kid}.`);
+          return;
+        }
+        // the signed catalog names the editions before any activation; the root is pinned either way
+        let catalog: { serial: number } | { error: string };
+        try {
+          catalog = { serial: await client.fetchCatalog(client.state().authorityUrl!) };
+        } catch (err) {
+          catalog = { error: err instanceof VolactError ? `${err.code}: ${err.message}` : String(err) };
+        }
+        emit(Boolean(o.json), { root: kid, catalog }, () =>
+          'serial' in catalog
+            ? `Pinned publisher root ${kid}. Catalog ${catalog.serial} fetched from the authority: edition names are known.`
+            : `Pinned publisher root ${kid}. The catalog could not be fetched from the authority (${catalog.error}); edition names show after the first activation.`,
+        );
       } catch (err) {
         fail(err, Boolean(o.json));
       }
