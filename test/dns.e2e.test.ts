@@ -5,12 +5,32 @@ import { after, before, describe, it } from 'node:test';
 import { TestClockFile, tempDir, volact, type CliResult } from './harness/cli.js';
 import { post, activationBody } from './harness/machines.js';
 import { startNamed, type Named } from './harness/named.js';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:http';
 import { parseTsigKeyFile, sendUpdate } from '@volact/host';
 import { type Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 
 const HOUR = 3_600_000;
+
+/** A UDP relay in front of BIND that can lose the answers: the update arrives, its answer does not. */
+async function lossyRelay(port: number) {
+  const front = createSocket('udp4');
+  const back = createSocket('udp4');
+  let client: { address: string; port: number } | undefined;
+  const relay = { dropAnswers: true, port: 0, close: () => (front.close(), back.close()) };
+  front.on('message', (msg, from) => {
+    client = from;
+    back.send(msg, port, '127.0.0.1');
+  });
+  back.on('message', (msg) => {
+    if (!relay.dropAnswers && client) front.send(msg, client.port, client.address);
+  });
+  await new Promise<void>((r) => front.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => back.bind(0, '127.0.0.1', r));
+  relay.port = front.address().port;
+  return relay;
+}
 
 /** DNS SRV publishing and discovery against a real BIND 9 started by the test. */
 describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () => {
@@ -180,8 +200,67 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     const count = (await locked.dns()).events.length;
     clock.advance(2 * 60_000);
     await eventually(async () => (await locked.dns()).events.length > count, 'a retry');
+
+    // a key named.conf knows but the zone does not grant: REFUSED, signed
+    const outsider = await host('kms-outsider', ['--dns-domain', 'example.test', '--tsig-key', keyFile('outsider')]);
+    await eventually(async () => (await outsider.dns()).events.some((e: { event: number }) => e.event === 12293), 'the refusal event');
+
+    // a refused update added nothing: nothing is shown as published, and unpublish exits 0 (issue 10)
+    for (const [hh, domain, code] of [[h, 'example.test', 'DNS_TSIG_REJECTED'], [locked, 'locked.test', 'DNS_UPDATE_REFUSED'], [outsider, 'example.test', 'DNS_UPDATE_REFUSED']] as const) {
+      const view = await hh.dns();
+      assert.deepEqual([view.published, view.unconfirmed], [[], []], `${hh.dir}: nothing published, nothing sent without an answer`);
+      assert.deepEqual([view.events.at(-1).outcome, view.events.at(-1).code], ['refused', code]);
+      const human = await volact(['host', 'dns', '--state', hh.dir], clock.env());
+      assert.match(human.stdout, /^Published: nothing \(the DNS server has confirmed no record\)$/m, human.stdout);
+      assert.doesNotMatch(human.stdout, /^Published \(|^Sent, not confirmed/m, human.stdout);
+      assert.match(human.stdout, /\(refused: nothing was changed\)/);
+      const dlv = await volact(['slmgr', '--host', hh.dir, '-dlv'], clock.env());
+      assert.doesNotMatch(dlv.stdout, /published in/, dlv.stdout);
+      assert.match(dlv.stdout, new RegExp(`^DNS publishing: enabled \\(\\S+ in ${domain}; nothing published yet; last update failed: ${code} \\(see volact host dns\\)\\)$`, 'm'), dlv.stdout);
+      const gone = await volact(['host', 'unpublish', '--state', hh.dir], clock.env());
+      assert.equal(gone.code, 0, gone.stdout + gone.stderr);
+      assert.match(gone.stdout, /^Nothing was published\.$/m);
+    }
+    assert.ok(!(await srvSet('example.test')).some((r) => /kms-(badkey|outsider)/.test(r)), 'and the zone has none of them');
     await h.svc.stop();
     await locked.svc.stop();
+    await outsider.svc.stop();
+  });
+
+  it('an update whose answer is lost is shown as sent, not confirmed, and unpublish still removes it', async () => {
+    const relay = await lossyRelay(named.port);
+    try {
+      const h = await host('kms-lost', ['--dns-server', `127.0.0.1:${relay.port}`, '--dns-domain', 'example.test', '--tsig-key', keyFile('host1')]);
+      await eventually(async () => (await h.dns()).events.some((e: { event: number }) => e.event === 12293), 'the timeout', 15_000);
+      // the update reached BIND; only its answer was lost
+      assert.ok((await srvSet('example.test')).includes(`0 0 ${h.svc.port} kms-lost.example.test`));
+      const view = await h.dns();
+      assert.deepEqual(view.published, []);
+      assert.deepEqual(view.unconfirmed.map((u: { domain: string; records: { type: string }[] }) => [u.domain, u.records.map((r) => r.type)]), [['example.test', ['SRV']]]);
+      assert.deepEqual([view.events.at(-1).outcome, view.events.at(-1).code], ['unconfirmed', 'DNS_UPDATE_FAILED']);
+      const human = (await volact(['host', 'dns', '--state', h.dir], clock.env())).stdout;
+      assert.match(human, /^Published: nothing/m);
+      assert.match(human, /^Sent, not confirmed .*:\n  example\.test at \S+: SRV _volact\._tcp\.example\.test$/m, human);
+      assert.match(human, /\(sent, not confirmed: the records may be in the zone\)/);
+      const dlv = (await volact(['slmgr', '--host', h.dir, '-dlv'], clock.env())).stdout;
+      assert.match(dlv, /^DNS publishing: enabled \(kms-lost\.example\.test in example\.test; nothing published yet; sent, not confirmed in example\.test; last update failed: DNS_UPDATE_FAILED/m, dlv);
+
+      // the removal's answer is lost too: never confirmed, so not a failure, and still remembered
+      const lost = await volact(['host', 'unpublish', '--state', h.dir, '--json'], clock.env());
+      assert.equal(lost.code, 0, lost.stdout + lost.stderr);
+      assert.deepEqual(lost.json.removed, [{ domain: 'example.test', removed: false, confirmed: false, code: 'DNS_UPDATE_FAILED' }]);
+      assert.equal((await h.dns()).unconfirmed.length, 1);
+      // answers come through again: unpublish deletes what the lost update had added
+      relay.dropAnswers = false;
+      const gone = await volact(['host', 'unpublish', '--state', h.dir], clock.env());
+      assert.equal(gone.code, 0, gone.stdout + gone.stderr);
+      assert.match(gone.stdout, /^example\.test: removed \(they had been sent but never confirmed\)$/m);
+      assert.ok(!(await srvSet('example.test')).some((r) => r.includes('kms-lost')));
+      assert.deepEqual([(await h.dns()).published, (await h.dns()).unconfirmed], [[], []]);
+      await h.svc.stop();
+    } finally {
+      relay.close();
+    }
   });
 
   it('republishes every 24 hours (test clock), into extra domains too, and unpublish removes everything', async () => {

@@ -280,6 +280,27 @@ type HostStatus = {
   machinesWithSeveralFingerprints: number;
 };
 
+type HostDns = {
+  enabled: boolean;
+  configured: boolean;
+  domain: string | null;
+  target: string | null;
+  published: { domain: string }[];
+  unconfirmed: { domain: string }[];
+  events: { event: number; code: string | null }[];
+};
+
+/** The host's DNS line: only what the DNS server confirmed is "published"; records sent without an answer are said apart. */
+function dnsSummary(d: HostDns): string {
+  const last = d.events.at(-1);
+  return [
+    ...(d.configured ? [`${d.target} in ${d.domain}`] : []),
+    d.published.length ? `published in ${d.published.map((p) => p.domain).join(', ')}` : 'nothing published yet',
+    ...(d.unconfirmed.length ? [`sent, not confirmed in ${d.unconfirmed.map((u) => u.domain).join(', ')}`] : []),
+    ...(last?.event === 12293 ? [`last update failed: ${last.code} (see volact host dns)`] : []),
+  ].join('; ');
+}
+
 /** Runs one slmgr operation against a running activation host's admin socket. */
 export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Promise<number> {
   const settings = async (name: string) => {
@@ -358,8 +379,8 @@ export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Pr
           ...Object.entries(s.requests.byLicenseState).map(([k, v]) => `  requests with license state ${k}: ${v}`),
           `Machine IDs seen with several fingerprints: ${s.machinesWithSeveralFingerprints}`,
         );
-        const d = await adminCall<{ enabled: boolean; configured: boolean; domain: string | null; target: string | null; published: { domain: string }[] }>(dir, 'GET', '/dns?limit=1');
-        lines.push(`DNS publishing: ${d.enabled ? 'enabled' : 'disabled'}${d.configured ? ` (${d.target} in ${d.domain}; published in ${d.published.map((p) => p.domain).join(', ') || 'nothing yet'})` : ' (not configured)'}`);
+        const d = await adminCall<HostDns>(dir, 'GET', '/dns?limit=1');
+        lines.push(`DNS publishing: ${d.enabled ? 'enabled' : 'disabled'}${d.configured || d.published.length || d.unconfirmed.length ? ` (${dnsSummary(d)})` : ' (not configured)'}`);
         emit(json, { ...s, dns: d }, () => lines.join('\n'));
         return 0;
       }
