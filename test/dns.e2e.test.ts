@@ -6,9 +6,11 @@ import { TestClockFile, tempDir, volact, type CliResult } from './harness/cli.js
 import { post, activationBody } from './harness/machines.js';
 import { startNamed, type Named } from './harness/named.js';
 import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { hostname } from 'node:os';
 import { createServer } from 'node:http';
 import { parseTsigKeyFile, sendUpdate } from '@volact/host';
-import { type Service } from './harness/processes.js';
+import { startService, type Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 
 const HOUR = 3_600_000;
@@ -296,6 +298,29 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     await h.svc.stop();
   });
 
+  it('a restart without --name and --listen keeps the stored ones: same SRV target, same address', async () => {
+    const h = await host('kms-keep', ['--dns-domain', 'example.test', '--tsig-key', keyFile('host2')]);
+    await eventually(async () => (await srvSet('example.test')).includes(`0 0 ${h.svc.port} kms-keep.example.test`), 'the first record');
+    await h.svc.stop();
+    const again = await startService(['host', 'serve', '--state', h.dir, '--port', '0'], clock.env());
+    hosts.push(again);
+    // a new port (0 picks one), so the record is replaced, but under the same name
+    await eventually(async () => (await srvSet('example.test')).includes(`0 0 ${again.port} kms-keep.example.test`), 'the record for the new port');
+    assert.deepEqual((await srvSet('example.test')).filter((r) => r.endsWith(`${h.svc.port} kms-keep.example.test`)), [], 'the old port is gone');
+    assert.equal((await h.dns()).target, 'kms-keep.example.test');
+    const dlv = await h.hs('-dlv');
+    assert.deepEqual([dlv.json.hostName, dlv.json.listenAddress], ['kms-keep', '127.0.0.1']);
+    // it listens on 127.0.0.1 only, as stored, not on every address
+    const reach = (address: string) =>
+      new Promise<boolean>((resolve) => {
+        const sock = connect(again.port, address);
+        sock.once('connect', () => (sock.destroy(), resolve(true)));
+        sock.once('error', () => resolve(false));
+      });
+    assert.deepEqual([await reach('127.0.0.1'), await reach('127.0.0.2')], [true, false]);
+    await again.stop();
+  });
+
   it('refuses bad DNS options at host start with stable codes, storing none of them', async () => {
     const dir = join(tmp.path, 'bad-options');
     const md5 = join(tmp.path, 'md5.key');
@@ -310,6 +335,9 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
       [['--dns-server', 'two words'], 2, /USAGE/],
       [['--tsig-key', join(tmp.path, 'missing.key')], 2, /cannot read/],
       [['--dns-domain', 'example.test', '--tsig-key', md5], 2, /hmac-md5 is not supported/],
+      [['--name', 'k'.repeat(129), '--dns-domain', 'example.test'], 2, /USAGE.*--name must be 1 to 128 characters/],
+      [['--name', 'kms\u0007', '--dns-domain', 'example.test'], 2, /USAGE.*--name must be/],
+      [['--listen', 'nowhere', '--dns-domain', 'example.test'], 2, /USAGE.*--listen nowhere is not an IP address/],
       [['--tsig-key', keyFile('host1'), '--dns-domain', 'bad domain'], 2, /is not a DNS name/],
     ] as const) {
       const r = await serve(...extra);
@@ -318,6 +346,14 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     }
     const { existsSync } = await import('node:fs');
     assert.ok(!existsSync(join(dir, 'dns.key')), 'a valid key with a bad domain was not stored either');
+    const started = await startService(['host', 'serve', '--state', dir, '--port', '0'], clock.env());
+    try {
+      assert.equal((await volact(['host', 'dns', '--state', dir, '--json'], clock.env())).json.domain, null, 'no --dns-domain was stored');
+      const dlv = (await volact(['slmgr', '--host', dir, '--json', '-dlv'], clock.env())).json;
+      assert.deepEqual([dlv.hostName, dlv.listenAddress], [hostname(), '::'], 'nor a --name or --listen');
+    } finally {
+      await started.stop();
+    }
   });
 
   it('moves past a host that answers with an unsigned error or refuses the edition, to one that can activate it', async () => {

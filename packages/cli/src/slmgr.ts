@@ -271,6 +271,7 @@ type HostStatus = {
   currentCount: number;
   thresholds: { client: number; server: number };
   port: number;
+  listenAddress: string;
   retryMinutes: number;
   renewalMinutes: number;
   servedNetworks: string[];
@@ -370,6 +371,7 @@ export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Pr
       ];
       if (call.option === 'dlv') {
         lines.push(
+          `Listening on address: ${s.listenAddress}`,
           `Served networks: ${s.servedNetworks.join(', ')}`,
           `Host keys: ${s.keys.map((k) => `${k.id} (group ${k.group}, ${k.activated ? 'activated' : 'not activated'})`).join('; ') || '-'}`,
           `Editions it activates: ${s.editions.map((e) => `${e.code} (${e.kind})`).join(', ') || '-'}`,
