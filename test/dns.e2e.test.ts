@@ -79,7 +79,7 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
   };
   let machines = 0;
   /** A client machine with a server setup key and no pinned host; DNS through our BIND. */
-  const machine = async (extraEnv: Record<string, string> = {}) => {
+  const machine = async (extraEnv: Record<string, string | undefined> = {}) => {
     const dir = join(tmp.path, `pc${++machines}`);
     const env = { ...clock.env(), VOLACT_DNS_SERVER: named.server, VOLACT_RESOLV_CONF: '/dev/null', ...extraEnv };
     const slmgr = (...args: string[]): Promise<CliResult> => volact(['slmgr', '--state', dir, '--json', ...args], env);
@@ -133,6 +133,29 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     const searching = await machine({ VOLACT_RESOLV_CONF: writeConf('search nowhere.test example.test\n') });
     const found = await searching.slmgr('-ato');
     assert.equal(found.json.host, `127.0.0.1:${h1.svc.port}`, found.stdout);
+  });
+
+  it('a client with a stored DNS server finds the host through it, without VOLACT_DNS_SERVER', async () => {
+    const [h1] = hosts;
+    const pc = await machine({ VOLACT_DNS_SERVER: undefined });
+    assert.equal((await pc.slmgr('-skms-domain', 'example.test')).code, 0);
+    const system = await pc.slmgr('-ato');
+    assert.equal(system.json.error.code, 'NO_HOST_FOUND', "the system's resolver does not know example.test");
+    const set = await volact(['client', 'dns-server', named.server, '--state', pc.dir, '--json'], clock.env());
+    assert.deepEqual([set.code, set.json], [0, { dnsServer: named.server }]);
+    const ato = await pc.slmgr('-ato');
+    assert.equal(ato.json.host, `127.0.0.1:${h1!.port}`, ato.stdout);
+    const dlv = await volact(['slmgr', '--state', pc.dir, '-dlv'], clock.env());
+    assert.match(dlv.stdout, new RegExp(`^DNS server for SRV lookups: ${named.server.replace(/\./g, '\\.')}$`, 'm'));
+    // a bad value is refused with a stable code and changes nothing
+    for (const [args, code] of [[['ns1.example.test'], 'USAGE'], [['127.0.0.1:70000'], 'VALUE_OUT_OF_RANGE'], [[], 'USAGE'], [['127.0.0.1', '--clear'], 'USAGE']] as const) {
+      const bad = await volact(['client', 'dns-server', ...args, '--state', pc.dir, '--json'], clock.env());
+      assert.deepEqual([bad.code, bad.json?.error?.code], [2, code], args.join(' '));
+    }
+    assert.equal((await pc.slmgr('-dlv')).json.dnsServer, named.server);
+    const cleared = await volact(['client', 'dns-server', '--clear', '--state', pc.dir], clock.env());
+    assert.equal(cleared.code, 0);
+    assert.deepEqual([(await pc.slmgr('-dlv')).json.dnsServer, (await pc.slmgr('-dlv')).json.dnsServerFrom], [null, null]);
   });
 
   function writeConf(text: string): string {

@@ -243,6 +243,7 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
           `Pinned activation host: ${d.pinnedHost ?? '-'}`,
           `Activation host from DNS: ${d.discoveredHost ?? '-'}`,
           `SRV lookup domain: ${d.lookupDomain ?? (d.lookupDomains.length ? `${d.lookupDomains.join(', ')} (search domains)` : '-')}`,
+          `DNS server for SRV lookups: ${d.dnsServer ? `${d.dnsServer}${d.dnsServerFrom === 'VOLACT_DNS_SERVER' ? ' (from VOLACT_DNS_SERVER)' : ''}` : "the system's resolver"}`,
           `Activation host caching: ${d.hostCaching ? 'enabled' : 'disabled'}`,
           `Activation interval (retry): ${d.retryMinutes} minutes`,
           `Renewal interval: ${d.renewalMinutes} minutes`,

@@ -152,6 +152,25 @@ export function registerClient(program: Command): void {
       }
     });
   cmd
+    .command('dns-server')
+    .argument('[server]', 'IPV4[:PORT] or [IPV6][:PORT] of the DNS server that has the _volact._tcp records (port 53 by default)')
+    .option('--clear', "go back to the system's resolver (/etc/resolv.conf)")
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--json', 'JSON output')
+    .description("the DNS server asked for activation hosts' SRV records and addresses (split-horizon or lab zones); default: the system's resolver")
+    .action((server: string | undefined, o: Record<string, string | boolean | undefined>) => {
+      try {
+        if (server === undefined ? !o.clear : o.clear) throw new VolactError('USAGE', { detail: 'give a DNS server (IPV4[:PORT] or [IPV6]:PORT), or --clear' });
+        const s = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() }).setDnsServer(server ?? null);
+        const set = s.discovery.dnsServer;
+        emit(Boolean(o.json), { dnsServer: set }, () =>
+          set ? `DNS server for finding activation hosts set to ${set} successfully.` : "DNS server cleared successfully; activation hosts are found through the system's resolver.",
+        );
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+  cmd
     .command('request-increase')
     .description('ask the publisher for more activations (MAK, host key) or hosts (host key)')
     .requiredOption('--key <key>', 'the MAK or host key the request is about')
