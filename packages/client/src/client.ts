@@ -527,7 +527,7 @@ export class Client {
     }
     if (settings.urls.length === 0 || settings.urls.length > 16) throw new VolactError('USAGE', { detail: 'give 1 to 16 directory URLs' });
     for (const url of settings.urls) checkLdapUrl(url);
-    if (!settings.base.trim() || !settings.bindDn.trim() || settings.base.length > 512 || settings.bindDn.length > 1024) throw new VolactError('USAGE', { detail: 'give the directory suffix (--base) and the machine account DN (--bind-dn)' });
+    if (!settings.base.trim() || !settings.bindDn.trim() || settings.base.length > 512 || settings.bindDn.length > 1024) throw new VolactError('USAGE', { detail: 'give the directory suffix (--ldap-base) and the machine account DN (--bind-dn)' });
     if (!settings.password) throw new VolactError('USAGE', { detail: 'the password file is empty; an empty password would be an anonymous bind' });
     writeOrFail(this.dir, join(this.dir, 'directory.secret'), settings.password, 0o600);
     if (settings.ca) writeOrFail(this.dir, join(this.dir, 'directory-ca.pem'), settings.ca, 0o644);
