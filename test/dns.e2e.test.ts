@@ -170,7 +170,7 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     const [kms1] = hosts;
     assert.deepEqual(await srvSet('example.test'), [`0 0 ${kms1!.port} kms1.example.test`, `10 0 ${h2.svc.port} kms2.example.test`].sort());
     const gone = await volact(['host', 'unpublish', '--state', h2.dir, '--json'], clock.env());
-    assert.deepEqual(gone.json.removed, [{ domain: 'example.test', removed: true }]);
+    assert.deepEqual(gone.json.removed, [{ domain: 'example.test', removed: true, confirmed: true, code: null }]);
     assert.deepEqual(await srvSet('example.test'), [`0 0 ${kms1!.port} kms1.example.test`], "kms1's record is untouched");
     assert.equal((await h2.dns()).enabled, false, 'a decommissioned host does not publish itself again');
     assert.equal((await h2.hs('-sdns')).code, 0);
