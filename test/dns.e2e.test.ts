@@ -5,12 +5,34 @@ import { after, before, describe, it } from 'node:test';
 import { TestClockFile, tempDir, volact, type CliResult } from './harness/cli.js';
 import { post, activationBody } from './harness/machines.js';
 import { startNamed, type Named } from './harness/named.js';
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { hostname } from 'node:os';
 import { createServer } from 'node:http';
 import { parseTsigKeyFile, sendUpdate } from '@volact/host';
-import { type Service } from './harness/processes.js';
+import { startService, type Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 
 const HOUR = 3_600_000;
+
+/** A UDP relay in front of BIND that can lose the answers: the update arrives, its answer does not. */
+async function lossyRelay(port: number) {
+  const front = createSocket('udp4');
+  const back = createSocket('udp4');
+  let client: { address: string; port: number } | undefined;
+  const relay = { dropAnswers: true, port: 0, close: () => (front.close(), back.close()) };
+  front.on('message', (msg, from) => {
+    client = from;
+    back.send(msg, port, '127.0.0.1');
+  });
+  back.on('message', (msg) => {
+    if (!relay.dropAnswers && client) front.send(msg, client.port, client.address);
+  });
+  await new Promise<void>((r) => front.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => back.bind(0, '127.0.0.1', r));
+  relay.port = front.address().port;
+  return relay;
+}
 
 /** DNS SRV publishing and discovery against a real BIND 9 started by the test. */
 describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () => {
@@ -57,7 +79,7 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
   };
   let machines = 0;
   /** A client machine with a server setup key and no pinned host; DNS through our BIND. */
-  const machine = async (extraEnv: Record<string, string> = {}) => {
+  const machine = async (extraEnv: Record<string, string | undefined> = {}) => {
     const dir = join(tmp.path, `pc${++machines}`);
     const env = { ...clock.env(), VOLACT_DNS_SERVER: named.server, VOLACT_RESOLV_CONF: '/dev/null', ...extraEnv };
     const slmgr = (...args: string[]): Promise<CliResult> => volact(['slmgr', '--state', dir, '--json', ...args], env);
@@ -113,6 +135,29 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     assert.equal(found.json.host, `127.0.0.1:${h1.svc.port}`, found.stdout);
   });
 
+  it('a client with a stored DNS server finds the host through it, without VOLACT_DNS_SERVER', async () => {
+    const [h1] = hosts;
+    const pc = await machine({ VOLACT_DNS_SERVER: undefined });
+    assert.equal((await pc.slmgr('-skms-domain', 'example.test')).code, 0);
+    const system = await pc.slmgr('-ato');
+    assert.equal(system.json.error.code, 'NO_HOST_FOUND', "the system's resolver does not know example.test");
+    const set = await volact(['client', 'dns-server', named.server, '--state', pc.dir, '--json'], clock.env());
+    assert.deepEqual([set.code, set.json], [0, { dnsServer: named.server }]);
+    const ato = await pc.slmgr('-ato');
+    assert.equal(ato.json.host, `127.0.0.1:${h1!.port}`, ato.stdout);
+    const dlv = await volact(['slmgr', '--state', pc.dir, '-dlv'], clock.env());
+    assert.match(dlv.stdout, new RegExp(`^DNS server for SRV lookups: ${named.server.replace(/\./g, '\\.')}$`, 'm'));
+    // a bad value is refused with a stable code and changes nothing
+    for (const [args, code] of [[['ns1.example.test'], 'USAGE'], [['127.0.0.1:70000'], 'VALUE_OUT_OF_RANGE'], [[], 'USAGE'], [['127.0.0.1', '--clear'], 'USAGE']] as const) {
+      const bad = await volact(['client', 'dns-server', ...args, '--state', pc.dir, '--json'], clock.env());
+      assert.deepEqual([bad.code, bad.json?.error?.code], [2, code], args.join(' '));
+    }
+    assert.equal((await pc.slmgr('-dlv')).json.dnsServer, named.server);
+    const cleared = await volact(['client', 'dns-server', '--clear', '--state', pc.dir], clock.env());
+    assert.equal(cleared.code, 0);
+    assert.deepEqual([(await pc.slmgr('-dlv')).json.dnsServer, (await pc.slmgr('-dlv')).json.dnsServerFrom], [null, null]);
+  });
+
   function writeConf(text: string): string {
     const path = join(tmp.path, `resolv-${machines}.conf`);
     writeFileSync(path, text);
@@ -125,7 +170,7 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     const [kms1] = hosts;
     assert.deepEqual(await srvSet('example.test'), [`0 0 ${kms1!.port} kms1.example.test`, `10 0 ${h2.svc.port} kms2.example.test`].sort());
     const gone = await volact(['host', 'unpublish', '--state', h2.dir, '--json'], clock.env());
-    assert.deepEqual(gone.json.removed, [{ domain: 'example.test', removed: true }]);
+    assert.deepEqual(gone.json.removed, [{ domain: 'example.test', removed: true, confirmed: true, code: null }]);
     assert.deepEqual(await srvSet('example.test'), [`0 0 ${kms1!.port} kms1.example.test`], "kms1's record is untouched");
     assert.equal((await h2.dns()).enabled, false, 'a decommissioned host does not publish itself again');
     assert.equal((await h2.hs('-sdns')).code, 0);
@@ -180,8 +225,67 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     const count = (await locked.dns()).events.length;
     clock.advance(2 * 60_000);
     await eventually(async () => (await locked.dns()).events.length > count, 'a retry');
+
+    // a key named.conf knows but the zone does not grant: REFUSED, signed
+    const outsider = await host('kms-outsider', ['--dns-domain', 'example.test', '--tsig-key', keyFile('outsider')]);
+    await eventually(async () => (await outsider.dns()).events.some((e: { event: number }) => e.event === 12293), 'the refusal event');
+
+    // a refused update added nothing: nothing is shown as published, and unpublish exits 0 (issue 10)
+    for (const [hh, domain, code] of [[h, 'example.test', 'DNS_TSIG_REJECTED'], [locked, 'locked.test', 'DNS_UPDATE_REFUSED'], [outsider, 'example.test', 'DNS_UPDATE_REFUSED']] as const) {
+      const view = await hh.dns();
+      assert.deepEqual([view.published, view.unconfirmed], [[], []], `${hh.dir}: nothing published, nothing sent without an answer`);
+      assert.deepEqual([view.events.at(-1).outcome, view.events.at(-1).code], ['refused', code]);
+      const human = await volact(['host', 'dns', '--state', hh.dir], clock.env());
+      assert.match(human.stdout, /^Published: nothing \(the DNS server has confirmed no record\)$/m, human.stdout);
+      assert.doesNotMatch(human.stdout, /^Published \(|^Sent, not confirmed/m, human.stdout);
+      assert.match(human.stdout, /\(refused: nothing was changed\)/);
+      const dlv = await volact(['slmgr', '--host', hh.dir, '-dlv'], clock.env());
+      assert.doesNotMatch(dlv.stdout, /published in/, dlv.stdout);
+      assert.match(dlv.stdout, new RegExp(`^DNS publishing: enabled \\(\\S+ in ${domain}; nothing published yet; last update failed: ${code} \\(see volact host dns\\)\\)$`, 'm'), dlv.stdout);
+      const gone = await volact(['host', 'unpublish', '--state', hh.dir], clock.env());
+      assert.equal(gone.code, 0, gone.stdout + gone.stderr);
+      assert.match(gone.stdout, /^Nothing was published\.$/m);
+    }
+    assert.ok(!(await srvSet('example.test')).some((r) => /kms-(badkey|outsider)/.test(r)), 'and the zone has none of them');
     await h.svc.stop();
     await locked.svc.stop();
+    await outsider.svc.stop();
+  });
+
+  it('an update whose answer is lost is shown as sent, not confirmed, and unpublish still removes it', async () => {
+    const relay = await lossyRelay(named.port);
+    try {
+      const h = await host('kms-lost', ['--dns-server', `127.0.0.1:${relay.port}`, '--dns-domain', 'example.test', '--tsig-key', keyFile('host1')]);
+      await eventually(async () => (await h.dns()).events.some((e: { event: number }) => e.event === 12293), 'the timeout', 15_000);
+      // the update reached BIND; only its answer was lost
+      assert.ok((await srvSet('example.test')).includes(`0 0 ${h.svc.port} kms-lost.example.test`));
+      const view = await h.dns();
+      assert.deepEqual(view.published, []);
+      assert.deepEqual(view.unconfirmed.map((u: { domain: string; records: { type: string }[] }) => [u.domain, u.records.map((r) => r.type)]), [['example.test', ['SRV']]]);
+      assert.deepEqual([view.events.at(-1).outcome, view.events.at(-1).code], ['unconfirmed', 'DNS_UPDATE_FAILED']);
+      const human = (await volact(['host', 'dns', '--state', h.dir], clock.env())).stdout;
+      assert.match(human, /^Published: nothing/m);
+      assert.match(human, /^Sent, not confirmed .*:\n  example\.test at \S+: SRV _volact\._tcp\.example\.test$/m, human);
+      assert.match(human, /\(sent, not confirmed: the records may be in the zone\)/);
+      const dlv = (await volact(['slmgr', '--host', h.dir, '-dlv'], clock.env())).stdout;
+      assert.match(dlv, /^DNS publishing: enabled \(kms-lost\.example\.test in example\.test; nothing published yet; sent, not confirmed in example\.test; last update failed: DNS_UPDATE_FAILED/m, dlv);
+
+      // the removal's answer is lost too: never confirmed, so not a failure, and still remembered
+      const lost = await volact(['host', 'unpublish', '--state', h.dir, '--json'], clock.env());
+      assert.equal(lost.code, 0, lost.stdout + lost.stderr);
+      assert.deepEqual(lost.json.removed, [{ domain: 'example.test', removed: false, confirmed: false, code: 'DNS_UPDATE_FAILED' }]);
+      assert.equal((await h.dns()).unconfirmed.length, 1);
+      // answers come through again: unpublish deletes what the lost update had added
+      relay.dropAnswers = false;
+      const gone = await volact(['host', 'unpublish', '--state', h.dir], clock.env());
+      assert.equal(gone.code, 0, gone.stdout + gone.stderr);
+      assert.match(gone.stdout, /^example\.test: removed \(they had been sent but never confirmed\)$/m);
+      assert.ok(!(await srvSet('example.test')).some((r) => r.includes('kms-lost')));
+      assert.deepEqual([(await h.dns()).published, (await h.dns()).unconfirmed], [[], []]);
+      await h.svc.stop();
+    } finally {
+      relay.close();
+    }
   });
 
   it('republishes every 24 hours (test clock), into extra domains too, and unpublish removes everything', async () => {
@@ -217,6 +321,29 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     await h.svc.stop();
   });
 
+  it('a restart without --name and --listen keeps the stored ones: same SRV target, same address', async () => {
+    const h = await host('kms-keep', ['--dns-domain', 'example.test', '--tsig-key', keyFile('host2')]);
+    await eventually(async () => (await srvSet('example.test')).includes(`0 0 ${h.svc.port} kms-keep.example.test`), 'the first record');
+    await h.svc.stop();
+    const again = await startService(['host', 'serve', '--state', h.dir, '--port', '0'], clock.env());
+    hosts.push(again);
+    // a new port (0 picks one), so the record is replaced, but under the same name
+    await eventually(async () => (await srvSet('example.test')).includes(`0 0 ${again.port} kms-keep.example.test`), 'the record for the new port');
+    assert.deepEqual((await srvSet('example.test')).filter((r) => r.endsWith(`${h.svc.port} kms-keep.example.test`)), [], 'the old port is gone');
+    assert.equal((await h.dns()).target, 'kms-keep.example.test');
+    const dlv = await h.hs('-dlv');
+    assert.deepEqual([dlv.json.hostName, dlv.json.listenAddress], ['kms-keep', '127.0.0.1']);
+    // it listens on 127.0.0.1 only, as stored, not on every address
+    const reach = (address: string) =>
+      new Promise<boolean>((resolve) => {
+        const sock = connect(again.port, address);
+        sock.once('connect', () => (sock.destroy(), resolve(true)));
+        sock.once('error', () => resolve(false));
+      });
+    assert.deepEqual([await reach('127.0.0.1'), await reach('127.0.0.2')], [true, false]);
+    await again.stop();
+  });
+
   it('refuses bad DNS options at host start with stable codes, storing none of them', async () => {
     const dir = join(tmp.path, 'bad-options');
     const md5 = join(tmp.path, 'md5.key');
@@ -231,6 +358,9 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
       [['--dns-server', 'two words'], 2, /USAGE/],
       [['--tsig-key', join(tmp.path, 'missing.key')], 2, /cannot read/],
       [['--dns-domain', 'example.test', '--tsig-key', md5], 2, /hmac-md5 is not supported/],
+      [['--name', 'k'.repeat(129), '--dns-domain', 'example.test'], 2, /USAGE.*--name must be 1 to 128 characters/],
+      [['--name', 'kms\u0007', '--dns-domain', 'example.test'], 2, /USAGE.*--name must be/],
+      [['--listen', 'nowhere', '--dns-domain', 'example.test'], 2, /USAGE.*--listen nowhere is not an IP address/],
       [['--tsig-key', keyFile('host1'), '--dns-domain', 'bad domain'], 2, /is not a DNS name/],
     ] as const) {
       const r = await serve(...extra);
@@ -239,6 +369,14 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     }
     const { existsSync } = await import('node:fs');
     assert.ok(!existsSync(join(dir, 'dns.key')), 'a valid key with a bad domain was not stored either');
+    const started = await startService(['host', 'serve', '--state', dir, '--port', '0'], clock.env());
+    try {
+      assert.equal((await volact(['host', 'dns', '--state', dir, '--json'], clock.env())).json.domain, null, 'no --dns-domain was stored');
+      const dlv = (await volact(['slmgr', '--host', dir, '--json', '-dlv'], clock.env())).json;
+      assert.deepEqual([dlv.hostName, dlv.listenAddress], [hostname(), '::'], 'nor a --name or --listen');
+    } finally {
+      await started.stop();
+    }
   });
 
   it('moves past a host that answers with an unsigned error or refuses the edition, to one that can activate it', async () => {

@@ -105,7 +105,7 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal((await volact(['client', 'trust', world.rootPub, '--state', state], env)).code, 0);
     assert.equal((await slmgr('-ipk', world.setupKeys[opts.edition ?? 'server-standard']!)).code, 0);
     const pw = file(`${account}-${machines}.pw`, opts.password ?? `${account}pw`);
-    const joined = await volact(['client', 'directory', '--state', state, '--json', '--url', urls.join(','), '--base', dir.suffix, '--bind-dn', opts.bindDn ?? `cn=${account},ou=computers,${dir.suffix}`, '--password-file', pw], env);
+    const joined = await volact(['client', 'directory', '--state', state, '--json', '--ldap-url', urls.join(','), '--ldap-base', dir.suffix, '--bind-dn', opts.bindDn ?? `cn=${account},ou=computers,${dir.suffix}`, '--password-file', pw], env);
     assert.equal(joined.code, 0, joined.stdout + joined.stderr);
     return { state, slmgr, env };
   };
@@ -508,6 +508,14 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal((await joinWith('--clear', '--url', dir.provider.url)).json.error.code, 'USAGE', '--clear with settings');
     assert.equal((await joinWith('--url', 'ldap://h:99999', '--base', dir.suffix, '--bind-dn', 'cn=x', '--password-file', files.ops!)).json.error.code, 'USAGE', 'a port out of range');
     assert.equal((await joinWith('--check')).json.error.code, 'DIRECTORY_NOT_CONFIGURED');
+    // one option, two spellings (issue 10): --ldap-* everywhere, --url/--base/--ca as aliases, never both with different values
+    const both = await joinWith('--ldap-url', dir.provider.url, '--url', dir.consumer.url, '--ldap-base', dir.suffix, '--bind-dn', 'cn=x', '--password-file', files.ops!);
+    assert.deepEqual([both.code, both.json.error.code], [2, 'USAGE']);
+    assert.match(both.json.error.message, /--ldap-url and --url are the same option/);
+    const dirops = ['--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', files.ops!];
+    assert.equal((await run('-ao-list', '--ldap-base', dir.suffix, '--base', 'dc=other,dc=test', '--ldap-url', dir.provider.url, ...dirops)).json.error.code, 'USAGE');
+    const aliased = await run('-ao-list', '--url', dir.provider.url, '--base', dir.suffix, ...dirops);
+    assert.deepEqual([aliased.json.server, aliased.json.container], [dir.provider.url, container(dir.suffix)], aliased.stdout + aliased.stderr);
     assert.equal((await run('-dlv')).json.directory, null, 'nothing was stored');
   });
 

@@ -8,6 +8,7 @@ import { Attribute, Change, Client, InsufficientAccessError, ObjectClassViolatio
 import { tempDir } from './harness/cli.js';
 import { freePort, systemBinary } from './harness/ports.js';
 import { spawnSlapd } from './harness/slapd.js';
+import { connectDirectory, ensureContainers, listObjects, objectExists, readDirectoryId, requireSchema, requireWritable } from '@volact/directory';
 
 /**
  * The cn=config (OLC) forms of volact's OpenLDAP files in ldap/: volact.ldif (the schema),
@@ -116,6 +117,7 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
     const slapadd = systemBinary('slapadd', 'slapd');
     mkdirSync(cfgDir, { recursive: true });
     mkdirSync(join(dir, 'data'), { recursive: true });
+    mkdirSync(join(dir, 'data-other'), { recursive: true });
     const include = (path: string) => `include: ${pathToFileURL(path).href}`;
     const bootstrap = [
       'dn: cn=config',
@@ -148,10 +150,19 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
       `olcRootDN: ${CONFIG_ADMIN.dn}`,
       `olcRootPW: ${CONFIG_ADMIN.password}`,
       '',
+      // another database first, so that the directory's is {2}mdb: the ACL file must not assume {1}
       'dn: olcDatabase={1}mdb,cn=config',
       'objectClass: olcDatabaseConfig',
       'objectClass: olcMdbConfig',
       'olcDatabase: {1}mdb',
+      'olcSuffix: dc=other,dc=test',
+      `olcDbDirectory: ${join(dir, 'data-other')}`,
+      'olcDbMaxSize: 10485760',
+      '',
+      'dn: olcDatabase={2}mdb,cn=config',
+      'objectClass: olcDatabaseConfig',
+      'objectClass: olcMdbConfig',
+      'olcDatabase: {2}mdb',
       `olcSuffix: ${SUFFIX}`,
       `olcRootDN: ${ADMIN.dn}`,
       `olcRootPW: ${ADMIN.password}`,
@@ -266,21 +277,41 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
     assert.deepEqual(await objectsSeenBy(), ['obj1']);
   });
 
-  it('ldap/volact-acl.ldif (placeholders replaced) applies with ldapmodify to cn=config and restricts the objects', async () => {
+  it('ldap/volact-acl.ldif and ldap/volact-acl.conf hold the same rules', () => {
+    const fromLdif = ldifRecords(readFileSync(ldapFile('volact-acl.ldif'), 'utf8'))[0]!
+      .filter(([a]) => a === 'olcAccess')
+      .map(([, v]) => squash(unordered(v)));
+    const fromConf = readFileSync(ldapFile('volact-acl.conf'), 'utf8')
+      .split('\n')
+      .filter((l) => !/^\s*(#|$)/.test(l))
+      .join('\n')
+      .split(/\n(?=access )/)
+      .map((rule) => squash(rule.replace(/^access /, '')));
+    assert.equal(fromLdif.length, 2);
+    assert.deepEqual(fromConf, fromLdif);
+  });
+
+  let database = '';
+  it('ldap/volact-acl.ldif (placeholders replaced, the database found by its suffix) applies with ldapmodify and restricts the objects', async () => {
     const file = join(dir, 'acl.ldif');
     const text = readFileSync(ldapFile('volact-acl.ldif'), 'utf8');
-    assert.match(text, /^dn: olcDatabase=\{1\}mdb,cn=config$/m);
-    writeFileSync(file, text.replaceAll('SUFFIX', SUFFIX)); // the test's database is {1}mdb already
+    assert.match(text, /^dn: DATABASE$/m, 'no database is hard-coded');
+    assert.doesNotMatch(text.replace(/^#.*$/gm, ''), /olcDatabase=/);
+    // find the database as the file's comment says (here over the network as the config admin, not ldapi:///)
+    const found = await runOk(systemBinary('ldapsearch', 'ldap-utils'), ['-LLL', '-o', 'ldif-wrap=no', '-x', '-H', url, '-D', CONFIG_ADMIN.dn, '-w', CONFIG_ADMIN.password, '-b', 'cn=config', `(olcSuffix=${SUFFIX})`, 'dn']);
+    database = /^dn: (.+)$/m.exec(found.stdout)?.[1] ?? '';
+    assert.equal(database, 'olcDatabase={2}mdb,cn=config');
+    writeFileSync(file, text.replace(/^dn: DATABASE$/m, `dn: ${database}`).replaceAll('SUFFIX', SUFFIX));
     await runOk(systemBinary('ldapmodify', 'ldap-utils'), ['-x', '-H', url, '-D', CONFIG_ADMIN.dn, '-w', CONFIG_ADMIN.password, '-f', file]);
 
     await withClient(CONFIG_ADMIN.dn, CONFIG_ADMIN.password, async (c) => {
-      const { searchEntries } = await c.search('olcDatabase={1}mdb,cn=config', { scope: 'base', attributes: ['olcAccess'] });
+      const { searchEntries } = await c.search(database, { scope: 'base', attributes: ['olcAccess'] });
       const access = values(searchEntries[0]?.olcAccess).map(squash);
-      assert.equal(
-        access[0],
-        `{0}to dn.subtree="cn=volact,cn=Services,${SUFFIX}" by group.exact="cn=volact-admins,ou=groups,${SUFFIX}" write by dn.children="ou=computers,${SUFFIX}" read by * none`,
-      );
-      assert.deepEqual(access.slice(1), ['{1}to attrs=userPassword by self write by anonymous auth by * none', '{2}to * by * read']);
+      assert.deepEqual(access.slice(0, 2), [
+        `{0}to dn.base="${SUFFIX}" attrs=entry,objectClass,entryUUID by group.exact="cn=volact-admins,ou=groups,${SUFFIX}" read by dn.children="ou=computers,${SUFFIX}" read by * break`,
+        `{1}to dn.subtree="cn=volact,cn=Services,${SUFFIX}" by group.exact="cn=volact-admins,ou=groups,${SUFFIX}" write by dn.children="ou=computers,${SUFFIX}" read by * none`,
+      ]);
+      assert.deepEqual(access.slice(2), ['{2}to attrs=userPassword by self write by anonymous auth by * none', '{3}to * by * read']);
     });
 
     // the same behaviour as volact-acl.conf in slapd.conf: members read, admins write, nobody else sees them
@@ -294,5 +325,44 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
       assert.rejects(c.add(`cn=obj4,${CONTAINER}`, { objectClass: 'volactActivationObject', cn: 'obj4', volactSignedObject: 'a.b.c' }), InsufficientAccessError),
     );
     assert.deepEqual(await objectsSeenBy(`cn=pc1,ou=computers,${SUFFIX}`, 'pc1pw'), ['obj1', 'obj3']);
+  });
+
+  it('the shipped rules are enough on their own: under a directory that lets nobody read anything else, members and admins still read the directory ID', async () => {
+    // the base policy becomes "only your own entry"; the volact rules stay in front of it
+    await withClient(CONFIG_ADMIN.dn, CONFIG_ADMIN.password, async (c) => {
+      const { searchEntries } = await c.search(database, { scope: 'base', attributes: ['olcAccess'] });
+      const access = values(searchEntries[0]?.olcAccess).map((v) => v.replace(/^\{\d+\}/, ''));
+      assert.equal(access.at(-1), 'to * by * read');
+      access[access.length - 1] = 'to * by self read by * none';
+      await c.modify(database, [new Change({ operation: 'replace', modification: new Attribute({ type: 'olcAccess', values: access }) })]);
+    });
+    const session = (dn: string, password: string) => connectDirectory({ urls: [url], base: SUFFIX, bindDn: dn, password });
+    const directoryId = await withClient(ADMIN.dn, ADMIN.password, async (c) => String((await c.search(SUFFIX, { scope: 'base', attributes: ['entryUUID'] })).searchEntries[0]!.entryUUID));
+    // a member: what a machine reads at each activation
+    const member = await session(`cn=pc1,ou=computers,${SUFFIX}`, 'pc1pw');
+    try {
+      assert.equal((await readDirectoryId(member, SUFFIX)).directoryId, directoryId);
+      assert.deepEqual((await listObjects(member, SUFFIX)).map((o) => o.name), ['obj1', 'obj3']);
+    } finally {
+      await member.close();
+    }
+    // an administrator: everything -ad-activation-online checks before it writes an object
+    const admin = await session(`cn=dirops,ou=people,${SUFFIX}`, 'opspw');
+    try {
+      await requireSchema(admin);
+      await requireWritable(admin, SUFFIX);
+      await ensureContainers(admin, SUFFIX, `cn=dirops,ou=people,${SUFFIX}`);
+      assert.equal((await readDirectoryId(admin, SUFFIX)).directoryId, directoryId);
+      assert.equal(await objectExists(admin, SUFFIX, 'obj1'), true);
+    } finally {
+      await admin.close();
+    }
+    // an ordinary user still reads nothing of it
+    const user = await session(`cn=alice,ou=people,${SUFFIX}`, 'alicepw');
+    try {
+      await assert.rejects(readDirectoryId(user, SUFFIX), (err: { code?: string }) => err.code === 'USAGE');
+    } finally {
+      await user.close();
+    }
   });
 });

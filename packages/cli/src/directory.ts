@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Option, type Command } from 'commander';
 import { readUserFile } from './files.js';
 import {
   VolactError,
@@ -34,6 +35,33 @@ import {
 
 /** LDAP connection flags of `volact slmgr` (each also from the environment, then from `client directory`). */
 export type LdapFlags = { ldapUrl?: string; ldapBase?: string; bindDn?: string; passwordFile?: string; ldapCa?: string; allowPlainBind?: boolean; authority?: string };
+
+/**
+ * One spelling for the directory options of `slmgr` and `client directory` (issue 10):
+ * --ldap-url, --ldap-base and --ldap-ca, as in VOLACT_LDAP_URL, _BASE and _CA, and never to be
+ * mistaken for an authority's URL. --url, --base and --ca, the spelling `client directory` had
+ * first, stay as hidden aliases.
+ */
+const aliases = { ldapUrl: ['--ldap-url', 'url'], ldapBase: ['--ldap-base', 'base'], ldapCa: ['--ldap-ca', 'ca'] } as const;
+
+/** Adds --ldap-url URLS, --ldap-base DN and --ldap-ca FILE with these descriptions, and their hidden aliases. */
+export function ldapOptions(command: Command, descriptions: Record<keyof typeof aliases, string>): Command {
+  const values = { ldapUrl: 'urls', ldapBase: 'dn', ldapCa: 'file' } as const;
+  for (const name of ['ldapUrl', 'ldapBase', 'ldapCa'] as const) {
+    const [flag, alias] = aliases[name];
+    command.option(`${flag} <${values[name]}>`, descriptions[name]).addOption(new Option(`--${alias} <${values[name]}>`, `same as ${flag}`).hideHelp());
+  }
+  return command;
+}
+
+/** The value of a directory option given in either spelling; two different values are USAGE. */
+export function ldapValue(o: Record<string, unknown>, name: keyof typeof aliases): string | undefined {
+  const [flag, alias] = aliases[name];
+  const canonical = o[name] as string | undefined;
+  const other = o[alias] as string | undefined;
+  if (canonical !== undefined && other !== undefined && canonical !== other) throw new VolactError('USAGE', { detail: `${flag} and --${alias} are the same option; give it once` });
+  return canonical ?? other;
+}
 
 /** A password or CA file, without the final newline an editor adds. */
 const readSecretFile = (path: string, what: string) => readUserFile(path, what).replace(/\r?\n$/, '');

@@ -243,6 +243,7 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
           `Pinned activation host: ${d.pinnedHost ?? '-'}`,
           `Activation host from DNS: ${d.discoveredHost ?? '-'}`,
           `SRV lookup domain: ${d.lookupDomain ?? (d.lookupDomains.length ? `${d.lookupDomains.join(', ')} (search domains)` : '-')}`,
+          `DNS server for SRV lookups: ${d.dnsServer ? `${d.dnsServer}${d.dnsServerFrom === 'VOLACT_DNS_SERVER' ? ' (from VOLACT_DNS_SERVER)' : ''}` : "the system's resolver"}`,
           `Activation host caching: ${d.hostCaching ? 'enabled' : 'disabled'}`,
           `Activation interval (retry): ${d.retryMinutes} minutes`,
           `Renewal interval: ${d.renewalMinutes} minutes`,
@@ -271,6 +272,7 @@ type HostStatus = {
   currentCount: number;
   thresholds: { client: number; server: number };
   port: number;
+  listenAddress: string;
   retryMinutes: number;
   renewalMinutes: number;
   servedNetworks: string[];
@@ -279,6 +281,27 @@ type HostStatus = {
   requests: { total: number; failed: number; byOutcome: Record<string, number>; byLicenseState: Record<string, number> };
   machinesWithSeveralFingerprints: number;
 };
+
+type HostDns = {
+  enabled: boolean;
+  configured: boolean;
+  domain: string | null;
+  target: string | null;
+  published: { domain: string }[];
+  unconfirmed: { domain: string }[];
+  events: { event: number; code: string | null }[];
+};
+
+/** The host's DNS line: only what the DNS server confirmed is "published"; records sent without an answer are said apart. */
+function dnsSummary(d: HostDns): string {
+  const last = d.events.at(-1);
+  return [
+    ...(d.configured ? [`${d.target} in ${d.domain}`] : []),
+    d.published.length ? `published in ${d.published.map((p) => p.domain).join(', ')}` : 'nothing published yet',
+    ...(d.unconfirmed.length ? [`sent, not confirmed in ${d.unconfirmed.map((u) => u.domain).join(', ')}`] : []),
+    ...(last?.event === 12293 ? [`last update failed: ${last.code} (see volact host dns)`] : []),
+  ].join('; ');
+}
 
 /** Runs one slmgr operation against a running activation host's admin socket. */
 export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Promise<number> {
@@ -349,6 +372,7 @@ export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Pr
       ];
       if (call.option === 'dlv') {
         lines.push(
+          `Listening on address: ${s.listenAddress}`,
           `Served networks: ${s.servedNetworks.join(', ')}`,
           `Host keys: ${s.keys.map((k) => `${k.id} (group ${k.group}, ${k.activated ? 'activated' : 'not activated'})`).join('; ') || '-'}`,
           `Editions it activates: ${s.editions.map((e) => `${e.code} (${e.kind})`).join(', ') || '-'}`,
@@ -358,8 +382,8 @@ export async function slmgrHost(call: SlmgrCall, dir: string, json: boolean): Pr
           ...Object.entries(s.requests.byLicenseState).map(([k, v]) => `  requests with license state ${k}: ${v}`),
           `Machine IDs seen with several fingerprints: ${s.machinesWithSeveralFingerprints}`,
         );
-        const d = await adminCall<{ enabled: boolean; configured: boolean; domain: string | null; target: string | null; published: { domain: string }[] }>(dir, 'GET', '/dns?limit=1');
-        lines.push(`DNS publishing: ${d.enabled ? 'enabled' : 'disabled'}${d.configured ? ` (${d.target} in ${d.domain}; published in ${d.published.map((p) => p.domain).join(', ') || 'nothing yet'})` : ' (not configured)'}`);
+        const d = await adminCall<HostDns>(dir, 'GET', '/dns?limit=1');
+        lines.push(`DNS publishing: ${d.enabled ? 'enabled' : 'disabled'}${d.configured || d.published.length || d.unconfirmed.length ? ` (${dnsSummary(d)})` : ' (not configured)'}`);
         emit(json, { ...s, dns: d }, () => lines.join('\n'));
         return 0;
       }

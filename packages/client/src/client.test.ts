@@ -206,6 +206,42 @@ describe('Client keys', () => {
   });
 });
 
+describe('Client DNS server setting', () => {
+  test('is stored, checked before anything changes, shown in -dlv, and cleared back to the system resolver', () => {
+    const { client, dir, clock, env } = world({ install: false });
+    assert.deepEqual([client.details().dnsServer, client.details().dnsServerFrom], [null, null]);
+    client.setDnsServer('[fd00::53]:5353');
+    assert.equal(new Client({ dir, clock, env }).state().discovery.dnsServer, '[fd00::53]:5353', 'stored in state.json');
+    assert.deepEqual([client.details().dnsServer, client.details().dnsServerFrom], ['[fd00::53]:5353', 'setting']);
+    assert.throws(() => client.setDnsServer('ns1.example.com'), isCode('USAGE'));
+    assert.throws(() => client.setDnsServer('10.0.0.53:70000'), isCode('VALUE_OUT_OF_RANGE'));
+    assert.equal(client.state().discovery.dnsServer, '[fd00::53]:5353', 'a refused value changes nothing');
+    const overridden = new Client({ dir, clock, env: { ...env, VOLACT_DNS_SERVER: '127.0.0.1:5300' } });
+    assert.deepEqual([overridden.details().dnsServer, overridden.details().dnsServerFrom], ['127.0.0.1:5300', 'VOLACT_DNS_SERVER']);
+    client.setDnsServer(null);
+    assert.equal(client.state().discovery.dnsServer, null);
+  });
+
+  test('a host found through another DNS server is not kept as the cached host', () => {
+    const { client, dir } = world({ install: false });
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
+    state.discovery.lastHost = { host: '10.0.0.21', port: 1688 };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+    assert.deepEqual(client.setDnsServer('10.0.0.53').discovery.lastHost, null);
+  });
+
+  test('a state.json from before the setting reads as the system resolver; a damaged value is STATE_CORRUPT', () => {
+    const { client, dir } = world({ install: false });
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
+    delete state.discovery.dnsServer;
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+    assert.equal(client.state().discovery.dnsServer, null);
+    state.discovery.dnsServer = 53;
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+    assert.throws(() => client.state(), isCode('STATE_CORRUPT'));
+  });
+});
+
 describe('Client activation against a host', () => {
   test('count insufficient returns the count and required count, and the license stays in initial grace', async () => {
     const { client, host } = world();

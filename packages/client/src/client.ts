@@ -50,7 +50,7 @@ import { ensureDir, loadCatalog, loadLicense, loadState, saveCatalog, saveLicens
 import { checkLdapUrl, connectDirectory, listObjects, readDirectoryId, type DirectoryTarget } from '@volact/directory';
 import { callAuthority, getFromAuthority, getJson, postJson, type Get, type Post } from '@volact/server-kit';
 import { postActivate, targetLabel, type HostTarget } from './transport.js';
-import { discover, readSearchDomains } from './discovery.js';
+import { discover, parseDnsServer, readSearchDomains } from './discovery.js';
 
 export type ActivationOutcome = (
   | { kind: 'activated' | 'renewed'; grant: Grant; host: string }
@@ -227,7 +227,7 @@ export class Client {
         lastAnswer: null,
         authorityUrl: null,
         outOfToleranceSince: null,
-        discovery: { domain: null, caching: true, lastHost: null },
+        discovery: { domain: null, caching: true, lastHost: null, dnsServer: null },
         directory: null,
         actType: 'all',
         directoryNote: null,
@@ -311,6 +311,25 @@ export class Client {
     s.discovery = { ...s.discovery, domain: name, lastHost: null };
     saveState(this.dir, s);
     return s;
+  }
+
+  /**
+   * `volact client dns-server`: the DNS server asked for the SRV records and the hosts' addresses
+   * (split-horizon and lab zones the system resolver does not see); null goes back to the system's.
+   */
+  setDnsServer(spec: string | null): ClientState {
+    const server = spec === null ? null : parseDnsServer(spec);
+    const s = this.state();
+    // a host found through another server's view of DNS is not kept
+    s.discovery = { ...s.discovery, dnsServer: server, lastHost: server === s.discovery.dnsServer ? s.discovery.lastHost : null };
+    saveState(this.dir, s);
+    return s;
+  }
+
+  /** The DNS server for SRV lookups: VOLACT_DNS_SERVER (tests), else the stored setting, else none (the system's). */
+  private dnsServer(s: ClientState): { server: string | null; from: 'VOLACT_DNS_SERVER' | 'setting' | null } {
+    if (this.env.VOLACT_DNS_SERVER) return { server: this.env.VOLACT_DNS_SERVER, from: 'VOLACT_DNS_SERVER' };
+    return s.discovery.dnsServer ? { server: s.discovery.dnsServer, from: 'setting' } : { server: null, from: null };
   }
 
   /** `-skhc` / `-ckhc`: keep using the host that answered last (default), or discover every time. */
@@ -556,7 +575,7 @@ export class Client {
     }
     if (settings.urls.length === 0 || settings.urls.length > 16) throw new VolactError('USAGE', { detail: 'give 1 to 16 directory URLs' });
     for (const url of settings.urls) checkLdapUrl(url);
-    if (!settings.base.trim() || !settings.bindDn.trim() || settings.base.length > 512 || settings.bindDn.length > 1024) throw new VolactError('USAGE', { detail: 'give the directory suffix (--base) and the machine account DN (--bind-dn)' });
+    if (!settings.base.trim() || !settings.bindDn.trim() || settings.base.length > 512 || settings.bindDn.length > 1024) throw new VolactError('USAGE', { detail: 'give the directory suffix (--ldap-base) and the machine account DN (--bind-dn)' });
     if (!settings.password) throw new VolactError('USAGE', { detail: 'the password file is empty; an empty password would be an anonymous bind' });
     writeOrFail(this.dir, join(this.dir, 'directory.secret'), settings.password, 0o600);
     if (settings.ca) writeOrFail(this.dir, join(this.dir, 'directory-ca.pem'), settings.ca, 0o644);
@@ -715,7 +734,7 @@ export class Client {
     }
     const domains = this.lookupDomains(s);
     if (domains.length === 0) throw new VolactError('NO_HOST_FOUND', { detail: `no host is pinned and there is no lookup domain (no -skms-domain, no search domain in ${this.env.VOLACT_RESOLV_CONF ?? '/etc/resolv.conf'})${tried.length ? `; tried ${tried.join(', ')}` : ''}` });
-    const found = await discover(domains, this.env.VOLACT_DNS_SERVER);
+    const found = await discover(domains, this.dnsServer(s).server ?? undefined);
     tried.unshift(...found.tried);
     for (const target of found.targets) {
       if (cached && target.host === cached.host && target.port === cached.port) continue;
@@ -890,6 +909,8 @@ export class Client {
       discoveredHost: s.discovery.lastHost ? targetLabel(s.discovery.lastHost.host, s.discovery.lastHost.port) : null,
       lookupDomain: s.discovery.domain,
       lookupDomains: s.kms.host ? [] : this.lookupDomains(s),
+      dnsServer: this.dnsServer(s).server,
+      dnsServerFrom: this.dnsServer(s).from,
       hostCaching: s.discovery.caching,
       pinnedPort: s.kms.port,
       renewalMinutes: s.intervals.renewalMinutes,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { discover, orderSrv, searchDomains, type SrvTarget } from './discovery.js';
+import { VolactError } from '@volact/protocol';
+import { discover, orderSrv, parseDnsServer, searchDomains, type SrvTarget } from './discovery.js';
 
 /** A seeded source (mulberry32), so the statistics below are the same on every run. */
 function seeded(seed: number): () => number {
@@ -84,5 +85,36 @@ describe('lookup domains and discovery', () => {
     assert.deepEqual([none.targets, none.tried], [[], ['_volact._tcp.x.example: no records']]);
     const huge = async () => Array.from({ length: 1000 }, (_, i) => srv(`h${i}.example`, 0, 1));
     assert.equal((await discover(['x.example'], undefined, seeded(1), huge)).targets.length, 16);
+  });
+});
+
+describe('the DNS server setting (volact client dns-server)', () => {
+  test('takes an IPv4 or IPv6 address with an optional port, in the form the resolver takes', () => {
+    for (const [given, stored] of [
+      ['10.0.0.53', '10.0.0.53'],
+      ['10.0.0.53:53', '10.0.0.53'],
+      ['127.0.0.1:5353', '127.0.0.1:5353'],
+      ['fd00::53', 'fd00::53'],
+      ['[fd00::53]', 'fd00::53'],
+      ['[::1]:5353', '[::1]:5353'],
+    ]) {
+      assert.equal(parseDnsServer(given!), stored, given);
+    }
+  });
+
+  test('refuses names, malformed addresses (USAGE) and ports out of range (VALUE_OUT_OF_RANGE)', () => {
+    const code = (spec: string) => {
+      try {
+        parseDnsServer(spec);
+        return 'accepted';
+      } catch (err) {
+        assert.ok(err instanceof VolactError, String(err));
+        return err.code;
+      }
+    };
+    for (const bad of ['ns1.example.com', 'ns1.example.com:53', '', '10.0.0', '10.0.0.53:', '10.0.0.53:dns', '[10.0.0.53]:53', 'fd00::53:5353x', '[fd00::53', 'fd00::53]:53']) {
+      assert.equal(code(bad), 'USAGE', bad);
+    }
+    for (const bad of ['10.0.0.53:0', '10.0.0.53:65536', '[::1]:99999', '10.0.0.53:123456']) assert.equal(code(bad), 'VALUE_OUT_OF_RANGE', bad);
   });
 });

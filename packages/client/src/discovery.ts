@@ -1,5 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { VolactError } from '@volact/protocol';
 import type { HostTarget } from './transport.js';
 
 /** One SRV record of `_volact._tcp.<domain>`. */
@@ -52,6 +54,25 @@ export function readSearchDomains(env: NodeJS.ProcessEnv): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * `volact client dns-server`: IPV4[:PORT], IPV6 or [IPV6][:PORT], in the form Node's resolver
+ * takes (port 53 is left out). A name is refused: the lookups need an address to ask before any
+ * name resolves.
+ */
+export function parseDnsServer(spec: string): string {
+  const bracket = /^\[([^\]]+)\](?::(\d*))?$/.exec(spec);
+  const v4 = /^([^:]+):(\d*)$/.exec(spec);
+  const [host, portText] = bracket ? [bracket[1]!, bracket[2]] : v4 ? [v4[1]!, v4[2]] : [spec, undefined];
+  const family = isIP(host);
+  if (family === 0 || (bracket ? family !== 6 : v4 && family !== 4) || portText === '') {
+    throw new VolactError('USAGE', { detail: `the DNS server ${spec} is not an IP address with an optional port: give IPV4[:PORT] or [IPV6]:PORT, e.g. 10.0.0.53 or [fd00::53]:5353 (not a name: it must be reachable before names resolve)` });
+  }
+  if (portText === undefined || portText === '53') return host;
+  const port = Number(portText);
+  if (portText.length > 5 || port < 1 || port > 65535) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'DNS server port', min: 1, max: 65535, value: portText });
+  return family === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function resolverFor(server: string | undefined): Resolver {

@@ -25,9 +25,10 @@ export type ClientState = {
   outOfToleranceSince: number | null;
   /**
    * Host discovery by DNS SRV: the lookup domain set with -skms-domain (null: the machine's
-   * search domains), host caching (-skhc / -ckhc) and the host that answered last.
+   * search domains), host caching (-skhc / -ckhc), the host that answered last, and the DNS
+   * server asked for the SRV records (volact client dns-server; null: the system's resolver).
    */
-  discovery: { domain: string | null; caching: boolean; lastHost: { host: string; port: number } | null };
+  discovery: { domain: string | null; caching: boolean; lastHost: { host: string; port: number } | null; dnsServer: string | null };
   /**
    * Directory membership (volact client directory): the servers (any replica), the suffix and
    * the machine account; its password is in directory.secret (0600), a CA in directory-ca.pem.
@@ -117,7 +118,9 @@ export function loadState(dir: string): ClientState | undefined {
   if (typeof s.localHighWater !== 'number') s.localHighWater = s.highWater;
   s.authorityUrl ??= null;
   s.outOfToleranceSince ??= null;
-  s.discovery ??= { domain: null, caching: true, lastHost: null };
+  s.discovery ??= { domain: null, caching: true, lastHost: null, dnsServer: null };
+  s.discovery.dnsServer ??= null;
+  if (typeof s.discovery.dnsServer !== 'string' && s.discovery.dnsServer !== null) throw bad('the DNS server setting is damaged (set it again with volact client dns-server)');
   s.directory ??= null;
   if (s.actType !== 'directory' && s.actType !== 'host') s.actType = 'all';
   s.directoryNote ??= null;

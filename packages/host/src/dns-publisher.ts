@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
-import { HOUR, MINUTE, VolactError, type Clock } from '@volact/protocol';
+import { HOUR, MINUTE, VolactError, type Clock, type ErrorCode } from '@volact/protocol';
+import { DnsEvents, type EventOutcome } from './dns-events.js';
+import { DnsRecords, sameRecord, type DnsRecord, type ZoneRecords } from './dns-records.js';
 import { sendUpdate, type SrvRecord, type TsigKey, type UpdateOp, type UpdateResult } from './dns-update.js';
 
 /** Where and how a host publishes itself (stored as the `dns` setting). */
@@ -29,8 +31,32 @@ export function defaultLabel(name: string): string {
 }
 const BACKOFF_MS = [MINUTE, 2 * MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR];
 
-type Published = { type: 'SRV' | 'A' | 'AAAA'; rr: Record<string, unknown> }[];
 export type Send = typeof sendUpdate;
+
+/**
+ * What one update did, as far as its answer shows: `done` (a signed NOERROR), `refused` (an answer
+ * that says nothing was applied) or `unconfirmed` (no answer that says either way).
+ */
+export type UpdateOutcome = 'done' | 'refused' | 'unconfirmed';
+
+/** What `host unpublish` did in one domain; `confirmed`: whether any of the records had been confirmed published. */
+export type Unpublished = { domain: string; removed: boolean; confirmed: boolean; code: ErrorCode | null };
+
+/**
+ * Answers that say the server applied nothing. An update is all or nothing, and these are given
+ * before anything changes: the zone (NOTAUTH, NOTZONE), the message (FORMERR, NOTIMP) and the
+ * permission (REFUSED) are checked first (RFC 2136 §3.1-3.3), and a TSIG failure stops the request
+ * before it is processed (RFC 8945 §5.2). SERVFAIL is not among them: a secondary that forwards
+ * updates (RFC 2136 §6) may answer it although the primary applied the update.
+ *
+ * A server cannot sign a BADSIG or BADKEY answer, so these refusals are believed unsigned; but
+ * sendUpdate takes an unsigned answer only if no signed one comes before its timeout, so a forged
+ * refusal must also suppress the real answer.
+ */
+const NOT_APPLIED = new Set(['FORMERR', 'NOTIMP', 'REFUSED', 'NOTAUTH', 'NOTZONE']);
+
+const deleteOp = (record: DnsRecord): UpdateOp => ({ op: 'delete', record });
+const addOp = (record: DnsRecord): UpdateOp => ({ op: 'add', record });
 
 /** HOST, HOST:PORT, [V6]:PORT or a bare IPv6 address; port 53 by default. */
 export function serverOf(spec: string): { host: string; port: number } {
@@ -46,17 +72,20 @@ export function serverOf(spec: string): { host: string; port: number } {
 /**
  * Publishes the host's own SRV record (`_volact._tcp.<domain>`) in its home domain and each
  * extra domain, and its A/AAAA record if configured: at start, then every 24 hours, retrying a
- * failed update with backoff. It remembers exactly what it published, so it only ever deletes
- * its own records, never another host's in the same set. Failures are events with the DNS
- * answer code and the fix; they never stop the host from serving.
+ * failed update with backoff. It remembers exactly what it published, and what it sent without
+ * a confirmation (dns-records.ts), so it only ever deletes its own records, never another host's
+ * in the same set. Failures are events with the DNS answer code and the fix; they never stop the
+ * host from serving.
  */
 export class DnsPublisher {
   private nextAt = 0;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly records: DnsRecords;
+  private readonly eventLog: DnsEvents;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly clock: Clock,
     private readonly config: () => DnsConfig,
     private readonly port: () => number,
@@ -65,7 +94,10 @@ export class DnsPublisher {
     /** The host's short name and whether it is activated: an unactivated host does not advertise itself. */
     private readonly host: () => { name: string; activated: boolean },
     private readonly send: Send = sendUpdate,
-  ) {}
+  ) {
+    this.records = new DnsRecords(db);
+    this.eventLog = new DnsEvents(db);
+  }
 
   /** Checks once a second whether a publication is due (the clock may be a test clock). */
   start(): void {
@@ -101,9 +133,11 @@ export class DnsPublisher {
     return next;
   }
 
+  /** Settings, and what is in each zone: `published` (confirmed) apart from `unconfirmed` (sent, answer lost). */
   get status() {
     const c = this.config();
-    const published = this.db.prepare('SELECT domain, server, records, published_at FROM dns_published ORDER BY domain').all() as { domain: string; server: string; records: string; published_at: number }[];
+    const zones = this.records.all();
+    const iso = (t: number | null) => new Date(t ?? 0).toISOString();
     return {
       enabled: c.enabled,
       configured: this.configured(c),
@@ -115,7 +149,8 @@ export class DnsPublisher {
       extraDomains: c.extraDomains,
       activated: this.host().activated,
       nextPublishAt: c.enabled && this.configured(c) && this.host().activated ? new Date(Math.max(this.nextAt, this.clock.now())).toISOString() : null,
-      published: published.map((p) => ({ domain: p.domain, server: p.server, at: new Date(p.published_at).toISOString(), records: JSON.parse(p.records) as Published })),
+      published: zones.filter((z) => z.published.length).map((z) => ({ domain: z.domain, server: z.server, at: iso(z.publishedAt), records: z.published })),
+      unconfirmed: zones.filter((z) => z.unconfirmed.length).map((z) => ({ domain: z.domain, server: z.server, sentAt: iso(z.sentAt), records: z.unconfirmed })),
     };
   }
 
@@ -154,25 +189,12 @@ export class DnsPublisher {
   private queue: Promise<unknown> = Promise.resolve();
 
   /** What this host wants published in one domain. */
-  private desired(c: DnsConfig, domain: string, priority: number, weight: number): Published {
+  private desired(c: DnsConfig, domain: string, priority: number, weight: number): DnsRecord[] {
     const target = this.target(c)!;
     const srv: SrvRecord = { name: `_volact._tcp.${domain}`, priority, weight, port: this.port(), target, ttl: c.ttl };
-    const records: Published = [{ type: 'SRV', rr: srv }];
+    const records: DnsRecord[] = [{ type: 'SRV', rr: srv }];
     if (c.address && domain === c.domain) records.push({ type: c.address.includes(':') ? 'AAAA' : 'A', rr: { name: target, address: c.address, family: c.address.includes(':') ? 6 : 4, ttl: c.ttl } });
     return records;
-  }
-
-  private previous(domain: string): { server: string | null; records: Published } {
-    const row = this.db.prepare('SELECT server, records FROM dns_published WHERE domain = ?').get(domain) as { server: string; records: string } | undefined;
-    return row ? { server: row.server, records: JSON.parse(row.records) as Published } : { server: null, records: [] };
-  }
-
-  private remember(domain: string, server: string, records: Published): void {
-    if (records.length === 0) this.db.prepare('DELETE FROM dns_published WHERE domain = ?').run(domain);
-    else
-      this.db
-        .prepare('INSERT INTO dns_published (domain, server, records, published_at) VALUES (?, ?, ?, ?) ON CONFLICT(domain) DO UPDATE SET server = excluded.server, records = excluded.records, published_at = excluded.published_at')
-        .run(domain, server, JSON.stringify(records), this.clock.now());
   }
 
   private async publishAll(): Promise<void> {
@@ -182,24 +204,14 @@ export class DnsPublisher {
     const domains = [{ domain: c.domain!, priority: c.priority, weight: c.weight }, ...c.extraDomains.filter((d, i, all) => d.domain !== c.domain && all.findIndex((x) => x.domain === d.domain) === i)];
     let failed = false;
     // records in domains no longer configured, or published through another server, are ours: remove them there
-    for (const row of this.db.prepare('SELECT domain, server FROM dns_published').all() as { domain: string; server: string }[]) {
-      if (!domains.some((d) => d.domain === row.domain) || row.server !== server) {
-        if (!(await this.unpublishDomain(row.domain))) failed = true;
+    for (const z of this.records.all()) {
+      if (!domains.some((d) => d.domain === z.domain) || z.server !== server) {
+        if (!(await this.unpublishDomain(z.domain)).removed) failed = true;
       }
     }
     for (const d of domains) {
       if (!this.config().enabled) return; // -cdns or unpublish meanwhile
-      const want = this.desired(c, d.domain, d.priority, d.weight);
-      const had = this.previous(d.domain).records;
-      const same = (a: Published[number], b: Published[number]) => a.type === b.type && JSON.stringify({ ...a.rr, ttl: 0 }) === JSON.stringify({ ...b.rr, ttl: 0 });
-      const stale = had.filter((h) => !want.some((w) => same(h, w)));
-      // our old records that are no longer wanted (a new port, priority or name) go first
-      const ops: UpdateOp[] = [...stale.map((h) => ({ op: 'delete' as const, record: h as never })), ...want.map((w) => ({ op: 'add' as const, record: w as never }))];
-      // before sending, remember everything that may be in the zone afterwards: if the answer is
-      // lost, the next publication still deletes what the server may have applied
-      this.remember(d.domain, server, [...had, ...want.filter((w) => !had.some((h) => same(h, w)))]);
-      if (await this.update(server, d.domain, ops, 'publish')) this.remember(d.domain, server, want);
-      else failed = true;
+      if ((await this.publishDomain(server, d.domain, this.desired(c, d.domain, d.priority, d.weight))) !== 'done') failed = true;
     }
     if (failed) {
       this.nextAt = this.clock.now() + BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)]!;
@@ -211,64 +223,91 @@ export class DnsPublisher {
     }
   }
 
-  private async unpublishDomain(domain: string): Promise<boolean> {
-    const { server, records } = this.previous(domain);
-    if (records.length === 0 || server === null) return true;
-    const ok = await this.update(server, domain, records.map((h) => ({ op: 'delete' as const, record: h as never })), 'unpublish');
-    if (ok) this.remember(domain, server, []);
-    return ok;
+  /** One domain: our stale records out, the wanted ones in, in one update. */
+  private async publishDomain(server: string, domain: string, want: DnsRecord[]): Promise<UpdateOutcome> {
+    const before: ZoneRecords = this.records.get(domain) ?? { domain, server, published: [], publishedAt: null, unconfirmed: [], sentAt: null };
+    const had = [...before.published, ...before.unconfirmed];
+    // our old records that are no longer wanted (a new port, priority or name) go first
+    const stale = had.filter((h) => !want.some((w) => sameRecord(h, w)));
+    // Before sending, remember what may be in the zone afterwards: if the answer is lost, the next
+    // publication or unpublish still deletes what the server may have applied. Until the server
+    // confirms them, the new records are "sent, not confirmed", never "published".
+    const added = want.filter((w) => !had.some((h) => sameRecord(h, w)));
+    this.records.put({ ...before, server, unconfirmed: [...before.unconfirmed, ...added], sentAt: this.clock.now() });
+    const { outcome } = await this.update(server, domain, [...stale.map(deleteOp), ...want.map(addOp)], 'publish');
+    if (outcome === 'done') this.records.put({ domain, server, published: want, publishedAt: this.clock.now(), unconfirmed: [], sentAt: null });
+    // a refused update changed nothing in the zone: what this attempt added to the memory goes
+    else if (outcome === 'refused') this.records.put(before);
+    return outcome;
   }
 
-  /** `volact host unpublish`: removes this host's records from every domain it published in. */
-  unpublishAll(): Promise<{ domain: string; removed: boolean }[]> {
+  /** Deletes all our records in one domain; until the server confirms it, they stay remembered as they were. */
+  private async unpublishDomain(domain: string): Promise<Unpublished> {
+    const z = this.records.get(domain);
+    if (!z) return { domain, removed: true, confirmed: false, code: null };
+    const { outcome, code } = await this.update(z.server, domain, [...z.published, ...z.unconfirmed].map(deleteOp), 'unpublish');
+    if (outcome === 'done') this.records.put({ ...z, published: [], unconfirmed: [] });
+    return { domain, removed: outcome === 'done', confirmed: z.published.length > 0, code };
+  }
+
+  /** `volact host unpublish`: removes this host's records, confirmed or not, from every domain it sent them to. */
+  unpublishAll(): Promise<Unpublished[]> {
     return this.serial(async () => {
-      const domains = (this.db.prepare('SELECT domain FROM dns_published ORDER BY domain').all() as { domain: string }[]).map((r) => r.domain);
       const out = [];
-      for (const domain of domains) out.push({ domain, removed: await this.unpublishDomain(domain) });
+      for (const z of this.records.all()) out.push(await this.unpublishDomain(z.domain));
       return out;
     });
   }
 
-  /** Sends one update; records event 12294 (done) or 12293 (failed, with the answer code and the fix). */
-  private async update(server: string, domain: string, ops: UpdateOp[], action: 'publish' | 'unpublish'): Promise<boolean> {
+  /**
+   * Sends one update and says what it did (see NOT_APPLIED); records event 12294 (done) or 12293
+   * (failed, with the answer code, the fix, and whether the update was refused or is unconfirmed).
+   */
+  private async update(server: string, domain: string, ops: UpdateOp[], action: 'publish' | 'unpublish'): Promise<{ outcome: UpdateOutcome; code: ErrorCode | null }> {
     const key = this.key();
     let result: UpdateResult | undefined;
     let err: VolactError | undefined;
-    try {
-      if (!key) throw new Error('no TSIG key');
-      // TSIG's time is checked by the DNS server against its own clock (5 minutes of fudge): the
-      // system clock, not the host's (possibly test) clock, which only decides when to publish
-      result = await this.send(serverOf(server), domain, ops, key, Math.floor(Date.now() / 1000));
-      if (result.tsigError) err = new VolactError('DNS_TSIG_REJECTED', { server, domain, rcode: result.rcode, tsigError: ({ 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME' } as Record<number, string>)[result.tsigError] ?? `TSIG error ${result.tsigError}` });
-      else if (result.rcode === 'REFUSED' || result.rcode === 'NOTAUTH') err = new VolactError('DNS_UPDATE_REFUSED', { server, domain, rcode: result.rcode });
-      else if (result.rcode !== 'NOERROR') err = new VolactError('DNS_UPDATE_FAILED', { server, domain, detail: `the server answered ${result.rcode}` });
-      else if (!result.signedAnswer) err = new VolactError('DNS_ANSWER_UNSIGNED', { server, domain });
-    } catch (e) {
-      err = e instanceof VolactError ? e : new VolactError('DNS_UPDATE_FAILED', { server, domain, detail: e instanceof Error ? e.message : String(e) });
+    let outcome: UpdateOutcome = 'unconfirmed';
+    if (!key) {
+      err = new VolactError('DNS_UPDATE_FAILED', { server, domain, detail: 'the host has no TSIG key (--tsig-key); nothing was sent' });
+      outcome = 'refused';
+    } else {
+      try {
+        // TSIG's time is checked by the DNS server against its own clock (5 minutes of fudge): the
+        // system clock, not the host's (possibly test) clock, which only decides when to publish
+        result = await this.send(serverOf(server), domain, ops, key, Math.floor(Date.now() / 1000));
+        if (result.tsigError) err = new VolactError('DNS_TSIG_REJECTED', { server, domain, rcode: result.rcode, tsigError: ({ 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME' } as Record<number, string>)[result.tsigError] ?? `TSIG error ${result.tsigError}` });
+        else if (result.rcode === 'REFUSED' || result.rcode === 'NOTAUTH') err = new VolactError('DNS_UPDATE_REFUSED', { server, domain, rcode: result.rcode });
+        else if (result.rcode !== 'NOERROR') err = new VolactError('DNS_UPDATE_FAILED', { server, domain, detail: `the server answered ${result.rcode}` });
+        else if (!result.signedAnswer) err = new VolactError('DNS_ANSWER_UNSIGNED', { server, domain });
+        if (!err) outcome = 'done';
+        else if (result.tsigError || NOT_APPLIED.has(result.rcode)) outcome = 'refused';
+      } catch (e) {
+        err = e instanceof VolactError ? e : new VolactError('DNS_UPDATE_FAILED', { server, domain, detail: e instanceof Error ? e.message : String(e) });
+      }
     }
-    const event = err ? 12293 : 12294;
-    const message = err ? err.message : `${action === 'publish' ? 'published' : 'removed'} ${ops.filter((o) => o.op === (action === 'publish' ? 'add' : 'delete')).map((o) => `${o.record.type} ${String(o.record.rr.name)}`).join(', ')}`;
-    this.db.prepare('INSERT INTO dns_events (at, event, domain, server, rcode, code, message, fix) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(this.clock.now(), event, domain, server, result?.rcode ?? null, err?.code ?? null, message, err?.fix ?? null);
-    this.log(JSON.stringify({ event, domain, server, rcode: result?.rcode ?? null, code: err?.code, message, fix: err?.fix }));
-    return !err;
+    const shown: EventOutcome = outcome === 'done' ? (action === 'publish' ? 'published' : 'removed') : outcome;
+    const event = {
+      event: err ? (12293 as const) : (12294 as const),
+      domain,
+      server,
+      rcode: result?.rcode ?? null,
+      code: err?.code ?? null,
+      message: err ? err.message : `${shown} ${ops.filter((o) => o.op === (action === 'publish' ? 'add' : 'delete')).map((o) => `${o.record.type} ${String(o.record.rr.name)}`).join(', ')}`,
+      fix: err?.fix ?? null,
+      outcome: shown,
+    };
+    this.eventLog.add(this.clock.now(), event);
+    this.log(JSON.stringify(event));
+    return { outcome, code: err?.code ?? null };
   }
 
   /** Drops events older than `retentionMs` (run with the host's hourly pruning). */
   prune(retentionMs: number): void {
-    this.db.prepare('DELETE FROM dns_events WHERE at < ?').run(this.clock.now() - retentionMs);
+    this.eventLog.prune(this.clock.now() - retentionMs);
   }
 
   events(limit = 100) {
-    return (this.db.prepare('SELECT * FROM (SELECT * FROM dns_events ORDER BY id DESC LIMIT ?) ORDER BY id').all(limit) as Record<string, unknown>[]).map((r) => ({
-      id: r.id as number,
-      event: r.event as number,
-      at: new Date(r.at as number).toISOString(),
-      domain: r.domain as string,
-      server: r.server as string,
-      rcode: r.rcode as string | null,
-      code: r.code as string | null,
-      message: r.message as string,
-      fix: r.fix as string | null,
-    }));
+    return this.eventLog.list(limit);
   }
 }

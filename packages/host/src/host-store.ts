@@ -32,6 +32,17 @@ const migrations = [
    CREATE TABLE dns_events (
      id INTEGER PRIMARY KEY, at INTEGER NOT NULL, event INTEGER NOT NULL, domain TEXT NOT NULL, server TEXT NOT NULL,
      rcode TEXT, code TEXT, message TEXT NOT NULL, fix TEXT);`,
+  // 4: keep records the DNS server confirmed apart from records sent whose answer was lost (issue
+  // 10). What version 3 remembered was written before sending and never rolled back, so it is only
+  // known to have been sent: it becomes "unconfirmed" until the next publication confirms it.
+  `CREATE TABLE dns_records (
+     domain TEXT PRIMARY KEY, server TEXT NOT NULL,
+     published TEXT NOT NULL, published_at INTEGER,
+     unconfirmed TEXT NOT NULL, sent_at INTEGER);
+   INSERT INTO dns_records (domain, server, published, published_at, unconfirmed, sent_at)
+     SELECT domain, server, '[]', NULL, records, published_at FROM dns_published;
+   DROP TABLE dns_published;
+   ALTER TABLE dns_events ADD COLUMN outcome TEXT;`,
 ];
 
 /** Opens (and migrates) the host's SQLite file: WAL, durable against a crash of the process. */

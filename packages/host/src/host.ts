@@ -30,7 +30,7 @@ import { ActivationBatch, type Decision, type Pending, type Reply } from './acti
 import { networkFilter } from './cidr.js';
 import { pruneEvents, queryEvents, queryMachines, rowCounts, type EventQuery, type MachineQuery } from './host-queries.js';
 import { MachineCounter } from './machine-counter.js';
-import { readSettings, writeSetting, type HostSettings } from './settings.js';
+import { checkHostName, checkListenAddress, readSettings, writeSetting, type HostSettings } from './settings.js';
 import { serverOf, type DnsConfig } from './dns-publisher.js';
 import { isIP } from 'node:net';
 
@@ -54,6 +54,7 @@ export type HostOptions = {
   clock: Clock;
   keyPair: KeyPair;
   roots: Root[];
+  /** The name to go by when `host serve --name` stored none: the machine's name. */
   hostName: string;
   log?: (line: string) => void;
   /** Talks to the authority; injected so tests can see exactly what is sent. */
@@ -77,7 +78,7 @@ export class Host {
   private certFor = new Map<number, Certified>();
   private readonly sign: Record<'grant' | 'countInsufficient' | 'refusal', (payload: object) => string>;
   readonly startedAt: number;
-  hostName: string;
+  private readonly machineName: string;
   private readonly postAuthority: Post;
   private readonly offlineBundle: OfflineBundle | undefined;
 
@@ -87,7 +88,7 @@ export class Host {
     this.clock = opts.clock;
     this.keyPair = opts.keyPair;
     this.roots = opts.roots;
-    this.hostName = opts.hostName;
+    this.machineName = opts.hostName;
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.postAuthority = opts.postAuthority ?? postJson;
     this.settings = readSettings(this.db);
@@ -100,6 +101,25 @@ export class Host {
     this.batch = new ActivationBatch(this.db, this.counter, this.clock, (e) => thresholdFor(e.kind), (p, d, now) => this.answer(p, d, now), this.log);
     this.startedAt = this.clock.now();
     this.loadActivation();
+  }
+
+  /** The stored `--name`, else the machine's name: shown to clients, and the default SRV target. */
+  get hostName(): string {
+    return this.settings.hostName ?? this.machineName;
+  }
+
+  /** `host serve --name NAME` stores it for later starts; '' goes back to the machine's name. */
+  setHostName(name: string): void {
+    checkHostName(name);
+    writeSetting(this.db, 'hostName', name || null);
+    this.settings.hostName = name || null;
+  }
+
+  /** `host serve --listen ADDRESS`, stored once the host listens there. */
+  setListenAddress(address: string): void {
+    checkListenAddress(address);
+    writeSetting(this.db, 'listenAddress', address);
+    this.settings.listenAddress = address;
   }
 
   get publicKey(): string {
@@ -395,6 +415,7 @@ export class Host {
       thresholds: { client: defaults.clientThreshold, server: defaults.serverThreshold },
       countWindowDays: defaults.countWindowMs / 86_400_000,
       port: this.settings.port,
+      listenAddress: this.settings.listenAddress,
       servedNetworks: this.settings.servedNetworks,
       retryMinutes: this.settings.retryMinutes,
       renewalMinutes: this.settings.renewalMinutes,

@@ -25,6 +25,7 @@ import { adminServer, clientServer } from './http.js';
 import { networkFilter } from './cidr.js';
 import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
 import { parseTsigKeyFile } from './dns-update.js';
+import { checkHostName, checkListenAddress } from './settings.js';
 
 export type HostRunOptions = {
   dir: string;
@@ -33,8 +34,10 @@ export type HostRunOptions = {
   rootPem?: string;
   authorityUrl?: string;
   port?: number;
+  /** The address to listen on, stored once bound; without it, the stored one (default ::). */
   listenAddress?: string;
   servedNetworks?: string[];
+  /** The host's name to store ('' goes back to the machine's name); without it, the stored one. */
   hostName?: string;
   log?: (line: string) => void;
   /** DNS publishing settings to store (a partial change keeps the stored rest). */
@@ -159,13 +162,15 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   if (await answers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
   const { roots, bundle } = pinnedRoots(opts.dir, opts.rootPem);
   const db = openStateDb(opts.dir, opts.newDatabase ?? false);
-  const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: opts.hostName ?? hostname(), log, offlineBundle: bundle });
+  const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: hostname(), log, offlineBundle: bundle });
   // every option is checked before any is stored: a refused start changes nothing
   if (opts.servedNetworks) {
     if (opts.servedNetworks.length === 0) throw new VolactError('USAGE', { detail: 'give at least one network to serve' });
     networkFilter(opts.servedNetworks);
   }
   if (opts.port) host.checkSetting('port', opts.port);
+  if (opts.hostName !== undefined) checkHostName(opts.hostName);
+  if (opts.listenAddress !== undefined) checkListenAddress(opts.listenAddress);
   if (opts.dns) host.checkDns(opts.dns);
   if (opts.tsigKeyText !== undefined) {
     try {
@@ -179,14 +184,17 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const keyPath = join(opts.dir, 'dns.key');
   if (opts.tsigKeyText !== undefined) writeFileAtomic(keyPath, opts.tsigKeyText, 0o600);
   if (opts.dns) host.setDns(opts.dns);
+  // a restart without --name keeps the stored name, and so the SRV target (issue 10)
+  if (opts.hostName !== undefined) host.setHostName(opts.hostName);
   const tsigKey = existsSync(keyPath) ? readOrCorrupt(keyPath, parseTsigKeyFile) : null;
-  const address = opts.listenAddress ?? '::';
+  const address = opts.listenAddress ?? host.settings.listenAddress;
 
   const limits: ConnectionLimits = { ...defaultConnectionLimits, ...opts.connectionLimits };
   let { server: client, connections } = clientServer(host, log, limits);
   await listen(client, opts.port ?? host.settings.port, address);
   // stored only once bound; port 0 (tests) takes a free port and stores nothing
   if (opts.port) host.setSetting('port', opts.port);
+  if (opts.listenAddress !== undefined) host.setListenAddress(opts.listenAddress);
   if (opts.port === 0) host.settings.port = (client.address() as { port: number }).port;
   const dns = new DnsPublisher(db, opts.clock, () => host.settings.dns, () => host.settings.port, () => tsigKey, log, () => ({ name: host.hostName, activated: host.activated }));
   const onPortChange = async (port: number) => {

@@ -8,7 +8,7 @@ import { clientFor, parseSlmgr, slmgrClient, slmgrHost } from '../slmgr.js';
 import { defaultHostDir, readRootPem } from './host.js';
 import { readUserFile } from '../files.js';
 import { isLoopback, listObjects, readDirectoryId } from '@volact/directory';
-import { withSession, type LdapFlags } from '../directory.js';
+import { ldapOptions, ldapValue, withSession, type LdapFlags } from '../directory.js';
 
 /** The authority's answer is shown as it comes; the authority validated it. */
 const anyJson: Schema<unknown> = { check: () => undefined, describe: () => ({}) };
@@ -25,21 +25,25 @@ const plainLabel = (c: { address: string }) => (isLoopback(c.address) ? 'no TLS,
 
 /** `volact slmgr`, `volact client …` and `volact agent`: the machine's side. */
 export function registerClient(program: Command): void {
-  program
-    .command('slmgr')
-    .description(
-      'slmgr-style options: -ipk KEY, -ato, -dli, -dlv, -xpr, -skms HOST[:PORT], -ckms, -skms-domain D, -ckms-domain, -skhc, -ckhc, -upk, -cpky, -rearm, -dti, -atp CID, -act-type 0|1|2; ' +
-        'directory: -ad-activation-online HOST-KEY [NAME], -ad-activation-get-iid HOST-KEY, -ad-activation-apply-cid HOST-KEY CID [NAME], -ao-list, -del-ao NAME; ' +
-        'with --host DIR: -ipk, -ato, -dli, -dlv, -xpr, -sai, -sri, -sprt, -upk, -dti, -atp, -sdns, -cdns',
-    )
-    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
-    .option('--host <dir>', 'act on the activation host with this state directory (or set VOLACT_SLMGR_HOST=1 to use VOLACT_HOST_DIR)')
-    .option('--json', 'JSON output')
-    .option('--ldap-url <urls>', 'directory servers for -ad-* and -ao-* (comma-separated ldap:// or ldaps:// URLs; env VOLACT_LDAP_URL; default: client directory)')
-    .option('--ldap-base <dn>', 'the directory suffix (env VOLACT_LDAP_BASE)')
+  ldapOptions(
+    program
+      .command('slmgr')
+      .description(
+        'slmgr-style options: -ipk KEY, -ato, -dli, -dlv, -xpr, -skms HOST[:PORT], -ckms, -skms-domain D, -ckms-domain, -skhc, -ckhc, -upk, -cpky, -rearm, -dti, -atp CID, -act-type 0|1|2; ' +
+          'directory: -ad-activation-online HOST-KEY [NAME], -ad-activation-get-iid HOST-KEY, -ad-activation-apply-cid HOST-KEY CID [NAME], -ao-list, -del-ao NAME; ' +
+          'with --host DIR: -ipk, -ato, -dli, -dlv, -xpr, -sai, -sri, -sprt, -upk, -dti, -atp, -sdns, -cdns',
+      )
+      .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+      .option('--host <dir>', 'act on the activation host with this state directory (or set VOLACT_SLMGR_HOST=1 to use VOLACT_HOST_DIR)')
+      .option('--json', 'JSON output'),
+    {
+      ldapUrl: 'directory servers for -ad-* and -ao-* (comma-separated ldap:// or ldaps:// URLs; env VOLACT_LDAP_URL; default: client directory)',
+      ldapBase: 'the directory suffix (env VOLACT_LDAP_BASE)',
+      ldapCa: "CA certificate of the directory servers' TLS certificates (env VOLACT_LDAP_CA)",
+    },
+  )
     .option('--bind-dn <dn>', 'the account to bind as: a directory administrator to create or delete objects (env VOLACT_LDAP_BIND_DN)')
     .option('--password-file <file>', "that account's password (env VOLACT_LDAP_PASSWORD_FILE)")
-    .option('--ldap-ca <file>', "CA certificate of the directory servers' TLS certificates (env VOLACT_LDAP_CA)")
     .option('--allow-plain-bind', 'send the password in clear to a server off loopback that offers no TLS')
     .option('--authority <url>', 'the authority, for -ad-activation-online (default: the one set with client trust)')
     .allowUnknownOption()
@@ -52,7 +56,7 @@ export function registerClient(program: Command): void {
         const rest = args.filter((a) => a !== '--json');
         const hostDir = (o.host as string | undefined) ?? (process.env.VOLACT_SLMGR_HOST === '1' ? defaultHostDir() : undefined);
         const call = parseSlmgr(rest, hostDir !== undefined);
-        const ldap = { ldapUrl: o.ldapUrl, ldapBase: o.ldapBase, bindDn: o.bindDn, passwordFile: o.passwordFile, ldapCa: o.ldapCa, allowPlainBind: Boolean(o.allowPlainBind), authority: o.authority } as LdapFlags;
+        const ldap = { ldapUrl: ldapValue(o, 'ldapUrl'), ldapBase: ldapValue(o, 'ldapBase'), bindDn: o.bindDn, passwordFile: o.passwordFile, ldapCa: ldapValue(o, 'ldapCa'), allowPlainBind: Boolean(o.allowPlainBind), authority: o.authority } as LdapFlags;
         const code = hostDir ? await slmgrHost(call, hostDir, json) : await slmgrClient(call, clientFor(stateDir(o.state as string | undefined), processClock()), json, ldap);
         process.exitCode = code;
       } catch (err) {
@@ -94,14 +98,13 @@ export function registerClient(program: Command): void {
         fail(err, Boolean(o.json));
       }
     });
-  cmd
-    .command('directory')
-    .description("join this machine to the organisation's directory for directory activation (its machine account reads the activation objects)")
-    .option('--url <urls>', 'directory servers, comma-separated, tried in order (any replica, read-only ones too): ldap://HOST[:PORT] (StartTLS when offered) or ldaps://HOST[:PORT]')
-    .option('--base <dn>', 'the directory suffix, e.g. dc=example,dc=com')
+  ldapOptions(cmd.command('directory').description("join this machine to the organisation's directory for directory activation (its machine account reads the activation objects)"), {
+    ldapUrl: 'directory servers, comma-separated, tried in order (any replica, read-only ones too): ldap://HOST[:PORT] (StartTLS when offered) or ldaps://HOST[:PORT]',
+    ldapBase: 'the directory suffix, e.g. dc=example,dc=com',
+    ldapCa: "CA certificate of the servers' TLS certificates (default: the system's)",
+  })
     .option('--bind-dn <dn>', "this machine's account, e.g. cn=pc1,ou=computers,dc=example,dc=com")
     .option('--password-file <file>', "the machine account's password (copied into the state directory with mode 0600)")
-    .option('--ca <file>', "CA certificate of the servers' TLS certificates (default: the system's)")
     .option('--allow-plain-bind', 'send the password in clear to a server off loopback that offers no TLS')
     .option('--check', 'bind now and show what the machine reads')
     .option('--clear', 'leave the directory (directory activation stops; an activation host is used)')
@@ -111,20 +114,21 @@ export function registerClient(program: Command): void {
       const json = Boolean(o.json);
       try {
         const client = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() });
-        if (o.clear && (o.url || o.base || o.bindDn || o.passwordFile || o.ca || o.allowPlainBind || o.check)) throw new VolactError('USAGE', { detail: '--clear takes no other option' });
+        const [url, base, ca] = [ldapValue(o, 'ldapUrl'), ldapValue(o, 'ldapBase'), ldapValue(o, 'ldapCa')];
+        if (o.clear && (url || base || o.bindDn || o.passwordFile || ca || o.allowPlainBind || o.check)) throw new VolactError('USAGE', { detail: '--clear takes no other option' });
         if (o.clear) {
           client.setDirectory(null);
           emit(json, { directory: null }, () => 'Left the directory: directory activation is off; the machine uses an activation host.');
           return;
         }
-        if (o.url || o.base || o.bindDn || o.passwordFile || o.ca || o.allowPlainBind) {
-          if (!o.url || !o.base || !o.bindDn || !o.passwordFile) throw new VolactError('USAGE', { detail: 'give --url, --base, --bind-dn and --password-file together, with --ca and --allow-plain-bind if wanted (or only --check, or --clear)' });
+        if (url || base || o.bindDn || o.passwordFile || ca || o.allowPlainBind) {
+          if (!url || !base || !o.bindDn || !o.passwordFile) throw new VolactError('USAGE', { detail: 'give --ldap-url, --ldap-base, --bind-dn and --password-file together, with --ldap-ca and --allow-plain-bind if wanted (or only --check, or --clear)' });
           client.setDirectory({
-            urls: String(o.url).split(',').map((u) => u.trim()).filter(Boolean),
-            base: String(o.base),
+            urls: url.split(',').map((u) => u.trim()).filter(Boolean),
+            base,
             bindDn: String(o.bindDn),
             password: readUserFile(String(o.passwordFile), 'password').replace(/\r?\n$/, ''),
-            ...(o.ca ? { ca: readUserFile(String(o.ca), 'CA certificate') } : {}),
+            ...(ca ? { ca: readUserFile(ca, 'CA certificate') } : {}),
             allowPlainBind: Boolean(o.allowPlainBind),
           });
         }
@@ -164,6 +168,25 @@ export function registerClient(program: Command): void {
         if (name && !/^[A-Za-z0-9._:-]{1,128}$/.test(name)) throw new VolactError('USAGE', { detail: 'an identity is 1-128 letters, digits, and . _ : -' });
         const s = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() }).setIdentity(o.clear ? null : name!);
         emit(Boolean(o.json), { machineId: s.machine.id, identity: s.machine.identity }, () => `Machine ID is now ${s.machine.id}${s.machine.identity ? ` (identity ${s.machine.identity})` : ''}. Activate again with volact slmgr -ato.`);
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+  cmd
+    .command('dns-server')
+    .argument('[server]', 'IPV4[:PORT] or [IPV6][:PORT] of the DNS server that has the _volact._tcp records (port 53 by default)')
+    .option('--clear', "go back to the system's resolver (/etc/resolv.conf)")
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--json', 'JSON output')
+    .description("the DNS server asked for activation hosts' SRV records and addresses (split-horizon or lab zones); default: the system's resolver")
+    .action((server: string | undefined, o: Record<string, string | boolean | undefined>) => {
+      try {
+        if (server === undefined ? !o.clear : o.clear) throw new VolactError('USAGE', { detail: 'give a DNS server (IPV4[:PORT] or [IPV6]:PORT), or --clear' });
+        const s = new Client({ dir: stateDir(o.state as string | undefined), clock: processClock() }).setDnsServer(server ?? null);
+        const set = s.discovery.dnsServer;
+        emit(Boolean(o.json), { dnsServer: set }, () =>
+          set ? `DNS server for finding activation hosts set to ${set} successfully.` : "DNS server cleared successfully; activation hosts are found through the system's resolver.",
+        );
       } catch (err) {
         fail(err, Boolean(o.json));
       }

@@ -66,9 +66,9 @@ export function registerHost(program: Command): void {
     .option('--root <file>', "the publisher's root.pub, or its offline bundle, to pin (needed the first time)")
     .option('--authority <url>', 'authority URL for host activation')
     .option('--port <port>', 'client port (default 1688, or the stored -sprt setting)')
-    .option('--listen <address>', 'address to listen on', '::')
+    .option('--listen <address>', 'IP address to listen on (default ::, all addresses, or the stored one)')
     .option('--serve-networks <cidrs>', 'comma-separated networks to serve (default: loopback and private ranges)')
-    .option('--name <name>', 'host name shown to clients (default: the machine name)')
+    .option('--name <name>', "host name shown to clients and the default SRV target (default: the stored one, else the machine name; '' goes back to the machine name)")
     .option('--dns-server <host[:port]>', 'primary DNS server of the zone, for publishing the SRV record (RFC 2136)')
     .option('--dns-domain <domain>', 'home domain (zone) to publish _volact._tcp.<domain> in')
     .option('--dns-name <fqdn>', "the host's own name, the SRV target (default: NAME.DOMAIN)")
@@ -170,10 +170,15 @@ export function registerHost(program: Command): void {
             `Server: ${d.server ?? '-'}  home domain: ${d.domain ?? '-'}  name: ${d.target ?? '-'}  priority ${d.priority}, weight ${d.weight}`,
             `Extra domains: ${d.extraDomains.map((x) => `${x.domain} (${x.priority}, ${x.weight})`).join(', ') || '-'}`,
             `Next publication: ${d.nextPublishAt ?? '-'}`,
-            'Published:',
-            ...(d.published.length ? d.published.map((p) => `  ${p.domain} at ${p.at}: ${p.records.map((r) => `${r.type} ${String(r.rr.name)}`).join(', ')}`) : ['  -']),
+            ...(d.published.length
+              ? ['Published (confirmed by the DNS server):', ...d.published.map((p) => `  ${p.domain} at ${p.at}: ${recordList(p.records)}`)]
+              : ['Published: nothing (the DNS server has confirmed no record)']),
+            // sent, but no answer said whether the server applied them: never shown as published
+            ...(d.unconfirmed.length
+              ? ['Sent, not confirmed (the answer was lost; they may be in the zone, and the next publication or host unpublish deletes them):', ...d.unconfirmed.map((u) => `  ${u.domain} at ${u.sentAt}: ${recordList(u.records)}`)]
+              : []),
             'Events:',
-            ...(d.events.length ? d.events.map((e) => `  ${e.at} ${e.event} ${e.domain} ${e.rcode ?? '-'} ${e.message}${e.fix ? `\n    Fix: ${e.fix}` : ''}`) : ['  -']),
+            ...(d.events.length ? d.events.map((e) => `  ${e.at} ${e.event} ${e.domain} ${e.rcode ?? '-'} ${e.message}${eventOutcome[e.outcome ?? ''] ?? ''}${e.fix ? `\n    Fix: ${e.fix}` : ''}`) : ['  -']),
           ].join('\n'),
         );
       } catch (err) {
@@ -188,15 +193,17 @@ export function registerHost(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
-        const r = await adminCall<{ removed: { domain: string; removed: boolean }[] }>((o.state as string | undefined) ?? defaultHostDir(), 'POST', '/dns/unpublish', {});
-        emit(Boolean(o.json), r, () => (r.removed.length ? r.removed.map((x) => `${x.domain}: ${x.removed ? 'removed' : 'NOT removed (see volact host dns)'}`).join('\n') : 'Nothing was published.'));
-        if (r.removed.some((x) => !x.removed)) process.exitCode = 6;
+        const r = await adminCall<{ removed: Unpublished[] }>((o.state as string | undefined) ?? defaultHostDir(), 'POST', '/dns/unpublish', {});
+        emit(Boolean(o.json), r, () => [...(r.removed.length ? r.removed.map(unpublishedLine) : ['Nothing was published.']), 'DNS publishing is off (volact slmgr --host DIR -sdns turns it back on).'].join('\n'));
+        // only records the server had confirmed are known to be in the zone: those not removed are a failure
+        if (r.removed.some((x) => !x.removed && x.confirmed)) process.exitCode = 6;
       } catch (err) {
         fail(err, Boolean(o.json));
       }
     });
 }
 
+type DnsRecordView = { type: string; rr: Record<string, unknown> };
 type DnsView = {
   enabled: boolean;
   configured: boolean;
@@ -207,6 +214,22 @@ type DnsView = {
   weight: number;
   extraDomains: { domain: string; priority: number; weight: number }[];
   nextPublishAt: string | null;
-  published: { domain: string; at: string; records: { type: string; rr: Record<string, unknown> }[] }[];
-  events: { at: string; event: number; domain: string; rcode: string | null; message: string; fix: string | null }[];
+  published: { domain: string; at: string; records: DnsRecordView[] }[];
+  unconfirmed: { domain: string; sentAt: string; records: DnsRecordView[] }[];
+  events: { at: string; event: number; domain: string; rcode: string | null; message: string; fix: string | null; outcome: string | null }[];
 };
+type Unpublished = { domain: string; removed: boolean; confirmed: boolean; code: string | null };
+
+const recordList = (records: DnsRecordView[]) => records.map((r) => `${r.type} ${String(r.rr.name)}`).join(', ');
+
+/** What a failed update means for the zone, after its message. */
+const eventOutcome: Record<string, string> = {
+  refused: ' (refused: nothing was changed)',
+  unconfirmed: ' (sent, not confirmed: the records may be in the zone)',
+};
+
+function unpublishedLine(x: Unpublished): string {
+  if (x.removed) return `${x.domain}: removed${x.confirmed ? '' : ' (they had been sent but never confirmed)'}`;
+  if (x.confirmed) return `${x.domain}: NOT removed (${x.code}; see volact host dns)`;
+  return `${x.domain}: not removed, but never published either: the records were sent, and the DNS server confirmed neither adding nor removing them (${x.code}). dig _volact._tcp.${x.domain} SRV shows whether they are there; host unpublish tries again.`;
+}
