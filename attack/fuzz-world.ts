@@ -1,13 +1,13 @@
 /**
  * What the fuzzer attacks: a real authority and an activated host, each its own process (so a
- * crash shows as an exit), in a temporary directory, with the keys, tokens and codes that valid
- * requests need. Everything it starts is stopped, and the directory removed, by `stop()`, which
- * fuzz.ts also calls on Ctrl-C.
+ * crash shows as an exit), in a directory of the caller's, with the keys, tokens and codes that
+ * valid requests need. Everything it starts is stopped by `stop()`, which fuzz.ts also calls on
+ * Ctrl-C.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { decodeKey, makeInstallationId } from '@volact/protocol';
-import { activationBody, admin, makeAuthority, post, startHost, tempDir, volact, type Service } from './harness.js';
+import { activationBody, admin, makeAuthority, post, startHost, volact, type Service } from './harness.js';
 
 /** Values valid requests are made of. */
 export type Fixtures = {
@@ -37,6 +37,7 @@ export type World = {
   dir: string;
   hostPort: number;
   authorityPort: number;
+  hostDir: string;
   adminSocket: string;
   hostDb: string;
   authorityDb: string;
@@ -51,21 +52,19 @@ export function hashedParts() {
   return { osId: h(), cpu: h(), board: h(), disks: [h()], nics: [h()] };
 }
 
-export async function makeWorld(opts: { keep?: boolean; onStarted: (s: Service) => void }): Promise<World> {
-  const tmp = tempDir('volact-fuzz-');
+/** Starts the world in `base` (the caller removes it); `onStarted` hears of every process at once. */
+export async function makeWorld(base: string, onStarted: (s: Service) => void): Promise<World> {
   const services: Service[] = [];
   const stop = async () => {
     await Promise.all(services.map((s) => Promise.race([s.stop(), new Promise((r) => setTimeout(r, 5000)).then(() => s.kill9())])));
-    if (opts.keep) process.stderr.write(`kept ${tmp.path}\n`);
-    else tmp.cleanup();
   };
   const track = (s: Service) => {
     services.push(s);
-    opts.onStarted(s);
+    onStarted(s);
     return s;
   };
   try {
-    return await setUp(tmp.path, track, stop);
+    return await setUp(base, track, stop);
   } catch (err) {
     await stop();
     throw err;
@@ -90,8 +89,11 @@ async function setUp(base: string, track: (s: Service) => Service, stop: () => P
 
   // public activation endpoints are rate-limited per address: off, so every case reaches the code
   const authority = track(await world.serve({}, ['--rate-per-address', '0', '--rate-per-key', '0']));
+  // the host pins the root from the offline bundle, so that confirmation IDs reach its offline code too
+  const bundle = join(base, 'offline-bundle.json');
+  await must(['authority', 'offline-bundle', '--dir', dir, '--out', bundle]);
   const hostDir = join(base, 'host');
-  const host = track(await startHost(hostDir, { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}` }));
+  const host = track(await startHost(hostDir, { root: bundle, authority: `http://127.0.0.1:${authority.port}` }));
   await must(['slmgr', '--host', hostDir, '-ipk', deskKey]);
   await must(['slmgr', '--host', hostDir, '-ato']);
 
@@ -116,6 +118,7 @@ async function setUp(base: string, track: (s: Service) => Service, stop: () => P
     dir: base,
     hostPort: host.port,
     authorityPort: authority.port,
+    hostDir,
     adminSocket: join(hostDir, 'admin.sock'),
     hostDb: join(hostDir, 'host.db'),
     authorityDb: join(dir, 'authority.db'),
