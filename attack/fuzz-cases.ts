@@ -46,7 +46,7 @@ function query(rng: Rng, e: Endpoint): string {
 
 export function makeCase(seed: number, n: number, f: Fixtures, endpoints: readonly Endpoint[]): Case {
   const rng = new Rng(seed, n);
-  const e = rng.weighted(endpoints.map((x) => [x.seed ? 3 : 1, x] as const));
+  const e = rng.weighted(endpoints.map((x) => [x.weight ?? (x.seed ? 3 : 1), x] as const));
   const seedBody = e.seed?.(f, rng);
   const body = makeBody(rng, seedBody);
   const [auth, authLabel] = authorization(rng, e, f);

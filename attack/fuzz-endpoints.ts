@@ -5,6 +5,7 @@
  * answer may change (at most `n` rows each, per accepted answer): a row change that no accepted
  * answer explains is a failure.
  */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { Fixtures } from './fuzz-world.js';
 import { B64URL, type Rng } from './fuzz-random.js';
 
@@ -22,6 +23,8 @@ export type Endpoint = {
   writes?: Record<string, number>;
   /** The bulk endpoint: the allowance above is per item of the answer's `results`. */
   perResult?: boolean;
+  /** How often it is picked (default 3 with a body, 1 without): the client-facing endpoints most. */
+  weight?: number;
   /** False for a POST whose handler ignores the body (it may be accepted whatever is sent). */
   readsBody?: boolean;
 };
@@ -33,6 +36,12 @@ const uuid = (rng: Rng) => {
 };
 const parts = (rng: Rng) => ({ osId: id(rng, 43), cpu: id(rng, 43), board: id(rng, 43), disks: [id(rng, 43)], nics: [id(rng, 43)] });
 const HOUR = 3_600_000;
+
+/** A real Ed25519 public key (raw, base64url), made from the case's random bytes: the authority checks it is one. */
+function edPublicKey(rng: Rng): string {
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), rng.bytes(32)]);
+  return createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })).export({ format: 'jwk' }).x!;
+}
 
 /** The body a client sends to POST /v1/activate; mostly a new machine, sometimes a counted one. */
 function activation(f: Fixtures, rng: Rng): Record<string, unknown> {
@@ -55,12 +64,13 @@ const audited = (table: string) => ({ [`authority.${table}`]: 1, 'authority.audi
 
 export const ENDPOINTS: readonly Endpoint[] = [
   // the host's client port
-  { target: 'host', method: 'GET', path: '/v1/health' },
-  { target: 'host', method: 'POST', path: '/v1/activate', seed: activation, writes: { 'host.machines': 1, 'host.events': 1, 'host.counters': 4, 'host.count_buckets': 1 } },
+  { target: 'host', method: 'GET', path: '/v1/health', weight: 2 },
+  { target: 'host', method: 'POST', path: '/v1/activate', weight: 24, seed: activation, writes: { 'host.machines': 1, 'host.events': 1, 'host.counters': 4, 'host.count_buckets': 1 } },
   // the host's admin socket
   { target: 'admin', method: 'GET', path: '/status' },
   { target: 'admin', method: 'GET', path: '/rows' },
-  { target: 'admin', method: 'GET', path: '/offline/installation-ids' },
+  // each answer derives the installation ID's check with scrypt (about 50 ms of the host's one thread)
+  { target: 'admin', method: 'GET', path: '/offline/installation-ids', weight: 0.25 },
   { target: 'admin', method: 'GET', path: '/dns', query: ['limit'] },
   { target: 'admin', method: 'GET', path: '/events', query: ['since', 'machine', 'outcome', 'limit'] },
   { target: 'admin', method: 'GET', path: '/machines', query: ['fingerprints', 'limit'] },
@@ -83,24 +93,24 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { target: 'authority', method: 'GET', path: '/v1/offline-bundle' },
   { target: 'authority', method: 'GET', path: '/v1/openapi.json' },
   {
-    target: 'authority', method: 'POST', path: '/v1/host-activations', writes: slot,
-    seed: (f, rng) => ({ v: 1, hostKey: f.hostKey, hostPublicKey: id(rng, 43), hostName: `h-${id(rng, 6)}`, requestId: id(rng, 22) }),
+    target: 'authority', method: 'POST', path: '/v1/host-activations', weight: 5, writes: slot,
+    seed: (f, rng) => ({ v: 1, hostKey: f.hostKey, hostPublicKey: edPublicKey(rng), hostName: `h-${id(rng, 6)}`, requestId: id(rng, 22) }),
   },
   {
-    target: 'authority', method: 'POST', path: '/v1/directory-activations', writes: slot,
+    target: 'authority', method: 'POST', path: '/v1/directory-activations', weight: 5, writes: slot,
     seed: (f, rng) => ({ v: 1, hostKey: f.hostKey, directoryId: uuid(rng), directoryKind: rng.pick(['openldap', 'active-directory']), suffix: 'dc=corp,dc=test', name: `fuzz ${id(rng, 4)}`.replace(/[^A-Za-z0-9 ]/g, 'x'), requestId: id(rng, 22) }),
   },
   {
-    target: 'authority', method: 'POST', path: '/v1/mak-activations', writes: { 'authority.mak_activations': 1, 'authority.offline_confirmations': 1, 'authority.audit_log': 1 },
+    target: 'authority', method: 'POST', path: '/v1/mak-activations', weight: 5, writes: { 'authority.mak_activations': 1, 'authority.offline_confirmations': 1, 'authority.audit_log': 1 },
     seed: (f, rng) => ({ v: 1, makKey: f.makKey, machineId: uuid(rng), parts: parts(rng), nonce: id(rng, 22) }),
   },
   {
     // a valid installation ID costs the authority a deliberately slow check (scrypt): mostly the host's, already confirmed
-    target: 'authority', method: 'POST', path: '/v1/offline-confirmations', writes: { ...slot, 'authority.mak_activations': 1, 'authority.offline_confirmations': 1 },
+    target: 'authority', method: 'POST', path: '/v1/offline-confirmations', weight: 5, writes: { ...slot, 'authority.mak_activations': 1, 'authority.offline_confirmations': 1 },
     seed: (f, rng) => ({ v: 1, installationId: rng.pick([f.hostIid, f.makIid]) }),
   },
   {
-    target: 'authority', method: 'POST', path: '/v1/increase-requests', writes: { 'authority.increase_requests': 1, 'authority.request_steps': 1 },
+    target: 'authority', method: 'POST', path: '/v1/increase-requests', weight: 5, writes: { 'authority.increase_requests': 1, 'authority.request_steps': 1 },
     seed: (f, rng) => ({ v: 1, key: rng.pick([f.hostKey, f.makKey]), what: 'activations', amount: 1 + rng.int(100), reason: 'fuzz' }),
   },
   { target: 'authority', method: 'POST', path: '/v1/increase-requests/status', seed: (f) => ({ v: 1, key: f.hostKey, id: f.increaseId }) },

@@ -92,7 +92,7 @@ export class Runner {
   private async block(from: number, to: number): Promise<void> {
     const before = this.rows.count();
     const allowance: Record<string, number> = {};
-    const acceptedCases: string[] = [];
+    const acceptedCases: number[] = [];
     let next = from;
     const worker = async () => {
       while (next < to && !this.stopped) {
@@ -103,7 +103,7 @@ export class Runner {
         this.inFlight.delete(n);
         const accepted = await this.judge(c, o);
         if (accepted > 0) {
-          acceptedCases.push(`${n}`);
+          acceptedCases.push(n);
           for (const [table, k] of Object.entries(c.endpoint.writes ?? {})) allowance[table] = (allowance[table] ?? 0) + k * accepted;
         }
       }
@@ -120,7 +120,7 @@ export class Runner {
         kind: 'rows',
         seed: this.o.seed,
         label: `cases ${from}..${to - 1}: row counts changed beyond what accepted answers explain`,
-        detail: `${moved.map((m) => `${m.table} ${m.before} -> ${m.after} (accepted answers allow ${m.allowed})`).join(', ')}; accepted cases: ${acceptedCases.join(', ') || 'none'}`,
+        detail: `${moved.map((m) => `${m.table} ${m.before} -> ${m.after} (accepted answers allow ${m.allowed})`).join(', ')}; accepted cases: ${acceptedCases.sort((x, y) => x - y).join(', ') || 'none'}`,
         replay: `node attack/dist/fuzz.js --seed ${this.o.seed} --first ${from} --cases ${to - from} --block 1 --concurrency 1`,
       });
     }

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
+
+/**
+ * The short forms of the attack suites (attack/, run in full by `npm run attack:*`): each script
+ * is run as a separate process, as an operator would, and judged by its exit code and the JSON
+ * line of figures it prints last. One `describe` per attack.
+ */
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+type AttackRun = { code: number | null; output: string; figures: any; checks: { name: string; ok: boolean; detail: string }[] };
+
+/** Runs attack/dist/SCRIPT with ARGS to its end; SIGTERM (its own cleanup) then SIGKILL on timeout. */
+function runAttack(script: string, args: string[], timeoutMs: number): Promise<AttackRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`attack/dist/${script}`, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = output.trim().split('\n').pop() ?? '';
+      let parsed: { figures?: unknown; checks?: AttackRun['checks'] } = {};
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        /* no report: the assertions below show the output */
+      }
+      resolve({ code, output, figures: parsed.figures ?? {}, checks: parsed.checks ?? [] });
+    });
+  });
+}
+
+/** The failures and failed checks of a run, for an assertion message. */
+const why = (r: AttackRun) =>
+  [...r.output.split('\n').filter((l) => /FAILURE|^ {4}\S|^\s+FAIL /.test(l)).slice(0, 40), ...(r.figures.cases === undefined ? [r.output.slice(-3000)] : [])].join('\n');
+
+describe('attack:fuzz, short run', { timeout: 240_000 }, () => {
+  it('answers 3,000 malformed requests without a 5xx, crash, hang, logged internal error or unexplained row change, then serves ordinary requests', async () => {
+    const r = await runAttack('fuzz.js', ['--cases', '3000', '--seed', '20261103'], 200_000);
+    const f = r.figures;
+    assert.ok(f.cases >= 3000, `ran ${f.cases} cases\n${why(r)}`);
+    assert.equal(f.crashes, 0, why(r));
+    assert.equal(f.fiveXx, 0, why(r));
+    assert.equal(f.hangs + f.noAnswer, 0, why(r));
+    assert.ok(f.accepted > 100, `only ${f.accepted} requests were accepted: the valid paths were not reached\n${why(r)}`);
+    assert.ok(f.rowChecks > 0 && f.unexplainedRowChanges === 0, why(r));
+    assert.equal(f.normalRequestAnswered, true, why(r));
+    for (const [server, m] of Object.entries(f.memory as Record<string, { warmMb: number; afterMb: number }>)) {
+      assert.ok(m.afterMb <= m.warmMb + f.memoryBoundMb, `${server}: ${m.warmMb} MB after warm-up, ${m.afterMb} MB after the run`);
+    }
+    assert.equal(f.loggedErrors, 0, why(r));
+    assert.equal(r.code, 0, why(r));
+  });
+});
