@@ -37,7 +37,11 @@ function chunked(rng: Rng, body: Buffer): Buffer {
 const BAD_CHUNK_SIZES = ['zz', '-1', '0x10', '+5', ' 5', '5 ', 'ffffffffffffffffffff', '1'.repeat(60), '', '5;' + 'e'.repeat(20_000), '٥'];
 const BAD_CL = ['-1', '+5', '0x10', '1e3', ' 5 ', '5 5', '5,5', '5, 6', '99999999999999999999', '', 'abc', '5\u0000', '٥', '1.0'];
 const BAD_TE = ['chunked, chunked', 'xchunked', 'chunked ', ' chunked', 'Chunked', 'gzip, chunked', 'chunked, gzip', 'identity', 'gzip', 'chunked;q=1', '\u000bchunked', 'chunk'];
-const BAD_HEADER_LINES = ['Bad Header: x', 'Bad\u0000Name: x', 'X-Nul: a\u0000b', 'X-Cr: a\rb', 'NoColon', ': empty-name', 'X-Hi: \u00ff\u00fe', 'Content-Type : application/json', ' Leading: space', 'X-Long-Name' + 'e'.repeat(5000) + ': x', 'X\u007f: del'];
+const BAD_HEADER_LINES = [
+  'Bad Header: x', 'Bad\u0000Name: x', 'X-Nul: a\u0000b', 'X-Cr: a\rb', 'NoColon', ': empty-name', 'X-Hi: \u00ff\u00fe', 'Content-Type : application/json', ' Leading: space',
+  'X-Long-Name' + 'e'.repeat(5000) + ': x', 'X\u007f: del', 'Content-Type: text/plain', 'Transfer-Encoding : chunked', 'Transfer-Encoding:\tchunked', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: identity',
+];
+const HOST_HEADERS = [[], ['Host: localhost', 'Host: evil.example'], ['Host: '], ['Host: evil.example:99999'], ['Host: [::1'], ['Host: a b'], [`Host: ${'h'.repeat(9000)}`]];
 const BAD_VERSIONS = ['HTTP/1.2', 'HTTP/2.0', 'HTTP/0.9', 'HTTP/9.9', 'http/1.1', 'HTTP/1.1 extra', 'HTTP/1', 'HTTP/1.10', 'HTTPS/1.1', '', 'HTTP/1.1\u0000'];
 const METHODS = ['get', 'Post', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'HEAD', 'CONNECT', 'PROPFIND', 'FOO', 'GET\u0000', 'G ET', 'P'.repeat(5000), '', 'POST\t', 'QUERY', 'PRI', 'ACL', 'BREW'];
 
@@ -78,9 +82,14 @@ export function framingCase(rng: Rng, head: Head, poisoned: Buffer, body: Buffer
   const h = { ...head, headers: [...head.headers] };
   const one = (b: Buffer, headers: string[], expect: number, label: string): RawRequest => ({ chunks: [requestBytes({ ...h, headers: [...h.headers, ...headers] }, b)], expect, label });
   const cl = (b: Buffer) => `Content-Length: ${b.length}`;
-  switch (rng.int(20)) {
+  switch (rng.int(21)) {
     case 0:
       return one(body, [cl(body)], 1, 'clean');
+    case 20: {
+      const host = rng.pick(HOST_HEADERS);
+      const headers = [...h.headers.filter((x) => !x.startsWith('Host:')), ...host, cl(body)];
+      return { chunks: [requestBytes({ ...h, headers }, body)], expect: 1, label: `host header ${JSON.stringify(host.join(' | ').slice(0, 40))}` };
+    }
     case 1: {
       const bytes = requestBytes({ ...h, headers: [...h.headers, cl(body)] }, body);
       const cuts = Array.from({ length: rng.size(1, 8) }, () => rng.int(bytes.length)).sort((a, b) => a - b);

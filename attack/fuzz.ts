@@ -5,7 +5,7 @@
  * explained by an accepted answer, ordinary requests answered afterwards, resident memory within
  * the bound. See attack/README.md.
  *
- *   node attack/dist/fuzz.js [--cases 100000] [--seed S] [--target all|host|admin|authority,…]
+ *   node attack/dist/fuzz.js [--cases 100000] [--seed S] [--target all|host|host-client|host-admin|authority,…]
  *     [--case N] [--first N] [--concurrency 16] [--timeout 10000] [--block 250]
  *     [--memory-bound 64] [--verbose] [--keep]
  */
@@ -48,12 +48,15 @@ const seed = a.seed === undefined ? Date.now() % 1_000_000_000 : int('seed', a.s
 const single = a.case === undefined ? undefined : int('case', a.case);
 const first = single ?? int('first', a.first);
 const cases = single === undefined ? int('cases', a.cases) : 1;
-const targets = a.target === 'all' ? ['host', 'admin', 'authority'] : a.target.split(',');
-if (targets.some((t) => !['host', 'admin', 'authority'].includes(t))) {
-  console.error('--target is all, or a comma-separated list of host, admin, authority');
+// host: its client port and its admin socket; host-client and host-admin: one of them
+const TARGETS: Record<string, Target[]> = { all: ['host', 'admin', 'authority'], host: ['host', 'admin'], 'host-client': ['host'], 'host-admin': ['admin'], authority: ['authority'] };
+const picked = a.target.split(',').map((t) => TARGETS[t]);
+if (picked.some((t) => t === undefined)) {
+  console.error(`--target is a comma-separated list of ${Object.keys(TARGETS).join(', ')}`);
   process.exit(2);
 }
-const endpoints = ENDPOINTS.filter((e) => targets.includes(e.target as Target));
+const targets = [...new Set(picked.flat())] as Target[];
+const endpoints = ENDPOINTS.filter((e) => targets.includes(e.target));
 // Resident memory may grow by this much after the warm-up (the first quarter of the cases, at most
 // 5,000). In the warm-up V8 grows its heap to what the largest requests need (1 MB bodies, parsed
 // and validated, 16 at a time; scrypt's 16 MB working set): 50 to 80 MB in measured runs, then
@@ -87,7 +90,7 @@ async function main(): Promise<number> {
     seed, first, endpoints, verbose: a.verbose || single !== undefined,
     concurrency: Math.max(1, int('concurrency', a.concurrency)), timeoutMs: int('timeout', a.timeout), block: Math.max(1, int('block', a.block)),
   });
-  console.log(`volact fuzz: seed ${seed}, cases ${first}..${first + cases - 1}, targets ${targets.join(',')} (${endpoints.length} endpoints)`);
+  console.log(`volact fuzz: seed ${seed}, cases ${first}..${first + cases - 1}, target ${a.target} (${endpoints.length} endpoints)`);
   const started = performance.now();
   let shown = 0;
   const progress = (done: number) => {
@@ -114,7 +117,7 @@ async function main(): Promise<number> {
     answers: s.answers, accepted: s.accepted, statuses: s.statuses, fiveXx: s.fiveXx, crashes: s.crashes, hangs: s.hangs, noAnswer: s.noAnswer,
     closedWithoutAnswer: s.closedWithoutAnswer, loggedErrors: s.loggedErrors, rowChecks: s.rowChecks, unexplainedRowChanges: s.unexplainedRows,
     normalRequestAnswered: afterwards.length === 0, memory: rounded(mem), memoryBoundMb: boundMb,
-    failures: s.failures.length, firstFailures: s.failures.slice(0, 5).map((f) => ({ kind: f.kind, case: f.case, label: f.label.slice(0, 200), replay: f.replay })),
+    failures: s.failures.length, failuresByKind: Object.fromEntries([...new Set(s.failures.map((x) => x.kind))].map((k) => [k, s.failures.filter((x) => x.kind === k).length])), firstFailures: s.failures.slice(0, 5).map((f) => ({ kind: f.kind, case: f.case, label: f.label.slice(0, 200), replay: f.replay })),
   };
   const memoryOk = Object.values(mem).every((m) => m.afterMb <= m.warmMb + boundMb);
   const checks: Check[] = [
