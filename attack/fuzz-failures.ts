@@ -17,18 +17,21 @@ export type Failure = {
   replay: string;
 };
 
-/** The request's bytes as sent (a reconstruction for node:http cases). */
+/** The request's bytes as sent (for node:http cases a reconstruction: Node adds Host and Connection itself). */
 export function requestOf(c: Case): Buffer {
   if (c.via === 'raw') return Buffer.concat(c.raw.chunks);
   const { method, path, headers, body, chunked } = c.http;
-  const lines = Object.entries({ ...headers, ...(body && !chunked ? { 'content-length': String(body.length) } : {}), ...(chunked ? { 'transfer-encoding': 'chunked' } : {}) });
+  const lines = Object.entries({ host: 'localhost', connection: 'keep-alive', ...headers, ...(body && !chunked ? { 'content-length': String(body.length) } : {}), ...(chunked ? { 'transfer-encoding': 'chunked' } : {}) });
   return Buffer.concat([Buffer.from(`${method} ${path} HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`, 'latin1'), body ?? Buffer.alloc(0)]);
 }
 
-/** The first bytes, escaped so that they can be read and copied (latin1: one character per byte). */
+const ESCAPES: Record<number, string> = { 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x22: '\\"', 0x5c: '\\\\' };
+
+/** The first bytes as a JavaScript string literal: printable ASCII as is, every other byte as \xNN. */
 export function excerpt(bytes: Buffer, max = 600): string {
-  const shown = JSON.stringify(bytes.subarray(0, max).toString('latin1'));
-  return bytes.length > max ? `${shown}… (${bytes.length} bytes)` : `${shown} (${bytes.length} bytes)`;
+  let shown = '';
+  for (const b of bytes.subarray(0, max)) shown += ESCAPES[b] ?? (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`);
+  return `"${shown}"${bytes.length > max ? '…' : ''} (${bytes.length} bytes)`;
 }
 
 export const replayCommand = (seed: number, n: number) => `node attack/dist/fuzz.js --seed ${seed} --case ${n}`;

@@ -160,7 +160,7 @@ export class Runner {
       const alive = await this.alive(c.endpoint.target);
       if (alive) this.stats.hangs++;
       this.fail(caseFailure(alive ? 'hang' : 'unresponsive', this.o.seed, c, o, alive ? `no answer or close within ${this.o.timeoutMs} ms (expected ${expected} answers), while the server answers others` : 'the server stopped answering'));
-    } else if (c.via === 'http' && o.answers.length === 0 && !overlongHead(c, o)) {
+    } else if (c.via === 'http' && o.answers.length === 0 && !overlongHead(c, o) && o.error !== 'ECONNREFUSED') {
       this.stats.noAnswer++;
       this.fail(caseFailure('no answer', this.o.seed, c, o, 'a well-formed request was closed without an answer'));
     } else if (o.answers.length < expected) this.stats.closedWithoutAnswer++;
