@@ -1,6 +1,6 @@
 /**
- * The world's health around a run: resident memory of each server (before, peak, after), and
- * whether each still answers ordinary requests the right way afterwards.
+ * The world's health around a run: resident memory of each server (before, after the warm-up,
+ * peak, after), and whether each still answers ordinary requests the right way afterwards.
  */
 import { randomUUID } from 'node:crypto';
 import { residentMb } from './report.js';
@@ -11,7 +11,7 @@ import { hashedParts, type World } from './fuzz-world.js';
  * Resident memory of a server: at the start, after the warm-up (V8 grows its heap to what the
  * largest requests need, then keeps it), at its peak, and a moment after the last case.
  */
-export type Memory = { startMb: number; warmMb: number; peakMb: number; afterMb: number };
+export type Memory = { beforeMb: number; warmMb: number; peakMb: number; afterMb: number };
 
 /** Samples the servers' resident memory every `everyMs` until finished. */
 export class MemoryWatch {
@@ -24,7 +24,7 @@ export class MemoryWatch {
   ) {
     for (const s of world.servers) {
       const mb = residentMb(s.pid);
-      this.memory[s.name] = { startMb: mb, warmMb: mb, peakMb: mb, afterMb: NaN };
+      this.memory[s.name] = { beforeMb: mb, warmMb: mb, peakMb: mb, afterMb: NaN };
     }
     this.timer = setInterval(() => this.sample(), everyMs);
     this.timer.unref();
@@ -54,7 +54,7 @@ export class MemoryWatch {
 }
 
 export const rounded = (all: Record<string, Memory>) =>
-  Object.fromEntries(Object.entries(all).map(([k, m]) => [k, { startMb: Math.round(m.startMb), warmMb: Math.round(m.warmMb), peakMb: Math.round(m.peakMb), afterMb: Math.round(m.afterMb) }]));
+  Object.fromEntries(Object.entries(all).map(([k, m]) => [k, { beforeMb: Math.round(m.beforeMb), warmMb: Math.round(m.warmMb), peakMb: Math.round(m.peakMb), afterMb: Math.round(m.afterMb) }]));
 
 /**
  * Ordinary requests after the run, each with the answer a working server gives: a grant from the

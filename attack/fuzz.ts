@@ -128,7 +128,7 @@ async function main(): Promise<number> {
     { name: 'no internal error logged', ok: s.loggedErrors === 0, detail: `${s.loggedErrors}` },
     { name: 'row changes explained by accepted answers', ok: s.unexplainedRows === 0 && s.rowChecks > 0, detail: `${s.rowChecks} checks, ${s.unexplainedRows} unexplained` },
     { name: 'ordinary requests answered afterwards', ok: afterwards.length === 0, detail: afterwards.join('; ') || 'host grant, host status, authority health, admin API, MAK activation' },
-    { name: `resident memory after within ${boundMb} MB of after the warm-up`, ok: memoryOk, detail: Object.entries(rounded(mem)).map(([k, m]) => `${k} ${m.startMb} at start, ${m.warmMb} after warm-up, ${m.afterMb} after (peak ${m.peakMb}) MB`).join('; ') },
+    { name: `resident memory after within ${boundMb} MB of after the warm-up`, ok: memoryOk, detail: Object.entries(rounded(mem)).map(([k, m]) => `${k} ${m.beforeMb} before, ${m.warmMb} after warm-up, ${m.afterMb} after (peak ${m.peakMb}) MB`).join('; ') },
   ];
   return report('volact fuzz', figures, checks);
 }
