@@ -5,7 +5,7 @@
 import type { Case } from './fuzz-cases.js';
 import type { Outcome } from './fuzz-send.js';
 
-export type FailureKind = '5xx' | 'hang' | 'unresponsive' | 'no answer' | 'crash' | 'rows' | 'logged error';
+export type FailureKind = '5xx' | 'leak' | 'hang' | 'unresponsive' | 'no answer' | 'crash' | 'rows' | 'logged error';
 
 export type Failure = {
   kind: FailureKind;

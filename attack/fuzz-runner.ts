@@ -21,6 +21,7 @@ export type Stats = {
   statuses: Record<string, number>;
   fiveXx: number;
   hangs: number;
+  leaks: number;
   noAnswer: number;
   closedWithoutAnswer: number;
   loggedErrors: number;
@@ -33,9 +34,11 @@ export type Stats = {
 /** Failures printed per kind; the rest are counted. */
 const MAX_PRINTED = 10;
 const QUIET_MS = 20;
+/** What an error answer must never show: a stack frame, a source path, a database error. */
+const INTERNALS = /\bat [^\s]+ \(|node:internal|\/packages\/|\.[jt]s:\d+|SQLITE_|sqlite|better-sqlite3|kysely/i;
 
 export class Runner {
-  readonly stats: Stats = { cases: 0, http: 0, raw: 0, answers: 0, accepted: 0, statuses: {}, fiveXx: 0, hangs: 0, noAnswer: 0, closedWithoutAnswer: 0, loggedErrors: 0, rowChecks: 0, unexplainedRows: 0, crashes: 0, failures: [] };
+  readonly stats: Stats = { cases: 0, http: 0, raw: 0, answers: 0, accepted: 0, statuses: {}, fiveXx: 0, hangs: 0, leaks: 0, noAnswer: 0, closedWithoutAnswer: 0, loggedErrors: 0, rowChecks: 0, unexplainedRows: 0, crashes: 0, failures: [] };
   private readonly conns: Record<Target, Conn>;
   private readonly inFlight = new Set<number>();
   private readonly printed: Partial<Record<Failure['kind'], number>> = {};
@@ -147,6 +150,10 @@ export class Runner {
       if (a.status >= 500) {
         this.stats.fiveXx++;
         this.fail(caseFailure('5xx', this.o.seed, c, o, `answered ${a.status}`));
+      }
+      if (a.status >= 400 && INTERNALS.test(a.body)) {
+        this.stats.leaks++;
+        this.fail(caseFailure('leak', this.o.seed, c, o, `the error answer shows internals (${INTERNALS.exec(a.body)![0]})`));
       }
       // a signed answer (a grant, or a signed refusal such as EDITION_NOT_COVERED) is an accepted request
       if ((a.status >= 200 && a.status < 300) || a.body.startsWith('{"answer"')) {

@@ -114,7 +114,7 @@ async function main(): Promise<number> {
   const s = runner.stats;
   const figures = {
     seed, cases: s.cases, seconds: Number(seconds.toFixed(1)), casesPerSecond: Math.round(s.cases / seconds), viaHttp: s.http, viaRawSocket: s.raw,
-    answers: s.answers, accepted: s.accepted, statuses: s.statuses, fiveXx: s.fiveXx, crashes: s.crashes, hangs: s.hangs, noAnswer: s.noAnswer,
+    answers: s.answers, accepted: s.accepted, statuses: s.statuses, fiveXx: s.fiveXx, crashes: s.crashes, leaks: s.leaks, hangs: s.hangs, noAnswer: s.noAnswer,
     closedWithoutAnswer: s.closedWithoutAnswer, loggedErrors: s.loggedErrors, rowChecks: s.rowChecks, unexplainedRowChanges: s.unexplainedRows,
     normalRequestAnswered: afterwards.length === 0, memory: rounded(mem), memoryBoundMb: boundMb,
     failures: s.failures.length, failuresByKind: Object.fromEntries([...new Set(s.failures.map((x) => x.kind))].map((k) => [k, s.failures.filter((x) => x.kind === k).length])), firstFailures: s.failures.slice(0, 5).map((f) => ({ kind: f.kind, case: f.case, label: f.label.slice(0, 200), replay: f.replay })),
@@ -124,6 +124,7 @@ async function main(): Promise<number> {
     { name: 'all cases ran', ok: s.cases >= cases, detail: `${s.cases} of ${cases}` },
     { name: 'no 5xx answer', ok: s.fiveXx === 0, detail: `${s.fiveXx}` },
     { name: 'no crash', ok: s.crashes === 0, detail: `${s.crashes}` },
+    { name: 'no error answer shows internals', ok: s.leaks === 0, detail: `${s.leaks}` },
     { name: 'every request answered', ok: s.hangs === 0 && s.noAnswer === 0 && !s.failures.some((f) => f.kind === 'unresponsive'), detail: `${s.hangs} hangs, ${s.noAnswer} well-formed requests closed without an answer` },
     { name: 'no internal error logged', ok: s.loggedErrors === 0, detail: `${s.loggedErrors}` },
     { name: 'row changes explained by accepted answers', ok: s.unexplainedRows === 0 && s.rowChecks > 0, detail: `${s.rowChecks} checks, ${s.unexplainedRows} unexplained` },
