@@ -21,7 +21,11 @@ import { makeWorld } from './fuzz-world.js';
 import { tempDir, type Service } from './harness.js';
 import { report, residentMb, type Check } from './report.js';
 
-const { values: a } = parseArgs({
+const USAGE = `usage: node attack/dist/fuzz.js [--cases 100000] [--seed S] [--case N] [--first N]
+  [--target all|host|host-client|host-admin|authority,...] [--concurrency 16] [--timeout 10000]
+  [--block 250] [--memory-bound 64] [--verbose] [--keep]   (see attack/README.md)`;
+
+const args = () => parseArgs({
   options: {
     cases: { type: 'string', default: '100000' },
     seed: { type: 'string' },
@@ -34,12 +38,24 @@ const { values: a } = parseArgs({
     'memory-bound': { type: 'string', default: '64' },
     verbose: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+let a: ReturnType<typeof args>['values'];
+try {
+  a = args().values;
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (a.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const int = (name: string, v: string | undefined) => {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 0) {
-    console.error(`--${name} takes a non-negative integer, not ${v}`);
+    console.error(`--${name} takes a non-negative integer, not ${v}\n${USAGE}`);
     process.exit(2);
   }
   return n;
@@ -52,7 +68,7 @@ const cases = single === undefined ? int('cases', a.cases) : 1;
 const TARGETS: Record<string, Target[]> = { all: ['host', 'admin', 'authority'], host: ['host', 'admin'], 'host-client': ['host'], 'host-admin': ['admin'], authority: ['authority'] };
 const picked = a.target.split(',').map((t) => TARGETS[t]);
 if (picked.some((t) => t === undefined)) {
-  console.error(`--target is a comma-separated list of ${Object.keys(TARGETS).join(', ')}`);
+  console.error(`--target is a comma-separated list of ${Object.keys(TARGETS).join(', ')}\n${USAGE}`);
   process.exit(2);
 }
 const targets = [...new Set(picked.flat())] as Target[];
