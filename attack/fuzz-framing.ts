@@ -17,8 +17,13 @@ export type Head = { method: string; target: string; version: string; headers: s
 
 const CRLF = '\r\n';
 
+/** Text as bytes: one byte per character when all fit (bytes written as latin1 characters stay as they are), else UTF-8. */
+export function wire(text: string): Buffer {
+  return Buffer.from(text, /^[\x00-\xff]*$/.test(text) ? 'latin1' : 'utf8');
+}
+
 export function requestBytes(h: Head, body: Buffer, eol = CRLF): Buffer {
-  return Buffer.concat([Buffer.from(`${h.method} ${h.target} ${h.version}${eol}${h.headers.map((x) => x + eol).join('')}${eol}`, 'latin1'), body]);
+  return Buffer.concat([wire(`${h.method} ${h.target} ${h.version}${eol}${h.headers.map((x) => x + eol).join('')}${eol}`), body]);
 }
 
 /** A body in chunked transfer coding, in chunks of random sizes. */
@@ -119,7 +124,7 @@ export function framingCase(rng: Rng, head: Head, poisoned: Buffer, body: Buffer
     case 9: {
       const size = rng.pick(BAD_CHUNK_SIZES);
       const rest = rng.pick([`${CRLF}${poisoned.toString('latin1')}${CRLF}0${CRLF}${CRLF}`, `${CRLF}abc`, `${CRLF}${poisoned.toString('latin1')}`, '']);
-      return one(Buffer.from(size + rest, 'latin1'), ['Transfer-Encoding: chunked'], 0, `chunk size ${JSON.stringify(size.slice(0, 20))}`);
+      return one(Buffer.concat([wire(size), wire(rest)]), ['Transfer-Encoding: chunked'], 0, `chunk size ${JSON.stringify(size.slice(0, 20))}`);
     }
     case 10:
       return one(poisoned, [cl(poisoned), rng.pick(['X-Folded: a', 'Content-Type: application/json']), rng.pick([' folded', '\tfolded', ' chunked'])], 0, 'obs-fold');
