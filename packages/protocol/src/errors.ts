@@ -28,6 +28,7 @@ export const errorTable = {
   VALUE_OUT_OF_RANGE: { status: 400, exit: exitCodes.input, message: '{name} must be between {min} and {max}; got {value}', fix: 'Give a value in that range.' },
   CATALOG_INVALID: { status: 400, exit: exitCodes.input, message: 'the catalog is invalid: {detail}', fix: 'Correct the catalog file; docs/operations.md shows its format.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: exitCodes.input, message: 'the request body must be sent as application/json; it came as {type}', fix: 'Send Content-Type: application/json (charset utf-8, or none); volact accepts no forms or plain text, so a web page on another site cannot post to it.' },
+  REQUEST_INCOMPLETE: { status: 400, exit: exitCodes.input, message: 'the request body did not arrive whole ({detail})', fix: 'Send the whole body as its Content-Length or chunked framing says, on a connection that stays open until the answer.' },
   BAD_ENCODING: { status: 400, exit: exitCodes.input, message: 'the request body is not valid UTF-8', fix: 'Encode the JSON body as UTF-8.' },
   FILE_TOO_LARGE: { status: 400, exit: exitCodes.input, message: 'the {what} file {file} is larger than {limit} bytes', fix: 'Check the file name: a {what} file is at most {limit} bytes (a device such as /dev/zero or an endless pipe never ends).' },
   GROUP_UNKNOWN: { status: 404, exit: exitCodes.input, message: 'there is no product group {group} in the catalog', fix: 'List the groups with volact authority catalog, or import a catalog that has it.' },

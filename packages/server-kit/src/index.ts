@@ -60,8 +60,10 @@ export function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Prom
         reject(new VolactError('BAD_JSON'));
       }
     });
+    // the client went away or broke the framing mid-body (Node has answered 400 or closed):
+    // the client's doing, never an internal error to log
     req.on('error', (err) => {
-      if (!failed) reject(err);
+      if (!failed) reject(new VolactError('REQUEST_INCOMPLETE', { detail: err.message.slice(0, 100) }));
     });
   });
 }
