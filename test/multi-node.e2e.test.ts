@@ -21,8 +21,9 @@ describe('authority nodes on one PostgreSQL', { timeout: 300_000 }, () => {
   before(async () => {
     pg = await startPostgres();
     world = await makeAuthority(tmp.path, { VOLACT_AUTHORITY_DATABASE: pg.url });
-    // the load below is one address and a few keys: rate limits are tested on their own nodes
-    for (let i = 0; i < 3; i++) nodes.push(await world.serve({ VOLACT_AUTHORITY_DATABASE: pg.url }, ['--rate-per-address', '0', '--rate-per-key', '0']));
+    // the load below is one address (200 connections at once) and a few keys: rate limits and
+    // connection caps are tested on their own nodes
+    for (let i = 0; i < 3; i++) nodes.push(await world.serve({ VOLACT_AUTHORITY_DATABASE: pg.url }, ['--rate-per-address', '0', '--rate-per-key', '0', '--max-connections-per-address', '0']));
   });
 
   after(async () => {
