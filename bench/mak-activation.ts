@@ -24,7 +24,7 @@ const CLI = new URL('../../packages/cli/dist/main.js', import.meta.url).pathname
 
 function startNode(dir: string, database: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'authority', 'serve', '--dir', dir, '--database', database, '--port', '0', '--rate-per-address', '0', '--rate-per-key', '0'], {
+    const child = spawn(process.execPath, [CLI, 'authority', 'serve', '--dir', dir, '--database', database, '--port', '0', '--rate-per-address', '0', '--rate-per-key', '0', '--max-connections-per-address', '0'], {
       env: { ...process.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { VolactError, errorBody, type ActivateRequest, type Clock, type Edition, type LicenseState } from '@volact/protocol';
 import type { MachineCounter } from './machine-counter.js';
+import { machineIdHasher } from './host-store.js';
 
 /** What the host decided for one request. */
 export type Outcome = 'activated' | 'renewed' | 'countInsufficient' | 'editionNotCovered' | 'clockSkew' | 'notActivated';
@@ -19,6 +20,9 @@ export type Pending = {
 export type Decision = { outcome: Outcome; count: number; required: number };
 export type Reply = { status: number; body: string };
 
+/** What the batch asks of the checkpointer: whether it may commit now, and that it did. */
+export type WalGate = { readonly paused: boolean; whenResumed(fn: () => void): void; committed(): void };
+
 /** Turns a decision into the signed answer; runs after the commit. */
 export type Answerer = (p: Pending, d: Decision, now: number) => Reply;
 
@@ -32,11 +36,12 @@ export type Thresholds = (edition: Edition) => number;
 export class ActivationBatch {
   private queue: Pending[] = [];
   private scheduled = false;
-  private readonly sel: Database.Statement<[string], { last_seen: number; fingerprint_hash: string }>;
+  private readonly sel: Database.Statement<[number, string], { id: number; last_seen: number; fingerprint_hash: string }>;
   private readonly ins: Database.Statement;
   private readonly upd: Database.Statement;
   private readonly event: Database.Statement;
   private readonly counter: Database.Statement<[string, number]>;
+  private readonly hash: (machineId: string) => number;
   readonly tallies = new Map<string, number>();
 
   constructor(
@@ -46,15 +51,18 @@ export class ActivationBatch {
     private readonly required: Thresholds,
     private readonly answer: Answerer,
     private readonly log: (line: string) => void,
+    private readonly wal?: WalGate,
   ) {
-    this.sel = db.prepare('SELECT last_seen, fingerprint_hash FROM machines WHERE machine_id = ?');
+    // by the 48-bit keyed hash of the ID (its index) and the ID itself (host-store.ts, migration 5)
+    this.hash = machineIdHasher(db);
+    this.sel = db.prepare('SELECT id, last_seen, fingerprint_hash FROM machines WHERE id_hash = ? AND machine_id = ?');
     this.ins = db.prepare(
-      `INSERT INTO machines (machine_id, fingerprint_hash, first_seen, last_seen, requests, edition, vm, license_state, last_outcome, machine_name)
-       VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+      `INSERT INTO machines (machine_id, id_hash, fingerprint_hash, first_seen, last_seen, requests, edition, vm, license_state, last_outcome, machine_name)
+       VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
     );
     this.upd = db.prepare(
       `UPDATE machines SET last_seen = ?, requests = requests + 1, edition = ?, vm = ?, license_state = ?, last_outcome = ?,
-         fingerprint_hash = ?, fingerprints = fingerprints + ?, machine_name = coalesce(?, machine_name) WHERE machine_id = ?`,
+         fingerprint_hash = ?, fingerprints = fingerprints + ?, machine_name = coalesce(?, machine_name) WHERE id = ?`,
     );
     this.event = db.prepare(
       'INSERT INTO events (at, event, machine_id, vm, license_state, edition, outcome, count, required, address) VALUES (?, 12290, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -72,6 +80,11 @@ export class ActivationBatch {
   }
 
   private flush(): void {
+    if (this.wal?.paused) {
+      // the log is being brought to its end so it can start over: the batch grows meanwhile
+      this.wal.whenResumed(() => this.flush());
+      return;
+    }
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
@@ -92,15 +105,16 @@ export class ActivationBatch {
           else if (!p.covered) outcome = 'editionNotCovered';
           else {
             required = this.required(p.edition);
-            const prev = this.sel.get(req.machineId);
+            const hash = this.hash(req.machineId);
+            const prev = this.sel.get(hash, req.machineId);
             // The host adds the machine to its count, then compares (as a KMS host does).
             if (!prev || prev.last_seen < cutoff) count++;
             this.machines.moved(prev?.last_seen, now);
             outcome = count < required ? 'countInsufficient' : req.licenseState === 'licensed' ? 'renewed' : 'activated';
             const vm = req.vm ? 1 : 0;
             const name = req.machineName ?? null;
-            if (prev) this.upd.run(now, p.edition.number, vm, req.licenseState, outcome, req.fingerprintHash, prev.fingerprint_hash === req.fingerprintHash ? 0 : 1, name, req.machineId);
-            else this.ins.run(req.machineId, req.fingerprintHash, now, now, p.edition.number, vm, req.licenseState, outcome, name);
+            if (prev) this.upd.run(now, p.edition.number, vm, req.licenseState, outcome, req.fingerprintHash, prev.fingerprint_hash === req.fingerprintHash ? 0 : 1, name, prev.id);
+            else this.ins.run(req.machineId, hash, req.fingerprintHash, now, now, p.edition.number, vm, req.licenseState, outcome, name);
           }
           if (p.edition && !required) required = this.required(p.edition);
           this.event.run(now, req.machineId, req.vm ? 1 : 0, req.licenseState, p.edition?.number ?? 0, outcome, count, required, p.address);
@@ -121,6 +135,7 @@ export class ActivationBatch {
       for (const p of batch) p.resolve({ status: 500, body });
       return;
     }
+    this.wal?.committed();
     for (const [name, n] of bumps) this.tallies.set(name, (this.tallies.get(name) ?? 0) + n);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;

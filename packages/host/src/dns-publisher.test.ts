@@ -9,7 +9,7 @@ import { MINUTE, ManualClock } from '@volact/protocol';
 import { DnsPublisher, defaultDnsConfig, type DnsConfig, type Send } from './dns-publisher.js';
 import type { UpdateOp, UpdateResult } from './dns-update.js';
 import { DnsRecords } from './dns-records.js';
-import { openHostDb } from './host-store.js';
+import { migrations, openHostDb } from './host-store.js';
 
 const signed = (rcode: string): UpdateResult => ({ rcode, rcodeNumber: 0, tsigError: null, signedAnswer: true });
 
@@ -130,9 +130,8 @@ describe('DNS records kept before issue 10', () => {
     try {
       const path = join(dir, 'host.db');
       const old = new Database(path);
-      // the two tables of schema version 3 that version 4 changes
-      old.exec(`CREATE TABLE dns_published (domain TEXT PRIMARY KEY, server TEXT NOT NULL, records TEXT NOT NULL, published_at INTEGER NOT NULL);
-        CREATE TABLE dns_events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, event INTEGER NOT NULL, domain TEXT NOT NULL, server TEXT NOT NULL, rcode TEXT, code TEXT, message TEXT NOT NULL, fix TEXT);`);
+      // a database of schema version 3, as that version made it
+      for (const m of migrations.slice(0, 3)) old.exec(m);
       const records = [{ type: 'SRV', rr: { name: '_volact._tcp.example.test', priority: 0, weight: 0, port: 1688, target: 'kms1.example.test', ttl: 3600 } }];
       old.prepare('INSERT INTO dns_published VALUES (?, ?, ?, ?)').run('example.test', '127.0.0.1:53', JSON.stringify(records), 1000);
       old.pragma('user_version = 3');

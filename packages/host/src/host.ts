@@ -26,7 +26,7 @@ import {
   type Root,
 } from '@volact/protocol';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
-import { ActivationBatch, type Decision, type Pending, type Reply } from './activation-batch.js';
+import { ActivationBatch, type Decision, type Pending, type Reply, type WalGate } from './activation-batch.js';
 import { networkFilter } from './cidr.js';
 import { pruneEvents, queryEvents, queryMachines, rowCounts, type EventQuery, type MachineQuery } from './host-queries.js';
 import { MachineCounter } from './machine-counter.js';
@@ -61,6 +61,8 @@ export type HostOptions = {
   postAuthority?: Post;
   /** The publisher's offline bundle, for offline activation (-dti / -atp) of an air-gapped host. */
   offlineBundle?: OfflineBundle;
+  /** Checkpoints the log off the commit path (runHost gives one; without it SQLite checkpoints in commits). */
+  wal?: WalGate;
 };
 
 /** The activation host: keys, activation with the authority, counting and answering clients. */
@@ -98,7 +100,7 @@ export class Host {
       refusal: signer(this.keyPair, docTypes.refusal, DOC_VERSION),
     };
     this.counter = new MachineCounter(this.db, defaults.countWindowMs);
-    this.batch = new ActivationBatch(this.db, this.counter, this.clock, (e) => thresholdFor(e.kind), (p, d, now) => this.answer(p, d, now), this.log);
+    this.batch = new ActivationBatch(this.db, this.counter, this.clock, (e) => thresholdFor(e.kind), (p, d, now) => this.answer(p, d, now), this.log, opts.wal);
     this.startedAt = this.clock.now();
     this.loadActivation();
   }

@@ -4,6 +4,7 @@ import { guardConnections, readJson, router, sendError, sendJson, serverTimeouts
 import { networkFilter } from './cidr.js';
 import type { Host } from './host.js';
 import type { DnsPublisher } from './dns-publisher.js';
+import type { CheckpointStats } from './checkpointer.js';
 
 const ACTIVATE_BODY_LIMIT = 4096;
 
@@ -64,13 +65,14 @@ export function adminServer(
   log: (line: string) => void,
   limits: ConnectionLimits,
   connections: () => ConnectionStats,
+  checkpoints: () => CheckpointStats,
   dns?: DnsPublisher,
 ): Server {
   const server = createServer(
     serverTimeouts(limits),
     router(
       {
-        'GET /status': (_req, res) => sendJson(res, 200, { ...host.status(), connections: { ...connections(), perAddressLimit: limits.perAddress, totalLimit: limits.total } }),
+        'GET /status': (_req, res) => sendJson(res, 200, { ...host.status(), connections: { ...connections(), perAddressLimit: limits.perAddress, totalLimit: limits.total }, checkpoints: checkpoints() }),
         'POST /keys': async (req, res) => {
           const { key } = validate(keySchema, await readJson(req));
           sendJson(res, 200, host.installKey(key));

@@ -17,14 +17,14 @@ describe('MachineCounter', () => {
   it('matches a full count of the window at every moment, across 100,000 machines', () => {
     const counter = new MachineCounter(db, window);
     const insert = db.prepare(
-      "INSERT INTO machines (machine_id, fingerprint_hash, first_seen, last_seen, requests, edition, vm, license_state, last_outcome) VALUES (?, 'h', ?, ?, 1, 1, 0, 'licensed', 'renewed')",
+      "INSERT INTO machines (machine_id, id_hash, fingerprint_hash, first_seen, last_seen, requests, edition, vm, license_state, last_outcome) VALUES (?, volact_id_hash((SELECT key FROM machine_hash_key), ?), 'h', ?, ?, 1, 1, 0, 'licensed', 'renewed')",
     );
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     db.transaction(() => {
       for (let i = 0; i < 100_000; i++) {
         const seen = t0 + Math.floor(rand() * 60 * DAY);
-        insert.run(`m${i}`, seen, seen);
+        insert.run(`m${i}`, `m${i}`, seen, seen);
         counter.moved(undefined, seen);
       }
       counter.flush(t0);

@@ -19,7 +19,9 @@ import {
   type Root,
 } from '@volact/protocol';
 import { defaultConnectionLimits, makeDir, writeFileAtomic, type ConnectionLimits } from '@volact/server-kit';
+import type Database from 'better-sqlite3';
 import { Host } from './host.js';
+import { Checkpointer } from './checkpointer.js';
 import { openHostDb } from './host-store.js';
 import { adminServer, clientServer } from './http.js';
 import { networkFilter } from './cidr.js';
@@ -162,7 +164,19 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   if (await answers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
   const { roots, bundle } = pinnedRoots(opts.dir, opts.rootPem);
   const db = openStateDb(opts.dir, opts.newDatabase ?? false);
-  const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: hostname(), log, offlineBundle: bundle });
+  const wal = new Checkpointer(db, join(opts.dir, 'host.db'), log);
+  try {
+    return await start(opts, db, wal, roots, bundle, socketPath, log);
+  } catch (err) {
+    // a refused start leaves nothing running
+    await wal.stop();
+    db.close();
+    throw err;
+  }
+}
+
+async function start(opts: HostRunOptions, db: Database.Database, wal: Checkpointer, roots: Root[], bundle: OfflineBundle | undefined, socketPath: string, log: (line: string) => void): Promise<RunningHost> {
+  const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: hostname(), log, offlineBundle: bundle, wal });
   // every option is checked before any is stored: a refused start changes nothing
   if (opts.servedNetworks) {
     if (opts.servedNetworks.length === 0) throw new VolactError('USAGE', { detail: 'give at least one network to serve' });
@@ -208,7 +222,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
     dns.soon(); // the SRV record carries the port
   };
   rmSync(socketPath, { force: true }); // a stale socket from a host that was killed
-  const admin = adminServer(host, onPortChange, log, limits, () => connections(), dns);
+  const admin = adminServer(host, onPortChange, log, limits, () => connections(), () => wal.stats, dns);
   await new Promise<void>((resolve) => admin.listen(socketPath, resolve));
   chmodSync(socketPath, 0o600);
   const prune = setInterval(() => {
@@ -227,6 +241,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
       await dns.stop(); // an update in flight finishes before the database closes
       await Promise.all([new Promise((r) => client.close(r)), new Promise((r) => admin.close(r))]);
       client.closeAllConnections();
+      await wal.stop(); // its connection first: the last one to close checkpoints what is left
       db.close();
     },
   };
