@@ -83,8 +83,9 @@ describe('attack:idle, short run', { timeout: 180_000 }, () => {
 });
 
 describe('attack:kill, short run', { timeout: 120_000 }, () => {
-  it('one round of kill -9 under load: every acknowledged activation is stored, the database is intact, the count agrees', async () => {
-    const r = await runAttack('kill.js', ['--rounds', '1'], 110_000);
+  it('two rounds of kill -9 under load: every acknowledged activation is stored once, the database is intact, the count agrees', async () => {
+    // two rounds: the second renews machines of the first, which the restarted host must find
+    const r = await runAttack('kill.js', ['--rounds', '2', '--min-ms', '800', '--max-ms', '1500'], 110_000);
     assertPassed(r);
     assert.ok(r.figures.acknowledged > 100, `only ${r.figures.acknowledged} acknowledged`);
     assert.equal(r.figures.lost, 0);

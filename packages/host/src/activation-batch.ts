@@ -1,10 +1,17 @@
 import type Database from 'better-sqlite3';
-import { VolactError, errorBody, type ActivateRequest, type Clock, type Edition, type LicenseState } from '@volact/protocol';
+import { VolactError, errorBody, licenseStates, type ActivateRequest, type Clock, type Edition, type LicenseState } from '@volact/protocol';
 import type { MachineCounter } from './machine-counter.js';
 import { machineIdHasher } from './host-store.js';
+import { MachineIndex } from './machine-index.js';
 
 /** What the host decided for one request. */
 export type Outcome = 'activated' | 'renewed' | 'countInsufficient' | 'editionNotCovered' | 'clockSkew' | 'notActivated';
+
+/** The request counters' names, made once rather than per request (`-dlv` shows them). */
+const outcomeCounter = Object.fromEntries(
+  (['activated', 'renewed', 'countInsufficient', 'editionNotCovered', 'clockSkew', 'notActivated'] as const).map((o) => [o, `outcome:${o}`]),
+) as Record<Outcome, string>;
+const stateCounter = Object.fromEntries(licenseStates.map((s) => [s, `state:${s}`])) as Record<LicenseState, string>;
 
 /** A request after validation, with what the host knows about it before counting. */
 export type Pending = {
@@ -36,7 +43,8 @@ export type Thresholds = (edition: Edition) => number;
 export class ActivationBatch {
   private queue: Pending[] = [];
   private scheduled = false;
-  private readonly sel: Database.Statement<[number, string], { id: number; last_seen: number; fingerprint_hash: string }>;
+  private readonly sel: Database.Statement<[number], { id: number; machine_id: string; last_seen: number; fingerprint_hash: string }>;
+  private readonly index: MachineIndex;
   private readonly ins: Database.Statement;
   private readonly upd: Database.Statement;
   private readonly event: Database.Statement;
@@ -53,9 +61,10 @@ export class ActivationBatch {
     private readonly log: (line: string) => void,
     private readonly wal?: WalGate,
   ) {
-    // by the 48-bit keyed hash of the ID (its index) and the ID itself (host-store.ts, migration 5)
+    // a machine's row is found by the keyed hash of its ID in memory, and confirmed by its ID
     this.hash = machineIdHasher(db);
-    this.sel = db.prepare('SELECT id, last_seen, fingerprint_hash FROM machines WHERE id_hash = ? AND machine_id = ?');
+    this.index = MachineIndex.load(db);
+    this.sel = db.prepare('SELECT id, machine_id, last_seen, fingerprint_hash FROM machines WHERE id = ?');
     this.ins = db.prepare(
       `INSERT INTO machines (machine_id, id_hash, fingerprint_hash, first_seen, last_seen, requests, edition, vm, license_state, last_outcome, machine_name)
        VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
@@ -69,6 +78,15 @@ export class ActivationBatch {
     );
     this.counter = db.prepare('INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n');
     for (const row of db.prepare('SELECT name, n FROM counters').all() as { name: string; n: number }[]) this.tallies.set(row.name, row.n);
+  }
+
+  /** The machine's row, if it has one: by the hash of its ID, confirmed by the ID itself. */
+  private find(hash: number, machineId: string) {
+    for (const id of this.index.rowsOf(hash)) {
+      const row = this.sel.get(id);
+      if (row?.machine_id === machineId) return row;
+    }
+    return undefined;
   }
 
   submit(p: Pending): void {
@@ -92,6 +110,8 @@ export class ActivationBatch {
     const decisions: Decision[] = [];
     const bumps = new Map<string, number>();
     const bump = (name: string) => bumps.set(name, (bumps.get(name) ?? 0) + 1);
+    /** hash, row of each machine inserted in this batch (taken back if the transaction fails) */
+    const added: number[] = [];
     try {
       this.db.transaction(() => {
         const cutoff = this.machines.cutoff(now);
@@ -106,7 +126,7 @@ export class ActivationBatch {
           else {
             required = this.required(p.edition);
             const hash = this.hash(req.machineId);
-            const prev = this.sel.get(hash, req.machineId);
+            const prev = this.find(hash, req.machineId);
             // The host adds the machine to its count, then compares (as a KMS host does).
             if (!prev || prev.last_seen < cutoff) count++;
             this.machines.moved(prev?.last_seen, now);
@@ -114,13 +134,17 @@ export class ActivationBatch {
             const vm = req.vm ? 1 : 0;
             const name = req.machineName ?? null;
             if (prev) this.upd.run(now, p.edition.number, vm, req.licenseState, outcome, req.fingerprintHash, prev.fingerprint_hash === req.fingerprintHash ? 0 : 1, name, prev.id);
-            else this.ins.run(req.machineId, hash, req.fingerprintHash, now, now, p.edition.number, vm, req.licenseState, outcome, name);
+            else {
+              const row = Number(this.ins.run(req.machineId, hash, req.fingerprintHash, now, now, p.edition.number, vm, req.licenseState, outcome, name).lastInsertRowid);
+              this.index.add(hash, row);
+              added.push(hash, row);
+            }
           }
           if (p.edition && !required) required = this.required(p.edition);
           this.event.run(now, req.machineId, req.vm ? 1 : 0, req.licenseState, p.edition?.number ?? 0, outcome, count, required, p.address);
           bump('total');
-          bump(`outcome:${outcome}`);
-          bump(`state:${req.licenseState}`);
+          bump(outcomeCounter[outcome]);
+          bump(stateCounter[req.licenseState]);
           if (outcome !== 'activated' && outcome !== 'renewed' && outcome !== 'countInsufficient') bump('failed');
           decisions.push({ outcome, count, required });
         }
@@ -128,7 +152,9 @@ export class ActivationBatch {
         this.machines.flush(now);
       }).immediate();
     } catch (err) {
-      this.machines.reload(); // the transaction rolled back; so must the in-memory tallies
+      // the transaction rolled back; so must the in-memory tallies and index
+      this.machines.reload();
+      for (let i = 0; i < added.length; i += 2) this.index.remove(added[i]!, added[i + 1]!);
       const id = `batch-${now}`;
       this.log(JSON.stringify({ level: 'error', requestId: id, error: err instanceof Error ? err.stack : String(err) }));
       const body = JSON.stringify(errorBody(new VolactError('INTERNAL', { requestId: id }), id));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Authority, KyselyAuthorityStore, initKeys, loadKeys, openAuthorityDb, sampleCatalogPath } from '@volact/authority';
-import { DAY, HOUR, ManualClock, generateKeyPair, parseJws, type ActivateRequest } from '@volact/protocol';
+import { DAY, HOUR, ManualClock, generateKeyPair, parseJws, type ActivateRequest, type Root } from '@volact/protocol';
 import { Host } from './host.js';
 import { openHostDb } from './host-store.js';
 
@@ -15,10 +15,12 @@ describe('activation host counting', () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 10));
   let host: Host;
   let setup: Record<string, string>;
+  let roots: Root[];
 
   before(async () => {
     initKeys(join(dir, 'auth'), clock.now());
     const keys = loadKeys(join(dir, 'auth'));
+    roots = [keys.root];
     const authority = new Authority(keys, new KyselyAuthorityStore(await openAuthorityDb(join(dir, 'auth', 'a.db'))), clock);
     const catalog = await authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')), 'test');
     setup = Object.fromEntries(catalog.editions.map((e) => [e.code, e.setupKey]));
@@ -147,6 +149,18 @@ describe('activation host counting', () => {
     const [next] = await host.activate(true);
     assert.equal(next!.activationsUsed, 3, 'a new reactivation after an answered one costs one');
     relay.postAuthority = real;
+  });
+
+  it('finds a machine seen before a restart (a new Host on the same database): a renewal, not a second row', async () => {
+    const id = randomUUID();
+    await ask(request('desk-pro', id));
+    const restarted = new Host({ db: openHostDb(join(dir, 'host.db')), clock, keyPair: generateKeyPair('host'), roots, hostName: 'unit-host', log: () => {} });
+    const before = restarted.rowCounts().machines;
+    clock.advance(HOUR);
+    await restarted.handleActivate(request('desk-pro', id, { licenseState: 'licensed' }), '127.0.0.1');
+    assert.equal(restarted.rowCounts().machines, before, 'no second row for the machine');
+    const row = restarted.machines({ limit: 1 })[0]!;
+    assert.deepEqual([row.machineId, row.requests], [id, 2]);
   });
 
   it('refuses host settings out of range and keeps the old value', () => {

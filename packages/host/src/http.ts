@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { VolactError, activateRequestSchema, bool, obj, optional, str, type Schema } from '@volact/protocol';
 import { guardConnections, readJson, router, sendError, sendJson, serverTimeouts, validate, type ConnectionLimits, type ConnectionStats } from '@volact/server-kit';
 import { networkFilter } from './cidr.js';
@@ -12,15 +12,16 @@ const ACTIVATE_BODY_LIMIT = 4096;
 export function clientServer(host: Host, log: (line: string) => void, limits: ConnectionLimits): { server: Server; connections: () => ConnectionStats } {
   let served = networkFilter(host.settings.servedNetworks);
   let servedFor = host.settings.servedNetworks;
+  const activate = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = validate(activateRequestSchema, await readJson(req, ACTIVATE_BODY_LIMIT));
+    const reply = await host.handleActivate(body, req.socket.remoteAddress ?? '');
+    res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply.body) });
+    res.end(reply.body);
+  };
   const routes = router(
     {
       'GET /v1/health': (_req, res) => sendJson(res, 200, { ok: true, activated: host.activated }),
-      'POST /v1/activate': async (req, res) => {
-        const body = validate(activateRequestSchema, await readJson(req, ACTIVATE_BODY_LIMIT));
-        const reply = await host.handleActivate(body, req.socket.remoteAddress ?? '');
-        res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply.body) });
-        res.end(reply.body);
-      },
+      'POST /v1/activate': activate,
     },
     log,
   );
@@ -35,7 +36,9 @@ export function clientServer(host: Host, log: (line: string) => void, limits: Co
       sendError(res, new VolactError('NETWORK_NOT_SERVED', { address: address ?? 'unknown' }), log);
       return;
     }
-    routes(req, res);
+    // the one hot route goes straight to its handler, without the router's URL parsing
+    if (req.url === '/v1/activate' && req.method === 'POST') activate(req, res).catch((err: unknown) => sendError(res, err, log));
+    else routes(req, res);
   });
   return { server, connections: guardConnections(server, limits).stats };
 }
