@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { openHostDb } from './host-store.js';
 import { MachineIndex } from './machine-index.js';
 
 describe('MachineIndex', () => {
@@ -47,5 +51,27 @@ describe('MachineIndex', () => {
     assert.deepEqual(index.rowsOf(hashes[3]!), []);
     assert.deepEqual(index.rowsOf(hashes[4]!), [104]);
     assert.equal(index.size, 3);
+  });
+
+  it('loads the rows of the machine table, numbered without gaps or with them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'volact-index-'));
+    try {
+      for (const ids of [[1, 2, 3, 4], [3, 4, 9, 200]]) {
+        const db = openHostDb(join(dir, `${ids.join('-')}.db`));
+        const insert = db.prepare(
+          "INSERT INTO machines (id, machine_id, id_hash, fingerprint_hash, first_seen, last_seen, requests, edition, vm, license_state, last_outcome) VALUES (?, ?, ?, 'h', 0, 0, 1, 1, 0, 'licensed', 'renewed')",
+        );
+        for (const id of ids) insert.run(id, `m${id}`, 1000 + id);
+        const index = MachineIndex.load(db);
+        for (const id of ids) assert.deepEqual(index.rowsOf(1000 + id), [id], `rows ${ids.join(',')}`);
+        assert.equal(index.size, ids.length);
+        db.close();
+      }
+      const empty = openHostDb(join(dir, 'empty.db'));
+      assert.equal(MachineIndex.load(empty).size, 0);
+      empty.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

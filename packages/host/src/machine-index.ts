@@ -29,16 +29,21 @@ export class MachineIndex {
   }
 
   /**
-   * Reads every machine's hash and row from the machine table: two single-column scans in row
-   * order, in one read transaction (a column plucked into an array is read several times faster
-   * than rows of two columns: 0.6 s rather than 1.6 s for 1.3 million machines).
+   * Reads every machine's hash and row from the machine table, in one read transaction: the
+   * hashes plucked in row order (a column plucked into an array reads several times faster than
+   * rows of two columns), and the rows too unless they are numbered without gaps, as they are
+   * when no row was ever deleted (0.5 s for 1.3 million machines).
    */
   static load(db: Database.Database): MachineIndex {
     return db.transaction(() => {
-      const ids = db.prepare('SELECT id FROM machines ORDER BY id').pluck().all() as number[];
       const hashes = db.prepare('SELECT id_hash FROM machines ORDER BY id').pluck().all() as number[];
-      const index = new MachineIndex(ids.length);
-      for (let i = 0; i < ids.length; i++) index.add(hashes[i]!, ids[i]!);
+      // the ends of the table, each its own query: SQLite reads a lone min() or max() from the
+      // B-tree's edge, but scans the table for both at once, and for a count
+      const first = db.prepare('SELECT min(id) FROM machines').pluck().get() as number | null;
+      const last = db.prepare('SELECT max(id) FROM machines').pluck().get() as number | null;
+      const ids = hashes.length > 0 && last! - first! + 1 === hashes.length ? null : (db.prepare('SELECT id FROM machines ORDER BY id').pluck().all() as number[]);
+      const index = new MachineIndex(hashes.length);
+      for (let i = 0; i < hashes.length; i++) index.add(hashes[i]!, ids ? ids[i]! : first! + i);
       return index;
     })();
   }
