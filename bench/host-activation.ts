@@ -169,6 +169,7 @@ const WRK_SCRIPT = `
 local setupKey = "@SETUPKEY@"
 local alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 local b64u = alnum .. "-_"
+local hex = "0123456789abcdef"
 local threads = {}
 
 function setup(thread)
@@ -191,7 +192,6 @@ function init(args)
   other = 0
   seq = 0
   math.randomseed(tonumber(args[1]) or os.time())
-  prefix = rnd(alnum, 8)
   wrk.method = "POST"
   wrk.path = "/v1/activate"
   wrk.headers["Content-Type"] = "application/json"
@@ -199,7 +199,9 @@ end
 
 function request()
   seq = seq + 1
-  local body = '{"v":1,"machineId":"m-' .. prefix .. '-' .. rnd(alnum, 8) .. '-' .. seq ..
+  -- random like the UUIDs clients make: an ID with a fixed prefix would land in one corner of
+  -- an index on machine IDs and hide what random ones cost it
+  local body = '{"v":1,"machineId":"' .. rnd(hex, 32) .. '-' .. seq ..
     '","fingerprintHash":"' .. rnd(b64u, 43) ..
     '","setupKey":"' .. setupKey ..
     '","nonce":"' .. rnd(b64u, 22) ..

@@ -6,7 +6,7 @@
  *
  * Prints one JSON line: { ok, non2xx, other, errors, seconds, p50Ms, p99Ms }.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 
 const [url, secondsArg, connectionsArg, setupKey] = process.argv.slice(2) as [string, string, string, string];
@@ -14,7 +14,6 @@ const seconds = Number(secondsArg);
 const connections = Number(connectionsArg);
 const target = new URL(url);
 const agent = new Agent({ keepAlive: true, maxSockets: connections });
-const prefix = randomBytes(6).toString('base64url');
 let seq = 0;
 let ok = 0;
 let non2xx = 0;
@@ -28,7 +27,7 @@ function body(): string {
   seq++;
   return JSON.stringify({
     v: 1,
-    machineId: `m-${prefix}-${seq}`,
+    machineId: randomUUID(), // random, as clients make them
     fingerprintHash: randomBytes(32).toString('base64url').slice(0, 43),
     setupKey,
     nonce: `${randomBytes(12).toString('base64url')}${seq.toString(36)}`,
