@@ -21,8 +21,13 @@ export type CheckpointStats = { passes: number; drains: number; maxPassMs: numbe
 export class Checkpointer {
   private readonly worker: Worker;
   private running = false;
+  private lastPassAt = 0;
+  /** A pass reports what was in the log when it began; a commit during it added more. */
+  private commitsDuringPass = 0;
+  private chained = 0;
   private draining = false;
   private drainStarted = 0;
+  private drainTimer: NodeJS.Timeout | undefined;
   private resume: (() => void)[] = [];
   private stopped = false;
   readonly stats: CheckpointStats = { passes: 0, drains: 0, maxPassMs: 0, maxDrainMs: 0, walFrames: 0, failed: null };
@@ -65,13 +70,8 @@ export class Checkpointer {
    */
   committed(): void {
     if (this.running) this.commitsDuringPass++;
-    if (!this.running && !this.stopped && performance.now() - this.lastPassAt >= this.opts.everyMs) this.pass();
+    else if (!this.stopped && !this.stats.failed && performance.now() - this.lastPassAt >= this.opts.everyMs) this.pass();
   }
-
-  private lastPassAt = 0;
-  private chained = 0;
-  /** A pass reports what was in the log when it began; a commit during it added more. */
-  private commitsDuringPass = 0;
 
   private pass(): void {
     this.running = true;
@@ -88,11 +88,8 @@ export class Checkpointer {
     if (this.stopped) return;
     const caughtUp = logFrames === checkpointed && this.commitsDuringPass === 0;
     if (this.draining) {
-      const waited = performance.now() - this.drainStarted;
-      if (caughtUp || waited > this.opts.maxDrainMs) {
-        this.stats.maxDrainMs = Math.max(this.stats.maxDrainMs, waited);
-        this.endDrain();
-      } else this.pass();
+      if (caughtUp) this.endDrain();
+      else this.pass();
       return;
     }
     if (caughtUp) {
@@ -105,10 +102,15 @@ export class Checkpointer {
     this.draining = true;
     this.drainStarted = performance.now();
     this.stats.drains++;
+    // a thread that does not come back (a disk that hangs) must not hold commits for long
+    this.drainTimer = setTimeout(() => this.endDrain(), this.opts.maxDrainMs);
     this.pass();
   }
 
   private endDrain(): void {
+    if (!this.draining) return;
+    clearTimeout(this.drainTimer);
+    this.stats.maxDrainMs = Math.max(this.stats.maxDrainMs, performance.now() - this.drainStarted);
     this.draining = false;
     const waiting = this.resume;
     this.resume = [];

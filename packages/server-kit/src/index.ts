@@ -23,7 +23,8 @@ function jsonMediaType(header: string | undefined): boolean {
  */
 export function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    if (!jsonMediaType(req.headers['content-type'])) {
+    const type = req.headers['content-type'];
+    if (type !== 'application/json' && !jsonMediaType(type)) {
       req.resume();
       reject(new VolactError('UNSUPPORTED_MEDIA_TYPE', { type: (req.headers['content-type'] ?? 'no Content-Type').slice(0, 100) }));
       return;
