@@ -354,7 +354,8 @@ async function main(): Promise<void> {
   const authorityUrl = `http://127.0.0.1:${auth.port}`;
   if (useWrk) writeFileSync(wrkScript, WRK_SCRIPT.replace('@SETUPKEY@', setupKey));
 
-  // The activation host under test: its own process, pinned to core 0, production clock.
+  // The activation host under test: its own process, pinned to core 0, production clock; all load
+  // comes from one address and BENCH_CONNECTIONS may pass the per-address cap, so it is off.
   const hostDir = join(tmp, 'host');
   const hostNodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const [hcmd, hargs] = pinned(0, process.execPath, [
