@@ -21,19 +21,16 @@
  * for the host process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it), BENCH_KEEP=1
  * (keep the temporary directory, e.g. to look into the host's database afterwards).
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { initKeys, openAuthority, runAuthority, sampleCatalogPath } from '@volact/authority';
 import { defaults, systemClock } from '@volact/protocol';
+import { makeLoad, type Load, type RunResult } from './load.js';
+import { CLI, ROOT, cleanup, cleanups, cli, cores, pinned, pinning, quiet, startServer, wasInterrupted } from './procs.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'packages/cli/dist/main.js');
 const CEILING = join(ROOT, 'bench/dist/ceiling-server.js');
-const LOADGEN = join(ROOT, 'bench/dist/load-gen.js');
 
 const envInt = (name: string, fallback: number) => {
   const v = Number(process.env[name]);
@@ -52,250 +49,6 @@ const WARMUP = envInt('BENCH_WARMUP', 2);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 50);
 const BAR = 0.7;
 const LONG_BAR = 0.8;
-
-// ---------------------------------------------------------------------------------------------
-// processes and cleanup
-
-const children = new Set<ChildProcess>();
-/** Processes stopped on purpose: their exit is not an error. */
-const quiet = new Set<ChildProcess>();
-const cleanups: (() => Promise<void> | void)[] = [];
-let cleaned = false;
-let cleaning: Promise<void> | undefined;
-let interrupted = false;
-
-/** Stops every process this script started and removes the temporary directory (once). */
-function cleanup(): Promise<void> {
-  cleaning ??= stopAll();
-  return cleaning;
-}
-
-async function stopAll(): Promise<void> {
-  cleaned = true;
-  await Promise.all(
-    [...children].map(
-      (child) =>
-        new Promise<void>((done) => {
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            done();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
-  for (const c of cleanups.reverse()) {
-    try {
-      await c();
-    } catch {
-      /* best effort */
-    }
-  }
-}
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    interrupted = true;
-    process.stderr.write(`\n${sig}: cleaning up\n`);
-    void cleanup().then(() => process.exit(130));
-  });
-}
-
-const haveTaskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
-const cores = availableParallelism();
-const pinning = haveTaskset && cores >= 2;
-
-/** Command line for a process pinned to one core (when taskset and two cores are there). */
-function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
-  return pinning ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
-}
-
-/** Environment for the servers under test: production, never the test harness's fake clock. */
-function serverEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
-  delete env.VOLACT_TEST_CLOCK;
-  return env;
-}
-
-/** Spawns a long-running server and waits for its "listening on port N" line. */
-function startServer(name: string, cmd: string, args: string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  return new Promise((resolvePort, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s:\n${out}`)), 20_000);
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on port (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolvePort({ child, port: Number(m[1]), output: () => out });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.length > 100_000) out = out.slice(-50_000);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      if (!cleaned && !quiet.has(child)) process.stderr.write(`${name} exited (${code ?? signal})\n${out.slice(-4000)}\n`);
-      reject(new Error(`${name} exited with ${code ?? signal}:\n${out}`));
-    });
-  });
-}
-
-/** Runs a volact command; asynchronous, because the authority it may talk to runs in this process. */
-function cli(args: string[]): Promise<string> {
-  return new Promise((done, fail) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: serverEnv(), encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`volact ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
-      else done(stdout);
-    });
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// load generation
-
-type RunResult = { ok: number; non2xx: number; other: number; socketErrors: number; seconds: number; p50Ms: number; p99Ms: number };
-
-const WRK_SCRIPT = `
-local setupKey = "@SETUPKEY@"
-local alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-local b64u = alnum .. "-_"
-local hex = "0123456789abcdef"
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-local function rnd(set, n)
-  local t = {}
-  local len = #set
-  for i = 1, n do
-    local k = math.random(1, len)
-    t[i] = set:sub(k, k)
-  end
-  return table.concat(t)
-end
-
-function init(args)
-  ok = 0
-  non2xx = 0
-  other = 0
-  seq = 0
-  math.randomseed(tonumber(args[1]) or os.time())
-  wrk.method = "POST"
-  wrk.path = "/v1/activate"
-  wrk.headers["Content-Type"] = "application/json"
-end
-
-function request()
-  seq = seq + 1
-  -- random like the UUIDs clients make: an ID with a fixed prefix would land in one corner of
-  -- an index on machine IDs and hide what random ones cost it
-  local body = '{"v":1,"machineId":"' .. rnd(hex, 32) .. '-' .. seq ..
-    '","fingerprintHash":"' .. rnd(b64u, 43) ..
-    '","setupKey":"' .. setupKey ..
-    '","nonce":"' .. rnd(b64u, 22) ..
-    '","clientTime":' .. string.format("%.0f", os.time() * 1000) ..
-    ',"licenseState":"initialGrace","vm":false}'
-  return wrk.format(nil, nil, nil, body)
-end
-
-function response(status, headers, body)
-  if status == 200 then
-    ok = ok + 1
-  elseif status < 200 or status > 299 then
-    non2xx = non2xx + 1
-  else
-    other = other + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local o, n, x = 0, 0, 0
-  for _, t in ipairs(threads) do
-    o = o + t:get("ok")
-    n = n + t:get("non2xx")
-    x = x + t:get("other")
-  end
-  local e = summary.errors
-  io.write(string.format("BENCH ok=%d non2xx=%d other=%d duration_us=%d socket_errors=%d p50_us=%d p99_us=%d\\n",
-    o, n, x, summary.duration, e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99)))
-end
-`;
-
-let wrkScript = '';
-let useWrk = false;
-
-/** Runs a load generator to its end (tracked, so an interrupt kills it too). */
-function runTool(cmd: string, args: string[], seconds: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
-    child.once('error', (err) => {
-      stderr += String(err);
-    });
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      children.delete(child);
-      done({ status, stdout, stderr });
-    });
-  });
-}
-
-async function runWrk(url: string, seconds: number): Promise<RunResult> {
-  const [cmd, args] = pinned(1, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', wrkScript, url, '--', String(randomBytes(4).readUInt32LE())]);
-  const r = await runTool(cmd, args, seconds);
-  const m = /BENCH ok=(\d+) non2xx=(\d+) other=(\d+) duration_us=(\d+) socket_errors=(\d+) p50_us=(\d+) p99_us=(\d+)/.exec(r.stdout ?? '');
-  if (!m) throw new Error(`wrk failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  const n = m.slice(1).map(Number) as number[];
-  return { ok: n[0]!, non2xx: n[1]!, other: n[2]!, seconds: n[3]! / 1e6, socketErrors: n[4]!, p50Ms: n[5]! / 1000, p99Ms: n[6]! / 1000 };
-}
-
-async function runNodeLoad(url: string, seconds: number, setupKey: string): Promise<RunResult> {
-  const [cmd, args] = pinned(1, process.execPath, [LOADGEN, url, String(seconds), String(CONNECTIONS), setupKey]);
-  const r = await runTool(cmd, args, seconds);
-  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  let j: { ok: number; non2xx: number; other: number; errors: number; seconds: number; p50Ms: number; p99Ms: number };
-  try {
-    j = JSON.parse(line);
-  } catch {
-    throw new Error(`load generator failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  }
-  return { ok: j.ok, non2xx: j.non2xx, other: j.other, socketErrors: j.errors, seconds: j.seconds, p50Ms: j.p50Ms, p99Ms: j.p99Ms };
-}
-
-/** wrk on the PATH; as root on Debian, installs the package once (apt-get install -y wrk). */
-function haveWrk(): boolean {
-  const found = () => spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
-  if (found()) return true;
-  if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).error !== undefined) return false;
-  console.log('wrk is not installed; trying apt-get install -y wrk');
-  let r = spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'ignore' });
-    r = spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  }
-  return found();
-}
-
-function load(url: string, seconds: number, setupKey: string): Promise<RunResult> {
-  return useWrk ? runWrk(url, seconds) : runNodeLoad(url, seconds, setupKey);
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -329,15 +82,24 @@ function payloadOf(jws: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
+type Server = Awaited<ReturnType<typeof startServer>>;
+type World = { tmp: string; authDir: string; hostDir: string; host: Server; hostUrl: string; ceilingUrl: string; load: Load };
+
 async function main(): Promise<void> {
+  const world = await setUp();
+  let seconds = SECONDS;
+  if (LONG) seconds = await longRunSeconds(world);
+  const rows = await measure(world, seconds);
+  printTable(rows);
+  printRatio(rows);
+  if (LONG) await millionFigures(world, rows);
+}
+
+/** An authority (in this process), an activated host past its threshold, and the ceiling. */
+async function setUp(): Promise<World> {
   const tmp = mkdtempSync(join(tmpdir(), 'volact-bench-'));
   if (process.env.BENCH_KEEP) cleanups.push(() => void process.stderr.write(`kept ${tmp}\n`));
   else cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
-
-  useWrk = process.env.BENCH_LOADGEN !== 'node' && haveWrk();
-  if (useWrk) {
-    wrkScript = join(tmp, 'activate.lua');
-  }
 
   // The authority: keys, the sample catalog, a host key for the server group; served in this
   // process (it is only used for the host's activation, before any measurement).
@@ -352,7 +114,7 @@ async function main(): Promise<void> {
   const auth = await runAuthority(authDir, systemClock, 0);
   cleanups.push(() => auth.close());
   const authorityUrl = `http://127.0.0.1:${auth.port}`;
-  if (useWrk) writeFileSync(wrkScript, WRK_SCRIPT.replace('@SETUPKEY@', setupKey));
+  const load = makeLoad(tmp, setupKey, CONNECTIONS);
 
   // The activation host under test: its own process, pinned to core 0, production clock; all load
   // comes from one address and BENCH_CONNECTIONS may pass the per-address cap, so it is off.
@@ -366,8 +128,25 @@ async function main(): Promise<void> {
   await cli(['slmgr', '--host', hostDir, '-ipk', hostKey]);
   await cli(['slmgr', '--host', hostDir, '-ato']);
   const hostUrl = `http://127.0.0.1:${host.port}/v1/activate`;
+  const ceilingUrl = await startCeiling(tmp, hostUrl, setupKey);
 
-  // One real answer: its certificate and issuer strings are reused by the ceiling.
+  // Bring the host past the client threshold so measured answers are grants, then compare sizes.
+  for (let i = 0; i < defaults.clientThreshold; i++) await post(hostUrl, activationRequest(setupKey));
+  const hostGrant = await post(hostUrl, activationRequest(setupKey));
+  const ceilingGrant = await post(ceilingUrl, activationRequest(setupKey));
+  const hostType = JSON.parse(Buffer.from(JSON.parse(hostGrant.text).answer.split('.')[0], 'base64url').toString()).typ as string;
+
+  console.log('volact bench: host activation vs. bare node:http + Ed25519 ceiling');
+  console.log(`  node ${process.version}, ${cores} cores; servers ${pinning ? 'pinned to core 0' : 'NOT pinned (no taskset or one core)'}, load generator ${pinning ? 'on core 1' : 'unpinned'}`);
+  console.log(`  load: ${load.wrk ? `wrk -t1 -c${CONNECTIONS}` : `bench/load-gen (BENCH_LOADGEN=node, or no wrk), ${CONNECTIONS} connections`}, keep-alive, unique machineId and nonce per request`);
+  console.log(`  ${RUNS} runs x ${SECONDS} s after ${WARMUP} s warm-up each, alternating ceiling and host; only 200 answers counted`);
+  console.log(`  answer bodies: host ${hostGrant.text.length} B (${hostType}), ceiling ${ceilingGrant.text.length} B`);
+  console.log('');
+  return { tmp, authDir, hostDir, host, hostUrl, ceilingUrl, load };
+}
+
+/** The ceiling server, answering with the certificate and issuer of one real answer of the host. */
+async function startCeiling(tmp: string, hostUrl: string, setupKey: string): Promise<string> {
   const probe = await post(hostUrl, activationRequest(setupKey));
   if (probe.status !== 200) throw new Error(`the host answered ${probe.status}: ${probe.text}`);
   const real = JSON.parse(probe.text) as { answer: string; certificate: string; issuer: string };
@@ -385,41 +164,38 @@ async function main(): Promise<void> {
       retryMinutes: realPayload.retryMinutes,
     }),
   );
-  const [ccmd, cargs] = pinned(0, process.execPath, [CEILING, specPath]);
-  const ceiling = await startServer('ceiling server', ccmd, cargs);
-  const ceilingUrl = `http://127.0.0.1:${ceiling.port}/v1/activate`;
+  const ceiling = await startServer('ceiling server', ...pinned(0, process.execPath, [CEILING, specPath]));
+  return `http://127.0.0.1:${ceiling.port}/v1/activate`;
+}
 
-  // Bring the host past the client threshold so measured answers are grants, then compare sizes.
-  for (let i = 0; i < defaults.clientThreshold; i++) await post(hostUrl, activationRequest(setupKey));
-  const hostGrant = await post(hostUrl, activationRequest(setupKey));
-  const ceilingGrant = await post(ceilingUrl, activationRequest(setupKey));
-  const hostType = JSON.parse(Buffer.from(JSON.parse(hostGrant.text).answer.split('.')[0], 'base64url').toString()).typ as string;
+/**
+ * Million-machine mode: long enough for the host to reach that many machines (at least SECONDS),
+ * from its rate in a warm-up; the ceiling runs as long, so the two stay comparable.
+ */
+async function longRunSeconds({ load, hostUrl }: World): Promise<number> {
+  const warm = await load.run(hostUrl, WARMUP);
+  const seconds = Math.max(SECONDS, Math.ceil((1.1 * MACHINES) / rate(warm)));
+  console.log(`  host warm-up: ${fmt(rate(warm))} req/s, so ${seconds} s a run to pass ${fmt(MACHINES)} machines`);
+  return seconds;
+}
 
-  console.log('volact bench: host activation vs. bare node:http + Ed25519 ceiling');
-  console.log(`  node ${process.version}, ${cores} cores; servers ${pinning ? 'pinned to core 0' : 'NOT pinned (no taskset or one core)'}, load generator ${pinning ? 'on core 1' : 'unpinned'}`);
-  console.log(`  load: ${useWrk ? `wrk -t1 -c${CONNECTIONS}` : `bench/load-gen (wrk not available), ${CONNECTIONS} connections`}, keep-alive, unique machineId and nonce per request`);
-  console.log(`  ${RUNS} runs x ${SECONDS} s after ${WARMUP} s warm-up each, alternating ceiling and host; only 200 answers counted`);
-  console.log(`  answer bodies: host ${hostGrant.text.length} B (${hostType}), ceiling ${ceilingGrant.text.length} B`);
-  console.log('');
+type Row = { run: number; which: 'ceiling' | 'host'; r: RunResult };
 
-  // million-machine mode: long enough for the host to reach that many machines (at least
-  // SECONDS), from its rate in a warm-up; the ceiling runs as long, so the two stay comparable
-  let seconds = SECONDS;
-  if (LONG) {
-    const warm = await load(hostUrl, WARMUP, setupKey);
-    seconds = Math.max(SECONDS, Math.ceil((1.1 * MACHINES) / rate(warm)));
-    console.log(`  host warm-up: ${fmt(rate(warm))} req/s, so ${seconds} s a run to pass ${fmt(MACHINES)} machines`);
-  }
-  const rows: { run: number; which: 'ceiling' | 'host'; r: RunResult }[] = [];
+/** RUNS runs, ceiling and host alternating, each after a warm-up of its own. */
+async function measure({ load, hostUrl, ceilingUrl }: World, seconds: number): Promise<Row[]> {
+  const rows: Row[] = [];
   for (let run = 1; run <= RUNS; run++) {
     for (const [which, url] of [['ceiling', ceilingUrl], ['host', hostUrl]] as const) {
-      await load(url, WARMUP, setupKey);
-      const r = await load(url, seconds, setupKey);
+      await load.run(url, WARMUP);
+      const r = await load.run(url, seconds);
       rows.push({ run, which, r });
       console.log(`  run ${run} ${which}: ${fmt(rate(r))} req/s`);
     }
   }
+  return rows;
+}
 
+function printTable(rows: Row[]): void {
   const header = ['run', 'server', '200/s', '200s', 'non-2xx', 'sock err', 'p50 ms', 'p99 ms'];
   const lines = rows.map(({ run, which, r }) => [String(run), which, fmt(rate(r)), String(r.ok), String(r.non2xx + r.other), String(r.socketErrors), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2)]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
@@ -428,7 +204,10 @@ async function main(): Promise<void> {
   printRow(widths.map((w) => '-'.repeat(w)));
   for (const l of lines) printRow(l);
   console.log('');
+}
 
+/** The medians and their ratio against the bar. */
+function printRatio(rows: Row[]): void {
   const ceilingMedian = median(rows.filter((x) => x.which === 'ceiling').map((x) => rate(x.r)));
   const hostMedian = median(rows.filter((x) => x.which === 'host').map((x) => rate(x.r)));
   const ratio = hostMedian / ceilingMedian;
@@ -438,13 +217,13 @@ async function main(): Promise<void> {
   const bar = LONG ? LONG_BAR : BAR;
   console.log(`  ratio host/ceiling = ${ratio.toFixed(2)} (bar ${bar.toFixed(2)}): ${ratio >= bar ? 'BAR MET' : 'BAR NOT MET'}`);
   if (bad > 0) console.log(`  WARNING: ${bad} non-200 answers or socket errors in measured runs`);
-  if (!LONG) return;
+}
 
-  // --- million-machine mode: the tail, memory, -dlv and a restart with that many machines ---
+/** Million-machine mode: the tail, memory, -dlv and a restart with that many machines. */
+async function millionFigures({ host, hostDir }: World, rows: Row[]): Promise<void> {
   const hostP99 = median(rows.filter((x) => x.which === 'host').map((x) => x.r.p99Ms));
   const ceilingP99 = median(rows.filter((x) => x.which === 'ceiling').map((x) => x.r.p99Ms));
-  const pid = host.child.pid!;
-  const peakMb = procStatusMb(pid, 'VmHWM');
+  const peakMb = procStatusMb(host.child.pid!, 'VmHWM');
   let t = performance.now();
   const status = JSON.parse(await cli(['slmgr', '--host', hostDir, '-dlv', '--json'])) as { currentCount: number; checkpoints?: { passes: number; drains: number; maxPassMs: number; maxDrainMs: number; walFrames: number } };
   const dlvMs = performance.now() - t;
@@ -490,7 +269,7 @@ let code = 0;
 try {
   await main();
 } catch (err) {
-  if (interrupted) await cleanup().then(() => process.exit(130));
+  if (wasInterrupted()) await cleanup().then(() => process.exit(130));
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   code = 1;
 } finally {

@@ -39,8 +39,15 @@ type Route = {
 
 const BULK_BODY_LIMIT = 1024 * 1024;
 
+const address = (req: IncomingMessage) => req.socket.remoteAddress ?? '?';
+
+/** The whole table: public routes, then the admin API. */
 function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record<string, Route> {
-  const address = (req: IncomingMessage) => req.socket.remoteAddress ?? '?';
+  return { ...publicRoutes(authority, root, limiter), ...adminKeyRoutes(authority), ...adminTokenRoutes(authority) };
+}
+
+/** What hosts, directories, machines and key holders call (anonymous, rate-limited). */
+function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): Record<string, Route> {
   return {
     'GET /v1/health': { summary: 'liveness', handle: () => ({ ok: true }) },
     'GET /v1/root': { summary: 'the publisher root public key hosts and clients pin', handle: () => ({ kid: root.kid, publicKey: publicKeyToPem(root.key) }) },
@@ -103,7 +110,14 @@ function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record
         return authority.increaseStatus(body.id, body.key);
       },
     },
-    // --- admin API: bearer tokens with scopes; every write is audited in its own transaction ---
+  };
+}
+
+// --- admin API: bearer tokens with scopes; every write is audited in its own transaction ---
+
+/** Keys, MAKs, increase requests and proxy activation. */
+function adminKeyRoutes(authority: Authority): Record<string, Route> {
+  return {
     'GET /v1/admin/host-keys': {
       summary: 'host keys with usage (never the key itself)',
       scope: 'read',
@@ -170,6 +184,12 @@ function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record
         return { results };
       },
     },
+  };
+}
+
+/** Tokens and the audit log. */
+function adminTokenRoutes(authority: Authority): Record<string, Route> {
+  return {
     'GET /v1/admin/tokens': {
       summary: 'API tokens (never their secrets)',
       scope: 'admin',
