@@ -1,29 +1,30 @@
 import { existsSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { VolactError, fromErrorBody } from '@volact/protocol';
+import { VolactError, type Schema } from '@volact/protocol';
+import { requestJson, type RequestFailed } from '@volact/server-kit';
+
+/**
+ * The largest admin answer is `host machines --limit 100000`: rows of at most about 1.2 KB (a
+ * 128-character machine name escaped), some 120 MB. The bound only stops a runaway answer.
+ */
+const MAX_ANSWER = 256 * 1024 * 1024;
+/**
+ * The host answers once it has done the work: `-ato` waits for the authority (up to 15 s a key),
+ * `host unpublish` for the DNS server. The deadline only ends a hung host.
+ */
+const TIMEOUT_MS = 5 * 60_000;
+
+/** The host's own answers, from the same version on this machine; the callers name their type. */
+const hostAnswer: Schema<unknown> = { check: () => undefined, describe: () => ({}) };
 
 /** Calls the admin API of a running host over its Unix socket (local administrators only). */
 export function adminCall<T>(dir: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const socketPath = join(dir, 'admin.sock');
   if (!existsSync(socketPath)) return Promise.reject(new VolactError('ADMIN_UNAVAILABLE', { dir }));
-  return new Promise((resolve, reject) => {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ socketPath, method, path, headers: text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}, timeout: 60_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        } catch {
-          parsed = undefined;
-        }
-        if (res.statusCode === 200) resolve(parsed as T);
-        else reject(fromErrorBody(parsed) ?? new VolactError('INTERNAL', { requestId: `admin ${res.statusCode}` }));
-      });
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? new VolactError('ADMIN_UNAVAILABLE', { dir }) : err));
-    req.end(text);
-  });
+  const fail = (e: RequestFailed): VolactError => {
+    const f = e.failure;
+    if (f.kind === 'network' && (f.code === 'ECONNREFUSED' || f.code === 'ENOENT')) return new VolactError('ADMIN_UNAVAILABLE', { dir });
+    return new VolactError('INTERNAL', { requestId: f.kind === 'status' ? `admin ${f.status}` : `admin: ${e.message}` });
+  };
+  return requestJson({ socketPath, path }, { method, body, limit: MAX_ANSWER, timeoutMs: TIMEOUT_MS, answer: hostAnswer as Schema<T>, fail });
 }

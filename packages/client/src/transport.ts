@@ -1,5 +1,5 @@
-import { request } from 'node:http';
 import type { ActivateRequest } from '@volact/protocol';
+import { exchangeJson } from '@volact/server-kit';
 
 export type HostTarget = { host: string; port: number };
 
@@ -10,34 +10,10 @@ export function targetLabel(host: string, port: number): string {
 
 const MAX_ANSWER = 2 * 1024 * 1024; // a host certificate lists its editions; documents stay under 1 MiB
 
-/** POSTs an activation request; resolves with the status and parsed body, rejects on network failure. */
+/**
+ * POSTs an activation request; resolves with the status and parsed body, rejects on network
+ * failure. The caller reads the body: a host's signed refusal comes with status 403.
+ */
 export function postActivate(target: HostTarget, body: ActivateRequest, timeoutMs = 10_000): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const text = JSON.stringify(body);
-    const req = request(
-      { host: target.host, port: target.port, method: 'POST', path: '/v1/activate', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }, timeout: timeoutMs },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_ANSWER) req.destroy(new Error('answer too large'));
-          else chunks.push(c);
-        });
-        res.on('end', () => {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {
-            parsed = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(text);
-  });
+  return exchangeJson({ host: target.host, port: target.port, path: '/v1/activate' }, { method: 'POST', body, limit: MAX_ANSWER, timeoutMs });
 }

@@ -1,50 +1,32 @@
-import { VolactError, fromErrorBody, parseWith, type Schema } from '@volact/protocol';
+import { VolactError, type Schema } from '@volact/protocol';
+import { exchangeJson, expectAnswer, type JsonReply, type RequestFailed } from './request-json.js';
 
-export type Post = (url: string, body: unknown) => Promise<{ status: number; body: unknown }>;
-export type Get = (url: string) => Promise<{ status: number; body: unknown }>;
+export type Post = (url: string, body: unknown) => Promise<JsonReply>;
+export type Get = (url: string) => Promise<JsonReply>;
 
 /** Largest answer read from an authority: documents stay under 1 MiB. */
 const MAX_ANSWER = 2 * 1024 * 1024;
+/** docs/operations.md and docs/protocol.md promise that a host and a client give up after 15 seconds. */
+const TIMEOUT_MS = 15_000;
 
 /** POSTs JSON; resolves with status and parsed body (undefined when not JSON), rejects on network failure. */
-export const postJson: Post = async (url, body) =>
-  readAnswer(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) }));
+export const postJson: Post = (url, body) => exchangeJson(url, { method: 'POST', body, limit: MAX_ANSWER, timeoutMs: TIMEOUT_MS });
 
 /** GETs a JSON document, as postJson. */
-export const getJson: Get = async (url) => readAnswer(await fetch(url, { signal: AbortSignal.timeout(15_000) }));
-
-async function readAnswer(res: Response): Promise<{ status: number; body: unknown }> {
-  const text = await res.text();
-  if (text.length > MAX_ANSWER) throw new Error('answer too large');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, body: parsed };
-}
+export const getJson: Get = (url) => exchangeJson(url, { method: 'GET', limit: MAX_ANSWER, timeoutMs: TIMEOUT_MS });
 
 /**
  * Calls the authority: a network failure or an answer of the wrong shape is AUTHORITY_UNREACHABLE
  * with the reason; an error answer keeps the authority's own code (so a limit stays a limit).
  */
-export async function callAuthority<T>(base: string, path: string, body: unknown, answer: Schema<T>, post: Post = postJson): Promise<T> {
-  return readAuthority(base, answer, () => post(new URL(path, base).toString(), body));
+export function callAuthority<T>(base: string, path: string, body: unknown, answer: Schema<T>, post: Post = postJson): Promise<T> {
+  // the URL is made inside the exchange, so a malformed base is AUTHORITY_UNREACHABLE with its reason
+  return expectAnswer(() => post(new URL(path, base).toString(), body), answer, unreachable(base));
 }
 
 /** GETs a document from the authority, with callAuthority's errors. */
 export function getFromAuthority<T>(base: string, path: string, answer: Schema<T>, get: Get = getJson): Promise<T> {
-  return readAuthority(base, answer, () => get(new URL(path, base).toString()));
+  return expectAnswer(() => get(new URL(path, base).toString()), answer, unreachable(base));
 }
 
-async function readAuthority<T>(base: string, answer: Schema<T>, call: () => Promise<{ status: number; body: unknown }>): Promise<T> {
-  let reply: { status: number; body: unknown };
-  try {
-    reply = await call();
-  } catch (err) {
-    throw new VolactError('AUTHORITY_UNREACHABLE', { target: base, reason: err instanceof Error ? err.message : String(err) });
-  }
-  if (reply.status < 200 || reply.status > 299) throw fromErrorBody(reply.body) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: base, reason: `HTTP ${reply.status}` });
-  return parseWith(answer, reply.body, (p) => new VolactError('AUTHORITY_UNREACHABLE', { target: base, reason: `unexpected answer: ${p.field} ${p.problem}` }));
-}
+const unreachable = (base: string) => (e: RequestFailed) => new VolactError('AUTHORITY_UNREACHABLE', { target: base, reason: e.message });
