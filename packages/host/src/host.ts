@@ -6,7 +6,6 @@ import {
   decodeKey,
   defaults,
   docTypes,
-  errorBody,
   hostActivationAnswerSchema,
   makeInstallationId,
   offlineHostCertificate,
@@ -26,7 +25,7 @@ import {
   type Root,
 } from '@volact/protocol';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
-import { ActivationBatch, type Decision, type Pending, type Reply, type WalGate } from './activation-batch.js';
+import { ActivationBatch, type Decision, type Outcome, type Pending, type WalGate } from './activation-batch.js';
 import { networkFilter } from './cidr.js';
 import { pruneEvents, queryEvents, queryMachines, rowCounts, type EventQuery, type MachineQuery } from './host-queries.js';
 import { MachineCounter } from './machine-counter.js';
@@ -47,7 +46,14 @@ type InstalledKey = {
   requestAnswered: boolean;
 };
 
-type Certified = { certificate: string; issuer: string; prefix: string; group: string; notAfter: number | null; hostId: string };
+/** A host certificate in force, with what answers take from it. */
+export type HostCertificate = { certificate: string; issuer: string; group: string; notAfter: number | null; hostId: string };
+
+/** A signed answer to one activation request, and the certificate that vouches for its signer. */
+export type SignedAnswer = { outcome: Exclude<Outcome, 'notActivated'>; jws: string; certified: HostCertificate };
+
+/** What the host answers one activation request; http.ts alone turns it into a status and a body. */
+export type ActivationAnswer = SignedAnswer | { outcome: 'notActivated' };
 
 export type HostOptions = {
   db: Database.Database;
@@ -73,11 +79,11 @@ export class Host {
   private readonly keyPair: KeyPair;
   private readonly roots: Root[];
   private readonly log: (line: string) => void;
-  private readonly batch: ActivationBatch;
+  private readonly batch: ActivationBatch<ActivationAnswer>;
   private readonly counter: MachineCounter;
   private catalog: Catalog | undefined;
   private bySetupKey = new Map<string, Edition>();
-  private certFor = new Map<number, Certified>();
+  private certFor = new Map<number, HostCertificate>();
   private readonly sign: Record<'grant' | 'countInsufficient' | 'refusal', (payload: object) => string>;
   readonly startedAt: number;
   private readonly machineName: string;
@@ -142,10 +148,9 @@ export class Host {
     for (const key of this.keys()) {
       if (!key.certificate || !key.issuer) continue;
       const { cert } = verifyHostCert(key.certificate, key.issuer, this.roots, this.clock.now());
-      const certified: Certified = {
+      const certified: HostCertificate = {
         certificate: key.certificate,
         issuer: key.issuer,
-        prefix: `","certificate":"${key.certificate}","issuer":"${key.issuer}"}`,
         group: cert.group,
         notAfter: cert.notAfter,
         hostId: cert.hostId,
@@ -277,8 +282,11 @@ export class Host {
     throw new VolactError('KEY_NOT_INSTALLED');
   }
 
-  /** Validates what can be checked before counting; bad input never reaches the database. */
-  handleActivate(req: ActivateRequest, address: string): Promise<Reply> {
+  /**
+   * A client's activation request: validates what can be checked before counting (bad input
+   * never reaches the database), then counts it in the next batch and answers once it committed.
+   */
+  activateClient(req: ActivateRequest, address: string): Promise<ActivationAnswer> {
     let edition: Edition | undefined;
     let covered = false;
     let skewed = false;
@@ -294,11 +302,12 @@ export class Host {
       covered = this.certFor.has(edition.number);
       skewed = Math.abs(req.clientTime - this.clock.now()) > defaults.maxClockSkewMs;
     }
-    return new Promise((resolve) => this.batch.submit({ req, address, edition, covered, skewed, resolve } satisfies Pending));
+    return new Promise((resolve, reject) => this.batch.submit({ req, address, edition, covered, skewed, resolve, reject } satisfies Pending<ActivationAnswer>));
   }
 
-  private answer(p: Pending, d: Decision, now: number): Reply {
-    if (d.outcome === 'notActivated') return { status: 503, body: JSON.stringify(errorBody(new VolactError('HOST_NOT_ACTIVATED'))) };
+  /** Signs the answer to one decision (after the batch committed). */
+  private answer(p: Pending<ActivationAnswer>, d: Decision, now: number): ActivationAnswer {
+    if (d.outcome === 'notActivated') return { outcome: 'notActivated' };
     const { req } = p;
     const edition = p.edition!;
     const certified = this.certFor.get(edition.number) ?? this.certFor.values().next().value!;
@@ -315,7 +324,6 @@ export class Host {
       retryMinutes: this.settings.retryMinutes,
     };
     let jws: string;
-    let status = 200;
     switch (d.outcome) {
       case 'activated':
       case 'renewed': {
@@ -328,14 +336,12 @@ export class Host {
         break;
       case 'editionNotCovered':
         jws = this.sign.refusal({ ...common, code: 'EDITION_NOT_COVERED' });
-        status = 403;
         break;
       case 'clockSkew':
         jws = this.sign.refusal({ ...common, code: 'CLOCK_SKEW' });
-        status = 403;
         break;
     }
-    return { status, body: `{"answer":"${jws}${certified.prefix}` };
+    return { outcome: d.outcome, jws, certified };
   }
 
   /** Range check for `-sai`, `-sri`, `-sprt` (15 minutes to 30 days, as on a KMS host). */
