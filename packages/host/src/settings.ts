@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import type Database from 'better-sqlite3';
 import { VolactError, defaultServedNetworks, defaults } from '@volact/protocol';
 import { defaultDnsConfig, type DnsConfig } from './dns-publisher.js';
 
@@ -17,10 +16,8 @@ export type HostSettings = {
   dns: DnsConfig;
 };
 
-export function readSettings(db: Database.Database): HostSettings {
-  const stored = Object.fromEntries(
-    (db.prepare('SELECT name, value FROM settings').all() as { name: string; value: string }[]).map((r) => [r.name, JSON.parse(r.value) as unknown]),
-  );
+/** The settings in force: the stored ones (HostStore.settings), the defaults for the rest. */
+export function settingsFrom(stored: Record<string, unknown>): HostSettings {
   return {
     port: (stored.port as number | undefined) ?? defaults.port,
     listenAddress: (stored.listenAddress as string | undefined) ?? '::',
@@ -31,10 +28,6 @@ export function readSettings(db: Database.Database): HostSettings {
     servedNetworks: (stored.servedNetworks as string[] | undefined) ?? [...defaultServedNetworks],
     dns: { ...defaultDnsConfig, ...((stored.dns as Partial<DnsConfig> | undefined) ?? {}) },
   };
-}
-
-export function writeSetting(db: Database.Database, name: keyof HostSettings, value: unknown): void {
-  db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(name, JSON.stringify(value));
 }
 
 /** `--name`: what clients and the authority see (answers carry 1-128 characters); '' means the machine's name. */
