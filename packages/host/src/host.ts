@@ -26,12 +26,10 @@ import {
 } from '@volact/protocol';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
 import { ActivationBatch, type Decision, type Outcome, type Pending, type WalGate } from './activation-batch.js';
-import { networkFilter } from './cidr.js';
 import { HostStore, type EventQuery, type MachineQuery, type InstalledKey, type Signed } from './host-store.js';
 import { MachineCounter } from './machine-counter.js';
-import { checkHostName, checkListenAddress, settingsFrom, type HostSettings } from './settings.js';
-import { serverOf, type DnsConfig } from './dns-publisher.js';
-import { isIP } from 'node:net';
+import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting, settingsFrom, type HostSettings, type NumericSetting } from './settings.js';
+import type { DnsConfig } from './dns-publisher.js';
 
 /** A host certificate in force, with what answers take from it. */
 export type HostCertificate = { certificate: string; issuer: string; group: string; notAfter: number | null; hostId: string };
@@ -309,32 +307,21 @@ export class Host {
     return { outcome: d.outcome, jws, certified };
   }
 
-  /** Range check for `-sai`, `-sri`, `-sprt` (15 minutes to 30 days, as on a KMS host). */
-  checkSetting(name: 'retryMinutes' | 'renewalMinutes' | 'port', value: number): void {
-    const ranges = {
-      retryMinutes: [defaults.intervalMinMinutes, defaults.intervalMaxMinutes],
-      renewalMinutes: [defaults.intervalMinMinutes, defaults.intervalMaxMinutes],
-      port: [1, 65535],
-    } as const;
-    const [min, max] = ranges[name];
-    if (!Number.isInteger(value) || value < min || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: String(value) });
-  }
-
   /**
    * `-sai`, `-sri`, `-sprt` together: every value is checked before any changes, and a new port
    * is bound (by `rebind`) before it is stored, so a bad value or a busy port changes nothing.
    */
-  async changeSettings(changes: Partial<Record<'retryMinutes' | 'renewalMinutes' | 'port', number>>, rebind: (port: number) => Promise<void>): Promise<void> {
-    const entries = Object.entries(changes).filter(([, v]) => v !== undefined) as ['retryMinutes' | 'renewalMinutes' | 'port', number][];
+  async changeSettings(changes: Partial<Record<NumericSetting, number>>, rebind: (port: number) => Promise<void>): Promise<void> {
+    const entries = Object.entries(changes).filter(([, v]) => v !== undefined) as [NumericSetting, number][];
     if (entries.length === 0) throw new VolactError('BAD_REQUEST', { field: '(body)', problem: 'names no setting' });
-    for (const [name, value] of entries) this.checkSetting(name, value);
+    for (const [name, value] of entries) checkSetting(name, value);
     if (changes.port !== undefined && changes.port !== this.settings.port) await rebind(changes.port);
     for (const [name, value] of entries) this.setSetting(name, value);
   }
 
   /** Stores a checked setting; it is in force for the next answer. */
-  setSetting(name: 'retryMinutes' | 'renewalMinutes' | 'port', value: number): void {
-    this.checkSetting(name, value);
+  setSetting(name: NumericSetting, value: number): void {
+    checkSetting(name, value);
     this.store.writeSetting(name, value);
     this.settings[name] = value;
   }
@@ -346,30 +333,14 @@ export class Host {
 
   /** Checks and stores DNS publishing settings (a partial change keeps the rest). */
   setDns(change: Partial<DnsConfig>): DnsConfig {
-    const next = this.checkDns(change);
+    const next = checkDns(this.settings.dns, change);
     this.store.writeSetting('dns', next);
     this.settings.dns = next;
     return next;
   }
 
-  /** The DNS settings after `change`, checked; nothing is stored. */
-  checkDns(change: Partial<DnsConfig>): DnsConfig {
-    const next: DnsConfig = { ...this.settings.dns, ...change };
-    const name = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/;
-    for (const [what, value] of [['--dns-domain', next.domain], ['--dns-name', next.target], ...next.extraDomains.map((d) => ['--dns-extra', d.domain] as const)] as const) {
-      if (value !== null && !name.test(value)) throw new VolactError('USAGE', { detail: `${what} ${value} is not a DNS name` });
-    }
-    if (next.server !== null) serverOf(next.server);
-    if (next.address !== null && isIP(next.address) === 0) throw new VolactError('USAGE', { detail: `--dns-address ${next.address} is not an IP address` });
-    for (const [what, value, max] of [['priority', next.priority, 65535], ['weight', next.weight, 65535], ['ttl', next.ttl, 604800], ...next.extraDomains.flatMap((d) => [['priority', d.priority, 65535], ['weight', d.weight, 65535]] as const)] as const) {
-      if (!Number.isInteger(value) || value < 0 || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name: `DNS ${what}`, min: 0, max, value });
-    }
-    return next;
-  }
-
   setServedNetworks(cidrs: string[]): void {
-    if (cidrs.length === 0) throw new VolactError('USAGE', { detail: 'give at least one network to serve' });
-    networkFilter(cidrs); // refuses a malformed list before it is stored
+    checkServedNetworks(cidrs);
     this.store.writeSetting('servedNetworks', cidrs);
     this.settings.servedNetworks = cidrs;
   }

@@ -24,10 +24,9 @@ import { Host } from './host.js';
 import { Checkpointer } from './checkpointer.js';
 import { HostStore, openHostDb } from './host-store.js';
 import { adminServer, clientServer } from './http.js';
-import { networkFilter } from './cidr.js';
 import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
 import { parseTsigKeyFile } from './dns-update.js';
-import { checkHostName, checkListenAddress } from './settings.js';
+import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting } from './settings.js';
 
 export type HostRunOptions = {
   dir: string;
@@ -178,14 +177,11 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
 async function start(opts: HostRunOptions, db: Database.Database, wal: Checkpointer, roots: Root[], bundle: OfflineBundle | undefined, socketPath: string, log: (line: string) => void): Promise<RunningHost> {
   const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: hostname(), log, offlineBundle: bundle, wal });
   // every option is checked before any is stored: a refused start changes nothing
-  if (opts.servedNetworks) {
-    if (opts.servedNetworks.length === 0) throw new VolactError('USAGE', { detail: 'give at least one network to serve' });
-    networkFilter(opts.servedNetworks);
-  }
-  if (opts.port) host.checkSetting('port', opts.port);
+  if (opts.servedNetworks) checkServedNetworks(opts.servedNetworks);
+  if (opts.port) checkSetting('port', opts.port);
   if (opts.hostName !== undefined) checkHostName(opts.hostName);
   if (opts.listenAddress !== undefined) checkListenAddress(opts.listenAddress);
-  if (opts.dns) host.checkDns(opts.dns);
+  if (opts.dns) checkDns(host.settings.dns, opts.dns);
   if (opts.tsigKeyText !== undefined) {
     try {
       parseTsigKeyFile(opts.tsigKeyText);

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { VolactError, defaultServedNetworks, defaults } from '@volact/protocol';
-import { defaultDnsConfig, type DnsConfig } from './dns-publisher.js';
+import { networkFilter } from './cidr.js';
+import { defaultDnsConfig, serverOf, type DnsConfig } from './dns-publisher.js';
 
 /** Host settings, stored in the host's database so they survive restarts. */
 export type HostSettings = {
@@ -38,4 +39,39 @@ export function checkHostName(name: string): void {
 /** `--listen`: an IP address of this machine, or :: or 0.0.0.0 for all of them. */
 export function checkListenAddress(address: string): void {
   if (isIP(address) === 0) throw new VolactError('USAGE', { detail: `--listen ${address} is not an IP address; give one of this machine's addresses, or :: (all, IPv4 and IPv6) or 0.0.0.0 (all IPv4)` });
+}
+
+/** `--serve-networks`: at least one network, each one well formed. */
+export function checkServedNetworks(cidrs: string[]): void {
+  if (cidrs.length === 0) throw new VolactError('USAGE', { detail: 'give at least one network to serve' });
+  networkFilter(cidrs);
+}
+
+/** The settings `-sai`, `-sri` and `-sprt` change. */
+export type NumericSetting = 'retryMinutes' | 'renewalMinutes' | 'port';
+
+/** Range check for `-sai`, `-sri`, `-sprt` (15 minutes to 30 days, as on a KMS host). */
+export function checkSetting(name: NumericSetting, value: number): void {
+  const ranges = {
+    retryMinutes: [defaults.intervalMinMinutes, defaults.intervalMaxMinutes],
+    renewalMinutes: [defaults.intervalMinMinutes, defaults.intervalMaxMinutes],
+    port: [1, 65535],
+  } as const;
+  const [min, max] = ranges[name];
+  if (!Number.isInteger(value) || value < min || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: String(value) });
+}
+
+/** The DNS settings after `change` to `current`, checked; nothing is stored. */
+export function checkDns(current: DnsConfig, change: Partial<DnsConfig>): DnsConfig {
+  const next: DnsConfig = { ...current, ...change };
+  const name = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/;
+  for (const [what, value] of [['--dns-domain', next.domain], ['--dns-name', next.target], ...next.extraDomains.map((d) => ['--dns-extra', d.domain] as const)] as const) {
+    if (value !== null && !name.test(value)) throw new VolactError('USAGE', { detail: `${what} ${value} is not a DNS name` });
+  }
+  if (next.server !== null) serverOf(next.server);
+  if (next.address !== null && isIP(next.address) === 0) throw new VolactError('USAGE', { detail: `--dns-address ${next.address} is not an IP address` });
+  for (const [what, value, max] of [['priority', next.priority, 65535], ['weight', next.weight, 65535], ['ttl', next.ttl, 604800], ...next.extraDomains.flatMap((d) => [['priority', d.priority, 65535], ['weight', d.weight, 65535]] as const)] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name: `DNS ${what}`, min: 0, max, value });
+  }
+  return next;
 }
