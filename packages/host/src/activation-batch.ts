@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { VolactError, errorBody, licenseStates, type ActivateRequest, type Clock, type Edition, type LicenseState } from '@volact/protocol';
+import { VolactError, licenseStates, type ActivateRequest, type Clock, type Edition, type LicenseState } from '@volact/protocol';
 import type { MachineCounter } from './machine-counter.js';
 import { machineIdHasher } from './host-store.js';
 import { MachineIndex } from './machine-index.js';
@@ -14,24 +14,26 @@ const outcomeCounter = Object.fromEntries(
 const stateCounter = Object.fromEntries(licenseStates.map((s) => [s, `state:${s}`])) as Record<LicenseState, string>;
 
 /** A request after validation, with what the host knows about it before counting. */
-export type Pending = {
+export type Pending<A> = {
   req: ActivateRequest;
   address: string;
   /** undefined when the host is not activated (nothing is counted then). */
   edition: Edition | undefined;
   covered: boolean;
   skewed: boolean;
-  resolve: (reply: Reply) => void;
+  /** The request's promise: its answer, or INTERNAL when it could not be recorded or answered. */
+  resolve: (answer: A) => void;
+  reject: (err: VolactError) => void;
 };
 
+/** What the batch decided for one request, and the count it decided on. */
 export type Decision = { outcome: Outcome; count: number; required: number };
-export type Reply = { status: number; body: string };
 
 /** What the batch asks of the checkpointer: whether it may commit now, and that it did. */
 export type WalGate = { readonly paused: boolean; whenResumed(fn: () => void): void; committed(): void };
 
 /** Turns a decision into the signed answer; runs after the commit. */
-export type Answerer = (p: Pending, d: Decision, now: number) => Reply;
+export type Answerer<A> = (p: Pending<A>, d: Decision, now: number) => A;
 
 /** The host's thresholds for one edition kind. */
 export type Thresholds = (edition: Edition) => number;
@@ -40,8 +42,8 @@ export type Thresholds = (edition: Edition) => number;
  * Group commit: requests that arrive in one turn of the event loop are counted and recorded in
  * one SQLite transaction; every answer is sent only after that transaction has committed.
  */
-export class ActivationBatch {
-  private queue: Pending[] = [];
+export class ActivationBatch<A> {
+  private queue: Pending<A>[] = [];
   private scheduled = false;
   private readonly sel: Database.Statement<[number], { id: number; machine_id: string; last_seen: number; fingerprint_hash: string }>;
   private readonly index: MachineIndex;
@@ -57,7 +59,7 @@ export class ActivationBatch {
     private readonly machines: MachineCounter,
     private readonly clock: Clock,
     private readonly required: Thresholds,
-    private readonly answer: Answerer,
+    private readonly answer: Answerer<A>,
     private readonly log: (line: string) => void,
     private readonly wal?: WalGate,
   ) {
@@ -89,7 +91,7 @@ export class ActivationBatch {
     return undefined;
   }
 
-  submit(p: Pending): void {
+  submit(p: Pending<A>): void {
     this.queue.push(p);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -157,8 +159,8 @@ export class ActivationBatch {
       for (let i = 0; i < added.length; i += 2) this.index.remove(added[i]!, added[i + 1]!);
       const id = `batch-${now}`;
       this.log(JSON.stringify({ level: 'error', requestId: id, error: err instanceof Error ? err.stack : String(err) }));
-      const body = JSON.stringify(errorBody(new VolactError('INTERNAL', { requestId: id }), id));
-      for (const p of batch) p.resolve({ status: 500, body });
+      const failed = new VolactError('INTERNAL', { requestId: id });
+      for (const p of batch) p.reject(failed);
       return;
     }
     this.wal?.committed();
@@ -169,7 +171,7 @@ export class ActivationBatch {
         p.resolve(this.answer(p, decisions[i]!, now));
       } catch (err) {
         this.log(JSON.stringify({ level: 'error', error: err instanceof Error ? err.stack : String(err) }));
-        p.resolve({ status: 500, body: JSON.stringify(errorBody(new VolactError('INTERNAL', { requestId: p.req.nonce }))) });
+        p.reject(new VolactError('INTERNAL', { requestId: p.req.nonce }));
       }
     }
   }

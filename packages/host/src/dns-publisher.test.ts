@@ -8,8 +8,7 @@ import Database from 'better-sqlite3';
 import { MINUTE, ManualClock } from '@volact/protocol';
 import { DnsPublisher, defaultDnsConfig, type DnsConfig, type Send } from './dns-publisher.js';
 import type { UpdateOp, UpdateResult } from './dns-update.js';
-import { DnsRecords } from './dns-records.js';
-import { migrations, openHostDb } from './host-store.js';
+import { HostStore, migrations, openHostDb } from './host-store.js';
 
 const signed = (rcode: string): UpdateResult => ({ rcode, rcodeNumber: 0, tsigError: null, signedAnswer: true });
 
@@ -42,7 +41,7 @@ describe('DNS publisher: published, sent-not-confirmed and refused', () => {
     sent = [];
     config = { ...defaultDnsConfig, server: '127.0.0.1:53', domain: 'example.test', address: '127.0.0.1' };
     const key = { name: 'host1', algorithm: 'hmac-sha256' as const, secret: randomBytes(32) };
-    pub = new DnsPublisher(db, clock, () => config, () => 1688, () => key, () => undefined, () => ({ name: 'kms1', activated: true }), send);
+    pub = new DnsPublisher(new HostStore(db), clock, () => config, () => 1688, () => key, () => undefined, () => ({ name: 'kms1', activated: true }), send);
   });
 
   it('a refused update (BADSIG) leaves nothing published and nothing to clean up', async () => {
@@ -137,7 +136,7 @@ describe('DNS records kept before issue 10', () => {
       old.pragma('user_version = 3');
       old.close();
       const db = openHostDb(path);
-      assert.deepEqual(new DnsRecords(db).all(), [{ domain: 'example.test', server: '127.0.0.1:53', published: [], publishedAt: null, unconfirmed: records, sentAt: 1000 }]);
+      assert.deepEqual(new HostStore(db).dnsZones(), [{ domain: 'example.test', server: '127.0.0.1:53', published: [], publishedAt: null, unconfirmed: records, sentAt: 1000 }]);
       db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

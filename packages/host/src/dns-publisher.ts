@@ -1,7 +1,6 @@
-import type Database from 'better-sqlite3';
 import { HOUR, MINUTE, VolactError, type Clock, type ErrorCode } from '@volact/protocol';
-import { DnsEvents, type EventOutcome } from './dns-events.js';
-import { DnsRecords, sameRecord, type DnsRecord, type ZoneRecords } from './dns-records.js';
+import { sameRecord, type DnsRecord, type EventOutcome, type ZoneRecords } from './dns-records.js';
+import type { HostStore } from './host-store.js';
 import { sendUpdate, type SrvRecord, type TsigKey, type UpdateOp, type UpdateResult } from './dns-update.js';
 
 /** Where and how a host publishes itself (stored as the `dns` setting). */
@@ -81,11 +80,8 @@ export class DnsPublisher {
   private nextAt = 0;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly records: DnsRecords;
-  private readonly eventLog: DnsEvents;
-
   constructor(
-    db: Database.Database,
+    private readonly store: HostStore,
     private readonly clock: Clock,
     private readonly config: () => DnsConfig,
     private readonly port: () => number,
@@ -94,10 +90,7 @@ export class DnsPublisher {
     /** The host's short name and whether it is activated: an unactivated host does not advertise itself. */
     private readonly host: () => { name: string; activated: boolean },
     private readonly send: Send = sendUpdate,
-  ) {
-    this.records = new DnsRecords(db);
-    this.eventLog = new DnsEvents(db);
-  }
+  ) {}
 
   /** Checks once a second whether a publication is due (the clock may be a test clock). */
   start(): void {
@@ -136,7 +129,7 @@ export class DnsPublisher {
   /** Settings, and what is in each zone: `published` (confirmed) apart from `unconfirmed` (sent, answer lost). */
   get status() {
     const c = this.config();
-    const zones = this.records.all();
+    const zones = this.store.dnsZones();
     const iso = (t: number | null) => new Date(t ?? 0).toISOString();
     return {
       enabled: c.enabled,
@@ -204,7 +197,7 @@ export class DnsPublisher {
     const domains = [{ domain: c.domain!, priority: c.priority, weight: c.weight }, ...c.extraDomains.filter((d, i, all) => d.domain !== c.domain && all.findIndex((x) => x.domain === d.domain) === i)];
     let failed = false;
     // records in domains no longer configured, or published through another server, are ours: remove them there
-    for (const z of this.records.all()) {
+    for (const z of this.store.dnsZones()) {
       if (!domains.some((d) => d.domain === z.domain) || z.server !== server) {
         if (!(await this.unpublishDomain(z.domain)).removed) failed = true;
       }
@@ -225,7 +218,7 @@ export class DnsPublisher {
 
   /** One domain: our stale records out, the wanted ones in, in one update. */
   private async publishDomain(server: string, domain: string, want: DnsRecord[]): Promise<UpdateOutcome> {
-    const before: ZoneRecords = this.records.get(domain) ?? { domain, server, published: [], publishedAt: null, unconfirmed: [], sentAt: null };
+    const before: ZoneRecords = this.store.dnsZone(domain) ?? { domain, server, published: [], publishedAt: null, unconfirmed: [], sentAt: null };
     const had = [...before.published, ...before.unconfirmed];
     // our old records that are no longer wanted (a new port, priority or name) go first
     const stale = had.filter((h) => !want.some((w) => sameRecord(h, w)));
@@ -233,20 +226,20 @@ export class DnsPublisher {
     // publication or unpublish still deletes what the server may have applied. Until the server
     // confirms them, the new records are "sent, not confirmed", never "published".
     const added = want.filter((w) => !had.some((h) => sameRecord(h, w)));
-    this.records.put({ ...before, server, unconfirmed: [...before.unconfirmed, ...added], sentAt: this.clock.now() });
+    this.store.putDnsZone({ ...before, server, unconfirmed: [...before.unconfirmed, ...added], sentAt: this.clock.now() });
     const { outcome } = await this.update(server, domain, [...stale.map(deleteOp), ...want.map(addOp)], 'publish');
-    if (outcome === 'done') this.records.put({ domain, server, published: want, publishedAt: this.clock.now(), unconfirmed: [], sentAt: null });
+    if (outcome === 'done') this.store.putDnsZone({ domain, server, published: want, publishedAt: this.clock.now(), unconfirmed: [], sentAt: null });
     // a refused update changed nothing in the zone: what this attempt added to the memory goes
-    else if (outcome === 'refused') this.records.put(before);
+    else if (outcome === 'refused') this.store.putDnsZone(before);
     return outcome;
   }
 
   /** Deletes all our records in one domain; until the server confirms it, they stay remembered as they were. */
   private async unpublishDomain(domain: string): Promise<Unpublished> {
-    const z = this.records.get(domain);
+    const z = this.store.dnsZone(domain);
     if (!z) return { domain, removed: true, confirmed: false, code: null };
     const { outcome, code } = await this.update(z.server, domain, [...z.published, ...z.unconfirmed].map(deleteOp), 'unpublish');
-    if (outcome === 'done') this.records.put({ ...z, published: [], unconfirmed: [] });
+    if (outcome === 'done') this.store.putDnsZone({ ...z, published: [], unconfirmed: [] });
     return { domain, removed: outcome === 'done', confirmed: z.published.length > 0, code };
   }
 
@@ -254,7 +247,7 @@ export class DnsPublisher {
   unpublishAll(): Promise<Unpublished[]> {
     return this.serial(async () => {
       const out = [];
-      for (const z of this.records.all()) out.push(await this.unpublishDomain(z.domain));
+      for (const z of this.store.dnsZones()) out.push(await this.unpublishDomain(z.domain));
       return out;
     });
   }
@@ -297,17 +290,17 @@ export class DnsPublisher {
       fix: err?.fix ?? null,
       outcome: shown,
     };
-    this.eventLog.add(this.clock.now(), event);
+    this.store.addDnsEvent(this.clock.now(), event);
     this.log(JSON.stringify(event));
     return { outcome, code: err?.code ?? null };
   }
 
   /** Drops events older than `retentionMs` (run with the host's hourly pruning). */
   prune(retentionMs: number): void {
-    this.eventLog.prune(this.clock.now() - retentionMs);
+    this.store.pruneDnsEvents(this.clock.now() - retentionMs);
   }
 
   events(limit = 100) {
-    return this.eventLog.list(limit);
+    return this.store.dnsEvents(limit);
   }
 }

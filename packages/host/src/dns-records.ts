@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { AddressRecord, SrvRecord } from './dns-update.js';
 
 /** One record a host puts in a zone, as it is sent in an update. */
@@ -20,42 +19,12 @@ export function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
   return a.type === b.type && JSON.stringify({ ...a.rr, ttl: 0 }) === JSON.stringify({ ...b.rr, ttl: 0 });
 }
 
-type Row = { domain: string; server: string; published: string; published_at: number | null; unconfirmed: string; sent_at: number | null };
+/**
+ * What an update did, on its event: `published` or `removed` (12294); `refused`, an answer that
+ * says nothing was changed, or `unconfirmed`, sent but no answer says either way (12293). Events
+ * written before issue 10 have none.
+ */
+export type EventOutcome = 'published' | 'removed' | 'refused' | 'unconfirmed';
 
-const fromRow = (r: Row): ZoneRecords => ({
-  domain: r.domain,
-  server: r.server,
-  published: JSON.parse(r.published) as DnsRecord[],
-  publishedAt: r.published_at,
-  unconfirmed: JSON.parse(r.unconfirmed) as DnsRecord[],
-  sentAt: r.sent_at,
-});
-
-/** The host's memory of its own records, one row per zone (table dns_records). */
-export class DnsRecords {
-  constructor(private readonly db: Database.Database) {}
-
-  all(): ZoneRecords[] {
-    return (this.db.prepare('SELECT * FROM dns_records ORDER BY domain').all() as Row[]).map(fromRow);
-  }
-
-  get(domain: string): ZoneRecords | undefined {
-    const row = this.db.prepare('SELECT * FROM dns_records WHERE domain = ?').get(domain) as Row | undefined;
-    return row ? fromRow(row) : undefined;
-  }
-
-  /** Stores one zone's memory; a zone with nothing left in it is forgotten. */
-  put(z: ZoneRecords): void {
-    if (z.published.length === 0 && z.unconfirmed.length === 0) {
-      this.db.prepare('DELETE FROM dns_records WHERE domain = ?').run(z.domain);
-      return;
-    }
-    this.db
-      .prepare(
-        `INSERT INTO dns_records (domain, server, published, published_at, unconfirmed, sent_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(domain) DO UPDATE SET server = excluded.server, published = excluded.published, published_at = excluded.published_at,
-           unconfirmed = excluded.unconfirmed, sent_at = excluded.sent_at`,
-      )
-      .run(z.domain, z.server, JSON.stringify(z.published), z.published.length ? z.publishedAt : null, JSON.stringify(z.unconfirmed), z.unconfirmed.length ? z.sentAt : null);
-  }
-}
+/** A DNS publishing event (12293 failed, 12294 done), kept in the host's database. */
+export type DnsEvent = { event: 12293 | 12294; domain: string; server: string; rcode: string | null; code: string | null; message: string; fix: string | null; outcome: EventOutcome };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { machineIdHash, machineIdHasher, migrations, openHostDb } from './host-store.js';
+import { HostStore, machineIdHash, machineIdHasher, migrations, openHostDb } from './host-store.js';
 import { MachineIndex } from './machine-index.js';
 
 describe('host store migrations', () => {
@@ -49,5 +49,44 @@ describe('host store migrations', () => {
     assert.notEqual(machineIdHasher(a)(id), machineIdHasher(b)(id), 'each database has a key of its own');
     a.close();
     b.close();
+  });
+});
+
+describe('host store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'volact-host-store-'));
+  const db = openHostDb(join(dir, 'host.db'));
+  const store = new HostStore(db);
+  after(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const key = (id: string, groupNumber: number) => ({ id, productKey: `PK-${id}`, partial: id.slice(-5), groupNumber, installedAt: 1, requestId: `r-${id}` });
+
+  it("replaces a product group's key with the new one and leaves other groups' keys", () => {
+    store.installKey(key('K1-AAAAA', 1));
+    store.installKey(key('K2-BBBBB', 2));
+    store.installKey(key('K1-CCCCC', 1));
+    assert.deepEqual(store.keys().map((k) => k.id), ['K2-BBBBB', 'K1-CCCCC']);
+    assert.equal(store.removeKey('ccccc'), 1, 'by its last five characters, in any case');
+    assert.deepEqual(store.keys().map((k) => k.id), ['K2-BBBBB']);
+  });
+
+  it('marks a request answered with its certificate and keeps the stored catalog when given none', () => {
+    store.newRequestId('K2-BBBBB', 'r-again');
+    assert.equal(store.keys()[0]!.requestAnswered, false);
+    store.saveCertificate('K2-BBBBB', { jws: 'cert-1', issuer: 'issuer-1' }, 7, { jws: 'catalog-1', issuer: 'catalog-issuer' });
+    store.saveCertificate('K2-BBBBB', { jws: 'cert-2', issuer: 'issuer-2' }, 8, undefined);
+    const [k] = store.keys();
+    assert.deepEqual([k!.requestId, k!.requestAnswered, k!.certificate, k!.issuer, k!.activatedAt], ['r-again', true, 'cert-2', 'issuer-2', 8]);
+    assert.deepEqual(store.catalog(), { jws: 'catalog-1', issuer: 'catalog-issuer' });
+    assert.equal(store.hasActivatedKeys(), true);
+  });
+
+  it('forgets a DNS zone once nothing is left in it, published or unconfirmed', () => {
+    const srv = { type: 'SRV' as const, rr: { name: '_volact._tcp.example.test', priority: 0, weight: 0, port: 1688, target: 'kms1.example.test', ttl: 3600 } };
+    store.putDnsZone({ domain: 'example.test', server: '127.0.0.1:53', published: [], publishedAt: null, unconfirmed: [srv], sentAt: 5 });
+    assert.deepEqual(store.dnsZone('example.test'), { domain: 'example.test', server: '127.0.0.1:53', published: [], publishedAt: null, unconfirmed: [srv], sentAt: 5 });
+    store.putDnsZone({ domain: 'example.test', server: '127.0.0.1:53', published: [], publishedAt: 9, unconfirmed: [], sentAt: 9 });
+    assert.deepEqual(store.dnsZones(), []);
   });
 });

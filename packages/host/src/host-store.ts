@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync } from 'node:fs';
+import type { DnsEvent, DnsRecord, EventOutcome, ZoneRecords } from './dns-records.js';
+import type { HostSettings } from './settings.js';
 
 /** The schema, one migration per version (user_version); exported so tests can build old databases. */
 export const migrations = [
@@ -105,4 +107,243 @@ export function openHostDb(path: string): Database.Database {
     }).immediate();
   }
   return db;
+}
+
+/** An installed host key, as stored. */
+export type InstalledKey = {
+  id: string;
+  productKey: string;
+  partial: string;
+  groupNumber: number;
+  requestId: string;
+  certificate: string | null;
+  issuer: string | null;
+  activatedAt: number | null;
+  /** Whether the answer to `requestId` is stored; until then a retry reuses the ID. */
+  requestAnswered: boolean;
+};
+
+/** A signed document and the certificate of the key that signed it, as stored. */
+export type Signed = { jws: string; issuer: string };
+
+export type EventQuery = { since?: number; machineId?: string; outcome?: string; limit?: number };
+export type MachineQuery = { severalFingerprints?: boolean; limit?: number };
+
+type KeyRow = { id: string; product_key: string; partial: string; group_number: number; request_id: string; certificate: string | null; issuer: string | null; activated_at: number | null; request_answered: number };
+type ZoneRow = { domain: string; server: string; published: string; published_at: number | null; unconfirmed: string; sent_at: number | null };
+
+const toKey = (r: KeyRow): InstalledKey => ({
+  id: r.id,
+  productKey: r.product_key,
+  partial: r.partial,
+  groupNumber: r.group_number,
+  requestId: r.request_id,
+  certificate: r.certificate,
+  issuer: r.issuer,
+  activatedAt: r.activated_at,
+  requestAnswered: r.request_answered === 1,
+});
+
+const toZone = (r: ZoneRow): ZoneRecords => ({
+  domain: r.domain,
+  server: r.server,
+  published: JSON.parse(r.published) as DnsRecord[],
+  publishedAt: r.published_at,
+  unconfirmed: JSON.parse(r.unconfirmed) as DnsRecord[],
+  sentAt: r.sent_at,
+});
+
+const clampLimit = (limit: number | undefined, fallback: number) => Math.min(Math.max(limit ?? fallback, 1), 100_000);
+const iso = (t: unknown) => new Date(t as number).toISOString();
+
+/**
+ * Everything the host keeps, but the activation path's own statements: keys, catalog, settings,
+ * events, machines as the admin API lists them, and DNS records. The activation batch and the
+ * machine counter prepare theirs once and keep them (activation-batch.ts, machine-counter.ts):
+ * they run for every request; these run for an operator's command or once at start.
+ */
+export class HostStore {
+  constructor(private readonly db: Database.Database) {}
+
+  // --- host keys and catalog ------------------------------------------------------------------
+
+  keys(): InstalledKey[] {
+    return (this.db.prepare('SELECT * FROM host_keys ORDER BY installed_at').all() as KeyRow[]).map(toKey);
+  }
+
+  /** Whether any key holds a certificate: such a database belongs with its host.key (run-host.ts). */
+  hasActivatedKeys(): boolean {
+    return this.db.prepare('SELECT 1 FROM host_keys WHERE certificate IS NOT NULL LIMIT 1').get() !== undefined;
+  }
+
+  /** A new key for a product group replaces the group's old one; in one transaction, so a crash leaves one of the two, never none or both. */
+  installKey(k: { id: string; productKey: string; partial: string; groupNumber: number; installedAt: number; requestId: string }): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM host_keys WHERE group_number = ?').run(k.groupNumber);
+      this.db
+        .prepare('INSERT INTO host_keys (id, product_key, partial, group_number, installed_at, request_id) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(k.id, k.productKey, k.partial, k.groupNumber, k.installedAt, k.requestId);
+    })();
+  }
+
+  /** Removes the key with this ID or these last five characters; how many went. */
+  removeKey(which: string): number {
+    return this.db.prepare('DELETE FROM host_keys WHERE id = ? OR partial = ?').run(which, which.toUpperCase()).changes;
+  }
+
+  /** A new request ID for a reactivation: until its answer is stored, retries reuse it. */
+  newRequestId(keyId: string, requestId: string): void {
+    this.db.prepare('UPDATE host_keys SET request_id = ?, request_answered = 0 WHERE id = ?').run(requestId, keyId);
+  }
+
+  /**
+   * Stores a key's certificate (its request is answered) and, when given, the catalog that came
+   * with it, in one transaction: a host never holds a certificate for editions it cannot name.
+   * The caller says whether the catalog is newer than the one in force: the table keeps no
+   * serial, and only this process writes here (HOST_ALREADY_RUNNING), so its view is current.
+   */
+  saveCertificate(keyId: string, cert: Signed, at: number, catalog: Signed | undefined): void {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE host_keys SET certificate = ?, issuer = ?, activated_at = ?, request_answered = 1 WHERE id = ?').run(cert.jws, cert.issuer, at, keyId);
+      if (catalog) {
+        this.db.prepare('INSERT INTO catalog (id, jws, issuer) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET jws = excluded.jws, issuer = excluded.issuer').run(catalog.jws, catalog.issuer);
+      }
+    })();
+  }
+
+  catalog(): Signed | undefined {
+    return this.db.prepare('SELECT jws, issuer FROM catalog WHERE id = 1').get() as Signed | undefined;
+  }
+
+  // --- settings -------------------------------------------------------------------------------
+
+  /** The stored settings by name (settings.ts fills in the defaults). */
+  settings(): Record<string, unknown> {
+    return Object.fromEntries((this.db.prepare('SELECT name, value FROM settings').all() as { name: string; value: string }[]).map((r) => [r.name, JSON.parse(r.value) as unknown]));
+  }
+
+  writeSetting(name: keyof HostSettings, value: unknown): void {
+    this.db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(name, JSON.stringify(value));
+  }
+
+  // --- events and machines, for the admin API ------------------------------------------------
+
+  /** Events (the 12290 family) matching the query: the newest `limit`, oldest first. */
+  events(q: EventQuery) {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.since !== undefined) {
+      where.push('at >= ?');
+      args.push(q.since);
+    }
+    if (q.machineId) {
+      where.push('machine_id = ?');
+      args.push(q.machineId);
+    }
+    if (q.outcome) {
+      where.push('outcome = ?');
+      args.push(q.outcome);
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM (SELECT * FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?) ORDER BY id`)
+      .all(...args, clampLimit(q.limit, 1000)) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      event: r.event as number,
+      at: iso(r.at),
+      machineId: r.machine_id as string,
+      vm: r.vm === 1,
+      licenseState: r.license_state as string,
+      edition: r.edition as number,
+      outcome: r.outcome as string,
+      count: r.count as number,
+      required: r.required as number,
+      address: r.address as string | null,
+    }));
+  }
+
+  pruneEvents(before: number): number {
+    return this.db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
+  }
+
+  /** Machines seen, newest first. */
+  machines(q: MachineQuery) {
+    const rows = this.db
+      .prepare(`SELECT * FROM machines ${q.severalFingerprints ? 'WHERE fingerprints > 1' : ''} ORDER BY last_seen DESC LIMIT ?`)
+      .all(clampLimit(q.limit, 100)) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      machineId: r.machine_id as string,
+      machineName: (r.machine_name as string | null) ?? null,
+      firstSeen: iso(r.first_seen),
+      lastSeen: iso(r.last_seen),
+      requests: r.requests as number,
+      edition: r.edition as number,
+      vm: r.vm === 1,
+      licenseState: r.license_state as string,
+      lastOutcome: r.last_outcome as string,
+      fingerprints: r.fingerprints as number,
+    }));
+  }
+
+  /** Machine IDs seen with more than one fingerprint (cloned images); the partial index keeps this small. */
+  machinesWithSeveralFingerprints(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM machines WHERE fingerprints > 1').get() as { n: number }).n;
+  }
+
+  rowCounts(): Record<string, number> {
+    const n = (t: string) => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return { machines: n('machines'), events: n('events'), hostKeys: n('host_keys'), counters: n('counters') };
+  }
+
+  // --- DNS publishing: the host's memory of its own records, and their events ----------------
+
+  dnsZones(): ZoneRecords[] {
+    return (this.db.prepare('SELECT * FROM dns_records ORDER BY domain').all() as ZoneRow[]).map(toZone);
+  }
+
+  dnsZone(domain: string): ZoneRecords | undefined {
+    const row = this.db.prepare('SELECT * FROM dns_records WHERE domain = ?').get(domain) as ZoneRow | undefined;
+    return row ? toZone(row) : undefined;
+  }
+
+  /** Stores one zone's memory; a zone with nothing left in it is forgotten. */
+  putDnsZone(z: ZoneRecords): void {
+    if (z.published.length === 0 && z.unconfirmed.length === 0) {
+      this.db.prepare('DELETE FROM dns_records WHERE domain = ?').run(z.domain);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO dns_records (domain, server, published, published_at, unconfirmed, sent_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(domain) DO UPDATE SET server = excluded.server, published = excluded.published, published_at = excluded.published_at,
+           unconfirmed = excluded.unconfirmed, sent_at = excluded.sent_at`,
+      )
+      .run(z.domain, z.server, JSON.stringify(z.published), z.published.length ? z.publishedAt : null, JSON.stringify(z.unconfirmed), z.unconfirmed.length ? z.sentAt : null);
+  }
+
+  addDnsEvent(at: number, e: DnsEvent): void {
+    this.db
+      .prepare('INSERT INTO dns_events (at, event, domain, server, rcode, code, message, fix, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(at, e.event, e.domain, e.server, e.rcode, e.code, e.message, e.fix, e.outcome);
+  }
+
+  pruneDnsEvents(before: number): void {
+    this.db.prepare('DELETE FROM dns_events WHERE at < ?').run(before);
+  }
+
+  /** The newest `limit` DNS events, oldest first. */
+  dnsEvents(limit: number) {
+    return (this.db.prepare('SELECT * FROM (SELECT * FROM dns_events ORDER BY id DESC LIMIT ?) ORDER BY id').all(limit) as Record<string, unknown>[]).map((r) => ({
+      id: r.id as number,
+      event: r.event as number,
+      at: iso(r.at),
+      domain: r.domain as string,
+      server: r.server as string,
+      rcode: r.rcode as string | null,
+      code: r.code as string | null,
+      message: r.message as string,
+      fix: r.fix as string | null,
+      outcome: (r.outcome as EventOutcome | null) ?? null,
+    }));
+  }
 }

@@ -58,10 +58,10 @@ describe('activation host counting', () => {
     ...extra,
   });
   const ask = async (r: ActivateRequest) => {
-    const reply = await host.handleActivate(r, '127.0.0.1');
-    const body = JSON.parse(reply.body) as { answer: string };
-    const { header, payload } = parseJws(body.answer);
-    return { status: reply.status, typ: header.typ, payload: payload as { count: number; required: number; validUntil?: number } };
+    const answer = await host.activateClient(r, '127.0.0.1');
+    if (answer.outcome === 'notActivated') throw new Error('the host answered that it is not activated');
+    const { header, payload } = parseJws(answer.jws);
+    return { outcome: answer.outcome, typ: header.typ, payload: payload as { count: number; required: number; validUntil?: number } };
   };
 
   it('counts client and server machines, physical and virtual, in one count', async () => {
@@ -157,7 +157,7 @@ describe('activation host counting', () => {
     const restarted = new Host({ db: openHostDb(join(dir, 'host.db')), clock, keyPair: generateKeyPair('host'), roots, hostName: 'unit-host', log: () => {} });
     const before = restarted.rowCounts().machines;
     clock.advance(HOUR);
-    await restarted.handleActivate(request('desk-pro', id, { licenseState: 'licensed' }), '127.0.0.1');
+    await restarted.activateClient(request('desk-pro', id, { licenseState: 'licensed' }), '127.0.0.1');
     assert.equal(restarted.rowCounts().machines, before, 'no second row for the machine');
     const row = restarted.machines({ limit: 1 })[0]!;
     assert.deepEqual([row.machineId, row.requests], [id, 2]);

@@ -6,7 +6,6 @@ import {
   decodeKey,
   defaults,
   docTypes,
-  errorBody,
   hostActivationAnswerSchema,
   makeInstallationId,
   offlineHostCertificate,
@@ -26,28 +25,20 @@ import {
   type Root,
 } from '@volact/protocol';
 import { callAuthority, postJson, type Post } from '@volact/server-kit';
-import { ActivationBatch, type Decision, type Pending, type Reply, type WalGate } from './activation-batch.js';
-import { networkFilter } from './cidr.js';
-import { pruneEvents, queryEvents, queryMachines, rowCounts, type EventQuery, type MachineQuery } from './host-queries.js';
+import { ActivationBatch, type Decision, type Outcome, type Pending, type WalGate } from './activation-batch.js';
+import { HostStore, type EventQuery, type MachineQuery, type InstalledKey, type Signed } from './host-store.js';
 import { MachineCounter } from './machine-counter.js';
-import { checkHostName, checkListenAddress, readSettings, writeSetting, type HostSettings } from './settings.js';
-import { serverOf, type DnsConfig } from './dns-publisher.js';
-import { isIP } from 'node:net';
+import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting, settingsFrom, type HostSettings, type NumericSetting } from './settings.js';
+import type { DnsConfig } from './dns-publisher.js';
 
-type InstalledKey = {
-  id: string;
-  productKey: string;
-  partial: string;
-  groupNumber: number;
-  requestId: string;
-  certificate: string | null;
-  issuer: string | null;
-  activatedAt: number | null;
-  /** Whether the answer to `requestId` is stored; until then a retry reuses the ID. */
-  requestAnswered: boolean;
-};
+/** A host certificate in force, with what answers take from it. */
+export type HostCertificate = { certificate: string; issuer: string; group: string; notAfter: number | null; hostId: string };
 
-type Certified = { certificate: string; issuer: string; prefix: string; group: string; notAfter: number | null; hostId: string };
+/** A signed answer to one activation request, and the certificate that vouches for its signer. */
+export type SignedAnswer = { outcome: Exclude<Outcome, 'notActivated'>; jws: string; certified: HostCertificate };
+
+/** What the host answers one activation request; http.ts alone turns it into a status and a body. */
+export type ActivationAnswer = SignedAnswer | { outcome: 'notActivated' };
 
 export type HostOptions = {
   db: Database.Database;
@@ -68,16 +59,16 @@ export type HostOptions = {
 /** The activation host: keys, activation with the authority, counting and answering clients. */
 export class Host {
   readonly settings: HostSettings;
-  private readonly db: Database.Database;
+  private readonly store: HostStore;
   private readonly clock: Clock;
   private readonly keyPair: KeyPair;
   private readonly roots: Root[];
   private readonly log: (line: string) => void;
-  private readonly batch: ActivationBatch;
+  private readonly batch: ActivationBatch<ActivationAnswer>;
   private readonly counter: MachineCounter;
   private catalog: Catalog | undefined;
   private bySetupKey = new Map<string, Edition>();
-  private certFor = new Map<number, Certified>();
+  private certFor = new Map<number, HostCertificate>();
   private readonly sign: Record<'grant' | 'countInsufficient' | 'refusal', (payload: object) => string>;
   readonly startedAt: number;
   private readonly machineName: string;
@@ -86,21 +77,21 @@ export class Host {
 
   constructor(opts: HostOptions) {
     this.offlineBundle = opts.offlineBundle;
-    this.db = opts.db;
+    this.store = new HostStore(opts.db);
     this.clock = opts.clock;
     this.keyPair = opts.keyPair;
     this.roots = opts.roots;
     this.machineName = opts.hostName;
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.postAuthority = opts.postAuthority ?? postJson;
-    this.settings = readSettings(this.db);
+    this.settings = settingsFrom(this.store.settings());
     this.sign = {
       grant: signer(this.keyPair, docTypes.grant, DOC_VERSION),
       countInsufficient: signer(this.keyPair, docTypes.countInsufficient, DOC_VERSION),
       refusal: signer(this.keyPair, docTypes.refusal, DOC_VERSION),
     };
-    this.counter = new MachineCounter(this.db, defaults.countWindowMs);
-    this.batch = new ActivationBatch(this.db, this.counter, this.clock, (e) => thresholdFor(e.kind), (p, d, now) => this.answer(p, d, now), this.log, opts.wal);
+    this.counter = new MachineCounter(opts.db, defaults.countWindowMs);
+    this.batch = new ActivationBatch(opts.db, this.counter, this.clock, (e) => thresholdFor(e.kind), (p, d, now) => this.answer(p, d, now), this.log, opts.wal);
     this.startedAt = this.clock.now();
     this.loadActivation();
   }
@@ -113,14 +104,14 @@ export class Host {
   /** `host serve --name NAME` stores it for later starts; '' goes back to the machine's name. */
   setHostName(name: string): void {
     checkHostName(name);
-    writeSetting(this.db, 'hostName', name || null);
+    this.store.writeSetting('hostName', name || null);
     this.settings.hostName = name || null;
   }
 
   /** `host serve --listen ADDRESS`, stored once the host listens there. */
   setListenAddress(address: string): void {
     checkListenAddress(address);
-    writeSetting(this.db, 'listenAddress', address);
+    this.store.writeSetting('listenAddress', address);
     this.settings.listenAddress = address;
   }
 
@@ -136,16 +127,15 @@ export class Host {
   private loadActivation(): void {
     this.certFor.clear();
     this.bySetupKey.clear();
-    const row = this.db.prepare('SELECT jws, issuer FROM catalog WHERE id = 1').get() as { jws: string; issuer: string } | undefined;
+    const row = this.store.catalog();
     this.catalog = row ? verifyCatalog(row.jws, row.issuer, this.roots) : undefined;
     for (const e of this.catalog?.editions ?? []) this.bySetupKey.set(e.setupKey, e);
     for (const key of this.keys()) {
       if (!key.certificate || !key.issuer) continue;
       const { cert } = verifyHostCert(key.certificate, key.issuer, this.roots, this.clock.now());
-      const certified: Certified = {
+      const certified: HostCertificate = {
         certificate: key.certificate,
         issuer: key.issuer,
-        prefix: `","certificate":"${key.certificate}","issuer":"${key.issuer}"}`,
         group: cert.group,
         notAfter: cert.notAfter,
         hostId: cert.hostId,
@@ -155,17 +145,7 @@ export class Host {
   }
 
   keys(): InstalledKey[] {
-    return (this.db.prepare('SELECT * FROM host_keys ORDER BY installed_at').all() as Record<string, unknown>[]).map((r) => ({
-      id: r.id as string,
-      productKey: r.product_key as string,
-      partial: r.partial as string,
-      groupNumber: r.group_number as number,
-      requestId: r.request_id as string,
-      certificate: (r.certificate as string | null) ?? null,
-      issuer: (r.issuer as string | null) ?? null,
-      activatedAt: (r.activated_at as number | null) ?? null,
-      requestAnswered: r.request_answered === 1,
-    }));
+    return this.store.keys();
   }
 
   /** `-ipk` on a host: installs a host key (one per product group; a new one replaces the old). */
@@ -173,19 +153,14 @@ export class Host {
     const key = decodeKey(typed);
     if (key.keyClass !== 'host') throw new VolactError('KEY_WRONG_CLASS', { actual: key.keyClass, expected: 'host' });
     const id = `K${key.ref}-${partialKey(key.canonical)}`;
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM host_keys WHERE group_number = ?').run(key.ref);
-      this.db
-        .prepare('INSERT INTO host_keys (id, product_key, partial, group_number, installed_at, request_id) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(id, key.canonical, partialKey(key.canonical), key.ref, this.clock.now(), randomBytes(16).toString('base64url'));
-    })();
+    this.store.installKey({ id, productKey: key.canonical, partial: partialKey(key.canonical), groupNumber: key.ref, installedAt: this.clock.now(), requestId: randomBytes(16).toString('base64url') });
     this.loadActivation();
     return { id, partial: partialKey(key.canonical), group: key.ref };
   }
 
   /** `-upk` on a host: removes a key by its ID or last five characters. */
   uninstallKey(which: string): number {
-    const removed = this.db.prepare('DELETE FROM host_keys WHERE id = ? OR partial = ?').run(which, which.toUpperCase()).changes;
+    const removed = this.store.removeKey(which);
     this.loadActivation();
     return removed;
   }
@@ -207,7 +182,7 @@ export class Host {
       if (key.certificate && force && key.requestAnswered) {
         // A new reactivation. Until its answer is stored, retries reuse this ID and cost nothing.
         requestId = randomBytes(16).toString('base64url');
-        this.db.prepare('UPDATE host_keys SET request_id = ?, request_answered = 0 WHERE id = ?').run(requestId, key.id);
+        this.store.newRequestId(key.id, requestId);
       }
       const body = { v: 1, hostKey: key.productKey, hostPublicKey: this.publicKey, hostName: this.hostName, requestId };
       const answer = await callAuthority(authority, '/v1/host-activations', body, hostActivationAnswerSchema, this.postAuthority);
@@ -215,14 +190,7 @@ export class Host {
       const { cert } = verifyHostCert(answer.certificate, answer.issuer, this.roots, this.clock.now());
       if (cert.hostPublicKey !== this.publicKey) throw new VolactError('HOST_CERT_MISMATCH', { detail: 'certificate is for another host key' });
       const catalog = verifyCatalog(answer.catalog, answer.catalogIssuer, this.roots);
-      this.db.transaction(() => {
-        this.db.prepare('UPDATE host_keys SET certificate = ?, issuer = ?, activated_at = ?, request_answered = 1 WHERE id = ?').run(answer.certificate, answer.issuer, this.clock.now(), key.id);
-        const current = this.catalog?.serial ?? 0;
-        if (catalog.serial >= current) {
-          this.db.prepare('INSERT INTO catalog (id, jws, issuer) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET jws = excluded.jws, issuer = excluded.issuer').run(answer.catalog, answer.catalogIssuer);
-        }
-      })();
-      this.loadActivation();
+      this.certified(key.id, { jws: answer.certificate, issuer: answer.issuer }, catalog, { jws: answer.catalog, issuer: answer.catalogIssuer });
       results.push({ id: key.id, group: cert.group, hostsUsed: answer.hostsUsed, hostsLimit: answer.hostsLimit, activationsUsed: answer.activationsUsed, activationsLimit: answer.activationsLimit });
     }
     return results;
@@ -264,21 +232,24 @@ export class Host {
         }
         throw err;
       }
-      this.db.transaction(() => {
-        this.db.prepare('UPDATE host_keys SET certificate = ?, issuer = ?, activated_at = ?, request_answered = 1 WHERE id = ?').run(certificate, bundle.offlineIssuer, this.clock.now(), key.id);
-        if (catalog.serial >= (this.catalog?.serial ?? 0)) {
-          this.db.prepare('INSERT INTO catalog (id, jws, issuer) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET jws = excluded.jws, issuer = excluded.issuer').run(bundle.catalog, bundle.catalogIssuer);
-        }
-      })();
-      this.loadActivation();
+      this.certified(key.id, { jws: certificate, issuer: bundle.offlineIssuer }, catalog, { jws: bundle.catalog, issuer: bundle.catalogIssuer });
       return { id: key.id, group: cert.group };
     }
     if (mismatch) throw new VolactError('CONFIRMATION_MISMATCH', { detail: 'it covers none of the host keys installed here; run -dti again and give the authority the ID shown now' });
     throw new VolactError('KEY_NOT_INSTALLED');
   }
 
-  /** Validates what can be checked before counting; bad input never reaches the database. */
-  handleActivate(req: ActivateRequest, address: string): Promise<Reply> {
+  /** Stores a verified certificate for a key, with its catalog unless the stored one is newer, and loads both. */
+  private certified(keyId: string, cert: Signed, catalog: Catalog, catalogJws: Signed): void {
+    this.store.saveCertificate(keyId, cert, this.clock.now(), catalog.serial >= (this.catalog?.serial ?? 0) ? catalogJws : undefined);
+    this.loadActivation();
+  }
+
+  /**
+   * A client's activation request: validates what can be checked before counting (bad input
+   * never reaches the database), then counts it in the next batch and answers once it committed.
+   */
+  activateClient(req: ActivateRequest, address: string): Promise<ActivationAnswer> {
     let edition: Edition | undefined;
     let covered = false;
     let skewed = false;
@@ -294,11 +265,12 @@ export class Host {
       covered = this.certFor.has(edition.number);
       skewed = Math.abs(req.clientTime - this.clock.now()) > defaults.maxClockSkewMs;
     }
-    return new Promise((resolve) => this.batch.submit({ req, address, edition, covered, skewed, resolve } satisfies Pending));
+    return new Promise((resolve, reject) => this.batch.submit({ req, address, edition, covered, skewed, resolve, reject } satisfies Pending<ActivationAnswer>));
   }
 
-  private answer(p: Pending, d: Decision, now: number): Reply {
-    if (d.outcome === 'notActivated') return { status: 503, body: JSON.stringify(errorBody(new VolactError('HOST_NOT_ACTIVATED'))) };
+  /** Signs the answer to one decision (after the batch committed). */
+  private answer(p: Pending<ActivationAnswer>, d: Decision, now: number): ActivationAnswer {
+    if (d.outcome === 'notActivated') return { outcome: 'notActivated' };
     const { req } = p;
     const edition = p.edition!;
     const certified = this.certFor.get(edition.number) ?? this.certFor.values().next().value!;
@@ -315,7 +287,6 @@ export class Host {
       retryMinutes: this.settings.retryMinutes,
     };
     let jws: string;
-    let status = 200;
     switch (d.outcome) {
       case 'activated':
       case 'renewed': {
@@ -328,78 +299,49 @@ export class Host {
         break;
       case 'editionNotCovered':
         jws = this.sign.refusal({ ...common, code: 'EDITION_NOT_COVERED' });
-        status = 403;
         break;
       case 'clockSkew':
         jws = this.sign.refusal({ ...common, code: 'CLOCK_SKEW' });
-        status = 403;
         break;
     }
-    return { status, body: `{"answer":"${jws}${certified.prefix}` };
-  }
-
-  /** Range check for `-sai`, `-sri`, `-sprt` (15 minutes to 30 days, as on a KMS host). */
-  checkSetting(name: 'retryMinutes' | 'renewalMinutes' | 'port', value: number): void {
-    const ranges = {
-      retryMinutes: [defaults.intervalMinMinutes, defaults.intervalMaxMinutes],
-      renewalMinutes: [defaults.intervalMinMinutes, defaults.intervalMaxMinutes],
-      port: [1, 65535],
-    } as const;
-    const [min, max] = ranges[name];
-    if (!Number.isInteger(value) || value < min || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: String(value) });
+    return { outcome: d.outcome, jws, certified };
   }
 
   /**
    * `-sai`, `-sri`, `-sprt` together: every value is checked before any changes, and a new port
    * is bound (by `rebind`) before it is stored, so a bad value or a busy port changes nothing.
    */
-  async changeSettings(changes: Partial<Record<'retryMinutes' | 'renewalMinutes' | 'port', number>>, rebind: (port: number) => Promise<void>): Promise<void> {
-    const entries = Object.entries(changes).filter(([, v]) => v !== undefined) as ['retryMinutes' | 'renewalMinutes' | 'port', number][];
+  async changeSettings(changes: Partial<Record<NumericSetting, number>>, rebind: (port: number) => Promise<void>): Promise<void> {
+    const entries = Object.entries(changes).filter(([, v]) => v !== undefined) as [NumericSetting, number][];
     if (entries.length === 0) throw new VolactError('BAD_REQUEST', { field: '(body)', problem: 'names no setting' });
-    for (const [name, value] of entries) this.checkSetting(name, value);
+    for (const [name, value] of entries) checkSetting(name, value);
     if (changes.port !== undefined && changes.port !== this.settings.port) await rebind(changes.port);
     for (const [name, value] of entries) this.setSetting(name, value);
   }
 
   /** Stores a checked setting; it is in force for the next answer. */
-  setSetting(name: 'retryMinutes' | 'renewalMinutes' | 'port', value: number): void {
-    this.checkSetting(name, value);
-    writeSetting(this.db, name, value);
+  setSetting(name: NumericSetting, value: number): void {
+    checkSetting(name, value);
+    this.store.writeSetting(name, value);
     this.settings[name] = value;
   }
 
   setAuthority(url: string): void {
-    writeSetting(this.db, 'authorityUrl', url);
+    this.store.writeSetting('authorityUrl', url);
     this.settings.authorityUrl = url;
   }
 
   /** Checks and stores DNS publishing settings (a partial change keeps the rest). */
   setDns(change: Partial<DnsConfig>): DnsConfig {
-    const next = this.checkDns(change);
-    writeSetting(this.db, 'dns', next);
+    const next = checkDns(this.settings.dns, change);
+    this.store.writeSetting('dns', next);
     this.settings.dns = next;
     return next;
   }
 
-  /** The DNS settings after `change`, checked; nothing is stored. */
-  checkDns(change: Partial<DnsConfig>): DnsConfig {
-    const next: DnsConfig = { ...this.settings.dns, ...change };
-    const name = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/;
-    for (const [what, value] of [['--dns-domain', next.domain], ['--dns-name', next.target], ...next.extraDomains.map((d) => ['--dns-extra', d.domain] as const)] as const) {
-      if (value !== null && !name.test(value)) throw new VolactError('USAGE', { detail: `${what} ${value} is not a DNS name` });
-    }
-    if (next.server !== null) serverOf(next.server);
-    if (next.address !== null && isIP(next.address) === 0) throw new VolactError('USAGE', { detail: `--dns-address ${next.address} is not an IP address` });
-    for (const [what, value, max] of [['priority', next.priority, 65535], ['weight', next.weight, 65535], ['ttl', next.ttl, 604800], ...next.extraDomains.flatMap((d) => [['priority', d.priority, 65535], ['weight', d.weight, 65535]] as const)] as const) {
-      if (!Number.isInteger(value) || value < 0 || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name: `DNS ${what}`, min: 0, max, value });
-    }
-    return next;
-  }
-
   setServedNetworks(cidrs: string[]): void {
-    if (cidrs.length === 0) throw new VolactError('USAGE', { detail: 'give at least one network to serve' });
-    networkFilter(cidrs); // refuses a malformed list before it is stored
-    writeSetting(this.db, 'servedNetworks', cidrs);
+    checkServedNetworks(cidrs);
+    this.store.writeSetting('servedNetworks', cidrs);
     this.settings.servedNetworks = cidrs;
   }
 
@@ -431,28 +373,28 @@ export class Host {
       })),
       editions: this.catalog?.editions.filter((e) => this.certFor.has(e.number)).map((e) => ({ number: e.number, code: e.code, name: e.name, kind: e.kind })) ?? [],
       requests: { total: tallies.total ?? 0, failed: tallies.failed ?? 0, byOutcome: pick('outcome:'), byLicenseState: pick('state:') },
-      machinesWithSeveralFingerprints: (this.db.prepare('SELECT COUNT(*) AS n FROM machines WHERE fingerprints > 1').get() as { n: number }).n,
+      machinesWithSeveralFingerprints: this.store.machinesWithSeveralFingerprints(),
       now,
     };
   }
 
   /** Events (the 12290 family), oldest first. */
   events(q: EventQuery) {
-    return queryEvents(this.db, q);
+    return this.store.events(q);
   }
 
   /** Machines seen, newest first; `severalFingerprints` lists the ID clashes (cloned images). */
   machines(q: MachineQuery) {
-    return queryMachines(this.db, q);
+    return this.store.machines(q);
   }
 
   /** Row counts, for operators and for tests that check bad input wrote nothing. */
   rowCounts(): Record<string, number> {
-    return rowCounts(this.db);
+    return this.store.rowCounts();
   }
 
   /** Drops events older than `keepMs` so the table stays bounded. */
   pruneEvents(keepMs: number): number {
-    return pruneEvents(this.db, this.clock.now() - keepMs);
+    return this.store.pruneEvents(this.clock.now() - keepMs);
   }
 }

@@ -1,12 +1,50 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { VolactError, activateRequestSchema, bool, obj, optional, str, type Schema } from '@volact/protocol';
+import { VolactError, activateRequestSchema, bool, errorBody, errorTable, obj, optional, str, type Schema } from '@volact/protocol';
 import { guardConnections, readJson, router, sendError, sendJson, serverTimeouts, validate, type ConnectionLimits, type ConnectionStats } from '@volact/server-kit';
 import { networkFilter } from './cidr.js';
-import type { Host } from './host.js';
+import type { Outcome } from './activation-batch.js';
+import type { ActivationAnswer, Host, HostCertificate } from './host.js';
 import type { DnsPublisher } from './dns-publisher.js';
 import type { CheckpointStats } from './checkpointer.js';
 
 const ACTIVATE_BODY_LIMIT = 4096;
+
+/** The status of each answer: a grant is the request's success; the others are the error table's. */
+const answerStatus: Record<Outcome, number> = {
+  activated: 200,
+  renewed: 200,
+  countInsufficient: errorTable.COUNT_INSUFFICIENT.status,
+  editionNotCovered: errorTable.EDITION_NOT_COVERED.status,
+  clockSkew: errorTable.CLOCK_SKEW.status,
+  notActivated: errorTable.HOST_NOT_ACTIVATED.status,
+};
+
+/**
+ * What follows the JWS in a signed answer's body, per host certificate: `","certificate":"…",
+ * "issuer":"…"}`. It is the same for every answer the certificate covers and holds the body's two
+ * longest strings, so it is serialised once per certificate, and an answer's body is one
+ * concatenation instead of a JSON.stringify that copies and scans both on every request (JWS text
+ * is base64url and dots: nothing to escape). A certificate reloaded by -ato or -atp is a new
+ * object; the old one's entry goes with it.
+ */
+const bodyTails = new WeakMap<HostCertificate, string>();
+
+/** Renders one answer: a signed document with the host's certificate, or the error it stands for. */
+function sendAnswer(res: ServerResponse, answer: ActivationAnswer): void {
+  if (answer.outcome === 'notActivated') {
+    sendJson(res, answerStatus.notActivated, errorBody(new VolactError('HOST_NOT_ACTIVATED')));
+    return;
+  }
+  const { certified } = answer;
+  let tail = bodyTails.get(certified);
+  if (tail === undefined) {
+    tail = `","certificate":"${certified.certificate}","issuer":"${certified.issuer}"}`;
+    bodyTails.set(certified, tail);
+  }
+  const body = `{"answer":"${answer.jws}${tail}`;
+  res.writeHead(answerStatus[answer.outcome], { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
 
 /** The client-facing listener: serves only the configured networks, within the connection limits. */
 export function clientServer(host: Host, log: (line: string) => void, limits: ConnectionLimits): { server: Server; connections: () => ConnectionStats } {
@@ -14,9 +52,16 @@ export function clientServer(host: Host, log: (line: string) => void, limits: Co
   let servedFor = host.settings.servedNetworks;
   const activate = async (req: IncomingMessage, res: ServerResponse) => {
     const body = validate(activateRequestSchema, await readJson(req, ACTIVATE_BODY_LIMIT));
-    const reply = await host.handleActivate(body, req.socket.remoteAddress ?? '');
-    res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply.body) });
-    res.end(reply.body);
+    let answer: ActivationAnswer;
+    try {
+      answer = await host.activateClient(body, req.socket.remoteAddress ?? '');
+    } catch (err) {
+      // INTERNAL from the batch, which logged it under this ID: the body names the ID too
+      if (err instanceof VolactError && err.code === 'INTERNAL') sendJson(res, err.status, errorBody(err, String(err.params.requestId)));
+      else sendError(res, err, log);
+      return;
+    }
+    sendAnswer(res, answer);
   };
   const routes = router(
     {

@@ -5,8 +5,6 @@ export * from './run-host.js';
 export * from './cidr.js';
 export * from './machine-counter.js';
 export * from './activation-batch.js';
-export * from './host-queries.js';
 export * from './dns-publisher.js';
 export * from './dns-records.js';
-export * from './dns-events.js';
 export * from './dns-update.js';

@@ -22,12 +22,11 @@ import { defaultConnectionLimits, makeDir, writeFileAtomic, type ConnectionLimit
 import type Database from 'better-sqlite3';
 import { Host } from './host.js';
 import { Checkpointer } from './checkpointer.js';
-import { openHostDb } from './host-store.js';
+import { HostStore, openHostDb } from './host-store.js';
 import { adminServer, clientServer } from './http.js';
-import { networkFilter } from './cidr.js';
 import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
 import { parseTsigKeyFile } from './dns-update.js';
-import { checkHostName, checkListenAddress } from './settings.js';
+import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting } from './settings.js';
 
 export type HostRunOptions = {
   dir: string;
@@ -111,7 +110,7 @@ function openStateDb(dir: string, newDatabase: boolean) {
   } catch (err) {
     throw new VolactError('STATE_CORRUPT', { file: path, detail: err instanceof Error ? err.message : String(err) });
   }
-  if (!initialised && (db.prepare('SELECT COUNT(*) AS n FROM host_keys WHERE certificate IS NOT NULL').get() as { n: number }).n > 0) {
+  if (!initialised && new HostStore(db).hasActivatedKeys()) {
     db.close();
     throw new VolactError('STATE_CORRUPT', { file: join(dir, 'host.key'), detail: 'it is missing, but host.db holds activated host keys whose certificates name that key. Restore host.key from a backup; without it, move the state directory aside and set the host up again (a host slot and an activation of the key)' });
   }
@@ -178,14 +177,11 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
 async function start(opts: HostRunOptions, db: Database.Database, wal: Checkpointer, roots: Root[], bundle: OfflineBundle | undefined, socketPath: string, log: (line: string) => void): Promise<RunningHost> {
   const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: hostname(), log, offlineBundle: bundle, wal });
   // every option is checked before any is stored: a refused start changes nothing
-  if (opts.servedNetworks) {
-    if (opts.servedNetworks.length === 0) throw new VolactError('USAGE', { detail: 'give at least one network to serve' });
-    networkFilter(opts.servedNetworks);
-  }
-  if (opts.port) host.checkSetting('port', opts.port);
+  if (opts.servedNetworks) checkServedNetworks(opts.servedNetworks);
+  if (opts.port) checkSetting('port', opts.port);
   if (opts.hostName !== undefined) checkHostName(opts.hostName);
   if (opts.listenAddress !== undefined) checkListenAddress(opts.listenAddress);
-  if (opts.dns) host.checkDns(opts.dns);
+  if (opts.dns) checkDns(host.settings.dns, opts.dns);
   if (opts.tsigKeyText !== undefined) {
     try {
       parseTsigKeyFile(opts.tsigKeyText);
@@ -210,7 +206,7 @@ async function start(opts: HostRunOptions, db: Database.Database, wal: Checkpoin
   if (opts.port) host.setSetting('port', opts.port);
   if (opts.listenAddress !== undefined) host.setListenAddress(opts.listenAddress);
   if (opts.port === 0) host.settings.port = (client.address() as { port: number }).port;
-  const dns = new DnsPublisher(db, opts.clock, () => host.settings.dns, () => host.settings.port, () => tsigKey, log, () => ({ name: host.hostName, activated: host.activated }));
+  const dns = new DnsPublisher(new HostStore(db), opts.clock, () => host.settings.dns, () => host.settings.port, () => tsigKey, log, () => ({ name: host.hostName, activated: host.activated }));
   const onPortChange = async (port: number) => {
     const next = clientServer(host, log, limits);
     await listen(next.server, port, address);
