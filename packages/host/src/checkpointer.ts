@@ -1,7 +1,16 @@
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 
-export type CheckpointStats = { passes: number; drains: number; maxPassMs: number; maxDrainMs: number; walFrames: number; failed: string | null };
+export type CheckpointStats = {
+  passes: number;
+  drains: number;
+  /** Drains given up: a reader's snapshot kept the log from being copied to its end. */
+  drainsGivenUp: number;
+  maxPassMs: number;
+  maxDrainMs: number;
+  walFrames: number;
+  failed: string | null;
+};
 
 /**
  * Checkpoints host.db's write-ahead log on a thread of its own. SQLite's automatic checkpoint
@@ -18,6 +27,15 @@ export type CheckpointStats = { passes: number; drains: number; maxPassMs: numbe
  * (queued, not refused) for one last small pass. Durability is unchanged: a commit is in the
  * log before it is answered, and checkpoints fsync as SQLite's own do (synchronous=NORMAL).
  */
+export type CheckpointOptions = {
+  everyMs: number;
+  chain: number;
+  maxDrainMs: number;
+  giveUpMs: number;
+  /** Called as a drain begins, with commits held (for tests and traces). */
+  onDrain?: () => void;
+};
+
 export class Checkpointer {
   private readonly worker: Worker;
   private running = false;
@@ -28,9 +46,13 @@ export class Checkpointer {
   private draining = false;
   private drainStarted = 0;
   private drainTimer: NodeJS.Timeout | undefined;
+  /** What the previous pass of a drain had copied: a pass that copies no more cannot finish it. */
+  private drainCheckpointed = -1;
+  /** No drain before this time: the last one could not finish (a reader held the log). */
+  private noDrainUntil = 0;
   private resume: (() => void)[] = [];
   private stopped = false;
-  readonly stats: CheckpointStats = { passes: 0, drains: 0, maxPassMs: 0, maxDrainMs: 0, walFrames: 0, failed: null };
+  readonly stats: CheckpointStats = { passes: 0, drains: 0, drainsGivenUp: 0, maxPassMs: 0, maxDrainMs: 0, walFrames: 0, failed: null };
 
   constructor(
     private readonly db: Database.Database,
@@ -38,7 +60,7 @@ export class Checkpointer {
     private readonly log: (line: string) => void,
     // bench:host at a million machines: every 500 ms with 2 follow-up passes cost the least CPU
     // (250 ms copies hot pages twice as often; 1,000 ms lets the last pass before a restart grow)
-    private readonly opts = { everyMs: 500, chain: 2, maxDrainMs: 2000 },
+    private readonly opts: CheckpointOptions = { everyMs: 500, chain: 2, maxDrainMs: 2000, giveUpMs: 10_000 },
   ) {
     db.pragma('wal_autocheckpoint = 0');
     this.worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { path } });
@@ -89,7 +111,13 @@ export class Checkpointer {
     const caughtUp = logFrames === checkpointed && this.commitsDuringPass === 0;
     if (this.draining) {
       if (caughtUp) this.endDrain();
-      else this.pass();
+      // commits are held, so a pass that copied no more than the one before is kept back by a
+      // reader's snapshot (a backup, a long report): passes would only spin while commits wait
+      else if (checkpointed <= this.drainCheckpointed) this.endDrain(true);
+      else {
+        this.drainCheckpointed = checkpointed;
+        this.pass();
+      }
       return;
     }
     if (caughtUp) {
@@ -99,16 +127,28 @@ export class Checkpointer {
     // commits came in during the pass: shorter passes follow, then one with commits held
     if (this.chained++ < this.opts.chain) return this.pass();
     this.chained = 0;
+    if (performance.now() < this.noDrainUntil) return;
     this.draining = true;
     this.drainStarted = performance.now();
+    this.drainCheckpointed = checkpointed;
     this.stats.drains++;
     // a thread that does not come back (a disk that hangs) must not hold commits for long
-    this.drainTimer = setTimeout(() => this.endDrain(), this.opts.maxDrainMs);
+    this.drainTimer = setTimeout(() => this.endDrain(true), this.opts.maxDrainMs);
+    this.opts.onDrain?.();
     this.pass();
   }
 
-  private endDrain(): void {
+  /**
+   * Lets held commits go on. A drain given up (a reader holds the log, or the thread is slow)
+   * is not tried again for `giveUpMs`: the log grows meanwhile, as it does under SQLite's own
+   * checkpoints while a reader holds it, and commits are not held over and over.
+   */
+  private endDrain(givenUp = false): void {
     if (!this.draining) return;
+    if (givenUp) {
+      this.stats.drainsGivenUp++;
+      this.noDrainUntil = performance.now() + this.opts.giveUpMs;
+    }
     clearTimeout(this.drainTimer);
     this.stats.maxDrainMs = Math.max(this.stats.maxDrainMs, performance.now() - this.drainStarted);
     this.draining = false;
