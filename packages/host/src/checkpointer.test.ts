@@ -93,7 +93,7 @@ describe('Checkpointer', () => {
   it('gives a drain up at once while a reader holds the log, and does not hold commits over and over', async () => {
     const path = join(dir, 'd.db');
     const db = openHostDb(path);
-    const wal = new Checkpointer(db, path, () => {}, { everyMs: 20, chain: 2, maxDrainMs: 2000, giveUpMs: 10_000 });
+    const wal = new Checkpointer(db, path, () => {}, { everyMs: 50, chain: 2, maxDrainMs: 2000, giveUpMs: 10_000 });
     const reader = new Database(path, { readonly: true });
     const seq = { n: 0 };
     try {
@@ -114,7 +114,8 @@ describe('Checkpointer', () => {
       assert.equal(wal.stats.drains, 1, 'once in 10 s');
       assert.ok(held <= 2, `commits held in ${held} of ${ticks} turns`);
       assert.ok(wal.stats.maxDrainMs < 500, `the drain held commits ${wal.stats.maxDrainMs} ms`);
-      assert.ok(wal.stats.passes < 200, `${wal.stats.passes} passes: the thread does not spin`);
+      // at most 3 passes (one and its chain) every 50 ms: about 90; spinning made thousands
+      assert.ok(wal.stats.passes < 500, `${wal.stats.passes} passes: the thread does not spin`);
     } finally {
       reader.close();
       await wal.stop();
