@@ -57,6 +57,7 @@ export async function withAuthority<T>(o: Record<string, unknown>, fn: (authorit
 export function databaseOption(o: Record<string, unknown>): string | undefined {
   return (o.database as string | undefined) ?? process.env.VOLACT_AUTHORITY_DATABASE;
 }
+
 export const dirOpt = ['--dir <dir>', 'authority directory (env VOLACT_AUTHORITY_DIR)'] as const;
 export const dbOpt = ['--database <url>', 'postgres://… to share one PostgreSQL between nodes (env VOLACT_AUTHORITY_DATABASE); default: SQLite in the directory'] as const;
 
