@@ -1,10 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { VolactError } from '@volact/protocol';
-import { registerAuthority } from './commands/authority.js';
-import { registerClient } from './commands/client.js';
-import { registerDemo } from './commands/demo.js';
-import { registerHost } from './commands/host.js';
 import { fail } from './output.js';
 
 const program = new Command('volact')
@@ -13,10 +9,20 @@ const program = new Command('volact')
   .showSuggestionAfterError()
   .exitOverride();
 
-registerAuthority(program);
-registerHost(program);
-registerClient(program);
-registerDemo(program);
+/**
+ * The command groups, in the order help lists them. Each loads its declarations when named
+ * (`volact slmgr -dli` reads the slmgr module only); help and unknown commands load them all.
+ */
+const groups: [string, () => Promise<(program: Command) => void>][] = [
+  ['authority', async () => (await import('./commands/authority/index.js')).registerAuthority],
+  ['host', async () => (await import('./commands/host/index.js')).registerHost],
+  ['slmgr', async () => (await import('./commands/client/slmgr.js')).registerSlmgr],
+  ['client', async () => (await import('./commands/client/index.js')).registerClient],
+  ['agent', async () => (await import('./commands/client/agent.js')).registerAgent],
+  ['demo', async () => (await import('./commands/demo.js')).registerDemo],
+];
+const named = groups.find(([name]) => name === process.argv[2]);
+for (const register of await Promise.all((named ? [named] : groups).map(([, load]) => load()))) register(program);
 
 const json = process.argv.includes('--json');
 try {

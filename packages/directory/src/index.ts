@@ -1,2 +1,3 @@
 export * from './ldap.js';
 export * from './objects.js';
+export * from './admin.js';

@@ -1,8 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { initKeys, openAuthority, runAuthority, sampleCatalogPath } from '@volact/authority';
-import { runHost } from '@volact/host';
 import { processClock } from '../process-clock.js';
 import { fail } from '../output.js';
 
@@ -19,6 +17,8 @@ export function registerDemo(program: Command): void {
     .option('--host-port <port>', 'activation host port', '16880')
     .action(async (o: Record<string, string>) => {
       try {
+        // the authority and host code load only when the demo runs
+        const [{ initKeys, openAuthority, runAuthority, sampleCatalogPath }, { runHost }] = await Promise.all([import('@volact/authority'), import('@volact/host')]);
         const dir = resolve(o.dir!);
         const clock = processClock();
         const authDir = join(dir, 'authority');

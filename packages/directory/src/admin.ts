@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Option, type Command } from 'commander';
-import { readUserFile } from './files.js';
 import {
   VolactError,
   decodeKey,
@@ -13,82 +11,28 @@ import {
   verifyDirectoryObject,
   verifyOfflineConfirmation,
   type DirectoryActivationRequest,
+  type OfflineBundle,
+  type Root,
   type VerifiedDirectoryObject,
 } from '@volact/protocol';
 import { callAuthority } from '@volact/server-kit';
-import type { Client } from '@volact/client';
-import {
-  addObject,
-  checkObjectName,
-  connectDirectory,
-  containerDn,
-  deleteObject,
-  ensureContainers,
-  listObjects,
-  objectExists,
-  readDirectoryId,
-  requireSchema,
-  requireWritable,
-  type DirectorySession,
-  type DirectoryTarget,
-} from '@volact/directory';
-
-/** LDAP connection flags of `volact slmgr` (each also from the environment, then from `client directory`). */
-export type LdapFlags = { ldapUrl?: string; ldapBase?: string; bindDn?: string; passwordFile?: string; ldapCa?: string; allowPlainBind?: boolean; authority?: string };
+import { connectDirectory, type DirectorySession, type DirectoryTarget } from './ldap.js';
+import { addObject, checkObjectName, containerDn, deleteObject, ensureContainers, listObjects, objectExists, readDirectoryId, requireSchema, requireWritable } from './objects.js';
 
 /**
- * One spelling for the directory options of `slmgr` and `client directory` (issue 10):
- * --ldap-url, --ldap-base and --ldap-ca, as in VOLACT_LDAP_URL, _BASE and _CA, and never to be
- * mistaken for an authority's URL. --url, --base and --ca, the spelling `client directory` had
- * first, stay as hidden aliases.
+ * What the administrator's verbs need, each read only when the verb gets to it (so a bad key is
+ * reported before a missing root, and a missing root before an unreachable directory).
  */
-const aliases = { ldapUrl: ['--ldap-url', 'url'], ldapBase: ['--ldap-base', 'base'], ldapCa: ['--ldap-ca', 'ca'] } as const;
-
-/** Adds --ldap-url URLS, --ldap-base DN and --ldap-ca FILE with these descriptions, and their hidden aliases. */
-export function ldapOptions(command: Command, descriptions: Record<keyof typeof aliases, string>): Command {
-  const values = { ldapUrl: 'urls', ldapBase: 'dn', ldapCa: 'file' } as const;
-  for (const name of ['ldapUrl', 'ldapBase', 'ldapCa'] as const) {
-    const [flag, alias] = aliases[name];
-    command.option(`${flag} <${values[name]}>`, descriptions[name]).addOption(new Option(`--${alias} <${values[name]}>`, `same as ${flag}`).hideHelp());
-  }
-  return command;
-}
-
-/** The value of a directory option given in either spelling; two different values are USAGE. */
-export function ldapValue(o: Record<string, unknown>, name: keyof typeof aliases): string | undefined {
-  const [flag, alias] = aliases[name];
-  const canonical = o[name] as string | undefined;
-  const other = o[alias] as string | undefined;
-  if (canonical !== undefined && other !== undefined && canonical !== other) throw new VolactError('USAGE', { detail: `${flag} and --${alias} are the same option; give it once` });
-  return canonical ?? other;
-}
-
-/** A password or CA file, without the final newline an editor adds. */
-const readSecretFile = (path: string, what: string) => readUserFile(path, what).replace(/\r?\n$/, '');
-
-/**
- * The directory to act on: --ldap-url/--ldap-base/--bind-dn/--password-file (or VOLACT_LDAP_*),
- * else this machine's own directory settings (volact client directory).
- */
-export function ldapTarget(flags: LdapFlags, client: Client, env: NodeJS.ProcessEnv = process.env): DirectoryTarget {
-  const settings = client.state().directory;
-  const urlText = flags.ldapUrl ?? env.VOLACT_LDAP_URL;
-  const urls = urlText ? urlText.split(',').map((u) => u.trim()).filter(Boolean) : settings?.urls;
-  const base = flags.ldapBase ?? env.VOLACT_LDAP_BASE ?? settings?.base;
-  const bindDn = flags.bindDn ?? env.VOLACT_LDAP_BIND_DN ?? settings?.bindDn;
-  const passwordFile = flags.passwordFile ?? env.VOLACT_LDAP_PASSWORD_FILE;
-  const caFile = flags.ldapCa ?? env.VOLACT_LDAP_CA;
-  if (!urls?.length || !base || !bindDn) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
-  // the machine's own settings (its password, CA, a plain-bind exception) apply only to its own
-  // directory and account, never to other servers or another account given on the command line;
-  // its stored secret is read only when it is used
-  const own = settings !== null && !urlText && bindDn === settings.bindDn;
-  const joined = own && (!passwordFile || (!caFile && settings.ca)) ? client.directoryTarget() : undefined;
-  const password = passwordFile ? readSecretFile(passwordFile, 'password') : (joined?.password ?? '');
-  if (!password) throw new VolactError('USAGE', { detail: `give the password of ${bindDn} with --password-file FILE` });
-  const ca = caFile ? readSecretFile(caFile, 'CA certificate') : joined?.ca;
-  return { urls, base, bindDn, password, allowPlainBind: Boolean(flags.allowPlainBind) || (own && settings.allowPlainBind), ...(ca ? { ca } : {}) };
-}
+export type AdminContext = {
+  /** The publisher roots every object must verify against. */
+  roots(): Root[];
+  /** The directory to write to or read from. */
+  target(): DirectoryTarget;
+  /** The authority's URL, for online activation; throws NO_AUTHORITY when there is none. */
+  authority(): string;
+  /** The installed offline bundle, for a confirmation ID. */
+  offlineBundle(): OfflineBundle;
+};
 
 /** Connects and binds, runs `fn`, and closes the connection whatever happens. */
 export async function withSession<T>(target: DirectoryTarget, fn: (s: DirectorySession) => Promise<T>): Promise<T> {
@@ -123,17 +67,16 @@ function created(s: DirectorySession, dn: string, target: DirectoryTarget, v: Ve
 }
 
 /**
- * `-ad-activation-online HOST-KEY [NAME]`: activates the host key with the authority for this
- * directory (one of its activations) and writes the signed object, after checking it verifies
- * to the pinned root and names this directory. A rerun with the same key and name spends nothing.
+ * Activates a host key with the authority for this directory (one of its activations) and
+ * writes the signed object, after checking it verifies to the pinned root and names this
+ * directory. A rerun with the same key and name spends nothing.
  */
-export async function adActivationOnline(client: Client, flags: LdapFlags, typedKey: string, nameArg: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<CreatedObject> {
+export async function activateOnline(ctx: AdminContext, typedKey: string, nameArg: string | undefined): Promise<CreatedObject> {
   const key = hostKey(typedKey);
   const name = checkObjectName(nameArg ?? `volact ${partialKey(key.canonical)}`);
-  const roots = client.roots();
-  const authority = flags.authority ?? env.VOLACT_AUTHORITY_URL ?? client.state().authorityUrl;
-  if (!authority) throw new VolactError('NO_AUTHORITY');
-  const target = ldapTarget(flags, client, env);
+  const roots = ctx.roots();
+  const authority = ctx.authority();
+  const target = ctx.target();
   return withSession(target, async (s) => {
     const identity = await prepare(s, target, name);
     const body: DirectoryActivationRequest = {
@@ -156,26 +99,23 @@ export async function adActivationOnline(client: Client, flags: LdapFlags, typed
   });
 }
 
-/** `-ad-activation-get-iid HOST-KEY`: the installation ID of this directory and host key, for the phone. */
-export async function adGetIid(client: Client, flags: LdapFlags, typedKey: string, env: NodeJS.ProcessEnv = process.env): Promise<{ installationId: string; directoryId: string; suffix: string }> {
+/** The installation ID of this directory and host key, for activation by phone. */
+export async function installationIdFor(ctx: AdminContext, typedKey: string): Promise<{ installationId: string; directoryId: string; suffix: string }> {
   const key = hostKey(typedKey);
-  const target = ldapTarget(flags, client, env);
+  const target = ctx.target();
   const identity = await withSession(target, (s) => readDirectoryId(s, target.base));
   const iid = makeInstallationId(key, { type: 'directory', directoryId: identity.directoryId });
   return { installationId: iid.text, directoryId: identity.directoryId, suffix: target.base };
 }
 
-/**
- * `-ad-activation-apply-cid HOST-KEY CONFIRMATION-ID [NAME]`: checks the confirmation against
- * this directory's installation ID and the offline bundle, then writes the object.
- */
-export async function adApplyCid(client: Client, flags: LdapFlags, typedKey: string, cidText: string, nameArg: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<CreatedObject> {
+/** Checks a confirmation ID against this directory's installation ID and the offline bundle, then writes the object. */
+export async function applyConfirmation(ctx: AdminContext, typedKey: string, cidText: string, nameArg: string | undefined): Promise<CreatedObject> {
   const key = hostKey(typedKey);
   const name = checkObjectName(nameArg ?? `volact ${partialKey(key.canonical)}`);
-  const roots = client.roots();
-  const bundle = client.offlineBundle();
+  const roots = ctx.roots();
+  const bundle = ctx.offlineBundle();
   const cid = parseConfirmation(cidText);
-  const target = ldapTarget(flags, client, env);
+  const target = ctx.target();
   return withSession(target, async (s) => {
     const identity = await prepare(s, target, name);
     const iid = parseInstallationId(makeInstallationId(key, { type: 'directory', directoryId: identity.directoryId }).text);
@@ -193,10 +133,10 @@ export async function adApplyCid(client: Client, flags: LdapFlags, typedKey: str
 
 export type ListedObject = { name: string; dn: string; status: 'valid' | string; detail: string | null; group: string | null; editions: string[]; offline: boolean | null; keyId: string | null; created: string | null };
 
-/** `-ao-list`: the objects in the directory, each verified against the pinned root and this directory. */
-export async function aoList(client: Client, flags: LdapFlags, env: NodeJS.ProcessEnv = process.env): Promise<{ server: string; container: string; directoryId: string; objects: ListedObject[] }> {
-  const roots = client.roots();
-  const target = ldapTarget(flags, client, env);
+/** The objects in the directory, each verified against the pinned root and this directory. */
+export async function listActivationObjects(ctx: AdminContext): Promise<{ server: string; container: string; directoryId: string; objects: ListedObject[] }> {
+  const roots = ctx.roots();
+  const target = ctx.target();
   return withSession(target, async (s) => {
     await requireSchema(s);
     const identity = await readDirectoryId(s, target.base);
@@ -213,9 +153,9 @@ export async function aoList(client: Client, flags: LdapFlags, env: NodeJS.Proce
   });
 }
 
-/** `-del-ao NAME|DN`: removes one object (members lose it at their next read, within 7 days). */
-export async function delAo(client: Client, flags: LdapFlags, nameOrDn: string, env: NodeJS.ProcessEnv = process.env): Promise<{ deleted: string }> {
-  const target = ldapTarget(flags, client, env);
+/** Removes one object by name or DN (members lose it at their next read, within 7 days). */
+export async function deleteActivationObject(ctx: AdminContext, nameOrDn: string): Promise<{ deleted: string }> {
+  const target = ctx.target();
   const m = /^cn=([^,]+),/i.exec(nameOrDn);
   const name = m ? m[1]! : nameOrDn;
   if (m && nameOrDn.toLowerCase() !== `cn=${name},${containerDn(target.base)}`.toLowerCase()) {
@@ -225,4 +165,15 @@ export async function delAo(client: Client, flags: LdapFlags, nameOrDn: string, 
     await requireSchema(s);
     return { deleted: await deleteObject(s, target.base, name) };
   });
+}
+
+/** What a machine account sees when it binds: the server, the connection, the directory ID and the object names. */
+export async function checkDirectory(target: DirectoryTarget): Promise<{ server: string; tls: boolean; address: string; directoryId: string; objects: string[] }> {
+  return withSession(target, async (session) => ({
+    server: session.url,
+    tls: session.tls,
+    address: session.address,
+    directoryId: (await readDirectoryId(session, target.base)).directoryId,
+    objects: (await listObjects(session, target.base)).map((x) => x.name),
+  }));
 }

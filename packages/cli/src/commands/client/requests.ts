@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { VolactError, type Schema } from '@volact/protocol';
+import { callAuthority } from '@volact/server-kit';
+import { emit, fail } from '../../output.js';
+import { openClient } from './open-client.js';
+
+/** The authority's answer is shown as it comes; the authority validated it. */
+const anyJson: Schema<unknown> = { check: () => undefined, describe: () => ({}) };
+
+/** POSTs to the authority (from --authority, VOLACT_AUTHORITY_URL or the client state); errors keep their codes. */
+async function askAuthority(o: Record<string, string | boolean | undefined>, path: string, body: unknown): Promise<unknown> {
+  const client = await openClient(o.state as string | undefined);
+  const base = (o.authority as string | undefined) ?? process.env.VOLACT_AUTHORITY_URL ?? client.state().authorityUrl;
+  if (!base) throw new VolactError('NO_AUTHORITY');
+  return callAuthority(base, path, body, anyJson);
+}
+
+/** `volact client request-increase` and `request-status`: ask the publisher for more, and follow the request. */
+export function registerRequests(cmd: Command): void {
+  cmd
+    .command('request-increase')
+    .description('ask the publisher for more activations (MAK, host key) or hosts (host key)')
+    .requiredOption('--key <key>', 'the MAK or host key the request is about')
+    .requiredOption('--count <n>', 'how many more')
+    .option('--what <what>', 'activations | hosts', 'activations')
+    .requiredOption('--reason <text>', 'why (the publisher reads it)')
+    .option('--authority <url>', 'authority URL (default: the one set with client trust)')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--json', 'JSON output')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      try {
+        const r = await askAuthority(o, '/v1/increase-requests', { v: 1, key: o.key, what: o.what, amount: Number(o.count), reason: o.reason });
+        emit(Boolean(o.json), r, () => `Request ${(r as { id: string }).id} filed; it is pending. Check it with volact client request-status --id ${(r as { id: string }).id} --key KEY.`);
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+  cmd
+    .command('request-status')
+    .description('the state of an increase request, with every step')
+    .requiredOption('--id <id>', 'request ID (IR-…)')
+    .requiredOption('--key <key>', 'the key the request is about')
+    .option('--authority <url>', 'authority URL (default: the one set with client trust)')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--json', 'JSON output')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      try {
+        const r = (await askAuthority(o, '/v1/increase-requests/status', { v: 1, key: o.key, id: o.id })) as { id: string; state: string; steps: { step: string; at: number; detail: string }[] };
+        emit(Boolean(o.json), r, () => [`Request ${r.id}: ${r.state}`, ...r.steps.map((st) => `  ${new Date(st.at).toISOString()}  ${st.step}: ${st.detail}`)].join('\n'));
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+}

@@ -1,0 +1,142 @@
+import { VolactError, defaults, exitCodes } from '@volact/protocol';
+import { adminCall } from '../admin-client.js';
+import { qrText, qrWanted } from '../qr.js';
+import { slmgrOption, type SlmgrCall, type SlmgrOption } from './option.js';
+
+/** What a host option acts on: the state directory of a running host, reached through its admin socket. */
+export type HostContext = { dir: string };
+
+const op = slmgrOption<HostContext>();
+
+type HostStatus = {
+  hostName: string;
+  hostId: string | null;
+  activated: boolean;
+  currentCount: number;
+  thresholds: { client: number; server: number };
+  port: number;
+  listenAddress: string;
+  retryMinutes: number;
+  renewalMinutes: number;
+  servedNetworks: string[];
+  keys: { id: string; partialKey: string; group: number; activated: boolean; activatedAt: number | null }[];
+  editions: { code: string; kind: string }[];
+  requests: { total: number; failed: number; byOutcome: Record<string, number>; byLicenseState: Record<string, number> };
+  machinesWithSeveralFingerprints: number;
+};
+
+type HostDns = {
+  enabled: boolean;
+  configured: boolean;
+  domain: string | null;
+  target: string | null;
+  published: { domain: string }[];
+  unconfirmed: { domain: string }[];
+  events: { event: number; code: string | null }[];
+};
+
+/** The host's DNS line: only what the DNS server confirmed is "published"; records sent without an answer are said apart. */
+function dnsSummary(d: HostDns): string {
+  const last = d.events.at(-1);
+  return [
+    ...(d.configured ? [`${d.target} in ${d.domain}`] : []),
+    d.published.length ? `published in ${d.published.map((p) => p.domain).join(', ')}` : 'nothing published yet',
+    ...(d.unconfirmed.length ? [`sent, not confirmed in ${d.unconfirmed.map((u) => u.domain).join(', ')}`] : []),
+    ...(last?.event === 12293 ? [`last update failed: ${last.code} (see volact host dns)`] : []),
+  ].join('; ');
+}
+
+/** -sai, -sri and -sprt: one number setting, checked here and by the host. */
+function setting(name: 'retryMinutes' | 'renewalMinutes' | 'port') {
+  const label = { retryMinutes: 'Activation interval', renewalMinutes: 'Renewal interval', port: 'Listening port' }[name];
+  return op({
+    arity: 1,
+    run: async ({ dir }, call) => {
+      const value = Number(call.value);
+      if (!/^-?\d+$/.test(call.value ?? '')) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: name === 'port' ? 1 : defaults.intervalMinMinutes, max: name === 'port' ? 65535 : defaults.intervalMaxMinutes, value: call.value ?? '' });
+      return adminCall<HostStatus>(dir, 'POST', '/settings', { [name]: value });
+    },
+    render: (_status, call) => `${label} set to ${Number(call.value)}${name === 'port' ? '' : ' minutes'} successfully.`,
+  });
+}
+
+function statusLines(s: HostStatus): string[] {
+  return [
+    `Activation host ${s.hostName}${s.hostId ? ` (host ID ${s.hostId})` : ''}`,
+    `Host activation: ${s.activated ? 'activated (does not expire)' : 'NOT activated'}`,
+    `Current count: ${s.currentCount}  (client editions need ${s.thresholds.client}, server editions ${s.thresholds.server})`,
+    `Listening on port: ${s.port}`,
+    `Activation interval: ${s.retryMinutes} minutes`,
+    `Renewal interval: ${s.renewalMinutes} minutes`,
+  ];
+}
+
+function verboseLines(s: HostStatus & { dns: HostDns }): string[] {
+  const d = s.dns;
+  return [
+    `Listening on address: ${s.listenAddress}`,
+    `Served networks: ${s.servedNetworks.join(', ')}`,
+    `Host keys: ${s.keys.map((k) => `${k.id} (group ${k.group}, ${k.activated ? 'activated' : 'not activated'})`).join('; ') || '-'}`,
+    `Editions it activates: ${s.editions.map((e) => `${e.code} (${e.kind})`).join(', ') || '-'}`,
+    `Total requests received: ${s.requests.total}`,
+    `Failed requests received: ${s.requests.failed}`,
+    ...Object.entries(s.requests.byOutcome).map(([k, v]) => `  outcome ${k}: ${v}`),
+    ...Object.entries(s.requests.byLicenseState).map(([k, v]) => `  requests with license state ${k}: ${v}`),
+    `Machine IDs seen with several fingerprints: ${s.machinesWithSeveralFingerprints}`,
+    `DNS publishing: ${d.enabled ? 'enabled' : 'disabled'}${d.configured || d.published.length || d.unconfirmed.length ? ` (${dnsSummary(d)})` : ' (not configured)'}`,
+  ];
+}
+
+const status = ({ dir }: HostContext) => adminCall<HostStatus>(dir, 'GET', '/status');
+const dns = (r: { enabled: boolean; configured: boolean }) =>
+  r.enabled ? `DNS publishing enabled successfully${r.configured ? '; the host publishes now and every 24 hours' : ' (not configured yet: host serve --dns-server, --dns-domain, --tsig-key)'}.` : 'DNS publishing disabled successfully; published records stay until volact host unpublish.';
+const setDns = (enabled: boolean) => ({ dir }: HostContext, _call: SlmgrCall) => adminCall<{ enabled: boolean; configured: boolean }>(dir, 'POST', '/dns', { enabled });
+
+/** The options of `volact slmgr --host DIR`, in the order `known:` lists them. */
+export const hostOptions: Record<string, SlmgrOption<HostContext, unknown>> = {
+  ipk: op({
+    arity: 1,
+    run: ({ dir }, call) => adminCall<{ id: string; partial: string; group: number }>(dir, 'POST', '/keys', { key: call.value }),
+    render: (r) => `Installed host key ${r.partial} for product group ${r.group} successfully (ID ${r.id}). Activate it with -ato.`,
+  }),
+  ato: op({
+    arity: 0,
+    run: ({ dir }) => adminCall<{ activated: { id: string; group: string; hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[] }>(dir, 'POST', '/activate', { force: true }),
+    render: (r) => r.activated.map((a) => `Host key ${a.id} (${a.group}) activated successfully: ${a.hostsUsed} of ${a.hostsLimit} hosts, ${a.activationsUsed} of ${a.activationsLimit} activations used.`).join('\n'),
+  }),
+  dli: op({ arity: 0, run: status, render: (s) => statusLines(s).join('\n') }),
+  dlv: op({
+    arity: 0,
+    run: async (ctx) => {
+      const s = await status(ctx);
+      return { ...s, dns: await adminCall<HostDns>(ctx.dir, 'GET', '/dns?limit=1') };
+    },
+    render: (s) => [...statusLines(s), ...verboseLines(s)].join('\n'),
+  }),
+  xpr: op({ arity: 0, run: status, render: (s) => statusLines(s)[1]! }),
+  upk: op({
+    arity: 1,
+    run: ({ dir }, call) => adminCall<{ removed: number }>(dir, 'POST', '/keys/remove', { which: call.value }),
+    render: (r) => (r.removed ? 'Uninstalled host key successfully.' : 'No installed host key has that ID or those last five characters.'),
+    exit: (r) => (r.removed ? 0 : exitCodes.input),
+  }),
+  sai: setting('retryMinutes'),
+  sri: setting('renewalMinutes'),
+  sprt: setting('port'),
+  dti: op({
+    arity: 0,
+    run: ({ dir }) => adminCall<{ keys: { id: string; group: number; activated: boolean; installationId: string }[] }>(dir, 'GET', '/offline/installation-ids'),
+    render: (r) =>
+      r.keys
+        .map((k) => [`Host key ${k.id} (group ${k.group}${k.activated ? ', already activated' : ''}), installation ID:`, '', `  ${k.installationId}`, '', ...(qrWanted() ? [qrText(k.installationId)] : [])].join('\n'))
+        .concat('Give it to your publisher and apply the answer with: volact slmgr --host DIR -atp CONFIRMATION-ID')
+        .join('\n'),
+  }),
+  atp: op({
+    arity: -1,
+    run: ({ dir }, call) => adminCall<{ id: string; group: string }>(dir, 'POST', '/offline/confirm', { confirmationId: call.value }),
+    render: (r) => `Confirmation ID applied successfully: host key ${r.id} (${r.group}) is activated.`,
+  }),
+  sdns: op({ arity: 0, run: setDns(true), render: dns }),
+  cdns: op({ arity: 0, run: setDns(false), render: dns }),
+};
