@@ -1,2 +1,3 @@
+export * from './ldap-url.js';
 export * from './ldap.js';
 export * from './objects.js';
