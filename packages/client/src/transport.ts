@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import type { ActivateRequest } from '@volact/protocol';
+import { VolactError, fromErrorBody, hostAnswerSchema, parseWith, type ActivateRequest, type HostAnswerBundle } from '@volact/protocol';
 
 export type HostTarget = { host: string; port: number };
 
@@ -40,4 +40,12 @@ export function postActivate(target: HostTarget, body: ActivateRequest, timeoutM
     req.on('error', reject);
     req.end(text);
   });
+}
+
+/**
+ * The host's answer, checked against its schema as the authority's are: an error body keeps the
+ * host's own code; anything else of the wrong shape is HOST_UNREACHABLE with the status.
+ */
+export function readHostAnswer(reply: { status: number; body: unknown }, label: string): HostAnswerBundle {
+  return parseWith(hostAnswerSchema, reply.body, () => fromErrorBody(reply.body) ?? new VolactError('HOST_UNREACHABLE', { target: label, reason: `unexpected answer (HTTP ${reply.status})` }));
 }
