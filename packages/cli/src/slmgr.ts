@@ -6,6 +6,7 @@ import { adminCall } from './admin-client.js';
 import { emit, iso } from './output.js';
 import { qrText, qrWanted } from './qr.js';
 import { adActivationOnline, adApplyCid, adGetIid, aoList, delAo, type LdapFlags } from './directory.js';
+import { expiryText, licenseText } from './views/license.js';
 
 /** The slmgr options volact knows, with how many values each takes (-1: the rest, joined; a code typed with spaces). */
 const clientOptions = {
@@ -81,8 +82,6 @@ export function parseKms(spec: string): { host: string | null; port: number | nu
   if (host === null && port === null) throw bad();
   return { host, port };
 }
-
-const stateNames = { unlicensed: 'Unlicensed', initialGrace: 'Initial grace period', licensed: 'Licensed', ootGrace: 'Out-of-tolerance grace period', notification: 'Notification' } as const;
 
 /** Runs one slmgr operation on a client state directory. Returns the exit code. */
 export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean, ldap: LdapFlags = {}): Promise<number> {
@@ -223,42 +222,10 @@ export async function slmgrClient(call: SlmgrCall, client: Client, json: boolean
     case 'xpr': {
       const d = client.details();
       if (call.option === 'xpr') {
-        const text = d.licenseState === 'licensed' ? (d.endsAt ? `Volume activation will expire ${d.endsAt}` : 'The machine is permanently activated.') : d.endsAt ? `${stateNames[d.licenseState]} ends ${d.endsAt}` : stateNames[d.licenseState];
-        emit(json, { licenseState: d.licenseState, endsAt: d.endsAt }, () => text);
+        emit(json, { licenseState: d.licenseState, endsAt: d.endsAt }, () => expiryText(d));
         return 0;
       }
-      const lines = [
-        `Description: ${d.channel ?? '(no key)'} channel`,
-        `Partial Product Key: ${d.partialKey ?? '-'}`,
-        `Edition: ${d.edition ? `${d.edition.name ?? '?'} (${d.edition.number})` : '-'}`,
-        `License Status: ${stateNames[d.licenseState]}${d.endsAt ? ` (ends ${d.endsAt})` : ''}`,
-        `Reason: ${d.reason}`,
-      ];
-      if (call.option === 'dlv') {
-        lines.push(
-          `Machine ID: ${d.machineId}${d.identity ? ` (identity ${d.identity})` : ''}`,
-          ...(d.mak ? [`MAK ${d.mak.id}: activated by ${d.mak.authority} at ${d.mak.at}${d.mak.activationsLeft === null ? '' : `; ${d.mak.activationsLeft} of ${d.mak.activationsLimit} activations left`}`] : []),
-          `Activated by host: ${d.activatedBy ? `${d.activatedBy.hostName} (ID ${d.activatedBy.hostId}) at ${d.activatedBy.address}, ${d.activatedBy.at}` : '-'}`,
-          `Activation valid until: ${d.validUntil ?? '-'}`,
-          `Pinned activation host: ${d.pinnedHost ?? '-'}`,
-          `Activation host from DNS: ${d.discoveredHost ?? '-'}`,
-          `SRV lookup domain: ${d.lookupDomain ?? (d.lookupDomains.length ? `${d.lookupDomains.join(', ')} (search domains)` : '-')}`,
-          `DNS server for SRV lookups: ${d.dnsServer ? `${d.dnsServer}${d.dnsServerFrom === 'VOLACT_DNS_SERVER' ? ' (from VOLACT_DNS_SERVER)' : ''}` : "the system's resolver"}`,
-          `Activation host caching: ${d.hostCaching ? 'enabled' : 'disabled'}`,
-          `Activation interval (retry): ${d.retryMinutes} minutes`,
-          `Renewal interval: ${d.renewalMinutes} minutes`,
-          `Last answer: ${d.lastAnswer ? `${d.lastAnswer.kind}, count ${d.lastAnswer.count} of ${d.lastAnswer.required}, from ${d.lastAnswer.host} at ${d.lastAnswer.at}` : '-'}`,
-          `Activation type: ${{ all: 'all (directory, then activation host)', directory: 'directory only', host: 'activation host only' }[d.activationType]}`,
-          `Directory: ${d.directory ? `${d.directory.urls.join(', ')} (${d.directory.base}) as ${d.directory.bindDn}` : '-'}`,
-          `Activation object name: ${d.directory?.object?.name ?? '-'}`,
-          `Activation object DN: ${d.directory?.object?.dn ?? '-'}`,
-          ...(d.directory?.object ? [`Directory activation: read from ${d.directory.object.server} at ${d.directory.object.at}, valid until ${d.directory.object.validUntil}`] : []),
-          ...(d.directory?.note ? [`Directory activation not used: ${d.directory.note}`] : []),
-          `Remaining rearm count: ${d.rearmsLeft}`,
-          `Trusted time: ${d.trustedTime}`,
-        );
-      }
-      emit(json, d, () => lines.join('\n'));
+      emit(json, d, () => licenseText(d, call.option === 'dlv'));
       return 0;
     }
   }
