@@ -1,4 +1,4 @@
-import { VolactError, type DecodedKey, type OfflineBundle, type Root } from '@volact/protocol';
+import { VolactError, type OfflineBundle, type Root } from '@volact/protocol';
 import { postJson, getJson, type Get, type Post } from '@volact/server-kit';
 import type { DirectoryTarget } from '@volact/directory';
 import { activateFromHost } from './channels/host.js';
@@ -78,7 +78,7 @@ export class Client {
   }
 
   installKey(typed: string): ClientState {
-    const key: DecodedKey = settings.clientKey(typed);
+    const key = settings.clientKey(typed);
     return settings.installKey(this.open(), key);
   }
 

@@ -148,6 +148,7 @@ export class ClientStore {
   private observeMachine(now: number): boolean {
     const s = this.state;
     let dirty = false;
+    // remember local time as it passes, so turning the clock back does not reopen the initial grace
     if (now > s.localHighWater + 60_000) {
       s.localHighWater = now;
       dirty = true;
@@ -168,8 +169,9 @@ export class ClientStore {
       this.event({ event: 'machineIdRenewed', at: now, oldMachineId: old, machineId: s.machine.id, reason: 'the OS machine identity changed (cloned image)' });
       return true;
     }
-    if (same.changed.length) s.machine.madeFor = fp;
-    return dirty || same.changed.length > 0;
+    if (!dirty && same.changed.length === 0) return false;
+    s.machine.madeFor = fp;
+    return true;
   }
 
   /** The hardware against a MAK activation's record; true when the out-of-tolerance start changed. */
