@@ -22,8 +22,9 @@ export type ClientOptions = { dir: string; clock: ClientContext['clock']; env?: 
 
 /**
  * A client machine: its key, machine ID, pinned host, and its signed license. Each method is one
- * command: it opens the store once (ClientStore.open), and only the verbs that change something
- * write; license() and details() are views.
+ * command: it opens the store once (ClientStore.open, which records what the machine observed,
+ * and only when it observed something new); then verbs write what they change, and license()
+ * and details() are pure views of the store.
  */
 export class Client {
   readonly dir: string;
@@ -133,12 +134,12 @@ export class Client {
     return lookupDomains(s, this.ctx.env);
   }
 
-  /** The license state (a view: it writes nothing). */
+  /** The license state: a view of the store, which writes nothing beyond what opening records. */
   license(): LicenseView {
     return licenseOf(this.open());
   }
 
-  /** Everything `-dli`, `-dlv` and `-xpr` show (a view: it writes nothing). */
+  /** Everything `-dli`, `-dlv` and `-xpr` show, as a plain value: a view like license(). */
   details(): LicenseDetails {
     return licenseDetails(this.open());
   }
