@@ -1,6 +1,7 @@
 import { VolactError, type Clock } from '@volact/protocol';
 import type { Client } from './client.js';
 import { nextAttemptAt } from './license-state.js';
+import { licenseOf } from './stored-license.js';
 
 /**
  * The agent: activates at start, then retries every retry interval until it is activated and
@@ -19,7 +20,9 @@ export async function runAgent(
   // directory activation is read again at every start (a removed machine account shows at once)
   let startup = first.directory !== null && first.key?.keyClass === 'setup' && first.actType !== 'host';
   while (!opts.stop?.()) {
-    const s = client.state();
+    const store = client.open();
+    const s = store.state;
+    const view = licenseOf(store);
     const now = () => clock.now();
     const atStart = startup;
     if (startup) {
@@ -30,9 +33,9 @@ export async function runAgent(
     // a clock set back must not stall the agent (Client.state() does the same for lastAttempt)
     notBefore = Math.min(notBefore, now() + s.intervals.retryMinutes * 60_000);
     // no attempt yet (first start, or just rearmed): due at once, whatever the trusted time says
-    const due = Math.max(notBefore, s.lastAttempt ? nextAttemptAt(client.license(s), s.lastAttempt, s.intervals) : now());
+    const due = Math.max(notBefore, s.lastAttempt ? nextAttemptAt(view, s.lastAttempt, s.intervals) : now());
     // a MAK activation is permanent: nothing to renew while the hardware stays within tolerance
-    const permanent = s.key?.keyClass === 'mak' && client.license(s).state === 'licensed';
+    const permanent = s.key?.keyClass === 'mak' && view.state === 'licensed';
     if (now() >= due && !permanent) {
       try {
         const outcome = await client.activate({ startup: atStart });

@@ -2,6 +2,7 @@ import { Resolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { VolactError } from '@volact/protocol';
+import type { ClientState } from './state.js';
 import type { HostTarget } from './transport.js';
 
 /** One SRV record of `_volact._tcp.<domain>`. */
@@ -121,4 +122,15 @@ export async function discover(domains: readonly string[], server: string | unde
     }
   }
   return { targets, tried };
+}
+
+/** The domains searched for SRV records: -skms-domain, else the machine's DNS search domains. */
+export function lookupDomains(s: ClientState, env: NodeJS.ProcessEnv): string[] {
+  return s.discovery.domain ? [s.discovery.domain] : readSearchDomains(env);
+}
+
+/** The DNS server for SRV lookups: VOLACT_DNS_SERVER (tests), else the stored setting, else none (the system's). */
+export function dnsServerOf(s: ClientState, env: NodeJS.ProcessEnv): { server: string | null; from: 'VOLACT_DNS_SERVER' | 'setting' | null } {
+  if (env.VOLACT_DNS_SERVER) return { server: env.VOLACT_DNS_SERVER, from: 'VOLACT_DNS_SERVER' };
+  return s.discovery.dnsServer ? { server: s.discovery.dnsServer, from: 'setting' } : { server: null, from: null };
 }

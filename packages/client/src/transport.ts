@@ -1,4 +1,4 @@
-import type { ActivateRequest } from '@volact/protocol';
+import { VolactError, fromErrorBody, hostAnswerSchema, parseWith, type ActivateRequest, type HostAnswerBundle } from '@volact/protocol';
 import { exchangeJson } from '@volact/server-kit';
 
 export type HostTarget = { host: string; port: number };
@@ -16,4 +16,12 @@ const MAX_ANSWER = 2 * 1024 * 1024; // a host certificate lists its editions; do
  */
 export function postActivate(target: HostTarget, body: ActivateRequest, timeoutMs = 10_000): Promise<{ status: number; body: unknown }> {
   return exchangeJson({ host: target.host, port: target.port, path: '/v1/activate' }, { method: 'POST', body, limit: MAX_ANSWER, timeoutMs });
+}
+
+/**
+ * The host's answer, checked against its schema as the authority's are: an error body keeps the
+ * host's own code; anything else of the wrong shape is HOST_UNREACHABLE with the status.
+ */
+export function readHostAnswer(reply: { status: number; body: unknown }, label: string): HostAnswerBundle {
+  return parseWith(hostAnswerSchema, reply.body, () => fromErrorBody(reply.body) ?? new VolactError('HOST_UNREACHABLE', { target: label, reason: `unexpected answer (HTTP ${reply.status})` }));
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VolactError } from '@volact/protocol';
 import { createServer, type AddressInfo } from 'node:net';
-import { bindRefused, checkLdapUrl, connectDirectory, isLoopback, plainBindAllowed, referralUrls } from './ldap.js';
+import { bindRefused, connectDirectory, isLoopback, plainBindAllowed, referralUrls } from './ldap.js';
+import { checkLdapUrl } from './ldap-url.js';
 import { checkObjectName, containerDn, guidToString, objectDn } from './objects.js';
 
 describe('directory connections', () => {

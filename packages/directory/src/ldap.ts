@@ -2,6 +2,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Client } from 'ldapts';
 import { VolactError } from '@volact/protocol';
+import { checkLdapUrl } from './ldap-url.js';
 
 /** Where and how to reach the directory: servers in order (any replica), the suffix, the account. */
 export type DirectoryTarget = {
@@ -96,20 +97,6 @@ export function referralUrls(bytes: Buffer): string[] {
     if (len > 0 && i + len <= bytes.length) out.push(bytes.subarray(i, i + len).toString('latin1'));
   }
   return out;
-}
-
-/** Parses an ldap:// or ldaps:// URL with nothing but a host and a port (1 to 65535). */
-export function checkLdapUrl(url: string): URL {
-  const bad = () => new VolactError('USAGE', { detail: `${url} is not an LDAP URL (ldap://HOST[:PORT] or ldaps://HOST[:PORT])` });
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw bad();
-  }
-  if ((parsed.protocol !== 'ldap:' && parsed.protocol !== 'ldaps:') || !parsed.hostname || (parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search || parsed.hash || parsed.username || parsed.password) throw bad();
-  if (parsed.port !== '' && (Number(parsed.port) < 1 || Number(parsed.port) > 65535)) throw bad();
-  return parsed;
 }
 
 /**

@@ -22,6 +22,9 @@ export const activateRequestSchema = obj({
 });
 export type ActivateRequest = Infer<typeof activateRequestSchema>;
 
+/** The answer to POST /v1/activate: the signed answer, the host's certificate and its issuer (verified by the client against its pinned root). */
+export const hostAnswerSchema = obj({ answer: jws, certificate: jws, issuer: jws });
+
 
 /** POST /v1/host-activations on the authority. */
 export const hostActivationRequestSchema = obj({

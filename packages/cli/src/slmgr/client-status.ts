@@ -1,15 +1,13 @@
 import { VolactError } from '@volact/protocol';
 import type { Client } from '@volact/client';
 import { iso } from '../output.js';
+import { expiryText, licenseText } from '../views/license.js';
 import { slmgrOption } from './option.js';
 import type { ClientContext } from './client.js';
 
 const op = slmgrOption<ClientContext>();
 
 type Outcome = Awaited<ReturnType<Client['activate']>>;
-type Details = ReturnType<Client['details']>;
-
-const stateNames = { unlicensed: 'Unlicensed', initialGrace: 'Initial grace period', licensed: 'Licensed', ootGrace: 'Out-of-tolerance grace period', notification: 'Notification' } as const;
 
 /** The error an answer that did not activate stands for. */
 function refusal(o: Outcome): VolactError | null {
@@ -61,41 +59,6 @@ function atoText(o: Outcome): string {
   }
 }
 
-function licenseLines(d: Details): string[] {
-  return [
-    `Description: ${d.channel ?? '(no key)'} channel`,
-    `Partial Product Key: ${d.partialKey ?? '-'}`,
-    `Edition: ${d.edition ? `${d.edition.name ?? '?'} (${d.edition.number})` : '-'}`,
-    `License Status: ${stateNames[d.licenseState]}${d.endsAt ? ` (ends ${d.endsAt})` : ''}`,
-    `Reason: ${d.reason}`,
-  ];
-}
-
-function verboseLines(d: Details): string[] {
-  return [
-    `Machine ID: ${d.machineId}${d.identity ? ` (identity ${d.identity})` : ''}`,
-    ...(d.mak ? [`MAK ${d.mak.id}: activated by ${d.mak.authority} at ${d.mak.at}${d.mak.activationsLeft === null ? '' : `; ${d.mak.activationsLeft} of ${d.mak.activationsLimit} activations left`}`] : []),
-    `Activated by host: ${d.activatedBy ? `${d.activatedBy.hostName} (ID ${d.activatedBy.hostId}) at ${d.activatedBy.address}, ${d.activatedBy.at}` : '-'}`,
-    `Activation valid until: ${d.validUntil ?? '-'}`,
-    `Pinned activation host: ${d.pinnedHost ?? '-'}`,
-    `Activation host from DNS: ${d.discoveredHost ?? '-'}`,
-    `SRV lookup domain: ${d.lookupDomain ?? (d.lookupDomains.length ? `${d.lookupDomains.join(', ')} (search domains)` : '-')}`,
-    `DNS server for SRV lookups: ${d.dnsServer ? `${d.dnsServer}${d.dnsServerFrom === 'VOLACT_DNS_SERVER' ? ' (from VOLACT_DNS_SERVER)' : ''}` : "the system's resolver"}`,
-    `Activation host caching: ${d.hostCaching ? 'enabled' : 'disabled'}`,
-    `Activation interval (retry): ${d.retryMinutes} minutes`,
-    `Renewal interval: ${d.renewalMinutes} minutes`,
-    `Last answer: ${d.lastAnswer ? `${d.lastAnswer.kind}, count ${d.lastAnswer.count} of ${d.lastAnswer.required}, from ${d.lastAnswer.host} at ${d.lastAnswer.at}` : '-'}`,
-    `Activation type: ${{ all: 'all (directory, then activation host)', directory: 'directory only', host: 'activation host only' }[d.activationType]}`,
-    `Directory: ${d.directory ? `${d.directory.urls.join(', ')} (${d.directory.base}) as ${d.directory.bindDn}` : '-'}`,
-    `Activation object name: ${d.directory?.object?.name ?? '-'}`,
-    `Activation object DN: ${d.directory?.object?.dn ?? '-'}`,
-    ...(d.directory?.object ? [`Directory activation: read from ${d.directory.object.server} at ${d.directory.object.at}, valid until ${d.directory.object.validUntil}`] : []),
-    ...(d.directory?.note ? [`Directory activation not used: ${d.directory.note}`] : []),
-    `Remaining rearm count: ${d.rearmsLeft}`,
-    `Trusted time: ${d.trustedTime}`,
-  ];
-}
-
 const details = ({ client }: ClientContext) => client.details();
 
 /** -ato, -dli, -dlv and -xpr on a client. */
@@ -108,12 +71,12 @@ export const statusOptions = {
     render: (o) => `${o.directoryNote ? `Directory activation not used: ${o.directoryNote}\n` : ''}${atoText(o)}`,
     exit: (o) => refusal(o)?.exit ?? 0,
   }),
-  dli: op({ arity: 0, run: details, render: (d) => licenseLines(d).join('\n') }),
-  dlv: op({ arity: 0, run: details, render: (d) => [...licenseLines(d), ...verboseLines(d)].join('\n') }),
+  dli: op({ arity: 0, run: details, render: (d) => licenseText(d, false) }),
+  dlv: op({ arity: 0, run: details, render: (d) => licenseText(d, true) }),
   xpr: op({
     arity: 0,
     run: details,
     json: (d) => ({ licenseState: d.licenseState, endsAt: d.endsAt }),
-    render: (d) => (d.licenseState === 'licensed' ? (d.endsAt ? `Volume activation will expire ${d.endsAt}` : 'The machine is permanently activated.') : d.endsAt ? `${stateNames[d.licenseState]} ends ${d.endsAt}` : stateNames[d.licenseState]),
+    render: expiryText,
   }),
 };

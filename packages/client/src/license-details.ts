@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaults, verifyCatalog, verifyHostCert } from '@volact/protocol';
+import { dnsServerOf, lookupDomains } from './discovery.js';
+import { licenseOf } from './stored-license.js';
+import { loadCatalog } from './state.js';
+import type { ClientStore } from './store.js';
+import { targetLabel } from './transport.js';
+
+type Editions = readonly { number: number; code: string; name: string }[];
+
+/**
+ * The code and name of an edition, from documents that verify against the pinned root only:
+ * those of the license in use (`verified`), then the host certificate of the last verified
+ * answer (a count-insufficient answer carries one too), the catalog of the installed offline
+ * bundle, and the catalog fetched by `client trust --authority`. A source that does not verify
+ * names nothing; with none, -dlv shows the edition's number alone.
+ */
+function editionNames(store: ClientStore, number: number, verified: (Editions | undefined)[]): { code: string; name: string } | null {
+  const s = store.state;
+  const sources: (() => Editions | null | undefined)[] = [
+    ...verified.map((editions) => () => editions),
+    () => s.hostCertificate && verifyHostCert(s.hostCertificate.certificate, s.hostCertificate.issuer, store.roots(), s.hostCertificate.at).cert.editions,
+    () => {
+      const b = store.offlineBundle();
+      return verifyCatalog(b.catalog, b.catalogIssuer, store.roots()).editions;
+    },
+    () => {
+      const c = loadCatalog(store.dir);
+      return c && verifyCatalog(c.catalog, c.issuer, store.roots()).editions;
+    },
+  ];
+  for (const source of sources) {
+    try {
+      const found = source()?.find((e) => e.number === number);
+      if (found) return { code: found.code, name: found.name };
+    } catch {
+      // names are for display: a damaged or foreign document names nothing
+    }
+  }
+  return null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Everything `-dli`, `-dlv` and `-xpr` show, as a plain value (the CLI renders it). */
+export function licenseDetails(store: ClientStore) {
+  const s = store.state;
+  const env = store.ctx.env;
+  // -dli, -dlv and -xpr name a damaged file (STATE_CORRUPT); the agent and -ato go on without it
+  if (existsSync(join(store.dir, 'root.pub'))) store.roots();
+  const read = store.stored();
+  if (read.problem?.kind === 'damaged') throw read.problem.error;
+  const view = licenseOf(store);
+  const { grant: stored, mak, directory: dirLicense } = read;
+  const cert = stored?.cert ?? null; // verified (a JWS certificate or an offline host's confirmation)
+  // an online MAK grant is signed with its names; an offline one has them from the bundle, below
+  const makEditions = mak && 'mak' in mak.license ? [{ number: mak.grant.edition, code: mak.grant.editionCode, name: mak.grant.editionName }] : undefined;
+  const edition = s.key ? editionNames(store, s.key.edition, [cert?.editions, dirLicense?.object.editions, makEditions]) : null;
+  const dns = dnsServerOf(s, env);
+  return {
+    channel: s.key ? ({ setup: 'VOLUME_HOSTCLIENT', mak: 'VOLUME_MAK', vm: 'VIRTUAL_MACHINE_ACTIVATION', host: 'VOLUME_HOST' } as const)[s.key.keyClass] : null,
+    partialKey: s.key?.partial ?? null,
+    edition: s.key ? { number: s.key.edition, code: edition?.code ?? null, name: edition?.name ?? null } : null,
+    licenseState: view.state,
+    reason: view.reason,
+    endsAt: view.endsAt === null ? null : iso(view.endsAt),
+    machineId: s.machine.id,
+    identity: s.machine.identity,
+    activatedBy: view.grant ? { hostName: view.grant.hostName, hostId: view.grant.hostId, address: stored?.license.host ?? null, at: iso(view.grant.issuedAt) } : null,
+    validUntil: view.grant ? iso(view.grant.validUntil) : dirLicense ? iso(dirLicense.license.directory.validUntil) : null,
+    pinnedHost: s.kms.host ? targetLabel(s.kms.host, s.kms.port ?? defaults.port) : null,
+    discoveredHost: s.discovery.lastHost ? targetLabel(s.discovery.lastHost.host, s.discovery.lastHost.port) : null,
+    lookupDomain: s.discovery.domain,
+    lookupDomains: s.kms.host ? [] : lookupDomains(s, env),
+    dnsServer: dns.server,
+    dnsServerFrom: dns.from,
+    hostCaching: s.discovery.caching,
+    pinnedPort: s.kms.port,
+    renewalMinutes: s.intervals.renewalMinutes,
+    retryMinutes: s.intervals.retryMinutes,
+    lastAnswer: s.lastAnswer ? { ...s.lastAnswer, at: iso(s.lastAnswer.at) } : null,
+    mak: mak
+      ? 'offline' in mak.license
+        ? { id: mak.grant.makId, edition: mak.grant.editionName, activationsUsed: null, activationsLimit: null, activationsLeft: null, authority: 'offline (confirmation ID)', at: iso(mak.grant.issuedAt) }
+        : {
+            id: mak.grant.makId,
+            edition: mak.grant.editionName,
+            activationsUsed: mak.grant.activationsUsed,
+            activationsLimit: mak.grant.activationsLimit,
+            activationsLeft: mak.grant.activationsLimit - mak.grant.activationsUsed,
+            authority: mak.license.authority,
+            at: iso(mak.grant.issuedAt),
+          }
+      : null,
+    authorityUrl: s.authorityUrl,
+    activationType: s.actType,
+    directory: s.directory
+      ? {
+          urls: s.directory.urls,
+          base: s.directory.base,
+          bindDn: s.directory.bindDn,
+          tls: s.directory.allowPlainBind ? 'StartTLS or LDAPS when offered; plain bind allowed' : 'LDAPS or StartTLS; plain bind only on loopback',
+          object: dirLicense
+            ? { name: dirLicense.license.directory.name, dn: dirLicense.license.directory.dn, directoryId: dirLicense.license.directory.directoryId, server: dirLicense.license.directory.url, group: dirLicense.object.group, at: iso(dirLicense.license.directory.activatedAt), validUntil: iso(dirLicense.license.directory.validUntil) }
+            : null,
+          note: s.directoryNote,
+        }
+      : null,
+    rearmsLeft: defaults.rearmLimit - s.rearmsUsed,
+    trustedTime: iso(view.trustedNow),
+  };
+}
+
+/** The view-model of `-dli`, `-dlv` and `-xpr`. */
+export type LicenseDetails = ReturnType<typeof licenseDetails>;

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ManualClock, VolactError, generateKeyPair, mintKey, publicKeyToPem, type Fingerprint } from '@volact/protocol';
+import { Client } from './client.js';
+import { readEvents } from './events.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const setupKey = mintKey(randomBytes(32), 'setup', 101, 5n);
+const fp: Fingerprint = { osId: 'os-store-test', cpu: 'cpu', board: 'board', disks: ['d1'], nics: ['52:54:00:00:00:09'] };
+
+const tmpRoots: string[] = [];
+after(() => {
+  for (const d of tmpRoots) rmSync(d, { recursive: true, force: true });
+});
+
+/** A client with a pinned root and the setup key installed, whose host answers `body`. */
+function machine(body: unknown, status = 200) {
+  const dir = mkdtempSync(join(tmpdir(), 'volact-store-test-'));
+  tmpRoots.push(dir);
+  const fpFile = join(dir, 'fingerprint.json');
+  writeFileSync(fpFile, JSON.stringify(fp));
+  const clock = new ManualClock(T0);
+  const client = new Client({ dir, clock, env: { VOLACT_FINGERPRINT_FILE: fpFile }, post: async () => ({ status, body }) });
+  client.trust(publicKeyToPem(generateKeyPair('root').publicKey));
+  client.setKms({ host: '10.0.0.5', port: 1688 });
+  client.installKey(setupKey);
+  return { dir, clock, client };
+}
+
+const isCode = (code: string) => (err: unknown) => err instanceof VolactError && err.code === code;
+
+describe('Client store', () => {
+  test('license() and details() write nothing when the machine observed nothing new', () => {
+    const { dir, client } = machine({});
+    const files = ['state.json', 'license.json'].map((f) => join(dir, f));
+    const before = files.map((f) => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]);
+    assert.equal(client.license().state, 'initialGrace');
+    assert.equal(client.details().licenseState, 'initialGrace');
+    assert.deepEqual(files.map((f) => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]), before);
+  });
+});
+
+describe('Client host answers', () => {
+  test('an answer with a field the schema does not know is HOST_UNREACHABLE and the attempt counts as failed', async () => {
+    const { client } = machine({ answer: 'a.b.c', certificate: 'a.b.c', issuer: 'a.b.c', extra: 1 });
+    await assert.rejects(client.activate(), (err: unknown) => isCode('HOST_UNREACHABLE')(err) && /unexpected answer \(HTTP 200\)/.test((err as Error).message));
+    assert.equal(client.state().lastAttempt?.ok, false);
+  });
+
+  test("a host's error body keeps the host's code", async () => {
+    const { client, dir } = machine({ code: 'RATE_LIMITED', params: { what: '10.0.0.9', limit: 60, retryAfter: 30 } }, 429);
+    await assert.rejects(client.activate(), isCode('RATE_LIMITED'));
+    assert.deepEqual(readEvents(dir).map((e) => e.event), [12288]);
+  });
+});
+
+describe('Client directory channel', () => {
+  /** The modules a fresh process resolves while running `code` (ESM resolve hook). */
+  function resolvedBy(code: string): string {
+    const hooks = `export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('RESOLVED ' + r.url + '\\n'); return r; }`;
+    const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));`;
+    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', code], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stderr;
+  }
+  const here = (file: string) => new URL(file, import.meta.url).href;
+
+  test('the LDAP client is not loaded with the client, only with the directory channel', () => {
+    assert.doesNotMatch(resolvedBy(`await import(${JSON.stringify(here('./index.js'))});`), /\/ldapts\//);
+    assert.match(resolvedBy(`await import(${JSON.stringify(here('./channels/directory.js'))});`), /\/ldapts\//);
+  });
+});
