@@ -4,16 +4,60 @@
  */
 import { Pairs, Raw, serialize, toPairs } from './fuzz-json.js';
 import type { Rng } from './fuzz-random.js';
-import { BAD_UTF8, HOSTILE_KEYS, NUMBER_TEXTS, badUtf8String, deepNest, hostileString, hostileValue, longArray } from './fuzz-values.js';
+import {
+  BAD_UTF8,
+  HOSTILE_KEYS,
+  NUMBER_TEXTS,
+  badUtf8String,
+  deepNest,
+  hostileString,
+  hostileValue,
+  longArray,
+} from './fuzz-values.js';
 
 export type Body = { bytes: Buffer; label: string };
 
 /** Whole bodies that are not the document asked for. */
 const REPLACEMENTS = [
-  '', ' ', '\r\n', 'null', 'true', '0', '-0', '1e309', '""', '"x"', '[]', '{}', '[{}]', '{"v":1}', '{"v":1}{"v":1}', '{"v":1} x',
-  '{"v":1,}', "{'v':1}", '{v:1}', '{"v":1 /* c */}', '{"v":1}\u0000', '\u0000', '\ufeff{}', '{"v":NaN}', '{"__proto__":{"admin":true}}',
-  '{"constructor":{"prototype":{"admin":true}}}', '[1,2,3]', '{"a":1,"a":2}', '{', '}', '{"', '{"v"', '{"v":', '{"v":1', 'nul', 'undefined',
-  'v=1&machineId=x', '--x\r\nContent-Disposition: form-data; name="v"\r\n\r\n1\r\n--x--', '<?xml version="1.0"?><v>1</v>',
+  '',
+  ' ',
+  '\r\n',
+  'null',
+  'true',
+  '0',
+  '-0',
+  '1e309',
+  '""',
+  '"x"',
+  '[]',
+  '{}',
+  '[{}]',
+  '{"v":1}',
+  '{"v":1}{"v":1}',
+  '{"v":1} x',
+  '{"v":1,}',
+  "{'v':1}",
+  '{v:1}',
+  '{"v":1 /* c */}',
+  '{"v":1}\u0000',
+  '\u0000',
+  '\ufeff{}',
+  '{"v":NaN}',
+  '{"__proto__":{"admin":true}}',
+  '{"constructor":{"prototype":{"admin":true}}}',
+  '[1,2,3]',
+  '{"a":1,"a":2}',
+  '{',
+  '}',
+  '{"',
+  '{"v"',
+  '{"v":',
+  '{"v":1',
+  'nul',
+  'undefined',
+  'v=1&machineId=x',
+  '--x\r\nContent-Disposition: form-data; name="v"\r\n\r\n1\r\n--x--',
+  '<?xml version="1.0"?><v>1</v>',
 ];
 
 /** One field path of the seed (top level, or one level down into an object member). */
@@ -45,7 +89,8 @@ function edgeOf(rng: Rng, value: unknown): unknown {
   }
   if (typeof value === 'number') return Raw.text(rng.pick(NUMBER_TEXTS));
   if (typeof value === 'boolean') return rng.pick([0, 1, 'true', 'false', null, Raw.text('True'), Raw.text('tRUE')]);
-  if (Array.isArray(value)) return rng.pick([[], [...value, ...value], value.slice(1), longArray(rng, rng.size(2, 5000)), [value]]);
+  if (Array.isArray(value))
+    return rng.pick([[], [...value, ...value], value.slice(1), longArray(rng, rng.size(2, 5000)), [value]]);
   return hostileValue(rng);
 }
 
@@ -57,7 +102,18 @@ function mutateOnce(rng: Rng, top: Pairs): string {
     return 'extra-key';
   }
   const entry = at.holder.entries[at.index]!;
-  switch (rng.weighted([[5, 'wrong-type'], [5, 'edge'], [2, 'drop'], [3, 'extra-key'], [3, 'dup-key'], [3, 'unicode'], [1, 'nest'], [1, 'rename']] as const)) {
+  switch (
+    rng.weighted([
+      [5, 'wrong-type'],
+      [5, 'edge'],
+      [2, 'drop'],
+      [3, 'extra-key'],
+      [3, 'dup-key'],
+      [3, 'unicode'],
+      [1, 'nest'],
+      [1, 'rename'],
+    ] as const)
+  ) {
     case 'wrong-type':
       entry[1] = hostileValue(rng);
       return `wrong-type ${at.name}`;
@@ -78,7 +134,9 @@ function mutateOnce(rng: Rng, top: Pairs): string {
       return `dup-key ${at.name} ${before ? 'first' : 'last'}`;
     }
     case 'unicode':
-      entry[1] = rng.chance(0.5) ? hostileString(rng) : badUtf8String(rng, typeof entry[1] === 'string' ? entry[1] : '');
+      entry[1] = rng.chance(0.5)
+        ? hostileString(rng)
+        : badUtf8String(rng, typeof entry[1] === 'string' ? entry[1] : '');
       return `unicode ${at.name}`;
     case 'nest':
       entry[1] = deepNest(rng, rng.size(10, 20_000));
@@ -99,7 +157,14 @@ function damageBytes(rng: Rng, bytes: Buffer): Body {
       return { bytes: b, label: 'bytes flip' };
     case 1: {
       const i = at();
-      return { bytes: Buffer.concat([b.subarray(0, i), rng.chance(0.5) ? rng.bytes(rng.size(1, 16)) : rng.pick(BAD_UTF8), b.subarray(i)]), label: 'bytes insert' };
+      return {
+        bytes: Buffer.concat([
+          b.subarray(0, i),
+          rng.chance(0.5) ? rng.bytes(rng.size(1, 16)) : rng.pick(BAD_UTF8),
+          b.subarray(i),
+        ]),
+        label: 'bytes insert',
+      };
     }
     case 2: {
       const i = at();
@@ -113,9 +178,21 @@ function damageBytes(rng: Rng, bytes: Buffer): Body {
       return { bytes: Buffer.concat([b.subarray(0, j), b.subarray(i, j), b.subarray(j)]), label: 'bytes duplicate' };
     }
     case 5:
-      return { bytes: Buffer.concat([b, rng.pick([Buffer.from('\u0000'), Buffer.from(' x'), Buffer.from('}'), Buffer.from(b), rng.bytes(8)])]), label: 'bytes append' };
+      return {
+        bytes: Buffer.concat([
+          b,
+          rng.pick([Buffer.from('\u0000'), Buffer.from(' x'), Buffer.from('}'), Buffer.from(b), rng.bytes(8)]),
+        ]),
+        label: 'bytes append',
+      };
     default:
-      return { bytes: Buffer.from(b.toString('latin1').replace(/[A-Za-z]/g, (c) => (rng.chance(0.1) ? c.toUpperCase() : c)), 'latin1'), label: 'bytes case' };
+      return {
+        bytes: Buffer.from(
+          b.toString('latin1').replace(/[A-Za-z]/g, (c) => (rng.chance(0.1) ? c.toUpperCase() : c)),
+          'latin1',
+        ),
+        label: 'bytes case',
+      };
   }
 }
 
@@ -131,21 +208,36 @@ function reencode(rng: Rng, text: string): Body {
     case 'utf16le-bom':
       return { bytes: Buffer.concat([Buffer.from([0xff, 0xfe]), le]), label: 'encoding utf16le with BOM' };
     case 'utf8-bom':
-      return { bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), label: 'encoding utf8 with BOM' };
+      return {
+        bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]),
+        label: 'encoding utf8 with BOM',
+      };
     case 'utf32le': {
       const out = Buffer.alloc(text.length * 4);
       for (let i = 0; i < text.length; i++) out.writeUInt32LE(text.charCodeAt(i), i * 4);
       return { bytes: out, label: 'encoding utf32le' };
     }
     case 'latin1':
-      return { bytes: Buffer.from(text.replace(/"([^"]{1,40})"/, '"$1\u00e9\u00ff"'), 'latin1'), label: 'encoding latin1' };
+      return {
+        bytes: Buffer.from(text.replace(/"([^"]{1,40})"/, '"$1\u00e9\u00ff"'), 'latin1'),
+        label: 'encoding latin1',
+      };
   }
 }
 
 /** A body for one case: `seed` is the endpoint's valid body (undefined: the endpoint reads none). */
 export function makeBody(rng: Rng, seed: Record<string, unknown> | undefined): Body {
   const valid = seed ? serialize(toPairs(seed)) : Buffer.alloc(0);
-  const how = rng.weighted([[seed ? 6 : 1, 'valid'], [seed ? 30 : 0, 'fields'], [6, 'replace'], [3, 'value'], [seed ? 14 : 0, 'bytes'], [seed ? 4 : 0, 'encoding'], [seed ? 6 : 0, 'stack'], [2, 'garbage']] as const);
+  const how = rng.weighted([
+    [seed ? 6 : 1, 'valid'],
+    [seed ? 30 : 0, 'fields'],
+    [6, 'replace'],
+    [3, 'value'],
+    [seed ? 14 : 0, 'bytes'],
+    [seed ? 4 : 0, 'encoding'],
+    [seed ? 6 : 0, 'stack'],
+    [2, 'garbage'],
+  ] as const);
   switch (how) {
     case 'valid':
       return { bytes: valid, label: 'valid' };

@@ -21,8 +21,17 @@ export type Failure = {
 export function requestOf(c: Case): Buffer {
   if (c.via === 'raw') return Buffer.concat(c.raw.chunks);
   const { method, path, headers, body, chunked } = c.http;
-  const lines = Object.entries({ host: 'localhost', connection: 'keep-alive', ...headers, ...(body && !chunked ? { 'content-length': String(body.length) } : {}), ...(chunked ? { 'transfer-encoding': 'chunked' } : {}) });
-  return Buffer.concat([Buffer.from(`${method} ${path} HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`, 'latin1'), body ?? Buffer.alloc(0)]);
+  const lines = Object.entries({
+    host: 'localhost',
+    connection: 'keep-alive',
+    ...headers,
+    ...(body && !chunked ? { 'content-length': String(body.length) } : {}),
+    ...(chunked ? { 'transfer-encoding': 'chunked' } : {}),
+  });
+  return Buffer.concat([
+    Buffer.from(`${method} ${path} HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`, 'latin1'),
+    body ?? Buffer.alloc(0),
+  ]);
 }
 
 const ESCAPES: Record<number, string> = { 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x22: '\\"', 0x5c: '\\\\' };
@@ -30,7 +39,8 @@ const ESCAPES: Record<number, string> = { 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t',
 /** The first bytes as a JavaScript string literal: printable ASCII as is, every other byte as \xNN. */
 export function excerpt(bytes: Buffer, max = 600): string {
   let shown = '';
-  for (const b of bytes.subarray(0, max)) shown += ESCAPES[b] ?? (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`);
+  for (const b of bytes.subarray(0, max))
+    shown += ESCAPES[b] ?? (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`);
   return `"${shown}"${bytes.length > max ? '…' : ''} (${bytes.length} bytes)`;
 }
 

@@ -54,7 +54,17 @@ export class MemoryWatch {
 }
 
 export const rounded = (all: Record<string, Memory>) =>
-  Object.fromEntries(Object.entries(all).map(([k, m]) => [k, { beforeMb: Math.round(m.beforeMb), warmMb: Math.round(m.warmMb), peakMb: Math.round(m.peakMb), afterMb: Math.round(m.afterMb) }]));
+  Object.fromEntries(
+    Object.entries(all).map(([k, m]) => [
+      k,
+      {
+        beforeMb: Math.round(m.beforeMb),
+        warmMb: Math.round(m.warmMb),
+        peakMb: Math.round(m.peakMb),
+        afterMb: Math.round(m.afterMb),
+      },
+    ]),
+  );
 
 /**
  * Ordinary requests after the run, each with the answer a working server gives: a grant from the
@@ -64,7 +74,11 @@ export const rounded = (all: Record<string, Memory>) =>
 export async function normalRequests(world: World): Promise<string[]> {
   const f = world.fixtures;
   const problems: string[] = [];
-  const expect = async (what: string, run: () => Promise<{ status: number; body: any }>, ok: (r: { status: number; body: any }) => boolean) => {
+  const expect = async (
+    what: string,
+    run: () => Promise<{ status: number; body: any }>,
+    ok: (r: { status: number; body: any }) => boolean,
+  ) => {
     try {
       const r = await run();
       if (!ok(r)) problems.push(`${what}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
@@ -72,16 +86,45 @@ export async function normalRequests(world: World): Promise<string[]> {
       problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
-  await expect('host activation', () => post(world.hostPort, '/v1/activate', JSON.stringify(activationBody(f.setupKey, Date.now()))), (r) => r.status === 200 && typeof r.body.answer === 'string');
-  await expect('host admin status', () => admin(world.hostDir, 'GET', '/status'), (r) => r.status === 200 && r.body.activated === true);
-  await expect('authority health', () => get(world.authorityPort, '/v1/health'), (r) => r.status === 200 && r.body.ok === true);
-  await expect('authority admin tokens', () => get(world.authorityPort, '/v1/admin/tokens', f.adminToken), (r) => r.status === 200 && Array.isArray(r.body));
-  const mak = { v: 1, makKey: f.makKey, machineId: randomUUID(), parts: hashedParts(), nonce: randomUUID().replace(/-/g, '') };
-  await expect('authority MAK activation', () => post(world.authorityPort, '/v1/mak-activations', JSON.stringify(mak)), (r) => r.status === 200 && typeof r.body.grant === 'string');
+  await expect(
+    'host activation',
+    () => post(world.hostPort, '/v1/activate', JSON.stringify(activationBody(f.setupKey, Date.now()))),
+    (r) => r.status === 200 && typeof r.body.answer === 'string',
+  );
+  await expect(
+    'host admin status',
+    () => admin(world.hostDir, 'GET', '/status'),
+    (r) => r.status === 200 && r.body.activated === true,
+  );
+  await expect(
+    'authority health',
+    () => get(world.authorityPort, '/v1/health'),
+    (r) => r.status === 200 && r.body.ok === true,
+  );
+  await expect(
+    'authority admin tokens',
+    () => get(world.authorityPort, '/v1/admin/tokens', f.adminToken),
+    (r) => r.status === 200 && Array.isArray(r.body),
+  );
+  const mak = {
+    v: 1,
+    makKey: f.makKey,
+    machineId: randomUUID(),
+    parts: hashedParts(),
+    nonce: randomUUID().replace(/-/g, ''),
+  };
+  await expect(
+    'authority MAK activation',
+    () => post(world.authorityPort, '/v1/mak-activations', JSON.stringify(mak)),
+    (r) => r.status === 200 && typeof r.body.grant === 'string',
+  );
   return problems;
 }
 
 async function get(port: number, path: string, token?: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    signal: AbortSignal.timeout(10_000),
+  });
   return { status: res.status, body: await res.json().catch(() => null) };
 }

@@ -12,7 +12,11 @@ export class RowCounter {
   constructor(files: Record<string, string>) {
     this.dbs = Object.entries(files).map(([prefix, file]) => {
       const db = new Database(file, { readonly: true, fileMustExist: true });
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+      const tables = (
+        db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+          .all() as { name: string }[]
+      ).map((r) => r.name);
       return { prefix, db, tables };
     });
   }
@@ -20,7 +24,8 @@ export class RowCounter {
   count(): Rows {
     const out: Rows = {};
     for (const { prefix, db, tables } of this.dbs) {
-      for (const t of tables) out[`${prefix}.${t}`] = (db.prepare(`SELECT COUNT(*) AS n FROM "${t}"`).get() as { n: number }).n;
+      for (const t of tables)
+        out[`${prefix}.${t}`] = (db.prepare(`SELECT COUNT(*) AS n FROM "${t}"`).get() as { n: number }).n;
     }
     return out;
   }

@@ -10,7 +10,15 @@ import { unexplained, type RowCounter } from './fuzz-rows.js';
 import { connection, sendHttp, sendRaw, type Conn, type Outcome } from './fuzz-send.js';
 import type { World } from './fuzz-world.js';
 
-export type RunOptions = { seed: number; first: number; concurrency: number; timeoutMs: number; block: number; endpoints: readonly Endpoint[]; verbose: boolean };
+export type RunOptions = {
+  seed: number;
+  first: number;
+  concurrency: number;
+  timeoutMs: number;
+  block: number;
+  endpoints: readonly Endpoint[];
+  verbose: boolean;
+};
 
 export type Stats = {
   cases: number;
@@ -38,7 +46,24 @@ const QUIET_MS = 20;
 const INTERNALS = /\bat [^\s]+ \(|node:internal|\/packages\/|\.[jt]s:\d+|SQLITE_|sqlite|better-sqlite3|kysely/i;
 
 export class Runner {
-  readonly stats: Stats = { cases: 0, http: 0, raw: 0, answers: 0, accepted: 0, statuses: {}, fiveXx: 0, hangs: 0, leaks: 0, noAnswer: 0, closedWithoutAnswer: 0, loggedErrors: 0, rowChecks: 0, unexplainedRows: 0, crashes: 0, failures: [] };
+  readonly stats: Stats = {
+    cases: 0,
+    http: 0,
+    raw: 0,
+    answers: 0,
+    accepted: 0,
+    statuses: {},
+    fiveXx: 0,
+    hangs: 0,
+    leaks: 0,
+    noAnswer: 0,
+    closedWithoutAnswer: 0,
+    loggedErrors: 0,
+    rowChecks: 0,
+    unexplainedRows: 0,
+    crashes: 0,
+    failures: [],
+  };
   private readonly conns: Record<Target, Conn>;
   private readonly inFlight = new Set<number>();
   private readonly printed: Partial<Record<Failure['kind'], number>> = {};
@@ -61,7 +86,13 @@ export class Runner {
         if (this.stopped) return;
         this.stats.crashes++;
         const cases = [...this.inFlight].sort((a, b) => a - b);
-        this.fail({ kind: 'crash', seed: o.seed, label: `${s.name} exited (${code ?? signal})`, detail: `cases in flight: ${cases.join(', ') || 'none'}; last output: ${s.service.output().slice(-1500)}`, replay: cases.map((n) => replayCommand(o.seed, n)).join(' ; ') });
+        this.fail({
+          kind: 'crash',
+          seed: o.seed,
+          label: `${s.name} exited (${code ?? signal})`,
+          detail: `cases in flight: ${cases.join(', ') || 'none'}; last output: ${s.service.output().slice(-1500)}`,
+          replay: cases.map((n) => replayCommand(o.seed, n)).join(' ; '),
+        });
         this.stopped = true;
       });
     }
@@ -107,7 +138,8 @@ export class Runner {
         const accepted = await this.judge(c, o);
         if (accepted > 0) {
           acceptedCases.push(n);
-          for (const [table, k] of Object.entries(c.endpoint.writes ?? {})) allowance[table] = (allowance[table] ?? 0) + k * accepted;
+          for (const [table, k] of Object.entries(c.endpoint.writes ?? {}))
+            allowance[table] = (allowance[table] ?? 0) + k * accepted;
         }
       }
     };
@@ -153,7 +185,9 @@ export class Runner {
       }
       if (a.status >= 400 && INTERNALS.test(a.body)) {
         this.stats.leaks++;
-        this.fail(caseFailure('leak', this.o.seed, c, o, `the error answer shows internals (${INTERNALS.exec(a.body)![0]})`));
+        this.fail(
+          caseFailure('leak', this.o.seed, c, o, `the error answer shows internals (${INTERNALS.exec(a.body)![0]})`),
+        );
       }
       // a signed answer (a grant, or a signed refusal such as EDITION_NOT_COVERED) is an accepted request
       if ((a.status >= 200 && a.status < 300) || a.body.startsWith('{"answer"')) {
@@ -166,18 +200,41 @@ export class Runner {
     if (o.timedOut) {
       const alive = await this.alive(c.endpoint.target);
       if (alive) this.stats.hangs++;
-      this.fail(caseFailure(alive ? 'hang' : 'unresponsive', this.o.seed, c, o, alive ? `no answer or close within ${this.o.timeoutMs} ms (expected ${expected} answers), while the server answers others` : 'the server stopped answering'));
+      this.fail(
+        caseFailure(
+          alive ? 'hang' : 'unresponsive',
+          this.o.seed,
+          c,
+          o,
+          alive
+            ? `no answer or close within ${this.o.timeoutMs} ms (expected ${expected} answers), while the server answers others`
+            : 'the server stopped answering',
+        ),
+      );
     } else if (c.via === 'http' && o.answers.length === 0 && !overlongHead(c, o) && o.error !== 'ECONNREFUSED') {
       this.stats.noAnswer++;
       this.fail(caseFailure('no answer', this.o.seed, c, o, 'a well-formed request was closed without an answer'));
     } else if (o.answers.length < expected) this.stats.closedWithoutAnswer++;
-    if (this.o.verbose) console.log(`  case ${c.n} ${c.label} -> ${o.answers.map((a) => a.status).join(',') || (o.closed ? 'closed' : '-')} ${o.ms.toFixed(0)} ms`);
+    if (this.o.verbose)
+      console.log(
+        `  case ${c.n} ${c.label} -> ${o.answers.map((a) => a.status).join(',') || (o.closed ? 'closed' : '-')} ${o.ms.toFixed(0)} ms`,
+      );
     return accepted;
   }
 
   /** Whether the target answers a plain health request (to tell a hang from a dead server). */
   private async alive(target: Target): Promise<boolean> {
-    const o = await sendHttp(this.conns[target], { method: 'GET', path: target === 'admin' ? '/status' : '/v1/health', headers: {}, body: undefined, chunked: false }, 5000);
+    const o = await sendHttp(
+      this.conns[target],
+      {
+        method: 'GET',
+        path: target === 'admin' ? '/status' : '/v1/health',
+        headers: {},
+        body: undefined,
+        chunked: false,
+      },
+      5000,
+    );
     return o.answers[0]?.status === 200;
   }
 
@@ -207,7 +264,9 @@ export class Runner {
  */
 function overlongHead(c: Case, o: Outcome): boolean {
   const bytes = requestOf(c);
-  return ['ECONNRESET', 'EPIPE'].includes(o.error ?? '') && bytes.subarray(0, bytes.indexOf('\r\n\r\n')).length > 16 * 1024;
+  return (
+    ['ECONNRESET', 'EPIPE'].includes(o.error ?? '') && bytes.subarray(0, bytes.indexOf('\r\n\r\n')).length > 16 * 1024
+  );
 }
 
 /** Items of a bulk answer (`results`), each of which may have written. */

@@ -9,7 +9,13 @@ import { requestBytes, type RawRequest } from './fuzz-framing.js';
 import { ResponseReader, type Answer } from './fuzz-responses.js';
 
 export type Conn = { port: number; agent: Agent } | { socketPath: string; agent: Agent };
-export type HttpRequest = { method: string; path: string; headers: Record<string, string>; body: Buffer | undefined; chunked: boolean };
+export type HttpRequest = {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+  chunked: boolean;
+};
 export type Outcome = { answers: Answer[]; closed: boolean; timedOut: boolean; error?: string; ms: number };
 
 /** How long an ambiguous or incomplete request gets for an early answer before the half-close. */
@@ -43,32 +49,74 @@ function sendHttpOnce(conn: Conn, req: HttpRequest, timeoutMs: number): Promise<
       clearTimeout(timer);
       resolve({ outcome: { ...o, ms: performance.now() - started }, stale });
     };
-    const headers = { ...req.headers, ...(req.body && !req.chunked ? { 'content-length': String(req.body.length) } : {}) };
+    const headers = {
+      ...req.headers,
+      ...(req.body && !req.chunked ? { 'content-length': String(req.body.length) } : {}),
+    };
     let r: ReturnType<typeof request>;
     try {
-      r = request({ ...('port' in conn ? { host: '127.0.0.1', port: conn.port } : { socketPath: conn.socketPath }), agent: conn.agent, method: req.method, path: req.path, headers }, (res) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          if (size < 4096) chunks.push(c);
-          size += c.length;
-        });
-        res.on('end', () => done({ answers: [{ status: res.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, 4096).toString('utf8') }], closed: false, timedOut: false }));
-        res.on('error', (err: NodeJS.ErrnoException) => done({ answers: [{ status: res.statusCode ?? 0, body: '' }], closed: true, timedOut: false, error: err.code ?? err.message }));
-      });
+      r = request(
+        {
+          ...('port' in conn ? { host: '127.0.0.1', port: conn.port } : { socketPath: conn.socketPath }),
+          agent: conn.agent,
+          method: req.method,
+          path: req.path,
+          headers,
+        },
+        (res) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            if (size < 4096) chunks.push(c);
+            size += c.length;
+          });
+          res.on('end', () =>
+            done({
+              answers: [
+                { status: res.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, 4096).toString('utf8') },
+              ],
+              closed: false,
+              timedOut: false,
+            }),
+          );
+          res.on('error', (err: NodeJS.ErrnoException) =>
+            done({
+              answers: [{ status: res.statusCode ?? 0, body: '' }],
+              closed: true,
+              timedOut: false,
+              error: err.code ?? err.message,
+            }),
+          );
+        },
+      );
     } catch {
       // a request node:http refuses to write (a character it does not allow): the same bytes, raw
       const body = req.body ?? Buffer.alloc(0);
-      const lines = Object.entries({ host: 'localhost', ...req.headers, 'content-length': String(body.length) }).map(([k, v]) => `${k}: ${v}`);
-      void sendRaw(conn, { chunks: [requestBytes({ method: req.method, target: req.path, version: 'HTTP/1.1', headers: lines }, body)], expect: 1, label: '' }, timeoutMs).then((o) => done(o));
+      const lines = Object.entries({ host: 'localhost', ...req.headers, 'content-length': String(body.length) }).map(
+        ([k, v]) => `${k}: ${v}`,
+      );
+      void sendRaw(
+        conn,
+        {
+          chunks: [requestBytes({ method: req.method, target: req.path, version: 'HTTP/1.1', headers: lines }, body)],
+          expect: 1,
+          label: '',
+        },
+        timeoutMs,
+      ).then((o) => done(o));
       return;
     }
     timer = setTimeout(() => {
       r.destroy();
       done({ answers: [], closed: false, timedOut: true });
     }, timeoutMs);
-    r.on('error', (err: NodeJS.ErrnoException) => done({ answers: [], closed: true, timedOut: false, error: err.code ?? err.message }, r.reusedSocket && !answered && ['EPIPE', 'ECONNRESET'].includes(err.code ?? '')));
+    r.on('error', (err: NodeJS.ErrnoException) =>
+      done(
+        { answers: [], closed: true, timedOut: false, error: err.code ?? err.message },
+        r.reusedSocket && !answered && ['EPIPE', 'ECONNRESET'].includes(err.code ?? ''),
+      ),
+    );
     if (req.body) r.end(req.body);
     else r.end();
   });
@@ -87,7 +135,13 @@ export function sendRaw(conn: Conn, req: RawRequest, timeoutMs: number): Promise
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ answers: reader.answers, closed, timedOut, ...(error ? { error } : {}), ms: performance.now() - started });
+      resolve({
+        answers: reader.answers,
+        closed,
+        timedOut,
+        ...(error ? { error } : {}),
+        ms: performance.now() - started,
+      });
     };
     const timer = setTimeout(() => done(true), timeoutMs);
     socket.setNoDelay(true);

@@ -8,32 +8,138 @@ import type { Rng } from './fuzz-random.js';
 
 /** Keys that mean something to JavaScript objects, or that look almost like real ones. */
 export const HOSTILE_KEYS = [
-  '__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__',
-  'then', 'toJSON', 'length', '', ' ', '\u0000', 'v\u0000', 'V', 'v ', ' v', 'machineid', 'MachineId', 'setup_key',
-  '\ud800', '\u202ev', 'ｖ', 'v\u200b', '$where', '../', '%00', 'constructor.prototype', '__proto__.polluted',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '__defineGetter__',
+  'then',
+  'toJSON',
+  'length',
+  '',
+  ' ',
+  '\u0000',
+  'v\u0000',
+  'V',
+  'v ',
+  ' v',
+  'machineid',
+  'MachineId',
+  'setup_key',
+  '\ud800',
+  '\u202ev',
+  'ｖ',
+  'v\u200b',
+  '$where',
+  '../',
+  '%00',
+  'constructor.prototype',
+  '__proto__.polluted',
 ] as const;
 
 /** Number texts: valid edges, and texts JSON does not allow (a parser must refuse them cleanly). */
 export const NUMBER_TEXTS = [
-  '0', '-0', '1', '-1', '0.5', '1.0', '1e0', '1E+2', '2147483648', '-2147483649', '4294967296',
-  '9007199254740991', '9007199254740993', '-9007199254740993', '8640000000000001', '1e308', '1e309', '-1e309', '1e-400',
-  '5e-324', '123456789012345678901234567890', '1' + '0'.repeat(400), '0.' + '0'.repeat(400) + '1',
-  'NaN', 'Infinity', '-Infinity', '+1', '01', '.5', '1.', '0x10', '1_000', '--1', '1e', '١', '１',
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '0.5',
+  '1.0',
+  '1e0',
+  '1E+2',
+  '2147483648',
+  '-2147483649',
+  '4294967296',
+  '9007199254740991',
+  '9007199254740993',
+  '-9007199254740993',
+  '8640000000000001',
+  '1e308',
+  '1e309',
+  '-1e309',
+  '1e-400',
+  '5e-324',
+  '123456789012345678901234567890',
+  '1' + '0'.repeat(400),
+  '0.' + '0'.repeat(400) + '1',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '+1',
+  '01',
+  '.5',
+  '1.',
+  '0x10',
+  '1_000',
+  '--1',
+  '1e',
+  '١',
+  '１',
 ] as const;
 
 /** Strings that break naive code: Unicode edges, control characters, injection shapes. */
 const STRINGS = [
-  '', ' ', '\u0000', 'a\u0000b', '\t\n\r', '\u2028\u2029', '\ufeff', '\ufffe', '\uffff', '\ud800', '\udfff', '\udbff\udfff',
-  '\ud83d\ude00', 'e\u0301', '\u00e9', '\u202eevil', '\u200b', 'Ω'.repeat(64), '𝕏'.repeat(40), '%00', '%s%n%x', '${7*7}',
-  "'; DROP TABLE machines; --", '" OR 1=1 --', '<script>alert(1)</script>', '../../etc/passwd', 'C:\\con\\aux',
-  '\u001b[31mred', 'null', 'undefined', 'true', '0', '-1', 'NaN', '__proto__', '{"v":1}', '[]',
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\t\n\r',
+  '\u2028\u2029',
+  '\ufeff',
+  '\ufffe',
+  '\uffff',
+  '\ud800',
+  '\udfff',
+  '\udbff\udfff',
+  '\ud83d\ude00',
+  'e\u0301',
+  '\u00e9',
+  '\u202eevil',
+  '\u200b',
+  'Ω'.repeat(64),
+  '𝕏'.repeat(40),
+  '%00',
+  '%s%n%x',
+  '${7*7}',
+  "'; DROP TABLE machines; --",
+  '" OR 1=1 --',
+  '<script>alert(1)</script>',
+  '../../etc/passwd',
+  'C:\\con\\aux',
+  '\u001b[31mred',
+  'null',
+  'undefined',
+  'true',
+  '0',
+  '-1',
+  'NaN',
+  '__proto__',
+  '{"v":1}',
+  '[]',
 ];
 
 /** Byte sequences that are not UTF-8 (or are, but not the way a decoder should accept). */
 export const BAD_UTF8 = [
-  [0xff], [0xfe], [0x80], [0xbf], [0xc0, 0xaf], [0xc1, 0xbf], [0xe0, 0x80, 0xaf], [0xf0, 0x80, 0x80, 0xaf],
-  [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xc3], [0xe2, 0x82],
-  [0xf0, 0x9f, 0x98], [0xfc, 0x80, 0x80, 0x80, 0x80, 0xaf], [0xc0, 0x80], [0xef, 0xbf, 0xbe],
+  [0xff],
+  [0xfe],
+  [0x80],
+  [0xbf],
+  [0xc0, 0xaf],
+  [0xc1, 0xbf],
+  [0xe0, 0x80, 0xaf],
+  [0xf0, 0x80, 0x80, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xed, 0xbf, 0xbf],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xc3],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
+  [0xfc, 0x80, 0x80, 0x80, 0x80, 0xaf],
+  [0xc0, 0x80],
+  [0xef, 0xbf, 0xbe],
 ].map((b) => Buffer.from(b));
 
 /** A JSON string token with non-UTF-8 bytes inside (before, after or instead of `text`). */
@@ -88,12 +194,18 @@ export function hostileValue(rng: Rng, depth = 2): unknown {
     case 5:
       return depth > 0 ? Array.from({ length: rng.size(0, 5) }, () => hostileValue(rng, depth - 1)) : [];
     case 6:
-      return depth > 0 ? new Pairs(Array.from({ length: rng.size(0, 4) }, () => [rng.pick(HOSTILE_KEYS), hostileValue(rng, depth - 1)])) : new Pairs([]);
+      return depth > 0
+        ? new Pairs(
+            Array.from({ length: rng.size(0, 4) }, () => [rng.pick(HOSTILE_KEYS), hostileValue(rng, depth - 1)]),
+          )
+        : new Pairs([]);
     case 7:
       return deepNest(rng, rng.size(2, 100_000));
     case 8:
       return longArray(rng, rng.size(2, 100_000));
     default:
-      return Raw.text(rng.pick(['{', '[', '"', '}', ']', ',', ':', '', 'tru', 'nul', 'undefined', "'x'", '/*c*/1', '0//', '"a" "b"']));
+      return Raw.text(
+        rng.pick(['{', '[', '"', '}', ']', ',', ':', '', 'tru', 'nul', 'undefined', "'x'", '/*c*/1', '0//', '"a" "b"']),
+      );
   }
 }

@@ -56,7 +56,9 @@ export function hashedParts() {
 export async function makeWorld(base: string, onStarted: (s: Service) => void): Promise<World> {
   const services: Service[] = [];
   const stop = async () => {
-    await Promise.all(services.map((s) => Promise.race([s.stop(), new Promise((r) => setTimeout(r, 5000)).then(() => s.kill9())])));
+    await Promise.all(
+      services.map((s) => Promise.race([s.stop(), new Promise((r) => setTimeout(r, 5000)).then(() => s.kill9())])),
+    );
   };
   const track = (s: Service) => {
     services.push(s);
@@ -80,9 +82,32 @@ async function setUp(base: string, track: (s: Service) => Service, stop: () => P
   const world = await makeAuthority(base);
   const dir = world.dir;
   const deskKey = await world.issueHostKey('desk-2026', ['--hosts', '100', '--activations', '100000']);
-  const serverKey = await must(['authority', 'issue-host-key', '--dir', dir, '--group', 'server-2026', '--hosts', '100000', '--activations', '100000', '--json']);
-  const mak = await must(['authority', 'issue-mak', '--dir', dir, '--edition', 'desk-pro', '--activations', '10000000', '--json']);
-  const token = (name: string, scope: string) => must(['authority', 'token', 'create', '--dir', dir, '--name', name, '--scope', scope, '--json']);
+  const serverKey = await must([
+    'authority',
+    'issue-host-key',
+    '--dir',
+    dir,
+    '--group',
+    'server-2026',
+    '--hosts',
+    '100000',
+    '--activations',
+    '100000',
+    '--json',
+  ]);
+  const mak = await must([
+    'authority',
+    'issue-mak',
+    '--dir',
+    dir,
+    '--edition',
+    'desk-pro',
+    '--activations',
+    '10000000',
+    '--json',
+  ]);
+  const token = (name: string, scope: string) =>
+    must(['authority', 'token', 'create', '--dir', dir, '--name', name, '--scope', scope, '--json']);
   const adminToken = await token('fuzz-admin', 'admin');
   const readToken = await token('fuzz-read', 'read');
   const victim = await token('fuzz-victim', 'read');
@@ -108,11 +133,25 @@ async function setUp(base: string, track: (s: Service) => Service, stop: () => P
   }
   const iids = await admin(hostDir, 'GET', '/offline/installation-ids');
   const hostIid = iids.body.keys[0].installationId as string;
-  const confirmed = await post(authority.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: hostIid }));
-  if (confirmed.status !== 200) throw new Error(`setup confirmation answered ${confirmed.status}: ${JSON.stringify(confirmed.body)}`);
-  const increase = await post(authority.port, '/v1/increase-requests', JSON.stringify({ v: 1, key: serverKey.key, what: 'hosts', amount: 5, reason: 'fuzz' }));
-  if (increase.status !== 201) throw new Error(`setup increase request answered ${increase.status}: ${JSON.stringify(increase.body)}`);
-  const makIid = makeInstallationId(decodeKey(mak.key), { type: 'mak', machineId: randomUUID(), parts: hashedParts() }).text;
+  const confirmed = await post(
+    authority.port,
+    '/v1/offline-confirmations',
+    JSON.stringify({ v: 1, installationId: hostIid }),
+  );
+  if (confirmed.status !== 200)
+    throw new Error(`setup confirmation answered ${confirmed.status}: ${JSON.stringify(confirmed.body)}`);
+  const increase = await post(
+    authority.port,
+    '/v1/increase-requests',
+    JSON.stringify({ v: 1, key: serverKey.key, what: 'hosts', amount: 5, reason: 'fuzz' }),
+  );
+  if (increase.status !== 201)
+    throw new Error(`setup increase request answered ${increase.status}: ${JSON.stringify(increase.body)}`);
+  const makIid = makeInstallationId(decodeKey(mak.key), {
+    type: 'mak',
+    machineId: randomUUID(),
+    parts: hashedParts(),
+  }).text;
 
   return {
     dir: base,

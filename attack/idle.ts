@@ -32,12 +32,26 @@ const { values } = parseArgs({
 });
 const CONNECTIONS = Number(values.connections);
 const PER_ADDRESS = Number(values['per-address']);
-if (!Number.isSafeInteger(CONNECTIONS) || CONNECTIONS < 2 || !Number.isSafeInteger(PER_ADDRESS) || PER_ADDRESS < 1 || !['host', 'authority', 'both'].includes(values.target!)) {
-  process.stderr.write('usage: node attack/dist/idle.js [--connections N>=2] [--target host|authority|both] [--per-address N>=1]\n');
+if (
+  !Number.isSafeInteger(CONNECTIONS) ||
+  CONNECTIONS < 2 ||
+  !Number.isSafeInteger(PER_ADDRESS) ||
+  PER_ADDRESS < 1 ||
+  !['host', 'authority', 'both'].includes(values.target!)
+) {
+  process.stderr.write(
+    'usage: node attack/dist/idle.js [--connections N>=2] [--target host|authority|both] [--per-address N>=1]\n',
+  );
   process.exit(2);
 }
 
-type Flood = { sockets: Socket[]; failed: number; closedAfterMs: number[]; refused: () => number; stillOpen: () => number };
+type Flood = {
+  sockets: Socket[];
+  failed: number;
+  closedAfterMs: number[];
+  refused: () => number;
+  stillOpen: () => number;
+};
 
 /** Opens the flood: half silent, half with half a request line; records when the server closes each. */
 async function flood(port: number): Promise<Flood> {
@@ -72,8 +86,15 @@ async function flood(port: number): Promise<Flood> {
         else closedAfterMs.push(performance.now() - openedAt);
       });
     });
-  for (let i = 0; i < CONNECTIONS; i += 250) await Promise.all(Array.from({ length: Math.min(250, CONNECTIONS - i) }, (_, k) => one(i + k)));
-  return { sockets, failed, closedAfterMs, refused: () => refused, stillOpen: () => sockets.filter((s) => !s.closed).length };
+  for (let i = 0; i < CONNECTIONS; i += 250)
+    await Promise.all(Array.from({ length: Math.min(250, CONNECTIONS - i) }, (_, k) => one(i + k)));
+  return {
+    sockets,
+    failed,
+    closedAfterMs,
+    refused: () => refused,
+    stillOpen: () => sockets.filter((s) => !s.closed).length,
+  };
 }
 
 type Call = { status: number; ms: number };
@@ -82,10 +103,20 @@ type Call = { status: number; ms: number };
 function normalRequest(port: number, path: string, body: string): Promise<Call> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' }, timeout: 15_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' },
+        timeout: 15_000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve({ status: 0, ms: performance.now() - started }));
     req.end(body);
@@ -93,18 +124,39 @@ function normalRequest(port: number, path: string, body: string): Promise<Call> 
 }
 
 function hostBody(world: World): string {
-  return JSON.stringify({ v: 1, machineId: randomUUID(), fingerprintHash: randomBytes(32).toString('base64url'), setupKey: world.setupKeys['desk-pro'], nonce: randomBytes(18).toString('base64url'), clientTime: Date.now(), licenseState: 'initialGrace', vm: false });
+  return JSON.stringify({
+    v: 1,
+    machineId: randomUUID(),
+    fingerprintHash: randomBytes(32).toString('base64url'),
+    setupKey: world.setupKeys['desk-pro'],
+    nonce: randomBytes(18).toString('base64url'),
+    clientTime: Date.now(),
+    licenseState: 'initialGrace',
+    vm: false,
+  });
 }
 
 function makBody(world: World): string {
   const seed = randomBytes(9).toString('base64url');
-  return JSON.stringify({ v: 1, makKey: world.makKey, machineId: `idle-${seed}`, parts: hashedFingerprint({ osId: seed, cpu: 'cpu', board: seed, disks: [seed], nics: [seed] }), nonce: randomBytes(18).toString('base64url') });
+  return JSON.stringify({
+    v: 1,
+    makKey: world.makKey,
+    machineId: `idle-${seed}`,
+    parts: hashedFingerprint({ osId: seed, cpu: 'cpu', board: seed, disks: [seed], nics: [seed] }),
+    nonce: randomBytes(18).toString('base64url'),
+  });
 }
 
-async function attack(name: 'host' | 'authority', world: World): Promise<{ figures: Record<string, unknown>; checks: Check[] }> {
+async function attack(
+  name: 'host' | 'authority',
+  world: World,
+): Promise<{ figures: Record<string, unknown>; checks: Check[] }> {
   const server = name === 'host' ? world.host : world.authority;
   const pid = server.child.pid!;
-  const [path, body] = name === 'host' ? (['/v1/activate', () => hostBody(world)] as const) : (['/v1/mak-activations', () => makBody(world)] as const);
+  const [path, body] =
+    name === 'host'
+      ? (['/v1/activate', () => hostBody(world)] as const)
+      : (['/v1/mak-activations', () => makBody(world)] as const);
   const fdsBefore = openFds(pid);
   const rssBefore = residentMb(pid);
   const started = performance.now();
@@ -133,7 +185,11 @@ async function attack(name: 'host' | 'authority', world: World): Promise<{ figur
     floodRefused: f.refused(),
     openedInMs: Math.round(openedMs),
     closedByServer: closed.length,
-    closedAfterMs: { min: Math.round(Math.min(...closed)), median: Math.round(median(closed)), max: Math.round(Math.max(...closed)) },
+    closedAfterMs: {
+      min: Math.round(Math.min(...closed)),
+      median: Math.round(median(closed)),
+      max: Math.round(Math.max(...closed)),
+    },
     stillOpenAfterBound: stillOpen,
     normalRequests: calls.length,
     normal200: ok,
@@ -143,11 +199,31 @@ async function attack(name: 'host' | 'authority', world: World): Promise<{ figur
     serverRssMb: { before: Math.round(rssBefore), after: Math.round(residentMb(pid)) },
   };
   const checks: Check[] = [
-    { name: `${name}: flood opened`, ok: f.sockets.length >= CONNECTIONS * 0.99, detail: `${f.sockets.length} of ${CONNECTIONS} connections open (${f.failed} failed to connect)` },
-    { name: `${name}: normal client served during the flood`, ok: calls.length > 0 && ok === calls.length, detail: `${ok} of ${calls.length} answered 200, p50 ${figures.normalP50Ms} ms, p99 ${figures.normalP99Ms} ms` },
-    { name: `${name}: idle and half-sent connections closed on time`, ok: stillOpen === 0 && closed.length >= f.sockets.length && Math.max(...closed) <= CLOSE_BOUND_MS, detail: `${closed.length} closed by the server, the last after ${figures.closedAfterMs.max} ms (bound ${CLOSE_BOUND_MS}); ${stillOpen} still open` },
-    { name: `${name}: file descriptors released`, ok: fdsAfter <= fdsBefore + 20, detail: `${fdsBefore} before, ${fdsPeak} at the peak, ${fdsAfter} after` },
-    { name: `${name}: still serves and never crashed`, ok: after.status === 200 && !server.exited(), detail: `a request after the flood: ${after.status}` },
+    {
+      name: `${name}: flood opened`,
+      ok: f.sockets.length >= CONNECTIONS * 0.99,
+      detail: `${f.sockets.length} of ${CONNECTIONS} connections open (${f.failed} failed to connect)`,
+    },
+    {
+      name: `${name}: normal client served during the flood`,
+      ok: calls.length > 0 && ok === calls.length,
+      detail: `${ok} of ${calls.length} answered 200, p50 ${figures.normalP50Ms} ms, p99 ${figures.normalP99Ms} ms`,
+    },
+    {
+      name: `${name}: idle and half-sent connections closed on time`,
+      ok: stillOpen === 0 && closed.length >= f.sockets.length && Math.max(...closed) <= CLOSE_BOUND_MS,
+      detail: `${closed.length} closed by the server, the last after ${figures.closedAfterMs.max} ms (bound ${CLOSE_BOUND_MS}); ${stillOpen} still open`,
+    },
+    {
+      name: `${name}: file descriptors released`,
+      ok: fdsAfter <= fdsBefore + 20,
+      detail: `${fdsBefore} before, ${fdsPeak} at the peak, ${fdsAfter} after`,
+    },
+    {
+      name: `${name}: still serves and never crashed`,
+      ok: after.status === 200 && !server.exited(),
+      detail: `a request after the flood: ${after.status}`,
+    },
   ];
   return { figures, checks };
 }
@@ -155,8 +231,13 @@ async function attack(name: 'host' | 'authority', world: World): Promise<{ figur
 let code = 1;
 try {
   const world = await makeWorld('volact-idle-');
-  const targets = values.target === 'both' ? (['host', 'authority'] as const) : ([values.target] as ['host' | 'authority']);
-  const figures: Record<string, unknown> = { connections: CONNECTIONS, perAddress: PER_ADDRESS, headerDeadlineMs: HEADER_DEADLINE_MS };
+  const targets =
+    values.target === 'both' ? (['host', 'authority'] as const) : ([values.target] as ['host' | 'authority']);
+  const figures: Record<string, unknown> = {
+    connections: CONNECTIONS,
+    perAddress: PER_ADDRESS,
+    headerDeadlineMs: HEADER_DEADLINE_MS,
+  };
   const checks: Check[] = [];
   for (const t of targets) {
     const r = await attack(t, world);
@@ -165,7 +246,7 @@ try {
   }
   code = report('idle flood', figures, checks);
 } catch (err) {
-  process.stderr.write(`attack:idle failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`attack:idle failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
 } finally {
   await cleanup();
 }

@@ -46,22 +46,42 @@ function load(world: World, acknowledged: Set<string>): { stop: () => Promise<{ 
   const port = world.host.port;
   const one = () =>
     new Promise<void>((resolve) => {
-      const machineId = known.length && Math.random() < 0.2 ? known[Math.floor(Math.random() * known.length)]! : randomUUID();
-      const body = JSON.stringify({ v: 1, machineId, fingerprintHash: randomBytes(32).toString('base64url'), setupKey: world.setupKeys['desk-pro'], nonce: randomBytes(18).toString('base64url'), clientTime: Date.now(), licenseState: 'initialGrace', vm: false });
-      sent++;
-      const req = request({ agent, host: '127.0.0.1', port, path: '/v1/activate', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          // acknowledged: a whole 200 answer with a signed document, as a client would accept it
-          if (res.statusCode === 200 && text.startsWith('{"answer":"')) acknowledged.add(machineId);
-          resolve();
-        });
-        res.on('error', () => {
-          cut++;
-          resolve();
-        });
+      const machineId =
+        known.length && Math.random() < 0.2 ? known[Math.floor(Math.random() * known.length)]! : randomUUID();
+      const body = JSON.stringify({
+        v: 1,
+        machineId,
+        fingerprintHash: randomBytes(32).toString('base64url'),
+        setupKey: world.setupKeys['desk-pro'],
+        nonce: randomBytes(18).toString('base64url'),
+        clientTime: Date.now(),
+        licenseState: 'initialGrace',
+        vm: false,
       });
+      sent++;
+      const req = request(
+        {
+          agent,
+          host: '127.0.0.1',
+          port,
+          path: '/v1/activate',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => {
+            // acknowledged: a whole 200 answer with a signed document, as a client would accept it
+            if (res.statusCode === 200 && text.startsWith('{"answer":"')) acknowledged.add(machineId);
+            resolve();
+          });
+          res.on('error', () => {
+            cut++;
+            resolve();
+          });
+        },
+      );
       req.on('error', () => {
         cut++;
         resolve();
@@ -120,21 +140,66 @@ try {
     const started = performance.now();
     await world.restartHost();
     const restartMs = Math.round(performance.now() - started);
-    const status = JSON.parse(await volact(['slmgr', '--host', world.hostDir, '-dlv', '--json'])) as { currentCount: number };
+    const status = JSON.parse(await volact(['slmgr', '--host', world.hostDir, '-dlv', '--json'])) as {
+      currentCount: number;
+    };
     if (status.currentCount !== disk.machines.size) countsDisagree++;
-    rounds.push({ round, killedAfterMs: after, sent, acknowledged: acknowledged.size - before, cutByKill: cut, storedMachines: disk.machines.size, lost: missing.length, duplicates: disk.duplicates, integrity: disk.integrity, countAfterRestart: status.currentCount, restartMs, hostRssMbBeforeKill: Math.round(rss) });
-    if (missing.length) process.stderr.write(`round ${round}: ${missing.length} acknowledged activations lost, e.g. ${missing.slice(0, 3).join(', ')}\n`);
+    rounds.push({
+      round,
+      killedAfterMs: after,
+      sent,
+      acknowledged: acknowledged.size - before,
+      cutByKill: cut,
+      storedMachines: disk.machines.size,
+      lost: missing.length,
+      duplicates: disk.duplicates,
+      integrity: disk.integrity,
+      countAfterRestart: status.currentCount,
+      restartMs,
+      hostRssMbBeforeKill: Math.round(rss),
+    });
+    if (missing.length)
+      process.stderr.write(
+        `round ${round}: ${missing.length} acknowledged activations lost, e.g. ${missing.slice(0, 3).join(', ')}\n`,
+      );
   }
   const finalDisk = onDisk(world);
   checks.push(
-    { name: 'every acknowledged activation kept', ok: lost === 0 && acknowledged.size > 0, detail: `${acknowledged.size} acknowledged, ${[...acknowledged].filter((id) => finalDisk.machines.has(id)).length} found after the last kill, ${lost} lost over ${ROUNDS} rounds` },
-    { name: 'PRAGMA integrity_check ok after every kill', ok: integrityBad === 0, detail: `${ROUNDS - integrityBad} of ${ROUNDS} ok` },
-    { name: 'the count agrees with the stored machines after every restart', ok: countsDisagree === 0, detail: `${ROUNDS - countsDisagree} of ${ROUNDS} agree` },
-    { name: 'no machine stored twice (renewals after each restart find their row)', ok: duplicates === 0, detail: `${duplicates} duplicate rows` },
+    {
+      name: 'every acknowledged activation kept',
+      ok: lost === 0 && acknowledged.size > 0,
+      detail: `${acknowledged.size} acknowledged, ${[...acknowledged].filter((id) => finalDisk.machines.has(id)).length} found after the last kill, ${lost} lost over ${ROUNDS} rounds`,
+    },
+    {
+      name: 'PRAGMA integrity_check ok after every kill',
+      ok: integrityBad === 0,
+      detail: `${ROUNDS - integrityBad} of ${ROUNDS} ok`,
+    },
+    {
+      name: 'the count agrees with the stored machines after every restart',
+      ok: countsDisagree === 0,
+      detail: `${ROUNDS - countsDisagree} of ${ROUNDS} agree`,
+    },
+    {
+      name: 'no machine stored twice (renewals after each restart find their row)',
+      ok: duplicates === 0,
+      detail: `${duplicates} duplicate rows`,
+    },
   );
-  code = report('kill -9 under load', { rounds: ROUNDS, concurrency: CONCURRENCY, acknowledged: acknowledged.size, stored: finalDisk.machines.size, lost, perRound: rounds }, checks);
+  code = report(
+    'kill -9 under load',
+    {
+      rounds: ROUNDS,
+      concurrency: CONCURRENCY,
+      acknowledged: acknowledged.size,
+      stored: finalDisk.machines.size,
+      lost,
+      perRound: rounds,
+    },
+    checks,
+  );
 } catch (err) {
-  process.stderr.write(`attack:kill failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`attack:kill failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
 } finally {
   await cleanup();
 }

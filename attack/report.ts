@@ -20,7 +20,8 @@ export type Check = { name: string; ok: boolean; detail: string };
 /** Prints the figures and the checks, then the JSON line; returns the exit code. */
 export function report(title: string, figures: Record<string, unknown>, checks: Check[]): number {
   console.log(title);
-  for (const [k, v] of Object.entries(figures)) console.log(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  for (const [k, v] of Object.entries(figures))
+    console.log(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   for (const c of checks) console.log(`  ${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`);
   const ok = checks.every((c) => c.ok);
   console.log(`  ${ok ? 'all checks passed' : 'SOME CHECKS FAILED'}`);

@@ -12,7 +12,14 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'packages/cli/dist/main.js');
 
-export type Server = { child: ChildProcess; port: number; output: () => string; exited: () => boolean; kill9: () => Promise<void>; stop: () => Promise<void> };
+export type Server = {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: () => boolean;
+  kill9: () => Promise<void>;
+  stop: () => Promise<void>;
+};
 
 const children = new Set<ChildProcess>();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -56,7 +63,11 @@ function serverEnv(): NodeJS.ProcessEnv {
 /** Spawns `volact ARGS` as a server and waits for its "listening on … PORT" line. */
 export function serve(args: string[]): Promise<Server> {
   return new Promise((resolvePort, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: serverEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     let out = '';
     const keep = (c: Buffer) => {
@@ -64,7 +75,10 @@ export function serve(args: string[]): Promise<Server> {
       if (out.length > 200_000) out = out.slice(-100_000);
     };
     child.stderr!.on('data', keep);
-    const timer = setTimeout(() => reject(new Error(`volact ${args.join(' ')} did not start within 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`volact ${args.join(' ')} did not start within 20 s:\n${out}`)),
+      20_000,
+    );
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.once('exit', (code, signal) => {
       children.delete(child);
@@ -95,10 +109,15 @@ export function serve(args: string[]): Promise<Server> {
 /** Runs `volact ARGS` to its end; rejects on a non-zero exit. */
 export function volact(args: string[]): Promise<string> {
   return new Promise((done, fail) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: serverEnv(), encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`volact ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
-      else done(stdout);
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: serverEnv(), encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err) fail(new Error(`volact ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
+        else done(stdout);
+      },
+    );
   });
 }
 
@@ -121,13 +140,73 @@ export async function makeWorld(prefix: string, hostArgs: string[] = []): Promis
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const authorityDir = join(dir, 'authority');
   await volact(['authority', 'init', '--dir', authorityDir, '--json']);
-  const catalog = JSON.parse(await volact(['authority', 'import-catalog', '--dir', authorityDir, '--json'])) as { editions: { code: string; setupKey: string }[] };
-  const hostKey = (JSON.parse(await volact(['authority', 'issue-host-key', '--group', 'server-2026', '--dir', authorityDir, '--json'])) as { key: string }).key;
-  const makKey = (JSON.parse(await volact(['authority', 'issue-mak', '--edition', 'desk-enterprise', '--activations', '1000000', '--dir', authorityDir, '--json'])) as { key: string }).key;
-  const authority = await serve(['authority', 'serve', '--dir', authorityDir, '--port', '0', '--rate-per-address', '0', '--rate-per-key', '0']);
+  const catalog = JSON.parse(await volact(['authority', 'import-catalog', '--dir', authorityDir, '--json'])) as {
+    editions: { code: string; setupKey: string }[];
+  };
+  const hostKey = (
+    JSON.parse(
+      await volact(['authority', 'issue-host-key', '--group', 'server-2026', '--dir', authorityDir, '--json']),
+    ) as { key: string }
+  ).key;
+  const makKey = (
+    JSON.parse(
+      await volact([
+        'authority',
+        'issue-mak',
+        '--edition',
+        'desk-enterprise',
+        '--activations',
+        '1000000',
+        '--dir',
+        authorityDir,
+        '--json',
+      ]),
+    ) as { key: string }
+  ).key;
+  const authority = await serve([
+    'authority',
+    'serve',
+    '--dir',
+    authorityDir,
+    '--port',
+    '0',
+    '--rate-per-address',
+    '0',
+    '--rate-per-key',
+    '0',
+  ]);
   const hostDir = join(dir, 'host');
-  const hostServe = () => serve(['host', 'serve', '--state', hostDir, '--port', '0', '--listen', '127.0.0.1', '--name', 'attack-host', ...hostArgs]);
-  const host = await serve(['host', 'serve', '--state', hostDir, '--root', join(authorityDir, 'root.pub'), '--authority', `http://127.0.0.1:${authority.port}`, '--port', '0', '--listen', '127.0.0.1', '--name', 'attack-host', ...hostArgs]);
+  const hostServe = () =>
+    serve([
+      'host',
+      'serve',
+      '--state',
+      hostDir,
+      '--port',
+      '0',
+      '--listen',
+      '127.0.0.1',
+      '--name',
+      'attack-host',
+      ...hostArgs,
+    ]);
+  const host = await serve([
+    'host',
+    'serve',
+    '--state',
+    hostDir,
+    '--root',
+    join(authorityDir, 'root.pub'),
+    '--authority',
+    `http://127.0.0.1:${authority.port}`,
+    '--port',
+    '0',
+    '--listen',
+    '127.0.0.1',
+    '--name',
+    'attack-host',
+    ...hostArgs,
+  ]);
   await volact(['slmgr', '--host', hostDir, '-ipk', hostKey]);
   await volact(['slmgr', '--host', hostDir, '-ato']);
   const world: World = {

@@ -14,7 +14,15 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { DOC_VERSION, defaults, docTypes, generateKeyPair, signer } from '@volact/protocol';
 
-type Spec = { hostId: string; hostName: string; certificate: string; issuer: string; required: number; renewalMinutes: number; retryMinutes: number };
+type Spec = {
+  hostId: string;
+  hostName: string;
+  certificate: string;
+  issuer: string;
+  required: number;
+  renewalMinutes: number;
+  retryMinutes: number;
+};
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Spec;
 // Same key type and kid shape as the host's own key ("host-" + 16 characters).

@@ -38,7 +38,8 @@ function timed(args: string[], env: NodeJS.ProcessEnv, expect?: RegExp): number 
   const start = process.hrtime.bigint();
   const r = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.status !== 0 || (expect && !expect.test(r.stdout))) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
+  if (r.status !== 0 || (expect && !expect.test(r.stdout)))
+    throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
   return ms;
 }
 
@@ -56,7 +57,9 @@ async function activatedClient(tmp: string): Promise<string> {
   // spawnSync would block the authority in this process: the activation runs asynchronously
   const cli = (args: string[]) =>
     new Promise<void>((done, fail) => {
-      execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) => (err ? fail(new Error(`volact ${args.join(' ')}: ${stderr}${stdout}`)) : done()));
+      execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) =>
+        err ? fail(new Error(`volact ${args.join(' ')}: ${stderr}${stdout}`)) : done(),
+      );
     });
   try {
     await cli(['client', 'trust', join(authDir, 'root.pub'), '--authority', `http://127.0.0.1:${auth.port}`]);
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     delete env.NODE_ENV;
     const bare = () => timed(['-e', '0'], env);
     const dli = () => timed([BIN, 'slmgr', '-dli'], env, /License Status: Licensed/);
-    for (let i = 0; i < WARMUP; i++) bare(), dli();
+    for (let i = 0; i < WARMUP; i++) (bare(), dli());
     const nodeMs: number[] = [];
     const dliMs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -84,7 +87,9 @@ async function main(): Promise<void> {
       dliMs.push(dli());
     }
     const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
-    console.log(`volact slmgr -dli on an activated client (MAK), ${RUNS} runs each, alternating, node ${process.version}`);
+    console.log(
+      `volact slmgr -dli on an activated client (MAK), ${RUNS} runs each, alternating, node ${process.version}`,
+    );
     console.log(`  node -e 0 (ms):        ${fmt(nodeMs)}`);
     console.log(`  volact slmgr -dli (ms): ${fmt(dliMs)}`);
     const nodeMedian = median(nodeMs);
@@ -92,7 +97,9 @@ async function main(): Promise<void> {
     const ratio = dliMedian / nodeMedian;
     console.log(`  median node -e 0:        ${nodeMedian.toFixed(1)} ms`);
     console.log(`  median volact slmgr -dli: ${dliMedian.toFixed(1)} ms`);
-    console.log(`  ratio -dli/node = ${ratio.toFixed(2)} (bar ${BAR.toFixed(2)}): ${ratio <= BAR ? 'BAR MET' : 'BAR NOT MET'}`);
+    console.log(
+      `  ratio -dli/node = ${ratio.toFixed(2)} (bar ${BAR.toFixed(2)}): ${ratio <= BAR ? 'BAR MET' : 'BAR NOT MET'}`,
+    );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

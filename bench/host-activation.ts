@@ -28,7 +28,19 @@ import { join } from 'node:path';
 import { initKeys, openAuthority, runAuthority, sampleCatalogPath } from '@volact/authority';
 import { defaults, systemClock } from '@volact/protocol';
 import { makeLoad, type Load, type RunResult } from './load.js';
-import { CLI, ROOT, cleanup, cleanups, cli, cores, pinned, pinning, quiet, startServer, wasInterrupted } from './procs.js';
+import {
+  CLI,
+  ROOT,
+  cleanup,
+  cleanups,
+  cli,
+  cores,
+  pinned,
+  pinning,
+  quiet,
+  startServer,
+  wasInterrupted,
+} from './procs.js';
 
 const CEILING = join(ROOT, 'bench/dist/ceiling-server.js');
 
@@ -61,7 +73,11 @@ const rate = (r: RunResult) => r.ok / r.seconds;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function post(url: string, body: unknown): Promise<{ status: number; text: string }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -83,7 +99,15 @@ function payloadOf(jws: string): Record<string, unknown> {
 }
 
 type Server = Awaited<ReturnType<typeof startServer>>;
-type World = { tmp: string; authDir: string; hostDir: string; host: Server; hostUrl: string; ceilingUrl: string; load: Load };
+type World = {
+  tmp: string;
+  authDir: string;
+  hostDir: string;
+  host: Server;
+  hostUrl: string;
+  ceilingUrl: string;
+  load: Load;
+};
 
 async function main(): Promise<void> {
   const world = await setUp();
@@ -122,7 +146,23 @@ async function setUp(): Promise<World> {
   const hostNodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const [hcmd, hargs] = pinned(0, process.execPath, [
     ...hostNodeArgs,
-    CLI, 'host', 'serve', '--state', hostDir, '--root', join(authDir, 'root.pub'), '--authority', authorityUrl, '--port', '0', '--listen', '127.0.0.1', '--name', 'bench-host', '--max-connections-per-address', '0',
+    CLI,
+    'host',
+    'serve',
+    '--state',
+    hostDir,
+    '--root',
+    join(authDir, 'root.pub'),
+    '--authority',
+    authorityUrl,
+    '--port',
+    '0',
+    '--listen',
+    '127.0.0.1',
+    '--name',
+    'bench-host',
+    '--max-connections-per-address',
+    '0',
   ]);
   const host = await startServer('activation host', hcmd, hargs);
   await cli(['slmgr', '--host', hostDir, '-ipk', hostKey]);
@@ -134,12 +174,19 @@ async function setUp(): Promise<World> {
   for (let i = 0; i < defaults.clientThreshold; i++) await post(hostUrl, activationRequest(setupKey));
   const hostGrant = await post(hostUrl, activationRequest(setupKey));
   const ceilingGrant = await post(ceilingUrl, activationRequest(setupKey));
-  const hostType = JSON.parse(Buffer.from(JSON.parse(hostGrant.text).answer.split('.')[0], 'base64url').toString()).typ as string;
+  const hostType = JSON.parse(Buffer.from(JSON.parse(hostGrant.text).answer.split('.')[0], 'base64url').toString())
+    .typ as string;
 
   console.log('volact bench: host activation vs. bare node:http + Ed25519 ceiling');
-  console.log(`  node ${process.version}, ${cores} cores; servers ${pinning ? 'pinned to core 0' : 'NOT pinned (no taskset or one core)'}, load generator ${pinning ? 'on core 1' : 'unpinned'}`);
-  console.log(`  load: ${load.wrk ? `wrk -t1 -c${CONNECTIONS}` : `bench/load-gen (BENCH_LOADGEN=node, or no wrk), ${CONNECTIONS} connections`}, keep-alive, unique machineId and nonce per request`);
-  console.log(`  ${RUNS} runs x ${SECONDS} s after ${WARMUP} s warm-up each, alternating ceiling and host; only 200 answers counted`);
+  console.log(
+    `  node ${process.version}, ${cores} cores; servers ${pinning ? 'pinned to core 0' : 'NOT pinned (no taskset or one core)'}, load generator ${pinning ? 'on core 1' : 'unpinned'}`,
+  );
+  console.log(
+    `  load: ${load.wrk ? `wrk -t1 -c${CONNECTIONS}` : `bench/load-gen (BENCH_LOADGEN=node, or no wrk), ${CONNECTIONS} connections`}, keep-alive, unique machineId and nonce per request`,
+  );
+  console.log(
+    `  ${RUNS} runs x ${SECONDS} s after ${WARMUP} s warm-up each, alternating ceiling and host; only 200 answers counted`,
+  );
   console.log(`  answer bodies: host ${hostGrant.text.length} B (${hostType}), ceiling ${ceilingGrant.text.length} B`);
   console.log('');
   return { tmp, authDir, hostDir, host, hostUrl, ceilingUrl, load };
@@ -185,7 +232,10 @@ type Row = { run: number; which: 'ceiling' | 'host'; r: RunResult };
 async function measure({ load, hostUrl, ceilingUrl }: World, seconds: number): Promise<Row[]> {
   const rows: Row[] = [];
   for (let run = 1; run <= RUNS; run++) {
-    for (const [which, url] of [['ceiling', ceilingUrl], ['host', hostUrl]] as const) {
+    for (const [which, url] of [
+      ['ceiling', ceilingUrl],
+      ['host', hostUrl],
+    ] as const) {
       await load.run(url, WARMUP);
       const r = await load.run(url, seconds);
       rows.push({ run, which, r });
@@ -197,9 +247,19 @@ async function measure({ load, hostUrl, ceilingUrl }: World, seconds: number): P
 
 function printTable(rows: Row[]): void {
   const header = ['run', 'server', '200/s', '200s', 'non-2xx', 'sock err', 'p50 ms', 'p99 ms'];
-  const lines = rows.map(({ run, which, r }) => [String(run), which, fmt(rate(r)), String(r.ok), String(r.non2xx + r.other), String(r.socketErrors), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2)]);
+  const lines = rows.map(({ run, which, r }) => [
+    String(run),
+    which,
+    fmt(rate(r)),
+    String(r.ok),
+    String(r.non2xx + r.other),
+    String(r.socketErrors),
+    r.p50Ms.toFixed(2),
+    r.p99Ms.toFixed(2),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const printRow = (cells: string[]) => console.log('  ' + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  const printRow = (cells: string[]) =>
+    console.log('  ' + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   printRow(header);
   printRow(widths.map((w) => '-'.repeat(w)));
   for (const l of lines) printRow(l);
@@ -215,7 +275,9 @@ function printRatio(rows: Row[]): void {
   console.log(`  median ceiling (node:http + Ed25519, 1 core): ${fmt(ceilingMedian)} req/s`);
   console.log(`  median host (activation committed, 1 core):    ${fmt(hostMedian)} req/s`);
   const bar = LONG ? LONG_BAR : BAR;
-  console.log(`  ratio host/ceiling = ${ratio.toFixed(2)} (bar ${bar.toFixed(2)}): ${ratio >= bar ? 'BAR MET' : 'BAR NOT MET'}`);
+  console.log(
+    `  ratio host/ceiling = ${ratio.toFixed(2)} (bar ${bar.toFixed(2)}): ${ratio >= bar ? 'BAR MET' : 'BAR NOT MET'}`,
+  );
   if (bad > 0) console.log(`  WARNING: ${bad} non-200 answers or socket errors in measured runs`);
 }
 
@@ -225,14 +287,32 @@ async function millionFigures({ host, hostDir }: World, rows: Row[]): Promise<vo
   const ceilingP99 = median(rows.filter((x) => x.which === 'ceiling').map((x) => x.r.p99Ms));
   const peakMb = procStatusMb(host.child.pid!, 'VmHWM');
   let t = performance.now();
-  const status = JSON.parse(await cli(['slmgr', '--host', hostDir, '-dlv', '--json'])) as { currentCount: number; checkpoints?: { passes: number; drains: number; maxPassMs: number; maxDrainMs: number; walFrames: number } };
+  const status = JSON.parse(await cli(['slmgr', '--host', hostDir, '-dlv', '--json'])) as {
+    currentCount: number;
+    checkpoints?: { passes: number; drains: number; maxPassMs: number; maxDrainMs: number; walFrames: number };
+  };
   const dlvMs = performance.now() - t;
   const dbMb = ['host.db', 'host.db-wal'].reduce((n, f) => n + fileMb(join(hostDir, f)), 0);
   quiet.add(host.child);
   host.child.kill('SIGTERM');
   await new Promise((r) => host.child.once('exit', r));
   t = performance.now();
-  const again = await startServer('activation host (restarted)', ...pinned(0, process.execPath, [CLI, 'host', 'serve', '--state', hostDir, '--port', '0', '--listen', '127.0.0.1', '--name', 'bench-host']));
+  const again = await startServer(
+    'activation host (restarted)',
+    ...pinned(0, process.execPath, [
+      CLI,
+      'host',
+      'serve',
+      '--state',
+      hostDir,
+      '--port',
+      '0',
+      '--listen',
+      '127.0.0.1',
+      '--name',
+      'bench-host',
+    ]),
+  );
   const listenMs = performance.now() - t;
   await cli(['slmgr', '--host', hostDir, '-dlv', '--json']);
   const firstDlvMs = performance.now() - t;
@@ -242,13 +322,26 @@ async function millionFigures({ host, hostDir }: World, rows: Row[]): Promise<vo
   await new Promise((r) => setTimeout(r, 2000));
   const idleMb = procStatusMb(again.child.pid!, 'VmRSS');
   console.log('');
-  console.log(`  machines in the host's database: ${fmt(status.currentCount)} (target ${fmt(MACHINES)}: ${status.currentCount >= MACHINES ? 'reached' : 'NOT reached; run longer with BENCH_SECONDS'}), database ${fmt(dbMb)} MB`);
+  console.log(
+    `  machines in the host's database: ${fmt(status.currentCount)} (target ${fmt(MACHINES)}: ${status.currentCount >= MACHINES ? 'reached' : 'NOT reached; run longer with BENCH_SECONDS'}), database ${fmt(dbMb)} MB`,
+  );
   const c = status.checkpoints;
-  if (c) console.log(`  checkpoints (own thread): ${fmt(c.passes)} passes, the longest ${fmt(c.maxPassMs)} ms; ${c.drains} waits for a log restart, the longest ${fmt(c.maxDrainMs)} ms; ${fmt(c.walFrames)} frames in the log now`);
-  console.log(`  p99 host ${hostP99.toFixed(2)} ms, ceiling ${ceilingP99.toFixed(2)} ms: ${(hostP99 / ceilingP99).toFixed(1)}x (bar 4x): ${hostP99 <= 4 * ceilingP99 ? 'BAR MET' : 'BAR NOT MET'}`);
-  console.log(`  host resident memory: peak under load ${fmt(peakMb)} MB, idle after restart ${fmt(idleMb)} MB (bar 400 MB): ${Math.max(peakMb, idleMb) < 400 ? 'BAR MET' : 'BAR NOT MET'}`);
-  console.log(`  -dlv with ${fmt(status.currentCount)} machines: ${fmt(dlvMs)} ms (a whole CLI process); after the restart ${fmt(dlvAfterRestartMs)} ms`);
-  console.log(`  restart: listening after ${fmt(listenMs)} ms, first -dlv answer after ${fmt(firstDlvMs)} ms (bar 2,000 ms): ${firstDlvMs < 2000 ? 'BAR MET' : 'BAR NOT MET'}`);
+  if (c)
+    console.log(
+      `  checkpoints (own thread): ${fmt(c.passes)} passes, the longest ${fmt(c.maxPassMs)} ms; ${c.drains} waits for a log restart, the longest ${fmt(c.maxDrainMs)} ms; ${fmt(c.walFrames)} frames in the log now`,
+    );
+  console.log(
+    `  p99 host ${hostP99.toFixed(2)} ms, ceiling ${ceilingP99.toFixed(2)} ms: ${(hostP99 / ceilingP99).toFixed(1)}x (bar 4x): ${hostP99 <= 4 * ceilingP99 ? 'BAR MET' : 'BAR NOT MET'}`,
+  );
+  console.log(
+    `  host resident memory: peak under load ${fmt(peakMb)} MB, idle after restart ${fmt(idleMb)} MB (bar 400 MB): ${Math.max(peakMb, idleMb) < 400 ? 'BAR MET' : 'BAR NOT MET'}`,
+  );
+  console.log(
+    `  -dlv with ${fmt(status.currentCount)} machines: ${fmt(dlvMs)} ms (a whole CLI process); after the restart ${fmt(dlvAfterRestartMs)} ms`,
+  );
+  console.log(
+    `  restart: listening after ${fmt(listenMs)} ms, first -dlv answer after ${fmt(firstDlvMs)} ms (bar 2,000 ms): ${firstDlvMs < 2000 ? 'BAR MET' : 'BAR NOT MET'}`,
+  );
 }
 
 /** A memory figure of /proc/PID/status (VmRSS now, VmHWM the peak) in MB. */
@@ -270,7 +363,7 @@ try {
   await main();
 } catch (err) {
   if (wasInterrupted()) await cleanup().then(() => process.exit(130));
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   code = 1;
 } finally {
   await cleanup();

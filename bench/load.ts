@@ -7,7 +7,15 @@ import { ROOT, pinned, runTool } from './procs.js';
 
 const LOADGEN = join(ROOT, 'bench/dist/load-gen.js');
 
-export type RunResult = { ok: number; non2xx: number; other: number; socketErrors: number; seconds: number; p50Ms: number; p99Ms: number };
+export type RunResult = {
+  ok: number;
+  non2xx: number;
+  other: number;
+  socketErrors: number;
+  seconds: number;
+  p50Ms: number;
+  p99Ms: number;
+};
 
 const WRK_SCRIPT = `
 local setupKey = "@SETUPKEY@"
@@ -78,12 +86,32 @@ end
 `;
 
 async function runWrk(wrkScript: string, connections: number, url: string, seconds: number): Promise<RunResult> {
-  const [cmd, args] = pinned(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', wrkScript, url, '--', String(randomBytes(4).readUInt32LE())]);
+  const [cmd, args] = pinned(1, 'wrk', [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '-s',
+    wrkScript,
+    url,
+    '--',
+    String(randomBytes(4).readUInt32LE()),
+  ]);
   const r = await runTool(cmd, args, seconds);
-  const m = /BENCH ok=(\d+) non2xx=(\d+) other=(\d+) duration_us=(\d+) socket_errors=(\d+) p50_us=(\d+) p99_us=(\d+)/.exec(r.stdout ?? '');
+  const m =
+    /BENCH ok=(\d+) non2xx=(\d+) other=(\d+) duration_us=(\d+) socket_errors=(\d+) p50_us=(\d+) p99_us=(\d+)/.exec(
+      r.stdout ?? '',
+    );
   if (!m) throw new Error(`wrk failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   const n = m.slice(1).map(Number) as number[];
-  return { ok: n[0]!, non2xx: n[1]!, other: n[2]!, seconds: n[3]! / 1e6, socketErrors: n[4]!, p50Ms: n[5]! / 1000, p99Ms: n[6]! / 1000 };
+  return {
+    ok: n[0]!,
+    non2xx: n[1]!,
+    other: n[2]!,
+    seconds: n[3]! / 1e6,
+    socketErrors: n[4]!,
+    p50Ms: n[5]! / 1000,
+    p99Ms: n[6]! / 1000,
+  };
 }
 
 async function runNodeLoad(connections: number, url: string, seconds: number, setupKey: string): Promise<RunResult> {
@@ -96,19 +124,34 @@ async function runNodeLoad(connections: number, url: string, seconds: number, se
   } catch {
     throw new Error(`load generator failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   }
-  return { ok: j.ok, non2xx: j.non2xx, other: j.other, socketErrors: j.errors, seconds: j.seconds, p50Ms: j.p50Ms, p99Ms: j.p99Ms };
+  return {
+    ok: j.ok,
+    non2xx: j.non2xx,
+    other: j.other,
+    socketErrors: j.errors,
+    seconds: j.seconds,
+    p50Ms: j.p50Ms,
+    p99Ms: j.p99Ms,
+  };
 }
 
 /** wrk on the PATH; as root on Debian, installs the package once (apt-get install -y wrk). */
 function haveWrk(): boolean {
   const found = () => spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
   if (found()) return true;
-  if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).error !== undefined) return false;
+  if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).error !== undefined)
+    return false;
   console.log('wrk is not installed; trying apt-get install -y wrk');
-  let r = spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  let r = spawnSync('apt-get', ['install', '-y', 'wrk'], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   if (r.status !== 0) {
     spawnSync('apt-get', ['update'], { stdio: 'ignore' });
-    r = spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    r = spawnSync('apt-get', ['install', '-y', 'wrk'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   }
   return found();
 }

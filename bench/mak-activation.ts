@@ -24,10 +24,30 @@ const CLI = new URL('../../packages/cli/dist/main.js', import.meta.url).pathname
 
 function startNode(dir: string, database: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'authority', 'serve', '--dir', dir, '--database', database, '--port', '0', '--rate-per-address', '0', '--rate-per-key', '0', '--max-connections-per-address', '0'], {
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'authority',
+        'serve',
+        '--dir',
+        dir,
+        '--database',
+        database,
+        '--port',
+        '0',
+        '--rate-per-address',
+        '0',
+        '--rate-per-key',
+        '0',
+        '--max-connections-per-address',
+        '0',
+      ],
+      {
+        env: { ...process.env, NODE_ENV: 'production' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
       out += c;
@@ -39,7 +59,11 @@ function startNode(dir: string, database: string): Promise<{ child: ChildProcess
 }
 
 /** Keeps CONNECTIONS requests in flight, round-robin over the nodes; counts 200 answers after the warm-up. */
-async function load(ports: number[], makKey: string, seconds: number): Promise<{ ok: number; failed: number; perSecond: number }> {
+async function load(
+  ports: number[],
+  makKey: string,
+  seconds: number,
+): Promise<{ ok: number; failed: number; perSecond: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const measureFrom = performance.now() + WARMUP * 1000;
   const end = measureFrom + seconds * 1000;
@@ -56,14 +80,24 @@ async function load(ports: number[], makKey: string, seconds: number): Promise<{
         parts: hashedFingerprint({ osId: seed, cpu: 'cpu', board: seed, disks: [seed], nics: [seed] }),
         nonce: randomBytes(18).toString('base64url'),
       });
-      const req = request({ agent, host: '127.0.0.1', port, method: 'POST', path: '/v1/mak-activations', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          const now = performance.now();
-          if (now >= measureFrom && now <= end) res.statusCode === 200 ? ok++ : failed++;
-          resolve();
-        });
-      });
+      const req = request(
+        {
+          agent,
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/v1/mak-activations',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const now = performance.now();
+            if (now >= measureFrom && now <= end) res.statusCode === 200 ? ok++ : failed++;
+            resolve();
+          });
+        },
+      );
       req.on('error', () => {
         failed++;
         resolve();
@@ -96,8 +130,12 @@ async function main(): Promise<void> {
     const b = await startNode(dir, pg.url);
     nodes.push(a.child, b.child);
     console.log('volact bench: MAK activations per second, authority on one PostgreSQL (durable)');
-    console.log(`  node ${process.version}, 2 cores shared by nodes, PostgreSQL and load; ${CONNECTIONS} requests in flight`);
-    console.log(`  ${RUNS} runs x ${SECONDS} s after ${WARMUP} s warm-up, 1 node and 2 nodes alternating; every request a new machine\n`);
+    console.log(
+      `  node ${process.version}, 2 cores shared by nodes, PostgreSQL and load; ${CONNECTIONS} requests in flight`,
+    );
+    console.log(
+      `  ${RUNS} runs x ${SECONDS} s after ${WARMUP} s warm-up, 1 node and 2 nodes alternating; every request a new machine\n`,
+    );
     const one: number[] = [];
     const two: number[] = [];
     for (let r = 1; r <= RUNS; r++) {

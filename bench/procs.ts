@@ -77,7 +77,11 @@ export function serverEnv(): NodeJS.ProcessEnv {
 }
 
 /** Spawns a long-running server and waits for its "listening on port N" line. */
-export function startServer(name: string, cmd: string, args: string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+export function startServer(
+  name: string,
+  cmd: string,
+  args: string[],
+): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   return new Promise((resolvePort, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
@@ -101,7 +105,8 @@ export function startServer(name: string, cmd: string, args: string[]): Promise<
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       children.delete(child);
-      if (!cleaned && !quiet.has(child)) process.stderr.write(`${name} exited (${code ?? signal})\n${out.slice(-4000)}\n`);
+      if (!cleaned && !quiet.has(child))
+        process.stderr.write(`${name} exited (${code ?? signal})\n${out.slice(-4000)}\n`);
       reject(new Error(`${name} exited with ${code ?? signal}:\n${out}`));
     });
   });
@@ -110,15 +115,24 @@ export function startServer(name: string, cmd: string, args: string[]): Promise<
 /** Runs a volact command; asynchronous, because the authority it may talk to runs in this process. */
 export function cli(args: string[]): Promise<string> {
   return new Promise((done, fail) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: serverEnv(), encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`volact ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
-      else done(stdout);
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: serverEnv(), encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err) fail(new Error(`volact ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
+        else done(stdout);
+      },
+    );
   });
 }
 
 /** Runs a load generator to its end (tracked, so an interrupt kills it too). */
-export function runTool(cmd: string, args: string[], seconds: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runTool(
+  cmd: string,
+  args: string[],
+  seconds: number,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);

@@ -52,5 +52,6 @@ for (const f of files.slice(0, 3)) console.log(`    ${String(f.lines).padStart(5
 console.log(`  longest functions (bar ${MAX_FUNCTION} lines):`);
 for (const f of functions.slice(0, 3)) console.log(`    ${String(f.lines).padStart(5)}  ${f.name} ${f.where}`);
 for (const f of fileMisses) console.log(`  over the bar: ${f.rel} has ${f.lines} lines; split it by what its parts do`);
-for (const f of functionMisses) console.log(`  over the bar: ${f.name} (${f.where}) has ${f.lines} lines; split it into steps`);
+for (const f of functionMisses)
+  console.log(`  over the bar: ${f.name} (${f.where}) has ${f.lines} lines; split it into steps`);
 process.exit(fileMisses.length + functionMisses.length > 0 ? 1 : 0);

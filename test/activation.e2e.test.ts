@@ -55,7 +55,13 @@ describe('volume activation end to end', { timeout: 600_000 }, () => {
     const machines = await pool(
       Array.from({ length: 25 }, (_, i) => i),
       4,
-      (i) => makeMachine(tmp.path, `desk-${i}`, { root: world.rootPub, key: world.setupKeys['desk-pro']!, host: target, env: clock.env() }),
+      (i) =>
+        makeMachine(tmp.path, `desk-${i}`, {
+          root: world.rootPub,
+          key: world.setupKeys['desk-pro']!,
+          host: target,
+          env: clock.env(),
+        }),
     );
     for (let i = 0; i < 24; i++) {
       const r = await machines[i]!.run(['-ato']);
@@ -67,7 +73,11 @@ describe('volume activation end to end', { timeout: 600_000 }, () => {
     }
     const dli = await machines[3]!.run(['-dli']);
     assert.equal(dli.json.licenseState, 'initialGrace');
-    assert.deepEqual(dli.json.edition, { number: 101, code: 'desk-pro', name: 'Contoso Desk 2026 Pro' }, 'named from the certificate of the count-insufficient answer');
+    assert.deepEqual(
+      dli.json.edition,
+      { number: 101, code: 'desk-pro', name: 'Contoso Desk 2026 Pro' },
+      'named from the certificate of the count-insufficient answer',
+    );
 
     const last = await machines[24]!.run(['-ato']);
     assert.equal(last.code, 0, last.stdout + last.stderr);
@@ -98,7 +108,8 @@ describe('volume activation end to end', { timeout: 600_000 }, () => {
     if (licensed !== 24) {
       const states = await pool(machines.slice(0, 24), 4, (m) => m.run(['-dlv']));
       states.forEach((st, i) => {
-        if (st.json?.licenseState !== 'licensed') why += `\nmachine ${i}: ${st.stdout}${st.stderr}\nagent: ${agents[i]!.output()}`;
+        if (st.json?.licenseState !== 'licensed')
+          why += `\nmachine ${i}: ${st.stdout}${st.stderr}\nagent: ${agents[i]!.output()}`;
       });
     }
     await Promise.all(agents.map((a) => a.stop()));
@@ -124,7 +135,13 @@ describe('volume activation end to end', { timeout: 600_000 }, () => {
     const servers = await pool(
       Array.from({ length: 5 }, (_, i) => i),
       4,
-      (i) => makeMachine(tmp.path, `srv-${i}`, { root: world.rootPub, key: world.setupKeys['server-datacenter']!, host: target, env: clock.env() }),
+      (i) =>
+        makeMachine(tmp.path, `srv-${i}`, {
+          root: world.rootPub,
+          key: world.setupKeys['server-datacenter']!,
+          host: target,
+          env: clock.env(),
+        }),
     );
     for (let i = 0; i < 4; i++) {
       const r = await servers[i]!.run(['-ato']);
@@ -136,7 +153,12 @@ describe('volume activation end to end', { timeout: 600_000 }, () => {
     assert.equal(fifth.json.outcome, 'activated');
 
     const deskHost = `127.0.0.1:${deskHostPort}`;
-    const wrong = await makeMachine(tmp.path, 'srv-on-desk', { root: world.rootPub, key: world.setupKeys['server-standard']!, host: deskHost, env: clock.env() });
+    const wrong = await makeMachine(tmp.path, 'srv-on-desk', {
+      root: world.rootPub,
+      key: world.setupKeys['server-standard']!,
+      host: deskHost,
+      env: clock.env(),
+    });
     const refused = await wrong.run(['-ato']);
     assert.equal(refused.code, 5);
     assert.equal(refused.json.code, 'EDITION_NOT_COVERED');
@@ -146,14 +168,19 @@ describe('volume activation end to end', { timeout: 600_000 }, () => {
   it('gives the 7th host on one host key the key-limit error, and limits reactivations to 10 in all', async () => {
     const key = await world.issueHostKey('desk-2026');
     const dirs = Array.from({ length: 7 }, (_, i) => join(tmp.path, `limit-host-${i}`));
-    const hosts = await pool(dirs, 3, (dir) => startHost(dir, { root: world.rootPub, authority: url, env: clock.env() }));
+    const hosts = await pool(dirs, 3, (dir) =>
+      startHost(dir, { root: world.rootPub, authority: url, env: clock.env() }),
+    );
     services.push(...hosts);
     const results = [];
     for (const dir of dirs) {
       await volact(['slmgr', '--host', dir, '-ipk', key]);
       results.push(await volact(['slmgr', '--host', dir, '-ato', '--json'], clock.env()));
     }
-    assert.deepEqual(results.slice(0, 6).map((r) => r.code), [0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(
+      results.slice(0, 6).map((r) => r.code),
+      [0, 0, 0, 0, 0, 0],
+    );
     assert.equal(results[5]!.json.activated[0].hostsUsed, 6);
     assert.equal(results[6]!.code, 8);
     assert.equal(results[6]!.json.error.code, 'KEY_LIMIT_HOSTS');
@@ -162,7 +189,10 @@ describe('volume activation end to end', { timeout: 600_000 }, () => {
     // The same host reactivating uses one of the 10 activations and no new host slot.
     const again = [];
     for (let i = 0; i < 5; i++) again.push(await volact(['slmgr', '--host', dirs[0]!, '-ato', '--json'], clock.env()));
-    assert.deepEqual(again.slice(0, 4).map((r) => r.code), [0, 0, 0, 0]);
+    assert.deepEqual(
+      again.slice(0, 4).map((r) => r.code),
+      [0, 0, 0, 0],
+    );
     assert.equal(again[3]!.json.activated[0].activationsUsed, 10);
     assert.equal(again[3]!.json.activated[0].hostsUsed, 6);
     assert.equal(again[4]!.code, 8);
@@ -170,7 +200,11 @@ describe('volume activation end to end', { timeout: 600_000 }, () => {
 
     const listed = await volact(['authority', 'host-keys', '--dir', world.dir, '--json']);
     const row = listed.json.find((k: { key: string }) => key.endsWith(k.key.slice(-5)));
-    assert.deepEqual([row.hostsUsed, row.hostsLimit, row.activationsUsed, row.activationsLimit], [6, 6, 10, 10], 'numbers, as -ato --json gives them');
+    assert.deepEqual(
+      [row.hostsUsed, row.hostsLimit, row.activationsUsed, row.activationsLimit],
+      [6, 6, 10, 10],
+      'numbers, as -ato --json gives them',
+    );
     assert.ok(!JSON.stringify(listed.json).includes(key), 'listings never show a whole host key');
   });
 });

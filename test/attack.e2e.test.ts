@@ -10,12 +10,20 @@ import { describe, it } from 'node:test';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-type AttackRun = { code: number | null; output: string; figures: any; checks: { name: string; ok: boolean; detail: string }[] };
+type AttackRun = {
+  code: number | null;
+  output: string;
+  figures: any;
+  checks: { name: string; ok: boolean; detail: string }[];
+};
 
 /** Runs attack/dist/SCRIPT with ARGS to its end; SIGTERM (its own cleanup) then SIGKILL on timeout. */
 function runAttack(script: string, args: string[], timeoutMs: number): Promise<AttackRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`attack/dist/${script}`, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [`attack/dist/${script}`, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -40,7 +48,13 @@ function runAttack(script: string, args: string[], timeoutMs: number): Promise<A
 
 /** The failures and failed checks of a run, for an assertion message. */
 const why = (r: AttackRun) =>
-  [...r.output.split('\n').filter((l) => /FAILURE|^ {4}\S|^\s+FAIL /.test(l)).slice(0, 40), ...(r.figures.cases === undefined ? [r.output.slice(-3000)] : [])].join('\n');
+  [
+    ...r.output
+      .split('\n')
+      .filter((l) => /FAILURE|^ {4}\S|^\s+FAIL /.test(l))
+      .slice(0, 40),
+    ...(r.figures.cases === undefined ? [r.output.slice(-3000)] : []),
+  ].join('\n');
 
 describe('attack:fuzz, short run', { timeout: 240_000 }, () => {
   it('answers 3,000 malformed requests without a 5xx, crash, hang, logged internal error or unexplained row change, then serves ordinary requests', async () => {
@@ -50,11 +64,17 @@ describe('attack:fuzz, short run', { timeout: 240_000 }, () => {
     assert.equal(f.crashes, 0, why(r));
     assert.equal(f.fiveXx, 0, why(r));
     assert.equal(f.hangs + f.noAnswer, 0, why(r));
-    assert.ok(f.accepted > 100, `only ${f.accepted} requests were accepted: the valid paths were not reached\n${why(r)}`);
+    assert.ok(
+      f.accepted > 100,
+      `only ${f.accepted} requests were accepted: the valid paths were not reached\n${why(r)}`,
+    );
     assert.ok(f.rowChecks > 0 && f.unexplainedRowChanges === 0, why(r));
     assert.equal(f.normalRequestAnswered, true, why(r));
     for (const [server, m] of Object.entries(f.memory as Record<string, { warmMb: number; afterMb: number }>)) {
-      assert.ok(m.afterMb <= m.warmMb + f.memoryBoundMb, `${server}: ${m.warmMb} MB after warm-up, ${m.afterMb} MB after the run`);
+      assert.ok(
+        m.afterMb <= m.warmMb + f.memoryBoundMb,
+        `${server}: ${m.warmMb} MB after warm-up, ${m.afterMb} MB after the run`,
+      );
     }
     assert.equal(f.loggedErrors, 0, why(r));
     assert.equal(r.code, 0, why(r));
@@ -76,7 +96,10 @@ describe('attack:idle, short run', { timeout: 180_000 }, () => {
       const f = r.figures[target];
       assert.equal(f.floodConnections, 5000, target);
       assert.equal(f.closedByServer, 5000, target);
-      assert.ok(f.closedAfterMs.min >= 9_000, `${target}: nothing closed before the 10 s deadline (${f.closedAfterMs.min} ms)`);
+      assert.ok(
+        f.closedAfterMs.min >= 9_000,
+        `${target}: nothing closed before the 10 s deadline (${f.closedAfterMs.min} ms)`,
+      );
       assert.ok(f.normalRequests > 0 && f.normal200 === f.normalRequests, target);
     }
   });

@@ -4,8 +4,37 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock, encodeDirectoryValue, verifyDirectoryObject, decodeCode, encodeCode, makeInstallationId, offlineIssuer, verifyOfflineConfirmation, decodeKey, encodeKeyFields, generateKeyPair, hashedFingerprint, parseJws, rawPublicKey, verifyCatalog, verifyHostCert, verifyMakGrant, type HostActivationRequest } from '@volact/protocol';
-import { Authority, KyselyAuthorityStore, buildCatalog, certifyIssuer, initKeys, loadKeys, loadRootPair, openAuthorityDb, sampleCatalogPath } from '@volact/authority';
+import {
+  ManualClock,
+  encodeDirectoryValue,
+  verifyDirectoryObject,
+  decodeCode,
+  encodeCode,
+  makeInstallationId,
+  offlineIssuer,
+  verifyOfflineConfirmation,
+  decodeKey,
+  encodeKeyFields,
+  generateKeyPair,
+  hashedFingerprint,
+  parseJws,
+  rawPublicKey,
+  verifyCatalog,
+  verifyHostCert,
+  verifyMakGrant,
+  type HostActivationRequest,
+} from '@volact/protocol';
+import {
+  Authority,
+  KyselyAuthorityStore,
+  buildCatalog,
+  certifyIssuer,
+  initKeys,
+  loadKeys,
+  loadRootPair,
+  openAuthorityDb,
+  sampleCatalogPath,
+} from '@volact/authority';
 import { startPostgres, type Postgres } from '@volact/authority/testing';
 
 const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
@@ -37,7 +66,10 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const hostRequest = (hostKey: string, pub = rawPublicKey(generateKeyPair('host').publicKey)): HostActivationRequest => ({
+    const hostRequest = (
+      hostKey: string,
+      pub = rawPublicKey(generateKeyPair('host').publicKey),
+    ): HostActivationRequest => ({
       v: 1,
       hostKey,
       hostPublicKey: pub,
@@ -48,7 +80,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     const usage = async (key: string) => (await authority.listHostKeys()).find((k) => key.endsWith(k.partial))!;
 
     it('keeps secrets in 0600 files and refuses to overwrite an authority', () => {
-      for (const f of ['root.key', 'mint.secret', 'issuers/host-cert.key']) assert.equal(statSync(join(dir, 'a', f)).mode & 0o777, 0o600, f);
+      for (const f of ['root.key', 'mint.secret', 'issuers/host-cert.key'])
+        assert.equal(statSync(join(dir, 'a', f)).mode & 0o777, 0o600, f);
       assert.throws(() => initKeys(join(dir, 'a'), clock.now()), code('AUTHORITY_EXISTS'));
     });
 
@@ -62,28 +95,68 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const row = await usage(key);
       assert.deepEqual([row.hostsUsed, row.usedActivations], [1, 1]);
       const again = await authority.activateHost({ ...req, requestId: randomBytes(16).toString('base64url') });
-      assert.deepEqual([again.hostsUsed, again.activationsUsed], [1, 2], 'the same host reactivating uses an activation, not a host slot');
-      await assert.rejects(authority.activateHost({ ...hostRequest(key), requestId: req.requestId }), code('BAD_REQUEST'));
+      assert.deepEqual(
+        [again.hostsUsed, again.activationsUsed],
+        [1, 2],
+        'the same host reactivating uses an activation, not a host slot',
+      );
+      await assert.rejects(
+        authority.activateHost({ ...hostRequest(key), requestId: req.requestId }),
+        code('BAD_REQUEST'),
+      );
     });
 
     it('activates a directory like a host: one slot per directory, one activation per object, retries free', async () => {
       const key = (await authority.issueHostKey('server-2026', { maxHosts: 2, maxActivations: 3 }, 'test')).key;
       const directoryId = '0c5e3b7a-1f2d-4c8e-9a6b-3d2f1e0c9b8a';
-      const req = (name: string, id = directoryId) => ({ v: 1 as const, hostKey: key, directoryId: id, directoryKind: 'openldap' as const, suffix: 'dc=example,dc=com', name, requestId: randomBytes(16).toString('base64url') });
+      const req = (name: string, id = directoryId) => ({
+        v: 1 as const,
+        hostKey: key,
+        directoryId: id,
+        directoryKind: 'openldap' as const,
+        suffix: 'dc=example,dc=com',
+        name,
+        requestId: randomBytes(16).toString('base64url'),
+      });
       const first = req('office');
       const a = await authority.activateDirectory(first);
       const retry = await authority.activateDirectory(first);
       assert.equal(retry.object, a.object, 'a retry after a lost answer gets the same object');
       const value = encodeDirectoryValue({ v: 1, object: a.object, issuer: a.issuer });
       const v = verifyDirectoryObject(value, [keys.root], { directoryId, name: 'office' });
-      assert.deepEqual([v.name, v.group, v.activation, v.editions.map((e) => e.code).includes('server-standard')], ['office', 'server-2026', 1, true]);
-      assert.throws(() => verifyDirectoryObject(value, [keys.root], { directoryId: '7b1d9e2c-5a4f-4e3b-8c2d-1a0f9e8d7c6b', name: 'office' }), code('DIRECTORY_OBJECT_FOREIGN'));
+      assert.deepEqual(
+        [v.name, v.group, v.activation, v.editions.map((e) => e.code).includes('server-standard')],
+        ['office', 'server-2026', 1, true],
+      );
+      assert.throws(
+        () =>
+          verifyDirectoryObject(value, [keys.root], {
+            directoryId: '7b1d9e2c-5a4f-4e3b-8c2d-1a0f9e8d7c6b',
+            name: 'office',
+          }),
+        code('DIRECTORY_OBJECT_FOREIGN'),
+      );
       const b = await authority.activateDirectory(req('branch'));
-      assert.deepEqual([b.hostsUsed, b.activationsUsed], [1, 2], 'a second object in the same directory: an activation, not a slot');
+      assert.deepEqual(
+        [b.hostsUsed, b.activationsUsed],
+        [1, 2],
+        'a second object in the same directory: an activation, not a slot',
+      );
       await authority.activateDirectory(req('other', '7b1d9e2c-5a4f-4e3b-8c2d-1a0f9e8d7c6b'));
-      await assert.rejects(authority.activateDirectory(req('third', 'aaaaaaaa-1f2d-4c8e-9a6b-3d2f1e0c9b8a')), code('KEY_LIMIT_HOSTS'));
+      await assert.rejects(
+        authority.activateDirectory(req('third', 'aaaaaaaa-1f2d-4c8e-9a6b-3d2f1e0c9b8a')),
+        code('KEY_LIMIT_HOSTS'),
+      );
       await assert.rejects(authority.activateDirectory(req('more')), code('KEY_LIMIT_ACTIVATIONS'));
-      await assert.rejects(authority.activateDirectory({ ...req('office'), requestId: first.requestId, directoryId: '7b1d9e2c-5a4f-4e3b-8c2d-1a0f9e8d7c6b' }), code('BAD_REQUEST'), 'a request ID names one directory');
+      await assert.rejects(
+        authority.activateDirectory({
+          ...req('office'),
+          requestId: first.requestId,
+          directoryId: '7b1d9e2c-5a4f-4e3b-8c2d-1a0f9e8d7c6b',
+        }),
+        code('BAD_REQUEST'),
+        'a request ID names one directory',
+      );
       const row = await usage(key);
       assert.deepEqual([row.hostsUsed, row.usedActivations], [2, 3]);
       // the offline route: a directory installation ID, confirmed once however often it is asked
@@ -100,7 +173,10 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const { cert } = verifyHostCert(answer.certificate, answer.issuer, [keys.root], clock.now());
       assert.equal(cert.hostPublicKey, req.hostPublicKey);
       assert.equal(cert.notAfter, null);
-      assert.deepEqual(cert.editions.map((e) => e.code), ['desk-pro', 'desk-enterprise', 'desk-education']);
+      assert.deepEqual(
+        cert.editions.map((e) => e.code),
+        ['desk-pro', 'desk-enterprise', 'desk-education'],
+      );
     });
 
     it('enforces the host and activation limits of a host key, with the counts in the error', async () => {
@@ -108,56 +184,115 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await authority.activateHost(hostRequest(key));
       const second = hostRequest(key);
       await authority.activateHost(second);
-      await assert.rejects(authority.activateHost(hostRequest(key)), (e: Error & { code?: string }) => e.code === 'KEY_LIMIT_HOSTS' && /2 of its 2 hosts/.test(e.message));
+      await assert.rejects(
+        authority.activateHost(hostRequest(key)),
+        (e: Error & { code?: string }) => e.code === 'KEY_LIMIT_HOSTS' && /2 of its 2 hosts/.test(e.message),
+      );
       await authority.activateHost({ ...second, requestId: randomBytes(16).toString('base64url') });
-      await assert.rejects(authority.activateHost({ ...second, requestId: randomBytes(16).toString('base64url') }), code('KEY_LIMIT_ACTIVATIONS'));
+      await assert.rejects(
+        authority.activateHost({ ...second, requestId: randomBytes(16).toString('base64url') }),
+        code('KEY_LIMIT_ACTIVATIONS'),
+      );
       const row = await usage(key);
       assert.deepEqual([row.hostsUsed, row.usedActivations], [2, 3], 'refusals used nothing');
     });
 
     it('holds the limits under concurrent activations: 6 of 20 hosts, then 10 activations in all', async () => {
       const key = (await authority.issueHostKey('desk-2026', {}, 'test')).key;
-      const hosts = await Promise.allSettled(Array.from({ length: 20 }, () => authority.activateHost(hostRequest(key))));
+      const hosts = await Promise.allSettled(
+        Array.from({ length: 20 }, () => authority.activateHost(hostRequest(key))),
+      );
       assert.equal(hosts.filter((r) => r.status === 'fulfilled').length, 6);
-      assert.ok(hosts.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'KEY_LIMIT_HOSTS'));
-      const first = (hosts.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ certificate: string }>).value;
-      const pub = verifyHostCert(first.certificate, keys.issuers.get('host-cert')!.certificate, [keys.root], clock.now()).cert.hostPublicKey;
-      const again = await Promise.allSettled(Array.from({ length: 12 }, () => authority.activateHost(hostRequest(key, pub))));
+      assert.ok(
+        hosts.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'KEY_LIMIT_HOSTS'),
+      );
+      const first = (hosts.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ certificate: string }>)
+        .value;
+      const pub = verifyHostCert(
+        first.certificate,
+        keys.issuers.get('host-cert')!.certificate,
+        [keys.root],
+        clock.now(),
+      ).cert.hostPublicKey;
+      const again = await Promise.allSettled(
+        Array.from({ length: 12 }, () => authority.activateHost(hostRequest(key, pub))),
+      );
       assert.equal(again.filter((r) => r.status === 'fulfilled').length, 4, '6 activations so far, 4 left of 10');
-      assert.ok(again.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'KEY_LIMIT_ACTIVATIONS'));
+      assert.ok(
+        again.every(
+          (r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'KEY_LIMIT_ACTIVATIONS',
+        ),
+      );
       const row = await usage(key);
       assert.deepEqual([row.hostsUsed, row.usedActivations], [6, 10]);
     });
 
-    const parts = (seed: string, over: Partial<Record<'board' | 'cpu' | 'osId', string>> & { disks?: string[]; nics?: string[] } = {}) =>
-      hashedFingerprint({ osId: over.osId ?? `os-${seed}`, cpu: over.cpu ?? 'cpu', board: over.board ?? `board-${seed}`, disks: over.disks ?? [`disk-${seed}`], nics: over.nics ?? [`nic-${seed}`] });
-    const makRequest = (makKey: string, machineId: string, p: ReturnType<typeof parts>) => ({ v: 1 as const, makKey, machineId, parts: p, nonce: randomBytes(18).toString('base64url') });
+    const parts = (
+      seed: string,
+      over: Partial<Record<'board' | 'cpu' | 'osId', string>> & { disks?: string[]; nics?: string[] } = {},
+    ) =>
+      hashedFingerprint({
+        osId: over.osId ?? `os-${seed}`,
+        cpu: over.cpu ?? 'cpu',
+        board: over.board ?? `board-${seed}`,
+        disks: over.disks ?? [`disk-${seed}`],
+        nics: over.nics ?? [`nic-${seed}`],
+      });
+    const makRequest = (makKey: string, machineId: string, p: ReturnType<typeof parts>) => ({
+      v: 1 as const,
+      makKey,
+      machineId,
+      parts: p,
+      nonce: randomBytes(18).toString('base64url'),
+    });
     const makUsage = async (id: string) => (await authority.listMaks()).find((m) => m.id === id)!;
 
     it('activates MAK machines once each: repeats and repairs within tolerance are free, a new board counts', async () => {
       const mak = await authority.issueMak('desk-enterprise', 3, 'test');
       const a = await authority.activateMak(makRequest(mak.key, 'm-a', parts('a')));
-      const grant = verifyMakGrant(a.grant, a.issuer, [keys.root], { machineId: 'm-a', nonce: (parseJws(a.grant).payload as { nonce: string }).nonce, now: clock.now() });
+      const grant = verifyMakGrant(a.grant, a.issuer, [keys.root], {
+        machineId: 'm-a',
+        nonce: (parseJws(a.grant).payload as { nonce: string }).nonce,
+        now: clock.now(),
+      });
       assert.deepEqual([grant.activationsUsed, grant.activationsLimit, grant.editionCode], [1, 3, 'desk-enterprise']);
       await authority.activateMak(makRequest(mak.key, 'm-a', parts('a')));
       await authority.activateMak(makRequest(mak.key, 'm-a', parts('a', { disks: ['a-new-disk'] })));
       assert.equal((await makUsage(mak.id)).usedActivations, 1, 'a retry and a disk replacement used nothing');
-      await authority.activateMak(makRequest(mak.key, 'm-a', parts('a', { board: 'new-board', disks: ['a-new-disk'] })));
+      await authority.activateMak(
+        makRequest(mak.key, 'm-a', parts('a', { board: 'new-board', disks: ['a-new-disk'] })),
+      );
       assert.equal((await makUsage(mak.id)).usedActivations, 2, 'a change beyond tolerance counts');
       await authority.activateMak(makRequest(mak.key, 'm-b', parts('b')));
-      await assert.rejects(authority.activateMak(makRequest(mak.key, 'm-c', parts('c'))), (e: Error & { code?: string }) => e.code === 'MAK_LIMIT' && /3 of its 3/.test(e.message));
+      await assert.rejects(
+        authority.activateMak(makRequest(mak.key, 'm-c', parts('c'))),
+        (e: Error & { code?: string }) => e.code === 'MAK_LIMIT' && /3 of its 3/.test(e.message),
+      );
       await authority.activateMak(makRequest(mak.key, 'm-b', parts('b')));
-      assert.equal((await makUsage(mak.id)).usedActivations, 3, 'an activated machine still gets its answer at the limit');
-      await assert.rejects(authority.activateMak(makRequest((await authority.issueHostKey('desk-2026', {}, 'test')).key, 'm-d', parts('d'))), code('KEY_WRONG_CLASS'));
+      assert.equal(
+        (await makUsage(mak.id)).usedActivations,
+        3,
+        'an activated machine still gets its answer at the limit',
+      );
+      await assert.rejects(
+        authority.activateMak(
+          makRequest((await authority.issueHostKey('desk-2026', {}, 'test')).key, 'm-d', parts('d')),
+        ),
+        code('KEY_WRONG_CLASS'),
+      );
     });
 
     it('lets exactly 100 of 200 concurrent machines use a MAK of 100, and repeats never count', async () => {
       const mak = await authority.issueMak('desk-pro', 100, 'test');
-      const first = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => authority.activateMak(makRequest(mak.key, `c-${i}`, parts(`c${i}`)))));
+      const first = await Promise.allSettled(
+        Array.from({ length: 200 }, (_, i) => authority.activateMak(makRequest(mak.key, `c-${i}`, parts(`c${i}`)))),
+      );
       const admitted = first.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
       assert.equal(admitted.length, 100);
       assert.ok(first.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'MAK_LIMIT'));
-      const repeats = await Promise.allSettled(admitted.map((i) => authority.activateMak(makRequest(mak.key, `c-${i}`, parts(`c${i}`)))));
+      const repeats = await Promise.allSettled(
+        admitted.map((i) => authority.activateMak(makRequest(mak.key, `c-${i}`, parts(`c${i}`)))),
+      );
       assert.ok(repeats.every((r) => r.status === 'fulfilled'));
       assert.equal((await makUsage(mak.id)).usedActivations, 100);
     });
@@ -166,22 +301,50 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const mak = await authority.issueMak('desk-pro', 1, 'test');
       await authority.activateMak(makRequest(mak.key, 'inc-a', parts('inc-a')));
       await assert.rejects(authority.activateMak(makRequest(mak.key, 'inc-b', parts('inc-b'))), code('MAK_LIMIT'));
-      const filed = await authority.requestIncrease({ v: 1, key: mak.key, what: 'activations', amount: 5, reason: 'new branch office' });
+      const filed = await authority.requestIncrease({
+        v: 1,
+        key: mak.key,
+        what: 'activations',
+        amount: 5,
+        reason: 'new branch office',
+      });
       assert.equal((await authority.increaseStatus(filed.id, mak.key)).state, 'pending');
-      await assert.rejects(authority.increaseStatus(filed.id, (await authority.issueMak('desk-pro', 1, 'test')).key), code('REQUEST_UNKNOWN'), 'another key sees nothing');
+      await assert.rejects(
+        authority.increaseStatus(filed.id, (await authority.issueMak('desk-pro', 1, 'test')).key),
+        code('REQUEST_UNKNOWN'),
+        'another key sees nothing',
+      );
       const approved = await authority.decideIncrease(filed.id, true, 3, 'three for now', 'test');
       assert.deepEqual([approved.state, approved.granted], ['approved', 3]);
-      assert.deepEqual(approved.steps.map((st) => st.step), ['requested', 'approved']);
+      assert.deepEqual(
+        approved.steps.map((st) => st.step),
+        ['requested', 'approved'],
+      );
       await authority.activateMak(makRequest(mak.key, 'inc-b', parts('inc-b')));
       assert.equal((await makUsage(mak.id)).maxActivations, 4);
-      await assert.rejects(authority.decideIncrease(filed.id, false, undefined, undefined, 'test'), code('REQUEST_DECIDED'));
-      await assert.rejects(authority.requestIncrease({ v: 1, key: mak.key, what: 'hosts', amount: 1, reason: 'x' }), code('BAD_REQUEST'));
+      await assert.rejects(
+        authority.decideIncrease(filed.id, false, undefined, undefined, 'test'),
+        code('REQUEST_DECIDED'),
+      );
+      await assert.rejects(
+        authority.requestIncrease({ v: 1, key: mak.key, what: 'hosts', amount: 1, reason: 'x' }),
+        code('BAD_REQUEST'),
+      );
 
       const hostKey = await authority.issueHostKey('desk-2026', { maxHosts: 1 }, 'test');
       const first = await authority.activateHost(hostRequest(hostKey.key));
       await assert.rejects(authority.activateHost(hostRequest(hostKey.key)), code('KEY_LIMIT_HOSTS'));
-      const more = await authority.requestIncrease({ v: 1, key: hostKey.key, what: 'hosts', amount: 1, reason: 'second site' });
-      assert.equal((await authority.decideIncrease(more.id, false, undefined, 'use the first host', 'test')).state, 'rejected');
+      const more = await authority.requestIncrease({
+        v: 1,
+        key: hostKey.key,
+        what: 'hosts',
+        amount: 1,
+        reason: 'second site',
+      });
+      assert.equal(
+        (await authority.decideIncrease(more.id, false, undefined, 'use the first host', 'test')).state,
+        'rejected',
+      );
       await assert.rejects(authority.activateHost(hostRequest(hostKey.key)), code('KEY_LIMIT_HOSTS'));
       // the publisher frees the slot of a decommissioned host
       const hostId = verifyHostCert(first.certificate, first.issuer, [keys.root], clock.now()).cert.hostId;
@@ -203,12 +366,24 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const issuer = offlineIssuer(keys.issuers.get('offline')!.certificate, [keys.root]);
       assert.equal(verifyOfflineConfirmation(second.confirmationId, iid, [issuer.jws], [keys.root]).cid.type, 'mak');
       // the same machine activated online first: its offline IID is judged by the same rule (full and compact parts)
-      const online = await authority.activateMak({ v: 1, makKey: mak.key, machineId: 'iid-' + iid.machineRef!.toString('base64url'), parts, nonce: randomBytes(16).toString('base64url') });
+      const online = await authority.activateMak({
+        v: 1,
+        makKey: mak.key,
+        machineId: 'iid-' + iid.machineRef!.toString('base64url'),
+        parts,
+        nonce: randomBytes(16).toString('base64url'),
+      });
       assert.equal(verifyMakGrantUsed(online.grant), 1, 'online repeat of an offline activation is free');
 
       const hostKey = await authority.issueHostKey('server-2026', {}, 'test');
-      const hostIid = makeInstallationId(decodeKey(hostKey.key), { type: 'host', hostPublicKey: rawPublicKey(generateKeyPair('h').publicKey) });
-      const [a, b] = await Promise.all([authority.confirmOffline(hostIid.text, 'token:T1'), authority.confirmOffline(hostIid.text, 'token:T1')]);
+      const hostIid = makeInstallationId(decodeKey(hostKey.key), {
+        type: 'host',
+        hostPublicKey: rawPublicKey(generateKeyPair('h').publicKey),
+      });
+      const [a, b] = await Promise.all([
+        authority.confirmOffline(hostIid.text, 'token:T1'),
+        authority.confirmOffline(hostIid.text, 'token:T1'),
+      ]);
       assert.equal(a.used, 1);
       assert.equal(b.used, 1, 'two concurrent confirmations of one IID use one activation');
       const forged = Buffer.from(decodeCode(iid.text, 'installation ID', [46]));
@@ -224,14 +399,20 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const iid1 = makeInstallationId(decoded, { type: 'mak', machineId: 'replayed', parts: p1 }).text;
       const iid2 = makeInstallationId(decoded, { type: 'mak', machineId: 'replayed', parts: p2 }).text;
       assert.equal((await authority.confirmOffline(iid1)).used, 1);
-      assert.deepEqual([(await authority.confirmOffline(iid2)).outcome, (await usedOf(mak.id))], ['reactivated', 2]);
+      assert.deepEqual([(await authority.confirmOffline(iid2)).outcome, await usedOf(mak.id)], ['reactivated', 2]);
       for (const iid of [iid1, iid2, iid1, iid2]) assert.equal((await authority.confirmOffline(iid)).outcome, 'repeat');
       assert.equal(await usedOf(mak.id), 2, 'replaying old IIDs drains nothing');
 
       // online: twenty concurrent requests from one machine on new hardware use one activation
       const p3 = hashedFingerprint({ osId: 'os-online', board: 'b1', cpu: 'c1', disks: ['d'], nics: ['n'] });
       const p4 = hashedFingerprint({ osId: 'os-online', board: 'b9', cpu: 'c9', disks: ['d'], nics: ['n'] });
-      const req = (parts: typeof p3) => ({ v: 1 as const, makKey: mak.key, machineId: 'online-1', parts, nonce: randomBytes(16).toString('base64url') });
+      const req = (parts: typeof p3) => ({
+        v: 1 as const,
+        makKey: mak.key,
+        machineId: 'online-1',
+        parts,
+        nonce: randomBytes(16).toString('base64url'),
+      });
       await authority.activateMak(req(p3));
       await Promise.all(Array.from({ length: 20 }, () => authority.activateMak(req(p4))));
       assert.equal(await usedOf(mak.id), 4, 'one for the first activation, one for the changed board');
@@ -244,19 +425,33 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await authority.authenticate(`Bearer ${t.token}`), { id: t.id, scopes: ['read', 'approve'] });
       const row = (await authority.listTokens()).find((x) => x.id === t.id)!;
       assert.ok(!t.token.includes(row.tokenHash) && row.tokenHash.length === 43);
-      await assert.rejects(authority.authenticate(`Bearer ${t.token.slice(0, -1)}${t.token.endsWith('A') ? 'B' : 'A'}`), code('TOKEN_INVALID'));
+      await assert.rejects(
+        authority.authenticate(`Bearer ${t.token.slice(0, -1)}${t.token.endsWith('A') ? 'B' : 'A'}`),
+        code('TOKEN_INVALID'),
+      );
       await assert.rejects(authority.createToken('x', ['superuser'], 'cli:alice'), code('BAD_REQUEST'));
       await authority.revokeToken(t.id, 'cli:alice');
       await assert.rejects(authority.authenticate(`Bearer ${t.token}`), code('TOKEN_INVALID'));
       await assert.rejects(authority.revokeToken(t.id, 'cli:alice'), code('REQUEST_UNKNOWN'));
       // a write that fails leaves no audit entry: a duplicate key hash rolls back both
       const audit = { actor: 'cli:alice', action: 'host-key.issue', target: 'HK-dup', detail: '', at: clock.now() };
-      const dup = { id: 'HK-dup', keyHash: (await store.listHostKeys())[0]!.keyHash, partial: 'XXXXX', groupCode: 'desk-2026', maxHosts: 1, maxActivations: 1, createdAt: clock.now() };
+      const dup = {
+        id: 'HK-dup',
+        keyHash: (await store.listHostKeys())[0]!.keyHash,
+        partial: 'XXXXX',
+        groupCode: 'desk-2026',
+        maxHosts: 1,
+        maxActivations: 1,
+        createdAt: clock.now(),
+      };
       await assert.rejects(store.insertHostKey(dup, audit));
       const after = await store.rowCounts();
       assert.equal(after.auditLog! - before.auditLog!, 2, 'token.create and token.revoke only');
       const log = await authority.auditLog(2);
-      assert.deepEqual(log.map((a) => a.action), ['token.revoke', 'token.create']);
+      assert.deepEqual(
+        log.map((a) => a.action),
+        ['token.revoke', 'token.create'],
+      );
       assert.ok(log[0]!.seq > log[1]!.seq);
     });
 
@@ -276,7 +471,11 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const before = await store.rowCounts();
       const clientGroupWithServer = sample();
       clientGroupWithServer.groups[0].editions.push('server-standard');
-      await assert.rejects(authority.importCatalog(clientGroupWithServer, 'test'), (e: Error & { code?: string }) => e.code === 'CATALOG_INVALID' && /client group desk-2026 cannot activate server edition/.test(e.message));
+      await assert.rejects(
+        authority.importCatalog(clientGroupWithServer, 'test'),
+        (e: Error & { code?: string }) =>
+          e.code === 'CATALOG_INVALID' && /client group desk-2026 cannot activate server edition/.test(e.message),
+      );
       const dup = sample();
       dup.products[1].editions[0].number = 101;
       assert.throws(() => buildCatalog(dup, keys.mintSecret, 1, 0), code('CATALOG_INVALID'));
@@ -300,7 +499,10 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const before = (await authority.catalog()).catalog;
       const again = await authority.importCatalog(sample(), 'test');
       assert.equal(again.serial, before.serial + 1);
-      assert.deepEqual(again.editions.map((e) => e.setupKey), before.editions.map((e) => e.setupKey));
+      assert.deepEqual(
+        again.editions.map((e) => e.setupKey),
+        before.editions.map((e) => e.setupKey),
+      );
     });
   });
 }

@@ -28,7 +28,12 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     world = await makeAuthority(tmp.path, clock.env());
     otherWorld = await makeAuthority(join(tmp.path, 'other'), clock.env());
     authority = await world.serve();
-    host = await startHost(hostDir(), { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env(), extra: ['--serve-networks', '127.0.0.1/32,::1/128'] });
+    host = await startHost(hostDir(), {
+      root: world.rootPub,
+      authority: `http://127.0.0.1:${authority.port}`,
+      env: clock.env(),
+      extra: ['--serve-networks', '127.0.0.1/32,::1/128'],
+    });
   });
 
   after(async () => {
@@ -44,7 +49,12 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     assert.equal(r.status, 503);
     assert.equal(r.body.code, 'HOST_NOT_ACTIVATED');
     assert.match(r.body.fix, /-ipk HOST-KEY/);
-    const m = await makeMachine(tmp.path, 'early', { root: world.rootPub, key: world.setupKeys['desk-pro']!, host: `127.0.0.1:${host.port}`, env: clock.env() });
+    const m = await makeMachine(tmp.path, 'early', {
+      root: world.rootPub,
+      key: world.setupKeys['desk-pro']!,
+      host: `127.0.0.1:${host.port}`,
+      env: clock.env(),
+    });
     const ato = await m.run(['-ato']);
     assert.equal(ato.code, 5);
     assert.equal(ato.json.error.code, 'HOST_NOT_ACTIVATED');
@@ -74,10 +84,30 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
       ['control characters in the machine ID', JSON.stringify({ ...base, machineId: 'a\u0000b' }), 400, 'BAD_REQUEST'],
       ['oversized body', JSON.stringify({ ...base, machineName: 'x'.repeat(10_000) }), 413, 'BODY_TOO_LARGE'],
       ['one megabyte', Buffer.alloc(1_000_000, 0x20), 413, 'BODY_TOO_LARGE'],
-      ['a key typo', JSON.stringify({ ...base, setupKey: swapNeighbours(world.setupKeys['desk-pro']!) }), 400, 'KEY_TYPO'],
-      ['a look-alike character', JSON.stringify({ ...base, setupKey: 'O' + world.setupKeys['desk-pro']!.slice(1) }), 400, 'KEY_BAD_CHARACTER'],
-      ['a short key', JSON.stringify({ ...base, setupKey: world.setupKeys['desk-pro']!.slice(0, 20) }), 400, 'KEY_MALFORMED'],
-      ["another publisher's setup key", JSON.stringify({ ...base, setupKey: otherWorld.setupKeys['desk-pro']! }), 404, 'KEY_UNKNOWN'],
+      [
+        'a key typo',
+        JSON.stringify({ ...base, setupKey: swapNeighbours(world.setupKeys['desk-pro']!) }),
+        400,
+        'KEY_TYPO',
+      ],
+      [
+        'a look-alike character',
+        JSON.stringify({ ...base, setupKey: 'O' + world.setupKeys['desk-pro']!.slice(1) }),
+        400,
+        'KEY_BAD_CHARACTER',
+      ],
+      [
+        'a short key',
+        JSON.stringify({ ...base, setupKey: world.setupKeys['desk-pro']!.slice(0, 20) }),
+        400,
+        'KEY_MALFORMED',
+      ],
+      [
+        "another publisher's setup key",
+        JSON.stringify({ ...base, setupKey: otherWorld.setupKeys['desk-pro']! }),
+        404,
+        'KEY_UNKNOWN',
+      ],
     ];
     for (const [name, body, status, code] of cases) {
       const r = await post(host.port, '/v1/activate', body);
@@ -100,7 +130,10 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
         assert.match(answer, /^HTTP\/1\.1 4\d\d/, `${line} on ${port}: ${answer.slice(0, 80)}`);
       }
     }
-    const adminAnswer = await rawRequest({ path: join(hostDir(), 'admin.sock') }, 'GET //[ HTTP/1.1\r\nHost: x\r\n\r\n');
+    const adminAnswer = await rawRequest(
+      { path: join(hostDir(), 'admin.sock') },
+      'GET //[ HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
     assert.match(adminAnswer, /^HTTP\/1\.1 404/);
     assert.equal((await post(host.port, '/v1/activate', valid())).status, 200);
     assert.equal((await admin(hostDir(), 'GET', '/status')).status, 200);
@@ -121,22 +154,50 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     assert.equal(second.code, 5);
     assert.match(second.stderr, /HOST_ALREADY_RUNNING/);
     assert.equal((await post(host.port, '/v1/activate', valid())).status, 200, 'the first host still serves');
-    const other = await volact(['host', 'serve', '--state', join(tmp.path, 'root-pinned'), '--root', world.rootPub, '--port', '0', '--serve-networks', 'x']);
+    const other = await volact([
+      'host',
+      'serve',
+      '--state',
+      join(tmp.path, 'root-pinned'),
+      '--root',
+      world.rootPub,
+      '--port',
+      '0',
+      '--serve-networks',
+      'x',
+    ]);
     assert.equal(other.code, 2);
-    const mismatch = await volact(['host', 'serve', '--state', join(tmp.path, 'root-pinned'), '--root', otherWorld.rootPub, '--port', '0']);
+    const mismatch = await volact([
+      'host',
+      'serve',
+      '--state',
+      join(tmp.path, 'root-pinned'),
+      '--root',
+      otherWorld.rootPub,
+      '--port',
+      '0',
+    ]);
     assert.equal(mismatch.code, 7);
     assert.match(mismatch.stderr, /Error ROOT_MISMATCH: .*root\.pub pins another publisher root/);
     const open = await volact(['authority', 'serve', '--dir', world.dir, '--port', '0', '--listen', '0.0.0.0']);
     assert.equal(open.code, 2);
     assert.match(open.stderr, /Error TLS_REQUIRED: refusing to serve plain HTTP on 0\.0\.0\.0/);
-    const prod = await volact(['slmgr', '-dli', '--state', join(tmp.path, 'prod'), '--json'], { NODE_ENV: 'production', ...clock.env() });
+    const prod = await volact(['slmgr', '-dli', '--state', join(tmp.path, 'prod'), '--json'], {
+      NODE_ENV: 'production',
+      ...clock.env(),
+    });
     assert.equal(prod.code, 1);
     assert.equal(prod.json.error.code, 'FAKE_CLOCK_REFUSED');
   });
 
   it('refuses a request whose clock is more than 4 hours off, with a signed refusal', async () => {
     const skewed = new TestClockFile(join(tmp.path, 'skewed-clock'), clock.t - 5 * HOUR);
-    const m = await makeMachine(tmp.path, 'skewed', { root: world.rootPub, key: world.setupKeys['desk-pro']!, host: `127.0.0.1:${host.port}`, env: skewed.env() });
+    const m = await makeMachine(tmp.path, 'skewed', {
+      root: world.rootPub,
+      key: world.setupKeys['desk-pro']!,
+      host: `127.0.0.1:${host.port}`,
+      env: skewed.env(),
+    });
     const r = await m.run(['-ato']);
     assert.equal(r.code, 5);
     assert.equal(r.json.code, 'CLOCK_SKEW');
@@ -151,7 +212,15 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
   });
 
   it('checks host settings: range errors change nothing; valid intervals reach clients', async () => {
-    for (const [opt, value] of [['-sai', '0'], ['-sai', '-5'], ['-sri', '99999999'], ['-sai', '99999999999999999999'], ['-sai', 'abc'], ['-sri', '14.5'], ['-sprt', '70000']] as const) {
+    for (const [opt, value] of [
+      ['-sai', '0'],
+      ['-sai', '-5'],
+      ['-sri', '99999999'],
+      ['-sai', '99999999999999999999'],
+      ['-sai', 'abc'],
+      ['-sri', '14.5'],
+      ['-sprt', '70000'],
+    ] as const) {
       const r = await volact(['slmgr', '--host', hostDir(), opt, value, '--json']);
       assert.equal(r.code, 2, `${opt} ${value}`);
       assert.equal(r.json.error.code, 'VALUE_OUT_OF_RANGE', `${opt} ${value}`);
@@ -160,11 +229,20 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     assert.deepEqual([unchanged.retryMinutes, unchanged.renewalMinutes], [120, 10080]);
     const badBody = await admin(hostDir(), 'POST', '/settings', { retryMinutes: 60, renewalMinutes: 5 });
     assert.equal(badBody.status, 400);
-    assert.equal((await admin(hostDir(), 'GET', '/status')).body.retryMinutes, 120, 'a bad value in a batch changes nothing');
+    assert.equal(
+      (await admin(hostDir(), 'GET', '/status')).body.retryMinutes,
+      120,
+      'a bad value in a batch changes nothing',
+    );
 
     assert.equal((await volact(['slmgr', '--host', hostDir(), '-sai', '30'])).code, 0);
     assert.equal((await volact(['slmgr', '--host', hostDir(), '-sri', '1440'])).code, 0);
-    const m = await makeMachine(tmp.path, 'intervals', { root: world.rootPub, key: world.setupKeys['desk-pro']!, host: `127.0.0.1:${host.port}`, env: clock.env() });
+    const m = await makeMachine(tmp.path, 'intervals', {
+      root: world.rootPub,
+      key: world.setupKeys['desk-pro']!,
+      host: `127.0.0.1:${host.port}`,
+      env: clock.env(),
+    });
     await m.run(['-ato']);
     const dlv = await m.run(['-dlv']);
     assert.deepEqual([dlv.json.retryMinutes, dlv.json.renewalMinutes], [30, 1440]);
@@ -178,12 +256,45 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     assert.equal((await post(host.port, '/v1/activate', valid())).status, 200);
 
     const dir = join(tmp.path, 'bad-networks');
-    const r = await volact(['host', 'serve', '--state', dir, '--root', world.rootPub, '--port', '0', '--serve-networks', '10.0.0/8']);
+    const r = await volact([
+      'host',
+      'serve',
+      '--state',
+      dir,
+      '--root',
+      world.rootPub,
+      '--port',
+      '0',
+      '--serve-networks',
+      '10.0.0/8',
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /Error USAGE: 10\.0\.0\/8 is not a network in CIDR form/);
-    const empty = await volact(['host', 'serve', '--state', join(tmp.path, 'other-root'), '--root', otherWorld.rootPub, '--port', '0', '--serve-networks', '']);
+    const empty = await volact([
+      'host',
+      'serve',
+      '--state',
+      join(tmp.path, 'other-root'),
+      '--root',
+      otherWorld.rootPub,
+      '--port',
+      '0',
+      '--serve-networks',
+      '',
+    ]);
     assert.equal(empty.code, 2);
-    const nonsense = await volact(['host', 'serve', '--state', hostDir() + '-x', '--root', world.rootPub, '--port', '0', '--serve-networks', 'nonsense']);
+    const nonsense = await volact([
+      'host',
+      'serve',
+      '--state',
+      hostDir() + '-x',
+      '--root',
+      world.rootPub,
+      '--port',
+      '0',
+      '--serve-networks',
+      'nonsense',
+    ]);
     assert.equal(nonsense.code, 2);
   });
 
@@ -239,7 +350,7 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
     assert.equal(missing.json.error.code, 'ADMIN_UNAVAILABLE');
   });
 
-  it("refuses bad host activation requests at the authority and keeps serving", async () => {
+  it('refuses bad host activation requests at the authority and keeps serving', async () => {
     const hostKey = await world.issueHostKey('desk-2026');
     const base = { v: 1, hostKey, hostPublicKey: 'A'.repeat(43), hostName: 'h', requestId: 'r'.repeat(20) };
     const cases: [string, string, number, string][] = [
@@ -248,7 +359,12 @@ describe('bad input, refusals and host settings', { timeout: 300_000 }, () => {
       ['wrong type', JSON.stringify({ ...base, hostName: 7 }), 400, 'BAD_REQUEST'],
       ['oversized', JSON.stringify({ ...base, hostName: 'x'.repeat(20_000) }), 413, 'BODY_TOO_LARGE'],
       ['a setup key', JSON.stringify({ ...base, hostKey: world.setupKeys['desk-pro'] }), 400, 'KEY_WRONG_CLASS'],
-      ["another authority's host key", JSON.stringify({ ...base, hostKey: await otherWorld.issueHostKey('desk-2026') }), 404, 'KEY_UNKNOWN'],
+      [
+        "another authority's host key",
+        JSON.stringify({ ...base, hostKey: await otherWorld.issueHostKey('desk-2026') }),
+        404,
+        'KEY_UNKNOWN',
+      ],
       ['a typo', JSON.stringify({ ...base, hostKey: swapNeighbours(hostKey) }), 400, 'KEY_TYPO'],
     ];
     for (const [name, body, status, code] of cases) {

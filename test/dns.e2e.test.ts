@@ -50,7 +50,9 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
   };
   const srvSet = async (domain: string) => {
     try {
-      return (await named.resolver().resolveSrv(`_volact._tcp.${domain}`)).map((r) => `${r.priority} ${r.weight} ${r.port} ${r.name}`).sort();
+      return (await named.resolver().resolveSrv(`_volact._tcp.${domain}`))
+        .map((r) => `${r.priority} ${r.weight} ${r.port} ${r.name}`)
+        .sort();
     } catch {
       return [];
     }
@@ -66,14 +68,23 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
   /** An activated host that publishes itself; DNS options as given. */
   const host = async (name: string, dns: string[], group = 'server-2026') => {
     const dir = join(tmp.path, name);
-    const svc = await startHost(dir, { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env(), extra: ['--name', name, '--dns-server', named.server, ...dns] });
+    const svc = await startHost(dir, {
+      root: world.rootPub,
+      authority: `http://127.0.0.1:${authority.port}`,
+      env: clock.env(),
+      extra: ['--name', name, '--dns-server', named.server, ...dns],
+    });
     hosts.push(svc);
     const hs = (...args: string[]) => volact(['slmgr', '--host', dir, '--json', ...args], clock.env());
     const dnsView = async () => (await volact(['host', 'dns', '--state', dir, '--json'], clock.env())).json;
     assert.equal((await hs('-ipk', await world.issueHostKey(group))).code, 0);
     await new Promise((r) => setTimeout(r, 1200)); // a publisher tick or more
     const before = await dnsView();
-    assert.deepEqual([before.activated, before.published, before.nextPublishAt], [false, [], null], 'a host that is not activated does not advertise itself');
+    assert.deepEqual(
+      [before.activated, before.published, before.nextPublishAt],
+      [false, [], null],
+      'a host that is not activated does not advertise itself',
+    );
     assert.equal((await hs('-ato')).code, 0);
     return { svc, dir, hs, dns: dnsView };
   };
@@ -112,7 +123,14 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
   });
 
   it('a host publishes its SRV and A records; a client finds it with no -skms and remembers it', async () => {
-    const h1 = await host('kms1', ['--dns-domain', 'example.test', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host1')]);
+    const h1 = await host('kms1', [
+      '--dns-domain',
+      'example.test',
+      '--dns-address',
+      '127.0.0.1',
+      '--tsig-key',
+      keyFile('host1'),
+    ]);
     await eventually(async () => (await srvSet('example.test')).length === 1, 'the SRV record');
     assert.deepEqual(await srvSet('example.test'), [`0 0 ${h1.svc.port} kms1.example.test`]);
     assert.deepEqual(await named.resolver().resolve4('kms1.example.test'), ['127.0.0.1']);
@@ -127,7 +145,10 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     assert.equal(ato.json.outcome, 'countInsufficient', ato.stdout);
     assert.equal(ato.json.host, `127.0.0.1:${h1.svc.port}`);
     const dlv = await pc.slmgr('-dlv');
-    assert.deepEqual([dlv.json.pinnedHost, dlv.json.discoveredHost, dlv.json.lookupDomain, dlv.json.hostCaching], [null, `127.0.0.1:${h1.svc.port}`, 'example.test', true]);
+    assert.deepEqual(
+      [dlv.json.pinnedHost, dlv.json.discoveredHost, dlv.json.lookupDomain, dlv.json.hostCaching],
+      [null, `127.0.0.1:${h1.svc.port}`, 'example.test', true],
+    );
 
     // the search domains of the machine are used when no lookup domain is set
     const searching = await machine({ VOLACT_RESOLV_CONF: writeConf('search nowhere.test example.test\n') });
@@ -148,14 +169,22 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     const dlv = await volact(['slmgr', '--state', pc.dir, '-dlv'], clock.env());
     assert.match(dlv.stdout, new RegExp(`^DNS server for SRV lookups: ${named.server.replace(/\./g, '\\.')}$`, 'm'));
     // a bad value is refused with a stable code and changes nothing
-    for (const [args, code] of [[['ns1.example.test'], 'USAGE'], [['127.0.0.1:70000'], 'VALUE_OUT_OF_RANGE'], [[], 'USAGE'], [['127.0.0.1', '--clear'], 'USAGE']] as const) {
+    for (const [args, code] of [
+      [['ns1.example.test'], 'USAGE'],
+      [['127.0.0.1:70000'], 'VALUE_OUT_OF_RANGE'],
+      [[], 'USAGE'],
+      [['127.0.0.1', '--clear'], 'USAGE'],
+    ] as const) {
       const bad = await volact(['client', 'dns-server', ...args, '--state', pc.dir, '--json'], clock.env());
       assert.deepEqual([bad.code, bad.json?.error?.code], [2, code], args.join(' '));
     }
     assert.equal((await pc.slmgr('-dlv')).json.dnsServer, named.server);
     const cleared = await volact(['client', 'dns-server', '--clear', '--state', pc.dir], clock.env());
     assert.equal(cleared.code, 0);
-    assert.deepEqual([(await pc.slmgr('-dlv')).json.dnsServer, (await pc.slmgr('-dlv')).json.dnsServerFrom], [null, null]);
+    assert.deepEqual(
+      [(await pc.slmgr('-dlv')).json.dnsServer, (await pc.slmgr('-dlv')).json.dnsServerFrom],
+      [null, null],
+    );
   });
 
   function writeConf(text: string): string {
@@ -165,13 +194,29 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
   }
 
   it('two hosts publish into one set; each later removes only its own record', async () => {
-    const h2 = await host('kms2', ['--dns-domain', 'example.test', '--dns-priority', '10', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host2')]);
+    const h2 = await host('kms2', [
+      '--dns-domain',
+      'example.test',
+      '--dns-priority',
+      '10',
+      '--dns-address',
+      '127.0.0.1',
+      '--tsig-key',
+      keyFile('host2'),
+    ]);
     await eventually(async () => (await srvSet('example.test')).length === 2, 'two records in the set');
     const [kms1] = hosts;
-    assert.deepEqual(await srvSet('example.test'), [`0 0 ${kms1!.port} kms1.example.test`, `10 0 ${h2.svc.port} kms2.example.test`].sort());
+    assert.deepEqual(
+      await srvSet('example.test'),
+      [`0 0 ${kms1!.port} kms1.example.test`, `10 0 ${h2.svc.port} kms2.example.test`].sort(),
+    );
     const gone = await volact(['host', 'unpublish', '--state', h2.dir, '--json'], clock.env());
     assert.deepEqual(gone.json.removed, [{ domain: 'example.test', removed: true, confirmed: true, code: null }]);
-    assert.deepEqual(await srvSet('example.test'), [`0 0 ${kms1!.port} kms1.example.test`], "kms1's record is untouched");
+    assert.deepEqual(
+      await srvSet('example.test'),
+      [`0 0 ${kms1!.port} kms1.example.test`],
+      "kms1's record is untouched",
+    );
     assert.equal((await h2.dns()).enabled, false, 'a decommissioned host does not publish itself again');
     assert.equal((await h2.hs('-sdns')).code, 0);
     await eventually(async () => (await srvSet('example.test')).length === 2, 'kms2 back after -sdns');
@@ -186,7 +231,11 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     await kms1!.stop();
     const second = await pc.slmgr('-ato');
     assert.equal(second.json.host, `127.0.0.1:${kms2!.port}`, second.stdout);
-    assert.equal((await pc.slmgr('-dlv')).json.discoveredHost, `127.0.0.1:${kms2!.port}`, 'the host that answered is cached');
+    assert.equal(
+      (await pc.slmgr('-dlv')).json.discoveredHost,
+      `127.0.0.1:${kms2!.port}`,
+      'the host that answered is cached',
+    );
     // caching off: discovery every time (kms1 is still down, so kms2 again, via DNS)
     assert.equal((await pc.slmgr('-ckhc')).code, 0);
     assert.equal((await pc.slmgr('-ato')).json.host, `127.0.0.1:${kms2!.port}`);
@@ -201,23 +250,46 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     const pinned = await machine();
     await pinned.slmgr('-skms-domain', 'example.test');
     await pinned.slmgr('-skms', `127.0.0.1:${kms2!.port}`);
-    assert.equal((await pinned.slmgr('-ato')).json.error.code, 'HOST_UNREACHABLE', 'the pinned host is used even though DNS lists others');
+    assert.equal(
+      (await pinned.slmgr('-ato')).json.error.code,
+      'HOST_UNREACHABLE',
+      'the pinned host is used even though DNS lists others',
+    );
   });
 
   it('a wrong TSIG key or a zone the key may not change gives a 12293 event with the code and fix; the host keeps serving', async () => {
     const badKey = join(tmp.path, 'bad.key');
-    writeFileSync(badKey, named.keyFile('host3').replace(/secret "[^"]+"/, `secret "${Buffer.alloc(32, 7).toString('base64')}"`));
+    writeFileSync(
+      badKey,
+      named.keyFile('host3').replace(/secret "[^"]+"/, `secret "${Buffer.alloc(32, 7).toString('base64')}"`),
+    );
     const h = await host('kms-badkey', ['--dns-domain', 'example.test', '--tsig-key', badKey]);
-    await eventually(async () => (await h.dns()).events.some((e: { event: number }) => e.event === 12293), 'the refusal event');
+    await eventually(
+      async () => (await h.dns()).events.some((e: { event: number }) => e.event === 12293),
+      'the refusal event',
+    );
     const ev = (await h.dns()).events.find((e: { event: number }) => e.event === 12293);
     assert.deepEqual([ev.code, ev.rcode], ['DNS_TSIG_REJECTED', 'NOTAUTH']);
     assert.match(ev.message, /BADSIG/);
     assert.match(ev.fix, /--tsig-key/);
-    assert.equal((await post(h.svc.port, '/v1/activate', JSON.stringify(activationBody(world.setupKeys['server-standard']!, clock.t)))).status, 200, 'still serving');
+    assert.equal(
+      (
+        await post(
+          h.svc.port,
+          '/v1/activate',
+          JSON.stringify(activationBody(world.setupKeys['server-standard']!, clock.t)),
+        )
+      ).status,
+      200,
+      'still serving',
+    );
     assert.ok(!(await srvSet('example.test')).some((r) => r.includes('kms-badkey')));
 
     const locked = await host('kms-locked', ['--dns-domain', 'locked.test', '--tsig-key', keyFile('host3')]);
-    await eventually(async () => (await locked.dns()).events.some((e: { event: number }) => e.event === 12293), 'the refusal event');
+    await eventually(
+      async () => (await locked.dns()).events.some((e: { event: number }) => e.event === 12293),
+      'the refusal event',
+    );
     const refused = (await locked.dns()).events.find((e: { event: number }) => e.event === 12293);
     assert.deepEqual([refused.code, refused.rcode], ['DNS_UPDATE_REFUSED', 'REFUSED']);
     assert.match(refused.fix, /update-policy/);
@@ -228,12 +300,23 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
 
     // a key named.conf knows but the zone does not grant: REFUSED, signed
     const outsider = await host('kms-outsider', ['--dns-domain', 'example.test', '--tsig-key', keyFile('outsider')]);
-    await eventually(async () => (await outsider.dns()).events.some((e: { event: number }) => e.event === 12293), 'the refusal event');
+    await eventually(
+      async () => (await outsider.dns()).events.some((e: { event: number }) => e.event === 12293),
+      'the refusal event',
+    );
 
     // a refused update added nothing: nothing is shown as published, and unpublish exits 0 (issue 10)
-    for (const [hh, domain, code] of [[h, 'example.test', 'DNS_TSIG_REJECTED'], [locked, 'locked.test', 'DNS_UPDATE_REFUSED'], [outsider, 'example.test', 'DNS_UPDATE_REFUSED']] as const) {
+    for (const [hh, domain, code] of [
+      [h, 'example.test', 'DNS_TSIG_REJECTED'],
+      [locked, 'locked.test', 'DNS_UPDATE_REFUSED'],
+      [outsider, 'example.test', 'DNS_UPDATE_REFUSED'],
+    ] as const) {
       const view = await hh.dns();
-      assert.deepEqual([view.published, view.unconfirmed], [[], []], `${hh.dir}: nothing published, nothing sent without an answer`);
+      assert.deepEqual(
+        [view.published, view.unconfirmed],
+        [[], []],
+        `${hh.dir}: nothing published, nothing sent without an answer`,
+      );
       assert.deepEqual([view.events.at(-1).outcome, view.events.at(-1).code], ['refused', code]);
       const human = await volact(['host', 'dns', '--state', hh.dir], clock.env());
       assert.match(human.stdout, /^Published: nothing \(the DNS server has confirmed no record\)$/m, human.stdout);
@@ -241,12 +324,22 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
       assert.match(human.stdout, /\(refused: nothing was changed\)/);
       const dlv = await volact(['slmgr', '--host', hh.dir, '-dlv'], clock.env());
       assert.doesNotMatch(dlv.stdout, /published in/, dlv.stdout);
-      assert.match(dlv.stdout, new RegExp(`^DNS publishing: enabled \\(\\S+ in ${domain}; nothing published yet; last update failed: ${code} \\(see volact host dns\\)\\)$`, 'm'), dlv.stdout);
+      assert.match(
+        dlv.stdout,
+        new RegExp(
+          `^DNS publishing: enabled \\(\\S+ in ${domain}; nothing published yet; last update failed: ${code} \\(see volact host dns\\)\\)$`,
+          'm',
+        ),
+        dlv.stdout,
+      );
       const gone = await volact(['host', 'unpublish', '--state', hh.dir], clock.env());
       assert.equal(gone.code, 0, gone.stdout + gone.stderr);
       assert.match(gone.stdout, /^Nothing was published\.$/m);
     }
-    assert.ok(!(await srvSet('example.test')).some((r) => /kms-(badkey|outsider)/.test(r)), 'and the zone has none of them');
+    assert.ok(
+      !(await srvSet('example.test')).some((r) => /kms-(badkey|outsider)/.test(r)),
+      'and the zone has none of them',
+    );
     await h.svc.stop();
     await locked.svc.stop();
     await outsider.svc.stop();
@@ -255,25 +348,52 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
   it('an update whose answer is lost is shown as sent, not confirmed, and unpublish still removes it', async () => {
     const relay = await lossyRelay(named.port);
     try {
-      const h = await host('kms-lost', ['--dns-server', `127.0.0.1:${relay.port}`, '--dns-domain', 'example.test', '--tsig-key', keyFile('host1')]);
-      await eventually(async () => (await h.dns()).events.some((e: { event: number }) => e.event === 12293), 'the timeout', 15_000);
+      const h = await host('kms-lost', [
+        '--dns-server',
+        `127.0.0.1:${relay.port}`,
+        '--dns-domain',
+        'example.test',
+        '--tsig-key',
+        keyFile('host1'),
+      ]);
+      await eventually(
+        async () => (await h.dns()).events.some((e: { event: number }) => e.event === 12293),
+        'the timeout',
+        15_000,
+      );
       // the update reached BIND; only its answer was lost
       assert.ok((await srvSet('example.test')).includes(`0 0 ${h.svc.port} kms-lost.example.test`));
       const view = await h.dns();
       assert.deepEqual(view.published, []);
-      assert.deepEqual(view.unconfirmed.map((u: { domain: string; records: { type: string }[] }) => [u.domain, u.records.map((r) => r.type)]), [['example.test', ['SRV']]]);
+      assert.deepEqual(
+        view.unconfirmed.map((u: { domain: string; records: { type: string }[] }) => [
+          u.domain,
+          u.records.map((r) => r.type),
+        ]),
+        [['example.test', ['SRV']]],
+      );
       assert.deepEqual([view.events.at(-1).outcome, view.events.at(-1).code], ['unconfirmed', 'DNS_UPDATE_FAILED']);
       const human = (await volact(['host', 'dns', '--state', h.dir], clock.env())).stdout;
       assert.match(human, /^Published: nothing/m);
-      assert.match(human, /^Sent, not confirmed .*:\n  example\.test at \S+: SRV _volact\._tcp\.example\.test$/m, human);
+      assert.match(
+        human,
+        /^Sent, not confirmed .*:\n  example\.test at \S+: SRV _volact\._tcp\.example\.test$/m,
+        human,
+      );
       assert.match(human, /\(sent, not confirmed: the records may be in the zone\)/);
       const dlv = (await volact(['slmgr', '--host', h.dir, '-dlv'], clock.env())).stdout;
-      assert.match(dlv, /^DNS publishing: enabled \(kms-lost\.example\.test in example\.test; nothing published yet; sent, not confirmed in example\.test; last update failed: DNS_UPDATE_FAILED/m, dlv);
+      assert.match(
+        dlv,
+        /^DNS publishing: enabled \(kms-lost\.example\.test in example\.test; nothing published yet; sent, not confirmed in example\.test; last update failed: DNS_UPDATE_FAILED/m,
+        dlv,
+      );
 
       // the removal's answer is lost too: never confirmed, so not a failure, and still remembered
       const lost = await volact(['host', 'unpublish', '--state', h.dir, '--json'], clock.env());
       assert.equal(lost.code, 0, lost.stdout + lost.stderr);
-      assert.deepEqual(lost.json.removed, [{ domain: 'example.test', removed: false, confirmed: false, code: 'DNS_UPDATE_FAILED' }]);
+      assert.deepEqual(lost.json.removed, [
+        { domain: 'example.test', removed: false, confirmed: false, code: 'DNS_UPDATE_FAILED' },
+      ]);
       assert.equal((await h.dns()).unconfirmed.length, 1);
       // answers come through again: unpublish deletes what the lost update had added
       relay.dropAnswers = false;
@@ -289,7 +409,16 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
   });
 
   it('republishes every 24 hours (test clock), into extra domains too, and unpublish removes everything', async () => {
-    const h = await host('kms3', ['--dns-domain', 'example.test', '--dns-extra', 'branch.test,5,10', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host1')]);
+    const h = await host('kms3', [
+      '--dns-domain',
+      'example.test',
+      '--dns-extra',
+      'branch.test,5,10',
+      '--dns-address',
+      '127.0.0.1',
+      '--tsig-key',
+      keyFile('host1'),
+    ]);
     await eventually(async () => (await srvSet('branch.test')).length === 1, 'the record in the extra domain');
     assert.deepEqual(await srvSet('branch.test'), [`5 10 ${h.svc.port} kms3.example.test`]);
     const published = (await h.dns()).events.filter((e: { event: number }) => e.event === 12294).length;
@@ -298,7 +427,10 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal((await h.dns()).events.filter((e: { event: number }) => e.event === 12294).length, published);
     clock.advance(HOUR + 60_000);
-    await eventually(async () => (await h.dns()).events.filter((e: { event: number }) => e.event === 12294).length === published + 2, 'the 24-hour republication');
+    await eventually(
+      async () => (await h.dns()).events.filter((e: { event: number }) => e.event === 12294).length === published + 2,
+      'the 24-hour republication',
+    );
 
     // a new port: the records are replaced at once, the old ones deleted
     const port = await new Promise<number>((resolve) => {
@@ -309,12 +441,18 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
       });
     });
     assert.equal((await h.hs('-sprt', String(port))).code, 0);
-    await eventually(async () => (await srvSet('branch.test')).join() === `5 10 ${port} kms3.example.test`, 'the record for the new port');
+    await eventually(
+      async () => (await srvSet('branch.test')).join() === `5 10 ${port} kms3.example.test`,
+      'the record for the new port',
+    );
     assert.ok((await srvSet('example.test')).includes(`0 0 ${port} kms3.example.test`));
     assert.ok(!(await srvSet('example.test')).some((r) => r.includes(`${h.svc.port} kms3`)), 'the old port is gone');
 
     const gone = await volact(['host', 'unpublish', '--state', h.dir, '--json'], clock.env());
-    assert.deepEqual(gone.json.removed.map((r: { domain: string }) => r.domain).sort(), ['branch.test', 'example.test']);
+    assert.deepEqual(gone.json.removed.map((r: { domain: string }) => r.domain).sort(), [
+      'branch.test',
+      'example.test',
+    ]);
     assert.deepEqual(await srvSet('branch.test'), []);
     assert.ok(!(await srvSet('example.test')).some((r) => r.includes('kms3')));
     await assert.rejects(named.resolver().resolve4('kms3.example.test'));
@@ -323,13 +461,23 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
 
   it('a restart without --name and --listen keeps the stored ones: same SRV target, same address', async () => {
     const h = await host('kms-keep', ['--dns-domain', 'example.test', '--tsig-key', keyFile('host2')]);
-    await eventually(async () => (await srvSet('example.test')).includes(`0 0 ${h.svc.port} kms-keep.example.test`), 'the first record');
+    await eventually(
+      async () => (await srvSet('example.test')).includes(`0 0 ${h.svc.port} kms-keep.example.test`),
+      'the first record',
+    );
     await h.svc.stop();
     const again = await startService(['host', 'serve', '--state', h.dir, '--port', '0'], clock.env());
     hosts.push(again);
     // a new port (0 picks one), so the record is replaced, but under the same name
-    await eventually(async () => (await srvSet('example.test')).includes(`0 0 ${again.port} kms-keep.example.test`), 'the record for the new port');
-    assert.deepEqual((await srvSet('example.test')).filter((r) => r.endsWith(`${h.svc.port} kms-keep.example.test`)), [], 'the old port is gone');
+    await eventually(
+      async () => (await srvSet('example.test')).includes(`0 0 ${again.port} kms-keep.example.test`),
+      'the record for the new port',
+    );
+    assert.deepEqual(
+      (await srvSet('example.test')).filter((r) => r.endsWith(`${h.svc.port} kms-keep.example.test`)),
+      [],
+      'the old port is gone',
+    );
     assert.equal((await h.dns()).target, 'kms-keep.example.test');
     const dlv = await h.hs('-dlv');
     assert.deepEqual([dlv.json.hostName, dlv.json.listenAddress], ['kms-keep', '127.0.0.1']);
@@ -348,7 +496,11 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     const dir = join(tmp.path, 'bad-options');
     const md5 = join(tmp.path, 'md5.key');
     writeFileSync(md5, 'key "h" {\n  algorithm hmac-md5;\n  secret "c2VjcmV0";\n};\n');
-    const serve = (...extra: string[]) => volact(['host', 'serve', '--state', dir, '--root', world.rootPub, '--port', '0', '--listen', '127.0.0.1', ...extra], clock.env());
+    const serve = (...extra: string[]) =>
+      volact(
+        ['host', 'serve', '--state', dir, '--root', world.rootPub, '--port', '0', '--listen', '127.0.0.1', ...extra],
+        clock.env(),
+      );
     for (const [extra, exit, pattern] of [
       [['--dns-priority', '70000'], 2, /VALUE_OUT_OF_RANGE/],
       [['--dns-extra', 'branch.test,high,1'], 2, /VALUE_OUT_OF_RANGE/],
@@ -371,7 +523,11 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     assert.ok(!existsSync(join(dir, 'dns.key')), 'a valid key with a bad domain was not stored either');
     const started = await startService(['host', 'serve', '--state', dir, '--port', '0'], clock.env());
     try {
-      assert.equal((await volact(['host', 'dns', '--state', dir, '--json'], clock.env())).json.domain, null, 'no --dns-domain was stored');
+      assert.equal(
+        (await volact(['host', 'dns', '--state', dir, '--json'], clock.env())).json.domain,
+        null,
+        'no --dns-domain was stored',
+      );
       const dlv = (await volact(['slmgr', '--host', dir, '--json', '-dlv'], clock.env())).json;
       assert.deepEqual([dlv.hostName, dlv.listenAddress], [hostname(), '::'], 'nor a --name or --listen');
     } finally {
@@ -384,25 +540,66 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     // whose key covers client editions only; priority 10: a real host for server editions
     const fake = createServer((_req, res) => {
       res.writeHead(429, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ code: 'RATE_LIMITED', message: 'too many', fix: 'wait', params: { what: 'x', limit: 1 } }));
+      res.end(
+        JSON.stringify({ code: 'RATE_LIMITED', message: 'too many', fix: 'wait', params: { what: 'x', limit: 1 } }),
+      );
     });
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
     const fakePort = (fake.address() as { port: number }).port;
     try {
       const key = parseTsigKeyFile(named.keyFile('host3'));
-      const added = await sendUpdate({ host: '127.0.0.1', port: named.port }, 'failover.test', [
-        { op: 'add', record: { type: 'SRV', rr: { name: '_volact._tcp.failover.test', priority: 0, weight: 0, port: fakePort, target: 'fake.failover.test', ttl: 60 } } },
-        { op: 'add', record: { type: 'A', rr: { name: 'fake.failover.test', address: '127.0.0.1', family: 4, ttl: 60 } } },
-      ], key, Math.floor(Date.now() / 1000));
+      const added = await sendUpdate(
+        { host: '127.0.0.1', port: named.port },
+        'failover.test',
+        [
+          {
+            op: 'add',
+            record: {
+              type: 'SRV',
+              rr: {
+                name: '_volact._tcp.failover.test',
+                priority: 0,
+                weight: 0,
+                port: fakePort,
+                target: 'fake.failover.test',
+                ttl: 60,
+              },
+            },
+          },
+          {
+            op: 'add',
+            record: { type: 'A', rr: { name: 'fake.failover.test', address: '127.0.0.1', family: 4, ttl: 60 } },
+          },
+        ],
+        key,
+        Math.floor(Date.now() / 1000),
+      );
       assert.equal(added.rcode, 'NOERROR');
-      const desk = await host('kms-desk', ['--dns-domain', 'failover.test', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host1')], 'desk-2026');
-      const server = await host('kms-server', ['--dns-domain', 'failover.test', '--dns-priority', '10', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host2')]);
+      const desk = await host(
+        'kms-desk',
+        ['--dns-domain', 'failover.test', '--dns-address', '127.0.0.1', '--tsig-key', keyFile('host1')],
+        'desk-2026',
+      );
+      const server = await host('kms-server', [
+        '--dns-domain',
+        'failover.test',
+        '--dns-priority',
+        '10',
+        '--dns-address',
+        '127.0.0.1',
+        '--tsig-key',
+        keyFile('host2'),
+      ]);
       await eventually(async () => (await srvSet('failover.test')).length === 3, 'three records in the set');
       const pc = await machine();
       await pc.slmgr('-skms-domain', 'failover.test');
       const r = await pc.slmgr('-ato');
       assert.equal(r.json.host, `127.0.0.1:${server.svc.port}`, r.stdout);
-      assert.equal((await pc.slmgr('-dlv')).json.discoveredHost, `127.0.0.1:${server.svc.port}`, 'only a host for this edition is remembered');
+      assert.equal(
+        (await pc.slmgr('-dlv')).json.discoveredHost,
+        `127.0.0.1:${server.svc.port}`,
+        'only a host for this edition is remembered',
+      );
       await desk.svc.stop();
       await server.svc.stop();
     } finally {

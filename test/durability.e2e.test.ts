@@ -14,7 +14,8 @@ describe('host durability', { timeout: 300_000 }, () => {
   let authority: Service;
   let host: Service;
   const hostDir = () => join(tmp.path, 'host');
-  const start = () => startHost(hostDir(), { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env() });
+  const start = () =>
+    startHost(hostDir(), { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env() });
 
   before(async () => {
     clock = new TestClockFile(join(tmp.path, 'clock'), Date.UTC(2026, 10, 2, 9));
@@ -83,7 +84,11 @@ describe('host durability', { timeout: 300_000 }, () => {
     assert.ok(stored.size >= answered.size);
 
     // It still serves after the crash.
-    const r = await post(host.port, '/v1/activate', JSON.stringify(activationBody(world.setupKeys['desk-pro']!, clock.t)));
+    const r = await post(
+      host.port,
+      '/v1/activate',
+      JSON.stringify(activationBody(world.setupKeys['desk-pro']!, clock.t)),
+    );
     assert.equal(r.status, 200);
   });
 });

@@ -8,11 +8,19 @@ import { tempDir, volact } from './harness/cli.js';
 const FIXTURE = new URL('./fixtures/left-running.test.js', import.meta.url).pathname;
 
 /** Runs a test file in its own runner and process group; resolves with its output, or with timedOut after `ms`. */
-function runTestFile(file: string, env: Record<string, string>, ms: number): Promise<{ code: number | null; out: string; timedOut: boolean }> {
+function runTestFile(
+  file: string,
+  env: Record<string, string>,
+  ms: number,
+): Promise<{ code: number | null; out: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     // a runner of its own: without NODE_TEST_CONTEXT, which would make it report to ours
     const { NODE_TEST_CONTEXT: _ours, ...outer } = process.env;
-    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', file], { env: { ...outer, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', file], {
+      env: { ...outer, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -16,12 +16,21 @@ const DAY = 86_400_000;
 
 /** `volact agent` on a state directory; its JSON outcome lines as they come. */
 function startAgent(state: string, env: Record<string, string>) {
-  const child = track(spawn(process.execPath, [CLI, 'agent', '--state', state], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn(process.execPath, [CLI, 'agent', '--state', state], {
+      env: { ...process.env, NODE_ENV: 'test', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const lines = () => out.split('\n').filter((l) => l.includes('"outcome"')).map((l) => JSON.parse(l) as { outcome: string; host?: string; code?: string });
+  const lines = () =>
+    out
+      .split('\n')
+      .filter((l) => l.includes('"outcome"'))
+      .map((l) => JSON.parse(l) as { outcome: string; host?: string; code?: string });
   return {
     output: () => out,
     /** Waits (up to 20 s) until at least n outcomes were logged, and returns them all. */
@@ -51,11 +60,20 @@ async function populate(dir: Directory, machines: string[], opts: { containers?:
     [`ou=computers,${s}`, { objectClass: 'organizationalUnit', ou: 'computers' }],
     [`ou=groups,${s}`, { objectClass: 'organizationalUnit', ou: 'groups' }],
     [`ou=policies,${s}`, { objectClass: 'organizationalUnit', ou: 'policies' }],
-    [`cn=default,ou=policies,${s}`, { objectClass: ['device', 'pwdPolicy'], cn: 'default', pwdAttribute: 'userPassword', pwdLockout: 'TRUE' }],
+    [
+      `cn=default,ou=policies,${s}`,
+      { objectClass: ['device', 'pwdPolicy'], cn: 'default', pwdAttribute: 'userPassword', pwdLockout: 'TRUE' },
+    ],
     [`cn=dirops,ou=people,${s}`, { objectClass: 'inetOrgPerson', cn: 'dirops', sn: 'Ops', userPassword: 'opspw' }],
     [`cn=alice,ou=people,${s}`, { objectClass: 'inetOrgPerson', cn: 'alice', sn: 'User', userPassword: 'alicepw' }],
-    [`cn=volact-admins,ou=groups,${s}`, { objectClass: 'groupOfNames', cn: 'volact-admins', member: `cn=dirops,ou=people,${s}` }],
-    ...machines.map((m): [string, Record<string, string | string[]>] => [`cn=${m},ou=computers,${s}`, { objectClass: ['device', 'simpleSecurityObject'], cn: m, userPassword: `${m}pw` }]),
+    [
+      `cn=volact-admins,ou=groups,${s}`,
+      { objectClass: 'groupOfNames', cn: 'volact-admins', member: `cn=dirops,ou=people,${s}` },
+    ],
+    ...machines.map((m): [string, Record<string, string | string[]>] => [
+      `cn=${m},ou=computers,${s}`,
+      { objectClass: ['device', 'simpleSecurityObject'], cn: m, userPassword: `${m}pw` },
+    ]),
     ...(opts.containers === false
       ? []
       : ([
@@ -90,22 +108,67 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
   const admin = join(tmp.path, 'admin-workstation');
   /** slmgr on the directory administrator's workstation, bound as cn=dirops (a volact-admins member). */
   const ops = (url: string, ...args: string[]) =>
-    volact(['slmgr', '--state', admin, '--json', '--ldap-url', url, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', files.ops!, ...args], clock.env());
+    volact(
+      [
+        'slmgr',
+        '--state',
+        admin,
+        '--json',
+        '--ldap-url',
+        url,
+        '--ldap-base',
+        dir.suffix,
+        '--bind-dn',
+        `cn=dirops,ou=people,${dir.suffix}`,
+        '--password-file',
+        files.ops!,
+        ...args,
+      ],
+      clock.env(),
+    );
   const keyUsage = async () => {
-    const rows = (await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], clock.env())).json as { key: string; hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[];
+    const rows = (await volact(['authority', 'host-keys', '--dir', world.dir, '--json'], clock.env())).json as {
+      key: string;
+      hostsUsed: number;
+      hostsLimit: number;
+      activationsUsed: number;
+      activationsLimit: number;
+    }[];
     return rows.find((r) => r.key.endsWith(hostKey.slice(-5)))!;
   };
 
   let machines = 0;
   /** A member machine: a server setup key, joined to the directory with its machine account. */
-  const member = async (account: string, urls: string[], opts: { env?: Record<string, string>; password?: string; bindDn?: string; edition?: string } = {}) => {
+  const member = async (
+    account: string,
+    urls: string[],
+    opts: { env?: Record<string, string>; password?: string; bindDn?: string; edition?: string } = {},
+  ) => {
     const state = join(tmp.path, `pc-${++machines}-${account}`);
     const env = opts.env ?? clock.env();
-    const slmgr = (...args: string[]): Promise<CliResult> => volact(['slmgr', '--state', state, '--json', ...args], env);
+    const slmgr = (...args: string[]): Promise<CliResult> =>
+      volact(['slmgr', '--state', state, '--json', ...args], env);
     assert.equal((await volact(['client', 'trust', world.rootPub, '--state', state], env)).code, 0);
     assert.equal((await slmgr('-ipk', world.setupKeys[opts.edition ?? 'server-standard']!)).code, 0);
     const pw = file(`${account}-${machines}.pw`, opts.password ?? `${account}pw`);
-    const joined = await volact(['client', 'directory', '--state', state, '--json', '--ldap-url', urls.join(','), '--ldap-base', dir.suffix, '--bind-dn', opts.bindDn ?? `cn=${account},ou=computers,${dir.suffix}`, '--password-file', pw], env);
+    const joined = await volact(
+      [
+        'client',
+        'directory',
+        '--state',
+        state,
+        '--json',
+        '--ldap-url',
+        urls.join(','),
+        '--ldap-base',
+        dir.suffix,
+        '--bind-dn',
+        opts.bindDn ?? `cn=${account},ou=computers,${dir.suffix}`,
+        '--password-file',
+        pw,
+      ],
+      env,
+    );
     assert.equal(joined.code, 0, joined.stdout + joined.stderr);
     return { state, slmgr, env };
   };
@@ -120,14 +183,44 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     authority = await world.serve();
     cleanup.push(() => authority.stop());
     hostKey = await world.issueHostKey('server-2026');
-    assert.equal((await volact(['client', 'trust', world.rootPub, '--state', admin, '--authority', `http://127.0.0.1:${authority.port}`], clock.env())).code, 0);
+    assert.equal(
+      (
+        await volact(
+          ['client', 'trust', world.rootPub, '--state', admin, '--authority', `http://127.0.0.1:${authority.port}`],
+          clock.env(),
+        )
+      ).code,
+      0,
+    );
     // an activation host with the server threshold (5) met, for the fallback and precedence tests
     const hostDir = join(tmp.path, 'kms');
-    host = await startHost(hostDir, { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env() });
+    host = await startHost(hostDir, {
+      root: world.rootPub,
+      authority: `http://127.0.0.1:${authority.port}`,
+      env: clock.env(),
+    });
     cleanup.push(() => host.stop());
-    assert.equal((await volact(['slmgr', '--host', hostDir, '--json', '-ipk', await world.issueHostKey('server-2026')], clock.env())).code, 0);
+    assert.equal(
+      (
+        await volact(
+          ['slmgr', '--host', hostDir, '--json', '-ipk', await world.issueHostKey('server-2026')],
+          clock.env(),
+        )
+      ).code,
+      0,
+    );
     assert.equal((await volact(['slmgr', '--host', hostDir, '--json', '-ato'], clock.env())).code, 0);
-    for (let i = 0; i < 5; i++) assert.equal((await post(host.port, '/v1/activate', JSON.stringify(activationBody(world.setupKeys['server-standard']!, clock.t)))).status, 200);
+    for (let i = 0; i < 5; i++)
+      assert.equal(
+        (
+          await post(
+            host.port,
+            '/v1/activate',
+            JSON.stringify(activationBody(world.setupKeys['server-standard']!, clock.t)),
+          )
+        ).status,
+        200,
+      );
   });
 
   after(async () => {
@@ -139,7 +232,11 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     const c = new Client({ url, timeout: 5000, connectTimeout: 5000 });
     try {
       if (dn) await c.bind(dn, password!);
-      const { searchEntries } = await c.search(container(dir.suffix), { scope: 'one', filter: '(objectClass=volactActivationObject)', attributes: ['cn'] });
+      const { searchEntries } = await c.search(container(dir.suffix), {
+        scope: 'one',
+        filter: '(objectClass=volactActivationObject)',
+        attributes: ['cn'],
+      });
       return searchEntries.map((e) => String(e.cn));
     } catch (err) {
       if ((err as { code?: number }).code === 32) return []; // hidden by the ACL
@@ -165,10 +262,46 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     await c.unbind();
     const before = await keyUsage();
     const pw = file('bare-admin', bare.admin.password);
-    const noSchema = await volact(['slmgr', '--state', admin, '--json', '--ldap-url', bare.provider.url, '--ldap-base', 'dc=bare,dc=test', '--bind-dn', bare.admin.dn, '--password-file', pw, '-ad-activation-online', hostKey, 'office'], clock.env());
+    const noSchema = await volact(
+      [
+        'slmgr',
+        '--state',
+        admin,
+        '--json',
+        '--ldap-url',
+        bare.provider.url,
+        '--ldap-base',
+        'dc=bare,dc=test',
+        '--bind-dn',
+        bare.admin.dn,
+        '--password-file',
+        pw,
+        '-ad-activation-online',
+        hostKey,
+        'office',
+      ],
+      clock.env(),
+    );
     assert.equal(noSchema.json.error.code, 'DIRECTORY_SCHEMA_MISSING', noSchema.stdout);
     assert.match(noSchema.json.error.fix, /volact\.ldif/);
-    const listNoSchema = await volact(['slmgr', '--state', admin, '--json', '--ldap-url', bare.provider.url, '--ldap-base', 'dc=bare,dc=test', '--bind-dn', bare.admin.dn, '--password-file', pw, '-ao-list'], clock.env());
+    const listNoSchema = await volact(
+      [
+        'slmgr',
+        '--state',
+        admin,
+        '--json',
+        '--ldap-url',
+        bare.provider.url,
+        '--ldap-base',
+        'dc=bare,dc=test',
+        '--bind-dn',
+        bare.admin.dn,
+        '--password-file',
+        pw,
+        '-ao-list',
+      ],
+      clock.env(),
+    );
     assert.equal(listNoSchema.json.error.code, 'DIRECTORY_SCHEMA_MISSING');
 
     await replicated(async () => {
@@ -185,7 +318,12 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     const long = await ops(dir.provider.url, '-ad-activation-online', hostKey, 'x'.repeat(41));
     assert.equal(long.json.error.code, 'DIRECTORY_OBJECT_NAME');
     assert.match(long.json.error.message, /41 characters; at most 40/);
-    const setupKey = await ops(dir.provider.url, '-ad-activation-online', world.setupKeys['server-standard']!, 'office');
+    const setupKey = await ops(
+      dir.provider.url,
+      '-ad-activation-online',
+      world.setupKeys['server-standard']!,
+      'office',
+    );
     assert.equal(setupKey.json.error.code, 'KEY_WRONG_CLASS');
     assert.deepEqual(await keyUsage(), before, 'no host slot and no activation used');
   });
@@ -195,12 +333,37 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     const otherSvc = await other.serve();
     cleanup.push(() => otherSvc.stop());
     const forger = join(tmp.path, 'forger');
-    await volact(['client', 'trust', other.rootPub, '--state', forger, '--authority', `http://127.0.0.1:${otherSvc.port}`], clock.env());
-    const forged = await volact(['slmgr', '--state', forger, '--json', '--ldap-url', dir.provider.url, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', files.ops!, '-ad-activation-online', await other.issueHostKey('server-2026'), 'forged'], clock.env());
+    await volact(
+      ['client', 'trust', other.rootPub, '--state', forger, '--authority', `http://127.0.0.1:${otherSvc.port}`],
+      clock.env(),
+    );
+    const forged = await volact(
+      [
+        'slmgr',
+        '--state',
+        forger,
+        '--json',
+        '--ldap-url',
+        dir.provider.url,
+        '--ldap-base',
+        dir.suffix,
+        '--bind-dn',
+        `cn=dirops,ou=people,${dir.suffix}`,
+        '--password-file',
+        files.ops!,
+        '-ad-activation-online',
+        await other.issueHostKey('server-2026'),
+        'forged',
+      ],
+      clock.env(),
+    );
     assert.equal(forged.code, 0, forged.stdout);
     const list = await ops(dir.provider.url, '-ao-list');
     assert.equal(list.code, 7, 'an invalid object makes -ao-list fail');
-    assert.deepEqual(list.json.objects.map((o: { name: string; status: string }) => [o.name, o.status]), [['forged', 'CHAIN_UNTRUSTED_ROOT']]);
+    assert.deepEqual(
+      list.json.objects.map((o: { name: string; status: string }) => [o.name, o.status]),
+      [['forged', 'CHAIN_UNTRUSTED_ROOT']],
+    );
     const pc = await member('pc6', [dir.provider.url]);
     assert.equal((await pc.slmgr('-act-type', '1')).code, 0);
     const ato = await pc.slmgr('-ato');
@@ -218,15 +381,25 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal(made.json.group, 'server-2026');
     assert.equal(made.json.offline, false);
     assert.deepEqual([made.json.activationsUsed, made.json.activationsLimit], [1, 10]);
-    assert.deepEqual([before.hostsUsed, before.hostsLimit, before.activationsUsed, before.activationsLimit], [0, 6, 0, 10]);
+    assert.deepEqual(
+      [before.hostsUsed, before.hostsLimit, before.activationsUsed, before.activationsLimit],
+      [0, 6, 0, 10],
+    );
     const usage = await keyUsage();
-    assert.deepEqual([usage.hostsUsed, usage.hostsLimit, usage.activationsUsed, usage.activationsLimit], [1, 6, 1, 10], 'the directory takes a host slot and one activation, like a host');
+    assert.deepEqual(
+      [usage.hostsUsed, usage.hostsLimit, usage.activationsUsed, usage.activationsLimit],
+      [1, 6, 1, 10],
+      'the directory takes a host slot and one activation, like a host',
+    );
     const again = await ops(dir.provider.url, '-ad-activation-online', hostKey, 'office-2026');
     assert.equal(again.json.error.code, 'DIRECTORY_OBJECT_EXISTS');
     assert.equal((await keyUsage()).activationsUsed, 1);
     const list = await ops(dir.provider.url, '-ao-list');
     assert.equal(list.code, 0);
-    assert.deepEqual(list.json.objects.map((o: { name: string; status: string; group: string }) => [o.name, o.status, o.group]), [['office-2026', 'valid', 'server-2026']]);
+    assert.deepEqual(
+      list.json.objects.map((o: { name: string; status: string; group: string }) => [o.name, o.status, o.group]),
+      [['office-2026', 'valid', 'server-2026']],
+    );
     // directory ID: the suffix entry's entryUUID, as the server generated it
     const c = new Client({ url: dir.provider.url });
     await c.bind(dir.admin.dn, dir.admin.password);
@@ -249,12 +422,19 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal(dlv.json.renewalMinutes, 7 * 24 * 60, 'read again every 7 days');
     const human = await volact(['slmgr', '--state', pc.state, '-dlv'], clock.env());
     assert.match(human.stdout, /Activation object name: office-2026/);
-    assert.match(human.stdout, /Activation object DN: cn=office-2026,cn=Activation Objects,cn=volact,cn=Services,dc=example,dc=test/);
+    assert.match(
+      human.stdout,
+      /Activation object DN: cn=office-2026,cn=Activation Objects,cn=volact,cn=Services,dc=example,dc=test/,
+    );
 
     // the license file proves nothing elsewhere: copied to another member, or edited to last longer
     const other = await member('pc1', [dir.provider.url]);
     copyFileSync(join(pc.state, 'license.json'), join(other.state, 'license.json'));
-    assert.equal((await other.slmgr('-dli')).json.licenseState, 'initialGrace', 'a license copied from another machine');
+    assert.equal(
+      (await other.slmgr('-dli')).json.licenseState,
+      'initialGrace',
+      'a license copied from another machine',
+    );
     const license = JSON.parse(readFileSync(join(pc.state, 'license.json'), 'utf8'));
     license.directory.validUntil += 365 * DAY;
     writeFileSync(join(pc.state, 'license.json'), JSON.stringify(license));
@@ -264,7 +444,11 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal((await pc.slmgr('-dli')).json.licenseState, 'initialGrace', 'both times moved a year on');
     assert.equal((await pc.slmgr('-ato')).json.outcome, 'directoryActivated');
 
-    await replicated(async () => (await objectsSeenBy(dir.consumer.url, `cn=pc2,ou=computers,${dir.suffix}`, 'pc2pw')).includes('office-2026'), 'the object');
+    await replicated(
+      async () =>
+        (await objectsSeenBy(dir.consumer.url, `cn=pc2,ou=computers,${dir.suffix}`, 'pc2pw')).includes('office-2026'),
+      'the object',
+    );
     const fromReplica = await member('pc2', [dir.consumer.url]);
     const r = await fromReplica.slmgr('-ato');
     assert.equal(r.json.outcome, 'directoryActivated', r.stdout);
@@ -294,19 +478,63 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
   it('non-members are refused: anonymous and ordinary users read nothing; an empty password is not sent', async () => {
     assert.deepEqual(await objectsSeenBy(dir.provider.url), [], 'anonymous');
     assert.deepEqual(await objectsSeenBy(dir.consumer.url), [], 'anonymous on the replica');
-    assert.deepEqual(await objectsSeenBy(dir.provider.url, `cn=alice,ou=people,${dir.suffix}`, 'alicepw'), [], 'an ordinary user');
-    const alice = await member('alice', [dir.provider.url], { bindDn: `cn=alice,ou=people,${dir.suffix}`, password: 'alicepw' });
+    assert.deepEqual(
+      await objectsSeenBy(dir.provider.url, `cn=alice,ou=people,${dir.suffix}`, 'alicepw'),
+      [],
+      'an ordinary user',
+    );
+    const alice = await member('alice', [dir.provider.url], {
+      bindDn: `cn=alice,ou=people,${dir.suffix}`,
+      password: 'alicepw',
+    });
     assert.equal((await alice.slmgr('-act-type', 'directory')).code, 0);
     const ato = await alice.slmgr('-ato');
     assert.equal(ato.json.error.code, 'DIRECTORY_NO_OBJECT', ato.stdout);
     const state = join(tmp.path, 'anonymous');
-    const empty = await volact(['client', 'directory', '--state', state, '--json', '--url', dir.provider.url, '--base', dir.suffix, '--bind-dn', `cn=pc1,ou=computers,${dir.suffix}`, '--password-file', file('empty', '')], clock.env());
+    const empty = await volact(
+      [
+        'client',
+        'directory',
+        '--state',
+        state,
+        '--json',
+        '--url',
+        dir.provider.url,
+        '--base',
+        dir.suffix,
+        '--bind-dn',
+        `cn=pc1,ou=computers,${dir.suffix}`,
+        '--password-file',
+        file('empty', ''),
+      ],
+      clock.env(),
+    );
     assert.equal(empty.json.error.code, 'USAGE');
     assert.match(empty.json.error.message, /anonymous bind/);
     // a CA given means TLS is expected: a server that does not offer it is not used in clear
     const tls = makeTlsFiles(join(tmp.path, 'tls'));
     const expectsTls = join(tmp.path, 'expects-tls');
-    const withCa = await volact(['client', 'directory', '--state', expectsTls, '--json', '--url', dir.provider.url, '--base', dir.suffix, '--bind-dn', `cn=pc1,ou=computers,${dir.suffix}`, '--password-file', file('pc1-ca', 'pc1pw'), '--ca', tls.ca, '--check'], clock.env());
+    const withCa = await volact(
+      [
+        'client',
+        'directory',
+        '--state',
+        expectsTls,
+        '--json',
+        '--url',
+        dir.provider.url,
+        '--base',
+        dir.suffix,
+        '--bind-dn',
+        `cn=pc1,ou=computers,${dir.suffix}`,
+        '--password-file',
+        file('pc1-ca', 'pc1pw'),
+        '--ca',
+        tls.ca,
+        '--check',
+      ],
+      clock.env(),
+    );
     assert.equal(withCa.json.error.code, 'DIRECTORY_TLS_FAILED', withCa.stdout);
     const wrong = await member('pc3', [dir.provider.url], { password: 'not-the-password' });
     await wrong.slmgr('-act-type', '1');
@@ -329,7 +557,11 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal(back.json.outcome, 'directoryActivated', 'with both allowed, the directory is used again');
     // a host that only counts (a client edition needs 25) leaves a held directory activation alone
     const desk = await member('pc4', [dir.provider.url], { edition: 'desk-pro' });
-    assert.equal((await desk.slmgr('-ato')).json.outcome, 'directoryActivated', 'the server-2026 object covers desk editions too');
+    assert.equal(
+      (await desk.slmgr('-ato')).json.outcome,
+      'directoryActivated',
+      'the server-2026 object covers desk editions too',
+    );
     await desk.slmgr('-skms', `127.0.0.1:${host.port}`);
     await desk.slmgr('-act-type', '2');
     const counting = await desk.slmgr('-ato');
@@ -344,7 +576,8 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     const none = await only.slmgr('-ato');
     assert.equal(none.json.error.code, 'DIRECTORY_UNREACHABLE');
     assert.equal((await only.slmgr('-dli')).json.licenseState, 'initialGrace');
-    for (const v of ['3', '__proto__', 'constructor']) assert.equal((await only.slmgr('-act-type', v)).json.error.code, 'USAGE', v);
+    for (const v of ['3', '__proto__', 'constructor'])
+      assert.equal((await only.slmgr('-act-type', v)).json.error.code, 'USAGE', v);
     assert.equal((await only.slmgr('-dlv')).json.activationType, 'directory');
   });
 
@@ -354,11 +587,35 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal((await laptop.slmgr('-ato')).json.outcome, 'directoryActivated');
     // at home: the same machine account, but the directory servers cannot be reached
     const closed = `ldap://127.0.0.1:${await freePort()}`;
-    assert.equal((await volact(['client', 'directory', '--state', laptop.state, '--url', closed, '--base', dir.suffix, '--bind-dn', `cn=pc5,ou=computers,${dir.suffix}`, '--password-file', file('pc5-laptop', 'pc5pw')], own.env())).code, 0);
+    assert.equal(
+      (
+        await volact(
+          [
+            'client',
+            'directory',
+            '--state',
+            laptop.state,
+            '--url',
+            closed,
+            '--base',
+            dir.suffix,
+            '--bind-dn',
+            `cn=pc5,ou=computers,${dir.suffix}`,
+            '--password-file',
+            file('pc5-laptop', 'pc5pw'),
+          ],
+          own.env(),
+        )
+      ).code,
+      0,
+    );
     own.advance(100 * DAY);
     const away = await laptop.slmgr('-ato');
     assert.equal(away.json.error.code, 'DIRECTORY_ACTIVATION_KEPT', away.stdout);
-    assert.match(away.json.error.message, /could not be read now \(.*ECONNREFUSED.*\); the directory activation from office-2026 stays valid until/);
+    assert.match(
+      away.json.error.message,
+      /could not be read now \(.*ECONNREFUSED.*\); the directory activation from office-2026 stays valid until/,
+    );
     assert.equal(away.code, 6);
     const dli = await laptop.slmgr('-dli');
     assert.equal(dli.json.licenseState, 'licensed', 'kept while away');
@@ -404,8 +661,15 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     assert.equal(dlv.json.directory.object, null, 'no directory activation any more');
     assert.match(dlv.json.directory.note, /^DIRECTORY_BIND_REFUSED: the directory .* refused the account cn=pc3/);
     assert.match(dlv.json.reason, /activated by host/);
-    const events = (await volact(['client', 'events', '--state', pc.state, '--json'], own.env())).json as { outcome?: string; code?: string; dropped?: boolean }[];
-    assert.ok(events.some((e) => e.outcome === 'directoryRefused' && e.code === 'DIRECTORY_BIND_REFUSED' && e.dropped === true), 'the event log says why');
+    const events = (await volact(['client', 'events', '--state', pc.state, '--json'], own.env())).json as {
+      outcome?: string;
+      code?: string;
+      dropped?: boolean;
+    }[];
+    assert.ok(
+      events.some((e) => e.outcome === 'directoryRefused' && e.code === 'DIRECTORY_BIND_REFUSED' && e.dropped === true),
+      'the event log says why',
+    );
   });
 
   it('a member whose account is disabled (password policy lock) falls back to a host at its next start', async () => {
@@ -415,7 +679,13 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     const c = new Client({ url: dir.provider.url });
     await c.bind(dir.admin.dn, dir.admin.password);
     // OpenLDAP's "administratively locked" value: the account stays, but cannot bind
-    await c.modify(`cn=pc5,ou=computers,${dir.suffix}`, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdAccountLockedTime', values: ['000001010000Z'] }) }));
+    await c.modify(
+      `cn=pc5,ou=computers,${dir.suffix}`,
+      new Change({
+        operation: 'replace',
+        modification: new Attribute({ type: 'pwdAccountLockedTime', values: ['000001010000Z'] }),
+      }),
+    );
     await c.unbind();
     const ato = await pc.slmgr('-ato');
     assert.ok(['activated', 'renewed'].includes(ato.json.outcome), ato.stdout);
@@ -429,41 +699,94 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     await populate(copy, ['pc1']);
     const src = new Client({ url: dir.provider.url });
     await src.bind(dir.admin.dn, dir.admin.password);
-    const { searchEntries } = await src.search(container(dir.suffix), { scope: 'one', filter: '(cn=office-2026)', attributes: ['volactSignedObject', 'volactKeyId'] });
+    const { searchEntries } = await src.search(container(dir.suffix), {
+      scope: 'one',
+      filter: '(cn=office-2026)',
+      attributes: ['volactSignedObject', 'volactKeyId'],
+    });
     await src.unbind();
     const dst = new Client({ url: copy.provider.url });
     await dst.bind(copy.admin.dn, copy.admin.password);
     await dst.add(container(copy.suffix), { objectClass: 'volactContainer', cn: 'Activation Objects' });
-    await dst.add(`cn=office-2026,${container(copy.suffix)}`, { objectClass: 'volactActivationObject', cn: 'office-2026', volactSignedObject: String(searchEntries[0]!.volactSignedObject), volactKeyId: String(searchEntries[0]!.volactKeyId) });
+    await dst.add(`cn=office-2026,${container(copy.suffix)}`, {
+      objectClass: 'volactActivationObject',
+      cn: 'office-2026',
+      volactSignedObject: String(searchEntries[0]!.volactSignedObject),
+      volactKeyId: String(searchEntries[0]!.volactKeyId),
+    });
     await dst.unbind();
     const pc = await member('pc1', [copy.provider.url]);
     await pc.slmgr('-act-type', '1');
     const ato = await pc.slmgr('-ato');
     assert.equal(ato.json.error.code, 'DIRECTORY_NO_OBJECT', ato.stdout);
     assert.match(ato.json.error.message, /office-2026: DIRECTORY_OBJECT_FOREIGN/);
-    const list = await volact(['slmgr', '--state', admin, '--json', '--ldap-url', copy.provider.url, '--ldap-base', copy.suffix, '--bind-dn', `cn=dirops,ou=people,${copy.suffix}`, '--password-file', files.ops!, '-ao-list'], clock.env());
+    const list = await volact(
+      [
+        'slmgr',
+        '--state',
+        admin,
+        '--json',
+        '--ldap-url',
+        copy.provider.url,
+        '--ldap-base',
+        copy.suffix,
+        '--bind-dn',
+        `cn=dirops,ou=people,${copy.suffix}`,
+        '--password-file',
+        files.ops!,
+        '-ao-list',
+      ],
+      clock.env(),
+    );
     assert.equal(list.json.objects[0].status, 'DIRECTORY_OBJECT_FOREIGN');
   });
 
   it('offline: -ad-activation-get-iid, the authority confirms, -ad-activation-apply-cid writes an object members use', async () => {
     const bundle = join(tmp.path, 'volact-offline.json');
-    assert.equal((await volact(['authority', 'offline-bundle', '--dir', world.dir, '--out', bundle], clock.env())).code, 0);
+    assert.equal(
+      (await volact(['authority', 'offline-bundle', '--dir', world.dir, '--out', bundle], clock.env())).code,
+      0,
+    );
     assert.equal((await volact(['client', 'trust', bundle, '--state', admin], clock.env())).code, 0);
     const key = await world.issueHostKey('server-2026');
     const iid = await ops(dir.provider.url, '-ad-activation-get-iid', key);
     assert.equal(iid.code, 0, iid.stdout);
-    const confirmed = await volact(['authority', 'confirm', iid.json.installationId, '--dir', world.dir, '--json', '--no-qr'], clock.env());
+    const confirmed = await volact(
+      ['authority', 'confirm', iid.json.installationId, '--dir', world.dir, '--json', '--no-qr'],
+      clock.env(),
+    );
     assert.equal(confirmed.json.type, 'directory', confirmed.stdout);
     // a confirmation for another installation (another key) does not apply here
     const otherIid = await ops(dir.provider.url, '-ad-activation-get-iid', hostKey);
-    const otherCid = await volact(['authority', 'confirm', otherIid.json.installationId, '--dir', world.dir, '--json', '--no-qr'], clock.env());
-    const mismatch = await ops(dir.provider.url, '-ad-activation-apply-cid', key, otherCid.json.confirmationId, 'branch-offline');
+    const otherCid = await volact(
+      ['authority', 'confirm', otherIid.json.installationId, '--dir', world.dir, '--json', '--no-qr'],
+      clock.env(),
+    );
+    const mismatch = await ops(
+      dir.provider.url,
+      '-ad-activation-apply-cid',
+      key,
+      otherCid.json.confirmationId,
+      'branch-offline',
+    );
     assert.equal(mismatch.json.error.code, 'CONFIRMATION_MISMATCH');
-    const applied = await ops(dir.provider.url, '-ad-activation-apply-cid', key, confirmed.json.confirmationId, 'branch-offline');
+    const applied = await ops(
+      dir.provider.url,
+      '-ad-activation-apply-cid',
+      key,
+      confirmed.json.confirmationId,
+      'branch-offline',
+    );
     assert.equal(applied.code, 0, applied.stdout);
     assert.equal(applied.json.offline, true);
     const list = await ops(dir.provider.url, '-ao-list');
-    assert.deepEqual(list.json.objects.map((o: { name: string; status: string }) => [o.name, o.status]), [['branch-offline', 'valid'], ['office-2026', 'valid']]);
+    assert.deepEqual(
+      list.json.objects.map((o: { name: string; status: string }) => [o.name, o.status]),
+      [
+        ['branch-offline', 'valid'],
+        ['office-2026', 'valid'],
+      ],
+    );
     const pc = await member('pc6', [dir.provider.url]);
     const ato = await pc.slmgr('-ato');
     assert.equal(ato.json.object, 'branch-offline', 'the first valid object by name');
@@ -472,15 +795,24 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
   it('members read every object, past the server size limit (paged), and take the valid one', async () => {
     const c = new Client({ url: dir.provider.url });
     await c.bind(dir.admin.dn, dir.admin.password);
-    for (let i = 0; i < 60; i++) await c.add(`cn=old-${String(i).padStart(2, '0')},${container(dir.suffix)}`, { objectClass: 'volactActivationObject', cn: `old-${String(i).padStart(2, '0')}`, volactSignedObject: 'not-an-object' });
+    for (let i = 0; i < 60; i++)
+      await c.add(`cn=old-${String(i).padStart(2, '0')},${container(dir.suffix)}`, {
+        objectClass: 'volactActivationObject',
+        cn: `old-${String(i).padStart(2, '0')}`,
+        volactSignedObject: 'not-an-object',
+      });
     await c.unbind();
     const list = await ops(dir.provider.url, '-ao-list');
     assert.equal(list.json.objects.length, 62, 'more than the size limit of 50');
-    assert.equal(list.json.objects.filter((o: { status: string }) => o.status === 'DIRECTORY_OBJECT_INVALID').length, 60);
+    assert.equal(
+      list.json.objects.filter((o: { status: string }) => o.status === 'DIRECTORY_OBJECT_INVALID').length,
+      60,
+    );
     const pc = await member('pc6', [dir.provider.url]);
     const ato = await pc.slmgr('-ato');
     assert.equal(ato.json.outcome, 'directoryActivated', ato.stdout);
-    for (let i = 0; i < 60; i++) assert.equal((await ops(dir.provider.url, '-del-ao', `old-${String(i).padStart(2, '0')}`)).code, 0);
+    for (let i = 0; i < 60; i++)
+      assert.equal((await ops(dir.provider.url, '-del-ao', `old-${String(i).padStart(2, '0')}`)).code, 0);
   });
 
   it('answers CLI mistakes around directories with stable codes and a fix, changing nothing', async () => {
@@ -489,11 +821,81 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
     const run = (...args: string[]) => volact(['slmgr', '--state', fresh, '--json', ...args], clock.env());
     const cases: [string[], string][] = [
       [['-ao-list'], 'DIRECTORY_NOT_CONFIGURED'],
-      [['-ad-activation-online', hostKey, 'x', '--ldap-url', dir.provider.url, '--ldap-base', dir.suffix, '--bind-dn', 'cn=x', '--password-file', files.ops!], 'NO_AUTHORITY'],
-      [['-ad-activation-online', hostKey, 'x', '--authority', 'http://127.0.0.1:1', '--ldap-url', 'http://127.0.0.1', '--ldap-base', dir.suffix, '--bind-dn', 'cn=x', '--password-file', files.ops!], 'USAGE'],
-      [['-ao-list', '--ldap-url', dir.provider.url, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`], 'USAGE'],
-      [['-ao-list', '--ldap-url', dir.provider.url, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', join(tmp.path, 'no-such-file')], 'USAGE'],
-      [['-del-ao', 'cn=x,dc=elsewhere', '--ldap-url', dir.provider.url, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', files.ops!], 'USAGE'],
+      [
+        [
+          '-ad-activation-online',
+          hostKey,
+          'x',
+          '--ldap-url',
+          dir.provider.url,
+          '--ldap-base',
+          dir.suffix,
+          '--bind-dn',
+          'cn=x',
+          '--password-file',
+          files.ops!,
+        ],
+        'NO_AUTHORITY',
+      ],
+      [
+        [
+          '-ad-activation-online',
+          hostKey,
+          'x',
+          '--authority',
+          'http://127.0.0.1:1',
+          '--ldap-url',
+          'http://127.0.0.1',
+          '--ldap-base',
+          dir.suffix,
+          '--bind-dn',
+          'cn=x',
+          '--password-file',
+          files.ops!,
+        ],
+        'USAGE',
+      ],
+      [
+        [
+          '-ao-list',
+          '--ldap-url',
+          dir.provider.url,
+          '--ldap-base',
+          dir.suffix,
+          '--bind-dn',
+          `cn=dirops,ou=people,${dir.suffix}`,
+        ],
+        'USAGE',
+      ],
+      [
+        [
+          '-ao-list',
+          '--ldap-url',
+          dir.provider.url,
+          '--ldap-base',
+          dir.suffix,
+          '--bind-dn',
+          `cn=dirops,ou=people,${dir.suffix}`,
+          '--password-file',
+          join(tmp.path, 'no-such-file'),
+        ],
+        'USAGE',
+      ],
+      [
+        [
+          '-del-ao',
+          'cn=x,dc=elsewhere',
+          '--ldap-url',
+          dir.provider.url,
+          '--ldap-base',
+          dir.suffix,
+          '--bind-dn',
+          `cn=dirops,ou=people,${dir.suffix}`,
+          '--password-file',
+          files.ops!,
+        ],
+        'USAGE',
+      ],
       [['-ad-activation-apply-cid', hostKey, 'NOT-A-CODE'], 'OFFLINE_BUNDLE_MISSING'],
       [['-ad-activation-online', 'not-a-key'], 'KEY_MALFORMED'],
       [['-act-type'], 'USAGE'],
@@ -503,19 +905,68 @@ describe('directory activation over LDAP (OpenLDAP provider and read-only replic
       assert.equal(r.json?.error?.code, expected, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.ok(r.json.error.fix && r.code !== 0);
     }
-    const joinWith = (...args: string[]) => volact(['client', 'directory', '--state', fresh, '--json', ...args], clock.env());
+    const joinWith = (...args: string[]) =>
+      volact(['client', 'directory', '--state', fresh, '--json', ...args], clock.env());
     assert.equal((await joinWith('--url', dir.provider.url)).json.error.code, 'USAGE', 'partial settings');
-    assert.equal((await joinWith('--clear', '--url', dir.provider.url)).json.error.code, 'USAGE', '--clear with settings');
-    assert.equal((await joinWith('--url', 'ldap://h:99999', '--base', dir.suffix, '--bind-dn', 'cn=x', '--password-file', files.ops!)).json.error.code, 'USAGE', 'a port out of range');
+    assert.equal(
+      (await joinWith('--clear', '--url', dir.provider.url)).json.error.code,
+      'USAGE',
+      '--clear with settings',
+    );
+    assert.equal(
+      (
+        await joinWith(
+          '--url',
+          'ldap://h:99999',
+          '--base',
+          dir.suffix,
+          '--bind-dn',
+          'cn=x',
+          '--password-file',
+          files.ops!,
+        )
+      ).json.error.code,
+      'USAGE',
+      'a port out of range',
+    );
     assert.equal((await joinWith('--check')).json.error.code, 'DIRECTORY_NOT_CONFIGURED');
     // one option, two spellings (issue 10): --ldap-* everywhere, --url/--base/--ca as aliases, never both with different values
-    const both = await joinWith('--ldap-url', dir.provider.url, '--url', dir.consumer.url, '--ldap-base', dir.suffix, '--bind-dn', 'cn=x', '--password-file', files.ops!);
+    const both = await joinWith(
+      '--ldap-url',
+      dir.provider.url,
+      '--url',
+      dir.consumer.url,
+      '--ldap-base',
+      dir.suffix,
+      '--bind-dn',
+      'cn=x',
+      '--password-file',
+      files.ops!,
+    );
     assert.deepEqual([both.code, both.json.error.code], [2, 'USAGE']);
     assert.match(both.json.error.message, /--ldap-url and --url are the same option/);
     const dirops = ['--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', files.ops!];
-    assert.equal((await run('-ao-list', '--ldap-base', dir.suffix, '--base', 'dc=other,dc=test', '--ldap-url', dir.provider.url, ...dirops)).json.error.code, 'USAGE');
+    assert.equal(
+      (
+        await run(
+          '-ao-list',
+          '--ldap-base',
+          dir.suffix,
+          '--base',
+          'dc=other,dc=test',
+          '--ldap-url',
+          dir.provider.url,
+          ...dirops,
+        )
+      ).json.error.code,
+      'USAGE',
+    );
     const aliased = await run('-ao-list', '--url', dir.provider.url, '--base', dir.suffix, ...dirops);
-    assert.deepEqual([aliased.json.server, aliased.json.container], [dir.provider.url, container(dir.suffix)], aliased.stdout + aliased.stderr);
+    assert.deepEqual(
+      [aliased.json.server, aliased.json.container],
+      [dir.provider.url, container(dir.suffix)],
+      aliased.stdout + aliased.stderr,
+    );
     assert.equal((await run('-dlv')).json.directory, null, 'nothing was stored');
   });
 

@@ -8,7 +8,15 @@ import { Attribute, Change, Client, InsufficientAccessError, ObjectClassViolatio
 import { tempDir } from './harness/cli.js';
 import { freePort, systemBinary } from './harness/ports.js';
 import { spawnSlapd } from './harness/slapd.js';
-import { connectDirectory, ensureContainers, listObjects, objectExists, readDirectoryId, requireSchema, requireWritable } from '@volact/directory';
+import {
+  connectDirectory,
+  ensureContainers,
+  listObjects,
+  objectExists,
+  readDirectoryId,
+  requireSchema,
+  requireWritable,
+} from '@volact/directory';
 
 /**
  * The cn=config (OLC) forms of volact's OpenLDAP files in ldap/: volact.ldif (the schema),
@@ -30,7 +38,11 @@ type Run = { code: number; stdout: string; stderr: string };
 function run(cmd: string, args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : -1
+        : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -46,9 +58,21 @@ const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 const unordered = (s: string) => s.replace(/^\{\d+\}/, '');
 
 /** The schema statements of a slapd.conf schema file, keyed as in cn=config. */
-function schemaStatements(text: string): { olcObjectIdentifier: string[]; olcAttributeTypes: string[]; olcObjectClasses: string[] } {
-  const out = { olcObjectIdentifier: [] as string[], olcAttributeTypes: [] as string[], olcObjectClasses: [] as string[] };
-  const key = { objectidentifier: 'olcObjectIdentifier', attributetype: 'olcAttributeTypes', objectclass: 'olcObjectClasses' } as const;
+function schemaStatements(text: string): {
+  olcObjectIdentifier: string[];
+  olcAttributeTypes: string[];
+  olcObjectClasses: string[];
+} {
+  const out = {
+    olcObjectIdentifier: [] as string[],
+    olcAttributeTypes: [] as string[],
+    olcObjectClasses: [] as string[],
+  };
+  const key = {
+    objectidentifier: 'olcObjectIdentifier',
+    attributetype: 'olcAttributeTypes',
+    objectclass: 'olcObjectClasses',
+  } as const;
   const statements: string[] = [];
   for (const line of text.split('\n')) {
     if (/^\s*(#|$)/.test(line)) continue;
@@ -73,7 +97,10 @@ function ldifRecords(text: string): [string, string][][] {
     for (const line of block.split('\n')) {
       if (line.startsWith('#') || line.trim() === '') continue;
       const [, attr, value] = /^([^:]+):\s?(.*)$/.exec(line) ?? [];
-      assert.ok(attr !== undefined && value !== undefined && !value.startsWith(':') && !value.startsWith('<'), `simple LDIF expected: ${line}`);
+      assert.ok(
+        attr !== undefined && value !== undefined && !value.startsWith(':') && !value.startsWith('<'),
+        `simple LDIF expected: ${line}`,
+      );
       rec.push([attr, value]);
     }
     if (rec.length) records.push(rec);
@@ -93,7 +120,11 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
     if (dn) await c.bind(dn, password!);
     return c;
   };
-  const withClient = async <T>(dn: string | undefined, password: string | undefined, f: (c: Client) => Promise<T>): Promise<T> => {
+  const withClient = async <T>(
+    dn: string | undefined,
+    password: string | undefined,
+    f: (c: Client) => Promise<T>,
+  ): Promise<T> => {
     const c = await bound(dn, password);
     try {
       return await f(c);
@@ -105,7 +136,11 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
   const objectsSeenBy = (dn?: string, password?: string) =>
     withClient(dn, password, async (c) => {
       try {
-        const { searchEntries } = await c.search(CONTAINER, { scope: 'one', filter: '(objectClass=volactActivationObject)', attributes: ['cn', 'volactSignedObject'] });
+        const { searchEntries } = await c.search(CONTAINER, {
+          scope: 'one',
+          filter: '(objectClass=volactActivationObject)',
+          attributes: ['cn', 'volactSignedObject'],
+        });
         return searchEntries.map((e) => String(e.cn)).sort();
       } catch (err) {
         if ((err as { code?: number }).code === 32) return []; // no such object: hidden by an ACL
@@ -188,10 +223,22 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
         [`ou=people,${SUFFIX}`, { objectClass: 'organizationalUnit', ou: 'people' }],
         [`ou=computers,${SUFFIX}`, { objectClass: 'organizationalUnit', ou: 'computers' }],
         [`ou=groups,${SUFFIX}`, { objectClass: 'organizationalUnit', ou: 'groups' }],
-        [`cn=dirops,ou=people,${SUFFIX}`, { objectClass: 'inetOrgPerson', cn: 'dirops', sn: 'Ops', userPassword: 'opspw' }],
-        [`cn=alice,ou=people,${SUFFIX}`, { objectClass: 'inetOrgPerson', cn: 'alice', sn: 'User', userPassword: 'alicepw' }],
-        [`cn=volact-admins,ou=groups,${SUFFIX}`, { objectClass: 'groupOfNames', cn: 'volact-admins', member: `cn=dirops,ou=people,${SUFFIX}` }],
-        [`cn=pc1,ou=computers,${SUFFIX}`, { objectClass: ['device', 'simpleSecurityObject'], cn: 'pc1', userPassword: 'pc1pw' }],
+        [
+          `cn=dirops,ou=people,${SUFFIX}`,
+          { objectClass: 'inetOrgPerson', cn: 'dirops', sn: 'Ops', userPassword: 'opspw' },
+        ],
+        [
+          `cn=alice,ou=people,${SUFFIX}`,
+          { objectClass: 'inetOrgPerson', cn: 'alice', sn: 'User', userPassword: 'alicepw' },
+        ],
+        [
+          `cn=volact-admins,ou=groups,${SUFFIX}`,
+          { objectClass: 'groupOfNames', cn: 'volact-admins', member: `cn=dirops,ou=people,${SUFFIX}` },
+        ],
+        [
+          `cn=pc1,ou=computers,${SUFFIX}`,
+          { objectClass: ['device', 'simpleSecurityObject'], cn: 'pc1', userPassword: 'pc1pw' },
+        ],
       ];
       for (const [dn, attrs] of entries) await c.add(dn, attrs);
     });
@@ -208,19 +255,33 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
     assert.equal(records.length, 1);
     const rec = records[0]!;
     assert.deepEqual(rec[0], ['dn', 'cn=volact,cn=schema,cn=config']);
-    assert.deepEqual(rec.filter(([a]) => a === 'objectClass').map(([, v]) => v), ['olcSchemaConfig']);
-    const fromLdif = { olcObjectIdentifier: [] as string[], olcAttributeTypes: [] as string[], olcObjectClasses: [] as string[] };
+    assert.deepEqual(
+      rec.filter(([a]) => a === 'objectClass').map(([, v]) => v),
+      ['olcSchemaConfig'],
+    );
+    const fromLdif = {
+      olcObjectIdentifier: [] as string[],
+      olcAttributeTypes: [] as string[],
+      olcObjectClasses: [] as string[],
+    };
     for (const [a, v] of rec) if (a in fromLdif) fromLdif[a as keyof typeof fromLdif].push(squash(unordered(v)));
     assert.deepEqual(fromLdif, fromSchema);
   });
 
   it('slapd loaded the schema into cn=schema,cn=config, with the OIDs expanded as in volact.schema', async () => {
     await withClient(CONFIG_ADMIN.dn, CONFIG_ADMIN.password, async (c) => {
-      const { searchEntries } = await c.search('cn=schema,cn=config', { scope: 'one', filter: '(cn=*volact)', attributes: ['cn', 'olcObjectIdentifier', 'olcAttributeTypes', 'olcObjectClasses'] });
+      const { searchEntries } = await c.search('cn=schema,cn=config', {
+        scope: 'one',
+        filter: '(cn=*volact)',
+        attributes: ['cn', 'olcObjectIdentifier', 'olcAttributeTypes', 'olcObjectClasses'],
+      });
       assert.equal(searchEntries.length, 1, 'one volact schema entry');
       const e = searchEntries[0]!;
       assert.match(e.dn, /^cn=\{\d+\}volact,cn=schema,cn=config$/);
-      assert.ok(values(e.olcObjectClasses).some((v) => v.includes("NAME 'volactActivationObject'")), 'volactActivationObject in cn=schema,cn=config');
+      assert.ok(
+        values(e.olcObjectClasses).some((v) => v.includes("NAME 'volactActivationObject'")),
+        'volactActivationObject in cn=schema,cn=config',
+      );
       // what slapd stored is what the file says (apart from the {n} ordering prefixes)
       const rec = ldifRecords(readFileSync(ldapFile('volact.ldif'), 'utf8'))[0]!;
       for (const attr of ['olcObjectIdentifier', 'olcAttributeTypes', 'olcObjectClasses']) {
@@ -233,45 +294,102 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
     });
     // and the subschema subentry has the definitions under their real OIDs
     await withClient(undefined, undefined, async (c) => {
-      const { searchEntries } = await c.search('cn=Subschema', { scope: 'base', filter: '(objectClass=*)', attributes: ['attributeTypes', 'objectClasses'] });
+      const { searchEntries } = await c.search('cn=Subschema', {
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes: ['attributeTypes', 'objectClasses'],
+      });
       const [subschema] = searchEntries;
       assert.ok(subschema, 'the subschema subentry');
       const types = values(subschema.attributeTypes);
       const classes = values(subschema.objectClasses);
-      const find = (list: string[], name: string) => list.find((v) => v.includes(`NAME '${name}'`)) ?? assert.fail(`${name} not in the subschema`);
-      assert.match(find(types, 'volactSignedObject'), new RegExp(`^\\( ${VOLACT_OID}\\.1\\.1 .*SYNTAX 1\\.3\\.6\\.1\\.4\\.1\\.1466\\.115\\.121\\.1\\.26\\{65536\\} SINGLE-VALUE`));
-      assert.match(find(types, 'volactKeyId'), new RegExp(`^\\( ${VOLACT_OID}\\.1\\.2 .*SYNTAX 1\\.3\\.6\\.1\\.4\\.1\\.1466\\.115\\.121\\.1\\.26\\{64\\} SINGLE-VALUE`));
-      assert.match(find(classes, 'volactContainer'), new RegExp(`^\\( ${VOLACT_OID}\\.2\\.1 .*STRUCTURAL MUST cn MAY description \\)$`));
-      assert.match(find(classes, 'volactActivationObject'), new RegExp(`^\\( ${VOLACT_OID}\\.2\\.2 .*STRUCTURAL MUST \\( cn \\$ volactSignedObject \\) MAY \\( description \\$ volactKeyId \\) \\)$`));
+      const find = (list: string[], name: string) =>
+        list.find((v) => v.includes(`NAME '${name}'`)) ?? assert.fail(`${name} not in the subschema`);
+      assert.match(
+        find(types, 'volactSignedObject'),
+        new RegExp(
+          `^\\( ${VOLACT_OID}\\.1\\.1 .*SYNTAX 1\\.3\\.6\\.1\\.4\\.1\\.1466\\.115\\.121\\.1\\.26\\{65536\\} SINGLE-VALUE`,
+        ),
+      );
+      assert.match(
+        find(types, 'volactKeyId'),
+        new RegExp(
+          `^\\( ${VOLACT_OID}\\.1\\.2 .*SYNTAX 1\\.3\\.6\\.1\\.4\\.1\\.1466\\.115\\.121\\.1\\.26\\{64\\} SINGLE-VALUE`,
+        ),
+      );
+      assert.match(
+        find(classes, 'volactContainer'),
+        new RegExp(`^\\( ${VOLACT_OID}\\.2\\.1 .*STRUCTURAL MUST cn MAY description \\)$`),
+      );
+      assert.match(
+        find(classes, 'volactActivationObject'),
+        new RegExp(
+          `^\\( ${VOLACT_OID}\\.2\\.2 .*STRUCTURAL MUST \\( cn \\$ volactSignedObject \\) MAY \\( description \\$ volactKeyId \\) \\)$`,
+        ),
+      );
     });
   });
 
   it('ldap/volact-containers.ldif (SUFFIX replaced) loads with ldapadd; an activation object goes in and reads back', async () => {
     const text = readFileSync(ldapFile('volact-containers.ldif'), 'utf8');
     const dns = ldifRecords(text).map((r) => r.find(([a]) => a === 'dn')![1]);
-    assert.deepEqual(dns, ['cn=Services,SUFFIX', 'cn=volact,cn=Services,SUFFIX', 'cn=Activation Objects,cn=volact,cn=Services,SUFFIX']);
+    assert.deepEqual(dns, [
+      'cn=Services,SUFFIX',
+      'cn=volact,cn=Services,SUFFIX',
+      'cn=Activation Objects,cn=volact,cn=Services,SUFFIX',
+    ]);
     const file = join(dir, 'containers.ldif');
     writeFileSync(file, text.replaceAll('SUFFIX', SUFFIX));
-    await runOk(systemBinary('ldapadd', 'ldap-utils'), ['-x', '-H', url, '-D', ADMIN.dn, '-w', ADMIN.password, '-f', file]);
+    await runOk(systemBinary('ldapadd', 'ldap-utils'), [
+      '-x',
+      '-H',
+      url,
+      '-D',
+      ADMIN.dn,
+      '-w',
+      ADMIN.password,
+      '-f',
+      file,
+    ]);
 
     const jws = 'eyJhbGciOiJFZERTQSJ9.eyJ0ZXN0Ijp0cnVlfQ.c2lnbmF0dXJl';
     await withClient(ADMIN.dn, ADMIN.password, async (c) => {
-      await c.add(`cn=obj1,${CONTAINER}`, { objectClass: 'volactActivationObject', cn: 'obj1', volactSignedObject: jws, volactKeyId: 'key-1' });
-      const { searchEntries } = await c.search(`cn=obj1,${CONTAINER}`, { scope: 'base', attributes: ['objectClass', 'cn', 'volactSignedObject', 'volactKeyId'] });
+      await c.add(`cn=obj1,${CONTAINER}`, {
+        objectClass: 'volactActivationObject',
+        cn: 'obj1',
+        volactSignedObject: jws,
+        volactKeyId: 'key-1',
+      });
+      const { searchEntries } = await c.search(`cn=obj1,${CONTAINER}`, {
+        scope: 'base',
+        attributes: ['objectClass', 'cn', 'volactSignedObject', 'volactKeyId'],
+      });
       assert.equal(searchEntries.length, 1);
       const obj = searchEntries[0]!;
       assert.deepEqual(values(obj.objectClass), ['volactActivationObject']);
       assert.equal(String(obj.volactSignedObject), jws);
       assert.equal(String(obj.volactKeyId), 'key-1');
       // the containers are volactContainer entries
-      const containers = await c.search(`cn=Services,${SUFFIX}`, { scope: 'sub', filter: '(objectClass=volactContainer)', attributes: ['cn'] });
-      assert.deepEqual(containers.searchEntries.map((e) => e.dn).sort(), [`cn=Services,${SUFFIX}`, `cn=volact,cn=Services,${SUFFIX}`, CONTAINER].sort());
+      const containers = await c.search(`cn=Services,${SUFFIX}`, {
+        scope: 'sub',
+        filter: '(objectClass=volactContainer)',
+        attributes: ['cn'],
+      });
+      assert.deepEqual(
+        containers.searchEntries.map((e) => e.dn).sort(),
+        [`cn=Services,${SUFFIX}`, `cn=volact,cn=Services,${SUFFIX}`, CONTAINER].sort(),
+      );
       // SINGLE-VALUE and MUST hold
       await assert.rejects(
-        c.modify(`cn=obj1,${CONTAINER}`, [new Change({ operation: 'add', modification: new Attribute({ type: 'volactKeyId', values: ['key-2'] }) })]),
+        c.modify(`cn=obj1,${CONTAINER}`, [
+          new Change({ operation: 'add', modification: new Attribute({ type: 'volactKeyId', values: ['key-2'] }) }),
+        ]),
         (err: { code?: number }) => err.code === 19, // constraintViolation: a second value of a SINGLE-VALUE attribute
       );
-      await assert.rejects(c.add(`cn=obj2,${CONTAINER}`, { objectClass: 'volactActivationObject', cn: 'obj2' }), ObjectClassViolationError);
+      await assert.rejects(
+        c.add(`cn=obj2,${CONTAINER}`, { objectClass: 'volactActivationObject', cn: 'obj2' }),
+        ObjectClassViolationError,
+      );
     });
     // before the volact ACL, the base policy lets anyone read the objects
     assert.deepEqual(await objectsSeenBy(), ['obj1']);
@@ -298,11 +416,36 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
     assert.match(text, /^dn: DATABASE$/m, 'no database is hard-coded');
     assert.doesNotMatch(text.replace(/^#.*$/gm, ''), /olcDatabase=/);
     // find the database as the file's comment says (here over the network as the config admin, not ldapi:///)
-    const found = await runOk(systemBinary('ldapsearch', 'ldap-utils'), ['-LLL', '-o', 'ldif-wrap=no', '-x', '-H', url, '-D', CONFIG_ADMIN.dn, '-w', CONFIG_ADMIN.password, '-b', 'cn=config', `(olcSuffix=${SUFFIX})`, 'dn']);
+    const found = await runOk(systemBinary('ldapsearch', 'ldap-utils'), [
+      '-LLL',
+      '-o',
+      'ldif-wrap=no',
+      '-x',
+      '-H',
+      url,
+      '-D',
+      CONFIG_ADMIN.dn,
+      '-w',
+      CONFIG_ADMIN.password,
+      '-b',
+      'cn=config',
+      `(olcSuffix=${SUFFIX})`,
+      'dn',
+    ]);
     database = /^dn: (.+)$/m.exec(found.stdout)?.[1] ?? '';
     assert.equal(database, 'olcDatabase={2}mdb,cn=config');
     writeFileSync(file, text.replace(/^dn: DATABASE$/m, `dn: ${database}`).replaceAll('SUFFIX', SUFFIX));
-    await runOk(systemBinary('ldapmodify', 'ldap-utils'), ['-x', '-H', url, '-D', CONFIG_ADMIN.dn, '-w', CONFIG_ADMIN.password, '-f', file]);
+    await runOk(systemBinary('ldapmodify', 'ldap-utils'), [
+      '-x',
+      '-H',
+      url,
+      '-D',
+      CONFIG_ADMIN.dn,
+      '-w',
+      CONFIG_ADMIN.password,
+      '-f',
+      file,
+    ]);
 
     await withClient(CONFIG_ADMIN.dn, CONFIG_ADMIN.password, async (c) => {
       const { searchEntries } = await c.search(database, { scope: 'base', attributes: ['olcAccess'] });
@@ -311,7 +454,10 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
         `{0}to dn.base="${SUFFIX}" attrs=entry,objectClass,entryUUID by group.exact="cn=volact-admins,ou=groups,${SUFFIX}" read by dn.children="ou=computers,${SUFFIX}" read by * break`,
         `{1}to dn.subtree="cn=volact,cn=Services,${SUFFIX}" by group.exact="cn=volact-admins,ou=groups,${SUFFIX}" write by dn.children="ou=computers,${SUFFIX}" read by * none`,
       ]);
-      assert.deepEqual(access.slice(2), ['{2}to attrs=userPassword by self write by anonymous auth by * none', '{3}to * by * read']);
+      assert.deepEqual(access.slice(2), [
+        '{2}to attrs=userPassword by self write by anonymous auth by * none',
+        '{3}to * by * read',
+      ]);
     });
 
     // the same behaviour as volact-acl.conf in slapd.conf: members read, admins write, nobody else sees them
@@ -322,7 +468,14 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
       c.add(`cn=obj3,${CONTAINER}`, { objectClass: 'volactActivationObject', cn: 'obj3', volactSignedObject: 'a.b.c' }),
     );
     await withClient(`cn=pc1,ou=computers,${SUFFIX}`, 'pc1pw', (c) =>
-      assert.rejects(c.add(`cn=obj4,${CONTAINER}`, { objectClass: 'volactActivationObject', cn: 'obj4', volactSignedObject: 'a.b.c' }), InsufficientAccessError),
+      assert.rejects(
+        c.add(`cn=obj4,${CONTAINER}`, {
+          objectClass: 'volactActivationObject',
+          cn: 'obj4',
+          volactSignedObject: 'a.b.c',
+        }),
+        InsufficientAccessError,
+      ),
     );
     assert.deepEqual(await objectsSeenBy(`cn=pc1,ou=computers,${SUFFIX}`, 'pc1pw'), ['obj1', 'obj3']);
   });
@@ -334,15 +487,23 @@ describe('cn=config LDIF forms of the volact schema, containers and ACLs in a re
       const access = values(searchEntries[0]?.olcAccess).map((v) => v.replace(/^\{\d+\}/, ''));
       assert.equal(access.at(-1), 'to * by * read');
       access[access.length - 1] = 'to * by self read by * none';
-      await c.modify(database, [new Change({ operation: 'replace', modification: new Attribute({ type: 'olcAccess', values: access }) })]);
+      await c.modify(database, [
+        new Change({ operation: 'replace', modification: new Attribute({ type: 'olcAccess', values: access }) }),
+      ]);
     });
-    const session = (dn: string, password: string) => connectDirectory({ urls: [url], base: SUFFIX, bindDn: dn, password });
-    const directoryId = await withClient(ADMIN.dn, ADMIN.password, async (c) => String((await c.search(SUFFIX, { scope: 'base', attributes: ['entryUUID'] })).searchEntries[0]!.entryUUID));
+    const session = (dn: string, password: string) =>
+      connectDirectory({ urls: [url], base: SUFFIX, bindDn: dn, password });
+    const directoryId = await withClient(ADMIN.dn, ADMIN.password, async (c) =>
+      String((await c.search(SUFFIX, { scope: 'base', attributes: ['entryUUID'] })).searchEntries[0]!.entryUUID),
+    );
     // a member: what a machine reads at each activation
     const member = await session(`cn=pc1,ou=computers,${SUFFIX}`, 'pc1pw');
     try {
       assert.equal((await readDirectoryId(member, SUFFIX)).directoryId, directoryId);
-      assert.deepEqual((await listObjects(member, SUFFIX)).map((o) => o.name), ['obj1', 'obj3']);
+      assert.deepEqual(
+        (await listObjects(member, SUFFIX)).map((o) => o.name),
+        ['obj1', 'obj3'],
+      );
     } finally {
       await member.close();
     }

@@ -39,8 +39,14 @@ describe('directory activation over StartTLS and LDAPS (OpenLDAP with security t
       [`ou=computers,${s}`, { objectClass: 'organizationalUnit', ou: 'computers' }],
       [`ou=groups,${s}`, { objectClass: 'organizationalUnit', ou: 'groups' }],
       [`cn=dirops,ou=people,${s}`, { objectClass: 'inetOrgPerson', cn: 'dirops', sn: 'Ops', userPassword: 'opspw' }],
-      [`cn=volact-admins,ou=groups,${s}`, { objectClass: 'groupOfNames', cn: 'volact-admins', member: `cn=dirops,ou=people,${s}` }],
-      [`cn=pc1,ou=computers,${s}`, { objectClass: ['device', 'simpleSecurityObject'], cn: 'pc1', userPassword: 'pc1pw' }],
+      [
+        `cn=volact-admins,ou=groups,${s}`,
+        { objectClass: 'groupOfNames', cn: 'volact-admins', member: `cn=dirops,ou=people,${s}` },
+      ],
+      [
+        `cn=pc1,ou=computers,${s}`,
+        { objectClass: ['device', 'simpleSecurityObject'], cn: 'pc1', userPassword: 'pc1pw' },
+      ],
       [`cn=Services,${s}`, { objectClass: 'volactContainer', cn: 'Services' }],
       [`cn=volact,cn=Services,${s}`, { objectClass: 'volactContainer', cn: 'volact' }],
     ] as [string, Record<string, string | string[]>][]) {
@@ -59,15 +65,45 @@ describe('directory activation over StartTLS and LDAPS (OpenLDAP with security t
 
   it('plain LDAP is refused by this server, so everything below went over TLS', async () => {
     const c = new Client({ url: dir.provider.url, timeout: 5000 });
-    await assert.rejects(c.bind(`cn=pc1,ou=computers,${dir.suffix}`, 'pc1pw'), (e: { code?: number }) => e.code === 13, 'confidentiality required');
+    await assert.rejects(
+      c.bind(`cn=pc1,ou=computers,${dir.suffix}`, 'pc1pw'),
+      (e: { code?: number }) => e.code === 13,
+      'confidentiality required',
+    );
     await c.unbind();
   });
 
   it('an administrator creates an object over LDAPS; a member reads it over StartTLS, from the provider and the replica', async () => {
     const ws = join(tmp.path, 'admin');
-    assert.equal((await volact(['client', 'trust', world.rootPub, '--state', ws, '--authority', `http://127.0.0.1:${authority.port}`], clock.env())).code, 0);
+    assert.equal(
+      (
+        await volact(
+          ['client', 'trust', world.rootPub, '--state', ws, '--authority', `http://127.0.0.1:${authority.port}`],
+          clock.env(),
+        )
+      ).code,
+      0,
+    );
     const made = await volact(
-      ['slmgr', '--state', ws, '--json', '--ldap-url', dir.provider.ldapsUrl!, '--ldap-ca', tls.ca, '--ldap-base', dir.suffix, '--bind-dn', `cn=dirops,ou=people,${dir.suffix}`, '--password-file', pw('ops', 'opspw'), '-ad-activation-online', await world.issueHostKey('server-2026'), 'tls-office'],
+      [
+        'slmgr',
+        '--state',
+        ws,
+        '--json',
+        '--ldap-url',
+        dir.provider.ldapsUrl!,
+        '--ldap-ca',
+        tls.ca,
+        '--ldap-base',
+        dir.suffix,
+        '--bind-dn',
+        `cn=dirops,ou=people,${dir.suffix}`,
+        '--password-file',
+        pw('ops', 'opspw'),
+        '-ad-activation-online',
+        await world.issueHostKey('server-2026'),
+        'tls-office',
+      ],
       clock.env(),
     );
     assert.equal(made.code, 0, made.stdout + made.stderr);
@@ -75,9 +111,31 @@ describe('directory activation over StartTLS and LDAPS (OpenLDAP with security t
 
     const pc = join(tmp.path, 'pc1');
     assert.equal((await volact(['client', 'trust', world.rootPub, '--state', pc], clock.env())).code, 0);
-    assert.equal((await volact(['slmgr', '--state', pc, '-ipk', world.setupKeys['server-standard']!], clock.env())).code, 0);
+    assert.equal(
+      (await volact(['slmgr', '--state', pc, '-ipk', world.setupKeys['server-standard']!], clock.env())).code,
+      0,
+    );
     const join_ = (urls: string, extra: string[] = []) =>
-      volact(['client', 'directory', '--state', pc, '--json', '--url', urls, '--base', dir.suffix, '--bind-dn', `cn=pc1,ou=computers,${dir.suffix}`, '--password-file', pw('pc1', 'pc1pw'), '--check', ...extra], clock.env());
+      volact(
+        [
+          'client',
+          'directory',
+          '--state',
+          pc,
+          '--json',
+          '--url',
+          urls,
+          '--base',
+          dir.suffix,
+          '--bind-dn',
+          `cn=pc1,ou=computers,${dir.suffix}`,
+          '--password-file',
+          pw('pc1', 'pc1pw'),
+          '--check',
+          ...extra,
+        ],
+        clock.env(),
+      );
     // without the CA the server's certificate is not trusted, and nothing falls back to plain LDAP
     const untrusted = await join_(dir.provider.url);
     assert.equal(untrusted.json.error.code, 'DIRECTORY_TLS_FAILED', untrusted.stdout);

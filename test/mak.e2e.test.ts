@@ -16,7 +16,17 @@ describe('MAK activation', { timeout: 300_000 }, () => {
   let authority: Service;
   const fpFile = () => join(tmp.path, 'fingerprint.json');
   const writeFp = (over: Record<string, unknown> = {}) =>
-    writeFileSync(fpFile(), JSON.stringify({ osId: 'os-mak-1', cpu: 'Xeon', board: 'board-1', disks: ['disk-1'], nics: ['52:54:00:00:00:01'], ...over }));
+    writeFileSync(
+      fpFile(),
+      JSON.stringify({
+        osId: 'os-mak-1',
+        cpu: 'Xeon',
+        board: 'board-1',
+        disks: ['disk-1'],
+        nics: ['52:54:00:00:00:01'],
+        ...over,
+      }),
+    );
   const env = () => ({ ...clock.env(), VOLACT_STATE_DIR: join(tmp.path, 'pc'), VOLACT_FINGERPRINT_FILE: fpFile() });
   const slmgr = (...args: string[]) => volact(['slmgr', '--json', ...args], env());
 
@@ -33,16 +43,26 @@ describe('MAK activation', { timeout: 300_000 }, () => {
   });
 
   it('activates permanently, survives a disk replacement, and asks again (counting) after a new board', async () => {
-    const issued = await volact(['authority', 'issue-mak', '--dir', world.dir, '--edition', 'desk-enterprise', '--activations', '2', '--json'], clock.env());
+    const issued = await volact(
+      ['authority', 'issue-mak', '--dir', world.dir, '--edition', 'desk-enterprise', '--activations', '2', '--json'],
+      clock.env(),
+    );
     assert.equal(issued.code, 0, issued.stderr);
     const mak = issued.json.key as string;
-    const trusted = await volact(['client', 'trust', world.rootPub, '--authority', `http://127.0.0.1:${authority.port}`, '--json'], env());
+    const trusted = await volact(
+      ['client', 'trust', world.rootPub, '--authority', `http://127.0.0.1:${authority.port}`, '--json'],
+      env(),
+    );
     assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
     assert.equal(typeof trusted.json.catalog.serial, 'number', 'the signed catalog is fetched with the authority URL');
     assert.equal((await slmgr('-ipk', mak)).code, 0);
     const named = await slmgr('-dlv');
     assert.equal(named.json.licenseState, 'initialGrace');
-    assert.deepEqual([named.json.edition.code, named.json.edition.name], ['desk-enterprise', 'Contoso Desk 2026 Enterprise'], 'named before activation, from the verified catalog');
+    assert.deepEqual(
+      [named.json.edition.code, named.json.edition.name],
+      ['desk-enterprise', 'Contoso Desk 2026 Enterprise'],
+      'named before activation, from the verified catalog',
+    );
     const ato = await slmgr('-ato');
     assert.equal(ato.code, 0, ato.stdout + ato.stderr);
     assert.deepEqual([ato.json.outcome, ato.json.activationsLeft], ['makActivated', 1]);
@@ -55,7 +75,11 @@ describe('MAK activation', { timeout: 300_000 }, () => {
 
     writeFp({ disks: ['disk-2'] });
     clock.advance(400 * DAY);
-    assert.equal((await slmgr('-dli')).json.licenseState, 'licensed', 'one disk replaced: the same machine, still permanent');
+    assert.equal(
+      (await slmgr('-dli')).json.licenseState,
+      'licensed',
+      'one disk replaced: the same machine, still permanent',
+    );
 
     writeFp({ disks: ['disk-2'], board: 'board-2', cpu: 'Epyc' });
     const oot = await slmgr('-dli');
@@ -70,16 +94,33 @@ describe('MAK activation', { timeout: 300_000 }, () => {
 
     const listed = await volact(['authority', 'maks', '--dir', world.dir, '--json'], clock.env());
     const row = listed.json[0];
-    assert.deepEqual([row.activationsUsed, row.activationsLimit, row.activationsLeft], [2, 2, 0], 'numbers, as -ato --json gives them');
+    assert.deepEqual(
+      [row.activationsUsed, row.activationsLimit, row.activationsLeft],
+      [2, 2, 0],
+      'numbers, as -ato --json gives them',
+    );
     assert.ok(!JSON.stringify(listed.json).includes(mak), 'listings never show a whole MAK');
     const human = await volact(['authority', 'maks', '--dir', world.dir], clock.env());
-    assert.match(human.stdout, new RegExp(`^${row.id}\\s+\\*{5}-\\*{5}-\\*{5}-\\*{5}-${mak.slice(-5)}\\s+\\d+\\s+2/2\\s+0\\s`, 'm'), 'the table keeps used/limit');
+    assert.match(
+      human.stdout,
+      new RegExp(`^${row.id}\\s+\\*{5}-\\*{5}-\\*{5}-\\*{5}-${mak.slice(-5)}\\s+\\d+\\s+2/2\\s+0\\s`, 'm'),
+      'the table keeps used/limit',
+    );
   });
 
   it('refuses a second machine once the MAK is used up, with the count in the error', async () => {
-    const mak = (await volact(['authority', 'issue-mak', '--dir', world.dir, '--edition', 'desk-pro', '--activations', '1', '--json'], clock.env())).json.key as string;
+    const mak = (
+      await volact(
+        ['authority', 'issue-mak', '--dir', world.dir, '--edition', 'desk-pro', '--activations', '1', '--json'],
+        clock.env(),
+      )
+    ).json.key as string;
     const run = (n: number, ...args: string[]) =>
-      volact(['slmgr', '--json', '--state', join(tmp.path, `m${n}`), ...args], { ...clock.env(), VOLACT_FINGERPRINT_FILE: fpFile(), VOLACT_AUTHORITY_URL: `http://127.0.0.1:${authority.port}` });
+      volact(['slmgr', '--json', '--state', join(tmp.path, `m${n}`), ...args], {
+        ...clock.env(),
+        VOLACT_FINGERPRINT_FILE: fpFile(),
+        VOLACT_AUTHORITY_URL: `http://127.0.0.1:${authority.port}`,
+      });
     for (const n of [1, 2]) {
       await volact(['client', 'trust', world.rootPub, '--state', join(tmp.path, `m${n}`)]);
       await run(n, '-ipk', mak);
@@ -95,19 +136,65 @@ describe('MAK activation', { timeout: 300_000 }, () => {
 
     // the customer asks for more; the publisher approves; the second machine activates
     const authorityUrl = `http://127.0.0.1:${authority.port}`;
-    const bad = await volact(['client', 'request-increase', '--authority', authorityUrl, '--key', mak, '--count', 'many', '--reason', 'x', '--json']);
+    const bad = await volact([
+      'client',
+      'request-increase',
+      '--authority',
+      authorityUrl,
+      '--key',
+      mak,
+      '--count',
+      'many',
+      '--reason',
+      'x',
+      '--json',
+    ]);
     assert.equal(bad.code, 2);
     assert.equal(bad.json.error.code, 'BAD_REQUEST');
-    const filed = await volact(['client', 'request-increase', '--authority', authorityUrl, '--key', mak, '--count', '2', '--reason', 'a second office', '--json']);
+    const filed = await volact([
+      'client',
+      'request-increase',
+      '--authority',
+      authorityUrl,
+      '--key',
+      mak,
+      '--count',
+      '2',
+      '--reason',
+      'a second office',
+      '--json',
+    ]);
     assert.equal(filed.code, 0, filed.stdout + filed.stderr);
-    const pending = await volact(['authority', 'requests', '--dir', world.dir, '--state', 'pending', '--json'], clock.env());
-    assert.deepEqual(pending.json.map((r: { id: string }) => r.id), [filed.json.id]);
-    const approved = await volact(['authority', 'approve', filed.json.id, '--dir', world.dir, '--amount', '1', '--json'], clock.env());
+    const pending = await volact(
+      ['authority', 'requests', '--dir', world.dir, '--state', 'pending', '--json'],
+      clock.env(),
+    );
+    assert.deepEqual(
+      pending.json.map((r: { id: string }) => r.id),
+      [filed.json.id],
+    );
+    const approved = await volact(
+      ['authority', 'approve', filed.json.id, '--dir', world.dir, '--amount', '1', '--json'],
+      clock.env(),
+    );
     assert.equal(approved.code, 0, approved.stderr);
-    const status = await volact(['client', 'request-status', '--authority', authorityUrl, '--key', mak, '--id', filed.json.id, '--json']);
+    const status = await volact([
+      'client',
+      'request-status',
+      '--authority',
+      authorityUrl,
+      '--key',
+      mak,
+      '--id',
+      filed.json.id,
+      '--json',
+    ]);
     assert.equal(status.json.state, 'approved');
     assert.equal(status.json.granted, 1);
-    assert.deepEqual(status.json.steps.map((st: { step: string }) => st.step), ['requested', 'approved']);
+    assert.deepEqual(
+      status.json.steps.map((st: { step: string }) => st.step),
+      ['requested', 'approved'],
+    );
     const twice = await volact(['authority', 'reject', filed.json.id, '--dir', world.dir, '--json'], clock.env());
     assert.equal(twice.json.error.code, 'REQUEST_DECIDED');
     writeFp({ osId: 'os-m2' });

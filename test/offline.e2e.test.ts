@@ -8,7 +8,9 @@ import { type Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 
 /** The CLI's own QR renderer, from its build (test/dist → packages/cli/dist). */
-const { qrText } = (await import(new URL('../../packages/cli/dist/qr.js', import.meta.url).href)) as { qrText: (code: string) => string };
+const { qrText } = (await import(new URL('../../packages/cli/dist/qr.js', import.meta.url).href)) as {
+  qrText: (code: string) => string;
+};
 
 /**
  * Offline ("phone") activation through the CLI: installation IDs, confirmation IDs, the offline
@@ -26,9 +28,21 @@ describe('offline activation', { timeout: 600_000 }, () => {
     const dir = join(tmp.path, name);
     const fpFile = join(tmp.path, `${name}.fp.json`);
     const setFp = (over: Record<string, unknown> = {}) =>
-      writeFileSync(fpFile, JSON.stringify({ osId: `os-${name}`, cpu: 'Xeon', board: `board-${name}`, disks: [`disk-${name}`], nics: [`nic-${name}`], ...fp, ...over }));
+      writeFileSync(
+        fpFile,
+        JSON.stringify({
+          osId: `os-${name}`,
+          cpu: 'Xeon',
+          board: `board-${name}`,
+          disks: [`disk-${name}`],
+          nics: [`nic-${name}`],
+          ...fp,
+          ...over,
+        }),
+      );
     setFp();
-    const slmgr = (...args: string[]) => volact(['slmgr', '--json', '--state', dir, ...args], { ...clock.env(), VOLACT_FINGERPRINT_FILE: fpFile });
+    const slmgr = (...args: string[]) =>
+      volact(['slmgr', '--json', '--state', dir, ...args], { ...clock.env(), VOLACT_FINGERPRINT_FILE: fpFile });
     const trust = (file: string) => volact(['client', 'trust', file, '--state', dir, '--json'], clock.env());
     return { dir, setFp, slmgr, trust };
   };
@@ -40,7 +54,9 @@ describe('offline activation', { timeout: 600_000 }, () => {
   };
   /** "used/limit" of a MAK, from the numbers `authority maks --json` gives. */
   const makUsage = async (id: string) => {
-    const row = ((await auth('maks')).json as { id: string; activationsUsed: number; activationsLimit: number }[]).find((m) => m.id === id)!;
+    const row = ((await auth('maks')).json as { id: string; activationsUsed: number; activationsLimit: number }[]).find(
+      (m) => m.id === id,
+    )!;
     return `${row.activationsUsed}/${row.activationsLimit}`;
   };
 
@@ -59,13 +75,21 @@ describe('offline activation', { timeout: 600_000 }, () => {
     mustOk(await pc.trust(bundle), 'trust bundle');
     mustOk(await pc.slmgr('-ipk', mak.key), 'ipk');
     const before = await pc.slmgr('-dlv');
-    assert.deepEqual(before.json.edition, { number: 101, code: 'desk-pro', name: 'Contoso Desk 2026 Pro' }, 'before activation, the names come from the bundle catalog');
+    assert.deepEqual(
+      before.json.edition,
+      { number: 101, code: 'desk-pro', name: 'Contoso Desk 2026 Pro' },
+      'before activation, the names come from the bundle catalog',
+    );
     const dti = await pc.slmgr('-dti');
     mustOk(dti, '-dti');
     const iid = dti.json.installationId as string;
     assert.match(iid, /^([2-9A-Y]{8}-)+[2-9A-Y]{2,8}$/);
     // the same ID as a QR code for a phone to read, drawn for exactly this ID
-    const shown = await volact(['slmgr', '--state', pc.dir, '-dti'], { ...clock.env(), VOLACT_QR: '1', VOLACT_FINGERPRINT_FILE: join(tmp.path, 'pc1.fp.json') });
+    const shown = await volact(['slmgr', '--state', pc.dir, '-dti'], {
+      ...clock.env(),
+      VOLACT_QR: '1',
+      VOLACT_FINGERPRINT_FILE: join(tmp.path, 'pc1.fp.json'),
+    });
     assert.ok(shown.stdout.includes(iid));
     assert.ok(shown.stdout.includes(qrText(iid)), 'the QR code encodes the installation ID');
     assert.notEqual(qrText(iid), qrText(iid.replace(/^./, iid[0] === '2' ? '3' : '2')));
@@ -82,7 +106,10 @@ describe('offline activation', { timeout: 600_000 }, () => {
     const piped = await volact(['authority', 'confirm', iid, '--dir', world.dir], clock.env());
     mustOk(piped, 'confirm into a pipe');
     assert.ok(piped.stdout.includes(cidText));
-    assert.ok(!piped.stdout.includes(qrText(cidText)) && !piped.stdout.includes('\u001b['), 'no QR code and no escape codes in a pipe');
+    assert.ok(
+      !piped.stdout.includes(qrText(cidText)) && !piped.stdout.includes('\u001b['),
+      'no QR code and no escape codes in a pipe',
+    );
     const drawn = await volact(['authority', 'confirm', iid, '--dir', world.dir], { ...clock.env(), VOLACT_QR: '1' });
     assert.ok(drawn.stdout.includes(qrText(cidText)), 'VOLACT_QR=1 draws the QR code of the confirmation ID');
     assert.equal(await makUsage(mak.id), '1/3');
@@ -97,7 +124,15 @@ describe('offline activation', { timeout: 600_000 }, () => {
     assert.equal(dlv.json.edition.code, 'desk-pro', 'edition names come from the bundle catalog');
     assert.equal(dlv.json.mak.id, mak.id, 'the machine names the MAK as the authority does');
     assert.equal(first.json.keyId, mak.id);
-    assert.match((await volact(['slmgr', '--state', pc.dir, '-dlv'], { ...clock.env(), VOLACT_FINGERPRINT_FILE: join(tmp.path, 'pc1.fp.json') })).stdout, new RegExp(`MAK ${mak.id}\\b`));
+    assert.match(
+      (
+        await volact(['slmgr', '--state', pc.dir, '-dlv'], {
+          ...clock.env(),
+          VOLACT_FINGERPRINT_FILE: join(tmp.path, 'pc1.fp.json'),
+        })
+      ).stdout,
+      new RegExp(`MAK ${mak.id}\\b`),
+    );
 
     // a repair (one disk) keeps it; a new board puts the machine into out-of-tolerance grace
     pc.setFp({ disks: ['disk-new'] });
@@ -144,11 +179,19 @@ describe('offline activation', { timeout: 600_000 }, () => {
 
     // a second publisher with its own root and the same kind of codes
     const other = await makeAuthority(join(tmp.path, 'other-publisher'), clock.env());
-    const otherMak = (await volact(['authority', 'issue-mak', '--dir', other.dir, '--edition', 'desk-pro', '--activations', '5', '--json'], clock.env())).json.key as string;
+    const otherMak = (
+      await volact(
+        ['authority', 'issue-mak', '--dir', other.dir, '--edition', 'desk-pro', '--activations', '5', '--json'],
+        clock.env(),
+      )
+    ).json.key as string;
     const c = machine('typo-c');
     mustOk(await c.trust(bundle), 'trust');
     mustOk(await c.slmgr('-ipk', otherMak), 'ipk');
-    const otherCid = await volact(['authority', 'confirm', (await c.slmgr('-dti')).json.installationId, '--dir', other.dir, '--json'], clock.env());
+    const otherCid = await volact(
+      ['authority', 'confirm', (await c.slmgr('-dti')).json.installationId, '--dir', other.dir, '--json'],
+      clock.env(),
+    );
     mustOk(otherCid, 'the other publisher confirms its own key');
     const untrusted = await c.slmgr('-atp', otherCid.json.confirmationId);
     assert.equal(untrusted.code, 7);
@@ -166,7 +209,7 @@ describe('offline activation', { timeout: 600_000 }, () => {
     assert.match(missing.json.error.fix, /client trust/);
   });
 
-  it('forged installation IDs under a victim key do not use up that key\'s rate limit', async () => {
+  it("forged installation IDs under a victim key do not use up that key's rate limit", async () => {
     clock.advance(5 * 60_000); // fresh rate windows
     const service = await world.serve({}, ['--rate-per-key', '2', '--rate-per-address', '200']);
     try {
@@ -190,7 +233,11 @@ describe('offline activation', { timeout: 600_000 }, () => {
         // give the forged group a correct check character, so it reaches the MAC check
         for (const c of '23456789ACDEFGHJKLMNPQRTUVWXY') {
           const text = [...g.slice(0, 2), g[2]! + c, ...g.slice(3)].join('-');
-          const r = await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: text }));
+          const r = await post(
+            service.port,
+            '/v1/offline-confirmations',
+            JSON.stringify({ v: 1, installationId: text }),
+          );
           if (r.body.code === 'CODE_GROUP_TYPO') continue;
           assert.deepEqual([r.status, r.body.code], [400, 'INSTALLATION_ID_INVALID']);
           break;
@@ -198,8 +245,16 @@ describe('offline activation', { timeout: 600_000 }, () => {
       }
       const real = await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: iid }));
       assert.equal(real.status, 200, 'the holder is not locked out by forgeries');
-      assert.equal((await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: iid }))).status, 200);
-      assert.equal((await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: iid }))).body.code, 'RATE_LIMITED', 'proven holders are limited per key');
+      assert.equal(
+        (await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: iid }))).status,
+        200,
+      );
+      assert.equal(
+        (await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: iid }))).body
+          .code,
+        'RATE_LIMITED',
+        'proven holders are limited per key',
+      );
     } finally {
       await service.stop();
     }
@@ -228,11 +283,19 @@ describe('offline activation', { timeout: 600_000 }, () => {
     const setup = await pc.slmgr('-dti');
     assert.deepEqual([setup.code, setup.json.error.code], [3, 'KEY_WRONG_CLASS']);
     assert.equal((await pc.slmgr('-atp')).json.error.code, 'USAGE');
-    for (const [typed, expected] of [['O' + '2'.repeat(86), 'CODE_BAD_CHARACTER'], ['hello', 'CODE_MALFORMED'], ['2222', 'CODE_MALFORMED'], ['x'.repeat(5000), 'CODE_MALFORMED']] as const) {
+    for (const [typed, expected] of [
+      ['O' + '2'.repeat(86), 'CODE_BAD_CHARACTER'],
+      ['hello', 'CODE_MALFORMED'],
+      ['2222', 'CODE_MALFORMED'],
+      ['x'.repeat(5000), 'CODE_MALFORMED'],
+    ] as const) {
       assert.equal((await auth('confirm', typed)).json.error.code, expected, typed.slice(0, 10));
     }
     assert.equal((await auth('confirm')).json.error.code, 'USAGE');
-    assert.equal((await auth('confirm', '--in', join(tmp.path, 'missing.txt'), '--out', join(tmp.path, 'o.txt'))).json.error.code, 'USAGE');
+    assert.equal(
+      (await auth('confirm', '--in', join(tmp.path, 'missing.txt'), '--out', join(tmp.path, 'o.txt'))).json.error.code,
+      'USAGE',
+    );
     const empty = join(tmp.path, 'empty.txt');
     writeFileSync(empty, '# nothing here\n\n');
     assert.equal((await auth('confirm', '--in', empty, '--out', join(tmp.path, 'o.txt'))).json.error.code, 'USAGE');
@@ -262,17 +325,27 @@ describe('offline activation', { timeout: 600_000 }, () => {
       assert.equal(first.json.type, 'host');
       const again = await auth('confirm', iid);
       assert.equal(again.json.used, first.json.used, 'the same host IID twice uses one activation');
-      const keys = (await auth('host-keys')).json as { hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[];
+      const keys = (await auth('host-keys')).json as {
+        hostsUsed: number;
+        hostsLimit: number;
+        activationsUsed: number;
+        activationsLimit: number;
+      }[];
       const k = keys.at(-1)!;
       assert.deepEqual([k.hostsUsed, k.hostsLimit, k.activationsUsed, k.activationsLimit], [1, 6, 1, 10]);
 
       // a confirmation made for a MAK machine does not activate a host
-      const makCid = (await auth('confirm', (await (async () => {
-        const m = machine('not-a-host');
-        await m.trust(bundle);
-        await m.slmgr('-ipk', (await issueMak(1)).key);
-        return (await m.slmgr('-dti')).json.installationId as string;
-      })()))).json.confirmationId as string;
+      const makCid = (
+        await auth(
+          'confirm',
+          await (async () => {
+            const m = machine('not-a-host');
+            await m.trust(bundle);
+            await m.slmgr('-ipk', (await issueMak(1)).key);
+            return (await m.slmgr('-dti')).json.installationId as string;
+          })(),
+        )
+      ).json.confirmationId as string;
       assert.equal((await hs('-atp', makCid)).json.error.code, 'CONFIRMATION_MISMATCH');
       assert.equal((await hs('-dlv')).json.activated, false);
       mustOk(await hs('-atp', again.json.confirmationId), 'host -atp');
@@ -292,7 +365,12 @@ describe('offline activation', { timeout: 600_000 }, () => {
       const last = await results[4]!.slmgr('-ato');
       mustOk(last, 'fifth -ato');
       for (const m of results) await m.slmgr('-ato');
-      const states = await Promise.all(results.map(async (m) => { const r = await m.slmgr("-dli"); return r.json?.licenseState ?? r.stdout + r.stderr; }));
+      const states = await Promise.all(
+        results.map(async (m) => {
+          const r = await m.slmgr('-dli');
+          return r.json?.licenseState ?? r.stdout + r.stderr;
+        }),
+      );
       assert.deepEqual(states, ['licensed', 'licensed', 'licensed', 'licensed', 'licensed']);
     } finally {
       await host.stop();
@@ -311,34 +389,89 @@ describe('offline activation', { timeout: 600_000 }, () => {
     const inFile = join(tmp.path, 'ids.txt');
     const outFile = join(tmp.path, 'cids.txt');
     // 'lecture2' is a label made only of code characters: still a label, not the start of a code
-    writeFileSync(inFile, ['# collected from the lab', ...ids.map((id, n) => `lab-${n} ${id}`), 'broken 22222222-33333333', ''].join('\n').replace('lab-5 ', 'lecture2 '));
-    const run = await volact(['authority', 'confirm', '--in', inFile, '--out', outFile, '--dir', world.dir], clock.env());
+    writeFileSync(
+      inFile,
+      ['# collected from the lab', ...ids.map((id, n) => `lab-${n} ${id}`), 'broken 22222222-33333333', '']
+        .join('\n')
+        .replace('lab-5 ', 'lecture2 '),
+    );
+    const run = await volact(
+      ['authority', 'confirm', '--in', inFile, '--out', outFile, '--dir', world.dir],
+      clock.env(),
+    );
     assert.equal(run.code, 5, 'one line failed');
     assert.match(run.stderr, /\[#{30}\] 7\/7/);
     assert.match(run.stdout, /6 confirmed, 1 failed/);
-    const lines = readFileSync(outFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const lines = readFileSync(outFile, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     assert.equal(lines.length, 7);
     assert.match(lines[6]!, /^broken .* ERROR CODE_/);
     assert.equal(await makUsage(mak.id), '6/10');
 
-    const rerun = await volact(['authority', 'confirm', '--in', inFile, '--out', outFile, '--dir', world.dir, '--json'], clock.env());
+    const rerun = await volact(
+      ['authority', 'confirm', '--in', inFile, '--out', outFile, '--dir', world.dir, '--json'],
+      clock.env(),
+    );
     assert.deepEqual([rerun.json.confirmed, rerun.json.failed], [6, 1]);
     assert.equal(await makUsage(mak.id), '6/10', 'a rerun of the same file uses nothing');
 
-    const cids = new Map(readFileSync(outFile, 'utf8').split('\n').filter((l) => l.startsWith('lab-')).map((l) => [l.split(' ')[0]!, l.split(' ')[2]!]));
-    cids.set('lab-5', readFileSync(outFile, 'utf8').split('\n').find((l) => l.startsWith('lecture2 '))!.split(' ')[2]!);
+    const cids = new Map(
+      readFileSync(outFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('lab-'))
+        .map((l) => [l.split(' ')[0]!, l.split(' ')[2]!]),
+    );
+    cids.set(
+      'lab-5',
+      readFileSync(outFile, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('lecture2 '))!
+        .split(' ')[2]!,
+    );
     for (const [n, m] of pcs.entries()) mustOk(await m.slmgr('-atp', cids.get(`lab-${n}`)!), `-atp on lab-${n}`);
-    assert.deepEqual(await Promise.all(pcs.map(async (m) => (await m.slmgr('-dli')).json.licenseState)), Array(6).fill('licensed'));
+    assert.deepEqual(
+      await Promise.all(pcs.map(async (m) => (await m.slmgr('-dli')).json.licenseState)),
+      Array(6).fill('licensed'),
+    );
   });
 
   it('anonymous confirmations are rate-limited; a token with the issue scope confirms in bulk without that limit', async () => {
     clock.advance(5 * 60_000); // fresh rate windows: limits count per minute, shared with the tests before
     const service = await world.serve({}, ['--rate-per-address', '3']);
-    const insecure = await volact(['authority', 'confirm', '22222222', '--url', 'http://10.255.255.1:8180', '--token-file', join(tmp.path, 'none'), '--json'], clock.env());
+    const insecure = await volact(
+      [
+        'authority',
+        'confirm',
+        '22222222',
+        '--url',
+        'http://10.255.255.1:8180',
+        '--token-file',
+        join(tmp.path, 'none'),
+        '--json',
+      ],
+      clock.env(),
+    );
     assert.deepEqual([insecure.code, insecure.json.error.code], [2, 'USAGE'], 'no token file');
     writeFileSync(join(tmp.path, 'some.token'), 'vat_x');
-    const clear = await volact(['authority', 'confirm', '22222222', '--url', 'http://10.255.255.1:8180', '--token-file', join(tmp.path, 'some.token'), '--json'], clock.env());
-    assert.deepEqual([clear.code, clear.json.error.code], [2, 'INSECURE_URL'], 'a token is never sent in clear off this machine');
+    const clear = await volact(
+      [
+        'authority',
+        'confirm',
+        '22222222',
+        '--url',
+        'http://10.255.255.1:8180',
+        '--token-file',
+        join(tmp.path, 'some.token'),
+        '--json',
+      ],
+      clock.env(),
+    );
+    assert.deepEqual(
+      [clear.code, clear.json.error.code],
+      [2, 'INSECURE_URL'],
+      'a token is never sent in clear off this machine',
+    );
     try {
       const mak = await issueMak(50);
       const pcs = await pool([...Array(8).keys()], 4, async (n) => {
@@ -349,7 +482,10 @@ describe('offline activation', { timeout: 600_000 }, () => {
       });
       const ids = await Promise.all(pcs.map(async (m) => (await m.slmgr('-dti')).json.installationId as string));
       const statuses: number[] = [];
-      for (const id of ids.slice(0, 4)) statuses.push((await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: id }))).status);
+      for (const id of ids.slice(0, 4))
+        statuses.push(
+          (await post(service.port, '/v1/offline-confirmations', JSON.stringify({ v: 1, installationId: id }))).status,
+        );
       assert.deepEqual(statuses, [200, 200, 200, 429]);
 
       const token = await auth('token', 'create', '--name', 'proxy', '--scope', 'issue');
@@ -359,16 +495,46 @@ describe('offline activation', { timeout: 600_000 }, () => {
       const inFile = join(tmp.path, 'api-ids.txt');
       writeFileSync(inFile, ids.join('\n'));
       const outFile = join(tmp.path, 'api-cids.txt');
-      const remote = await volact(['authority', 'confirm', '--in', inFile, '--out', outFile, '--url', `http://127.0.0.1:${service.port}`, '--token-file', tokenFile, '--json'], clock.env());
+      const remote = await volact(
+        [
+          'authority',
+          'confirm',
+          '--in',
+          inFile,
+          '--out',
+          outFile,
+          '--url',
+          `http://127.0.0.1:${service.port}`,
+          '--token-file',
+          tokenFile,
+          '--json',
+        ],
+        clock.env(),
+      );
       mustOk(remote, 'remote bulk confirm');
       assert.deepEqual([remote.json.confirmed, remote.json.failed], [8, 0]);
       assert.equal(await makUsage(mak.id), '8/50', 'the three anonymous confirmations were repeats');
       const audit = (await auth('audit', '--limit', '20')).json as { actor: string; action: string }[];
-      assert.ok(audit.filter((a) => a.actor === `token:${token.json.id}` && a.action === 'mak.activate').length === 8, 'each authenticated confirmation is audited');
+      assert.ok(
+        audit.filter((a) => a.actor === `token:${token.json.id}` && a.action === 'mak.activate').length === 8,
+        'each authenticated confirmation is audited',
+      );
 
       const readOnly = await auth('token', 'create', '--name', 'viewer', '--scope', 'read');
       writeFileSync(tokenFile, readOnly.json.token);
-      const denied = await volact(['authority', 'confirm', ids[0]!, '--url', `http://127.0.0.1:${service.port}`, '--token-file', tokenFile, '--json'], clock.env());
+      const denied = await volact(
+        [
+          'authority',
+          'confirm',
+          ids[0]!,
+          '--url',
+          `http://127.0.0.1:${service.port}`,
+          '--token-file',
+          tokenFile,
+          '--json',
+        ],
+        clock.env(),
+      );
       assert.equal(denied.json.error.code, 'TOKEN_SCOPE');
     } finally {
       await service.stop();

@@ -22,8 +22,15 @@ describe('slmgr on a client and on a host', { timeout: 300_000 }, () => {
     clock = new TestClockFile(join(tmp.path, 'clock'), Date.UTC(2026, 10, 4, 9));
     world = await makeAuthority(tmp.path, clock.env());
     authority = await world.serve();
-    host = await startHost(hostDir(), { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env() });
-    assert.equal((await volact(['slmgr', '--host', hostDir(), '-ipk', await world.issueHostKey('server-2026')])).code, 0);
+    host = await startHost(hostDir(), {
+      root: world.rootPub,
+      authority: `http://127.0.0.1:${authority.port}`,
+      env: clock.env(),
+    });
+    assert.equal(
+      (await volact(['slmgr', '--host', hostDir(), '-ipk', await world.issueHostKey('server-2026')])).code,
+      0,
+    );
     assert.equal((await volact(['slmgr', '--host', hostDir(), '-ato'], clock.env())).code, 0);
   });
 
@@ -87,16 +94,26 @@ describe('slmgr on a client and on a host', { timeout: 300_000 }, () => {
     assert.equal((await volact(['slmgr', '--host', hostDir(), '-sai', '45'])).code, 0);
     const port = host.port;
     await host.stop();
-    host = await startHost(hostDir(), { root: world.rootPub, authority: `http://127.0.0.1:${authority.port}`, env: clock.env() });
+    host = await startHost(hostDir(), {
+      root: world.rootPub,
+      authority: `http://127.0.0.1:${authority.port}`,
+      env: clock.env(),
+    });
     const status = await volact(['slmgr', '--host', hostDir(), '-dlv', '--json']);
     assert.equal(status.json.retryMinutes, 45);
     assert.equal(status.json.currentCount, 5);
     assert.ok(status.json.activated);
     assert.notEqual(host.port, 0);
-    const lines = (await volact(['host', 'events', '--state', hostDir(), '--jsonl'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await volact(['host', 'events', '--state', hostDir(), '--jsonl'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 5);
     assert.ok(lines.every((e) => e.event === 12290 && e.vm === false && typeof e.machineId === 'string'));
-    assert.deepEqual(lines.map((e) => e.outcome), ['countInsufficient', 'countInsufficient', 'countInsufficient', 'countInsufficient', 'activated']);
+    assert.deepEqual(
+      lines.map((e) => e.outcome),
+      ['countInsufficient', 'countInsufficient', 'countInsufficient', 'countInsufficient', 'activated'],
+    );
     assert.ok(port > 0);
   });
 });

@@ -16,7 +16,16 @@ const running = new Set<ChildProcess>();
 async function killLeftovers(): Promise<void> {
   const left = [...running];
   if (left.length === 0) return;
-  process.stderr.write(`harness: killing ${left.length} process(es) the tests left running: ${left.map((c) => c.spawnargs.map((a) => a.replace(/^.*\//, '')).slice(0, 4).join(' ')).join('; ')}\n`);
+  process.stderr.write(
+    `harness: killing ${left.length} process(es) the tests left running: ${left
+      .map((c) =>
+        c.spawnargs
+          .map((a) => a.replace(/^.*\//, ''))
+          .slice(0, 4)
+          .join(' '),
+      )
+      .join('; ')}\n`,
+  );
   await Promise.all(
     left.map(
       (child) =>

@@ -17,7 +17,12 @@ export function tempDir(prefix = 'volact-'): { path: string; cleanup: () => void
 /** Runs `volact ARGS`; parses stdout as JSON when it is JSON. */
 export function volact(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = track(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = track(
+      spawn(process.execPath, [CLI, ...args], {
+        env: { ...process.env, NODE_ENV: 'test', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));

@@ -19,7 +19,6 @@ export type Named = {
 
 export type ZoneSpec = { name: string; keys: string[]; records?: string[] };
 
-
 /**
  * Starts named with one key per name in `keys` and the given zones; each zone's update policy
  * grants its listed keys the right to change names under it. Also a key with no rights at all
@@ -34,7 +33,13 @@ export async function startNamed(dir: string, zones: ZoneSpec[], keys: string[])
   for (const z of zones) {
     writeFileSync(
       join(dir, `${z.name}.db`),
-      [`$TTL 60`, `@ IN SOA ns1.${z.name}. hostmaster.${z.name}. ( 1 60 60 600 60 )`, `  IN NS ns1.${z.name}.`, `ns1 IN A 127.0.0.1`, ...(z.records ?? [])].join('\n') + '\n',
+      [
+        `$TTL 60`,
+        `@ IN SOA ns1.${z.name}. hostmaster.${z.name}. ( 1 60 60 600 60 )`,
+        `  IN NS ns1.${z.name}.`,
+        `ns1 IN A 127.0.0.1`,
+        ...(z.records ?? []),
+      ].join('\n') + '\n',
     );
   }
   writeFileSync(
@@ -66,7 +71,9 @@ export async function startNamed(dir: string, zones: ZoneSpec[], keys: string[])
   );
   const named = process.env.VOLACT_NAMED ?? systemBinary('named', 'bind9 bind9-utils');
   let log = '';
-  const child: ChildProcess = track(spawn(named, ['-c', join(dir, 'named.conf'), '-g', '-n', '1'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child: ChildProcess = track(
+    spawn(named, ['-c', join(dir, 'named.conf'), '-g', '-n', '1'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -100,4 +107,3 @@ export async function startNamed(dir: string, zones: ZoneSpec[], keys: string[])
     },
   };
 }
-

@@ -2,12 +2,27 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { track } from './children.js';
 import { CLI } from './cli.js';
 
-export type Service = { child: ChildProcess; port: number; stop: () => Promise<void>; kill9: () => Promise<void>; output: () => string };
+export type Service = {
+  child: ChildProcess;
+  port: number;
+  stop: () => Promise<void>;
+  kill9: () => Promise<void>;
+  output: () => string;
+};
 
 /** Spawns a long-running volact command and waits for its "listening on … PORT" line. */
-export function startService(args: string[], env: Record<string, string | undefined> = {}, ready = /listening on (?:port |http:\/\/[^:]+:)(\d+)/): Promise<Service> {
+export function startService(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  ready = /listening on (?:port |http:\/\/[^:]+:)(\d+)/,
+): Promise<Service> {
   return new Promise((resolve, reject) => {
-    const child = track(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = track(
+      spawn(process.execPath, [CLI, ...args], {
+        env: { ...process.env, NODE_ENV: 'test', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

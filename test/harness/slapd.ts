@@ -9,20 +9,38 @@ import { freePort, systemBinary } from './ports.js';
  * Real OpenLDAP for the tests: a provider and a read-only consumer replica kept in sync by
  * syncrepl, both on free loopback ports, with volact's schema and ACLs (ldap/ in the repository).
  */
-export type Slapd = { url: string; port: number; ldapsUrl: string | null; log: () => string; stop: () => Promise<void> };
-export type Directory = { suffix: string; admin: { dn: string; password: string }; provider: Slapd; consumer: Slapd; stop: () => Promise<void> };
+export type Slapd = {
+  url: string;
+  port: number;
+  ldapsUrl: string | null;
+  log: () => string;
+  stop: () => Promise<void>;
+};
+export type Directory = {
+  suffix: string;
+  admin: { dn: string; password: string };
+  provider: Slapd;
+  consumer: Slapd;
+  stop: () => Promise<void>;
+};
 
 const REPO = new URL('../../../', import.meta.url).pathname;
-
-
 
 /**
  * Runs slapd with these configuration arguments (-f FILE or -F DIR), listening on `listen`, and
  * waits until `port` on 127.0.0.1 accepts connections.
  */
-export async function spawnSlapd(config: string[], listen: string[], port: number): Promise<{ log: () => string; stop: () => Promise<void> }> {
+export async function spawnSlapd(
+  config: string[],
+  listen: string[],
+  port: number,
+): Promise<{ log: () => string; stop: () => Promise<void> }> {
   let log = '';
-  const child: ChildProcess = track(spawn(systemBinary('slapd', 'slapd ldap-utils'), [...config, '-h', listen.join(' '), '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child: ChildProcess = track(
+    spawn(systemBinary('slapd', 'slapd ldap-utils'), [...config, '-h', listen.join(' '), '-d', '256'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -57,7 +75,11 @@ async function start(dir: string, conf: string, port: number, ldapsPort?: number
   writeFileSync(join(dir, 'slapd.conf'), conf);
   const url = `ldap://127.0.0.1:${port}`;
   const ldapsUrl = ldapsPort ? `ldaps://127.0.0.1:${ldapsPort}` : null;
-  const slapd = await spawnSlapd(['-f', join(dir, 'slapd.conf')], [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])], port);
+  const slapd = await spawnSlapd(
+    ['-f', join(dir, 'slapd.conf')],
+    [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])],
+    port,
+  );
   return { url, port, ldapsUrl, ...slapd };
 }
 
@@ -75,14 +97,62 @@ export function makeTlsFiles(dir: string): TlsFiles {
   mkdirSync(dir, { recursive: true });
   const f = (n: string) => join(dir, n);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=volact test CA');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=volact test CA',
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    '/CN=localhost',
+  );
   writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('ext.cnf'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+  );
   return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
 }
 
-export async function startDirectory(dir: string, opts: { suffix?: string; withSchema?: boolean; tls?: TlsFiles } = {}): Promise<Directory> {
+export async function startDirectory(
+  dir: string,
+  opts: { suffix?: string; withSchema?: boolean; tls?: TlsFiles } = {},
+): Promise<Directory> {
   const suffix = opts.suffix ?? 'dc=example,dc=test';
   const admin = { dn: `cn=admin,${suffix}`, password: 'adminpw' };
   const withSchema = opts.withSchema ?? true;
@@ -96,7 +166,14 @@ export async function startDirectory(dir: string, opts: { suffix?: string; withS
     'moduleload syncprov',
     'moduleload ppolicy',
     // TLS (StartTLS and LDAPS) when asked; then nothing is served without it (security tls=1)
-    ...(opts.tls ? [`TLSCACertificateFile ${opts.tls.ca}`, `TLSCertificateFile ${opts.tls.cert}`, `TLSCertificateKeyFile ${opts.tls.key}`, 'security tls=1'] : []),
+    ...(opts.tls
+      ? [
+          `TLSCACertificateFile ${opts.tls.ca}`,
+          `TLSCertificateFile ${opts.tls.cert}`,
+          `TLSCertificateKeyFile ${opts.tls.key}`,
+          'security tls=1',
+        ]
+      : []),
     `pidfile ${d}/slapd.pid`,
     `argsfile ${d}/slapd.args`,
     'database mdb',
@@ -113,7 +190,15 @@ export async function startDirectory(dir: string, opts: { suffix?: string; withS
   const providerDir = join(dir, 'provider');
   const provider = await start(
     providerDir,
-    [...common(providerDir), `rootpw ${admin.password}`, acl, 'access to * by self write by users read by * auth', 'overlay syncprov', 'syncprov-checkpoint 100 1', ...ppolicy].join('\n') + '\n',
+    [
+      ...common(providerDir),
+      `rootpw ${admin.password}`,
+      acl,
+      'access to * by self write by users read by * auth',
+      'overlay syncprov',
+      'syncprov-checkpoint 100 1',
+      ...ppolicy,
+    ].join('\n') + '\n',
     providerPort,
     opts.tls ? await freePort() : undefined,
   );

@@ -19,20 +19,44 @@ export async function makeAuthority(base: string, env: Record<string, string> = 
     return r;
   };
   await must(['authority', 'init', '--dir', dir, '--json']);
-  const catalog = (await must(['authority', 'import-catalog', '--dir', dir, '--json'])).json as { editions: { code: string; setupKey: string }[] };
+  const catalog = (await must(['authority', 'import-catalog', '--dir', dir, '--json'])).json as {
+    editions: { code: string; setupKey: string }[];
+  };
   return {
     dir,
     rootPub: join(dir, 'root.pub'),
     setupKeys: Object.fromEntries(catalog.editions.map((e) => [e.code, e.setupKey])),
-    issueHostKey: async (group, extra = []) => (await must(['authority', 'issue-host-key', '--dir', dir, '--group', group, '--json', ...extra])).json.key as string,
-    serve: (serveEnv = {}, extra = []) => startService(['authority', 'serve', '--dir', dir, '--port', '0', ...extra], { ...env, ...serveEnv }),
+    issueHostKey: async (group, extra = []) =>
+      (await must(['authority', 'issue-host-key', '--dir', dir, '--group', group, '--json', ...extra])).json
+        .key as string,
+    serve: (serveEnv = {}, extra = []) =>
+      startService(['authority', 'serve', '--dir', dir, '--port', '0', ...extra], { ...env, ...serveEnv }),
   };
 }
 
 /** Starts an activation host process on a free loopback port. */
-export function startHost(dir: string, opts: { root: string; authority: string; env?: Record<string, string>; extra?: string[] }): Promise<Service> {
+export function startHost(
+  dir: string,
+  opts: { root: string; authority: string; env?: Record<string, string>; extra?: string[] },
+): Promise<Service> {
   return startService(
-    ['host', 'serve', '--state', dir, '--root', opts.root, '--authority', opts.authority, '--port', '0', '--listen', '127.0.0.1', '--name', 'test-host', ...(opts.extra ?? [])],
+    [
+      'host',
+      'serve',
+      '--state',
+      dir,
+      '--root',
+      opts.root,
+      '--authority',
+      opts.authority,
+      '--port',
+      '0',
+      '--listen',
+      '127.0.0.1',
+      '--name',
+      'test-host',
+      ...(opts.extra ?? []),
+    ],
     opts.env ?? {},
   );
 }

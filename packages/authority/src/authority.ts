@@ -36,7 +36,16 @@ import {
 } from '@volact/protocol';
 import { buildCatalog } from './catalog.js';
 import type { AuthorityKeys, Issuer } from './keys.js';
-import { tokenScopes, type AuditRow, type AuthorityStore, type HostKeyRow, type IncreaseRequest, type MakRow, type TokenRow, type TokenScope } from './store.js';
+import {
+  tokenScopes,
+  type AuditRow,
+  type AuthorityStore,
+  type HostKeyRow,
+  type IncreaseRequest,
+  type MakRow,
+  type TokenRow,
+  type TokenScope,
+} from './store.js';
 
 export type IssuedHostKey = { key: string; id: string; group: string; maxHosts: number; maxActivations: number };
 export type IssuedMak = { key: string; id: string; edition: string; maxActivations: number };
@@ -44,7 +53,6 @@ export type IssuedMak = { key: string; id: string; edition: string; maxActivatio
 export function keyHash(canonical: string): string {
   return createHash('sha256').update(`volact-key-hash/${canonical}`).digest('base64url');
 }
-
 
 /** Who asks: `cli:<user>` on the authority's machine, `token:<id>` through the admin API. */
 export type Actor = string;
@@ -73,7 +81,10 @@ export class Authority {
 
   private issuer(purpose: 'host-cert' | 'catalog' | 'mak-grant' | 'offline' | 'directory'): Issuer {
     const issuer = this.keys.issuers.get(purpose);
-    if (!issuer) throw new VolactError('AUTHORITY_NOT_READY', { detail: `no ${purpose} issuing key (certify one: volact authority rotate-issuer --purpose ${purpose})` });
+    if (!issuer)
+      throw new VolactError('AUTHORITY_NOT_READY', {
+        detail: `no ${purpose} issuing key (certify one: volact authority rotate-issuer --purpose ${purpose})`,
+      });
     return issuer;
   }
 
@@ -90,7 +101,11 @@ export class Authority {
     if (this.resigned?.serial !== latest.catalog.serial || this.resigned.kid !== issuer.pair.kid) {
       // stamped now: hosts check that the issuing key was valid when it signed
       const body = { ...latest.catalog, issuedAt: this.clock.now() };
-      this.resigned = { serial: latest.catalog.serial, kid: issuer.pair.kid, jws: signDocument(issuer.pair, docTypes.catalog, DOC_VERSION, body) };
+      this.resigned = {
+        serial: latest.catalog.serial,
+        kid: issuer.pair.kid,
+        jws: signDocument(issuer.pair, docTypes.catalog, DOC_VERSION, body),
+      };
     }
     return { catalog: latest.catalog, jws: this.resigned.jws, issuer: issuer.certificate };
   }
@@ -101,25 +116,58 @@ export class Authority {
     const catalog = buildCatalog(file, this.keys.mintSecret, serial, this.clock.now());
     const jws = signDocument(this.issuer('catalog').pair, docTypes.catalog, DOC_VERSION, catalog);
     // hosts would refuse a larger document, so it is refused here, before anything is stored
-    if (jws.length > MAX_JWS_LENGTH / 2) throw new VolactError('CATALOG_INVALID', { detail: `the signed catalog would be ${jws.length} bytes; at most ${MAX_JWS_LENGTH / 2} are allowed` });
-    await this.store.saveCatalog(catalog, jws, this.audit(actor, 'catalog.import', `catalog ${serial}`, `${catalog.editions.length} editions, ${catalog.groups.length} groups`));
+    if (jws.length > MAX_JWS_LENGTH / 2)
+      throw new VolactError('CATALOG_INVALID', {
+        detail: `the signed catalog would be ${jws.length} bytes; at most ${MAX_JWS_LENGTH / 2} are allowed`,
+      });
+    await this.store.saveCatalog(
+      catalog,
+      jws,
+      this.audit(
+        actor,
+        'catalog.import',
+        `catalog ${serial}`,
+        `${catalog.editions.length} editions, ${catalog.groups.length} groups`,
+      ),
+    );
     return catalog;
   }
 
-  async issueHostKey(groupCode: string, limits: { maxHosts?: number; maxActivations?: number }, actor: Actor): Promise<IssuedHostKey> {
+  async issueHostKey(
+    groupCode: string,
+    limits: { maxHosts?: number; maxActivations?: number },
+    actor: Actor,
+  ): Promise<IssuedHostKey> {
     const group = (await this.catalog()).catalog.groups.find((g) => g.code === groupCode);
     if (!group) throw new VolactError('GROUP_UNKNOWN', { group: groupCode });
     const maxHosts = limits.maxHosts ?? defaults.hostKeyMaxHosts;
     const maxActivations = limits.maxActivations ?? defaults.hostKeyMaxActivations;
-    for (const [name, value] of [['hosts', maxHosts], ['activations', maxActivations]] as const) {
-      if (!Number.isInteger(value) || value < 1 || value > 100_000) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: 1, max: 100_000, value });
+    for (const [name, value] of [
+      ['hosts', maxHosts],
+      ['activations', maxActivations],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1 || value > 100_000)
+        throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: 1, max: 100_000, value });
     }
     const serial = BigInt('0x' + randomBytes(7).toString('hex'));
     const key = mintKey(this.keys.mintSecret, 'host', group.number, serial);
     const id = `HK-${randomUUID().slice(0, 8)}`;
     await this.store.insertHostKey(
-      { id, keyHash: keyHash(key), partial: partialKey(key), groupCode: group.code, maxHosts, maxActivations, createdAt: this.clock.now() },
-      this.audit(actor, 'host-key.issue', id, `group ${group.code}, ${maxHosts} hosts, ${maxActivations} activations, key ending ${partialKey(key)}`),
+      {
+        id,
+        keyHash: keyHash(key),
+        partial: partialKey(key),
+        groupCode: group.code,
+        maxHosts,
+        maxActivations,
+        createdAt: this.clock.now(),
+      },
+      this.audit(
+        actor,
+        'host-key.issue',
+        id,
+        `group ${group.code}, ${maxHosts} hosts, ${maxActivations} activations, key ending ${partialKey(key)}`,
+      ),
     );
     return { key, id, group: group.code, maxHosts, maxActivations };
   }
@@ -131,7 +179,8 @@ export class Authority {
   /** Finds an issued key; anything not minted here or not on record is an "unknown key". */
   private async findHostKey(typed: string): Promise<HostKeyRow> {
     const decoded = decodeKey(typed);
-    if (decoded.keyClass !== 'host') throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'host' });
+    if (decoded.keyClass !== 'host')
+      throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'host' });
     if (!keyTagValid(this.keys.mintSecret, decoded)) throw new VolactError('KEY_UNKNOWN');
     const row = await this.store.findHostKeyByHash(keyHash(decoded.canonical));
     if (!row) throw new VolactError('KEY_UNKNOWN');
@@ -142,12 +191,25 @@ export class Authority {
   async issueMak(editionCode: string, activations: number, actor: Actor): Promise<IssuedMak> {
     const edition = (await this.catalog()).catalog.editions.find((e) => e.code === editionCode);
     if (!edition) throw new VolactError('CATALOG_INVALID', { detail: `there is no edition ${editionCode}` });
-    if (!Number.isInteger(activations) || activations < 1 || activations > 10_000_000) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'activations', min: 1, max: 10_000_000, value: activations });
+    if (!Number.isInteger(activations) || activations < 1 || activations > 10_000_000)
+      throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'activations', min: 1, max: 10_000_000, value: activations });
     const key = mintKey(this.keys.mintSecret, 'mak', edition.number, BigInt('0x' + randomBytes(7).toString('hex')));
     const id = makIdOf(decodeKey(key));
     await this.store.insertMak(
-      { id, keyHash: keyHash(key), partial: partialKey(key), edition: edition.number, maxActivations: activations, createdAt: this.clock.now() },
-      this.audit(actor, 'mak.issue', id, `edition ${edition.code}, ${activations} activations, key ending ${partialKey(key)}`),
+      {
+        id,
+        keyHash: keyHash(key),
+        partial: partialKey(key),
+        edition: edition.number,
+        maxActivations: activations,
+        createdAt: this.clock.now(),
+      },
+      this.audit(
+        actor,
+        'mak.issue',
+        id,
+        `edition ${edition.code}, ${activations} activations, key ending ${partialKey(key)}`,
+      ),
     );
     return { key, id, edition: edition.code, maxActivations: activations };
   }
@@ -162,19 +224,27 @@ export class Authority {
    */
   async activateMak(req: MakActivationRequest): Promise<MakActivationAnswer> {
     const decoded = decodeKey(req.makKey);
-    if (decoded.keyClass !== 'mak') throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'mak' });
+    if (decoded.keyClass !== 'mak')
+      throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'mak' });
     if (!keyTagValid(this.keys.mintSecret, decoded)) throw new VolactError('KEY_UNKNOWN');
     const mak = await this.store.findMakByHash(keyHash(decoded.canonical));
     if (!mak) throw new VolactError('KEY_UNKNOWN');
     const edition = (await this.catalog()).catalog.editions.find((e) => e.number === mak.edition);
-    if (!edition) throw new VolactError('AUTHORITY_NOT_READY', { detail: `edition ${mak.edition} is not in the catalog` });
+    if (!edition)
+      throw new VolactError('AUTHORITY_NOT_READY', { detail: `edition ${mak.edition} is not in the catalog` });
     const now = this.clock.now();
     const outcome = await this.store.activateMak({ makId: mak.id, machineId: req.machineId, parts: req.parts, now });
     if (outcome.kind === 'limit') throw new VolactError('MAK_LIMIT', { used: outcome.used, limit: outcome.limit });
     return this.signMakGrant(mak, edition, req, outcome, now);
   }
 
-  private signMakGrant(mak: MakRow, edition: Catalog['editions'][number], req: MakActivationRequest, outcome: { used: number; limit: number }, now: number): MakActivationAnswer {
+  private signMakGrant(
+    mak: MakRow,
+    edition: Catalog['editions'][number],
+    req: MakActivationRequest,
+    outcome: { used: number; limit: number },
+    now: number,
+  ): MakActivationAnswer {
     const issuer = this.issuer('mak-grant');
     const grant: MakGrant = {
       makId: mak.id,
@@ -194,10 +264,12 @@ export class Authority {
   /** Finds the record of an issued host key or MAK from the key itself (knowing it proves ownership). */
   private async ownKey(typed: string): Promise<{ kind: 'host-key' | 'mak'; id: string }> {
     const decoded = decodeKey(typed);
-    if (decoded.keyClass !== 'host' && decoded.keyClass !== 'mak') throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'host or MAK' });
+    if (decoded.keyClass !== 'host' && decoded.keyClass !== 'mak')
+      throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'host or MAK' });
     if (!keyTagValid(this.keys.mintSecret, decoded)) throw new VolactError('KEY_UNKNOWN');
     const hash = keyHash(decoded.canonical);
-    const row = decoded.keyClass === 'host' ? await this.store.findHostKeyByHash(hash) : await this.store.findMakByHash(hash);
+    const row =
+      decoded.keyClass === 'host' ? await this.store.findHostKeyByHash(hash) : await this.store.findMakByHash(hash);
     if (!row) throw new VolactError('KEY_UNKNOWN');
     return { kind: decoded.keyClass === 'host' ? 'host-key' : 'mak', id: row.id };
   }
@@ -205,9 +277,18 @@ export class Authority {
   /** A customer asks for more activations (MAK, host key) or more hosts (host key). */
   async requestIncrease(req: IncreaseRequestBody): Promise<{ id: string; state: string }> {
     const key = await this.ownKey(req.key);
-    if (key.kind === 'mak' && req.what === 'hosts') throw new VolactError('BAD_REQUEST', { field: 'what', problem: 'must be activations for a MAK' });
+    if (key.kind === 'mak' && req.what === 'hosts')
+      throw new VolactError('BAD_REQUEST', { field: 'what', problem: 'must be activations for a MAK' });
     const id = `IR-${randomUUID().slice(0, 8)}`;
-    await this.store.createIncreaseRequest({ id, keyKind: key.kind, keyId: key.id, what: req.what, amount: req.amount, reason: req.reason, createdAt: this.clock.now() });
+    await this.store.createIncreaseRequest({
+      id,
+      keyKind: key.kind,
+      keyId: key.id,
+      what: req.what,
+      amount: req.amount,
+      reason: req.reason,
+      createdAt: this.clock.now(),
+    });
     return { id, state: 'pending' };
   }
 
@@ -224,19 +305,37 @@ export class Authority {
   }
 
   /** The publisher approves (with the amount granted, default the amount asked) or rejects a request. */
-  async decideIncrease(id: string, approve: boolean, amount: number | undefined, note: string | undefined, actor: Actor): Promise<IncreaseRequest> {
+  async decideIncrease(
+    id: string,
+    approve: boolean,
+    amount: number | undefined,
+    note: string | undefined,
+    actor: Actor,
+  ): Promise<IncreaseRequest> {
     const request = await this.store.increaseRequest(id);
     if (!request) throw new VolactError('REQUEST_UNKNOWN', { id });
     const granted = amount ?? request.amount;
-    if (!Number.isInteger(granted) || granted < 1 || granted > 10_000_000) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'amount', min: 1, max: 10_000_000, value: granted });
-    const decided = await this.store.decideIncreaseRequest(id, { approve, granted, note: note ?? null, now: this.clock.now() }, this.audit(actor, approve ? 'request.approve' : 'request.reject', id, ''));
+    if (!Number.isInteger(granted) || granted < 1 || granted > 10_000_000)
+      throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'amount', min: 1, max: 10_000_000, value: granted });
+    const decided = await this.store.decideIncreaseRequest(
+      id,
+      { approve, granted, note: note ?? null, now: this.clock.now() },
+      this.audit(actor, approve ? 'request.approve' : 'request.reject', id, ''),
+    );
     if (!decided) throw new VolactError('REQUEST_DECIDED', { id, state: request.state });
     return decided;
   }
 
   /** Frees the slot of a decommissioned host on a host key. */
   async releaseHost(hostKeyId: string, hostId: string, actor: Actor): Promise<void> {
-    if (!(await this.store.releaseHost(hostKeyId, hostId, this.audit(actor, 'host.release', `${hostKeyId}/${hostId}`, 'slot freed')))) throw new VolactError('REQUEST_UNKNOWN', { id: `${hostKeyId}/${hostId}` });
+    if (
+      !(await this.store.releaseHost(
+        hostKeyId,
+        hostId,
+        this.audit(actor, 'host.release', `${hostKeyId}/${hostId}`, 'slot freed'),
+      ))
+    )
+      throw new VolactError('REQUEST_UNKNOWN', { id: `${hostKeyId}/${hostId}` });
   }
 
   /** Online host activation: 6 distinct hosts and 10 activations per host key by default. */
@@ -250,7 +349,14 @@ export class Authority {
     const issuer = this.issuer('host-cert');
     const now = this.clock.now();
     const outcome = await this.store.activateHost(
-      { hostKeyId: row.id, hostPublicKey: req.hostPublicKey, hostId, hostName: req.hostName, requestId: req.requestId, now },
+      {
+        hostKeyId: row.id,
+        hostPublicKey: req.hostPublicKey,
+        hostId,
+        hostName: req.hostName,
+        requestId: req.requestId,
+        now,
+      },
       (activation, usage) => {
         const cert: HostCert = {
           hostId,
@@ -258,7 +364,9 @@ export class Authority {
           hostPublicKey: req.hostPublicKey,
           hostName: req.hostName,
           group: group.code,
-          editions: catalog.editions.filter((e) => group.editions.includes(e.number)).map(({ number, code, name, kind }) => ({ number, code, name, kind })),
+          editions: catalog.editions
+            .filter((e) => group.editions.includes(e.number))
+            .map(({ number, code, name, kind }) => ({ number, code, name, kind })),
           issuedAt: now,
           notAfter: null,
           activation,
@@ -293,9 +401,17 @@ export class Authority {
     const issuer = this.issuer('directory');
     const now = this.clock.now();
     const directoryId = req.directoryId.toLowerCase();
-    const hostId = 'D' + createHash('sha256').update(`volact-directory/${directoryId}`).digest('base64url').slice(0, 12);
+    const hostId =
+      'D' + createHash('sha256').update(`volact-directory/${directoryId}`).digest('base64url').slice(0, 12);
     const outcome = await this.store.activateHost(
-      { hostKeyId: row.id, hostPublicKey: `directory:${directoryId}`, hostId, hostName: `directory ${req.suffix}`.slice(0, 128), requestId: req.requestId, now },
+      {
+        hostKeyId: row.id,
+        hostPublicKey: `directory:${directoryId}`,
+        hostId,
+        hostName: `directory ${req.suffix}`.slice(0, 128),
+        requestId: req.requestId,
+        now,
+      },
       (activation, usage) => {
         const doc: DirectoryObject = {
           objectId: `AO-${randomUUID().slice(0, 8)}`,
@@ -305,14 +421,22 @@ export class Authority {
           suffix: req.suffix,
           hostKeyId: row.id,
           group: group.code,
-          editions: catalog.editions.filter((e) => group.editions.includes(e.number)).map(({ number, code, name, kind }) => ({ number, code, name, kind })),
+          editions: catalog.editions
+            .filter((e) => group.editions.includes(e.number))
+            .map(({ number, code, name, kind }) => ({ number, code, name, kind })),
           issuedAt: now,
           activation,
         };
-        const answer: DirectoryActivationAnswer = { object: signDocument(issuer.pair, docTypes.directoryObject, DOC_VERSION, doc), issuer: issuer.certificate, ...usage };
+        const answer: DirectoryActivationAnswer = {
+          object: signDocument(issuer.pair, docTypes.directoryObject, DOC_VERSION, doc),
+          issuer: issuer.certificate,
+          ...usage,
+        };
         return JSON.stringify(answer);
       },
-      actor ? this.audit(actor, 'directory.activate', `${row.id}/${hostId}`, `${req.suffix} (${directoryId})`) : undefined,
+      actor
+        ? this.audit(actor, 'directory.activate', `${row.id}/${hostId}`, `${req.suffix} (${directoryId})`)
+        : undefined,
     );
     return JSON.parse(slotAnswer(outcome)) as DirectoryActivationAnswer;
   }
@@ -323,11 +447,17 @@ export class Authority {
    * same idempotent paths as online activation and signs a confirmation ID. The same IID asked
    * twice is a retry: it uses one activation.
    */
-  async confirmOffline(text: string, actor?: Actor, onKeyProven?: (keyId: string) => Promise<void>): Promise<Confirmed> {
+  async confirmOffline(
+    text: string,
+    actor?: Actor,
+    onKeyProven?: (keyId: string) => Promise<void>,
+  ): Promise<Confirmed> {
     const iid = parseInstallationId(text);
-    if (iid.key.version !== KEY_VERSION) throw new VolactError('INSTALLATION_ID_INVALID', { detail: `key version ${iid.key.version}` });
+    if (iid.key.version !== KEY_VERSION)
+      throw new VolactError('INSTALLATION_ID_INVALID', { detail: `key version ${iid.key.version}` });
     const canonical = mintKey(this.keys.mintSecret, iid.key.keyClass, iid.key.ref, iid.key.serial);
-    if (!installationIdMacValid(iid, canonical)) throw new VolactError('INSTALLATION_ID_INVALID', { detail: 'its check does not match the key it names' });
+    if (!installationIdMacValid(iid, canonical))
+      throw new VolactError('INSTALLATION_ID_INVALID', { detail: 'its check does not match the key it names' });
     // per-key limits count only proven holders: nobody can use up a victim's limit with garbage
     await onKeyProven?.(canonical);
     const issuer = this.issuer('offline');
@@ -336,45 +466,98 @@ export class Authority {
     let result: { keyId: string; outcome: string; used: number; limit: number };
     if (iid.type === 'directory') {
       const row = await this.findHostKey(canonical);
-      const answer = await this.activateDirectory({ v: 1, hostKey: canonical, directoryId: iid.directoryId!, directoryKind: 'openldap', suffix: `offline ${iid.directoryId}`, name: 'offline', requestId: `iid:${iidHash}` }, actor);
-      result = { keyId: row.id, outcome: 'directory activated', used: answer.activationsUsed, limit: answer.activationsLimit };
+      const answer = await this.activateDirectory(
+        {
+          v: 1,
+          hostKey: canonical,
+          directoryId: iid.directoryId!,
+          directoryKind: 'openldap',
+          suffix: `offline ${iid.directoryId}`,
+          name: 'offline',
+          requestId: `iid:${iidHash}`,
+        },
+        actor,
+      );
+      result = {
+        keyId: row.id,
+        outcome: 'directory activated',
+        used: answer.activationsUsed,
+        limit: answer.activationsLimit,
+      };
     } else if (iid.type === 'host') {
       const hostPublicKey = iid.hostPublicKey!.toString('base64url');
       const row = await this.findHostKey(canonical);
-      const answer = await this.activateHost({ v: 1, hostKey: canonical, hostPublicKey, hostName: `offline ${hostIdFor(hostPublicKey)}`, requestId: `iid:${iidHash}` }, actor);
-      result = { keyId: row.id, outcome: 'host activated', used: answer.activationsUsed, limit: answer.activationsLimit };
+      const answer = await this.activateHost(
+        {
+          v: 1,
+          hostKey: canonical,
+          hostPublicKey,
+          hostName: `offline ${hostIdFor(hostPublicKey)}`,
+          requestId: `iid:${iidHash}`,
+        },
+        actor,
+      );
+      result = {
+        keyId: row.id,
+        outcome: 'host activated',
+        used: answer.activationsUsed,
+        limit: answer.activationsLimit,
+      };
     } else {
       const mak = await this.store.findMakByHash(keyHash(canonical));
       if (!mak) throw new VolactError('KEY_UNKNOWN');
       const machineId = `iid-${iid.machineRef!.toString('base64url')}`;
-      const outcome = await this.store.activateMak({ makId: mak.id, machineId, parts: iid.parts!, now: this.clock.now(), iidHash }, actor ? this.audit(actor, 'mak.activate', `${mak.id}/${machineId}`, 'offline confirmation') : undefined);
+      const outcome = await this.store.activateMak(
+        { makId: mak.id, machineId, parts: iid.parts!, now: this.clock.now(), iidHash },
+        actor ? this.audit(actor, 'mak.activate', `${mak.id}/${machineId}`, 'offline confirmation') : undefined,
+      );
       if (outcome.kind === 'limit') throw new VolactError('MAK_LIMIT', { used: outcome.used, limit: outcome.limit });
       result = { keyId: mak.id, outcome: outcome.kind, used: outcome.used, limit: outcome.limit };
     }
-    const cid = makeConfirmation(iid, { privateKey: issuer.pair.privateKey, rawPublicKey: rawPublicKey(issuer.pair.publicKey) }, this.clock.now());
+    const cid = makeConfirmation(
+      iid,
+      { privateKey: issuer.pair.privateKey, rawPublicKey: rawPublicKey(issuer.pair.publicKey) },
+      this.clock.now(),
+    );
     return { type: iid.type, installationId: iid.text, confirmationId: cid.text, ...result };
   }
 
   /** What air-gapped hosts and machines install to check confirmations: root, offline issuer, catalog. */
   async offlineBundle(): Promise<OfflineBundle> {
     const { jws, issuer } = await this.catalog();
-    return { v: 1, kind: 'volact.offline-bundle', root: publicKeyToPem(this.keys.root.key), offlineIssuer: this.issuer('offline').certificate, catalog: jws, catalogIssuer: issuer };
+    return {
+      v: 1,
+      kind: 'volact.offline-bundle',
+      root: publicKeyToPem(this.keys.root.key),
+      offlineIssuer: this.issuer('offline').certificate,
+      catalog: jws,
+      catalogIssuer: issuer,
+    };
   }
 
   /** Creates an admin API token; the secret is shown once, only its hash is kept. */
   async createToken(name: string, scopes: string[], actor: Actor): Promise<IssuedToken> {
-    if (typeof name !== 'string' || name.length < 1 || name.length > 100) throw new VolactError('BAD_REQUEST', { field: 'name', problem: 'must be 1 to 100 characters' });
+    if (typeof name !== 'string' || name.length < 1 || name.length > 100)
+      throw new VolactError('BAD_REQUEST', { field: 'name', problem: 'must be 1 to 100 characters' });
     const bad = scopes.find((s) => !tokenScopes.includes(s as TokenScope));
-    if (scopes.length === 0 || bad !== undefined) throw new VolactError('BAD_REQUEST', { field: 'scopes', problem: `must be some of ${tokenScopes.join(', ')}${bad !== undefined ? `; got ${bad}` : ''}` });
+    if (scopes.length === 0 || bad !== undefined)
+      throw new VolactError('BAD_REQUEST', {
+        field: 'scopes',
+        problem: `must be some of ${tokenScopes.join(', ')}${bad !== undefined ? `; got ${bad}` : ''}`,
+      });
     const id = `T${randomBytes(5).toString('hex')}`;
     const secret = randomBytes(24).toString('base64url');
     const unique = [...new Set(scopes)] as TokenScope[];
-    await this.store.insertToken({ id, name, scopes: unique, tokenHash: tokenHash(secret), createdAt: this.clock.now() }, this.audit(actor, 'token.create', id, `${name}: ${unique.join(',')}`));
+    await this.store.insertToken(
+      { id, name, scopes: unique, tokenHash: tokenHash(secret), createdAt: this.clock.now() },
+      this.audit(actor, 'token.create', id, `${name}: ${unique.join(',')}`),
+    );
     return { id, token: `vat_${id}_${secret}`, name, scopes: unique };
   }
 
   async revokeToken(id: string, actor: Actor): Promise<void> {
-    if (!(await this.store.revokeToken(id, this.audit(actor, 'token.revoke', id, 'revoked')))) throw new VolactError('REQUEST_UNKNOWN', { id });
+    if (!(await this.store.revokeToken(id, this.audit(actor, 'token.revoke', id, 'revoked'))))
+      throw new VolactError('REQUEST_UNKNOWN', { id });
   }
 
   listTokens(): Promise<TokenRow[]> {
@@ -392,7 +575,8 @@ export class Authority {
     if (!m) throw new VolactError('TOKEN_INVALID');
     const row = await this.store.findToken(m[1]!);
     const given = Buffer.from(tokenHash(m[2]!));
-    if (!row || row.revokedAt !== null || !timingSafeEqual(Buffer.from(row.tokenHash), given)) throw new VolactError('TOKEN_INVALID');
+    if (!row || row.revokedAt !== null || !timingSafeEqual(Buffer.from(row.tokenHash), given))
+      throw new VolactError('TOKEN_INVALID');
     return { id: row.id, scopes: row.scopes };
   }
 }
@@ -409,6 +593,9 @@ function slotAnswer(outcome: Awaited<ReturnType<AuthorityStore['activateHost']>>
     case 'activationLimit':
       throw new VolactError('KEY_LIMIT_ACTIVATIONS', { used: outcome.used, limit: outcome.limit });
     case 'requestConflict':
-      throw new VolactError('BAD_REQUEST', { field: 'requestId', problem: 'was already used for another host, directory or key' });
+      throw new VolactError('BAD_REQUEST', {
+        field: 'requestId',
+        problem: 'was already used for another host, directory or key',
+      });
   }
 }

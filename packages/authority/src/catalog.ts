@@ -1,5 +1,17 @@
 import { createHmac } from 'node:crypto';
-import { VolactError, array, int, literal, mintKey, obj, optional, parseWith, str, type Catalog, type Infer } from '@volact/protocol';
+import {
+  VolactError,
+  array,
+  int,
+  literal,
+  mintKey,
+  obj,
+  optional,
+  parseWith,
+  str,
+  type Catalog,
+  type Infer,
+} from '@volact/protocol';
 
 /**
  * The catalog file an operator imports: products, editions (client or server) and product
@@ -11,7 +23,15 @@ export const catalogFileSchema = obj({
     obj({
       code,
       name: str({ min: 1, max: 128 }),
-      editions: array(obj({ number: int({ min: 1, max: 0xffff }), code, name: str({ min: 1, max: 128 }), kind: literal('client', 'server') }), { min: 1, max: 256 }),
+      editions: array(
+        obj({
+          number: int({ min: 1, max: 0xffff }),
+          code,
+          name: str({ min: 1, max: 128 }),
+          kind: literal('client', 'server'),
+        }),
+        { min: 1, max: 256 },
+      ),
     }),
     { min: 1, max: 256 },
   ),
@@ -36,7 +56,11 @@ function setupSerial(secret: Buffer, edition: number): bigint {
 
 /** Checks the file and builds the catalog document body (unsigned). */
 export function buildCatalog(file: unknown, mintSecret: Buffer, serial: number, now: number): Catalog {
-  const src = parseWith(catalogFileSchema, file, (p) => new VolactError('CATALOG_INVALID', { detail: `${p.field} ${p.problem}` }));
+  const src = parseWith(
+    catalogFileSchema,
+    file,
+    (p) => new VolactError('CATALOG_INVALID', { detail: `${p.field} ${p.problem}` }),
+  );
   const invalid = (detail: string) => new VolactError('CATALOG_INVALID', { detail });
   const editions: Catalog['editions'] = [];
   const byCode = new Map<string, Catalog['editions'][number]>();
@@ -44,24 +68,39 @@ export function buildCatalog(file: unknown, mintSecret: Buffer, serial: number, 
     for (const e of product.editions) {
       if (byCode.has(e.code)) throw invalid(`edition code ${e.code} appears twice`);
       if (editions.some((x) => x.number === e.number)) throw invalid(`edition number ${e.number} appears twice`);
-      const edition = { number: e.number, code: e.code, name: e.name, product: product.code, kind: e.kind, setupKey: mintKey(mintSecret, 'setup', e.number, setupSerial(mintSecret, e.number)) };
+      const edition = {
+        number: e.number,
+        code: e.code,
+        name: e.name,
+        product: product.code,
+        kind: e.kind,
+        setupKey: mintKey(mintSecret, 'setup', e.number, setupSerial(mintSecret, e.number)),
+      };
       editions.push(edition);
       byCode.set(e.code, edition);
     }
   }
   const groups: Catalog['groups'] = [];
   for (const g of src.groups) {
-    if (groups.some((x) => x.code === g.code || x.number === g.number)) throw invalid(`group ${g.code} (number ${g.number}) appears twice`);
+    if (groups.some((x) => x.code === g.code || x.number === g.number))
+      throw invalid(`group ${g.code} (number ${g.number}) appears twice`);
     const members = g.editions.map((c) => {
       const e = byCode.get(c);
       if (!e) throw invalid(`group ${g.code} names unknown edition ${c}`);
       // A client group activates only client editions; a server group both (as with KMS host keys).
-      if (g.kind === 'client' && e.kind === 'server') throw invalid(`client group ${g.code} cannot activate server edition ${c}`);
+      if (g.kind === 'client' && e.kind === 'server')
+        throw invalid(`client group ${g.code} cannot activate server edition ${c}`);
       return e.number;
     });
     groups.push({ number: g.number, code: g.code, name: g.name, kind: g.kind, editions: members });
   }
-  return { serial, issuedAt: now, products: src.products.map((p) => ({ code: p.code, name: p.name })), editions, groups };
+  return {
+    serial,
+    issuedAt: now,
+    products: src.products.map((p) => ({ code: p.code, name: p.name })),
+    editions,
+    groups,
+  };
 }
 
 /** The sample catalog that ships for the demo and the tests. */

@@ -16,7 +16,17 @@ import {
   type Root,
   type Schema,
 } from '@volact/protocol';
-import { defaultConnectionLimits, guardConnections, readJson, router, sendJson, serverTimeouts, validate, type ConnectionLimits, type Handler } from '@volact/server-kit';
+import {
+  defaultConnectionLimits,
+  guardConnections,
+  readJson,
+  router,
+  sendJson,
+  serverTimeouts,
+  validate,
+  type ConnectionLimits,
+  type Handler,
+} from '@volact/server-kit';
 import type { Authority } from './authority.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenScope } from './store.js';
@@ -50,7 +60,10 @@ function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record
 function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): Record<string, Route> {
   return {
     'GET /v1/health': { summary: 'liveness', handle: () => ({ ok: true }) },
-    'GET /v1/root': { summary: 'the publisher root public key hosts and clients pin', handle: () => ({ kid: root.kid, publicKey: publicKeyToPem(root.key) }) },
+    'GET /v1/root': {
+      summary: 'the publisher root public key hosts and clients pin',
+      handle: () => ({ kid: root.kid, publicKey: publicKeyToPem(root.key) }),
+    },
     'GET /v1/catalog': {
       summary: 'the signed catalog and its issuer certificate',
       handle: async () => {
@@ -58,7 +71,10 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
         return { catalog: jws, issuer };
       },
     },
-    'GET /v1/offline-bundle': { summary: 'what air-gapped hosts and machines install to check confirmation IDs', handle: () => authority.offlineBundle() },
+    'GET /v1/offline-bundle': {
+      summary: 'what air-gapped hosts and machines install to check confirmation IDs',
+      handle: () => authority.offlineBundle(),
+    },
     'POST /v1/host-activations': {
       summary: 'activate an activation host with its host key (rate-limited per address and key)',
       body: hostActivationRequestSchema,
@@ -68,7 +84,8 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
       },
     },
     'POST /v1/directory-activations': {
-      summary: 'activate a directory with a host key: a signed directory activation object (rate-limited per address and key)',
+      summary:
+        'activate a directory with a host key: a signed directory activation object (rate-limited per address and key)',
       body: directoryActivationRequestSchema,
       handle: async ({ req }, body: Infer<typeof directoryActivationRequestSchema>) => {
         await limiter?.check(address(req), body.hostKey);
@@ -121,33 +138,47 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
     'GET /v1/admin/host-keys': {
       summary: 'host keys with usage (never the key itself)',
       scope: 'read',
-      handle: async () => (await authority.listHostKeys()).map(({ keyHash: _hash, ...k }) => ({ ...k, key: `*****-*****-*****-*****-${k.partial}` })),
+      handle: async () =>
+        (await authority.listHostKeys()).map(({ keyHash: _hash, ...k }) => ({
+          ...k,
+          key: `*****-*****-*****-*****-${k.partial}`,
+        })),
     },
     'POST /v1/admin/host-keys': {
       summary: 'issue a host key for a product group (the key is shown in this answer only)',
       scope: 'issue',
       body: adminSchemas.issueHostKey,
       status: 201,
-      handle: ({ actor }, b: Infer<typeof adminSchemas.issueHostKey>) => authority.issueHostKey(b.group, { maxHosts: b.hosts, maxActivations: b.activations }, actor),
+      handle: ({ actor }, b: Infer<typeof adminSchemas.issueHostKey>) =>
+        authority.issueHostKey(b.group, { maxHosts: b.hosts, maxActivations: b.activations }, actor),
     },
     'GET /v1/admin/maks': {
       summary: 'MAKs with usage (never the key itself)',
       scope: 'read',
-      handle: async () => (await authority.listMaks()).map(({ keyHash: _hash, ...k }) => ({ ...k, key: `*****-*****-*****-*****-${k.partial}` })),
+      handle: async () =>
+        (await authority.listMaks()).map(({ keyHash: _hash, ...k }) => ({
+          ...k,
+          key: `*****-*****-*****-*****-${k.partial}`,
+        })),
     },
     'POST /v1/admin/maks': {
       summary: 'issue a MAK for an edition with a number of activations (the key is shown in this answer only)',
       scope: 'issue',
       body: adminSchemas.issueMak,
       status: 201,
-      handle: ({ actor }, b: Infer<typeof adminSchemas.issueMak>) => authority.issueMak(b.edition, b.activations, actor),
+      handle: ({ actor }, b: Infer<typeof adminSchemas.issueMak>) =>
+        authority.issueMak(b.edition, b.activations, actor),
     },
     'GET /v1/admin/requests': {
       summary: 'increase requests with every step (?state=pending|approved|rejected)',
       scope: 'read',
       handle: ({ url }) => {
         const state = url.searchParams.get('state');
-        if (state !== null && !['pending', 'approved', 'rejected'].includes(state)) throw new VolactError('BAD_REQUEST', { field: 'state', problem: 'must be one of pending, approved, rejected' });
+        if (state !== null && !['pending', 'approved', 'rejected'].includes(state))
+          throw new VolactError('BAD_REQUEST', {
+            field: 'state',
+            problem: 'must be one of pending, approved, rejected',
+          });
         return authority.increaseRequests((state ?? undefined) as 'pending' | undefined);
       },
     },
@@ -155,7 +186,8 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
       summary: 'approve (the limit rises at once) or reject a request, once',
       scope: 'approve',
       body: adminSchemas.decide,
-      handle: ({ actor }, b: Infer<typeof adminSchemas.decide>) => authority.decideIncrease(b.id, b.decision === 'approve', b.amount, b.note, actor),
+      handle: ({ actor }, b: Infer<typeof adminSchemas.decide>) =>
+        authority.decideIncrease(b.id, b.decision === 'approve', b.amount, b.note, actor),
     },
     'POST /v1/admin/release-host': {
       summary: 'free the host slot of a decommissioned host',
@@ -167,7 +199,8 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
       },
     },
     'POST /v1/admin/offline-confirmations': {
-      summary: 'proxy activation in bulk: confirmation IDs for up to 1000 installation IDs (not throttled as anonymous traffic)',
+      summary:
+        'proxy activation in bulk: confirmation IDs for up to 1000 installation IDs (not throttled as anonymous traffic)',
       scope: 'issue',
       body: bulkConfirmationRequestSchema,
       limit: BULK_BODY_LIMIT,
@@ -217,7 +250,8 @@ function adminTokenRoutes(authority: Authority): Record<string, Route> {
       handle: ({ url }) => {
         const text = url.searchParams.get('limit') ?? '100';
         const limit = Number(text);
-        if (!/^\d+$/.test(text) || limit < 1 || limit > 1000) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'limit', min: 1, max: 1000, value: text.slice(0, 20) });
+        if (!/^\d+$/.test(text) || limit < 1 || limit > 1000)
+          throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'limit', min: 1, max: 1000, value: text.slice(0, 20) });
         return authority.auditLog(limit);
       },
     },
@@ -233,10 +267,15 @@ export function openApi(table: Record<string, Route>): unknown {
     paths[path][method.toLowerCase()] = {
       summary: route.summary,
       ...(route.scope ? { security: [{ bearer: [route.scope] }], 'x-volact-scope': route.scope } : {}),
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body.describe() } } } } : {}),
+      ...(route.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: route.body.describe() } } } }
+        : {}),
       responses: {
         [String(route.status ?? 200)]: { description: 'success' },
-        '4XX': { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        '4XX': {
+          description: 'error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     };
   }
@@ -245,12 +284,25 @@ export function openApi(table: Record<string, Route>): unknown {
     info: { title: 'volact authority', version: '1', license: { name: 'Apache-2.0' } },
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'vat_… tokens from volact authority token create; scopes read, issue, approve, admin (admin implies all)' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'vat_… tokens from volact authority token create; scopes read, issue, approve, admin (admin implies all)',
+        },
+      },
       schemas: {
         Error: {
           type: 'object',
           required: ['code', 'message', 'fix'],
-          properties: { code: { type: 'string', description: 'stable code from docs/errors.md' }, message: { type: 'string' }, fix: { type: 'string' }, params: { type: 'object' }, requestId: { type: 'string' } },
+          properties: {
+            code: { type: 'string', description: 'stable code from docs/errors.md' },
+            message: { type: 'string' },
+            fix: { type: 'string' },
+            params: { type: 'object' },
+            requestId: { type: 'string' },
+          },
         },
       },
     },
@@ -260,7 +312,13 @@ export function openApi(table: Record<string, Route>): unknown {
 export type Tls = { cert: string | Buffer; key: string | Buffer };
 
 /** The authority's HTTP API. Handlers parse, call one verb, render. With `tls`, HTTPS. */
-export function authorityServer(authority: Authority, root: Root, limiter?: RateLimiter, tls?: Tls, limits: ConnectionLimits = defaultConnectionLimits): Server {
+export function authorityServer(
+  authority: Authority,
+  root: Root,
+  limiter?: RateLimiter,
+  tls?: Tls,
+  limits: ConnectionLimits = defaultConnectionLimits,
+): Server {
   const table = routes(authority, root, limiter);
   const document = openApi(table);
   const handlers: Record<string, Handler> = { 'GET /v1/openapi.json': (_req, res) => sendJson(res, 200, document) };
@@ -270,7 +328,8 @@ export function authorityServer(authority: Authority, root: Root, limiter?: Rate
       if (route.scope) {
         // authentication before the body is read: no token, no work
         const token = await authority.authenticate(req.headers.authorization);
-        if (!token.scopes.includes(route.scope) && !token.scopes.includes('admin')) throw new VolactError('TOKEN_SCOPE', { scopes: token.scopes.join(','), needed: route.scope });
+        if (!token.scopes.includes(route.scope) && !token.scopes.includes('admin'))
+          throw new VolactError('TOKEN_SCOPE', { scopes: token.scopes.join(','), needed: route.scope });
         actor = `token:${token.id}`;
       }
       const body = route.body ? validate(route.body, await readJson(req, route.limit)) : undefined;
@@ -278,7 +337,9 @@ export function authorityServer(authority: Authority, root: Root, limiter?: Rate
     };
   }
   const handler = router(handlers);
-  const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeouts(limits) }, handler) : createHttpServer(serverTimeouts(limits), handler);
+  const server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeouts(limits) }, handler)
+    : createHttpServer(serverTimeouts(limits), handler);
   guardConnections(server, limits, { tls: Boolean(tls) });
   return server;
 }

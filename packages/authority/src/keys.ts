@@ -46,7 +46,14 @@ export function loadRootPair(dir: string): KeyPair {
 /** Certifies a fresh issuing key for one purpose with the root key. */
 export function certifyIssuer(dir: string, root: KeyPair, purpose: IssuerPurpose, now: number): Issuer {
   const pair = generateKeyPair(`iss-${purpose}`);
-  const cert: IssuerCert = { kid: pair.kid, purpose, publicKey: rawPublicKey(pair.publicKey), root: root.kid, notBefore: now - DAY, notAfter: now + ISSUER_VALIDITY_MS };
+  const cert: IssuerCert = {
+    kid: pair.kid,
+    purpose,
+    publicKey: rawPublicKey(pair.publicKey),
+    root: root.kid,
+    notBefore: now - DAY,
+    notAfter: now + ISSUER_VALIDITY_MS,
+  };
   const certificate = signDocument(root, docTypes.issuer, DOC_VERSION, cert);
   mkdirSync(join(dir, 'issuers'), { recursive: true, mode: 0o700 });
   writeFileAtomic(join(dir, 'issuers', `${purpose}.key`), privateKeyToPem(pair.privateKey), 0o600);
@@ -78,7 +85,8 @@ export function initKeys(dir: string, now: number): { rootPub: string; rootKid: 
 export function loadKeys(dir: string): AuthorityKeys {
   const rootPath = join(dir, 'root.pub');
   if (!existsSync(rootPath)) throw new VolactError('AUTHORITY_NOT_READY', { detail: `no authority in ${dir}` });
-  const broken = (what: string, err: unknown) => new VolactError('AUTHORITY_NOT_READY', { detail: `${what}: ${err instanceof Error ? err.message : String(err)}` });
+  const broken = (what: string, err: unknown) =>
+    new VolactError('AUTHORITY_NOT_READY', { detail: `${what}: ${err instanceof Error ? err.message : String(err)}` });
   try {
     const root = rootFromKey(publicKeyFromPem(readFileSync(rootPath, 'utf8')));
     const mintSecret = Buffer.from(readFileSync(join(dir, 'mint.secret'), 'utf8').trim(), 'base64');
@@ -95,7 +103,8 @@ export function loadKeys(dir: string): AuthorityKeys {
       } catch (err) {
         throw broken(`issuers/${purpose}.jws does not verify against root.pub`, err);
       }
-      if (cert.publicKey !== rawPublicKey(pair.publicKey)) throw new Error(`issuers/${purpose}.jws certifies another key than issuers/${purpose}.key`);
+      if (cert.publicKey !== rawPublicKey(pair.publicKey))
+        throw new Error(`issuers/${purpose}.jws certifies another key than issuers/${purpose}.key`);
       issuers.set(purpose, { pair, certificate, cert });
     }
     return { root, mintSecret, issuers };

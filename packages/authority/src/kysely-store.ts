@@ -2,7 +2,21 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { sameHardware, type Catalog, type HashedParts } from '@volact/protocol';
 import type { AuthorityDb } from './db/open.js';
 import type { AuthorityTables } from './db/schema.js';
-import type { Audit, AuditRow, AuthorityStore, TokenRow, TokenScope, HostActivationInput, HostActivationOutcome, HostKeyRow, IncreaseRequest, MakActivationInput, MakActivationOutcome, MakRow, Usage } from './store.js';
+import type {
+  Audit,
+  AuditRow,
+  AuthorityStore,
+  TokenRow,
+  TokenScope,
+  HostActivationInput,
+  HostActivationOutcome,
+  HostKeyRow,
+  IncreaseRequest,
+  MakActivationInput,
+  MakActivationOutcome,
+  MakRow,
+  Usage,
+} from './store.js';
 
 type KeyRecord = AuthorityTables['host_keys'] & { hosts_used: number; used_activations: number };
 
@@ -44,7 +58,11 @@ const isUniqueViolation = (err: unknown) => {
 
 /** Writes one audit entry inside the caller's transaction. */
 async function audited(trx: Transaction<AuthorityTables>, a: Audit | undefined): Promise<void> {
-  if (a) await trx.insertInto('audit_log').values({ at: a.at, actor: a.actor, action: a.action, target: a.target, detail: a.detail }).execute();
+  if (a)
+    await trx
+      .insertInto('audit_log')
+      .values({ at: a.at, actor: a.actor, action: a.action, target: a.target, detail: a.detail })
+      .execute();
 }
 
 const toToken = (r: AuthorityTables['api_tokens']): TokenRow => ({
@@ -66,7 +84,17 @@ export class KyselyAuthorityStore implements AuthorityStore {
 
   async insertToken(row: Omit<TokenRow, 'revokedAt'>, audit: Audit): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('api_tokens').values({ id: row.id, name: row.name, scopes: row.scopes.join(','), token_hash: row.tokenHash, created_at: row.createdAt, revoked_at: null }).execute();
+      await trx
+        .insertInto('api_tokens')
+        .values({
+          id: row.id,
+          name: row.name,
+          scopes: row.scopes.join(','),
+          token_hash: row.tokenHash,
+          created_at: row.createdAt,
+          revoked_at: null,
+        })
+        .execute();
       await audited(trx, audit);
     });
   }
@@ -82,7 +110,13 @@ export class KyselyAuthorityStore implements AuthorityStore {
 
   async revokeToken(id: string, audit: Audit): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const r = await trx.updateTable('api_tokens').set({ revoked_at: audit.at }).where('id', '=', id).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
+      const r = await trx
+        .updateTable('api_tokens')
+        .set({ revoked_at: audit.at })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .executeTakeFirst();
       if (!r) return false;
       await audited(trx, audit);
       return true;
@@ -91,18 +125,33 @@ export class KyselyAuthorityStore implements AuthorityStore {
 
   async auditLog(limit: number): Promise<AuditRow[]> {
     const rows = await this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit).execute();
-    return rows.map((r) => ({ seq: Number(r.seq), at: Number(r.at), actor: r.actor, action: r.action, target: r.target, detail: r.detail }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      at: Number(r.at),
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      detail: r.detail,
+    }));
   }
 
   async saveCatalog(catalog: Catalog, jws: string, audit: Audit): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('catalogs').values({ serial: catalog.serial, body: JSON.stringify(catalog), jws }).execute();
+      await trx
+        .insertInto('catalogs')
+        .values({ serial: catalog.serial, body: JSON.stringify(catalog), jws })
+        .execute();
       await audited(trx, audit);
     });
   }
 
   async latestCatalog(): Promise<{ catalog: Catalog; jws: string } | undefined> {
-    const row = await this.db.selectFrom('catalogs').select(['body', 'jws']).orderBy('serial', 'desc').limit(1).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('catalogs')
+      .select(['body', 'jws'])
+      .orderBy('serial', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return row && { catalog: JSON.parse(row.body) as Catalog, jws: row.jws };
   }
 
@@ -110,7 +159,15 @@ export class KyselyAuthorityStore implements AuthorityStore {
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('host_keys')
-        .values({ id: row.id, key_hash: row.keyHash, partial: row.partial, group_code: row.groupCode, max_hosts: row.maxHosts, max_activations: row.maxActivations, created_at: row.createdAt })
+        .values({
+          id: row.id,
+          key_hash: row.keyHash,
+          partial: row.partial,
+          group_code: row.groupCode,
+          max_hosts: row.maxHosts,
+          max_activations: row.maxActivations,
+          created_at: row.createdAt,
+        })
         .execute();
       await audited(trx, audit);
     });
@@ -122,10 +179,16 @@ export class KyselyAuthorityStore implements AuthorityStore {
   }
 
   async listHostKeys(): Promise<HostKeyRow[]> {
-    return (await this.db.selectFrom('host_keys').selectAll().orderBy('created_at').execute()).map((r) => toKey(r as KeyRecord));
+    return (await this.db.selectFrom('host_keys').selectAll().orderBy('created_at').execute()).map((r) =>
+      toKey(r as KeyRecord),
+    );
   }
 
-  async activateHost(input: HostActivationInput, answer: (activation: number, usage: Usage) => string, audit?: Audit): Promise<HostActivationOutcome> {
+  async activateHost(
+    input: HostActivationInput,
+    answer: (activation: number, usage: Usage) => string,
+    audit?: Audit,
+  ): Promise<HostActivationOutcome> {
     // A concurrent request with the same ID loses the unique race; the retry then finds its answer.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -142,16 +205,33 @@ export class KyselyAuthorityStore implements AuthorityStore {
     }
   }
 
-  private async activateIn(trx: Transaction<AuthorityTables>, input: HostActivationInput, answer: (activation: number, usage: Usage) => string): Promise<HostActivationOutcome> {
-    const prior = await trx.selectFrom('host_activation_requests').selectAll().where('request_id', '=', input.requestId).executeTakeFirst();
+  private async activateIn(
+    trx: Transaction<AuthorityTables>,
+    input: HostActivationInput,
+    answer: (activation: number, usage: Usage) => string,
+  ): Promise<HostActivationOutcome> {
+    const prior = await trx
+      .selectFrom('host_activation_requests')
+      .selectAll()
+      .where('request_id', '=', input.requestId)
+      .executeTakeFirst();
     if (prior) {
       // A retry after a lost answer: the same answer again, nothing used up.
-      if (prior.host_key_id !== input.hostKeyId || prior.host_public_key !== input.hostPublicKey) return { kind: 'requestConflict' };
+      if (prior.host_key_id !== input.hostKeyId || prior.host_public_key !== input.hostPublicKey)
+        return { kind: 'requestConflict' };
       return { kind: 'retried', answer: prior.answer };
     }
     const added = await trx
       .insertInto('host_activations')
-      .values({ host_key_id: input.hostKeyId, host_public_key: input.hostPublicKey, host_id: input.hostId, host_name: input.hostName, first_at: input.now, last_at: input.now, activations: 0 })
+      .values({
+        host_key_id: input.hostKeyId,
+        host_public_key: input.hostPublicKey,
+        host_id: input.hostId,
+        host_name: input.hostName,
+        first_at: input.now,
+        last_at: input.now,
+        activations: 0,
+      })
       .onConflict((oc) => oc.columns(['host_key_id', 'host_public_key']).doNothing())
       .returning('host_key_id')
       .executeTakeFirst();
@@ -166,7 +246,11 @@ export class KyselyAuthorityStore implements AuthorityStore {
         .returning('hosts_used')
         .executeTakeFirst();
       if (!slot) {
-        const key = await trx.selectFrom('host_keys').select(['hosts_used', 'max_hosts']).where('id', '=', input.hostKeyId).executeTakeFirstOrThrow();
+        const key = await trx
+          .selectFrom('host_keys')
+          .select(['hosts_used', 'max_hosts'])
+          .where('id', '=', input.hostKeyId)
+          .executeTakeFirstOrThrow();
         throw new Refused({ kind: 'hostLimit', used: key.hosts_used, limit: key.max_hosts });
       }
     }
@@ -178,7 +262,11 @@ export class KyselyAuthorityStore implements AuthorityStore {
       .returningAll()
       .executeTakeFirst();
     if (!used) {
-      const key = await trx.selectFrom('host_keys').select(['used_activations', 'max_activations']).where('id', '=', input.hostKeyId).executeTakeFirstOrThrow();
+      const key = await trx
+        .selectFrom('host_keys')
+        .select(['used_activations', 'max_activations'])
+        .where('id', '=', input.hostKeyId)
+        .executeTakeFirstOrThrow();
       throw new Refused({ kind: 'activationLimit', used: key.used_activations, limit: key.max_activations });
     }
     const host = await trx
@@ -189,14 +277,38 @@ export class KyselyAuthorityStore implements AuthorityStore {
       .returning('activations')
       .executeTakeFirstOrThrow();
     const key = used as KeyRecord;
-    const text = answer(host.activations, { hostsUsed: key.hosts_used, hostsLimit: key.max_hosts, activationsUsed: key.used_activations, activationsLimit: key.max_activations });
-    await trx.insertInto('host_activation_requests').values({ request_id: input.requestId, host_key_id: input.hostKeyId, host_public_key: input.hostPublicKey, answer: text, created_at: input.now }).execute();
+    const text = answer(host.activations, {
+      hostsUsed: key.hosts_used,
+      hostsLimit: key.max_hosts,
+      activationsUsed: key.used_activations,
+      activationsLimit: key.max_activations,
+    });
+    await trx
+      .insertInto('host_activation_requests')
+      .values({
+        request_id: input.requestId,
+        host_key_id: input.hostKeyId,
+        host_public_key: input.hostPublicKey,
+        answer: text,
+        created_at: input.now,
+      })
+      .execute();
     return { kind: isNew ? 'activated' : 'reactivated', answer: text };
   }
 
   async insertMak(row: Omit<MakRow, 'usedActivations'>, audit: Audit): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('maks').values({ id: row.id, key_hash: row.keyHash, partial: row.partial, edition: row.edition, max_activations: row.maxActivations, created_at: row.createdAt }).execute();
+      await trx
+        .insertInto('maks')
+        .values({
+          id: row.id,
+          key_hash: row.keyHash,
+          partial: row.partial,
+          edition: row.edition,
+          max_activations: row.maxActivations,
+          created_at: row.createdAt,
+        })
+        .execute();
       await audited(trx, audit);
     });
   }
@@ -207,7 +319,9 @@ export class KyselyAuthorityStore implements AuthorityStore {
   }
 
   async listMaks(): Promise<MakRow[]> {
-    return (await this.db.selectFrom('maks').selectAll().orderBy('created_at').execute()).map((r) => toMak(r as MakRecord));
+    return (await this.db.selectFrom('maks').selectAll().orderBy('created_at').execute()).map((r) =>
+      toMak(r as MakRecord),
+    );
   }
 
   async activateMak(input: MakActivationInput, audit?: Audit): Promise<MakActivationOutcome> {
@@ -223,7 +337,10 @@ export class KyselyAuthorityStore implements AuthorityStore {
     }
   }
 
-  private async activateMakIn(trx: Transaction<AuthorityTables>, input: MakActivationInput): Promise<MakActivationOutcome> {
+  private async activateMakIn(
+    trx: Transaction<AuthorityTables>,
+    input: MakActivationInput,
+  ): Promise<MakActivationOutcome> {
     if (input.iidHash) {
       const first = await trx
         .insertInto('offline_confirmations')
@@ -232,13 +349,24 @@ export class KyselyAuthorityStore implements AuthorityStore {
         .returning('iid_hash')
         .executeTakeFirst();
       if (!first) {
-        const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
+        const mak = await trx
+          .selectFrom('maks')
+          .select(['used_activations', 'max_activations'])
+          .where('id', '=', input.makId)
+          .executeTakeFirstOrThrow();
         return { kind: 'repeat', used: mak.used_activations, limit: mak.max_activations };
       }
     }
     const inserted = await trx
       .insertInto('mak_activations')
-      .values({ mak_id: input.makId, machine_id: input.machineId, parts: JSON.stringify(input.parts), first_at: input.now, last_at: input.now, activations: 1 })
+      .values({
+        mak_id: input.makId,
+        machine_id: input.machineId,
+        parts: JSON.stringify(input.parts),
+        first_at: input.now,
+        last_at: input.now,
+        activations: 1,
+      })
       .onConflict((oc) => oc.columns(['mak_id', 'machine_id']).doNothing())
       .returning('machine_id')
       .executeTakeFirst();
@@ -254,7 +382,11 @@ export class KyselyAuthorityStore implements AuthorityStore {
         .returning(['parts'])
         .executeTakeFirstOrThrow();
       if (sameHardware(JSON.parse(known.parts) as HashedParts, input.parts)) {
-        const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
+        const mak = await trx
+          .selectFrom('maks')
+          .select(['used_activations', 'max_activations'])
+          .where('id', '=', input.makId)
+          .executeTakeFirstOrThrow();
         return { kind: 'repeat', used: mak.used_activations, limit: mak.max_activations };
       }
     }
@@ -266,7 +398,11 @@ export class KyselyAuthorityStore implements AuthorityStore {
       .returning(['used_activations', 'max_activations'])
       .executeTakeFirst();
     if (!used) {
-      const mak = await trx.selectFrom('maks').select(['used_activations', 'max_activations']).where('id', '=', input.makId).executeTakeFirstOrThrow();
+      const mak = await trx
+        .selectFrom('maks')
+        .select(['used_activations', 'max_activations'])
+        .where('id', '=', input.makId)
+        .executeTakeFirstOrThrow();
       throw new Refused({ kind: 'limit', used: mak.used_activations, limit: mak.max_activations });
     }
     if (!inserted) {
@@ -280,13 +416,32 @@ export class KyselyAuthorityStore implements AuthorityStore {
     return { kind: inserted ? 'activated' : 'reactivated', used: used.used_activations, limit: used.max_activations };
   }
 
-  async createIncreaseRequest(r: Omit<IncreaseRequest, 'state' | 'granted' | 'note' | 'decidedAt' | 'steps'>): Promise<void> {
+  async createIncreaseRequest(
+    r: Omit<IncreaseRequest, 'state' | 'granted' | 'note' | 'decidedAt' | 'steps'>,
+  ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('increase_requests')
-        .values({ id: r.id, key_kind: r.keyKind, key_id: r.keyId, what: r.what, amount: r.amount, reason: r.reason, state: 'pending', created_at: r.createdAt })
+        .values({
+          id: r.id,
+          key_kind: r.keyKind,
+          key_id: r.keyId,
+          what: r.what,
+          amount: r.amount,
+          reason: r.reason,
+          state: 'pending',
+          created_at: r.createdAt,
+        })
         .execute();
-      await trx.insertInto('request_steps').values({ request_id: r.id, step: 'requested', at: r.createdAt, detail: `${r.amount} more ${r.what}: ${r.reason}` }).execute();
+      await trx
+        .insertInto('request_steps')
+        .values({
+          request_id: r.id,
+          step: 'requested',
+          at: r.createdAt,
+          detail: `${r.amount} more ${r.what}: ${r.reason}`,
+        })
+        .execute();
     });
   }
 
@@ -294,7 +449,19 @@ export class KyselyAuthorityStore implements AuthorityStore {
     let q = this.db.selectFrom('increase_requests').selectAll().orderBy('created_at');
     if (state) q = q.where('state', '=', state);
     const rows = await q.execute();
-    const steps = rows.length ? await this.db.selectFrom('request_steps').selectAll().where('request_id', 'in', rows.map((r) => r.id)).orderBy('at').orderBy(sql`case step when 'requested' then 0 else 1 end`).execute() : [];
+    const steps = rows.length
+      ? await this.db
+          .selectFrom('request_steps')
+          .selectAll()
+          .where(
+            'request_id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .orderBy('at')
+          .orderBy(sql`case step when 'requested' then 0 else 1 end`)
+          .execute()
+      : [];
     return rows.map((r) => ({
       id: r.id,
       keyKind: r.key_kind as IncreaseRequest['keyKind'],
@@ -307,7 +474,9 @@ export class KyselyAuthorityStore implements AuthorityStore {
       note: r.note,
       createdAt: Number(r.created_at),
       decidedAt: r.decided_at === null ? null : Number(r.decided_at),
-      steps: steps.filter((st) => st.request_id === r.id).map((st) => ({ step: st.step, at: Number(st.at), detail: st.detail })),
+      steps: steps
+        .filter((st) => st.request_id === r.id)
+        .map((st) => ({ step: st.step, at: Number(st.at), detail: st.detail })),
     }));
   }
 
@@ -315,11 +484,20 @@ export class KyselyAuthorityStore implements AuthorityStore {
     return (await this.increaseRequests()).find((r) => r.id === id);
   }
 
-  async decideIncreaseRequest(id: string, d: { approve: boolean; granted: number; note: string | null; now: number }, audit: Audit): Promise<IncreaseRequest | undefined> {
+  async decideIncreaseRequest(
+    id: string,
+    d: { approve: boolean; granted: number; note: string | null; now: number },
+    audit: Audit,
+  ): Promise<IncreaseRequest | undefined> {
     const decided = await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('increase_requests')
-        .set({ state: d.approve ? 'approved' : 'rejected', granted: d.approve ? d.granted : null, note: d.note, decided_at: d.now })
+        .set({
+          state: d.approve ? 'approved' : 'rejected',
+          granted: d.approve ? d.granted : null,
+          note: d.note,
+          decided_at: d.now,
+        })
         .where('id', '=', id)
         .where('state', '=', 'pending')
         .returningAll()
@@ -328,15 +506,32 @@ export class KyselyAuthorityStore implements AuthorityStore {
       if (d.approve) {
         // the limit rises at once, in the same transaction as the decision
         if (row.key_kind === 'mak') {
-          await trx.updateTable('maks').set({ max_activations: sql`max_activations + ${d.granted}` }).where('id', '=', row.key_id).execute();
+          await trx
+            .updateTable('maks')
+            .set({ max_activations: sql`max_activations + ${d.granted}` })
+            .where('id', '=', row.key_id)
+            .execute();
         } else if (row.what === 'hosts') {
-          await trx.updateTable('host_keys').set({ max_hosts: sql`max_hosts + ${d.granted}` }).where('id', '=', row.key_id).execute();
+          await trx
+            .updateTable('host_keys')
+            .set({ max_hosts: sql`max_hosts + ${d.granted}` })
+            .where('id', '=', row.key_id)
+            .execute();
         } else {
-          await trx.updateTable('host_keys').set({ max_activations: sql`max_activations + ${d.granted}` }).where('id', '=', row.key_id).execute();
+          await trx
+            .updateTable('host_keys')
+            .set({ max_activations: sql`max_activations + ${d.granted}` })
+            .where('id', '=', row.key_id)
+            .execute();
         }
       }
-      const detail = d.approve ? `${d.granted} more ${row.what} granted${d.note ? `: ${d.note}` : ''}` : `rejected${d.note ? `: ${d.note}` : ''}`;
-      await trx.insertInto('request_steps').values({ request_id: id, step: d.approve ? 'approved' : 'rejected', at: d.now, detail }).execute();
+      const detail = d.approve
+        ? `${d.granted} more ${row.what} granted${d.note ? `: ${d.note}` : ''}`
+        : `rejected${d.note ? `: ${d.note}` : ''}`;
+      await trx
+        .insertInto('request_steps')
+        .values({ request_id: id, step: d.approve ? 'approved' : 'rejected', at: d.now, detail })
+        .execute();
       await audited(trx, { ...audit, detail });
       return true;
     });
@@ -345,9 +540,18 @@ export class KyselyAuthorityStore implements AuthorityStore {
 
   async releaseHost(hostKeyId: string, hostId: string, audit: Audit): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const gone = await trx.deleteFrom('host_activations').where('host_key_id', '=', hostKeyId).where('host_id', '=', hostId).returning('host_id').executeTakeFirst();
+      const gone = await trx
+        .deleteFrom('host_activations')
+        .where('host_key_id', '=', hostKeyId)
+        .where('host_id', '=', hostId)
+        .returning('host_id')
+        .executeTakeFirst();
       if (!gone) return false;
-      await trx.updateTable('host_keys').set({ hosts_used: sql`hosts_used - 1` }).where('id', '=', hostKeyId).execute();
+      await trx
+        .updateTable('host_keys')
+        .set({ hosts_used: sql`hosts_used - 1` })
+        .where('id', '=', hostKeyId)
+        .execute();
       await audited(trx, audit);
       return true;
     });
@@ -368,7 +572,15 @@ export class KyselyAuthorityStore implements AuthorityStore {
   }
 
   async rowCounts(): Promise<Record<string, number>> {
-    const count = async (table: keyof AuthorityTables) => Number((await this.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async (table: keyof AuthorityTables) =>
+      Number(
+        (
+          await this.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     return {
       catalogs: await count('catalogs'),
       hostKeys: await count('host_keys'),

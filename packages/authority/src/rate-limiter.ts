@@ -32,7 +32,11 @@ export class RateLimiter {
   async checkAddress(address: string): Promise<void> {
     const window = Math.floor(this.clock.now() / MINUTE) * MINUTE;
     if (this.limits.perAddress > 0 && (await this.store.hit(`addr:${address}`, window)) > this.limits.perAddress) {
-      throw new VolactError('RATE_LIMITED', { what: `address ${address}`, limit: this.limits.perAddress, retryAfter: this.secondsLeft(window) });
+      throw new VolactError('RATE_LIMITED', {
+        what: `address ${address}`,
+        limit: this.limits.perAddress,
+        retryAfter: this.secondsLeft(window),
+      });
     }
   }
 
@@ -41,7 +45,11 @@ export class RateLimiter {
     const normalized = key.toUpperCase().replace(/[\s-]/g, '');
     const keyBucket = `key:${createHash('sha256').update(normalized).digest('base64url').slice(0, 22)}`;
     if (this.limits.perKey > 0 && (await this.store.hit(keyBucket, window)) > this.limits.perKey) {
-      throw new VolactError('RATE_LIMITED', { what: 'this product key', limit: this.limits.perKey, retryAfter: this.secondsLeft(window) });
+      throw new VolactError('RATE_LIMITED', {
+        what: 'this product key',
+        limit: this.limits.perKey,
+        retryAfter: this.secondsLeft(window),
+      });
     }
     if (++this.hits % 1000 === 0) await this.store.pruneRateLimits(window - 10 * MINUTE);
   }

@@ -9,7 +9,12 @@ import { openAuthorityDb } from './db/open.js';
 import { KyselyAuthorityStore } from './kysely-store.js';
 import { RateLimiter, defaultRateLimits, type RateLimits } from './rate-limiter.js';
 
-export type OpenAuthority = { authority: Authority; store: KyselyAuthorityStore; close: () => Promise<void>; rootKid: string };
+export type OpenAuthority = {
+  authority: Authority;
+  store: KyselyAuthorityStore;
+  close: () => Promise<void>;
+  rootKid: string;
+};
 
 /**
  * Opens an authority: its keys from `dir` and its store, PostgreSQL when `database` is a
@@ -33,9 +38,17 @@ export async function runAuthority(
   connections: Partial<ConnectionLimits> = {},
 ): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const opened = await openAuthority(dir, clock, database);
-  const server = authorityServer(opened.authority, loadKeys(dir).root, new RateLimiter(opened.store, clock, limits), tls, { ...defaultConnectionLimits, ...connections });
+  const server = authorityServer(
+    opened.authority,
+    loadKeys(dir).root,
+    new RateLimiter(opened.store, clock, limits),
+    tls,
+    { ...defaultConnectionLimits, ...connections },
+  );
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })),
+    );
     server.listen({ port, host: address }, () => resolve());
   });
   return {

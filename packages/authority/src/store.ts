@@ -31,10 +31,24 @@ export type HostActivationOutcome =
   | { kind: 'activationLimit'; used: number; limit: number }
   | { kind: 'requestConflict' };
 
-export type MakRow = { id: string; keyHash: string; partial: string; edition: number; maxActivations: number; usedActivations: number; createdAt: number };
+export type MakRow = {
+  id: string;
+  keyHash: string;
+  partial: string;
+  edition: number;
+  maxActivations: number;
+  usedActivations: number;
+  createdAt: number;
+};
 
 /** `iidHash`: an offline confirmation's installation ID; one seen before is a retry and counts nothing. */
-export type MakActivationInput = { makId: string; machineId: string; parts: HashedParts; now: number; iidHash?: string };
+export type MakActivationInput = {
+  makId: string;
+  machineId: string;
+  parts: HashedParts;
+  now: number;
+  iidHash?: string;
+};
 
 /** Outcomes of a MAK activation. `repeat`: the same machine within tolerance, nothing used. */
 export type MakActivationOutcome =
@@ -62,7 +76,14 @@ export type AuditRow = Audit & { seq: number };
 
 export const tokenScopes = ['read', 'issue', 'approve', 'admin'] as const;
 export type TokenScope = (typeof tokenScopes)[number];
-export type TokenRow = { id: string; name: string; scopes: TokenScope[]; tokenHash: string; createdAt: number; revokedAt: number | null };
+export type TokenRow = {
+  id: string;
+  name: string;
+  scopes: TokenScope[];
+  tokenHash: string;
+  createdAt: number;
+  revokedAt: number | null;
+};
 
 export interface AuthorityStore {
   insertToken(row: Omit<TokenRow, 'revokedAt'>, audit: Audit): Promise<void>;
@@ -78,7 +99,11 @@ export interface AuthorityStore {
    * Decides a pending request once: approval raises the key's limit by `granted` in the same
    * transaction. Returns the request after the decision, or undefined when it was not pending.
    */
-  decideIncreaseRequest(id: string, decision: { approve: boolean; granted: number; note: string | null; now: number }, audit: Audit): Promise<IncreaseRequest | undefined>;
+  decideIncreaseRequest(
+    id: string,
+    decision: { approve: boolean; granted: number; note: string | null; now: number },
+    audit: Audit,
+  ): Promise<IncreaseRequest | undefined>;
   /** Frees the host slot of a decommissioned host; false when that host holds no slot. */
   releaseHost(hostKeyId: string, hostId: string, audit: Audit): Promise<boolean>;
   insertMak(row: Omit<MakRow, 'usedActivations'>, audit: Audit): Promise<void>;
@@ -101,7 +126,11 @@ export interface AuthorityStore {
    * key; a repeated request ID returns the stored answer. `answer` runs inside the transaction
    * with the activation number and the usage after it.
    */
-  activateHost(input: HostActivationInput, answer: (activation: number, usage: Usage) => string, audit?: Audit): Promise<HostActivationOutcome>;
+  activateHost(
+    input: HostActivationInput,
+    answer: (activation: number, usage: Usage) => string,
+    audit?: Audit,
+  ): Promise<HostActivationOutcome>;
   /** Counts one request in a rate bucket's window and returns the hits so far (atomic across nodes). */
   hit(bucket: string, windowStart: number): Promise<number>;
   /** Drops rate windows that ended before `before`. */

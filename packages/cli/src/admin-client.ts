@@ -23,8 +23,14 @@ export function adminCall<T>(dir: string, method: 'GET' | 'POST', path: string, 
   if (!existsSync(socketPath)) return Promise.reject(new VolactError('ADMIN_UNAVAILABLE', { dir }));
   const fail = (e: RequestFailed): VolactError => {
     const f = e.failure;
-    if (f.kind === 'network' && (f.code === 'ECONNREFUSED' || f.code === 'ENOENT')) return new VolactError('ADMIN_UNAVAILABLE', { dir });
-    return new VolactError('INTERNAL', { requestId: f.kind === 'status' ? `admin ${f.status}` : `admin: ${e.message}` });
+    if (f.kind === 'network' && (f.code === 'ECONNREFUSED' || f.code === 'ENOENT'))
+      return new VolactError('ADMIN_UNAVAILABLE', { dir });
+    return new VolactError('INTERNAL', {
+      requestId: f.kind === 'status' ? `admin ${f.status}` : `admin: ${e.message}`,
+    });
   };
-  return requestJson({ socketPath, path }, { method, body, limit: MAX_ANSWER, timeoutMs: TIMEOUT_MS, answer: hostAnswer as Schema<T>, fail });
+  return requestJson(
+    { socketPath, path },
+    { method, body, limit: MAX_ANSWER, timeoutMs: TIMEOUT_MS, answer: hostAnswer as Schema<T>, fail },
+  );
 }

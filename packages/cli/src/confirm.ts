@@ -34,7 +34,8 @@ export function localConfirmer(open: () => Promise<OpenAuthority>, actor: string
 
 /** Proxy activation against a remote authority with a token (scope issue): not throttled as anonymous traffic. */
 export function remoteConfirmer(url: string, tokenFile: string | undefined): Confirmer {
-  if (!tokenFile) throw new VolactError('USAGE', { detail: '--url needs --token-file FILE (a token with the issue scope)' });
+  if (!tokenFile)
+    throw new VolactError('USAGE', { detail: '--url needs --token-file FILE (a token with the issue scope)' });
   const token = readUserFile(tokenFile, 'token').trim();
   let base: URL;
   try {
@@ -44,7 +45,8 @@ export function remoteConfirmer(url: string, tokenFile: string | undefined): Con
   }
   // the token would travel in clear: plain HTTP only to this machine
   const loopback = base.hostname === 'localhost' || base.hostname === '[::1]' || /^127\./.test(base.hostname);
-  if (base.protocol !== 'https:' && !(base.protocol === 'http:' && loopback)) throw new VolactError('INSECURE_URL', { address: base.host });
+  if (base.protocol !== 'https:' && !(base.protocol === 'http:' && loopback))
+    throw new VolactError('INSECURE_URL', { address: base.host });
   // relative, so a path prefix of a proxy (https://example.com/activation/) is kept
   const endpoint = new URL('v1/admin/offline-confirmations', base);
   return {
@@ -53,18 +55,32 @@ export function remoteConfirmer(url: string, tokenFile: string | undefined): Con
       const body: Infer<typeof bulkConfirmationRequestSchema> = { v: 1, installationIds: ids };
       let res: Response;
       try {
-        res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body), signal: AbortSignal.timeout(120_000) });
+        res = await fetch(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(120_000),
+        });
       } catch (err) {
-        throw new VolactError('AUTHORITY_UNREACHABLE', { target: url, reason: err instanceof Error ? err.message : String(err) });
+        throw new VolactError('AUTHORITY_UNREACHABLE', {
+          target: url,
+          reason: err instanceof Error ? err.message : String(err),
+        });
       }
       const answer = (await res.json().catch(() => undefined)) as { results?: unknown[]; code?: string } | undefined;
       if (!res.ok || !answer || !Array.isArray(answer.results)) {
-        throw fromErrorBody(answer) ?? new VolactError('AUTHORITY_UNREACHABLE', { target: url, reason: `unexpected answer (HTTP ${res.status})` });
+        throw (
+          fromErrorBody(answer) ??
+          new VolactError('AUTHORITY_UNREACHABLE', { target: url, reason: `unexpected answer (HTTP ${res.status})` })
+        );
       }
       return answer.results.map((r) => {
         const x = r as { ok?: boolean; error?: unknown } & Confirmed;
         if (x.ok) return { ok: true as const, value: x };
-        return { ok: false as const, error: fromErrorBody(x.error) ?? new VolactError('INTERNAL', { requestId: 'remote' }) };
+        return {
+          ok: false as const,
+          error: fromErrorBody(x.error) ?? new VolactError('INTERNAL', { requestId: 'remote' }),
+        };
       });
     },
     async close() {},
@@ -84,7 +100,11 @@ function readIds(path: string): Line[] {
     // "label IID" or a bare IID (which may have been typed with spaces between groups): a first
     // token that is a correct first group of a code is code, anything else a label
     const labelled = parts.length >= 2 && !isCodeGroup(parts[0]!.split('-')[0]!, 0);
-    lines.push({ label: labelled ? parts[0]! : `line-${i + 1}`, iid: (labelled ? parts.slice(1) : parts).join(''), line: i + 1 });
+    lines.push({
+      label: labelled ? parts[0]! : `line-${i + 1}`,
+      iid: (labelled ? parts.slice(1) : parts).join(''),
+      line: i + 1,
+    });
   });
   if (lines.length === 0) throw new VolactError('USAGE', { detail: `${path} holds no installation IDs` });
   return lines;
@@ -112,7 +132,11 @@ function progress(total: number): (done: number) => void {
  * line each ("label IID CID", or "label IID ERROR CODE message"). Asking again for the same
  * IDs uses no more activations, so a failed run can simply be repeated.
  */
-export async function confirmFile(inPath: string, outPath: string, confirmer: Confirmer): Promise<{ total: number; confirmed: number; failed: number }> {
+export async function confirmFile(
+  inPath: string,
+  outPath: string,
+  confirmer: Confirmer,
+): Promise<{ total: number; confirmed: number; failed: number }> {
   const lines = readIds(inPath);
   const show = progress(lines.length);
   const out: string[] = ['# volact confirmations: label installation-id confirmation-id (or ERROR code message)'];

@@ -4,7 +4,8 @@ import type { ConnectionLimits } from '@volact/server-kit';
 function count(name: string, text: string | boolean | undefined): number | undefined {
   if (typeof text !== 'string') return undefined;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n > 1_000_000) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: 0, max: 1_000_000, value: String(text).slice(0, 20) });
+  if (!/^\d+$/.test(text) || n > 1_000_000)
+    throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: 0, max: 1_000_000, value: String(text).slice(0, 20) });
   return n;
 }
 

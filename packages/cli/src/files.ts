@@ -24,7 +24,9 @@ export function readUserFile(path: string, what: string, limit: number = fileLim
   try {
     read = readFileBounded(path, limit);
   } catch (err) {
-    throw new VolactError('USAGE', { detail: `cannot read the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+    throw new VolactError('USAGE', {
+      detail: `cannot read the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    });
   }
   if (read.tooLarge) throw new VolactError('FILE_TOO_LARGE', { what, file: path, limit });
   return read.data.toString('utf8');

@@ -5,7 +5,15 @@ import type { AdminContext, DirectoryTarget } from '@volact/directory';
 import { readUserFile } from './files.js';
 
 /** LDAP connection flags of `volact slmgr` (each also from the environment, then from `client directory`). */
-export type LdapFlags = { ldapUrl?: string; ldapBase?: string; bindDn?: string; passwordFile?: string; ldapCa?: string; allowPlainBind?: boolean; authority?: string };
+export type LdapFlags = {
+  ldapUrl?: string;
+  ldapBase?: string;
+  bindDn?: string;
+  passwordFile?: string;
+  ldapCa?: string;
+  allowPlainBind?: boolean;
+  authority?: string;
+};
 
 /**
  * One spelling for the directory options of `slmgr` and `client directory` (issue 10):
@@ -13,14 +21,20 @@ export type LdapFlags = { ldapUrl?: string; ldapBase?: string; bindDn?: string; 
  * mistaken for an authority's URL. --url, --base and --ca, the spelling `client directory` had
  * first, stay as hidden aliases.
  */
-const aliases = { ldapUrl: ['--ldap-url', 'url'], ldapBase: ['--ldap-base', 'base'], ldapCa: ['--ldap-ca', 'ca'] } as const;
+const aliases = {
+  ldapUrl: ['--ldap-url', 'url'],
+  ldapBase: ['--ldap-base', 'base'],
+  ldapCa: ['--ldap-ca', 'ca'],
+} as const;
 
 /** Adds --ldap-url URLS, --ldap-base DN and --ldap-ca FILE with these descriptions, and their hidden aliases. */
 export function ldapOptions(command: Command, descriptions: Record<keyof typeof aliases, string>): Command {
   const values = { ldapUrl: 'urls', ldapBase: 'dn', ldapCa: 'file' } as const;
   for (const name of ['ldapUrl', 'ldapBase', 'ldapCa'] as const) {
     const [flag, alias] = aliases[name];
-    command.option(`${flag} <${values[name]}>`, descriptions[name]).addOption(new Option(`--${alias} <${values[name]}>`, `same as ${flag}`).hideHelp());
+    command
+      .option(`${flag} <${values[name]}>`, descriptions[name])
+      .addOption(new Option(`--${alias} <${values[name]}>`, `same as ${flag}`).hideHelp());
   }
   return command;
 }
@@ -30,7 +44,8 @@ export function ldapValue(o: Record<string, unknown>, name: keyof typeof aliases
   const [flag, alias] = aliases[name];
   const canonical = o[name] as string | undefined;
   const other = o[alias] as string | undefined;
-  if (canonical !== undefined && other !== undefined && canonical !== other) throw new VolactError('USAGE', { detail: `${flag} and --${alias} are the same option; give it once` });
+  if (canonical !== undefined && other !== undefined && canonical !== other)
+    throw new VolactError('USAGE', { detail: `${flag} and --${alias} are the same option; give it once` });
   return canonical ?? other;
 }
 
@@ -44,7 +59,12 @@ const readSecretFile = (path: string, what: string) => readUserFile(path, what).
 export function ldapTarget(flags: LdapFlags, client: Client, env: NodeJS.ProcessEnv = process.env): DirectoryTarget {
   const settings = client.state().directory;
   const urlText = flags.ldapUrl ?? env.VOLACT_LDAP_URL;
-  const urls = urlText ? urlText.split(',').map((u) => u.trim()).filter(Boolean) : settings?.urls;
+  const urls = urlText
+    ? urlText
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean)
+    : settings?.urls;
   const base = flags.ldapBase ?? env.VOLACT_LDAP_BASE ?? settings?.base;
   const bindDn = flags.bindDn ?? env.VOLACT_LDAP_BIND_DN ?? settings?.bindDn;
   const passwordFile = flags.passwordFile ?? env.VOLACT_LDAP_PASSWORD_FILE;
@@ -58,7 +78,14 @@ export function ldapTarget(flags: LdapFlags, client: Client, env: NodeJS.Process
   const password = passwordFile ? readSecretFile(passwordFile, 'password') : (joined?.password ?? '');
   if (!password) throw new VolactError('USAGE', { detail: `give the password of ${bindDn} with --password-file FILE` });
   const ca = caFile ? readSecretFile(caFile, 'CA certificate') : joined?.ca;
-  return { urls, base, bindDn, password, allowPlainBind: Boolean(flags.allowPlainBind) || (own && settings.allowPlainBind), ...(ca ? { ca } : {}) };
+  return {
+    urls,
+    base,
+    bindDn,
+    password,
+    allowPlainBind: Boolean(flags.allowPlainBind) || (own && settings.allowPlainBind),
+    ...(ca ? { ca } : {}),
+  };
 }
 
 /** What the directory verbs read from this machine and the command line, each when the verb needs it. */

@@ -30,19 +30,34 @@ describe('slmgr option parsing', () => {
     assert.deepEqual(parseSlmgr(['-dlv'], true), { option: 'dlv', value: undefined, values: [] });
     assert.throws(() => parseSlmgr(['-dli', '-dlv'], false), code('USAGE'));
     assert.throws(() => parseSlmgr([], false), code('USAGE'));
-    assert.throws(() => parseSlmgr(['-sai', '60'], false), (e: Error) => /add --host DIR/.test(e.message));
-    assert.throws(() => parseSlmgr(['-rearm'], true), (e: Error) => /drop --host/.test(e.message));
-    assert.throws(() => parseSlmgr(['-ipk'], false), (e: Error) => /takes one value/.test(e.message));
+    assert.throws(
+      () => parseSlmgr(['-sai', '60'], false),
+      (e: Error) => /add --host DIR/.test(e.message),
+    );
+    assert.throws(
+      () => parseSlmgr(['-rearm'], true),
+      (e: Error) => /drop --host/.test(e.message),
+    );
+    assert.throws(
+      () => parseSlmgr(['-ipk'], false),
+      (e: Error) => /takes one value/.test(e.message),
+    );
   });
 
   it('directory options take their values: a key and an optional name; the key, a confirmation and an optional name', () => {
     assert.deepEqual(parseSlmgr(['-ad-activation-online', 'KEY'], false).values, ['KEY']);
     assert.deepEqual(parseSlmgr(['-AD-Activation-Online', 'KEY', 'office 2026'], false).values, ['KEY', 'office 2026']);
-    assert.throws(() => parseSlmgr(['-ad-activation-online'], false), (e: Error) => /takes 1 to 2 values: -ad-activation-online HOST-KEY \[NAME\]/.test(e.message));
+    assert.throws(
+      () => parseSlmgr(['-ad-activation-online'], false),
+      (e: Error) => /takes 1 to 2 values: -ad-activation-online HOST-KEY \[NAME\]/.test(e.message),
+    );
     assert.throws(() => parseSlmgr(['-ad-activation-online', 'K', 'n', 'extra'], false), code('USAGE'));
     assert.deepEqual(parseSlmgr(['-ad-activation-apply-cid', 'KEY', 'CID'], false).values, ['KEY', 'CID']);
     assert.throws(() => parseSlmgr(['-ad-activation-apply-cid', 'KEY'], false), code('USAGE'));
     assert.deepEqual(parseSlmgr(['-act-type', '1'], false), { option: 'act-type', value: '1', values: ['1'] });
-    assert.throws(() => parseSlmgr(['-ao-list'], true), (e: Error) => /drop --host/.test(e.message));
+    assert.throws(
+      () => parseSlmgr(['-ao-list'], true),
+      (e: Error) => /drop --host/.test(e.message),
+    );
   });
 });

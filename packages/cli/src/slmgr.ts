@@ -13,30 +13,51 @@ export function parseSlmgr(args: string[], host: boolean): SlmgrCall {
   const known: Record<string, SlmgrOption<never, unknown>> = host ? hostOptions : clientOptions;
   const ops = args.filter((a) => /^[-/][a-z]/i.test(a));
   if (ops.length !== 1 || !args[0] || args[0] !== ops[0]) {
-    throw new VolactError('USAGE', { detail: `give exactly one slmgr option, like -dli; known ${host ? 'on a host' : 'on a client'}: ${Object.keys(known).map((k) => '-' + k).join(' ')}` });
+    throw new VolactError('USAGE', {
+      detail: `give exactly one slmgr option, like -dli; known ${host ? 'on a host' : 'on a client'}: ${Object.keys(
+        known,
+      )
+        .map((k) => '-' + k)
+        .join(' ')}`,
+    });
   }
   const option = ops[0]!.slice(1).toLowerCase();
   const entry = Object.hasOwn(known, option) ? known[option] : undefined;
   if (entry === undefined) {
     const other = Object.hasOwn(host ? clientOptions : hostOptions, option);
-    throw new VolactError('USAGE', { detail: other ? `-${option} works ${host ? 'on a client (drop --host)' : 'on an activation host (add --host DIR)'}` : `unknown option -${option}; known: ${Object.keys(known).map((k) => '-' + k).join(' ')}` });
+    throw new VolactError('USAGE', {
+      detail: other
+        ? `-${option} works ${host ? 'on a client (drop --host)' : 'on an activation host (add --host DIR)'}`
+        : `unknown option -${option}; known: ${Object.keys(known)
+            .map((k) => '-' + k)
+            .join(' ')}`,
+    });
   }
   const { arity, usage } = entry;
   if (Array.isArray(arity)) {
     const [min, max] = arity as readonly [number, number];
-    if (args.length - 1 < min || args.length - 1 > max) throw new VolactError('USAGE', { detail: `-${option} takes ${min} to ${max} values: ${usage ?? ''}` });
+    if (args.length - 1 < min || args.length - 1 > max)
+      throw new VolactError('USAGE', { detail: `-${option} takes ${min} to ${max} values: ${usage ?? ''}` });
     return { option, value: args[1], values: args.slice(1) };
   }
   if (arity === -1) {
     if (args.length < 2) throw new VolactError('USAGE', { detail: `-${option} takes the confirmation ID` });
     return { option, value: args.slice(1).join(''), values: args.slice(1) };
   }
-  if (args.length - 1 !== arity) throw new VolactError('USAGE', { detail: arity ? `-${option} takes one value${usage ? `: ${usage}` : ''}` : `-${option} takes no value` });
+  if (args.length - 1 !== arity)
+    throw new VolactError('USAGE', {
+      detail: arity ? `-${option} takes one value${usage ? `: ${usage}` : ''}` : `-${option} takes no value`,
+    });
   return { option, value: args[1], values: args.slice(1) };
 }
 
 /** Runs one parsed option from its table and prints its result. Returns the exit code. */
-export async function runSlmgr<Ctx>(table: Record<string, SlmgrOption<Ctx, unknown>>, ctx: Ctx, call: SlmgrCall, json: boolean): Promise<number> {
+export async function runSlmgr<Ctx>(
+  table: Record<string, SlmgrOption<Ctx, unknown>>,
+  ctx: Ctx,
+  call: SlmgrCall,
+  json: boolean,
+): Promise<number> {
   const op = Object.hasOwn(table, call.option) ? table[call.option] : undefined;
   if (!op) throw new VolactError('USAGE', { detail: `-${call.option} is not handled` });
   const r = await op.run(ctx, call);

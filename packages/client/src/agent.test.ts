@@ -63,10 +63,25 @@ function fakeHost(clock: ManualClock, script: Reply[], then: Reply = 'grant') {
     attempts.push({ at: clock.now(), reply });
     if (reply === 'unreachable') throw new Error('connect ECONNREFUSED');
     const now = clock.now();
-    const common = { machineId: req.machineId, nonce: req.nonce, edition: EDITION, hostId: 'H-agent', hostName: 'kms-agent', issuedAt: now, count: reply === 'grant' ? 25 : 24, required: 25, renewalMinutes: RENEWAL, retryMinutes: RETRY };
+    const common = {
+      machineId: req.machineId,
+      nonce: req.nonce,
+      edition: EDITION,
+      hostId: 'H-agent',
+      hostName: 'kms-agent',
+      issuedAt: now,
+      count: reply === 'grant' ? 25 : 24,
+      required: 25,
+      renewalMinutes: RENEWAL,
+      retryMinutes: RETRY,
+    };
     const answer =
       reply === 'grant'
-        ? signDocument(hostPair, docTypes.grant, 1, { ...common, fingerprintHash: req.fingerprintHash, validUntil: now + defaults.validityMs })
+        ? signDocument(hostPair, docTypes.grant, 1, {
+            ...common,
+            fingerprintHash: req.fingerprintHash,
+            validUntil: now + defaults.validityMs,
+          })
         : signDocument(hostPair, docTypes.countInsufficient, 1, common);
     return { status: 200, body: { answer, certificate, issuer } };
   };
@@ -77,16 +92,28 @@ function setup(script: Reply[], opts: { then?: Reply; install?: boolean } = {}) 
   const dir = mkdtempSync(join(tmpdir(), 'volact-agent-test-'));
   tmpRoots.push(dir);
   const fpFile = join(dir, 'fingerprint.json');
-  writeFileSync(fpFile, JSON.stringify({ osId: 'os-agent-1', cpu: 'cpu', board: 'board', disks: ['d1'], nics: ['52:54:00:00:00:09'] }));
+  writeFileSync(
+    fpFile,
+    JSON.stringify({ osId: 'os-agent-1', cpu: 'cpu', board: 'board', disks: ['d1'], nics: ['52:54:00:00:00:09'] }),
+  );
   const clock = new ManualClock(T0);
   const host = fakeHost(clock, script, opts.then);
-  const client = new Client({ dir: join(dir, 'state'), clock, env: { VOLACT_FINGERPRINT_FILE: fpFile }, post: host.post });
+  const client = new Client({
+    dir: join(dir, 'state'),
+    clock,
+    env: { VOLACT_FINGERPRINT_FILE: fpFile },
+    post: host.post,
+  });
   client.trust(host.rootPem);
   client.setKms({ host: '127.0.0.1', port: 1688 });
   if (opts.install ?? true) client.installKey(mintKey(randomBytes(32), 'setup', EDITION, 5n));
   const lines: Record<string, unknown>[] = [];
   /** The log lines about attempts (the agent may also log that it started). */
-  const log = { get attempts() { return lines.filter((l) => 'outcome' in l); } };
+  const log = {
+    get attempts() {
+      return lines.filter((l) => 'outcome' in l);
+    },
+  };
   let sleeps = 0;
   const run = (stopWhen: () => boolean) =>
     runAgent(client, clock, {
@@ -110,8 +137,17 @@ describe('runAgent', () => {
     await run(() => host.attempts.length >= 5);
     assert.ok(sleepCount() < 1_000_000, 'the agent stopped through stop(), not the safety cap');
     assert.equal(host.attempts.length, 5);
-    assert.deepEqual(minutesAfter(host.attempts.map((a) => a.at)), [0, RETRY, 2 * RETRY, 2 * RETRY + RENEWAL, 2 * RETRY + 2 * RENEWAL]);
-    assert.deepEqual(log.attempts.map((l) => l.outcome), ['countInsufficient', 'countInsufficient', 'activated', 'renewed', 'renewed']);
+    assert.deepEqual(minutesAfter(host.attempts.map((a) => a.at)), [
+      0,
+      RETRY,
+      2 * RETRY,
+      2 * RETRY + RENEWAL,
+      2 * RETRY + 2 * RENEWAL,
+    ]);
+    assert.deepEqual(
+      log.attempts.map((l) => l.outcome),
+      ['countInsufficient', 'countInsufficient', 'activated', 'renewed', 'renewed'],
+    );
     assert.equal(client.license().state, 'licensed');
     assert.deepEqual(client.state().intervals, { renewalMinutes: RENEWAL, retryMinutes: RETRY });
   });
@@ -119,7 +155,13 @@ describe('runAgent', () => {
   test('a renewal that fails is retried a retry interval later, not a renewal interval later', async () => {
     const { client, host, run } = setup(['grant', 'countInsufficient', 'countInsufficient'], { then: 'grant' });
     await run(() => host.attempts.length >= 5);
-    assert.deepEqual(minutesAfter(host.attempts.map((a) => a.at)), [0, RENEWAL, RENEWAL + RETRY, RENEWAL + 2 * RETRY, 2 * RENEWAL + 2 * RETRY]);
+    assert.deepEqual(minutesAfter(host.attempts.map((a) => a.at)), [
+      0,
+      RENEWAL,
+      RENEWAL + RETRY,
+      RENEWAL + 2 * RETRY,
+      2 * RENEWAL + 2 * RETRY,
+    ]);
     assert.equal(client.license().state, 'licensed');
   });
 
@@ -127,7 +169,10 @@ describe('runAgent', () => {
     const { client, host, log, run } = setup([], { then: 'unreachable' });
     await run(() => host.attempts.length >= 4);
     assert.deepEqual(minutesAfter(host.attempts.map((a) => a.at)), [0, 120, 240, 360]);
-    assert.deepEqual(log.attempts.map((l) => l.code), ['HOST_UNREACHABLE', 'HOST_UNREACHABLE', 'HOST_UNREACHABLE', 'HOST_UNREACHABLE']);
+    assert.deepEqual(
+      log.attempts.map((l) => l.code),
+      ['HOST_UNREACHABLE', 'HOST_UNREACHABLE', 'HOST_UNREACHABLE', 'HOST_UNREACHABLE'],
+    );
     assert.equal(client.license().state, 'initialGrace');
   });
 
@@ -135,7 +180,10 @@ describe('runAgent', () => {
     const { host, log, run, clock } = setup([], { install: false });
     await run(() => log.attempts.length >= 3);
     assert.equal(host.attempts.length, 0);
-    assert.deepEqual(log.attempts.map((l) => l.code), ['KEY_NOT_INSTALLED', 'KEY_NOT_INSTALLED', 'KEY_NOT_INSTALLED']);
+    assert.deepEqual(
+      log.attempts.map((l) => l.code),
+      ['KEY_NOT_INSTALLED', 'KEY_NOT_INSTALLED', 'KEY_NOT_INSTALLED'],
+    );
     assert.deepEqual(minutesAfter(log.attempts.map((l) => Date.parse(String(l.at)))), [0, 120, 240]);
     assert.equal(clock.now(), T0 + 240 * MINUTE);
   });

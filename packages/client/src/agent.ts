@@ -16,7 +16,14 @@ export async function runAgent(
   const pollMs = opts.pollMs ?? 60_000;
   let notBefore = 0;
   const first = client.state();
-  opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), agent: 'started', machineId: first.machine.id, stateDir: client.dir }));
+  opts.log(
+    JSON.stringify({
+      at: new Date(clock.now()).toISOString(),
+      agent: 'started',
+      machineId: first.machine.id,
+      stateDir: client.dir,
+    }),
+  );
   // directory activation is read again at every start (a removed machine account shows at once)
   let startup = first.directory !== null && first.key?.keyClass === 'setup' && first.actType !== 'host';
   while (!opts.stop?.()) {
@@ -39,10 +46,19 @@ export async function runAgent(
     if (now() >= due && !permanent) {
       try {
         const outcome = await client.activate({ startup: atStart });
-        opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), outcome: outcome.kind, host: outcome.host }));
+        opts.log(
+          JSON.stringify({ at: new Date(clock.now()).toISOString(), outcome: outcome.kind, host: outcome.host }),
+        );
       } catch (err) {
         const code = err instanceof VolactError ? err.code : 'INTERNAL';
-        opts.log(JSON.stringify({ at: new Date(clock.now()).toISOString(), outcome: 'error', code, message: err instanceof Error ? err.message : String(err) }));
+        opts.log(
+          JSON.stringify({
+            at: new Date(clock.now()).toISOString(),
+            outcome: 'error',
+            code,
+            message: err instanceof Error ? err.message : String(err),
+          }),
+        );
         if (!(err instanceof VolactError)) throw err;
         // errors before any request was sent (no key, no host) wait a retry interval too
         notBefore = clock.now() + s.intervals.retryMinutes * 60_000;

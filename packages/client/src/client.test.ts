@@ -120,7 +120,12 @@ class FakeHost {
     };
     let answer: string;
     if (kind === 'grant') {
-      answer = signDocument(this.hostPair, docTypes.grant, 1, { ...common, fingerprintHash: req.fingerprintHash, validUntil: now + defaults.validityMs, ...over });
+      answer = signDocument(this.hostPair, docTypes.grant, 1, {
+        ...common,
+        fingerprintHash: req.fingerprintHash,
+        validUntil: now + defaults.validityMs,
+        ...over,
+      });
     } else if (kind === 'countInsufficient') {
       answer = signDocument(this.hostPair, docTypes.countInsufficient, 1, { ...common, ...over });
     } else {
@@ -137,7 +142,14 @@ class FakeHost {
   };
 }
 
-type World = { dir: string; env: NodeJS.ProcessEnv; clock: ManualClock; host: FakeHost; client: Client; writeFp: (fp: Fingerprint) => void };
+type World = {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  clock: ManualClock;
+  host: FakeHost;
+  client: Client;
+  writeFp: (fp: Fingerprint) => void;
+};
 
 /** A fresh client with a pinned root and a host set; `install` also installs the setup key. */
 function world(opts: { install?: boolean; host?: FakeHost; clock?: ManualClock } = {}): World {
@@ -211,13 +223,20 @@ describe('Client DNS server setting', () => {
     const { client, dir, clock, env } = world({ install: false });
     assert.deepEqual([client.details().dnsServer, client.details().dnsServerFrom], [null, null]);
     client.setDnsServer('[fd00::53]:5353');
-    assert.equal(new Client({ dir, clock, env }).state().discovery.dnsServer, '[fd00::53]:5353', 'stored in state.json');
+    assert.equal(
+      new Client({ dir, clock, env }).state().discovery.dnsServer,
+      '[fd00::53]:5353',
+      'stored in state.json',
+    );
     assert.deepEqual([client.details().dnsServer, client.details().dnsServerFrom], ['[fd00::53]:5353', 'setting']);
     assert.throws(() => client.setDnsServer('ns1.example.com'), isCode('USAGE'));
     assert.throws(() => client.setDnsServer('10.0.0.53:70000'), isCode('VALUE_OUT_OF_RANGE'));
     assert.equal(client.state().discovery.dnsServer, '[fd00::53]:5353', 'a refused value changes nothing');
     const overridden = new Client({ dir, clock, env: { ...env, VOLACT_DNS_SERVER: '127.0.0.1:5300' } });
-    assert.deepEqual([overridden.details().dnsServer, overridden.details().dnsServerFrom], ['127.0.0.1:5300', 'VOLACT_DNS_SERVER']);
+    assert.deepEqual(
+      [overridden.details().dnsServer, overridden.details().dnsServerFrom],
+      ['127.0.0.1:5300', 'VOLACT_DNS_SERVER'],
+    );
     client.setDnsServer(null);
     assert.equal(client.state().discovery.dnsServer, null);
   });
@@ -256,7 +275,10 @@ describe('Client activation against a host', () => {
     assert.equal(outcome.host, '10.0.0.5:1688');
     assert.equal(client.license().state, 'initialGrace');
     const s = client.state();
-    assert.deepEqual(s.lastAnswer && { kind: s.lastAnswer.kind, count: s.lastAnswer.count, required: s.lastAnswer.required }, { kind: 'countInsufficient', count: 12, required: 25 });
+    assert.deepEqual(
+      s.lastAnswer && { kind: s.lastAnswer.kind, count: s.lastAnswer.count, required: s.lastAnswer.required },
+      { kind: 'countInsufficient', count: 12, required: 25 },
+    );
     assert.equal(s.lastAttempt?.ok, false);
   });
 
@@ -396,7 +418,10 @@ describe('Client activation against a host', () => {
     const view = client.license();
     assert.equal(view.state, 'initialGrace');
     assert.match(view.reason, /license\.json cannot be read: its signed content does not verify/);
-    assert.throws(() => client.details(), (e: VolactError) => e.code === 'STATE_CORRUPT' && e.params.file === path);
+    assert.throws(
+      () => client.details(),
+      (e: VolactError) => e.code === 'STATE_CORRUPT' && e.params.file === path,
+    );
   });
 
   test('a license.json that is no longer JSON is STATE_CORRUPT for -dlv, counts as no grant, and activation replaces it', async () => {
@@ -406,7 +431,10 @@ describe('Client activation against a host', () => {
     const text = readFileSync(path, 'utf8');
     writeFileSync(path, '[' + text.slice(1));
     assert.equal(client.license().state, 'initialGrace');
-    assert.throws(() => client.details(), (e: VolactError) => e.code === 'STATE_CORRUPT' && e.params.file === path);
+    assert.throws(
+      () => client.details(),
+      (e: VolactError) => e.code === 'STATE_CORRUPT' && e.params.file === path,
+    );
     const outcome = await client.activate();
     assert.equal(outcome.kind, 'activated');
     assert.equal(client.license().state, 'licensed');
@@ -420,7 +448,12 @@ describe('Client activation against a host', () => {
     copyFileSync(join(a.dir, 'license.json'), join(b.dir, 'license.json'));
     const view = b.client.license();
     assert.equal(view.state, 'initialGrace');
-    assert.match(view.reason, new RegExp(`issued to another machine \\(${a.client.state().machine.id}\\), not to this one \\(${b.client.state().machine.id}\\)`));
+    assert.match(
+      view.reason,
+      new RegExp(
+        `issued to another machine \\(${a.client.state().machine.id}\\), not to this one \\(${b.client.state().machine.id}\\)`,
+      ),
+    );
     const d = b.client.details();
     assert.equal(d.licenseState, 'initialGrace');
     assert.equal(d.activatedBy, null);
@@ -430,7 +463,10 @@ describe('Client activation against a host', () => {
     const { client, dir } = world();
     await client.activate();
     writeFileSync(join(dir, 'root.pub'), '-----BEGIN PUBLIC KEY-----\nbroken\n-----END PUBLIC KEY-----\n');
-    assert.throws(() => client.details(), (e: VolactError) => e.code === 'STATE_CORRUPT' && e.params.file === join(dir, 'root.pub'));
+    assert.throws(
+      () => client.details(),
+      (e: VolactError) => e.code === 'STATE_CORRUPT' && e.params.file === join(dir, 'root.pub'),
+    );
     assert.equal(client.license().state, 'initialGrace');
   });
 
@@ -541,9 +577,17 @@ describe('Client events and trusted time', () => {
     host.count = 25;
     await client.activate();
     const events = readEvents(client.dir).filter((e) => e.event === 12288 || e.event === 12289);
-    assert.deepEqual(events.map((e) => e.event), [12288, 12289, 12288, 12289]);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      [12288, 12289, 12288, 12289],
+    );
     const id = client.state().machine.id;
-    const [req1, ans1, req2, ans2] = events as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+    const [req1, ans1, req2, ans2] = events as [
+      Record<string, unknown>,
+      Record<string, unknown>,
+      Record<string, unknown>,
+      Record<string, unknown>,
+    ];
     assert.equal(req1.machineId, id);
     assert.equal(req1.licenseState, 'initialGrace');
     assert.equal(req1.edition, EDITION);
@@ -627,7 +671,14 @@ describe('Client events and trusted time', () => {
 /** An issuing key of `purpose` certified by `root`, as the authority's are. */
 function issuerOf(root: KeyPair, purpose: 'catalog' | 'mak-grant'): { pair: KeyPair; jws: string } {
   const pair = generateKeyPair(`iss-${purpose}`);
-  const jws = signDocument(root, docTypes.issuer, 1, { kid: pair.kid, purpose, publicKey: rawPublicKey(pair.publicKey), root: root.kid, notBefore: T0 - DAY, notAfter: T0 + 2 * 365 * DAY });
+  const jws = signDocument(root, docTypes.issuer, 1, {
+    kid: pair.kid,
+    purpose,
+    publicKey: rawPublicKey(pair.publicKey),
+    root: root.kid,
+    notBefore: T0 - DAY,
+    notAfter: T0 + 2 * 365 * DAY,
+  });
   return { pair, jws };
 }
 
@@ -686,7 +737,13 @@ describe('Client edition names', () => {
   test('a catalog signed under another root is refused and not kept', async () => {
     const { dir, env, clock, host } = world();
     const foreign = generateKeyPair('root');
-    const client = new Client({ dir, clock, env, post: host.post, getAuthority: async () => ({ status: 200, body: catalogAnswer(foreign) }) });
+    const client = new Client({
+      dir,
+      clock,
+      env,
+      post: host.post,
+      getAuthority: async () => ({ status: 200, body: catalogAnswer(foreign) }),
+    });
     await assert.rejects(client.fetchCatalog('http://authority.test/'), isCode('CHAIN_UNTRUSTED_ROOT'));
     assert.ok(!existsSync(join(dir, 'catalog.json')));
     assert.equal(client.details().edition?.name, null);
@@ -716,13 +773,19 @@ describe('Client MAK license', () => {
       return { status: 200, body: { grant, issuer: issuer.jws } };
     };
     const dir = tempDir();
-    const client = new Client({ dir, clock, env: { VOLACT_FINGERPRINT_FILE: fpFile, VOLACT_AUTHORITY_URL: 'http://authority.test/' }, post: host.post, postAuthority });
+    const client = new Client({
+      dir,
+      clock,
+      env: { VOLACT_FINGERPRINT_FILE: fpFile, VOLACT_AUTHORITY_URL: 'http://authority.test/' },
+      post: host.post,
+      postAuthority,
+    });
     client.trust(host.rootPem());
     client.installKey(mak);
     return { dir, client };
   }
 
-  test("a MAK license.json copied to another machine does not license it", async () => {
+  test('a MAK license.json copied to another machine does not license it', async () => {
     const clock = new ManualClock(T0);
     const host = new FakeHost(clock);
     // the same hardware and the same MAK: only the machine ID tells the two machines apart

@@ -18,7 +18,14 @@ import { postActivate } from './transport.js';
 
 export type { ActivationOutcome } from './channels/outcome.js';
 
-export type ClientOptions = { dir: string; clock: ClientContext['clock']; env?: NodeJS.ProcessEnv; post?: typeof postActivate; postAuthority?: Post; getAuthority?: Get };
+export type ClientOptions = {
+  dir: string;
+  clock: ClientContext['clock'];
+  env?: NodeJS.ProcessEnv;
+  post?: typeof postActivate;
+  postAuthority?: Post;
+  getAuthority?: Get;
+};
 
 /**
  * A client machine: its key, machine ID, pinned host, and its signed license. Each method is one
@@ -32,7 +39,14 @@ export class Client {
 
   constructor(opts: ClientOptions) {
     this.dir = opts.dir;
-    this.ctx = { dir: opts.dir, clock: opts.clock, env: opts.env ?? process.env, post: opts.post ?? postActivate, postAuthority: opts.postAuthority ?? postJson, getAuthority: opts.getAuthority ?? getJson };
+    this.ctx = {
+      dir: opts.dir,
+      clock: opts.clock,
+      env: opts.env ?? process.env,
+      post: opts.post ?? postActivate,
+      postAuthority: opts.postAuthority ?? postJson,
+      getAuthority: opts.getAuthority ?? getJson,
+    };
   }
 
   /** The state directory, read once for one command. */
@@ -154,7 +168,8 @@ export class Client {
     const s = store.state;
     if (!s.key) throw new VolactError('KEY_NOT_INSTALLED');
     if (s.key.keyClass === 'mak') return activateMak(store);
-    if (s.key.keyClass !== 'setup') throw new VolactError('CHANNEL_UNAVAILABLE', { class: s.key.keyClass, channel: 'a hypervisor agent' });
+    if (s.key.keyClass !== 'setup')
+      throw new VolactError('CHANNEL_UNAVAILABLE', { class: s.key.keyClass, channel: 'a hypervisor agent' });
     if (!s.key.text) throw new VolactError('KEY_NOT_INSTALLED');
     const ready = s as ReadyState;
     let directoryNote: string | undefined;
@@ -173,7 +188,10 @@ export class Client {
       const outcome = await activateFromHost(store, ready);
       return directoryNote ? { ...outcome, directoryNote } : outcome;
     } catch (err) {
-      if (directoryNote && err instanceof VolactError && err.code === 'NO_HOST_FOUND') throw new VolactError('NO_HOST_FOUND', { detail: `${err.params.detail}; directory activation was not used (${directoryNote})` });
+      if (directoryNote && err instanceof VolactError && err.code === 'NO_HOST_FOUND')
+        throw new VolactError('NO_HOST_FOUND', {
+          detail: `${err.params.detail}; directory activation was not used (${directoryNote})`,
+        });
       throw err;
     }
   }

@@ -7,7 +7,14 @@ import { checkLdapUrl } from '@volact/directory/ldap-url';
 import { ensureDir, loadLicense, writeOrFail, type ClientState } from './state.js';
 import type { ClientStore } from './store.js';
 
-export type DirectoryJoin = { urls: string[]; base: string; bindDn: string; password: string; ca?: string; allowPlainBind?: boolean };
+export type DirectoryJoin = {
+  urls: string[];
+  base: string;
+  bindDn: string;
+  password: string;
+  ca?: string;
+  allowPlainBind?: boolean;
+};
 
 /** The directory settings as a connection target (password and CA from their files). */
 export function directoryTarget(dir: string, s: ClientState): DirectoryTarget {
@@ -21,7 +28,14 @@ export function directoryTarget(dir: string, s: ClientState): DirectoryTarget {
     }
   };
   const { urls, base, bindDn, allowPlainBind } = s.directory;
-  return { urls, base, bindDn, allowPlainBind, password: read('directory.secret').replace(/\r?\n$/, ''), ...(s.directory.ca ? { ca: read('directory-ca.pem') } : {}) };
+  return {
+    urls,
+    base,
+    bindDn,
+    allowPlainBind,
+    password: read('directory.secret').replace(/\r?\n$/, ''),
+    ...(s.directory.ca ? { ca: read('directory-ca.pem') } : {}),
+  };
 }
 
 /** Leaves the directory: the settings first, then the files (a directory license no longer verifies without the membership anyway). */
@@ -52,10 +66,17 @@ export function setDirectory(store: ClientStore, settings: DirectoryJoin | null)
   const dir = store.dir;
   ensureDir(dir);
   if (settings === null) return leaveDirectory(store);
-  if (settings.urls.length === 0 || settings.urls.length > 16) throw new VolactError('USAGE', { detail: 'give 1 to 16 directory URLs' });
+  if (settings.urls.length === 0 || settings.urls.length > 16)
+    throw new VolactError('USAGE', { detail: 'give 1 to 16 directory URLs' });
   for (const url of settings.urls) checkLdapUrl(url);
-  if (!settings.base.trim() || !settings.bindDn.trim() || settings.base.length > 512 || settings.bindDn.length > 1024) throw new VolactError('USAGE', { detail: 'give the directory suffix (--ldap-base) and the machine account DN (--bind-dn)' });
-  if (!settings.password) throw new VolactError('USAGE', { detail: 'the password file is empty; an empty password would be an anonymous bind' });
+  if (!settings.base.trim() || !settings.bindDn.trim() || settings.base.length > 512 || settings.bindDn.length > 1024)
+    throw new VolactError('USAGE', {
+      detail: 'give the directory suffix (--ldap-base) and the machine account DN (--bind-dn)',
+    });
+  if (!settings.password)
+    throw new VolactError('USAGE', {
+      detail: 'the password file is empty; an empty password would be an anonymous bind',
+    });
   writeOrFail(dir, join(dir, 'directory.secret'), settings.password, 0o600);
   if (settings.ca) writeOrFail(dir, join(dir, 'directory-ca.pem'), settings.ca, 0o644);
   else rmSync(join(dir, 'directory-ca.pem'), { force: true });
@@ -64,7 +85,13 @@ export function setDirectory(store: ClientStore, settings: DirectoryJoin | null)
     s.directoryReadAt = null;
     s.directoryNote = null;
   }
-  s.directory = { urls: settings.urls, base: settings.base, bindDn: settings.bindDn, allowPlainBind: Boolean(settings.allowPlainBind), ca: Boolean(settings.ca) };
+  s.directory = {
+    urls: settings.urls,
+    base: settings.base,
+    bindDn: settings.bindDn,
+    allowPlainBind: Boolean(settings.allowPlainBind),
+    ca: Boolean(settings.ca),
+  };
   store.save();
   return s;
 }

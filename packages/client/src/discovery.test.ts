@@ -28,7 +28,10 @@ describe('SRV order (RFC 2782)', () => {
     const random = seeded(1);
     for (let i = 0; i < 1000; i++) {
       const order = orderSrv([srv('backup', 10, 1000), srv('main-a', 0, 1), srv('main-b', 0, 1)], random);
-      assert.deepEqual(order.map((r) => r.priority), [0, 0, 10]);
+      assert.deepEqual(
+        order.map((r) => r.priority),
+        [0, 0, 10],
+      );
     }
   });
 
@@ -47,11 +50,13 @@ describe('SRV order (RFC 2782)', () => {
   test('all weights 0: uniform; a weight-0 record among weighted ones comes after them', () => {
     const random = seeded(7);
     const counts = [0, 0, 0];
-    for (let i = 0; i < 9000; i++) counts['xyz'.indexOf(orderSrv([srv('x', 0, 0), srv('y', 0, 0), srv('z', 0, 0)], random)[0]!.name)]!++;
+    for (let i = 0; i < 9000; i++)
+      counts['xyz'.indexOf(orderSrv([srv('x', 0, 0), srv('y', 0, 0), srv('z', 0, 0)], random)[0]!.name)]!++;
     assert.ok(chiSquare(counts, [1 / 3, 1 / 3, 1 / 3]) < 9.21, `counts ${counts.join(', ')}`);
     // RFC 2782: a weight-0 record keeps a small chance (1 in total + 1) to come first
     let zeroFirst = 0;
-    for (let i = 0; i < 6000; i++) if (orderSrv([srv('w', 0, 5), srv('zero', 0, 0)], random)[0]!.name === 'zero') zeroFirst++;
+    for (let i = 0; i < 6000; i++)
+      if (orderSrv([srv('w', 0, 5), srv('zero', 0, 0)], random)[0]!.name === 'zero') zeroFirst++;
     assert.ok(zeroFirst > 800 && zeroFirst < 1200, `weight 0 first ${zeroFirst} times of 6000 (expected about 1000)`);
   });
 
@@ -64,7 +69,8 @@ describe('SRV order (RFC 2782)', () => {
 
 describe('lookup domains and discovery', () => {
   test('search and domain lines of resolv.conf, in order, without duplicates or comments', () => {
-    const conf = '# comment\nnameserver 127.0.0.53\ndomain corp.example\nsearch corp.example lab.example. # more\noptions edns0\n';
+    const conf =
+      '# comment\nnameserver 127.0.0.53\ndomain corp.example\nsearch corp.example lab.example. # more\noptions edns0\n';
     assert.deepEqual(searchDomains(conf), ['corp.example', 'lab.example']);
     assert.deepEqual(searchDomains('nameserver 1.1.1.1\n'), []);
   });
@@ -75,7 +81,9 @@ describe('lookup domains and discovery', () => {
       return [srv('kms1.corp.example.', 0, 0)];
     };
     const found = await discover(['empty.example', 'corp.example'], undefined, seeded(1), lookup);
-    assert.deepEqual(found.targets, [{ host: 'kms1.corp.example', port: 1688, from: 'corp.example', name: 'kms1.corp.example' }]);
+    assert.deepEqual(found.targets, [
+      { host: 'kms1.corp.example', port: 1688, from: 'corp.example', name: 'kms1.corp.example' },
+    ]);
     assert.deepEqual(found.tried, ['_volact._tcp.empty.example: no such records']);
   });
 
@@ -112,9 +120,21 @@ describe('the DNS server setting (volact client dns-server)', () => {
         return err.code;
       }
     };
-    for (const bad of ['ns1.example.com', 'ns1.example.com:53', '', '10.0.0', '10.0.0.53:', '10.0.0.53:dns', '[10.0.0.53]:53', 'fd00::53:5353x', '[fd00::53', 'fd00::53]:53']) {
+    for (const bad of [
+      'ns1.example.com',
+      'ns1.example.com:53',
+      '',
+      '10.0.0',
+      '10.0.0.53:',
+      '10.0.0.53:dns',
+      '[10.0.0.53]:53',
+      'fd00::53:5353x',
+      '[fd00::53',
+      'fd00::53]:53',
+    ]) {
       assert.equal(code(bad), 'USAGE', bad);
     }
-    for (const bad of ['10.0.0.53:0', '10.0.0.53:65536', '[::1]:99999', '10.0.0.53:123456']) assert.equal(code(bad), 'VALUE_OUT_OF_RANGE', bad);
+    for (const bad of ['10.0.0.53:0', '10.0.0.53:65536', '[::1]:99999', '10.0.0.53:123456'])
+      assert.equal(code(bad), 'VALUE_OUT_OF_RANGE', bad);
   });
 });

@@ -44,7 +44,9 @@ export function searchDomains(resolvConf: string): string[] {
   const out: string[] = [];
   for (const line of resolvConf.split('\n')) {
     const m = /^\s*(search|domain)\s+(.+)$/.exec(line.replace(/[#;].*/, ''));
-    if (m) for (const d of m[2]!.trim().split(/\s+/)) if (d && d !== '.' && !out.includes(d.replace(/\.$/, ''))) out.push(d.replace(/\.$/, ''));
+    if (m)
+      for (const d of m[2]!.trim().split(/\s+/))
+        if (d && d !== '.' && !out.includes(d.replace(/\.$/, ''))) out.push(d.replace(/\.$/, ''));
   }
   return out;
 }
@@ -68,11 +70,14 @@ export function parseDnsServer(spec: string): string {
   const [host, portText] = bracket ? [bracket[1]!, bracket[2]] : v4 ? [v4[1]!, v4[2]] : [spec, undefined];
   const family = isIP(host);
   if (family === 0 || (bracket ? family !== 6 : v4 && family !== 4) || portText === '') {
-    throw new VolactError('USAGE', { detail: `the DNS server ${spec} is not an IP address with an optional port: give IPV4[:PORT] or [IPV6]:PORT, e.g. 10.0.0.53 or [fd00::53]:5353 (not a name: it must be reachable before names resolve)` });
+    throw new VolactError('USAGE', {
+      detail: `the DNS server ${spec} is not an IP address with an optional port: give IPV4[:PORT] or [IPV6]:PORT, e.g. 10.0.0.53 or [fd00::53]:5353 (not a name: it must be reachable before names resolve)`,
+    });
   }
   if (portText === undefined || portText === '53') return host;
   const port = Number(portText);
-  if (portText.length > 5 || port < 1 || port > 65535) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'DNS server port', min: 1, max: 65535, value: portText });
+  if (portText.length > 5 || port < 1 || port > 65535)
+    throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'DNS server port', min: 1, max: 65535, value: portText });
   return family === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
@@ -95,7 +100,11 @@ export async function lookupSrv(domain: string, server: string | undefined): Pro
 export async function addressOf(name: string, server: string | undefined): Promise<string> {
   if (!server) return name;
   const resolver = resolverFor(server);
-  return (await resolver.resolve4(name).catch(() => [] as string[]))[0] ?? (await resolver.resolve6(name).catch(() => [] as string[]))[0] ?? name;
+  return (
+    (await resolver.resolve4(name).catch(() => [] as string[]))[0] ??
+    (await resolver.resolve6(name).catch(() => [] as string[]))[0] ??
+    name
+  );
 }
 
 /** At most this many hosts are tried from one domain: a huge SRV set cannot stall a client. */
@@ -104,7 +113,13 @@ export const MAX_TARGETS = 16;
 export type Discovered = { targets: (HostTarget & { from: string; name: string })[]; tried: string[] };
 
 /** Finds hosts in each lookup domain in turn; records why a domain gave none. */
-export async function discover(domains: readonly string[], server: string | undefined, random?: () => number, lookup = lookupSrv, resolve = addressOf): Promise<Discovered> {
+export async function discover(
+  domains: readonly string[],
+  server: string | undefined,
+  random?: () => number,
+  lookup = lookupSrv,
+  resolve = addressOf,
+): Promise<Discovered> {
   const targets: Discovered['targets'] = [];
   const tried: string[] = [];
   for (const domain of domains) {
@@ -130,7 +145,10 @@ export function lookupDomains(s: ClientState, env: NodeJS.ProcessEnv): string[] 
 }
 
 /** The DNS server for SRV lookups: VOLACT_DNS_SERVER (tests), else the stored setting, else none (the system's). */
-export function dnsServerOf(s: ClientState, env: NodeJS.ProcessEnv): { server: string | null; from: 'VOLACT_DNS_SERVER' | 'setting' | null } {
+export function dnsServerOf(
+  s: ClientState,
+  env: NodeJS.ProcessEnv,
+): { server: string | null; from: 'VOLACT_DNS_SERVER' | 'setting' | null } {
   if (env.VOLACT_DNS_SERVER) return { server: env.VOLACT_DNS_SERVER, from: 'VOLACT_DNS_SERVER' };
   return s.discovery.dnsServer ? { server: s.discovery.dnsServer, from: 'setting' } : { server: null, from: null };
 }

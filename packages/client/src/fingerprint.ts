@@ -27,8 +27,15 @@ export function readFingerprint(env: NodeJS.ProcessEnv = process.env): Fingerpri
   if (file) {
     try {
       const fp = JSON.parse(readFileSync(file, 'utf8')) as Fingerprint;
-      if (typeof fp.osId !== 'string' || !Array.isArray(fp.disks) || !Array.isArray(fp.nics)) throw new Error('needs osId, cpu, board, disks, nics');
-      return { osId: fp.osId, cpu: String(fp.cpu ?? ''), board: String(fp.board ?? ''), disks: fp.disks.map(String), nics: fp.nics.map(String) };
+      if (typeof fp.osId !== 'string' || !Array.isArray(fp.disks) || !Array.isArray(fp.nics))
+        throw new Error('needs osId, cpu, board, disks, nics');
+      return {
+        osId: fp.osId,
+        cpu: String(fp.cpu ?? ''),
+        board: String(fp.board ?? ''),
+        disks: fp.disks.map(String),
+        nics: fp.nics.map(String),
+      };
     } catch (err) {
       throw new VolactError('STATE_CORRUPT', { file, detail: err instanceof Error ? err.message : String(err) });
     }
@@ -38,9 +45,21 @@ export function readFingerprint(env: NodeJS.ProcessEnv = process.env): Fingerpri
     osId: read('/etc/machine-id') || read('/var/lib/dbus/machine-id') || 'unknown',
     cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? '',
     board: read('/sys/class/dmi/id/product_uuid') || read('/sys/class/dmi/id/board_serial'),
-    disks: list('/sys/block', (n) => `/sys/block/${n}/device/serial`, (n) => /^(loop|ram|zram|dm-)/.test(n)).concat(
-      list('/sys/block', (n) => `/sys/block/${n}/device/wwid`, (n) => /^(loop|ram|zram|dm-)/.test(n)),
+    disks: list(
+      '/sys/block',
+      (n) => `/sys/block/${n}/device/serial`,
+      (n) => /^(loop|ram|zram|dm-)/.test(n),
+    ).concat(
+      list(
+        '/sys/block',
+        (n) => `/sys/block/${n}/device/wwid`,
+        (n) => /^(loop|ram|zram|dm-)/.test(n),
+      ),
     ),
-    nics: list('/sys/class/net', (n) => `/sys/class/net/${n}/address`, (n) => n === 'lo' || /^(veth|docker|br-|virbr)/.test(n)),
+    nics: list(
+      '/sys/class/net',
+      (n) => `/sys/class/net/${n}/address`,
+      (n) => n === 'lo' || /^(veth|docker|br-|virbr)/.test(n),
+    ),
   };
 }

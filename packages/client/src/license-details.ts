@@ -16,11 +16,18 @@ type Editions = readonly { number: number; code: string; name: string }[];
  * bundle, and the catalog fetched by `client trust --authority`. A source that does not verify
  * names nothing; with none, -dlv shows the edition's number alone.
  */
-function editionNames(store: ClientStore, number: number, verified: (Editions | undefined)[]): { code: string; name: string } | null {
+function editionNames(
+  store: ClientStore,
+  number: number,
+  verified: (Editions | undefined)[],
+): { code: string; name: string } | null {
   const s = store.state;
   const sources: (() => Editions | null | undefined)[] = [
     ...verified.map((editions) => () => editions),
-    () => s.hostCertificate && verifyHostCert(s.hostCertificate.certificate, s.hostCertificate.issuer, store.roots(), s.hostCertificate.at).cert.editions,
+    () =>
+      s.hostCertificate &&
+      verifyHostCert(s.hostCertificate.certificate, s.hostCertificate.issuer, store.roots(), s.hostCertificate.at).cert
+        .editions,
     () => {
       const b = store.offlineBundle();
       return verifyCatalog(b.catalog, b.catalogIssuer, store.roots()).editions;
@@ -55,11 +62,25 @@ export function licenseDetails(store: ClientStore) {
   const { grant: stored, mak, directory: dirLicense } = read;
   const cert = stored?.cert ?? null; // verified (a JWS certificate or an offline host's confirmation)
   // an online MAK grant is signed with its names; an offline one has them from the bundle, below
-  const makEditions = mak && 'mak' in mak.license ? [{ number: mak.grant.edition, code: mak.grant.editionCode, name: mak.grant.editionName }] : undefined;
-  const edition = s.key ? editionNames(store, s.key.edition, [cert?.editions, dirLicense?.object.editions, makEditions]) : null;
+  const makEditions =
+    mak && 'mak' in mak.license
+      ? [{ number: mak.grant.edition, code: mak.grant.editionCode, name: mak.grant.editionName }]
+      : undefined;
+  const edition = s.key
+    ? editionNames(store, s.key.edition, [cert?.editions, dirLicense?.object.editions, makEditions])
+    : null;
   const dns = dnsServerOf(s, env);
   return {
-    channel: s.key ? ({ setup: 'VOLUME_HOSTCLIENT', mak: 'VOLUME_MAK', vm: 'VIRTUAL_MACHINE_ACTIVATION', host: 'VOLUME_HOST' } as const)[s.key.keyClass] : null,
+    channel: s.key
+      ? (
+          {
+            setup: 'VOLUME_HOSTCLIENT',
+            mak: 'VOLUME_MAK',
+            vm: 'VIRTUAL_MACHINE_ACTIVATION',
+            host: 'VOLUME_HOST',
+          } as const
+        )[s.key.keyClass]
+      : null,
     partialKey: s.key?.partial ?? null,
     edition: s.key ? { number: s.key.edition, code: edition?.code ?? null, name: edition?.name ?? null } : null,
     licenseState: view.state,
@@ -67,8 +88,19 @@ export function licenseDetails(store: ClientStore) {
     endsAt: view.endsAt === null ? null : iso(view.endsAt),
     machineId: s.machine.id,
     identity: s.machine.identity,
-    activatedBy: view.grant ? { hostName: view.grant.hostName, hostId: view.grant.hostId, address: stored?.license.host ?? null, at: iso(view.grant.issuedAt) } : null,
-    validUntil: view.grant ? iso(view.grant.validUntil) : dirLicense ? iso(dirLicense.license.directory.validUntil) : null,
+    activatedBy: view.grant
+      ? {
+          hostName: view.grant.hostName,
+          hostId: view.grant.hostId,
+          address: stored?.license.host ?? null,
+          at: iso(view.grant.issuedAt),
+        }
+      : null,
+    validUntil: view.grant
+      ? iso(view.grant.validUntil)
+      : dirLicense
+        ? iso(dirLicense.license.directory.validUntil)
+        : null,
     pinnedHost: s.kms.host ? targetLabel(s.kms.host, s.kms.port ?? defaults.port) : null,
     discoveredHost: s.discovery.lastHost ? targetLabel(s.discovery.lastHost.host, s.discovery.lastHost.port) : null,
     lookupDomain: s.discovery.domain,
@@ -82,7 +114,15 @@ export function licenseDetails(store: ClientStore) {
     lastAnswer: s.lastAnswer ? { ...s.lastAnswer, at: iso(s.lastAnswer.at) } : null,
     mak: mak
       ? 'offline' in mak.license
-        ? { id: mak.grant.makId, edition: mak.grant.editionName, activationsUsed: null, activationsLimit: null, activationsLeft: null, authority: 'offline (confirmation ID)', at: iso(mak.grant.issuedAt) }
+        ? {
+            id: mak.grant.makId,
+            edition: mak.grant.editionName,
+            activationsUsed: null,
+            activationsLimit: null,
+            activationsLeft: null,
+            authority: 'offline (confirmation ID)',
+            at: iso(mak.grant.issuedAt),
+          }
         : {
             id: mak.grant.makId,
             edition: mak.grant.editionName,
@@ -100,9 +140,19 @@ export function licenseDetails(store: ClientStore) {
           urls: s.directory.urls,
           base: s.directory.base,
           bindDn: s.directory.bindDn,
-          tls: s.directory.allowPlainBind ? 'StartTLS or LDAPS when offered; plain bind allowed' : 'LDAPS or StartTLS; plain bind only on loopback',
+          tls: s.directory.allowPlainBind
+            ? 'StartTLS or LDAPS when offered; plain bind allowed'
+            : 'LDAPS or StartTLS; plain bind only on loopback',
           object: dirLicense
-            ? { name: dirLicense.license.directory.name, dn: dirLicense.license.directory.dn, directoryId: dirLicense.license.directory.directoryId, server: dirLicense.license.directory.url, group: dirLicense.object.group, at: iso(dirLicense.license.directory.activatedAt), validUntil: iso(dirLicense.license.directory.validUntil) }
+            ? {
+                name: dirLicense.license.directory.name,
+                dn: dirLicense.license.directory.dn,
+                directoryId: dirLicense.license.directory.directoryId,
+                server: dirLicense.license.directory.url,
+                group: dirLicense.object.group,
+                at: iso(dirLicense.license.directory.activatedAt),
+                validUntil: iso(dirLicense.license.directory.validUntil),
+              }
             : null,
           note: s.directoryNote,
         }

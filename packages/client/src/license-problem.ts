@@ -1,17 +1,31 @@
 import { VolactError } from '@volact/protocol';
 
 /** What is wrong with license.json: it cannot be read or does not verify, or it was issued to another machine. */
-export type LicenseProblem = { kind: 'damaged'; error: VolactError } | { kind: 'foreign'; theirs: string; ours: string };
+export type LicenseProblem =
+  { kind: 'damaged'; error: VolactError } | { kind: 'foreign'; theirs: string; ours: string };
 
 /** Classifies a failure to read or verify license.json (`file`). */
 export function licenseProblem(err: unknown, file: string): LicenseProblem {
   if (!(err instanceof VolactError)) {
-    return { kind: 'damaged', error: new VolactError('STATE_CORRUPT', { file, detail: `it is not of the shape volact writes (${err instanceof Error ? err.message : String(err)})` }) };
+    return {
+      kind: 'damaged',
+      error: new VolactError('STATE_CORRUPT', {
+        file,
+        detail: `it is not of the shape volact writes (${err instanceof Error ? err.message : String(err)})`,
+      }),
+    };
   }
-  if (err.code === 'ANSWER_MACHINE_MISMATCH') return { kind: 'foreign', theirs: String(err.params.theirs), ours: String(err.params.ours) };
+  if (err.code === 'ANSWER_MACHINE_MISMATCH')
+    return { kind: 'foreign', theirs: String(err.params.theirs), ours: String(err.params.ours) };
   // the file itself, or a damaged or missing root.pub: those errors name their own file
   if (err.code === 'STATE_CORRUPT' || err.code === 'ROOT_NOT_PINNED') return { kind: 'damaged', error: err };
-  return { kind: 'damaged', error: new VolactError('STATE_CORRUPT', { file, detail: `its signed content does not verify (${err.code}: ${err.message})` }) };
+  return {
+    kind: 'damaged',
+    error: new VolactError('STATE_CORRUPT', {
+      file,
+      detail: `its signed content does not verify (${err.code}: ${err.message})`,
+    }),
+  };
 }
 
 /** The reason shown while a problem keeps the machine from its activation. */

@@ -151,7 +151,14 @@ describe('nextAttemptAt', () => {
     const view = licenseState(inputs({ grant: grant(at) }), at);
     assert.equal(view.state, 'licensed');
     assert.equal(nextAttemptAt(view, { at, ok: true }, intervals), at + 60 * MINUTE);
-    assert.equal(nextAttemptAt(view, { at, ok: true }, { renewalMinutes: defaults.renewalMinutes, retryMinutes: defaults.retryMinutes }), at + 7 * DAY);
+    assert.equal(
+      nextAttemptAt(
+        view,
+        { at, ok: true },
+        { renewalMinutes: defaults.renewalMinutes, retryMinutes: defaults.retryMinutes },
+      ),
+      at + 7 * DAY,
+    );
   });
 
   test('after a failed attempt, the next one is one retry interval later, licensed or not', () => {
@@ -161,7 +168,14 @@ describe('nextAttemptAt', () => {
     const grace = licenseState(inputs(), at);
     assert.equal(grace.state, 'initialGrace');
     assert.equal(nextAttemptAt(grace, { at, ok: false }, intervals), at + 30 * MINUTE);
-    assert.equal(nextAttemptAt(grace, { at, ok: false }, { renewalMinutes: defaults.renewalMinutes, retryMinutes: defaults.retryMinutes }), at + 2 * 60 * MINUTE);
+    assert.equal(
+      nextAttemptAt(
+        grace,
+        { at, ok: false },
+        { renewalMinutes: defaults.renewalMinutes, retryMinutes: defaults.retryMinutes },
+      ),
+      at + 2 * 60 * MINUTE,
+    );
   });
 
   test('a successful attempt that left the machine unlicensed (grant expired) retries at the retry interval', () => {
@@ -176,7 +190,10 @@ describe('licenseState with a directory activation', () => {
   const directory = { name: 'office-2026', validUntil: T0 + defaults.validityMs };
   test('licensed for 180 days from the read, naming the object; then out-of-tolerance grace, then notification', () => {
     const at = (t: number) => licenseState(inputs({ directory }), t);
-    assert.deepEqual([at(T0 + 179 * DAY).state, at(T0 + 179 * DAY).reason], ['licensed', 'activated by directory activation object office-2026']);
+    assert.deepEqual(
+      [at(T0 + 179 * DAY).state, at(T0 + 179 * DAY).reason],
+      ['licensed', 'activated by directory activation object office-2026'],
+    );
     assert.equal(at(T0 + 179 * DAY).endsAt, directory.validUntil);
     assert.equal(at(T0 + 181 * DAY).state, 'ootGrace');
     assert.match(at(T0 + 181 * DAY).reason, /renew from the directory/);

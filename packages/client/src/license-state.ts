@@ -38,26 +38,62 @@ export function licenseState(input: LicenseInputs, clockNow: number): LicenseVie
   const base = { trustedNow: now, grant: input.grant };
   if (!input.keyInstalled) return { ...base, state: 'unlicensed', endsAt: null, reason: 'no product key is installed' };
   if (input.mak) {
-    if (input.mak.sameHardware) return { ...base, state: 'licensed', endsAt: null, reason: 'permanently activated with a MAK' };
+    if (input.mak.sameHardware)
+      return { ...base, state: 'licensed', endsAt: null, reason: 'permanently activated with a MAK' };
     const ends = (input.mak.outOfToleranceSince ?? now) + defaults.ootGraceMs;
-    if (now < ends) return { ...base, state: 'ootGrace', endsAt: ends, reason: input.mak.offline ? 'the hardware changed beyond tolerance; activate again offline (volact slmgr -dti, then -atp with the new confirmation ID)' : 'the hardware changed beyond tolerance; activate again (volact slmgr -ato)' };
-    return { ...base, state: 'notification', endsAt: null, reason: 'the hardware changed beyond tolerance and the grace period expired' };
+    if (now < ends)
+      return {
+        ...base,
+        state: 'ootGrace',
+        endsAt: ends,
+        reason: input.mak.offline
+          ? 'the hardware changed beyond tolerance; activate again offline (volact slmgr -dti, then -atp with the new confirmation ID)'
+          : 'the hardware changed beyond tolerance; activate again (volact slmgr -ato)',
+      };
+    return {
+      ...base,
+      state: 'notification',
+      endsAt: null,
+      reason: 'the hardware changed beyond tolerance and the grace period expired',
+    };
   }
   const d = input.directory;
-  const active = g ? { validUntil: g.validUntil, by: `host ${g.hostName}`, renew: 'renew with an activation host' } : d ? { validUntil: d.validUntil, by: `directory activation object ${d.name}`, renew: 'renew from the directory (on the office network) or an activation host' } : null;
+  const active = g
+    ? { validUntil: g.validUntil, by: `host ${g.hostName}`, renew: 'renew with an activation host' }
+    : d
+      ? {
+          validUntil: d.validUntil,
+          by: `directory activation object ${d.name}`,
+          renew: 'renew from the directory (on the office network) or an activation host',
+        }
+      : null;
   if (active) {
-    if (now < active.validUntil) return { ...base, state: 'licensed', endsAt: active.validUntil, reason: `activated by ${active.by}` };
+    if (now < active.validUntil)
+      return { ...base, state: 'licensed', endsAt: active.validUntil, reason: `activated by ${active.by}` };
     const ootEnds = active.validUntil + defaults.ootGraceMs;
-    if (now < ootEnds) return { ...base, state: 'ootGrace', endsAt: ootEnds, reason: `the volume activation expired; ${active.renew}` };
+    if (now < ootEnds)
+      return { ...base, state: 'ootGrace', endsAt: ootEnds, reason: `the volume activation expired; ${active.renew}` };
     return { ...base, state: 'notification', endsAt: null, reason: 'the activation and its grace period expired' };
   }
   const graceEnds = input.graceStart + defaults.initialGraceMs;
-  if (now < graceEnds) return { ...base, state: 'initialGrace', endsAt: graceEnds, reason: input.problem ?? 'not activated yet' };
-  return { ...base, state: 'notification', endsAt: null, reason: input.problem ? `the initial grace period expired: ${input.problem}` : 'the initial grace period expired without activation' };
+  if (now < graceEnds)
+    return { ...base, state: 'initialGrace', endsAt: graceEnds, reason: input.problem ?? 'not activated yet' };
+  return {
+    ...base,
+    state: 'notification',
+    endsAt: null,
+    reason: input.problem
+      ? `the initial grace period expired: ${input.problem}`
+      : 'the initial grace period expired without activation',
+  };
 }
 
 /** When the agent should next ask a host: renewal interval after success, retry interval after failure. */
-export function nextAttemptAt(view: LicenseView, lastAttempt: { at: number; ok: boolean } | null, intervals: { renewalMinutes: number; retryMinutes: number }): number {
+export function nextAttemptAt(
+  view: LicenseView,
+  lastAttempt: { at: number; ok: boolean } | null,
+  intervals: { renewalMinutes: number; retryMinutes: number },
+): number {
   if (!lastAttempt) return view.trustedNow;
   const minutes = lastAttempt.ok && view.state === 'licensed' ? intervals.renewalMinutes : intervals.retryMinutes;
   return lastAttempt.at + minutes * 60_000;

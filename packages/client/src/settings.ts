@@ -13,7 +13,13 @@ export function clientKey(typed: string): DecodedKey {
 /** `-ipk`: installs a checked key; the license of the key before goes. */
 export function installKey(store: ClientStore, key: DecodedKey): ClientState {
   const s = store.state;
-  s.key = { text: key.canonical, partial: partialKey(key.canonical), keyClass: key.keyClass, edition: key.ref, installedAt: store.now() };
+  s.key = {
+    text: key.canonical,
+    partial: partialKey(key.canonical),
+    keyClass: key.keyClass,
+    edition: key.ref,
+    installedAt: store.now(),
+  };
   store.save();
   store.saveLicense(null);
   return s;
@@ -32,7 +38,8 @@ export function uninstallKey(store: ClientStore): void {
 export function clearKeyText(store: ClientStore): { cleared: boolean; reason: string } {
   const s = store.state;
   if (!s.key) throw new VolactError('KEY_NOT_INSTALLED');
-  if (s.key.keyClass === 'setup') return { cleared: false, reason: 'a setup key is public and renewals send it; nothing secret to clear' };
+  if (s.key.keyClass === 'setup')
+    return { cleared: false, reason: 'a setup key is public and renewals send it; nothing secret to clear' };
   s.key.text = null;
   store.save();
   return { cleared: true, reason: 'the key text is cleared; the license stays' };
@@ -48,7 +55,10 @@ export function setKms(store: ClientStore, spec: { host: string | null; port: nu
 /** A lookup domain as typed, checked and in its canonical form (lower case, no final dot). */
 export function checkLookupDomain(domain: string | null): string | null {
   const name = domain?.replace(/\.$/, '').toLowerCase() ?? null;
-  if (name !== null && !/^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?$/.test(name)) {
+  if (
+    name !== null &&
+    !/^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?$/.test(name)
+  ) {
     throw new VolactError('USAGE', { detail: `${domain} is not a DNS domain name` });
   }
   return name;
@@ -69,7 +79,11 @@ export function setLookupDomain(store: ClientStore, name: string | null): Client
 export function setDnsServer(store: ClientStore, server: string | null): ClientState {
   const s = store.state;
   // a host found through another server's view of DNS is not kept
-  s.discovery = { ...s.discovery, dnsServer: server, lastHost: server === s.discovery.dnsServer ? s.discovery.lastHost : null };
+  s.discovery = {
+    ...s.discovery,
+    dnsServer: server,
+    lastHost: server === s.discovery.dnsServer ? s.discovery.lastHost : null,
+  };
   store.save();
   return s;
 }
@@ -90,7 +104,11 @@ export function setHostCaching(store: ClientStore, on: boolean): ClientState {
 /** `volact client identity`: a stable machine ID for a VDI pool member or container (null: the OS identity). */
 export function setIdentity(store: ClientStore, identity: string | null): ClientState {
   const s = store.state;
-  s.machine = newMachine({ ...store.osFingerprint, ...(identity ? { osId: `identity:${identity}` } : {}) }, identity, store.now());
+  s.machine = newMachine(
+    { ...store.osFingerprint, ...(identity ? { osId: `identity:${identity}` } : {}) },
+    identity,
+    store.now(),
+  );
   store.save();
   store.saveLicense(null);
   return s;
@@ -124,7 +142,8 @@ export function checkAuthorityUrl(url: string): string {
   } catch {
     throw new VolactError('USAGE', { detail: `${url} is not a URL` });
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new VolactError('USAGE', { detail: 'the authority URL must be http(s)' });
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new VolactError('USAGE', { detail: 'the authority URL must be http(s)' });
   return parsed.toString();
 }
 

@@ -28,7 +28,12 @@ export type ClientState = {
    * search domains), host caching (-skhc / -ckhc), the host that answered last, and the DNS
    * server asked for the SRV records (volact client dns-server; null: the system's resolver).
    */
-  discovery: { domain: string | null; caching: boolean; lastHost: { host: string; port: number } | null; dnsServer: string | null };
+  discovery: {
+    domain: string | null;
+    caching: boolean;
+    lastHost: { host: string; port: number } | null;
+    dnsServer: string | null;
+  };
   /**
    * Directory membership (volact client directory): the servers (any replica), the suffix and
    * the machine account; its password is in directory.secret (0600), a CA in directory-ca.pem.
@@ -70,7 +75,19 @@ export type StoredOfflineLicense = { v: 1; offline: { installation: string; conf
  */
 export type StoredDirectoryLicense = {
   v: 1;
-  directory: { value: string; dn: string; name: string; directoryId: string; url: string; activatedAt: number; validUntil: number; machineId: string; fingerprintHash: string; base: string; bindDn: string };
+  directory: {
+    value: string;
+    dn: string;
+    name: string;
+    directoryId: string;
+    url: string;
+    activatedAt: number;
+    validUntil: number;
+    machineId: string;
+    fingerprintHash: string;
+    base: string;
+    bindDn: string;
+  };
 };
 
 /** The publisher's signed catalog as fetched from the authority by `client trust --authority` (catalog.json). */
@@ -79,7 +96,11 @@ export type StoredCatalog = { v: 1; catalog: string; issuer: string; authority: 
 export type AnyLicense = StoredLicense | StoredMakLicense | StoredOfflineLicense | StoredDirectoryLicense;
 
 export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return flag ?? env.VOLACT_STATE_DIR ?? (process.getuid?.() === 0 ? '/var/lib/volact/client' : join(env.HOME ?? '.', '.local/state/volact/client'));
+  return (
+    flag ??
+    env.VOLACT_STATE_DIR ??
+    (process.getuid?.() === 0 ? '/var/lib/volact/client' : join(env.HOME ?? '.', '.local/state/volact/client'))
+  );
 }
 
 export function ensureDir(dir: string): void {
@@ -112,15 +133,18 @@ export function loadState(dir: string): ClientState | undefined {
   if (!s || typeof s !== 'object') throw bad('not an object');
   if (s.v !== 1) throw bad(`unknown version ${String(s.v)}`);
   const m = s.machine;
-  if (!m || typeof m.id !== 'string' || !m.madeFor || typeof m.madeFor.osId !== 'string') throw bad('no machine identity');
-  if (typeof s.graceStart !== 'number' || typeof s.highWater !== 'number' || !s.kms || !s.intervals) throw bad('missing fields');
+  if (!m || typeof m.id !== 'string' || !m.madeFor || typeof m.madeFor.osId !== 'string')
+    throw bad('no machine identity');
+  if (typeof s.graceStart !== 'number' || typeof s.highWater !== 'number' || !s.kms || !s.intervals)
+    throw bad('missing fields');
   // upgrade: files written before localHighWater existed start it at the host-signed mark
   if (typeof s.localHighWater !== 'number') s.localHighWater = s.highWater;
   s.authorityUrl ??= null;
   s.outOfToleranceSince ??= null;
   s.discovery ??= { domain: null, caching: true, lastHost: null, dnsServer: null };
   s.discovery.dnsServer ??= null;
-  if (typeof s.discovery.dnsServer !== 'string' && s.discovery.dnsServer !== null) throw bad('the DNS server setting is damaged (set it again with volact client dns-server)');
+  if (typeof s.discovery.dnsServer !== 'string' && s.discovery.dnsServer !== null)
+    throw bad('the DNS server setting is damaged (set it again with volact client dns-server)');
   s.directory ??= null;
   if (s.actType !== 'directory' && s.actType !== 'host') s.actType = 'all';
   s.directoryNote ??= null;
@@ -129,7 +153,14 @@ export function loadState(dir: string): ClientState | undefined {
   const d = s.directory;
   if (
     d !== null &&
-    (typeof d !== 'object' || !Array.isArray(d.urls) || d.urls.length === 0 || !d.urls.every((u) => typeof u === 'string') || typeof d.base !== 'string' || typeof d.bindDn !== 'string' || typeof d.allowPlainBind !== 'boolean' || typeof d.ca !== 'boolean')
+    (typeof d !== 'object' ||
+      !Array.isArray(d.urls) ||
+      d.urls.length === 0 ||
+      !d.urls.every((u) => typeof u === 'string') ||
+      typeof d.base !== 'string' ||
+      typeof d.bindDn !== 'string' ||
+      typeof d.allowPlainBind !== 'boolean' ||
+      typeof d.ca !== 'boolean')
   ) {
     throw bad('the directory settings are damaged (join again with volact client directory)');
   }
@@ -166,7 +197,8 @@ export function loadLicense(dir: string): AnyLicense | undefined {
   const file = join(dir, 'license.json');
   const l = readJsonFile<AnyLicense | { v: 0 }>(file);
   if (l === undefined || (l && typeof l === 'object' && l.v === 0)) return undefined;
-  if (!l || typeof l !== 'object' || l.v !== 1) throw new VolactError('STATE_CORRUPT', { file, detail: 'it is not a license of a version this volact reads' });
+  if (!l || typeof l !== 'object' || l.v !== 1)
+    throw new VolactError('STATE_CORRUPT', { file, detail: 'it is not a license of a version this volact reads' });
   return l;
 }
 

@@ -11,7 +11,13 @@ import { readEvents } from './events.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const setupKey = mintKey(randomBytes(32), 'setup', 101, 5n);
-const fp: Fingerprint = { osId: 'os-store-test', cpu: 'cpu', board: 'board', disks: ['d1'], nics: ['52:54:00:00:00:09'] };
+const fp: Fingerprint = {
+  osId: 'os-store-test',
+  cpu: 'cpu',
+  board: 'board',
+  disks: ['d1'],
+  nics: ['52:54:00:00:00:09'],
+};
 
 const tmpRoots: string[] = [];
 after(() => {
@@ -25,7 +31,12 @@ function machine(body: unknown, status = 200) {
   const fpFile = join(dir, 'fingerprint.json');
   writeFileSync(fpFile, JSON.stringify(fp));
   const clock = new ManualClock(T0);
-  const client = new Client({ dir, clock, env: { VOLACT_FINGERPRINT_FILE: fpFile }, post: async () => ({ status, body }) });
+  const client = new Client({
+    dir,
+    clock,
+    env: { VOLACT_FINGERPRINT_FILE: fpFile },
+    post: async () => ({ status, body }),
+  });
   client.trust(publicKeyToPem(generateKeyPair('root').publicKey));
   client.setKms({ host: '10.0.0.5', port: 1688 });
   client.installKey(setupKey);
@@ -41,21 +52,34 @@ describe('Client store', () => {
     const before = files.map((f) => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]);
     assert.equal(client.license().state, 'initialGrace');
     assert.equal(client.details().licenseState, 'initialGrace');
-    assert.deepEqual(files.map((f) => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]), before);
+    assert.deepEqual(
+      files.map((f) => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]),
+      before,
+    );
   });
 });
 
 describe('Client host answers', () => {
   test('an answer with a field the schema does not know is HOST_UNREACHABLE and the attempt counts as failed', async () => {
     const { client } = machine({ answer: 'a.b.c', certificate: 'a.b.c', issuer: 'a.b.c', extra: 1 });
-    await assert.rejects(client.activate(), (err: unknown) => isCode('HOST_UNREACHABLE')(err) && /unexpected answer \(HTTP 200\)/.test((err as Error).message));
+    await assert.rejects(
+      client.activate(),
+      (err: unknown) =>
+        isCode('HOST_UNREACHABLE')(err) && /unexpected answer \(HTTP 200\)/.test((err as Error).message),
+    );
     assert.equal(client.state().lastAttempt?.ok, false);
   });
 
   test("a host's error body keeps the host's code", async () => {
-    const { client, dir } = machine({ code: 'RATE_LIMITED', params: { what: '10.0.0.9', limit: 60, retryAfter: 30 } }, 429);
+    const { client, dir } = machine(
+      { code: 'RATE_LIMITED', params: { what: '10.0.0.9', limit: 60, retryAfter: 30 } },
+      429,
+    );
     await assert.rejects(client.activate(), isCode('RATE_LIMITED'));
-    assert.deepEqual(readEvents(dir).map((e) => e.event), [12288]);
+    assert.deepEqual(
+      readEvents(dir).map((e) => e.event),
+      [12288],
+    );
   });
 });
 
@@ -64,7 +88,11 @@ describe('Client directory channel', () => {
   function resolvedBy(code: string): string {
     const hooks = `export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('RESOLVED ' + r.url + '\\n'); return r; }`;
     const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));`;
-    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', code], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', code],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     return r.stderr;
   }

@@ -1,7 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VolactError, defaults, hashedFingerprint, parseOfflineBundle, publicKeyFromPem, rootFromKey, sameHardware, sameMachine, type Clock, type Fingerprint, type OfflineBundle, type Root } from '@volact/protocol';
+import {
+  VolactError,
+  defaults,
+  hashedFingerprint,
+  parseOfflineBundle,
+  publicKeyFromPem,
+  rootFromKey,
+  sameHardware,
+  sameMachine,
+  type Clock,
+  type Fingerprint,
+  type OfflineBundle,
+  type Root,
+} from '@volact/protocol';
 import type { Get, Post } from '@volact/server-kit';
 import { appendEvent, type ClientEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
@@ -10,7 +23,14 @@ import { loadState, saveLicense, saveState, type AnyLicense, type ClientState } 
 import type { postActivate } from './transport.js';
 
 /** What a client works with: its state directory, clock, environment and the ways it reaches hosts and the authority. */
-export type ClientContext = { dir: string; clock: Clock; env: NodeJS.ProcessEnv; post: typeof postActivate; postAuthority: Post; getAuthority: Get };
+export type ClientContext = {
+  dir: string;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  post: typeof postActivate;
+  postAuthority: Post;
+  getAuthority: Get;
+};
 
 /** root.pub: the publisher's root every answer must chain to. */
 export function readRoots(dir: string): Root[] {
@@ -34,7 +54,9 @@ export function readOfflineBundle(dir: string): OfflineBundle {
 
 /** A new machine ID; an operator-set identity (VDI pool member, container) gives the same ID on every rebuild. */
 export function newMachine(fp: Fingerprint, identity: string | null, now: number): ClientState['machine'] {
-  const id = identity ? 'M' + createHash('sha256').update(`volact-machine/${identity}`).digest('base64url').slice(0, 22) : randomUUID();
+  const id = identity
+    ? 'M' + createHash('sha256').update(`volact-machine/${identity}`).digest('base64url').slice(0, 22)
+    : randomUUID();
   return { id, madeFor: fp, createdAt: now, identity };
 }
 
@@ -166,7 +188,13 @@ export class ClientStore {
       const old = s.machine.id;
       s.machine = newMachine(fp, s.machine.identity, now);
       s.lastAttempt = null;
-      this.event({ event: 'machineIdRenewed', at: now, oldMachineId: old, machineId: s.machine.id, reason: 'the OS machine identity changed (cloned image)' });
+      this.event({
+        event: 'machineIdRenewed',
+        at: now,
+        oldMachineId: old,
+        machineId: s.machine.id,
+        reason: 'the OS machine identity changed (cloned image)',
+      });
       return true;
     }
     if (!dirty && same.changed.length === 0) return false;

@@ -22,7 +22,13 @@ import {
 } from '@volact/protocol';
 import { licenseProblem, problemReason, type LicenseProblem } from './license-problem.js';
 import { licenseState, type LicenseView } from './license-state.js';
-import { loadLicense, type StoredDirectoryLicense, type StoredLicense, type StoredMakLicense, type StoredOfflineLicense } from './state.js';
+import {
+  loadLicense,
+  type StoredDirectoryLicense,
+  type StoredLicense,
+  type StoredMakLicense,
+  type StoredOfflineLicense,
+} from './state.js';
 import type { ClientStore } from './store.js';
 
 /** license.json as read: at most one verified activation, or the problem with the file. */
@@ -49,7 +55,13 @@ export function readStored(store: ClientStore): StoredRead {
     if ('mak' in license) return { ...none, mak: verifyMak(store, license) };
     if ('offline' in license) return { ...none, mak: storedOffline(store, license) };
     if ('directory' in license) return { ...none, directory: verifyDirectory(store, license) };
-    return { ...none, problem: { kind: 'damaged', error: new VolactError('STATE_CORRUPT', { file, detail: 'it holds no license volact writes' }) } };
+    return {
+      ...none,
+      problem: {
+        kind: 'damaged',
+        error: new VolactError('STATE_CORRUPT', { file, detail: 'it holds no license volact writes' }),
+      },
+    };
   } catch (err) {
     return { ...none, problem: licenseProblem(err, file) };
   }
@@ -59,15 +71,29 @@ export function readStored(store: ClientStore): StoredRead {
 function verifyGrant(store: ClientStore, license: StoredLicense): StoredRead['grant'] {
   const s = store.state;
   const issuedAt = (parseJws(license.bundle.answer).payload as { issuedAt?: number }).issuedAt ?? 0;
-  const v = verifyHostAnswer(license.bundle, store.roots(), { machineId: s.machine.id, nonce: license.nonce, fingerprintHash: identityHash(s.machine.madeFor), now: issuedAt });
-  return v.kind === 'grant' && s.key?.edition === v.grant.edition ? { grant: v.grant, license, cert: v.chain.cert } : null;
+  const v = verifyHostAnswer(license.bundle, store.roots(), {
+    machineId: s.machine.id,
+    nonce: license.nonce,
+    fingerprintHash: identityHash(s.machine.madeFor),
+    now: issuedAt,
+  });
+  return v.kind === 'grant' && s.key?.edition === v.grant.edition
+    ? { grant: v.grant, license, cert: v.chain.cert }
+    : null;
 }
 
 /** A stored online MAK activation for this machine and the installed MAK's edition. */
-function verifyMak(store: ClientStore, license: StoredMakLicense): { grant: MakGrant; license: StoredMakLicense } | null {
+function verifyMak(
+  store: ClientStore,
+  license: StoredMakLicense,
+): { grant: MakGrant; license: StoredMakLicense } | null {
   const s = store.state;
   const issuedAt = (parseJws(license.mak.grant).payload as { issuedAt?: number }).issuedAt ?? 0;
-  const grant = verifyMakGrant(license.mak.grant, license.mak.issuer, store.roots(), { machineId: s.machine.id, nonce: license.nonce, now: issuedAt });
+  const grant = verifyMakGrant(license.mak.grant, license.mak.issuer, store.roots(), {
+    machineId: s.machine.id,
+    nonce: license.nonce,
+    now: issuedAt,
+  });
   return s.key?.keyClass === 'mak' && s.key.edition === grant.edition ? { grant, license } : null;
 }
 
@@ -76,15 +102,28 @@ function verifyMak(store: ClientStore, license: StoredMakLicense): { grant: MakG
  * which must name this machine ID and the installed key. Hardware is judged by the same rule
  * as online (its parts against the IID's), so a repair keeps it and a new board starts grace.
  */
-function storedOffline(store: ClientStore, license: StoredOfflineLicense): { grant: MakGrant; license: StoredOfflineLicense } | null {
+function storedOffline(
+  store: ClientStore,
+  license: StoredOfflineLicense,
+): { grant: MakGrant; license: StoredOfflineLicense } | null {
   const s = store.state;
   const iid = parsePublicForm(license.offline.installation);
-  if (iid.type !== 'mak') throw new VolactError('DOCUMENT_INVALID', { type: 'offline MAK activation', detail: 'its installation ID is not a MAK installation ID' });
-  if (!iid.machineRef!.equals(machineRef(s.machine.id))) throw new VolactError('ANSWER_MACHINE_MISMATCH', { theirs: 'another machine', ours: s.machine.id });
+  if (iid.type !== 'mak')
+    throw new VolactError('DOCUMENT_INVALID', {
+      type: 'offline MAK activation',
+      detail: 'its installation ID is not a MAK installation ID',
+    });
+  if (!iid.machineRef!.equals(machineRef(s.machine.id)))
+    throw new VolactError('ANSWER_MACHINE_MISMATCH', { theirs: 'another machine', ours: s.machine.id });
   if (s.key?.keyClass !== 'mak' || iid.key.ref !== s.key.edition) return null;
   // -ipk drops the license, so it was applied for this key; the key text (gone after -cpky) confirms it when kept
   if (s.key.text && decodeKey(s.key.text).serial !== iid.key.serial) return null;
-  const { cid } = verifyOfflineConfirmation(license.offline.confirmationId, iid, [license.offline.issuer], store.roots());
+  const { cid } = verifyOfflineConfirmation(
+    license.offline.confirmationId,
+    iid,
+    [license.offline.issuer],
+    store.roots(),
+  );
   let edition: { code: string; name: string } | undefined;
   try {
     const b = store.offlineBundle();
@@ -112,14 +151,21 @@ function verifyDirectory(store: ClientStore, license: StoredDirectoryLicense): S
   const s = store.state;
   const d = license.directory;
   // read by this machine (a copied file is not)
-  if (d.machineId !== s.machine.id || d.fingerprintHash !== identityHash(s.machine.madeFor)) throw new VolactError('ANSWER_MACHINE_MISMATCH', { theirs: String(d.machineId), ours: s.machine.id });
+  if (d.machineId !== s.machine.id || d.fingerprintHash !== identityHash(s.machine.madeFor))
+    throw new VolactError('ANSWER_MACHINE_MISMATCH', { theirs: String(d.machineId), ours: s.machine.id });
   const object = verifyDirectoryObject(d.value, store.roots(), { directoryId: d.directoryId, name: d.name });
   // from the directory it is joined to now, for this edition
-  if (s.key?.keyClass !== 'setup' || !s.directory || d.base !== s.directory.base || d.bindDn !== s.directory.bindDn) return null;
+  if (s.key?.keyClass !== 'setup' || !s.directory || d.base !== s.directory.base || d.bindDn !== s.directory.bindDn)
+    return null;
   if (!object.editions.some((e) => e.number === s.key!.edition)) return null;
   // exactly 180 days from a read that is not in the future of this machine's trusted time
   const trustedNow = Math.max(store.now(), s.localHighWater, s.highWater);
-  if (typeof d.activatedAt !== 'number' || d.validUntil !== d.activatedAt + defaults.validityMs || d.activatedAt > trustedNow) return null;
+  if (
+    typeof d.activatedAt !== 'number' ||
+    d.validUntil !== d.activatedAt + defaults.validityMs ||
+    d.activatedAt > trustedNow
+  )
+    return null;
   if (s.directoryReadAt !== d.activatedAt) return null;
   return { object, license };
 }
@@ -133,7 +179,13 @@ export function licenseOf(store: ClientStore): LicenseView {
   const s = store.state;
   const read = store.stored();
   const { grant: stored, directory: dir, mak } = read;
-  const makInput = mak ? { sameHardware: sameHardware(mak.grant.parts, hashedFingerprint(store.fingerprint())), outOfToleranceSince: s.outOfToleranceSince, offline: 'offline' in mak.license } : null;
+  const makInput = mak
+    ? {
+        sameHardware: sameHardware(mak.grant.parts, hashedFingerprint(store.fingerprint())),
+        outOfToleranceSince: s.outOfToleranceSince,
+        offline: 'offline' in mak.license,
+      }
+    : null;
   return licenseState(
     {
       keyInstalled: s.key !== null,

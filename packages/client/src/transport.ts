@@ -1,4 +1,11 @@
-import { VolactError, fromErrorBody, hostAnswerSchema, parseWith, type ActivateRequest, type HostAnswerBundle } from '@volact/protocol';
+import {
+  VolactError,
+  fromErrorBody,
+  hostAnswerSchema,
+  parseWith,
+  type ActivateRequest,
+  type HostAnswerBundle,
+} from '@volact/protocol';
 import { exchangeJson } from '@volact/server-kit';
 
 export type HostTarget = { host: string; port: number };
@@ -14,8 +21,15 @@ const MAX_ANSWER = 2 * 1024 * 1024; // a host certificate lists its editions; do
  * POSTs an activation request; resolves with the status and parsed body, rejects on network
  * failure. The caller reads the body: a host's signed refusal comes with status 403.
  */
-export function postActivate(target: HostTarget, body: ActivateRequest, timeoutMs = 10_000): Promise<{ status: number; body: unknown }> {
-  return exchangeJson({ host: target.host, port: target.port, path: '/v1/activate' }, { method: 'POST', body, limit: MAX_ANSWER, timeoutMs });
+export function postActivate(
+  target: HostTarget,
+  body: ActivateRequest,
+  timeoutMs = 10_000,
+): Promise<{ status: number; body: unknown }> {
+  return exchangeJson(
+    { host: target.host, port: target.port, path: '/v1/activate' },
+    { method: 'POST', body, limit: MAX_ANSWER, timeoutMs },
+  );
 }
 
 /**
@@ -23,5 +37,11 @@ export function postActivate(target: HostTarget, body: ActivateRequest, timeoutM
  * host's own code; anything else of the wrong shape is HOST_UNREACHABLE with the status.
  */
 export function readHostAnswer(reply: { status: number; body: unknown }, label: string): HostAnswerBundle {
-  return parseWith(hostAnswerSchema, reply.body, () => fromErrorBody(reply.body) ?? new VolactError('HOST_UNREACHABLE', { target: label, reason: `unexpected answer (HTTP ${reply.status})` }));
+  return parseWith(
+    hostAnswerSchema,
+    reply.body,
+    () =>
+      fromErrorBody(reply.body) ??
+      new VolactError('HOST_UNREACHABLE', { target: label, reason: `unexpected answer (HTTP ${reply.status})` }),
+  );
 }

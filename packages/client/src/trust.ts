@@ -1,6 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { VolactError, catalogAnswerSchema, offlineIssuer, parseOfflineBundle, publicKeyFromPem, rootFromKey, verifyCatalog } from '@volact/protocol';
+import {
+  VolactError,
+  catalogAnswerSchema,
+  offlineIssuer,
+  parseOfflineBundle,
+  publicKeyFromPem,
+  rootFromKey,
+  verifyCatalog,
+} from '@volact/protocol';
 import { getFromAuthority } from '@volact/server-kit';
 import { ensureDir, saveCatalog, writeOrFail } from './state.js';
 import { readRoots, type ClientContext } from './store.js';
@@ -16,7 +24,8 @@ export function pinRoot(dir: string, pemOrBundle: string, replace: boolean, befo
   const pem = bundle ? bundle.root : pemOrBundle;
   const root = rootFromKey(publicKeyFromPem(pem));
   const path = join(dir, 'root.pub');
-  if (!replace && existsSync(path) && readRoots(dir)[0]!.kid !== root.kid) throw new VolactError('ROOT_MISMATCH', { path });
+  if (!replace && existsSync(path) && readRoots(dir)[0]!.kid !== root.kid)
+    throw new VolactError('ROOT_MISMATCH', { path });
   if (bundle) {
     offlineIssuer(bundle.offlineIssuer, [root]);
     verifyCatalog(bundle.catalog, bundle.catalogIssuer, [root]);

@@ -17,7 +17,18 @@ import {
 } from '@volact/protocol';
 import { callAuthority } from '@volact/server-kit';
 import { connectDirectory, type DirectorySession, type DirectoryTarget } from './ldap.js';
-import { addObject, checkObjectName, containerDn, deleteObject, ensureContainers, listObjects, objectExists, readDirectoryId, requireSchema, requireWritable } from './objects.js';
+import {
+  addObject,
+  checkObjectName,
+  containerDn,
+  deleteObject,
+  ensureContainers,
+  listObjects,
+  objectExists,
+  readDirectoryId,
+  requireSchema,
+  requireWritable,
+} from './objects.js';
 
 /**
  * What the administrator's verbs need, each read only when the verb gets to it (so a bad key is
@@ -50,7 +61,18 @@ function hostKey(typed: string) {
   return key;
 }
 
-export type CreatedObject = { name: string; dn: string; directoryId: string; suffix: string; server: string; group: string; editions: string[]; offline: boolean; activationsUsed?: number; activationsLimit?: number };
+export type CreatedObject = {
+  name: string;
+  dn: string;
+  directoryId: string;
+  suffix: string;
+  server: string;
+  group: string;
+  editions: string[];
+  offline: boolean;
+  activationsUsed?: number;
+  activationsLimit?: number;
+};
 
 /** Everything checked before an activation is spent: schema, a writable server, containers, a free name. */
 async function prepare(s: DirectorySession, target: DirectoryTarget, name: string) {
@@ -62,8 +84,24 @@ async function prepare(s: DirectorySession, target: DirectoryTarget, name: strin
   return identity;
 }
 
-function created(s: DirectorySession, dn: string, target: DirectoryTarget, v: VerifiedDirectoryObject, usage?: { activationsUsed: number; activationsLimit: number }): CreatedObject {
-  return { name: v.name, dn, directoryId: v.directoryId, suffix: target.base, server: s.url, group: v.group, editions: v.editions.map((e) => e.code), offline: v.offline, ...(usage ?? {}) };
+function created(
+  s: DirectorySession,
+  dn: string,
+  target: DirectoryTarget,
+  v: VerifiedDirectoryObject,
+  usage?: { activationsUsed: number; activationsLimit: number },
+): CreatedObject {
+  return {
+    name: v.name,
+    dn,
+    directoryId: v.directoryId,
+    suffix: target.base,
+    server: s.url,
+    group: v.group,
+    editions: v.editions.map((e) => e.code),
+    offline: v.offline,
+    ...(usage ?? {}),
+  };
 }
 
 /**
@@ -71,7 +109,11 @@ function created(s: DirectorySession, dn: string, target: DirectoryTarget, v: Ve
  * writes the signed object, after checking it verifies to the pinned root and names this
  * directory. A rerun with the same key and name spends nothing.
  */
-export async function activateOnline(ctx: AdminContext, typedKey: string, nameArg: string | undefined): Promise<CreatedObject> {
+export async function activateOnline(
+  ctx: AdminContext,
+  typedKey: string,
+  nameArg: string | undefined,
+): Promise<CreatedObject> {
   const key = hostKey(typedKey);
   const name = checkObjectName(nameArg ?? `volact ${partialKey(key.canonical)}`);
   const roots = ctx.roots();
@@ -87,20 +129,34 @@ export async function activateOnline(ctx: AdminContext, typedKey: string, nameAr
       suffix: target.base.slice(0, 512),
       name,
       // names are case-insensitive in LDAP (cn): a retry with another case is the same request
-      requestId: createHash('sha256').update(`volact-ao/${identity.directoryId}/${name.toLowerCase()}/${key.canonical}`).digest('base64url'),
+      requestId: createHash('sha256')
+        .update(`volact-ao/${identity.directoryId}/${name.toLowerCase()}/${key.canonical}`)
+        .digest('base64url'),
     };
     const answer = await callAuthority(authority, '/v1/directory-activations', body, directoryActivationAnswerSchema);
     const value = encodeDirectoryValue({ v: 1, object: answer.object, issuer: answer.issuer });
     const verified = verifyDirectoryObject(value, roots, { directoryId: identity.directoryId, name });
     // a rerun in another case gets the object signed the first time: it is written under that name
-    if (verified.name.toLowerCase() !== name.toLowerCase()) throw new VolactError('DIRECTORY_OBJECT_INVALID', { name, detail: `the authority signed the name ${verified.name}` });
-    const dn = await addObject(s, target.base, { name: verified.name, value, keyId: verified.hostKeyId, description: `volact activation object for ${verified.group} (activation ${verified.activation} of ${verified.hostKeyId})` });
+    if (verified.name.toLowerCase() !== name.toLowerCase())
+      throw new VolactError('DIRECTORY_OBJECT_INVALID', {
+        name,
+        detail: `the authority signed the name ${verified.name}`,
+      });
+    const dn = await addObject(s, target.base, {
+      name: verified.name,
+      value,
+      keyId: verified.hostKeyId,
+      description: `volact activation object for ${verified.group} (activation ${verified.activation} of ${verified.hostKeyId})`,
+    });
     return created(s, dn, target, verified, answer);
   });
 }
 
 /** The installation ID of this directory and host key, for activation by phone. */
-export async function installationIdFor(ctx: AdminContext, typedKey: string): Promise<{ installationId: string; directoryId: string; suffix: string }> {
+export async function installationIdFor(
+  ctx: AdminContext,
+  typedKey: string,
+): Promise<{ installationId: string; directoryId: string; suffix: string }> {
   const key = hostKey(typedKey);
   const target = ctx.target();
   const identity = await withSession(target, (s) => readDirectoryId(s, target.base));
@@ -109,7 +165,12 @@ export async function installationIdFor(ctx: AdminContext, typedKey: string): Pr
 }
 
 /** Checks a confirmation ID against this directory's installation ID and the offline bundle, then writes the object. */
-export async function applyConfirmation(ctx: AdminContext, typedKey: string, cidText: string, nameArg: string | undefined): Promise<CreatedObject> {
+export async function applyConfirmation(
+  ctx: AdminContext,
+  typedKey: string,
+  cidText: string,
+  nameArg: string | undefined,
+): Promise<CreatedObject> {
   const key = hostKey(typedKey);
   const name = checkObjectName(nameArg ?? `volact ${partialKey(key.canonical)}`);
   const roots = ctx.roots();
@@ -118,23 +179,50 @@ export async function applyConfirmation(ctx: AdminContext, typedKey: string, cid
   const target = ctx.target();
   return withSession(target, async (s) => {
     const identity = await prepare(s, target, name);
-    const iid = parseInstallationId(makeInstallationId(key, { type: 'directory', directoryId: identity.directoryId }).text);
+    const iid = parseInstallationId(
+      makeInstallationId(key, { type: 'directory', directoryId: identity.directoryId }).text,
+    );
     verifyOfflineConfirmation(cid.text, iid, [bundle.offlineIssuer], roots);
     const value = encodeDirectoryValue({
       v: 1,
       issuer: bundle.offlineIssuer,
-      offline: { iid: iid.publicForm.toString('base64url'), cid: cid.text, catalog: bundle.catalog, catalogIssuer: bundle.catalogIssuer, name, suffix: target.base.slice(0, 512), directoryKind: identity.kind },
+      offline: {
+        iid: iid.publicForm.toString('base64url'),
+        cid: cid.text,
+        catalog: bundle.catalog,
+        catalogIssuer: bundle.catalogIssuer,
+        name,
+        suffix: target.base.slice(0, 512),
+        directoryKind: identity.kind,
+      },
     });
     const verified = verifyDirectoryObject(value, roots, { directoryId: identity.directoryId, name });
-    const dn = await addObject(s, target.base, { name, value, keyId: verified.hostKeyId, description: `volact activation object for ${verified.group} (offline confirmation)` });
+    const dn = await addObject(s, target.base, {
+      name,
+      value,
+      keyId: verified.hostKeyId,
+      description: `volact activation object for ${verified.group} (offline confirmation)`,
+    });
     return created(s, dn, target, verified);
   });
 }
 
-export type ListedObject = { name: string; dn: string; status: 'valid' | string; detail: string | null; group: string | null; editions: string[]; offline: boolean | null; keyId: string | null; created: string | null };
+export type ListedObject = {
+  name: string;
+  dn: string;
+  status: 'valid' | string;
+  detail: string | null;
+  group: string | null;
+  editions: string[];
+  offline: boolean | null;
+  keyId: string | null;
+  created: string | null;
+};
 
 /** The objects in the directory, each verified against the pinned root and this directory. */
-export async function listActivationObjects(ctx: AdminContext): Promise<{ server: string; container: string; directoryId: string; objects: ListedObject[] }> {
+export async function listActivationObjects(
+  ctx: AdminContext,
+): Promise<{ server: string; container: string; directoryId: string; objects: ListedObject[] }> {
   const roots = ctx.roots();
   const target = ctx.target();
   return withSession(target, async (s) => {
@@ -143,10 +231,33 @@ export async function listActivationObjects(ctx: AdminContext): Promise<{ server
     const objects = (await listObjects(s, target.base)).map((o): ListedObject => {
       try {
         const v = verifyDirectoryObject(o.value, roots, { directoryId: identity.directoryId, name: o.name });
-        return { name: o.name, dn: o.dn, status: 'valid', detail: null, group: v.group, editions: v.editions.map((e) => e.code), offline: v.offline, keyId: o.keyId, created: o.created };
+        return {
+          name: o.name,
+          dn: o.dn,
+          status: 'valid',
+          detail: null,
+          group: v.group,
+          editions: v.editions.map((e) => e.code),
+          offline: v.offline,
+          keyId: o.keyId,
+          created: o.created,
+        };
       } catch (err) {
-        const e = err instanceof VolactError ? err : new VolactError('DIRECTORY_OBJECT_INVALID', { name: o.name, detail: String(err) });
-        return { name: o.name, dn: o.dn, status: e.code, detail: e.message, group: null, editions: [], offline: null, keyId: o.keyId, created: o.created };
+        const e =
+          err instanceof VolactError
+            ? err
+            : new VolactError('DIRECTORY_OBJECT_INVALID', { name: o.name, detail: String(err) });
+        return {
+          name: o.name,
+          dn: o.dn,
+          status: e.code,
+          detail: e.message,
+          group: null,
+          editions: [],
+          offline: null,
+          keyId: o.keyId,
+          created: o.created,
+        };
       }
     });
     return { server: s.url, container: containerDn(target.base), directoryId: identity.directoryId, objects };
@@ -159,7 +270,9 @@ export async function deleteActivationObject(ctx: AdminContext, nameOrDn: string
   const m = /^cn=([^,]+),/i.exec(nameOrDn);
   const name = m ? m[1]! : nameOrDn;
   if (m && nameOrDn.toLowerCase() !== `cn=${name},${containerDn(target.base)}`.toLowerCase()) {
-    throw new VolactError('USAGE', { detail: `${nameOrDn} is not in the activation object container ${containerDn(target.base)}` });
+    throw new VolactError('USAGE', {
+      detail: `${nameOrDn} is not in the activation object container ${containerDn(target.base)}`,
+    });
   }
   return withSession(target, async (s) => {
     await requireSchema(s);
@@ -168,7 +281,9 @@ export async function deleteActivationObject(ctx: AdminContext, nameOrDn: string
 }
 
 /** What a machine account sees when it binds: the server, the connection, the directory ID and the object names. */
-export async function checkDirectory(target: DirectoryTarget): Promise<{ server: string; tls: boolean; address: string; directoryId: string; objects: string[] }> {
+export async function checkDirectory(
+  target: DirectoryTarget,
+): Promise<{ server: string; tls: boolean; address: string; directoryId: string; objects: string[] }> {
   return withSession(target, async (session) => ({
     server: session.url,
     tls: session.tls,

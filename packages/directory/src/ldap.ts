@@ -35,7 +35,16 @@ export type DirectorySession = {
   close: () => Promise<void>;
 };
 
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 
 /** 127.0.0.0/8 and ::1 (also as IPv4-mapped): where a password in clear never leaves the machine. */
 export function isLoopback(address: string): boolean {
@@ -57,7 +66,10 @@ export function resultCode(err: unknown): number | undefined {
 
 function networkFailure(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
-  return (typeof e?.code === 'string' && NETWORK_ERRORS.has(e.code)) || /timeout|closed|ECONNREFUSED/i.test(String(e?.message ?? ''));
+  return (
+    (typeof e?.code === 'string' && NETWORK_ERRORS.has(e.code)) ||
+    /timeout|closed|ECONNREFUSED/i.test(String(e?.message ?? ''))
+  );
 }
 
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 300);
@@ -108,7 +120,11 @@ async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySe
   const parsed = checkLdapUrl(url);
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const tap = new Tap();
-  const tlsOptions: ConnectionOptions = { ...(t.ca ? { ca: t.ca } : {}), ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: true };
+  const tlsOptions: ConnectionOptions = {
+    ...(t.ca ? { ca: t.ca } : {}),
+    ...(isIP(host) ? {} : { servername: host }),
+    rejectUnauthorized: true,
+  };
   const timeout = t.timeoutMs ?? 5000;
   const client = new Client({
     url: `${parsed.protocol}//${parsed.host}`,
@@ -117,13 +133,16 @@ async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySe
     // ldapts starts TLS on ldap:// by itself when given tlsOptions; StartTLS is asked for below instead
     ...(parsed.protocol === 'ldaps:' ? { tlsOptions } : {}),
     strictDN: false,
-    createConnection: ((...args: unknown[]) => tap.watch((netConnect as (...a: unknown[]) => Socket)(...args))) as typeof netConnect,
-    createSecureConnection: ((...args: unknown[]) => tap.watch((tlsConnect as (...a: unknown[]) => Socket)(...args))) as unknown as typeof tlsConnect,
+    createConnection: ((...args: unknown[]) =>
+      tap.watch((netConnect as (...a: unknown[]) => Socket)(...args))) as typeof netConnect,
+    createSecureConnection: ((...args: unknown[]) =>
+      tap.watch((tlsConnect as (...a: unknown[]) => Socket)(...args))) as unknown as typeof tlsConnect,
   });
   const close = async () => {
     await client.unbind().catch(() => undefined);
   };
-  const unreachable = (err: unknown) => new VolactError('DIRECTORY_UNREACHABLE', { detail: `${url}: ${describe(err)}` });
+  const unreachable = (err: unknown) =>
+    new VolactError('DIRECTORY_UNREACHABLE', { detail: `${url}: ${describe(err)}` });
   let secure = parsed.protocol === 'ldaps:';
   try {
     if (!secure) {
@@ -131,7 +150,13 @@ async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySe
         // the certificate is checked against the URL's host (an IP address needs an IP SAN);
         // ldapts waits for the handshake without a limit, so the same timeout applies here
         let timer: NodeJS.Timeout | undefined;
-        const stalled = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('the StartTLS handshake timed out'), { code: 'ETIMEDOUT' })), timeout)));
+        const stalled = new Promise<never>(
+          (_, reject) =>
+            (timer = setTimeout(
+              () => reject(Object.assign(new Error('the StartTLS handshake timed out'), { code: 'ETIMEDOUT' })),
+              timeout,
+            )),
+        );
         try {
           await Promise.race([client.startTLS({ ...tlsOptions, host }), stalled]);
         } finally {
@@ -143,7 +168,12 @@ async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySe
         // certificate): StartTLS is not offered. Anything else, or any failure when a CA was
         // given (TLS is expected then), is not taken as a reason to go on in clear.
         const code = resultCode(err);
-        if ((code !== 2 && code !== 52) || t.ca) throw code === undefined ? err : new Error(`the server answered StartTLS with LDAP result ${code}${describe(err) ? ` (${describe(err)})` : ''}`);
+        if ((code !== 2 && code !== 52) || t.ca)
+          throw code === undefined
+            ? err
+            : new Error(
+                `the server answered StartTLS with LDAP result ${code}${describe(err) ? ` (${describe(err)})` : ''}`,
+              );
       }
     }
   } catch (err) {
@@ -162,10 +192,20 @@ async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySe
   } catch (err) {
     await close();
     const code = resultCode(err);
-    if (code === undefined) throw networkFailure(err) ? unreachable(err) : new VolactError('DIRECTORY_TLS_FAILED', { url, detail: describe(err) });
-    if (bindRefused(code, describe(err)) && trusted) throw new VolactError('DIRECTORY_BIND_REFUSED', { url, dn: t.bindDn, detail: `LDAP result ${code}${describe(err) ? `: ${describe(err)}` : ''}` });
+    if (code === undefined)
+      throw networkFailure(err)
+        ? unreachable(err)
+        : new VolactError('DIRECTORY_TLS_FAILED', { url, detail: describe(err) });
+    if (bindRefused(code, describe(err)) && trusted)
+      throw new VolactError('DIRECTORY_BIND_REFUSED', {
+        url,
+        dn: t.bindDn,
+        detail: `LDAP result ${code}${describe(err) ? `: ${describe(err)}` : ''}`,
+      });
     // busy, unavailable, a locked or expired password, an answer in clear off loopback: this server, not the account
-    throw new VolactError('DIRECTORY_UNREACHABLE', { detail: `${url} answered the bind of ${t.bindDn} with LDAP result ${code}${describe(err) ? ` (${describe(err)})` : ''}${trusted ? '' : ' over an unencrypted connection'}` });
+    throw new VolactError('DIRECTORY_UNREACHABLE', {
+      detail: `${url} answered the bind of ${t.bindDn} with LDAP result ${code}${describe(err) ? ` (${describe(err)})` : ''}${trusted ? '' : ' over an unencrypted connection'}`,
+    });
   }
   // ldapts reconnects by itself before an operation on a dropped connection, without binding
   // again or StartTLS: every operation first checks the connection is still the bound one
@@ -181,7 +221,16 @@ async function openSession(url: string, t: DirectoryTarget): Promise<DirectorySe
       };
     },
   });
-  return { url, bindDn: t.bindDn, client: guarded, tls: secure, trusted, address: tap.address, referrals: () => tap.referrals(), close };
+  return {
+    url,
+    bindDn: t.bindDn,
+    client: guarded,
+    tls: secure,
+    trusted,
+    address: tap.address,
+    referrals: () => tap.referrals(),
+    close,
+  };
 }
 
 const GUARDED = new Set(['search', 'searchPaginated', 'add', 'del', 'modify', 'modifyDN', 'compare', 'exop']);
@@ -204,7 +253,10 @@ export function bindRefused(code: number, message: string): boolean {
  */
 export async function connectDirectory(t: DirectoryTarget): Promise<DirectorySession> {
   if (t.urls.length === 0) throw new VolactError('DIRECTORY_NOT_CONFIGURED');
-  if (!t.password) throw new VolactError('USAGE', { detail: `no password for ${t.bindDn}: an empty password is an anonymous bind, which sees no activation objects` });
+  if (!t.password)
+    throw new VolactError('USAGE', {
+      detail: `no password for ${t.bindDn}: an empty password is an anonymous bind, which sees no activation objects`,
+    });
   const problems: VolactError[] = [];
   for (const url of t.urls) {
     try {

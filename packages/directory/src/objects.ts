@@ -19,7 +19,15 @@ export function objectDn(base: string, name: string): string {
 
 /** Object names: 1 to 40 letters, digits, spaces and . _ - (no DN escaping needed). */
 export function checkObjectName(name: string): string {
-  return parseWith(objectNameSchema, name, (p) => new VolactError('DIRECTORY_OBJECT_NAME', { name: JSON.stringify(String(name).slice(0, 60)), problem: name.length > 40 ? `it has ${name.length} characters; at most 40 are allowed` : p.problem }));
+  return parseWith(
+    objectNameSchema,
+    name,
+    (p) =>
+      new VolactError('DIRECTORY_OBJECT_NAME', {
+        name: JSON.stringify(String(name).slice(0, 60)),
+        problem: name.length > 40 ? `it has ${name.length} characters; at most 40 are allowed` : p.problem,
+      }),
+  );
 }
 
 export type DirectoryIdentity = { directoryId: string; kind: 'openldap' | 'active-directory' };
@@ -40,24 +48,43 @@ export async function readDirectoryId(s: DirectorySession, base: string): Promis
   try {
     ({
       searchEntries: [entry],
-    } = await s.client.search(base, { scope: 'base', filter: '(objectClass=*)', attributes: ['entryUUID', 'objectGUID'], explicitBufferAttributes: ['objectGUID'] }));
+    } = await s.client.search(base, {
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes: ['entryUUID', 'objectGUID'],
+      explicitBufferAttributes: ['objectGUID'],
+    }));
   } catch (err) {
-    if (resultCode(err) === 32) throw new VolactError('USAGE', { detail: `the directory at ${s.url} has no entry ${base}; give its suffix with --ldap-base` });
+    if (resultCode(err) === 32)
+      throw new VolactError('USAGE', {
+        detail: `the directory at ${s.url} has no entry ${base}; give its suffix with --ldap-base`,
+      });
     throw ldapFailure(s, err, 'read the suffix entry');
   }
   const uuid = entry?.entryUUID;
-  if (typeof uuid === 'string' && /^[0-9a-f-]{36}$/i.test(uuid)) return { directoryId: uuid.toLowerCase(), kind: 'openldap' };
+  if (typeof uuid === 'string' && /^[0-9a-f-]{36}$/i.test(uuid))
+    return { directoryId: uuid.toLowerCase(), kind: 'openldap' };
   const guid = entry?.objectGUID;
   if (Buffer.isBuffer(guid) && guid.length === 16) return { directoryId: guidToString(guid), kind: 'active-directory' };
-  throw new VolactError('USAGE', { detail: `${base} at ${s.url} shows no entryUUID or objectGUID; give the directory's suffix with --ldap-base, and let members read the suffix entry` });
+  throw new VolactError('USAGE', {
+    detail: `${base} at ${s.url} shows no entryUUID or objectGUID; give the directory's suffix with --ldap-base, and let members read the suffix entry`,
+  });
 }
 
 /** True when the server's schema has volact's object class. */
 export async function schemaPresent(s: DirectorySession): Promise<boolean> {
   try {
-    const root = await s.client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['subschemaSubentry'] });
+    const root = await s.client.search('', {
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes: ['subschemaSubentry'],
+    });
     const subschema = String(root.searchEntries[0]?.subschemaSubentry ?? 'cn=Subschema');
-    const { searchEntries } = await s.client.search(subschema, { scope: 'base', filter: '(objectClass=subschema)', attributes: ['objectClasses'] });
+    const { searchEntries } = await s.client.search(subschema, {
+      scope: 'base',
+      filter: '(objectClass=subschema)',
+      attributes: ['objectClasses'],
+    });
     const classes = ([] as unknown[]).concat(searchEntries[0]?.objectClasses ?? []).map(String);
     return classes.some((c) => c.includes(`'${OBJECT_CLASS}'`));
   } catch (err) {
@@ -127,7 +154,12 @@ export async function ensureContainers(s: DirectorySession, base: string, bindDn
     } catch (err) {
       const code = resultCode(err);
       if (code === 68) continue;
-      if (code === 50 || code === 32) throw new VolactError('DIRECTORY_CONTAINER_MISSING', { dn: containerDn(base), bindDn, detail: `adding ${dn}: LDAP result ${code}` });
+      if (code === 50 || code === 32)
+        throw new VolactError('DIRECTORY_CONTAINER_MISSING', {
+          dn: containerDn(base),
+          bindDn,
+          detail: `adding ${dn}: LDAP result ${code}`,
+        });
       throw ldapFailure(s, err, 'create the containers');
     }
   }
@@ -136,7 +168,11 @@ export async function ensureContainers(s: DirectorySession, base: string, bindDn
 /** Whether an object of this name exists (LDAP compares cn case-insensitively), visible or not in a listing. */
 export async function objectExists(s: DirectorySession, base: string, name: string): Promise<boolean> {
   try {
-    await s.client.search(objectDn(base, checkObjectName(name)), { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] });
+    await s.client.search(objectDn(base, checkObjectName(name)), {
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes: ['1.1'],
+    });
     return true;
   } catch (err) {
     if (resultCode(err) === 32) return false;
@@ -144,10 +180,20 @@ export async function objectExists(s: DirectorySession, base: string, name: stri
   }
 }
 
-export async function addObject(s: DirectorySession, base: string, o: { name: string; value: string; keyId: string; description: string }): Promise<string> {
+export async function addObject(
+  s: DirectorySession,
+  base: string,
+  o: { name: string; value: string; keyId: string; description: string },
+): Promise<string> {
   const dn = objectDn(base, checkObjectName(o.name));
   try {
-    await s.client.add(dn, { objectClass: OBJECT_CLASS, cn: o.name, volactSignedObject: o.value, volactKeyId: o.keyId, description: o.description.slice(0, 1024) });
+    await s.client.add(dn, {
+      objectClass: OBJECT_CLASS,
+      cn: o.name,
+      volactSignedObject: o.value,
+      volactKeyId: o.keyId,
+      description: o.description.slice(0, 1024),
+    });
     return dn;
   } catch (err) {
     if (resultCode(err) === 68) throw new VolactError('DIRECTORY_OBJECT_EXISTS', { name: o.name });
@@ -173,7 +219,12 @@ export function ldapFailure(s: DirectorySession, err: unknown, what: string): Vo
   const message = (err instanceof Error ? err.message : String(err)).slice(0, 300);
   switch (code) {
     case 10:
-      return new VolactError('DIRECTORY_READ_ONLY', { url: s.url, writable: serverOf(s.referrals()[0]) ?? '(the server named none; ask the directory administrator which server is writable)' });
+      return new VolactError('DIRECTORY_READ_ONLY', {
+        url: s.url,
+        writable:
+          serverOf(s.referrals()[0]) ??
+          '(the server named none; ask the directory administrator which server is writable)',
+      });
     case 50:
       return new VolactError('DIRECTORY_ACCESS_DENIED', { dn: s.bindDn, what });
     case 17:
@@ -183,7 +234,9 @@ export function ldapFailure(s: DirectorySession, err: unknown, what: string): Vo
     case undefined:
       return new VolactError('DIRECTORY_UNREACHABLE', { detail: `${s.url}: ${message}` });
     default:
-      return new VolactError('DIRECTORY_UNREACHABLE', { detail: `${s.url} answered LDAP result ${code} when asked to ${what}${message ? `: ${message}` : ''}` });
+      return new VolactError('DIRECTORY_UNREACHABLE', {
+        detail: `${s.url} answered LDAP result ${code} when asked to ${what}${message ? `: ${message}` : ''}`,
+      });
   }
 }
 

@@ -1,15 +1,25 @@
 import type Database from 'better-sqlite3';
-import { VolactError, licenseStates, type ActivateRequest, type Clock, type Edition, type LicenseState } from '@volact/protocol';
+import {
+  VolactError,
+  licenseStates,
+  type ActivateRequest,
+  type Clock,
+  type Edition,
+  type LicenseState,
+} from '@volact/protocol';
 import type { MachineCounter } from './machine-counter.js';
 import { machineIdHasher } from './host-store.js';
 import { MachineIndex } from './machine-index.js';
 
 /** What the host decided for one request. */
-export type Outcome = 'activated' | 'renewed' | 'countInsufficient' | 'editionNotCovered' | 'clockSkew' | 'notActivated';
+export type Outcome =
+  'activated' | 'renewed' | 'countInsufficient' | 'editionNotCovered' | 'clockSkew' | 'notActivated';
 
 /** The request counters' names, made once rather than per request (`-dlv` shows them). */
 const outcomeCounter = Object.fromEntries(
-  (['activated', 'renewed', 'countInsufficient', 'editionNotCovered', 'clockSkew', 'notActivated'] as const).map((o) => [o, `outcome:${o}`]),
+  (['activated', 'renewed', 'countInsufficient', 'editionNotCovered', 'clockSkew', 'notActivated'] as const).map(
+    (o) => [o, `outcome:${o}`],
+  ),
 ) as Record<Outcome, string>;
 const stateCounter = Object.fromEntries(licenseStates.map((s) => [s, `state:${s}`])) as Record<LicenseState, string>;
 
@@ -45,7 +55,10 @@ export type Thresholds = (edition: Edition) => number;
 export class ActivationBatch<A> {
   private queue: Pending<A>[] = [];
   private scheduled = false;
-  private readonly sel: Database.Statement<[number], { id: number; machine_id: string; last_seen: number; fingerprint_hash: string }>;
+  private readonly sel: Database.Statement<
+    [number],
+    { id: number; machine_id: string; last_seen: number; fingerprint_hash: string }
+  >;
   private readonly index: MachineIndex;
   private readonly ins: Database.Statement;
   private readonly upd: Database.Statement;
@@ -78,8 +91,11 @@ export class ActivationBatch<A> {
     this.event = db.prepare(
       'INSERT INTO events (at, event, machine_id, vm, license_state, edition, outcome, count, required, address) VALUES (?, 12290, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.counter = db.prepare('INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n');
-    for (const row of db.prepare('SELECT name, n FROM counters').all() as { name: string; n: number }[]) this.tallies.set(row.name, row.n);
+    this.counter = db.prepare(
+      'INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n',
+    );
+    for (const row of db.prepare('SELECT name, n FROM counters').all() as { name: string; n: number }[])
+      this.tallies.set(row.name, row.n);
   }
 
   /** The machine's row, if it has one: by the hash of its ID, confirmed by the ID itself. */
@@ -115,50 +131,89 @@ export class ActivationBatch<A> {
     /** hash, row of each machine inserted in this batch (taken back if the transaction fails) */
     const added: number[] = [];
     try {
-      this.db.transaction(() => {
-        const cutoff = this.machines.cutoff(now);
-        let count = this.machines.count(now);
-        for (const p of batch) {
-          const { req } = p;
-          let outcome: Outcome;
-          let required = 0;
-          if (!p.edition) outcome = 'notActivated';
-          else if (p.skewed) outcome = 'clockSkew';
-          else if (!p.covered) outcome = 'editionNotCovered';
-          else {
-            required = this.required(p.edition);
-            const hash = this.hash(req.machineId);
-            const prev = this.find(hash, req.machineId);
-            // The host adds the machine to its count, then compares (as a KMS host does).
-            if (!prev || prev.last_seen < cutoff) count++;
-            this.machines.moved(prev?.last_seen, now);
-            outcome = count < required ? 'countInsufficient' : req.licenseState === 'licensed' ? 'renewed' : 'activated';
-            const vm = req.vm ? 1 : 0;
-            const name = req.machineName ?? null;
-            if (prev) this.upd.run(now, p.edition.number, vm, req.licenseState, outcome, req.fingerprintHash, prev.fingerprint_hash === req.fingerprintHash ? 0 : 1, name, prev.id);
+      this.db
+        .transaction(() => {
+          const cutoff = this.machines.cutoff(now);
+          let count = this.machines.count(now);
+          for (const p of batch) {
+            const { req } = p;
+            let outcome: Outcome;
+            let required = 0;
+            if (!p.edition) outcome = 'notActivated';
+            else if (p.skewed) outcome = 'clockSkew';
+            else if (!p.covered) outcome = 'editionNotCovered';
             else {
-              const row = Number(this.ins.run(req.machineId, hash, req.fingerprintHash, now, now, p.edition.number, vm, req.licenseState, outcome, name).lastInsertRowid);
-              this.index.add(hash, row);
-              added.push(hash, row);
+              required = this.required(p.edition);
+              const hash = this.hash(req.machineId);
+              const prev = this.find(hash, req.machineId);
+              // The host adds the machine to its count, then compares (as a KMS host does).
+              if (!prev || prev.last_seen < cutoff) count++;
+              this.machines.moved(prev?.last_seen, now);
+              outcome =
+                count < required ? 'countInsufficient' : req.licenseState === 'licensed' ? 'renewed' : 'activated';
+              const vm = req.vm ? 1 : 0;
+              const name = req.machineName ?? null;
+              if (prev)
+                this.upd.run(
+                  now,
+                  p.edition.number,
+                  vm,
+                  req.licenseState,
+                  outcome,
+                  req.fingerprintHash,
+                  prev.fingerprint_hash === req.fingerprintHash ? 0 : 1,
+                  name,
+                  prev.id,
+                );
+              else {
+                const row = Number(
+                  this.ins.run(
+                    req.machineId,
+                    hash,
+                    req.fingerprintHash,
+                    now,
+                    now,
+                    p.edition.number,
+                    vm,
+                    req.licenseState,
+                    outcome,
+                    name,
+                  ).lastInsertRowid,
+                );
+                this.index.add(hash, row);
+                added.push(hash, row);
+              }
             }
+            if (p.edition && !required) required = this.required(p.edition);
+            this.event.run(
+              now,
+              req.machineId,
+              req.vm ? 1 : 0,
+              req.licenseState,
+              p.edition?.number ?? 0,
+              outcome,
+              count,
+              required,
+              p.address,
+            );
+            bump('total');
+            bump(outcomeCounter[outcome]);
+            bump(stateCounter[req.licenseState]);
+            if (outcome !== 'activated' && outcome !== 'renewed' && outcome !== 'countInsufficient') bump('failed');
+            decisions.push({ outcome, count, required });
           }
-          if (p.edition && !required) required = this.required(p.edition);
-          this.event.run(now, req.machineId, req.vm ? 1 : 0, req.licenseState, p.edition?.number ?? 0, outcome, count, required, p.address);
-          bump('total');
-          bump(outcomeCounter[outcome]);
-          bump(stateCounter[req.licenseState]);
-          if (outcome !== 'activated' && outcome !== 'renewed' && outcome !== 'countInsufficient') bump('failed');
-          decisions.push({ outcome, count, required });
-        }
-        for (const [name, n] of bumps) this.counter.run(name, n);
-        this.machines.flush(now);
-      }).immediate();
+          for (const [name, n] of bumps) this.counter.run(name, n);
+          this.machines.flush(now);
+        })
+        .immediate();
     } catch (err) {
       // the transaction rolled back; so must the in-memory tallies and index
       this.machines.reload();
       for (let i = 0; i < added.length; i += 2) this.index.remove(added[i]!, added[i + 1]!);
       const id = `batch-${now}`;
-      this.log(JSON.stringify({ level: 'error', requestId: id, error: err instanceof Error ? err.stack : String(err) }));
+      this.log(
+        JSON.stringify({ level: 'error', requestId: id, error: err instanceof Error ? err.stack : String(err) }),
+      );
       const failed = new VolactError('INTERNAL', { requestId: id });
       for (const p of batch) p.reject(failed);
       return;

@@ -11,7 +11,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `cond` holds, up to 20 s: the thread is slower on a loaded machine, never wrong. */
 async function until(cond: () => boolean, step?: () => void): Promise<void> {
-  for (const end = performance.now() + 20_000; !cond() && performance.now() < end; ) {
+  for (const end = performance.now() + 20_000; !cond() && performance.now() < end;) {
     step?.();
     await wait(10);
   }
@@ -41,11 +41,17 @@ describe('Checkpointer', () => {
         commit(db, wal, 200, seq);
         await wait(5);
       }
-      await until(() => wal.stats.passes > 5, () => commit(db, wal, 200, seq));
+      await until(
+        () => wal.stats.passes > 5,
+        () => commit(db, wal, 200, seq),
+      );
       assert.ok(wal.stats.passes > 5, `${wal.stats.passes} passes`);
       assert.equal(wal.stats.failed, null);
       // 8,000 rows and more of ~250 bytes went through the log; it starts over and is a few frames
-      await until(() => !wal.paused && wal.stats.walFrames < 100, () => commit(db, wal, 1, seq));
+      await until(
+        () => !wal.paused && wal.stats.walFrames < 100,
+        () => commit(db, wal, 1, seq),
+      );
       assert.ok(wal.stats.walFrames < 100, `${wal.stats.walFrames} frames left in the log`);
     } finally {
       await wal.stop();
@@ -127,7 +133,12 @@ describe('Checkpointer', () => {
     const path = join(dir, 'c.db');
     const db = openHostDb(path);
     const lines: string[] = [];
-    const wal = new Checkpointer(db, dir /* a directory: the thread cannot open it */, (l) => lines.push(l), { everyMs: 0, chain: 2, maxDrainMs: 2000, giveUpMs: 10_000 });
+    const wal = new Checkpointer(db, dir /* a directory: the thread cannot open it */, (l) => lines.push(l), {
+      everyMs: 0,
+      chain: 2,
+      maxDrainMs: 2000,
+      giveUpMs: 10_000,
+    });
     try {
       const seq = { n: 0 };
       commit(db, wal, 10, seq);

@@ -52,7 +52,15 @@ export class Checkpointer {
   private noDrainUntil = 0;
   private resume: (() => void)[] = [];
   private stopped = false;
-  readonly stats: CheckpointStats = { passes: 0, drains: 0, drainsGivenUp: 0, maxPassMs: 0, maxDrainMs: 0, walFrames: 0, failed: null };
+  readonly stats: CheckpointStats = {
+    passes: 0,
+    drains: 0,
+    drainsGivenUp: 0,
+    maxPassMs: 0,
+    maxDrainMs: 0,
+    walFrames: 0,
+    failed: null,
+  };
 
   constructor(
     private readonly db: Database.Database,
@@ -65,11 +73,14 @@ export class Checkpointer {
     db.pragma('wal_autocheckpoint = 0');
     this.worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { path } });
     this.worker.unref();
-    this.worker.on('message', (m: { log?: number; checkpointed?: number; ms?: number; error?: string; stopped?: boolean }) => {
-      if (m.stopped) return;
-      if (m.error !== undefined) return this.fail(m.error);
-      this.passed(m.log!, m.checkpointed!, m.ms!);
-    });
+    this.worker.on(
+      'message',
+      (m: { log?: number; checkpointed?: number; ms?: number; error?: string; stopped?: boolean }) => {
+        if (m.stopped) return;
+        if (m.error !== undefined) return this.fail(m.error);
+        this.passed(m.log!, m.checkpointed!, m.ms!);
+      },
+    );
     this.worker.on('error', (err) => this.fail(err.message || 'the thread stopped'));
   }
 
@@ -92,7 +103,8 @@ export class Checkpointer {
    */
   committed(): void {
     if (this.running) this.commitsDuringPass++;
-    else if (!this.stopped && !this.stats.failed && performance.now() - this.lastPassAt >= this.opts.everyMs) this.pass();
+    else if (!this.stopped && !this.stats.failed && performance.now() - this.lastPassAt >= this.opts.everyMs)
+      this.pass();
   }
 
   private pass(): void {
@@ -162,7 +174,13 @@ export class Checkpointer {
     if (this.stats.failed || this.stopped) return;
     this.stats.failed = detail;
     this.running = false;
-    this.log(JSON.stringify({ level: 'error', checkpoints: 'the checkpoint thread failed; checkpoints run in the commit again', detail }));
+    this.log(
+      JSON.stringify({
+        level: 'error',
+        checkpoints: 'the checkpoint thread failed; checkpoints run in the commit again',
+        detail,
+      }),
+    );
     this.db.pragma('wal_autocheckpoint = 10000');
     this.endDrain();
     void this.worker.terminate();

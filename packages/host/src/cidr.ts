@@ -10,7 +10,9 @@ export function networkFilter(cidrs: readonly string[]): (address: string | unde
     const bits = Number(bitsText);
     const max = family === 6 ? 128 : 32;
     if (!family || !Number.isInteger(bits) || bits < 0 || bits > max || String(bits) !== bitsText) {
-      throw new VolactError('USAGE', { detail: `${cidr} is not a network in CIDR form (like 192.168.0.0/16 or fc00::/7)` });
+      throw new VolactError('USAGE', {
+        detail: `${cidr} is not a network in CIDR form (like 192.168.0.0/16 or fc00::/7)`,
+      });
     }
     list.addSubnet(net!, bits, family === 6 ? 'ipv6' : 'ipv4');
   }

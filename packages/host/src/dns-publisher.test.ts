@@ -32,7 +32,10 @@ describe('DNS publisher: published, sent-not-confirmed and refused', () => {
     if (!next) throw new Error('no answer scripted');
     return next(ops);
   };
-  const srvOf = (ops: UpdateOp[]) => ops.map((o) => `${o.op} ${o.record.type} ${String(o.record.rr.name)} ${'port' in o.record.rr ? o.record.rr.port : ''}`.trim());
+  const srvOf = (ops: UpdateOp[]) =>
+    ops.map((o) =>
+      `${o.op} ${o.record.type} ${String(o.record.rr.name)} ${'port' in o.record.rr ? o.record.rr.port : ''}`.trim(),
+    );
 
   beforeEach(() => {
     const db = openHostDb(join(dir, `host-${++n}.db`));
@@ -41,7 +44,16 @@ describe('DNS publisher: published, sent-not-confirmed and refused', () => {
     sent = [];
     config = { ...defaultDnsConfig, server: '127.0.0.1:53', domain: 'example.test', address: '127.0.0.1' };
     const key = { name: 'host1', algorithm: 'hmac-sha256' as const, secret: randomBytes(32) };
-    pub = new DnsPublisher(new HostStore(db), clock, () => config, () => 1688, () => key, () => undefined, () => ({ name: 'kms1', activated: true }), send);
+    pub = new DnsPublisher(
+      new HostStore(db),
+      clock,
+      () => config,
+      () => 1688,
+      () => key,
+      () => undefined,
+      () => ({ name: 'kms1', activated: true }),
+      send,
+    );
   });
 
   it('a refused update (BADSIG) leaves nothing published and nothing to clean up', async () => {
@@ -58,13 +70,20 @@ describe('DNS publisher: published, sent-not-confirmed and refused', () => {
   it('a refused update (REFUSED) keeps what was published before, as published', async () => {
     answers.push(async () => signed('NOERROR'));
     await pub.tick();
-    assert.deepEqual(pub.status.published.map((p) => p.domain), ['example.test']);
+    assert.deepEqual(
+      pub.status.published.map((p) => p.domain),
+      ['example.test'],
+    );
     config = { ...config, priority: 10 };
     pub.soon();
     answers.push(async () => signed('REFUSED'));
     await pub.tick();
     const s = pub.status;
-    assert.deepEqual(s.published.map((p) => p.records.map((r) => ('priority' in r.rr ? r.rr.priority : r.type))), [[0, 'A']], 'the old record is still the published one');
+    assert.deepEqual(
+      s.published.map((p) => p.records.map((r) => ('priority' in r.rr ? r.rr.priority : r.type))),
+      [[0, 'A']],
+      'the old record is still the published one',
+    );
     assert.deepEqual(s.unconfirmed, []);
   });
 
@@ -75,7 +94,10 @@ describe('DNS publisher: published, sent-not-confirmed and refused', () => {
     await pub.tick();
     let s = pub.status;
     assert.deepEqual(s.published, []);
-    assert.deepEqual(s.unconfirmed.map((u) => [u.domain, u.records.map((r) => r.type)]), [['example.test', ['SRV', 'A']]]);
+    assert.deepEqual(
+      s.unconfirmed.map((u) => [u.domain, u.records.map((r) => r.type)]),
+      [['example.test', ['SRV', 'A']]],
+    );
     assert.equal(pub.events().at(-1)!.outcome, 'unconfirmed');
 
     // a new port before the retry: the unconfirmed old SRV record is deleted with the new add
@@ -83,11 +105,22 @@ describe('DNS publisher: published, sent-not-confirmed and refused', () => {
     clock.advance(2 * MINUTE);
     answers.push(async () => signed('NOERROR'));
     await pub.tick();
-    assert.deepEqual(srvOf(sent[1]!), ['delete SRV _volact._tcp.example.test 1688', 'add SRV _volact._tcp.example.test 1688', 'add A kms1.example.test']);
-    assert.equal((sent[1]![0]!.record.rr as { priority: number }).priority, 0, 'the stale record is the priority 0 one');
+    assert.deepEqual(srvOf(sent[1]!), [
+      'delete SRV _volact._tcp.example.test 1688',
+      'add SRV _volact._tcp.example.test 1688',
+      'add A kms1.example.test',
+    ]);
+    assert.equal(
+      (sent[1]![0]!.record.rr as { priority: number }).priority,
+      0,
+      'the stale record is the priority 0 one',
+    );
     s = pub.status;
     assert.deepEqual(s.unconfirmed, []);
-    assert.deepEqual(s.published.map((p) => p.records.length), [2]);
+    assert.deepEqual(
+      s.published.map((p) => p.records.length),
+      [2],
+    );
   });
 
   it('unpublish of records never confirmed: removed when the server answers, kept (not a failure) when it does not', async () => {
@@ -98,10 +131,14 @@ describe('DNS publisher: published, sent-not-confirmed and refused', () => {
     answers.push(async () => {
       throw new Error('timeout');
     });
-    assert.deepEqual(await pub.unpublishAll(), [{ domain: 'example.test', removed: false, confirmed: false, code: 'DNS_UPDATE_FAILED' }]);
+    assert.deepEqual(await pub.unpublishAll(), [
+      { domain: 'example.test', removed: false, confirmed: false, code: 'DNS_UPDATE_FAILED' },
+    ]);
     assert.equal(pub.status.unconfirmed.length, 1, 'still remembered, so a later unpublish tries again');
     answers.push(async () => signed('NOERROR'));
-    assert.deepEqual(await pub.unpublishAll(), [{ domain: 'example.test', removed: true, confirmed: false, code: null }]);
+    assert.deepEqual(await pub.unpublishAll(), [
+      { domain: 'example.test', removed: true, confirmed: false, code: null },
+    ]);
     assert.deepEqual([pub.status.published, pub.status.unconfirmed], [[], []]);
   });
 
@@ -109,8 +146,13 @@ describe('DNS publisher: published, sent-not-confirmed and refused', () => {
     answers.push(async () => signed('NOERROR'));
     await pub.tick();
     answers.push(async () => signed('SERVFAIL'));
-    assert.deepEqual(await pub.unpublishAll(), [{ domain: 'example.test', removed: false, confirmed: true, code: 'DNS_UPDATE_FAILED' }]);
-    assert.deepEqual(pub.status.published.map((p) => p.domain), ['example.test']);
+    assert.deepEqual(await pub.unpublishAll(), [
+      { domain: 'example.test', removed: false, confirmed: true, code: 'DNS_UPDATE_FAILED' },
+    ]);
+    assert.deepEqual(
+      pub.status.published.map((p) => p.domain),
+      ['example.test'],
+    );
     assert.equal(pub.events().at(-1)!.outcome, 'unconfirmed');
   });
 
@@ -131,12 +173,35 @@ describe('DNS records kept before issue 10', () => {
       const old = new Database(path);
       // a database of schema version 3, as that version made it
       for (const m of migrations.slice(0, 3)) old.exec(m);
-      const records = [{ type: 'SRV', rr: { name: '_volact._tcp.example.test', priority: 0, weight: 0, port: 1688, target: 'kms1.example.test', ttl: 3600 } }];
-      old.prepare('INSERT INTO dns_published VALUES (?, ?, ?, ?)').run('example.test', '127.0.0.1:53', JSON.stringify(records), 1000);
+      const records = [
+        {
+          type: 'SRV',
+          rr: {
+            name: '_volact._tcp.example.test',
+            priority: 0,
+            weight: 0,
+            port: 1688,
+            target: 'kms1.example.test',
+            ttl: 3600,
+          },
+        },
+      ];
+      old
+        .prepare('INSERT INTO dns_published VALUES (?, ?, ?, ?)')
+        .run('example.test', '127.0.0.1:53', JSON.stringify(records), 1000);
       old.pragma('user_version = 3');
       old.close();
       const db = openHostDb(path);
-      assert.deepEqual(new HostStore(db).dnsZones(), [{ domain: 'example.test', server: '127.0.0.1:53', published: [], publishedAt: null, unconfirmed: records, sentAt: 1000 }]);
+      assert.deepEqual(new HostStore(db).dnsZones(), [
+        {
+          domain: 'example.test',
+          server: '127.0.0.1:53',
+          published: [],
+          publishedAt: null,
+          unconfirmed: records,
+          sentAt: 1000,
+        },
+      ]);
       db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -19,13 +19,28 @@ export type DnsConfig = {
   extraDomains: { domain: string; priority: number; weight: number }[];
 };
 
-export const defaultDnsConfig: DnsConfig = { enabled: true, server: null, domain: null, target: null, address: null, priority: 0, weight: 0, ttl: 3600, extraDomains: [] };
+export const defaultDnsConfig: DnsConfig = {
+  enabled: true,
+  server: null,
+  domain: null,
+  target: null,
+  address: null,
+  priority: 0,
+  weight: 0,
+  ttl: 3600,
+  extraDomains: [],
+};
 
 export const REPUBLISH_MS = 24 * HOUR;
 
 /** A host name's first label as a DNS label: lower case, anything else than a-z 0-9 - becomes -. */
 export function defaultLabel(name: string): string {
-  const label = name.split('.')[0]!.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  const label = name
+    .split('.')[0]!
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
   return label || 'volact-host';
 }
 const BACKOFF_MS = [MINUTE, 2 * MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR];
@@ -61,10 +76,16 @@ const addOp = (record: DnsRecord): UpdateOp => ({ op: 'add', record });
 export function serverOf(spec: string): { host: string; port: number } {
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
   const parts = spec.split(':');
-  const [host, portText] = bracket ? [bracket[1]!, bracket[2]] : parts.length === 2 ? [parts[0]!, parts[1]] : [spec, undefined];
-  if (!host || !/^[A-Za-z0-9.:-]+$/.test(host) || (portText !== undefined && !/^\d+$/.test(portText))) throw new VolactError('USAGE', { detail: `the DNS server ${spec} is not HOST[:PORT]` });
+  const [host, portText] = bracket
+    ? [bracket[1]!, bracket[2]]
+    : parts.length === 2
+      ? [parts[0]!, parts[1]]
+      : [spec, undefined];
+  if (!host || !/^[A-Za-z0-9.:-]+$/.test(host) || (portText !== undefined && !/^\d+$/.test(portText)))
+    throw new VolactError('USAGE', { detail: `the DNS server ${spec} is not HOST[:PORT]` });
   const port = portText ? Number(portText) : 53;
-  if (port < 1 || port > 65535) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'DNS server port', min: 1, max: 65535, value: port });
+  if (port < 1 || port > 65535)
+    throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'DNS server port', min: 1, max: 65535, value: port });
   return { host, port };
 }
 
@@ -141,9 +162,16 @@ export class DnsPublisher {
       weight: c.weight,
       extraDomains: c.extraDomains,
       activated: this.host().activated,
-      nextPublishAt: c.enabled && this.configured(c) && this.host().activated ? new Date(Math.max(this.nextAt, this.clock.now())).toISOString() : null,
-      published: zones.filter((z) => z.published.length).map((z) => ({ domain: z.domain, server: z.server, at: iso(z.publishedAt), records: z.published })),
-      unconfirmed: zones.filter((z) => z.unconfirmed.length).map((z) => ({ domain: z.domain, server: z.server, sentAt: iso(z.sentAt), records: z.unconfirmed })),
+      nextPublishAt:
+        c.enabled && this.configured(c) && this.host().activated
+          ? new Date(Math.max(this.nextAt, this.clock.now())).toISOString()
+          : null,
+      published: zones
+        .filter((z) => z.published.length)
+        .map((z) => ({ domain: z.domain, server: z.server, at: iso(z.publishedAt), records: z.published })),
+      unconfirmed: zones
+        .filter((z) => z.unconfirmed.length)
+        .map((z) => ({ domain: z.domain, server: z.server, sentAt: iso(z.sentAt), records: z.unconfirmed })),
     };
   }
 
@@ -170,7 +198,13 @@ export class DnsPublisher {
         if (this.due()) await this.publishAll();
       });
     } catch (err) {
-      this.log(JSON.stringify({ level: 'error', dns: 'publication failed', error: err instanceof Error ? err.message : String(err) }));
+      this.log(
+        JSON.stringify({
+          level: 'error',
+          dns: 'publication failed',
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      );
       this.nextAt = this.clock.now() + BACKOFF_MS[Math.min(this.failures++, BACKOFF_MS.length - 1)]!;
     } finally {
       this.busy = false;
@@ -186,7 +220,11 @@ export class DnsPublisher {
     const target = this.target(c)!;
     const srv: SrvRecord = { name: `_volact._tcp.${domain}`, priority, weight, port: this.port(), target, ttl: c.ttl };
     const records: DnsRecord[] = [{ type: 'SRV', rr: srv }];
-    if (c.address && domain === c.domain) records.push({ type: c.address.includes(':') ? 'AAAA' : 'A', rr: { name: target, address: c.address, family: c.address.includes(':') ? 6 : 4, ttl: c.ttl } });
+    if (c.address && domain === c.domain)
+      records.push({
+        type: c.address.includes(':') ? 'AAAA' : 'A',
+        rr: { name: target, address: c.address, family: c.address.includes(':') ? 6 : 4, ttl: c.ttl },
+      });
     return records;
   }
 
@@ -194,7 +232,12 @@ export class DnsPublisher {
     const generation = this.generation;
     const c = this.config();
     const server = c.server!;
-    const domains = [{ domain: c.domain!, priority: c.priority, weight: c.weight }, ...c.extraDomains.filter((d, i, all) => d.domain !== c.domain && all.findIndex((x) => x.domain === d.domain) === i)];
+    const domains = [
+      { domain: c.domain!, priority: c.priority, weight: c.weight },
+      ...c.extraDomains.filter(
+        (d, i, all) => d.domain !== c.domain && all.findIndex((x) => x.domain === d.domain) === i,
+      ),
+    ];
     let failed = false;
     // records in domains no longer configured, or published through another server, are ours: remove them there
     for (const z of this.store.dnsZones()) {
@@ -204,7 +247,8 @@ export class DnsPublisher {
     }
     for (const d of domains) {
       if (!this.config().enabled) return; // -cdns or unpublish meanwhile
-      if ((await this.publishDomain(server, d.domain, this.desired(c, d.domain, d.priority, d.weight))) !== 'done') failed = true;
+      if ((await this.publishDomain(server, d.domain, this.desired(c, d.domain, d.priority, d.weight))) !== 'done')
+        failed = true;
     }
     if (failed) {
       this.nextAt = this.clock.now() + BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)]!;
@@ -218,7 +262,14 @@ export class DnsPublisher {
 
   /** One domain: our stale records out, the wanted ones in, in one update. */
   private async publishDomain(server: string, domain: string, want: DnsRecord[]): Promise<UpdateOutcome> {
-    const before: ZoneRecords = this.store.dnsZone(domain) ?? { domain, server, published: [], publishedAt: null, unconfirmed: [], sentAt: null };
+    const before: ZoneRecords = this.store.dnsZone(domain) ?? {
+      domain,
+      server,
+      published: [],
+      publishedAt: null,
+      unconfirmed: [],
+      sentAt: null,
+    };
     const had = [...before.published, ...before.unconfirmed];
     // our old records that are no longer wanted (a new port, priority or name) go first
     const stale = had.filter((h) => !want.some((w) => sameRecord(h, w)));
@@ -226,9 +277,22 @@ export class DnsPublisher {
     // publication or unpublish still deletes what the server may have applied. Until the server
     // confirms them, the new records are "sent, not confirmed", never "published".
     const added = want.filter((w) => !had.some((h) => sameRecord(h, w)));
-    this.store.putDnsZone({ ...before, server, unconfirmed: [...before.unconfirmed, ...added], sentAt: this.clock.now() });
+    this.store.putDnsZone({
+      ...before,
+      server,
+      unconfirmed: [...before.unconfirmed, ...added],
+      sentAt: this.clock.now(),
+    });
     const { outcome } = await this.update(server, domain, [...stale.map(deleteOp), ...want.map(addOp)], 'publish');
-    if (outcome === 'done') this.store.putDnsZone({ domain, server, published: want, publishedAt: this.clock.now(), unconfirmed: [], sentAt: null });
+    if (outcome === 'done')
+      this.store.putDnsZone({
+        domain,
+        server,
+        published: want,
+        publishedAt: this.clock.now(),
+        unconfirmed: [],
+        sentAt: null,
+      });
     // a refused update changed nothing in the zone: what this attempt added to the memory goes
     else if (outcome === 'refused') this.store.putDnsZone(before);
     return outcome;
@@ -238,7 +302,12 @@ export class DnsPublisher {
   private async unpublishDomain(domain: string): Promise<Unpublished> {
     const z = this.store.dnsZone(domain);
     if (!z) return { domain, removed: true, confirmed: false, code: null };
-    const { outcome, code } = await this.update(z.server, domain, [...z.published, ...z.unconfirmed].map(deleteOp), 'unpublish');
+    const { outcome, code } = await this.update(
+      z.server,
+      domain,
+      [...z.published, ...z.unconfirmed].map(deleteOp),
+      'unpublish',
+    );
     if (outcome === 'done') this.store.putDnsZone({ ...z, published: [], unconfirmed: [] });
     return { domain, removed: outcome === 'done', confirmed: z.published.length > 0, code };
   }
@@ -256,27 +325,53 @@ export class DnsPublisher {
    * Sends one update and says what it did (see NOT_APPLIED); records event 12294 (done) or 12293
    * (failed, with the answer code, the fix, and whether the update was refused or is unconfirmed).
    */
-  private async update(server: string, domain: string, ops: UpdateOp[], action: 'publish' | 'unpublish'): Promise<{ outcome: UpdateOutcome; code: ErrorCode | null }> {
+  private async update(
+    server: string,
+    domain: string,
+    ops: UpdateOp[],
+    action: 'publish' | 'unpublish',
+  ): Promise<{ outcome: UpdateOutcome; code: ErrorCode | null }> {
     const key = this.key();
     let result: UpdateResult | undefined;
     let err: VolactError | undefined;
     let outcome: UpdateOutcome = 'unconfirmed';
     if (!key) {
-      err = new VolactError('DNS_UPDATE_FAILED', { server, domain, detail: 'the host has no TSIG key (--tsig-key); nothing was sent' });
+      err = new VolactError('DNS_UPDATE_FAILED', {
+        server,
+        domain,
+        detail: 'the host has no TSIG key (--tsig-key); nothing was sent',
+      });
       outcome = 'refused';
     } else {
       try {
         // TSIG's time is checked by the DNS server against its own clock (5 minutes of fudge): the
         // system clock, not the host's (possibly test) clock, which only decides when to publish
         result = await this.send(serverOf(server), domain, ops, key, Math.floor(Date.now() / 1000));
-        if (result.tsigError) err = new VolactError('DNS_TSIG_REJECTED', { server, domain, rcode: result.rcode, tsigError: ({ 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME' } as Record<number, string>)[result.tsigError] ?? `TSIG error ${result.tsigError}` });
-        else if (result.rcode === 'REFUSED' || result.rcode === 'NOTAUTH') err = new VolactError('DNS_UPDATE_REFUSED', { server, domain, rcode: result.rcode });
-        else if (result.rcode !== 'NOERROR') err = new VolactError('DNS_UPDATE_FAILED', { server, domain, detail: `the server answered ${result.rcode}` });
+        if (result.tsigError)
+          err = new VolactError('DNS_TSIG_REJECTED', {
+            server,
+            domain,
+            rcode: result.rcode,
+            tsigError:
+              ({ 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME' } as Record<number, string>)[result.tsigError] ??
+              `TSIG error ${result.tsigError}`,
+          });
+        else if (result.rcode === 'REFUSED' || result.rcode === 'NOTAUTH')
+          err = new VolactError('DNS_UPDATE_REFUSED', { server, domain, rcode: result.rcode });
+        else if (result.rcode !== 'NOERROR')
+          err = new VolactError('DNS_UPDATE_FAILED', { server, domain, detail: `the server answered ${result.rcode}` });
         else if (!result.signedAnswer) err = new VolactError('DNS_ANSWER_UNSIGNED', { server, domain });
         if (!err) outcome = 'done';
         else if (result.tsigError || NOT_APPLIED.has(result.rcode)) outcome = 'refused';
       } catch (e) {
-        err = e instanceof VolactError ? e : new VolactError('DNS_UPDATE_FAILED', { server, domain, detail: e instanceof Error ? e.message : String(e) });
+        err =
+          e instanceof VolactError
+            ? e
+            : new VolactError('DNS_UPDATE_FAILED', {
+                server,
+                domain,
+                detail: e instanceof Error ? e.message : String(e),
+              });
       }
     }
     const shown: EventOutcome = outcome === 'done' ? (action === 'publish' ? 'published' : 'removed') : outcome;
@@ -286,7 +381,12 @@ export class DnsPublisher {
       server,
       rcode: result?.rcode ?? null,
       code: err?.code ?? null,
-      message: err ? err.message : `${shown} ${ops.filter((o) => o.op === (action === 'publish' ? 'add' : 'delete')).map((o) => `${o.record.type} ${String(o.record.rr.name)}`).join(', ')}`,
+      message: err
+        ? err.message
+        : `${shown} ${ops
+            .filter((o) => o.op === (action === 'publish' ? 'add' : 'delete'))
+            .map((o) => `${o.record.type} ${String(o.record.rr.name)}`)
+            .join(', ')}`,
       fix: err?.fix ?? null,
       outcome: shown,
     };

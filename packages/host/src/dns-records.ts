@@ -12,7 +12,14 @@ export type DnsRecord = { type: 'SRV'; rr: SrvRecord } | { type: 'A' | 'AAAA'; r
  *   published, but the next publication and `host unpublish` delete it too.
  * A record the server definitely refused is in neither: a refused update changes nothing.
  */
-export type ZoneRecords = { domain: string; server: string; published: DnsRecord[]; publishedAt: number | null; unconfirmed: DnsRecord[]; sentAt: number | null };
+export type ZoneRecords = {
+  domain: string;
+  server: string;
+  published: DnsRecord[];
+  publishedAt: number | null;
+  unconfirmed: DnsRecord[];
+  sentAt: number | null;
+};
 
 /** The same record, whatever its TTL (an add with a new TTL replaces the old one's). */
 export function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
@@ -27,4 +34,13 @@ export function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
 export type EventOutcome = 'published' | 'removed' | 'refused' | 'unconfirmed';
 
 /** A DNS publishing event (12293 failed, 12294 done), kept in the host's database. */
-export type DnsEvent = { event: 12293 | 12294; domain: string; server: string; rcode: string | null; code: string | null; message: string; fix: string | null; outcome: EventOutcome };
+export type DnsEvent = {
+  event: 12293 | 12294;
+  domain: string;
+  server: string;
+  rcode: string | null;
+  code: string | null;
+  message: string;
+  fix: string | null;
+  outcome: EventOutcome;
+};

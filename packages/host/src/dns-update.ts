@@ -17,9 +17,27 @@ export type UpdateOp =
   | { op: 'add'; record: { type: 'SRV'; rr: SrvRecord } | { type: 'A' | 'AAAA'; rr: AddressRecord } }
   | { op: 'delete'; record: { type: 'SRV'; rr: SrvRecord } | { type: 'A' | 'AAAA'; rr: AddressRecord } };
 
-export type UpdateResult = { rcode: string; rcodeNumber: number; tsigError: number | null; signedAnswer: boolean; timeSigned?: number };
+export type UpdateResult = {
+  rcode: string;
+  rcodeNumber: number;
+  tsigError: number | null;
+  signedAnswer: boolean;
+  timeSigned?: number;
+};
 
-const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
+const RCODES = [
+  'NOERROR',
+  'FORMERR',
+  'SERVFAIL',
+  'NXDOMAIN',
+  'NOTIMP',
+  'REFUSED',
+  'YXDOMAIN',
+  'YXRRSET',
+  'NXRRSET',
+  'NOTAUTH',
+  'NOTZONE',
+];
 const CLASS_NONE = 254;
 const CLASS_ANY = 255;
 const TYPE_TSIG = 250;
@@ -52,7 +70,17 @@ function time48(seconds: number): Buffer {
 
 /** The TSIG variables digested after the message (RFC 8945 §4.3.3). */
 function tsigVariables(key: TsigKey, timeSigned: number, error: number, other: Buffer): Buffer {
-  return Buffer.concat([nameWire(key.name), u16(CLASS_ANY), Buffer.alloc(4), nameWire(key.algorithm), time48(timeSigned), u16(FUDGE), u16(error), u16(other.length), other]);
+  return Buffer.concat([
+    nameWire(key.name),
+    u16(CLASS_ANY),
+    Buffer.alloc(4),
+    nameWire(key.algorithm),
+    time48(timeSigned),
+    u16(FUDGE),
+    u16(error),
+    u16(other.length),
+    other,
+  ]);
 }
 
 function mac(key: TsigKey, ...parts: Buffer[]): Buffer {
@@ -65,8 +93,24 @@ function mac(key: TsigKey, ...parts: Buffer[]): Buffer {
 function sign(message: Buffer, key: TsigKey, timeSigned: number): { signed: Buffer; requestMac: Buffer } {
   const id = message.readUInt16BE(0);
   const digest = mac(key, message, tsigVariables(key, timeSigned, 0, Buffer.alloc(0)));
-  const rdata = Buffer.concat([nameWire(key.algorithm), time48(timeSigned), u16(FUDGE), u16(digest.length), digest, u16(id), u16(0), u16(0)]);
-  const rr = Buffer.concat([nameWire(key.name), u16(TYPE_TSIG), u16(CLASS_ANY), Buffer.alloc(4), u16(rdata.length), rdata]);
+  const rdata = Buffer.concat([
+    nameWire(key.algorithm),
+    time48(timeSigned),
+    u16(FUDGE),
+    u16(digest.length),
+    digest,
+    u16(id),
+    u16(0),
+    u16(0),
+  ]);
+  const rr = Buffer.concat([
+    nameWire(key.name),
+    u16(TYPE_TSIG),
+    u16(CLASS_ANY),
+    Buffer.alloc(4),
+    u16(rdata.length),
+    rdata,
+  ]);
   const signed = Buffer.concat([message, rr]);
   signed.writeUInt16BE(signed.readUInt16BE(10) + 1, 10);
   return { signed, requestMac: digest };
@@ -101,7 +145,8 @@ function lastAdditionalOffset(buf: Buffer): number | undefined {
  * §5.3): an answer that is not signed by the key we share is not believed.
  */
 export function verifyResponse(response: Buffer, key: TsigKey, requestMac: Buffer, requestId: number): UpdateResult {
-  if (response.length < 12 || response.readUInt16BE(0) !== requestId) throw new Error('the answer does not match the request');
+  if (response.length < 12 || response.readUInt16BE(0) !== requestId)
+    throw new Error('the answer does not match the request');
   const flags = response.readUInt16BE(2);
   if (!(flags & 0x8000) || ((flags >> 11) & 0xf) !== 5) throw new Error('not an answer to an UPDATE');
   const rcodeNumber = response.readUInt16BE(2) & 0x0f;
@@ -173,7 +218,14 @@ export function encodeUpdate(zone: string, ops: UpdateOp[], id = randomInt(0, 0x
  * waited past (RFC 8945 §5.3); only if no signed answer comes is the last unsigned one returned,
  * marked as not signed. Rejects when nothing at all answers in time.
  */
-export async function sendUpdate(server: { host: string; port: number }, zone: string, ops: UpdateOp[], key: TsigKey, nowSeconds: number, timeoutMs = 3000): Promise<UpdateResult> {
+export async function sendUpdate(
+  server: { host: string; port: number },
+  zone: string,
+  ops: UpdateOp[],
+  key: TsigKey,
+  nowSeconds: number,
+  timeoutMs = 3000,
+): Promise<UpdateResult> {
   const message = encodeUpdate(zone, ops);
   const id = message.readUInt16BE(0);
   const { signed, requestMac } = sign(message, key, nowSeconds);
@@ -181,7 +233,13 @@ export async function sendUpdate(server: { host: string; port: number }, zone: s
   try {
     return await new Promise<UpdateResult>((resolve, reject) => {
       let unsigned: UpdateResult | undefined;
-      const timer = setTimeout(() => (unsigned ? resolve(unsigned) : reject(new Error(`no answer from ${server.host}:${server.port} within ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          unsigned
+            ? resolve(unsigned)
+            : reject(new Error(`no answer from ${server.host}:${server.port} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       socket.on('error', (err) => {
         clearTimeout(timer);
         reject(err);
@@ -213,6 +271,7 @@ export function parseTsigKeyFile(text: string): TsigKey {
   const algorithm = /algorithm\s+"?([A-Za-z0-9-]+)"?\s*;/.exec(text)?.[1]?.toLowerCase();
   const secret = /secret\s+"([A-Za-z0-9+/=]+)"\s*;/.exec(text)?.[1];
   if (!name || !secret) throw new Error('not a BIND key file (key "name" { algorithm hmac-sha256; secret "…"; };)');
-  if (algorithm !== 'hmac-sha256') throw new Error(`algorithm ${algorithm ?? '?'} is not supported; use hmac-sha256 (tsig-keygen -a hmac-sha256)`);
+  if (algorithm !== 'hmac-sha256')
+    throw new Error(`algorithm ${algorithm ?? '?'} is not supported; use hmac-sha256 (tsig-keygen -a hmac-sha256)`);
   return { name, algorithm: 'hmac-sha256', secret: Buffer.from(secret, 'base64') };
 }

@@ -17,7 +17,18 @@ describe('host store migrations', () => {
     // a database of schema version 4, as that version made it
     for (const m of migrations.slice(0, 4)) old.exec(m);
     const insert = old.prepare('INSERT INTO machines VALUES (?, ?, ?, ?, ?, 101, 0, ?, ?, ?, ?)');
-    for (let i = 0; i < 500; i++) insert.run(`m-${i}`, `fp-${i}`, 1000 + i, 5000 - i, i + 1, 'licensed', 'renewed', 1 + (i % 3 === 0 ? 1 : 0), i % 2 ? `pc-${i}` : null);
+    for (let i = 0; i < 500; i++)
+      insert.run(
+        `m-${i}`,
+        `fp-${i}`,
+        1000 + i,
+        5000 - i,
+        i + 1,
+        'licensed',
+        'renewed',
+        1 + (i % 3 === 0 ? 1 : 0),
+        i % 2 ? `pc-${i}` : null,
+      );
     old.pragma('user_version = 4');
     old.close();
 
@@ -32,7 +43,11 @@ describe('host store migrations', () => {
       ['fp-42', 1042, 4958, 43, 2, null],
     );
     const order = db.prepare('SELECT last_seen FROM machines ORDER BY id').all() as { last_seen: number }[];
-    assert.deepEqual(order.map((r) => r.last_seen), [...order.map((r) => r.last_seen)].sort((a, b) => a - b), 'copied in the order last seen');
+    assert.deepEqual(
+      order.map((r) => r.last_seen),
+      [...order.map((r) => r.last_seen)].sort((a, b) => a - b),
+      'copied in the order last seen',
+    );
     db.close();
   });
 
@@ -60,33 +75,83 @@ describe('host store', () => {
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const key = (id: string, groupNumber: number) => ({ id, productKey: `PK-${id}`, partial: id.slice(-5), groupNumber, installedAt: 1, requestId: `r-${id}` });
+  const key = (id: string, groupNumber: number) => ({
+    id,
+    productKey: `PK-${id}`,
+    partial: id.slice(-5),
+    groupNumber,
+    installedAt: 1,
+    requestId: `r-${id}`,
+  });
 
   it("replaces a product group's key with the new one and leaves other groups' keys", () => {
     store.installKey(key('K1-AAAAA', 1));
     store.installKey(key('K2-BBBBB', 2));
     store.installKey(key('K1-CCCCC', 1));
-    assert.deepEqual(store.keys().map((k) => k.id), ['K2-BBBBB', 'K1-CCCCC']);
+    assert.deepEqual(
+      store.keys().map((k) => k.id),
+      ['K2-BBBBB', 'K1-CCCCC'],
+    );
     assert.equal(store.removeKey('ccccc'), 1, 'by its last five characters, in any case');
-    assert.deepEqual(store.keys().map((k) => k.id), ['K2-BBBBB']);
+    assert.deepEqual(
+      store.keys().map((k) => k.id),
+      ['K2-BBBBB'],
+    );
   });
 
   it('marks a request answered with its certificate and keeps the stored catalog when given none', () => {
     store.newRequestId('K2-BBBBB', 'r-again');
     assert.equal(store.keys()[0]!.requestAnswered, false);
-    store.saveCertificate('K2-BBBBB', { jws: 'cert-1', issuer: 'issuer-1' }, 7, { jws: 'catalog-1', issuer: 'catalog-issuer' });
+    store.saveCertificate('K2-BBBBB', { jws: 'cert-1', issuer: 'issuer-1' }, 7, {
+      jws: 'catalog-1',
+      issuer: 'catalog-issuer',
+    });
     store.saveCertificate('K2-BBBBB', { jws: 'cert-2', issuer: 'issuer-2' }, 8, undefined);
     const [k] = store.keys();
-    assert.deepEqual([k!.requestId, k!.requestAnswered, k!.certificate, k!.issuer, k!.activatedAt], ['r-again', true, 'cert-2', 'issuer-2', 8]);
+    assert.deepEqual(
+      [k!.requestId, k!.requestAnswered, k!.certificate, k!.issuer, k!.activatedAt],
+      ['r-again', true, 'cert-2', 'issuer-2', 8],
+    );
     assert.deepEqual(store.catalog(), { jws: 'catalog-1', issuer: 'catalog-issuer' });
     assert.equal(store.hasActivatedKeys(), true);
   });
 
   it('forgets a DNS zone once nothing is left in it, published or unconfirmed', () => {
-    const srv = { type: 'SRV' as const, rr: { name: '_volact._tcp.example.test', priority: 0, weight: 0, port: 1688, target: 'kms1.example.test', ttl: 3600 } };
-    store.putDnsZone({ domain: 'example.test', server: '127.0.0.1:53', published: [], publishedAt: null, unconfirmed: [srv], sentAt: 5 });
-    assert.deepEqual(store.dnsZone('example.test'), { domain: 'example.test', server: '127.0.0.1:53', published: [], publishedAt: null, unconfirmed: [srv], sentAt: 5 });
-    store.putDnsZone({ domain: 'example.test', server: '127.0.0.1:53', published: [], publishedAt: 9, unconfirmed: [], sentAt: 9 });
+    const srv = {
+      type: 'SRV' as const,
+      rr: {
+        name: '_volact._tcp.example.test',
+        priority: 0,
+        weight: 0,
+        port: 1688,
+        target: 'kms1.example.test',
+        ttl: 3600,
+      },
+    };
+    store.putDnsZone({
+      domain: 'example.test',
+      server: '127.0.0.1:53',
+      published: [],
+      publishedAt: null,
+      unconfirmed: [srv],
+      sentAt: 5,
+    });
+    assert.deepEqual(store.dnsZone('example.test'), {
+      domain: 'example.test',
+      server: '127.0.0.1:53',
+      published: [],
+      publishedAt: null,
+      unconfirmed: [srv],
+      sentAt: 5,
+    });
+    store.putDnsZone({
+      domain: 'example.test',
+      server: '127.0.0.1:53',
+      published: [],
+      publishedAt: 9,
+      unconfirmed: [],
+      sentAt: 9,
+    });
     assert.deepEqual(store.dnsZones(), []);
   });
 });

@@ -98,7 +98,9 @@ export function openHostDb(path: string): Database.Database {
   // Keep the WAL file from staying large after an unusually long one (readers holding it).
   db.pragma('journal_size_limit = 67108864');
   db.pragma('busy_timeout = 5000');
-  db.function('volact_id_hash', { deterministic: true }, (key: unknown, id: unknown) => machineIdHash(key as Buffer, String(id)));
+  db.function('volact_id_hash', { deterministic: true }, (key: unknown, id: unknown) =>
+    machineIdHash(key as Buffer, String(id)),
+  );
   const version = db.pragma('user_version', { simple: true }) as number;
   for (let v = version; v < migrations.length; v++) {
     db.transaction(() => {
@@ -129,8 +131,25 @@ export type Signed = { jws: string; issuer: string };
 export type EventQuery = { since?: number; machineId?: string; outcome?: string; limit?: number };
 export type MachineQuery = { severalFingerprints?: boolean; limit?: number };
 
-type KeyRow = { id: string; product_key: string; partial: string; group_number: number; request_id: string; certificate: string | null; issuer: string | null; activated_at: number | null; request_answered: number };
-type ZoneRow = { domain: string; server: string; published: string; published_at: number | null; unconfirmed: string; sent_at: number | null };
+type KeyRow = {
+  id: string;
+  product_key: string;
+  partial: string;
+  group_number: number;
+  request_id: string;
+  certificate: string | null;
+  issuer: string | null;
+  activated_at: number | null;
+  request_answered: number;
+};
+type ZoneRow = {
+  domain: string;
+  server: string;
+  published: string;
+  published_at: number | null;
+  unconfirmed: string;
+  sent_at: number | null;
+};
 
 const toKey = (r: KeyRow): InstalledKey => ({
   id: r.id,
@@ -177,11 +196,20 @@ export class HostStore {
   }
 
   /** A new key for a product group replaces the group's old one; in one transaction, so a crash leaves one of the two, never none or both. */
-  installKey(k: { id: string; productKey: string; partial: string; groupNumber: number; installedAt: number; requestId: string }): void {
+  installKey(k: {
+    id: string;
+    productKey: string;
+    partial: string;
+    groupNumber: number;
+    installedAt: number;
+    requestId: string;
+  }): void {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM host_keys WHERE group_number = ?').run(k.groupNumber);
       this.db
-        .prepare('INSERT INTO host_keys (id, product_key, partial, group_number, installed_at, request_id) VALUES (?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO host_keys (id, product_key, partial, group_number, installed_at, request_id) VALUES (?, ?, ?, ?, ?, ?)',
+        )
         .run(k.id, k.productKey, k.partial, k.groupNumber, k.installedAt, k.requestId);
     })();
   }
@@ -204,9 +232,17 @@ export class HostStore {
    */
   saveCertificate(keyId: string, cert: Signed, at: number, catalog: Signed | undefined): void {
     this.db.transaction(() => {
-      this.db.prepare('UPDATE host_keys SET certificate = ?, issuer = ?, activated_at = ?, request_answered = 1 WHERE id = ?').run(cert.jws, cert.issuer, at, keyId);
+      this.db
+        .prepare(
+          'UPDATE host_keys SET certificate = ?, issuer = ?, activated_at = ?, request_answered = 1 WHERE id = ?',
+        )
+        .run(cert.jws, cert.issuer, at, keyId);
       if (catalog) {
-        this.db.prepare('INSERT INTO catalog (id, jws, issuer) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET jws = excluded.jws, issuer = excluded.issuer').run(catalog.jws, catalog.issuer);
+        this.db
+          .prepare(
+            'INSERT INTO catalog (id, jws, issuer) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET jws = excluded.jws, issuer = excluded.issuer',
+          )
+          .run(catalog.jws, catalog.issuer);
       }
     })();
   }
@@ -219,11 +255,20 @@ export class HostStore {
 
   /** The stored settings by name (settings.ts fills in the defaults). */
   settings(): Record<string, unknown> {
-    return Object.fromEntries((this.db.prepare('SELECT name, value FROM settings').all() as { name: string; value: string }[]).map((r) => [r.name, JSON.parse(r.value) as unknown]));
+    return Object.fromEntries(
+      (this.db.prepare('SELECT name, value FROM settings').all() as { name: string; value: string }[]).map((r) => [
+        r.name,
+        JSON.parse(r.value) as unknown,
+      ]),
+    );
   }
 
   writeSetting(name: keyof HostSettings, value: unknown): void {
-    this.db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(name, JSON.stringify(value));
+    this.db
+      .prepare(
+        'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
+      )
+      .run(name, JSON.stringify(value));
   }
 
   // --- events and machines, for the admin API ------------------------------------------------
@@ -245,7 +290,9 @@ export class HostStore {
       args.push(q.outcome);
     }
     const rows = this.db
-      .prepare(`SELECT * FROM (SELECT * FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?) ORDER BY id`)
+      .prepare(
+        `SELECT * FROM (SELECT * FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?) ORDER BY id`,
+      )
       .all(...args, clampLimit(q.limit, 1000)) as Record<string, unknown>[];
     return rows.map((r) => ({
       id: r.id as number,
@@ -269,7 +316,9 @@ export class HostStore {
   /** Machines seen, newest first. */
   machines(q: MachineQuery) {
     const rows = this.db
-      .prepare(`SELECT * FROM machines ${q.severalFingerprints ? 'WHERE fingerprints > 1' : ''} ORDER BY last_seen DESC LIMIT ?`)
+      .prepare(
+        `SELECT * FROM machines ${q.severalFingerprints ? 'WHERE fingerprints > 1' : ''} ORDER BY last_seen DESC LIMIT ?`,
+      )
       .all(clampLimit(q.limit, 100)) as Record<string, unknown>[];
     return rows.map((r) => ({
       machineId: r.machine_id as string,
@@ -318,12 +367,21 @@ export class HostStore {
          ON CONFLICT(domain) DO UPDATE SET server = excluded.server, published = excluded.published, published_at = excluded.published_at,
            unconfirmed = excluded.unconfirmed, sent_at = excluded.sent_at`,
       )
-      .run(z.domain, z.server, JSON.stringify(z.published), z.published.length ? z.publishedAt : null, JSON.stringify(z.unconfirmed), z.unconfirmed.length ? z.sentAt : null);
+      .run(
+        z.domain,
+        z.server,
+        JSON.stringify(z.published),
+        z.published.length ? z.publishedAt : null,
+        JSON.stringify(z.unconfirmed),
+        z.unconfirmed.length ? z.sentAt : null,
+      );
   }
 
   addDnsEvent(at: number, e: DnsEvent): void {
     this.db
-      .prepare('INSERT INTO dns_events (at, event, domain, server, rcode, code, message, fix, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO dns_events (at, event, domain, server, rcode, code, message, fix, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(at, e.event, e.domain, e.server, e.rcode, e.code, e.message, e.fix, e.outcome);
   }
 
@@ -333,7 +391,11 @@ export class HostStore {
 
   /** The newest `limit` DNS events, oldest first. */
   dnsEvents(limit: number) {
-    return (this.db.prepare('SELECT * FROM (SELECT * FROM dns_events ORDER BY id DESC LIMIT ?) ORDER BY id').all(limit) as Record<string, unknown>[]).map((r) => ({
+    return (
+      this.db
+        .prepare('SELECT * FROM (SELECT * FROM dns_events ORDER BY id DESC LIMIT ?) ORDER BY id')
+        .all(limit) as Record<string, unknown>[]
+    ).map((r) => ({
       id: r.id as number,
       event: r.event as number,
       at: iso(r.at),

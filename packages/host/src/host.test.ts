@@ -4,7 +4,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Authority, KyselyAuthorityStore, initKeys, loadKeys, openAuthorityDb, sampleCatalogPath } from '@volact/authority';
+import {
+  Authority,
+  KyselyAuthorityStore,
+  initKeys,
+  loadKeys,
+  openAuthorityDb,
+  sampleCatalogPath,
+} from '@volact/authority';
 import { DAY, HOUR, ManualClock, generateKeyPair, parseJws, type ActivateRequest, type Root } from '@volact/protocol';
 import { Host } from './host.js';
 import { openHostDb } from './host-store.js';
@@ -21,7 +28,11 @@ describe('activation host counting', () => {
     initKeys(join(dir, 'auth'), clock.now());
     const keys = loadKeys(join(dir, 'auth'));
     roots = [keys.root];
-    const authority = new Authority(keys, new KyselyAuthorityStore(await openAuthorityDb(join(dir, 'auth', 'a.db'))), clock);
+    const authority = new Authority(
+      keys,
+      new KyselyAuthorityStore(await openAuthorityDb(join(dir, 'auth', 'a.db'))),
+      clock,
+    );
     const catalog = await authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')), 'test');
     setup = Object.fromEntries(catalog.editions.map((e) => [e.code, e.setupKey]));
     host = new Host({
@@ -46,7 +57,11 @@ describe('activation host counting', () => {
 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const request = (edition: string, machineId = randomUUID(), extra: Partial<ActivateRequest> = {}): ActivateRequest => ({
+  const request = (
+    edition: string,
+    machineId = randomUUID(),
+    extra: Partial<ActivateRequest> = {},
+  ): ActivateRequest => ({
     v: 1,
     machineId,
     fingerprintHash: createHash('sha256').update(machineId).digest('base64url'),
@@ -61,14 +76,25 @@ describe('activation host counting', () => {
     const answer = await host.activateClient(r, '127.0.0.1');
     if (answer.outcome === 'notActivated') throw new Error('the host answered that it is not activated');
     const { header, payload } = parseJws(answer.jws);
-    return { outcome: answer.outcome, typ: header.typ, payload: payload as { count: number; required: number; validUntil?: number } };
+    return {
+      outcome: answer.outcome,
+      typ: header.typ,
+      payload: payload as { count: number; required: number; validUntil?: number },
+    };
   };
 
   it('counts client and server machines, physical and virtual, in one count', async () => {
     const answers = [];
-    for (let i = 0; i < 4; i++) answers.push(await ask(request(i % 2 ? 'server-standard' : 'desk-pro', undefined, { vm: i === 3 })));
-    assert.deepEqual(answers.map((a) => a.payload.count), [1, 2, 3, 4]);
-    assert.deepEqual(answers.map((a) => a.payload.required), [25, 5, 25, 5]);
+    for (let i = 0; i < 4; i++)
+      answers.push(await ask(request(i % 2 ? 'server-standard' : 'desk-pro', undefined, { vm: i === 3 })));
+    assert.deepEqual(
+      answers.map((a) => a.payload.count),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      answers.map((a) => a.payload.required),
+      [25, 5, 25, 5],
+    );
     assert.ok(answers.every((a) => a.typ === 'volact.count-insufficient'));
     const fifth = await ask(request('server-datacenter'));
     assert.equal(fifth.typ, 'volact.grant');
@@ -113,7 +139,10 @@ describe('activation host counting', () => {
     await ask(request('desk-pro', id, { fingerprintHash: 'A'.repeat(43) }));
     await ask(request('desk-pro', id, { fingerprintHash: 'B'.repeat(43) }));
     assert.equal(host.status().machinesWithSeveralFingerprints, 1);
-    assert.deepEqual(host.machines({ severalFingerprints: true }).map((m) => m.machineId), [id]);
+    assert.deepEqual(
+      host.machines({ severalFingerprints: true }).map((m) => m.machineId),
+      [id],
+    );
   });
 
   it('records an event for every request with machine, VM flag, license state and outcome', async () => {
@@ -131,7 +160,9 @@ describe('activation host counting', () => {
   it('retries a reactivation whose answer was lost without using another activation', async () => {
     let lose = true;
     let calls = 0;
-    const relay = host as unknown as { postAuthority: (url: string, body: unknown) => Promise<{ status: number; body: unknown }> };
+    const relay = host as unknown as {
+      postAuthority: (url: string, body: unknown) => Promise<{ status: number; body: unknown }>;
+    };
     const real = relay.postAuthority;
     relay.postAuthority = async (url, body) => {
       calls++;
@@ -154,7 +185,14 @@ describe('activation host counting', () => {
   it('finds a machine seen before a restart (a new Host on the same database): a renewal, not a second row', async () => {
     const id = randomUUID();
     await ask(request('desk-pro', id));
-    const restarted = new Host({ db: openHostDb(join(dir, 'host.db')), clock, keyPair: generateKeyPair('host'), roots, hostName: 'unit-host', log: () => {} });
+    const restarted = new Host({
+      db: openHostDb(join(dir, 'host.db')),
+      clock,
+      keyPair: generateKeyPair('host'),
+      roots,
+      hostName: 'unit-host',
+      log: () => {},
+    });
     const before = restarted.rowCounts().machines;
     clock.advance(HOUR);
     await restarted.activateClient(request('desk-pro', id, { licenseState: 'licensed' }), '127.0.0.1');
@@ -165,7 +203,10 @@ describe('activation host counting', () => {
 
   it('refuses host settings out of range and keeps the old value', () => {
     for (const v of [0, 14, 43_201, -1, 1.5, Number.NaN]) {
-      assert.throws(() => host.setSetting('retryMinutes', v), (e: { code?: string }) => e.code === 'VALUE_OUT_OF_RANGE');
+      assert.throws(
+        () => host.setSetting('retryMinutes', v),
+        (e: { code?: string }) => e.code === 'VALUE_OUT_OF_RANGE',
+      );
     }
     assert.equal(host.settings.retryMinutes, 120);
   });

@@ -28,11 +28,26 @@ import { callAuthority, postJson, type Post } from '@volact/server-kit';
 import { ActivationBatch, type Decision, type Outcome, type Pending, type WalGate } from './activation-batch.js';
 import { HostStore, type EventQuery, type MachineQuery, type InstalledKey, type Signed } from './host-store.js';
 import { MachineCounter } from './machine-counter.js';
-import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting, settingsFrom, type HostSettings, type NumericSetting } from './settings.js';
+import {
+  checkDns,
+  checkHostName,
+  checkListenAddress,
+  checkServedNetworks,
+  checkSetting,
+  settingsFrom,
+  type HostSettings,
+  type NumericSetting,
+} from './settings.js';
 import type { DnsConfig } from './dns-publisher.js';
 
 /** A host certificate in force, with what answers take from it. */
-export type HostCertificate = { certificate: string; issuer: string; group: string; notAfter: number | null; hostId: string };
+export type HostCertificate = {
+  certificate: string;
+  issuer: string;
+  group: string;
+  notAfter: number | null;
+  hostId: string;
+};
 
 /** A signed answer to one activation request, and the certificate that vouches for its signer. */
 export type SignedAnswer = { outcome: Exclude<Outcome, 'notActivated'>; jws: string; certified: HostCertificate };
@@ -91,7 +106,15 @@ export class Host {
       refusal: signer(this.keyPair, docTypes.refusal, DOC_VERSION),
     };
     this.counter = new MachineCounter(opts.db, defaults.countWindowMs);
-    this.batch = new ActivationBatch(opts.db, this.counter, this.clock, (e) => thresholdFor(e.kind), (p, d, now) => this.answer(p, d, now), this.log, opts.wal);
+    this.batch = new ActivationBatch(
+      opts.db,
+      this.counter,
+      this.clock,
+      (e) => thresholdFor(e.kind),
+      (p, d, now) => this.answer(p, d, now),
+      this.log,
+      opts.wal,
+    );
     this.startedAt = this.clock.now();
     this.loadActivation();
   }
@@ -153,7 +176,14 @@ export class Host {
     const key = decodeKey(typed);
     if (key.keyClass !== 'host') throw new VolactError('KEY_WRONG_CLASS', { actual: key.keyClass, expected: 'host' });
     const id = `K${key.ref}-${partialKey(key.canonical)}`;
-    this.store.installKey({ id, productKey: key.canonical, partial: partialKey(key.canonical), groupNumber: key.ref, installedAt: this.clock.now(), requestId: randomBytes(16).toString('base64url') });
+    this.store.installKey({
+      id,
+      productKey: key.canonical,
+      partial: partialKey(key.canonical),
+      groupNumber: key.ref,
+      installedAt: this.clock.now(),
+      requestId: randomBytes(16).toString('base64url'),
+    });
     this.loadActivation();
     return { id, partial: partialKey(key.canonical), group: key.ref };
   }
@@ -170,9 +200,19 @@ export class Host {
    * activated reuses its stored request ID, so a retry after a lost answer costs nothing; an
    * explicit reactivation (`force`) uses a new one and so one of the key's activations.
    */
-  async activate(force = false): Promise<{ id: string; group: string; hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[]> {
+  async activate(force = false): Promise<
+    {
+      id: string;
+      group: string;
+      hostsUsed: number;
+      hostsLimit: number;
+      activationsUsed: number;
+      activationsLimit: number;
+    }[]
+  > {
     const authority = this.settings.authorityUrl;
-    if (!authority) throw new VolactError('USAGE', { detail: 'the host has no authority URL; start it with --authority URL' });
+    if (!authority)
+      throw new VolactError('USAGE', { detail: 'the host has no authority URL; start it with --authority URL' });
     const keys = this.keys();
     if (keys.length === 0) throw new VolactError('KEY_NOT_INSTALLED');
     const results = [];
@@ -185,13 +225,30 @@ export class Host {
         this.store.newRequestId(key.id, requestId);
       }
       const body = { v: 1, hostKey: key.productKey, hostPublicKey: this.publicKey, hostName: this.hostName, requestId };
-      const answer = await callAuthority(authority, '/v1/host-activations', body, hostActivationAnswerSchema, this.postAuthority);
+      const answer = await callAuthority(
+        authority,
+        '/v1/host-activations',
+        body,
+        hostActivationAnswerSchema,
+        this.postAuthority,
+      );
       // Trust nothing the authority sent until it chains to the pinned root and names our key.
       const { cert } = verifyHostCert(answer.certificate, answer.issuer, this.roots, this.clock.now());
-      if (cert.hostPublicKey !== this.publicKey) throw new VolactError('HOST_CERT_MISMATCH', { detail: 'certificate is for another host key' });
+      if (cert.hostPublicKey !== this.publicKey)
+        throw new VolactError('HOST_CERT_MISMATCH', { detail: 'certificate is for another host key' });
       const catalog = verifyCatalog(answer.catalog, answer.catalogIssuer, this.roots);
-      this.certified(key.id, { jws: answer.certificate, issuer: answer.issuer }, catalog, { jws: answer.catalog, issuer: answer.catalogIssuer });
-      results.push({ id: key.id, group: cert.group, hostsUsed: answer.hostsUsed, hostsLimit: answer.hostsLimit, activationsUsed: answer.activationsUsed, activationsLimit: answer.activationsLimit });
+      this.certified(key.id, { jws: answer.certificate, issuer: answer.issuer }, catalog, {
+        jws: answer.catalog,
+        issuer: answer.catalogIssuer,
+      });
+      results.push({
+        id: key.id,
+        group: cert.group,
+        hostsUsed: answer.hostsUsed,
+        hostsLimit: answer.hostsLimit,
+        activationsUsed: answer.activationsUsed,
+        activationsLimit: answer.activationsLimit,
+      });
     }
     return results;
   }
@@ -221,7 +278,12 @@ export class Host {
     let mismatch: unknown;
     for (const key of this.keys()) {
       const iid = makeInstallationId(decodeKey(key.productKey), { type: 'host', hostPublicKey: this.publicKey });
-      const certificate = offlineHostCertificate({ iid: iid.publicForm.toString('base64url'), cid: cid.text, catalog: bundle.catalog, catalogIssuer: bundle.catalogIssuer });
+      const certificate = offlineHostCertificate({
+        iid: iid.publicForm.toString('base64url'),
+        cid: cid.text,
+        catalog: bundle.catalog,
+        catalogIssuer: bundle.catalogIssuer,
+      });
       let cert;
       try {
         cert = verifyHostCert(certificate, bundle.offlineIssuer, this.roots, this.clock.now()).cert;
@@ -232,16 +294,28 @@ export class Host {
         }
         throw err;
       }
-      this.certified(key.id, { jws: certificate, issuer: bundle.offlineIssuer }, catalog, { jws: bundle.catalog, issuer: bundle.catalogIssuer });
+      this.certified(key.id, { jws: certificate, issuer: bundle.offlineIssuer }, catalog, {
+        jws: bundle.catalog,
+        issuer: bundle.catalogIssuer,
+      });
       return { id: key.id, group: cert.group };
     }
-    if (mismatch) throw new VolactError('CONFIRMATION_MISMATCH', { detail: 'it covers none of the host keys installed here; run -dti again and give the authority the ID shown now' });
+    if (mismatch)
+      throw new VolactError('CONFIRMATION_MISMATCH', {
+        detail:
+          'it covers none of the host keys installed here; run -dti again and give the authority the ID shown now',
+      });
     throw new VolactError('KEY_NOT_INSTALLED');
   }
 
   /** Stores a verified certificate for a key, with its catalog unless the stored one is newer, and loads both. */
   private certified(keyId: string, cert: Signed, catalog: Catalog, catalogJws: Signed): void {
-    this.store.saveCertificate(keyId, cert, this.clock.now(), catalog.serial >= (this.catalog?.serial ?? 0) ? catalogJws : undefined);
+    this.store.saveCertificate(
+      keyId,
+      cert,
+      this.clock.now(),
+      catalog.serial >= (this.catalog?.serial ?? 0) ? catalogJws : undefined,
+    );
     this.loadActivation();
   }
 
@@ -258,14 +332,25 @@ export class Host {
       if (!edition) {
         const key = decodeKey(req.setupKey); // a typo is named as such; lower case and spaces are fine
         if (key.keyClass === 'host') throw new VolactError('KEY_HOST_ON_CLIENT');
-        if (key.keyClass !== 'setup') throw new VolactError('KEY_WRONG_CLASS', { actual: key.keyClass, expected: 'setup' });
+        if (key.keyClass !== 'setup')
+          throw new VolactError('KEY_WRONG_CLASS', { actual: key.keyClass, expected: 'setup' });
         edition = this.bySetupKey.get(key.canonical);
         if (!edition) throw new VolactError('KEY_UNKNOWN');
       }
       covered = this.certFor.has(edition.number);
       skewed = Math.abs(req.clientTime - this.clock.now()) > defaults.maxClockSkewMs;
     }
-    return new Promise((resolve, reject) => this.batch.submit({ req, address, edition, covered, skewed, resolve, reject } satisfies Pending<ActivationAnswer>));
+    return new Promise((resolve, reject) =>
+      this.batch.submit({
+        req,
+        address,
+        edition,
+        covered,
+        skewed,
+        resolve,
+        reject,
+      } satisfies Pending<ActivationAnswer>),
+    );
   }
 
   /** Signs the answer to one decision (after the batch committed). */
@@ -311,7 +396,10 @@ export class Host {
    * `-sai`, `-sri`, `-sprt` together: every value is checked before any changes, and a new port
    * is bound (by `rebind`) before it is stored, so a bad value or a busy port changes nothing.
    */
-  async changeSettings(changes: Partial<Record<NumericSetting, number>>, rebind: (port: number) => Promise<void>): Promise<void> {
+  async changeSettings(
+    changes: Partial<Record<NumericSetting, number>>,
+    rebind: (port: number) => Promise<void>,
+  ): Promise<void> {
     const entries = Object.entries(changes).filter(([, v]) => v !== undefined) as [NumericSetting, number][];
     if (entries.length === 0) throw new VolactError('BAD_REQUEST', { field: '(body)', problem: 'names no setting' });
     for (const [name, value] of entries) checkSetting(name, value);
@@ -350,7 +438,11 @@ export class Host {
     const now = this.clock.now();
     const tallies = Object.fromEntries(this.batch.tallies);
     const pick = (prefix: string) =>
-      Object.fromEntries(Object.entries(tallies).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+      Object.fromEntries(
+        Object.entries(tallies)
+          .filter(([k]) => k.startsWith(prefix))
+          .map(([k, v]) => [k.slice(prefix.length), v]),
+      );
     return {
       hostName: this.hostName,
       hostId: [...this.certFor.values()][0]?.hostId ?? null,
@@ -371,8 +463,16 @@ export class Host {
         activated: k.certificate !== null,
         activatedAt: k.activatedAt,
       })),
-      editions: this.catalog?.editions.filter((e) => this.certFor.has(e.number)).map((e) => ({ number: e.number, code: e.code, name: e.name, kind: e.kind })) ?? [],
-      requests: { total: tallies.total ?? 0, failed: tallies.failed ?? 0, byOutcome: pick('outcome:'), byLicenseState: pick('state:') },
+      editions:
+        this.catalog?.editions
+          .filter((e) => this.certFor.has(e.number))
+          .map((e) => ({ number: e.number, code: e.code, name: e.name, kind: e.kind })) ?? [],
+      requests: {
+        total: tallies.total ?? 0,
+        failed: tallies.failed ?? 0,
+        byOutcome: pick('outcome:'),
+        byLicenseState: pick('state:'),
+      },
       machinesWithSeveralFingerprints: this.store.machinesWithSeveralFingerprints(),
       now,
     };

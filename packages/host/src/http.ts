@@ -1,6 +1,26 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { VolactError, activateRequestSchema, bool, errorBody, errorTable, obj, optional, str, type Schema } from '@volact/protocol';
-import { guardConnections, readJson, router, sendError, sendJson, serverTimeouts, validate, type ConnectionLimits, type ConnectionStats } from '@volact/server-kit';
+import {
+  VolactError,
+  activateRequestSchema,
+  bool,
+  errorBody,
+  errorTable,
+  obj,
+  optional,
+  str,
+  type Schema,
+} from '@volact/protocol';
+import {
+  guardConnections,
+  readJson,
+  router,
+  sendError,
+  sendJson,
+  serverTimeouts,
+  validate,
+  type ConnectionLimits,
+  type ConnectionStats,
+} from '@volact/server-kit';
 import { networkFilter } from './cidr.js';
 import type { Outcome } from './activation-batch.js';
 import type { ActivationAnswer, Host, HostCertificate } from './host.js';
@@ -42,12 +62,19 @@ function sendAnswer(res: ServerResponse, answer: ActivationAnswer): void {
     bodyTails.set(certified, tail);
   }
   const body = `{"answer":"${answer.jws}${tail}`;
-  res.writeHead(answerStatus[answer.outcome], { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(answerStatus[answer.outcome], {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
 /** The client-facing listener: serves only the configured networks, within the connection limits. */
-export function clientServer(host: Host, log: (line: string) => void, limits: ConnectionLimits): { server: Server; connections: () => ConnectionStats } {
+export function clientServer(
+  host: Host,
+  log: (line: string) => void,
+  limits: ConnectionLimits,
+): { server: Server; connections: () => ConnectionStats } {
   let served = networkFilter(host.settings.servedNetworks);
   let servedFor = host.settings.servedNetworks;
   const activate = async (req: IncomingMessage, res: ServerResponse) => {
@@ -57,7 +84,8 @@ export function clientServer(host: Host, log: (line: string) => void, limits: Co
       answer = await host.activateClient(body, req.socket.remoteAddress ?? '');
     } catch (err) {
       // INTERNAL from the batch, which logged it under this ID: the body names the ID too
-      if (err instanceof VolactError && err.code === 'INTERNAL') sendJson(res, err.status, errorBody(err, String(err.params.requestId)));
+      if (err instanceof VolactError && err.code === 'INTERNAL')
+        sendJson(res, err.status, errorBody(err, String(err.params.requestId)));
       else sendError(res, err, log);
       return;
     }
@@ -82,14 +110,19 @@ export function clientServer(host: Host, log: (line: string) => void, limits: Co
       return;
     }
     // the one hot route goes straight to its handler, without the router's URL parsing
-    if (req.url === '/v1/activate' && req.method === 'POST') activate(req, res).catch((err: unknown) => sendError(res, err, log));
+    if (req.url === '/v1/activate' && req.method === 'POST')
+      activate(req, res).catch((err: unknown) => sendError(res, err, log));
     else routes(req, res);
   });
   return { server, connections: guardConnections(server, limits).stats };
 }
 
 /** Any number: the host's own range check names the setting and its range. */
-const num: Schema<number> = { check: (v, p) => (typeof v === 'number' && Number.isFinite(v) ? undefined : { field: p, problem: 'must be a number' }), describe: () => ({ type: 'number' }) };
+const num: Schema<number> = {
+  check: (v, p) =>
+    typeof v === 'number' && Number.isFinite(v) ? undefined : { field: p, problem: 'must be a number' },
+  describe: () => ({ type: 'number' }),
+};
 const settingsSchema = obj({ retryMinutes: optional(num), renewalMinutes: optional(num), port: optional(num) });
 const keySchema = obj({ key: str({ min: 1, max: 64 }) });
 const removeSchema = obj({ which: str({ min: 1, max: 64 }) });
@@ -99,7 +132,8 @@ function intParam(url: URL, name: string): number | undefined {
   const v = url.searchParams.get(name);
   if (v === null) return undefined;
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new VolactError('BAD_REQUEST', { field: name, problem: 'must be a non-negative integer' });
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new VolactError('BAD_REQUEST', { field: name, problem: 'must be a non-negative integer' });
   return n;
 }
 
@@ -120,7 +154,12 @@ export function adminServer(
     serverTimeouts(limits),
     router(
       {
-        'GET /status': (_req, res) => sendJson(res, 200, { ...host.status(), connections: { ...connections(), perAddressLimit: limits.perAddress, totalLimit: limits.total }, checkpoints: checkpoints() }),
+        'GET /status': (_req, res) =>
+          sendJson(res, 200, {
+            ...host.status(),
+            connections: { ...connections(), perAddressLimit: limits.perAddress, totalLimit: limits.total },
+            checkpoints: checkpoints(),
+          }),
         'POST /keys': async (req, res) => {
           const { key } = validate(keySchema, await readJson(req));
           sendJson(res, 200, host.installKey(key));
@@ -133,7 +172,8 @@ export function adminServer(
           const { force } = validate(activateSchema, await readJson(req));
           sendJson(res, 200, { activated: await host.activate(force ?? false) });
         },
-        'GET /dns': (_req, res, url) => sendJson(res, 200, { ...dns?.status, events: dns?.events(intParam(url, 'limit') ?? 100) ?? [] }),
+        'GET /dns': (_req, res, url) =>
+          sendJson(res, 200, { ...dns?.status, events: dns?.events(intParam(url, 'limit') ?? 100) ?? [] }),
         'POST /dns': async (req, res) => {
           const { enabled } = validate(dnsSchema, await readJson(req));
           host.setDns({ enabled });
@@ -154,8 +194,25 @@ export function adminServer(
           sendJson(res, 200, host.status());
         },
         'GET /events': (_req, res, url) =>
-          sendJson(res, 200, host.events({ since: intParam(url, 'since'), machineId: url.searchParams.get('machine') ?? undefined, outcome: url.searchParams.get('outcome') ?? undefined, limit: intParam(url, 'limit') })),
-        'GET /machines': (_req, res, url) => sendJson(res, 200, host.machines({ severalFingerprints: url.searchParams.get('fingerprints') === 'several', limit: intParam(url, 'limit') })),
+          sendJson(
+            res,
+            200,
+            host.events({
+              since: intParam(url, 'since'),
+              machineId: url.searchParams.get('machine') ?? undefined,
+              outcome: url.searchParams.get('outcome') ?? undefined,
+              limit: intParam(url, 'limit'),
+            }),
+          ),
+        'GET /machines': (_req, res, url) =>
+          sendJson(
+            res,
+            200,
+            host.machines({
+              severalFingerprints: url.searchParams.get('fingerprints') === 'several',
+              limit: intParam(url, 'limit'),
+            }),
+          ),
         'GET /rows': (_req, res) => sendJson(res, 200, host.rowCounts()),
       },
       log,

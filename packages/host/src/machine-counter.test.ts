@@ -20,7 +20,7 @@ describe('MachineCounter', () => {
       "INSERT INTO machines (machine_id, id_hash, fingerprint_hash, first_seen, last_seen, requests, edition, vm, license_state, last_outcome) VALUES (?, volact_id_hash((SELECT key FROM machine_hash_key), ?), 'h', ?, ?, 1, 1, 0, 'licensed', 'renewed')",
     );
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     db.transaction(() => {
       for (let i = 0; i < 100_000; i++) {
         const seen = t0 + Math.floor(rand() * 60 * DAY);
@@ -30,7 +30,13 @@ describe('MachineCounter', () => {
       counter.flush(t0);
     })();
     const truth = db.prepare('SELECT COUNT(*) AS n FROM machines WHERE last_seen >= ?');
-    for (const at of [t0 + 10 * DAY, t0 + 30 * DAY + 17 * 60_000, t0 + 45 * DAY + 3 * HOUR + 1, t0 + 59 * DAY, t0 + 95 * DAY]) {
+    for (const at of [
+      t0 + 10 * DAY,
+      t0 + 30 * DAY + 17 * 60_000,
+      t0 + 45 * DAY + 3 * HOUR + 1,
+      t0 + 59 * DAY,
+      t0 + 95 * DAY,
+    ]) {
       assert.equal(counter.count(at), (truth.get(at - window) as { n: number }).n, `at ${new Date(at).toISOString()}`);
     }
     // a restart reads the stored hour tallies and agrees
@@ -38,8 +44,13 @@ describe('MachineCounter', () => {
   });
 
   it('reads the count through the last-seen index, never by scanning the machine table', () => {
-    const plan = db.prepare('EXPLAIN QUERY PLAN SELECT COUNT(*) AS n FROM machines WHERE last_seen >= ? AND last_seen < ?').all(1, 2) as { detail: string }[];
-    assert.ok(plan.some((p) => /SEARCH machines USING COVERING INDEX machines_last_seen/.test(p.detail)), JSON.stringify(plan));
+    const plan = db
+      .prepare('EXPLAIN QUERY PLAN SELECT COUNT(*) AS n FROM machines WHERE last_seen >= ? AND last_seen < ?')
+      .all(1, 2) as { detail: string }[];
+    assert.ok(
+      plan.some((p) => /SEARCH machines USING COVERING INDEX machines_last_seen/.test(p.detail)),
+      JSON.stringify(plan),
+    );
     assert.ok(!plan.some((p) => /^SCAN machines/.test(p.detail)));
   });
 });

@@ -20,7 +20,9 @@ export class MachineCounter {
   ) {
     this.reload();
     this.edge = db.prepare('SELECT COUNT(*) AS n FROM machines WHERE last_seen >= ? AND last_seen < ?');
-    this.save = db.prepare('INSERT INTO count_buckets (hour, n) VALUES (?, ?) ON CONFLICT(hour) DO UPDATE SET n = excluded.n');
+    this.save = db.prepare(
+      'INSERT INTO count_buckets (hour, n) VALUES (?, ?) ON CONFLICT(hour) DO UPDATE SET n = excluded.n',
+    );
     this.drop = db.prepare('DELETE FROM count_buckets WHERE hour < ?');
   }
 
@@ -28,7 +30,8 @@ export class MachineCounter {
   reload(): void {
     this.buckets.clear();
     this.dirty.clear();
-    for (const row of this.db.prepare('SELECT hour, n FROM count_buckets').all() as { hour: number; n: number }[]) this.buckets.set(row.hour, row.n);
+    for (const row of this.db.prepare('SELECT hour, n FROM count_buckets').all() as { hour: number; n: number }[])
+      this.buckets.set(row.hour, row.n);
   }
 
   cutoff(now: number): number {

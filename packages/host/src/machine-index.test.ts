@@ -56,7 +56,10 @@ describe('MachineIndex', () => {
   it('loads the rows of the machine table, numbered without gaps or with them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'volact-index-'));
     try {
-      for (const ids of [[1, 2, 3, 4], [3, 4, 9, 200]]) {
+      for (const ids of [
+        [1, 2, 3, 4],
+        [3, 4, 9, 200],
+      ]) {
         const db = openHostDb(join(dir, `${ids.join('-')}.db`));
         const insert = db.prepare(
           "INSERT INTO machines (id, machine_id, id_hash, fingerprint_hash, first_seen, last_seen, requests, edition, vm, license_state, last_outcome) VALUES (?, ?, ?, 'h', 0, 0, 1, 1, 0, 'licensed', 'renewed')",

@@ -41,7 +41,10 @@ export class MachineIndex {
       // B-tree's edge, but scans the table for both at once, and for a count
       const first = db.prepare('SELECT min(id) FROM machines').pluck().get() as number | null;
       const last = db.prepare('SELECT max(id) FROM machines').pluck().get() as number | null;
-      const ids = hashes.length > 0 && last! - first! + 1 === hashes.length ? null : (db.prepare('SELECT id FROM machines ORDER BY id').pluck().all() as number[]);
+      const ids =
+        hashes.length > 0 && last! - first! + 1 === hashes.length
+          ? null
+          : (db.prepare('SELECT id FROM machines ORDER BY id').pluck().all() as number[]);
       const index = new MachineIndex(hashes.length);
       for (let i = 0; i < hashes.length; i++) index.add(hashes[i]!, ids ? ids[i]! : first! + i);
       return index;

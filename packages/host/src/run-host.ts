@@ -51,7 +51,13 @@ export type HostRunOptions = {
   connectionLimits?: Partial<ConnectionLimits>;
 };
 
-export type RunningHost = { host: Host; dns: DnsPublisher; port: () => number; socketPath: string; close: () => Promise<void> };
+export type RunningHost = {
+  host: Host;
+  dns: DnsPublisher;
+  port: () => number;
+  socketPath: string;
+  close: () => Promise<void>;
+};
 
 export const EVENT_RETENTION_MS = 90 * DAY;
 
@@ -75,7 +81,8 @@ function pinnedRoots(dir: string, rootText: string | undefined): { roots: Root[]
   const rootPem = given ? given.root : rootText;
   if (rootPem) {
     const key = publicKeyFromPem(rootPem);
-    if (existsSync(path) && !readOrCorrupt(path, publicKeyFromPem).equals(key)) throw new VolactError('ROOT_MISMATCH', { path });
+    if (existsSync(path) && !readOrCorrupt(path, publicKeyFromPem).equals(key))
+      throw new VolactError('ROOT_MISMATCH', { path });
     writeFileAtomic(path, rootPem, 0o644);
   }
   if (!existsSync(path)) throw new VolactError('ROOT_NOT_PINNED', { dir });
@@ -102,7 +109,10 @@ function openStateDb(dir: string, newDatabase: boolean) {
   const empty = !existsSync(path) || statSync(path).size === 0;
   if (initialised && empty && !newDatabase) {
     const what = existsSync(path) ? 'it is empty (0 bytes)' : 'it is missing';
-    throw new VolactError('STATE_CORRUPT', { file: path, detail: `${what}, but host.key shows this host was set up here: its activation and counts would be lost. Restore host.db from a backup (with its -wal file); with no backup, start with --new-database and install and activate the host key again` });
+    throw new VolactError('STATE_CORRUPT', {
+      file: path,
+      detail: `${what}, but host.key shows this host was set up here: its activation and counts would be lost. Restore host.db from a backup (with its -wal file); with no backup, start with --new-database and install and activate the host key again`,
+    });
   }
   let db;
   try {
@@ -112,7 +122,11 @@ function openStateDb(dir: string, newDatabase: boolean) {
   }
   if (!initialised && new HostStore(db).hasActivatedKeys()) {
     db.close();
-    throw new VolactError('STATE_CORRUPT', { file: join(dir, 'host.key'), detail: 'it is missing, but host.db holds activated host keys whose certificates name that key. Restore host.key from a backup; without it, move the state directory aside and set the host up again (a host slot and an activation of the key)' });
+    throw new VolactError('STATE_CORRUPT', {
+      file: join(dir, 'host.key'),
+      detail:
+        'it is missing, but host.db holds activated host keys whose certificates name that key. Restore host.key from a backup; without it, move the state directory aside and set the host up again (a host slot and an activation of the key)',
+    });
   }
   return db;
 }
@@ -128,7 +142,8 @@ function readOrCorrupt<T>(path: string, parse: (text: string) => T): T {
 
 function listen(server: Server, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const failed = (err: NodeJS.ErrnoException) => reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message }));
+    const failed = (err: NodeJS.ErrnoException) =>
+      reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message }));
     server.once('error', failed);
     server.listen({ port, host: address }, () => {
       server.off('error', failed);
@@ -157,7 +172,10 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
     makeDir(opts.dir, 0o700);
     chmodSync(opts.dir, 0o700);
   } catch (err) {
-    throw new VolactError('STATE_UNAVAILABLE', { dir: opts.dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
+    throw new VolactError('STATE_UNAVAILABLE', {
+      dir: opts.dir,
+      reason: (err as NodeJS.ErrnoException).code ?? String(err),
+    });
   }
   const socketPath = join(opts.dir, 'admin.sock');
   if (await answers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
@@ -174,8 +192,25 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   }
 }
 
-async function start(opts: HostRunOptions, db: Database.Database, wal: Checkpointer, roots: Root[], bundle: OfflineBundle | undefined, socketPath: string, log: (line: string) => void): Promise<RunningHost> {
-  const host = new Host({ db, clock: opts.clock, keyPair: hostKeyPair(opts.dir), roots, hostName: hostname(), log, offlineBundle: bundle, wal });
+async function start(
+  opts: HostRunOptions,
+  db: Database.Database,
+  wal: Checkpointer,
+  roots: Root[],
+  bundle: OfflineBundle | undefined,
+  socketPath: string,
+  log: (line: string) => void,
+): Promise<RunningHost> {
+  const host = new Host({
+    db,
+    clock: opts.clock,
+    keyPair: hostKeyPair(opts.dir),
+    roots,
+    hostName: hostname(),
+    log,
+    offlineBundle: bundle,
+    wal,
+  });
   // every option is checked before any is stored: a refused start changes nothing
   if (opts.servedNetworks) checkServedNetworks(opts.servedNetworks);
   if (opts.port) checkSetting('port', opts.port);
@@ -206,7 +241,15 @@ async function start(opts: HostRunOptions, db: Database.Database, wal: Checkpoin
   if (opts.port) host.setSetting('port', opts.port);
   if (opts.listenAddress !== undefined) host.setListenAddress(opts.listenAddress);
   if (opts.port === 0) host.settings.port = (client.address() as { port: number }).port;
-  const dns = new DnsPublisher(new HostStore(db), opts.clock, () => host.settings.dns, () => host.settings.port, () => tsigKey, log, () => ({ name: host.hostName, activated: host.activated }));
+  const dns = new DnsPublisher(
+    new HostStore(db),
+    opts.clock,
+    () => host.settings.dns,
+    () => host.settings.port,
+    () => tsigKey,
+    log,
+    () => ({ name: host.hostName, activated: host.activated }),
+  );
   const onPortChange = async (port: number) => {
     const next = clientServer(host, log, limits);
     await listen(next.server, port, address);
@@ -218,7 +261,15 @@ async function start(opts: HostRunOptions, db: Database.Database, wal: Checkpoin
     dns.soon(); // the SRV record carries the port
   };
   rmSync(socketPath, { force: true }); // a stale socket from a host that was killed
-  const admin = adminServer(host, onPortChange, log, limits, () => connections(), () => wal.stats, dns);
+  const admin = adminServer(
+    host,
+    onPortChange,
+    log,
+    limits,
+    () => connections(),
+    () => wal.stats,
+    dns,
+  );
   await new Promise<void>((resolve) => admin.listen(socketPath, resolve));
   chmodSync(socketPath, 0o600);
   const prune = setInterval(() => {

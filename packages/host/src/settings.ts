@@ -33,12 +33,18 @@ export function settingsFrom(stored: Record<string, unknown>): HostSettings {
 
 /** `--name`: what clients and the authority see (answers carry 1-128 characters); '' means the machine's name. */
 export function checkHostName(name: string): void {
-  if (name.length > 128 || /[\p{Cc}\p{Cf}]/u.test(name)) throw new VolactError('USAGE', { detail: `--name must be 1 to 128 characters without control characters (or '' for the machine's name); got ${JSON.stringify(name.slice(0, 40))}${name.length > 40 ? '…' : ''}` });
+  if (name.length > 128 || /[\p{Cc}\p{Cf}]/u.test(name))
+    throw new VolactError('USAGE', {
+      detail: `--name must be 1 to 128 characters without control characters (or '' for the machine's name); got ${JSON.stringify(name.slice(0, 40))}${name.length > 40 ? '…' : ''}`,
+    });
 }
 
 /** `--listen`: an IP address of this machine, or :: or 0.0.0.0 for all of them. */
 export function checkListenAddress(address: string): void {
-  if (isIP(address) === 0) throw new VolactError('USAGE', { detail: `--listen ${address} is not an IP address; give one of this machine's addresses, or :: (all, IPv4 and IPv6) or 0.0.0.0 (all IPv4)` });
+  if (isIP(address) === 0)
+    throw new VolactError('USAGE', {
+      detail: `--listen ${address} is not an IP address; give one of this machine's addresses, or :: (all, IPv4 and IPv6) or 0.0.0.0 (all IPv4)`,
+    });
 }
 
 /** `--serve-networks`: at least one network, each one well formed. */
@@ -58,20 +64,40 @@ export function checkSetting(name: NumericSetting, value: number): void {
     port: [1, 65535],
   } as const;
   const [min, max] = ranges[name];
-  if (!Number.isInteger(value) || value < min || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: String(value) });
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: String(value) });
 }
 
 /** The DNS settings after `change` to `current`, checked; nothing is stored. */
 export function checkDns(current: DnsConfig, change: Partial<DnsConfig>): DnsConfig {
   const next: DnsConfig = { ...current, ...change };
-  const name = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/;
-  for (const [what, value] of [['--dns-domain', next.domain], ['--dns-name', next.target], ...next.extraDomains.map((d) => ['--dns-extra', d.domain] as const)] as const) {
-    if (value !== null && !name.test(value)) throw new VolactError('USAGE', { detail: `${what} ${value} is not a DNS name` });
+  const name =
+    /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/;
+  for (const [what, value] of [
+    ['--dns-domain', next.domain],
+    ['--dns-name', next.target],
+    ...next.extraDomains.map((d) => ['--dns-extra', d.domain] as const),
+  ] as const) {
+    if (value !== null && !name.test(value))
+      throw new VolactError('USAGE', { detail: `${what} ${value} is not a DNS name` });
   }
   if (next.server !== null) serverOf(next.server);
-  if (next.address !== null && isIP(next.address) === 0) throw new VolactError('USAGE', { detail: `--dns-address ${next.address} is not an IP address` });
-  for (const [what, value, max] of [['priority', next.priority, 65535], ['weight', next.weight, 65535], ['ttl', next.ttl, 604800], ...next.extraDomains.flatMap((d) => [['priority', d.priority, 65535], ['weight', d.weight, 65535]] as const)] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name: `DNS ${what}`, min: 0, max, value });
+  if (next.address !== null && isIP(next.address) === 0)
+    throw new VolactError('USAGE', { detail: `--dns-address ${next.address} is not an IP address` });
+  for (const [what, value, max] of [
+    ['priority', next.priority, 65535],
+    ['weight', next.weight, 65535],
+    ['ttl', next.ttl, 604800],
+    ...next.extraDomains.flatMap(
+      (d) =>
+        [
+          ['priority', d.priority, 65535],
+          ['weight', d.weight, 65535],
+        ] as const,
+    ),
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > max)
+      throw new VolactError('VALUE_OUT_OF_RANGE', { name: `DNS ${what}`, min: 0, max, value });
   }
   return next;
 }

@@ -2,9 +2,24 @@ import assert from 'node:assert/strict';
 import { sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { b64u, fromB64u } from './base64url.js';
-import { verifyHostAnswer, verifyCatalog, verifyMakGrant, rootFromKey, type HostAnswerBundle, type Root } from './chain.js';
+import {
+  verifyHostAnswer,
+  verifyCatalog,
+  verifyMakGrant,
+  rootFromKey,
+  type HostAnswerBundle,
+  type Root,
+} from './chain.js';
 import { DAY, HOUR, MINUTE } from './clock.js';
-import { docTypes, type CountInsufficient, type Grant, type HostCert, type IssuerCert, type MakGrant, type Refusal } from './documents.js';
+import {
+  docTypes,
+  type CountInsufficient,
+  type Grant,
+  type HostCert,
+  type IssuerCert,
+  type MakGrant,
+  type Refusal,
+} from './documents.js';
 import { VolactError, type ErrorCode } from './errors.js';
 import { generateKeyPair, kidFor, rawPublicKey, signDocument, type KeyPair } from './jws.js';
 import { hashedFingerprint, identityHash } from './same-machine.js';
@@ -20,7 +35,11 @@ const issuerKey = generateKeyPair('issuer');
 const hostKey = generateKeyPair('host');
 const roots: Root[] = [rootFromKey(root.publicKey)];
 
-function issuerPayload(over: Partial<IssuerCert> = {}, signingRoot: KeyPair = root, issuing: KeyPair = issuerKey): IssuerCert {
+function issuerPayload(
+  over: Partial<IssuerCert> = {},
+  signingRoot: KeyPair = root,
+  issuing: KeyPair = issuerKey,
+): IssuerCert {
   return {
     kid: issuing.kid,
     purpose: 'host-cert',
@@ -134,7 +153,11 @@ describe('host answer chain: accepted answers', () => {
 
   test('verifies a count-insufficient answer as kind countInsufficient with count and required', () => {
     const answer: CountInsufficient = { ...common, count: 3, required: 25 };
-    const verified = verifyHostAnswer(withAnswer(signDocument(hostKey, docTypes.countInsufficient, 1, answer)), roots, expect);
+    const verified = verifyHostAnswer(
+      withAnswer(signDocument(hostKey, docTypes.countInsufficient, 1, answer)),
+      roots,
+      expect,
+    );
     assert.equal(verified.kind, 'countInsufficient');
     assert.ok(verified.kind === 'countInsufficient');
     assert.equal(verified.answer.count, 3);
@@ -153,7 +176,12 @@ describe('host answer chain: accepted answers', () => {
 
   test('accepts a grant issued exactly 4 hours from the client clock', () => {
     for (const issuedAt of [now - 4 * HOUR, now + 4 * HOUR]) {
-      const answer = signDocument(hostKey, docTypes.grant, 1, grantPayload({ issuedAt, validUntil: issuedAt + 180 * DAY }));
+      const answer = signDocument(
+        hostKey,
+        docTypes.grant,
+        1,
+        grantPayload({ issuedAt, validUntil: issuedAt + 180 * DAY }),
+      );
       assert.equal(verifyHostAnswer(withAnswer(answer), roots, expect).kind, 'grant');
     }
   });
@@ -164,7 +192,11 @@ describe('host answer chain: tampered envelopes', () => {
     const payload = grantPayload();
     for (const field of Object.keys(payload) as (keyof Grant)[]) {
       const forged = withPayload(grantJws, { ...payload, [field]: changed(payload[field]) });
-      assert.throws(() => verifyHostAnswer(withAnswer(forged), roots, expect), fails('SIGNATURE_INVALID', { type: docTypes.grant }), `field ${field}`);
+      assert.throws(
+        () => verifyHostAnswer(withAnswer(forged), roots, expect),
+        fails('SIGNATURE_INVALID', { type: docTypes.grant }),
+        `field ${field}`,
+      );
     }
   });
 
@@ -172,10 +204,17 @@ describe('host answer chain: tampered envelopes', () => {
     const payload = certPayload();
     for (const field of Object.keys(payload) as (keyof HostCert)[]) {
       const forged = withPayload(certJws, { ...payload, [field]: changed(payload[field]) });
-      assert.throws(() => verifyHostAnswer({ ...bundle, certificate: forged }, roots, expect), fails('SIGNATURE_INVALID', { type: docTypes.hostCert }), `field ${field}`);
+      assert.throws(
+        () => verifyHostAnswer({ ...bundle, certificate: forged }, roots, expect),
+        fails('SIGNATURE_INVALID', { type: docTypes.hostCert }),
+        `field ${field}`,
+      );
     }
     // widening the editions (the profitable forgery) is caught the same way
-    const wider = withPayload(certJws, { ...payload, editions: [...payload.editions, { number: 30, code: 'ent', name: 'Enterprise', kind: 'client' }] });
+    const wider = withPayload(certJws, {
+      ...payload,
+      editions: [...payload.editions, { number: 30, code: 'ent', name: 'Enterprise', kind: 'client' }],
+    });
     assert.throws(() => verifyHostAnswer({ ...bundle, certificate: wider }, roots, expect), fails('SIGNATURE_INVALID'));
   });
 
@@ -184,7 +223,11 @@ describe('host answer chain: tampered envelopes', () => {
     for (const field of Object.keys(payload) as (keyof IssuerCert)[]) {
       const value = field === 'purpose' ? 'catalog' : changed(payload[field]);
       const forged = withPayload(issuerJws, { ...payload, [field]: value });
-      assert.throws(() => verifyHostAnswer({ ...bundle, issuer: forged }, roots, expect), fails('SIGNATURE_INVALID', { type: docTypes.issuer }), `field ${field}`);
+      assert.throws(
+        () => verifyHostAnswer({ ...bundle, issuer: forged }, roots, expect),
+        fails('SIGNATURE_INVALID', { type: docTypes.issuer }),
+        `field ${field}`,
+      );
     }
   });
 
@@ -192,96 +235,195 @@ describe('host answer chain: tampered envelopes', () => {
     const [h, p, s] = parts(grantJws);
     const sig = fromB64u(s);
     sig[10]! ^= 1;
-    assert.throws(() => verifyHostAnswer(withAnswer(`${h}.${p}.${sig.toString('base64url')}`), roots, expect), fails('SIGNATURE_INVALID'));
-    assert.throws(() => verifyHostAnswer(withAnswer(`${h}.${p}.${b64u(sig.subarray(0, 63))}`), roots, expect), fails('SIGNATURE_INVALID'));
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(`${h}.${p}.${sig.toString('base64url')}`), roots, expect),
+      fails('SIGNATURE_INVALID'),
+    );
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(`${h}.${p}.${b64u(sig.subarray(0, 63))}`), roots, expect),
+      fails('SIGNATURE_INVALID'),
+    );
   });
 
   test('refuses a header whose alg was changed (ENVELOPE_ALG), signed or not', () => {
     for (const alg of ['none', 'HS256', 'ES256', 'eddsa', 'Ed25519', '']) {
       const tampered = withHeader(grantJws, (h) => (h.alg = alg));
-      assert.throws(() => verifyHostAnswer(withAnswer(tampered), roots, expect), fails('ENVELOPE_ALG', { alg }), `tampered alg ${alg}`);
+      assert.throws(
+        () => verifyHostAnswer(withAnswer(tampered), roots, expect),
+        fails('ENVELOPE_ALG', { alg }),
+        `tampered alg ${alg}`,
+      );
       const resigned = signRaw(hostKey, { alg, typ: docTypes.grant, ver: 1, kid: hostKey.kid }, grantPayload());
-      assert.throws(() => verifyHostAnswer(withAnswer(resigned), roots, expect), fails('ENVELOPE_ALG', { alg }), `re-signed alg ${alg}`);
+      assert.throws(
+        () => verifyHostAnswer(withAnswer(resigned), roots, expect),
+        fails('ENVELOPE_ALG', { alg }),
+        `re-signed alg ${alg}`,
+      );
     }
     // on the certificate and the issuer too
-    assert.throws(() => verifyHostAnswer({ ...bundle, certificate: withHeader(certJws, (h) => (h.alg = 'none')) }, roots, expect), fails('ENVELOPE_ALG'));
-    assert.throws(() => verifyHostAnswer({ ...bundle, issuer: withHeader(issuerJws, (h) => (h.alg = 'none')) }, roots, expect), fails('ENVELOPE_ALG'));
+    assert.throws(
+      () => verifyHostAnswer({ ...bundle, certificate: withHeader(certJws, (h) => (h.alg = 'none')) }, roots, expect),
+      fails('ENVELOPE_ALG'),
+    );
+    assert.throws(
+      () => verifyHostAnswer({ ...bundle, issuer: withHeader(issuerJws, (h) => (h.alg = 'none')) }, roots, expect),
+      fails('ENVELOPE_ALG'),
+    );
   });
 
   test('refuses an answer whose typ is not an answer type (DOCUMENT_TYPE), signed or not', () => {
-    for (const typ of [docTypes.hostCert, docTypes.issuer, docTypes.catalog, 'volact.grant2', 'JWT', '__proto__', 'constructor', 'toString']) {
+    for (const typ of [
+      docTypes.hostCert,
+      docTypes.issuer,
+      docTypes.catalog,
+      'volact.grant2',
+      'JWT',
+      '__proto__',
+      'constructor',
+      'toString',
+    ]) {
       const tampered = withHeader(grantJws, (h) => (h.typ = typ));
-      assert.throws(() => verifyHostAnswer(withAnswer(tampered), roots, expect), fails('DOCUMENT_TYPE', { actual: typ }), `tampered typ ${typ}`);
+      assert.throws(
+        () => verifyHostAnswer(withAnswer(tampered), roots, expect),
+        fails('DOCUMENT_TYPE', { actual: typ }),
+        `tampered typ ${typ}`,
+      );
       const resigned = signRaw(hostKey, { alg: 'EdDSA', typ, ver: 1, kid: hostKey.kid }, grantPayload());
-      assert.throws(() => verifyHostAnswer(withAnswer(resigned), roots, expect), fails('DOCUMENT_TYPE', { actual: typ }), `re-signed typ ${typ}`);
+      assert.throws(
+        () => verifyHostAnswer(withAnswer(resigned), roots, expect),
+        fails('DOCUMENT_TYPE', { actual: typ }),
+        `re-signed typ ${typ}`,
+      );
     }
   });
 
   test('refuses a grant relabelled as another answer type without re-signing (SIGNATURE_INVALID)', () => {
     for (const typ of [docTypes.refusal, docTypes.countInsufficient]) {
-      assert.throws(() => verifyHostAnswer(withAnswer(withHeader(grantJws, (h) => (h.typ = typ))), roots, expect), fails('SIGNATURE_INVALID', { type: typ }));
+      assert.throws(
+        () => verifyHostAnswer(withAnswer(withHeader(grantJws, (h) => (h.typ = typ))), roots, expect),
+        fails('SIGNATURE_INVALID', { type: typ }),
+      );
     }
   });
 
   test('refuses a document version this release does not read (DOCUMENT_VERSION), signed or not', () => {
     for (const ver of [0, 2, 1.5, -1]) {
       const tampered = withHeader(grantJws, (h) => (h.ver = ver));
-      assert.throws(() => verifyHostAnswer(withAnswer(tampered), roots, expect), fails('DOCUMENT_VERSION', { version: ver }), `tampered ver ${ver}`);
+      assert.throws(
+        () => verifyHostAnswer(withAnswer(tampered), roots, expect),
+        fails('DOCUMENT_VERSION', { version: ver }),
+        `tampered ver ${ver}`,
+      );
       const resigned = signDocument(hostKey, docTypes.grant, ver, grantPayload());
-      assert.throws(() => verifyHostAnswer(withAnswer(resigned), roots, expect), fails('DOCUMENT_VERSION', { version: ver }), `re-signed ver ${ver}`);
+      assert.throws(
+        () => verifyHostAnswer(withAnswer(resigned), roots, expect),
+        fails('DOCUMENT_VERSION', { version: ver }),
+        `re-signed ver ${ver}`,
+      );
     }
     const cert2 = signDocument(issuerKey, docTypes.hostCert, 2, certPayload());
-    assert.throws(() => verifyHostAnswer({ ...bundle, certificate: cert2 }, roots, expect), fails('DOCUMENT_VERSION', { type: docTypes.hostCert, version: 2 }));
+    assert.throws(
+      () => verifyHostAnswer({ ...bundle, certificate: cert2 }, roots, expect),
+      fails('DOCUMENT_VERSION', { type: docTypes.hostCert, version: 2 }),
+    );
   });
 
   test('refuses a header with an unknown extra field (ENVELOPE_MALFORMED), signed or not', () => {
     const tampered = withHeader(grantJws, (h) => (h.jku = 'https://evil.example/keys'));
     assert.throws(() => verifyHostAnswer(withAnswer(tampered), roots, expect), fails('ENVELOPE_MALFORMED'));
-    const resigned = signRaw(hostKey, { alg: 'EdDSA', typ: docTypes.grant, ver: 1, kid: hostKey.kid, crit: ['x'] }, grantPayload());
+    const resigned = signRaw(
+      hostKey,
+      { alg: 'EdDSA', typ: docTypes.grant, ver: 1, kid: hostKey.kid, crit: ['x'] },
+      grantPayload(),
+    );
     assert.throws(
       () => verifyHostAnswer(withAnswer(resigned), roots, expect),
-      (e: unknown) => e instanceof VolactError && e.code === 'ENVELOPE_MALFORMED' && String(e.params.detail).includes('crit'),
+      (e: unknown) =>
+        e instanceof VolactError && e.code === 'ENVELOPE_MALFORMED' && String(e.params.detail).includes('crit'),
     );
   });
 
   test('refuses envelopes that are not three base64url JSON parts (ENVELOPE_MALFORMED)', () => {
     const [h, p, s] = parts(grantJws);
-    for (const answer of ['', `${h}.${p}`, `${h}.${p}.${s}.${s}`, `${h}.${p}.${s}=`, `${h}.${b64u('not json')}.${s}`, `${b64u('[]')}.${p}.${s}`, `${b64u('{"alg":"EdDSA"}')}.${p}.${s}`]) {
-      assert.throws(() => verifyHostAnswer(withAnswer(answer), roots, expect), fails('ENVELOPE_MALFORMED'), JSON.stringify(answer.slice(0, 40)));
+    for (const answer of [
+      '',
+      `${h}.${p}`,
+      `${h}.${p}.${s}.${s}`,
+      `${h}.${p}.${s}=`,
+      `${h}.${b64u('not json')}.${s}`,
+      `${b64u('[]')}.${p}.${s}`,
+      `${b64u('{"alg":"EdDSA"}')}.${p}.${s}`,
+    ]) {
+      assert.throws(
+        () => verifyHostAnswer(withAnswer(answer), roots, expect),
+        fails('ENVELOPE_MALFORMED'),
+        JSON.stringify(answer.slice(0, 40)),
+      );
     }
-    assert.throws(() => verifyHostAnswer(withAnswer(42 as unknown as string), roots, expect), fails('ENVELOPE_MALFORMED'));
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(42 as unknown as string), roots, expect),
+      fails('ENVELOPE_MALFORMED'),
+    );
   });
 
   test('refuses a re-signed grant whose payload has an unknown field (DOCUMENT_INVALID naming it)', () => {
     const answer = signDocument(hostKey, docTypes.grant, 1, { ...grantPayload(), bonusEditions: [30] });
     assert.throws(
       () => verifyHostAnswer(withAnswer(answer), roots, expect),
-      (e: unknown) => e instanceof VolactError && e.code === 'DOCUMENT_INVALID' && e.params.type === docTypes.grant && String(e.params.detail).includes('bonusEditions'),
+      (e: unknown) =>
+        e instanceof VolactError &&
+        e.code === 'DOCUMENT_INVALID' &&
+        e.params.type === docTypes.grant &&
+        String(e.params.detail).includes('bonusEditions'),
     );
   });
 
   test('refuses a re-signed grant missing a field or with a field of the wrong type (DOCUMENT_INVALID)', () => {
     const { validUntil: _dropped, ...missing } = grantPayload();
-    assert.throws(() => verifyHostAnswer(withAnswer(signDocument(hostKey, docTypes.grant, 1, missing)), roots, expect), fails('DOCUMENT_INVALID', { detail: 'validUntil is required' }));
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(signDocument(hostKey, docTypes.grant, 1, missing)), roots, expect),
+      fails('DOCUMENT_INVALID', { detail: 'validUntil is required' }),
+    );
     const wrongType = { ...grantPayload(), edition: '10' };
-    assert.throws(() => verifyHostAnswer(withAnswer(signDocument(hostKey, docTypes.grant, 1, wrongType)), roots, expect), fails('DOCUMENT_INVALID'));
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(signDocument(hostKey, docTypes.grant, 1, wrongType)), roots, expect),
+      fails('DOCUMENT_INVALID'),
+    );
   });
 });
 
 describe('host answer chain: validly signed but wrong answers', () => {
   test('refuses a grant for another machine ID (ANSWER_MACHINE_MISMATCH)', () => {
     const answer = signDocument(hostKey, docTypes.grant, 1, grantPayload({ machineId: 'machine-0002' }));
-    assert.throws(() => verifyHostAnswer(withAnswer(answer), roots, expect), fails('ANSWER_MACHINE_MISMATCH', { theirs: 'machine-0002', ours: machineId }));
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(answer), roots, expect),
+      fails('ANSWER_MACHINE_MISMATCH', { theirs: 'machine-0002', ours: machineId }),
+    );
   });
 
   test('refuses a grant for other hardware (ANSWER_MACHINE_MISMATCH)', () => {
-    const answer = signDocument(hostKey, docTypes.grant, 1, grantPayload({ fingerprintHash: identityHash({ osId: 'another', board: 'b1' }) }));
-    assert.throws(() => verifyHostAnswer(withAnswer(answer), roots, expect), fails('ANSWER_MACHINE_MISMATCH', { ours: machineId }));
+    const answer = signDocument(
+      hostKey,
+      docTypes.grant,
+      1,
+      grantPayload({ fingerprintHash: identityHash({ osId: 'another', board: 'b1' }) }),
+    );
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(answer), roots, expect),
+      fails('ANSWER_MACHINE_MISMATCH', { ours: machineId }),
+    );
   });
 
   test('refuses a replayed answer carrying another nonce (ANSWER_REPLAYED)', () => {
-    assert.throws(() => verifyHostAnswer(bundle, roots, { ...expect, nonce: 'nonce_fedcba9876543210' }), fails('ANSWER_REPLAYED'));
-    const refusal = signDocument(hostKey, docTypes.refusal, 1, { ...common, nonce: 'nonce_old_old_old_old', code: 'CLOCK_SKEW' });
+    assert.throws(
+      () => verifyHostAnswer(bundle, roots, { ...expect, nonce: 'nonce_fedcba9876543210' }),
+      fails('ANSWER_REPLAYED'),
+    );
+    const refusal = signDocument(hostKey, docTypes.refusal, 1, {
+      ...common,
+      nonce: 'nonce_old_old_old_old',
+      code: 'CLOCK_SKEW',
+    });
     assert.throws(() => verifyHostAnswer(withAnswer(refusal), roots, expect), fails('ANSWER_REPLAYED'));
   });
 
@@ -293,7 +435,10 @@ describe('host answer chain: validly signed but wrong answers', () => {
   test('refuses a grant signed by a host key other than the certified one (ISSUER_NOT_CERTIFIED)', () => {
     const rogueHost = generateKeyPair('host');
     const answer = signDocument(rogueHost, docTypes.grant, 1, grantPayload());
-    assert.throws(() => verifyHostAnswer(withAnswer(answer), roots, expect), fails('ISSUER_NOT_CERTIFIED', { kid: rogueHost.kid }));
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(answer), roots, expect),
+      fails('ISSUER_NOT_CERTIFIED', { kid: rogueHost.kid }),
+    );
     // claiming the certified host's kid does not help: the signature does not verify
     const claimed = signDocument({ ...rogueHost, kid: hostKey.kid }, docTypes.grant, 1, grantPayload());
     assert.throws(() => verifyHostAnswer(withAnswer(claimed), roots, expect), fails('SIGNATURE_INVALID'));
@@ -301,9 +446,15 @@ describe('host answer chain: validly signed but wrong answers', () => {
 
   test('refuses a grant for an edition outside the host certificate (ANSWER_EDITION_NOT_CERTIFIED)', () => {
     const answer = signDocument(hostKey, docTypes.grant, 1, grantPayload({ edition: 30 }));
-    assert.throws(() => verifyHostAnswer(withAnswer(answer), roots, expect), fails('ANSWER_EDITION_NOT_CERTIFIED', { edition: 30 }));
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(answer), roots, expect),
+      fails('ANSWER_EDITION_NOT_CERTIFIED', { edition: 30 }),
+    );
     const count = signDocument(hostKey, docTypes.countInsufficient, 1, { ...common, edition: 30, count: 1 });
-    assert.throws(() => verifyHostAnswer(withAnswer(count), roots, expect), fails('ANSWER_EDITION_NOT_CERTIFIED', { edition: 30 }));
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(count), roots, expect),
+      fails('ANSWER_EDITION_NOT_CERTIFIED', { edition: 30 }),
+    );
   });
 
   test('refuses a grant issued more than 4 hours from the client clock (CLOCK_SKEW)', () => {
@@ -313,9 +464,17 @@ describe('host answer chain: validly signed but wrong answers', () => {
       [now - 2 * DAY, 2880],
     ] as const) {
       const answer = signDocument(hostKey, docTypes.grant, 1, grantPayload({ issuedAt }));
-      assert.throws(() => verifyHostAnswer(withAnswer(answer), roots, expect), fails('CLOCK_SKEW', { minutes }), `issuedAt ${issuedAt - now}`);
+      assert.throws(
+        () => verifyHostAnswer(withAnswer(answer), roots, expect),
+        fails('CLOCK_SKEW', { minutes }),
+        `issuedAt ${issuedAt - now}`,
+      );
     }
-    const count = signDocument(hostKey, docTypes.countInsufficient, 1, { ...common, issuedAt: now + 5 * HOUR, count: 1 });
+    const count = signDocument(hostKey, docTypes.countInsufficient, 1, {
+      ...common,
+      issuedAt: now + 5 * HOUR,
+      count: 1,
+    });
     assert.throws(() => verifyHostAnswer(withAnswer(count), roots, expect), fails('CLOCK_SKEW', { minutes: 300 }));
   });
 
@@ -334,7 +493,10 @@ describe('host answer chain: validly signed but wrong answers', () => {
       assert.throws(() => verifyHostAnswer(withAnswer(rule), roots, expect), fails('DOCUMENT_INVALID', { detail }));
     }
     const backwards = signDocument(hostKey, docTypes.grant, 1, grantPayload({ validUntil: common.issuedAt }));
-    assert.throws(() => verifyHostAnswer(withAnswer(backwards), roots, expect), fails('DOCUMENT_INVALID', { detail: 'validUntil is not after issuedAt' }));
+    assert.throws(
+      () => verifyHostAnswer(withAnswer(backwards), roots, expect),
+      fails('DOCUMENT_INVALID', { detail: 'validUntil is not after issuedAt' }),
+    );
   });
 });
 
@@ -349,18 +511,31 @@ describe('host answer chain: certificate and issuer', () => {
       fails('CHAIN_UNTRUSTED_ROOT', { kid: otherIssuerKey.kid, root: otherRoot.kid }),
     );
     // the same chain verifies when its own root is the pinned one
-    assert.equal(verifyHostAnswer({ answer: grantJws, certificate: otherCert, issuer: otherIssuer }, [rootFromKey(otherRoot.publicKey)], expect).kind, 'grant');
+    assert.equal(
+      verifyHostAnswer(
+        { answer: grantJws, certificate: otherCert, issuer: otherIssuer },
+        [rootFromKey(otherRoot.publicKey)],
+        expect,
+      ).kind,
+      'grant',
+    );
   });
 
   test('refuses an issuer signed by another root that claims the pinned root (SIGNATURE_INVALID)', () => {
     const otherRoot = generateKeyPair('root');
     const forged = signDocument({ ...otherRoot, kid: root.kid }, docTypes.issuer, 1, issuerPayload());
-    assert.throws(() => verifyHostAnswer({ ...bundle, issuer: forged }, roots, expect), fails('SIGNATURE_INVALID', { type: docTypes.issuer }));
+    assert.throws(
+      () => verifyHostAnswer({ ...bundle, issuer: forged }, roots, expect),
+      fails('SIGNATURE_INVALID', { type: docTypes.issuer }),
+    );
   });
 
   test('refuses an issuer certificate that names another root in its payload (DOCUMENT_INVALID)', () => {
     const issuer = signDocument(root, docTypes.issuer, 1, issuerPayload({ root: 'root-somebodyelse' }));
-    assert.throws(() => verifyHostAnswer({ ...bundle, issuer }, roots, expect), fails('DOCUMENT_INVALID', { type: docTypes.issuer }));
+    assert.throws(
+      () => verifyHostAnswer({ ...bundle, issuer }, roots, expect),
+      fails('DOCUMENT_INVALID', { type: docTypes.issuer }),
+    );
   });
 
   test('refuses a grant presented as the certificate (DOCUMENT_TYPE)', () => {
@@ -383,12 +558,23 @@ describe('host answer chain: certificate and issuer', () => {
 
   test('refuses a host certificate signed by the root directly (ISSUER_NOT_CERTIFIED)', () => {
     const certificate = signDocument(root, docTypes.hostCert, 1, certPayload());
-    assert.throws(() => verifyHostAnswer({ ...bundle, certificate }, roots, expect), fails('ISSUER_NOT_CERTIFIED', { kid: root.kid }));
+    assert.throws(
+      () => verifyHostAnswer({ ...bundle, certificate }, roots, expect),
+      fails('ISSUER_NOT_CERTIFIED', { kid: root.kid }),
+    );
   });
 
   test('refuses a self-made host certificate signed by the host key (ISSUER_NOT_CERTIFIED)', () => {
-    const certificate = signDocument(hostKey, docTypes.hostCert, 1, certPayload({ editions: [{ number: 30, code: 'ent', name: 'Enterprise', kind: 'client' }] }));
-    assert.throws(() => verifyHostAnswer({ ...bundle, certificate }, roots, expect), fails('ISSUER_NOT_CERTIFIED', { kid: hostKey.kid, type: docTypes.hostCert }));
+    const certificate = signDocument(
+      hostKey,
+      docTypes.hostCert,
+      1,
+      certPayload({ editions: [{ number: 30, code: 'ent', name: 'Enterprise', kind: 'client' }] }),
+    );
+    assert.throws(
+      () => verifyHostAnswer({ ...bundle, certificate }, roots, expect),
+      fails('ISSUER_NOT_CERTIFIED', { kid: hostKey.kid, type: docTypes.hostCert }),
+    );
   });
 
   test('refuses an issuer certified for catalogs signing a host certificate (ISSUER_WRONG_PURPOSE)', () => {
@@ -398,23 +584,43 @@ describe('host answer chain: certificate and issuer', () => {
       fails('ISSUER_WRONG_PURPOSE', { kid: issuerKey.kid, purpose: 'catalog', needed: 'host-cert' }),
     );
     // and the host-cert issuer cannot sign a catalog
-    const catalog = signDocument(issuerKey, docTypes.catalog, 1, { serial: 1, issuedAt: now, products: [], editions: [], groups: [] });
-    assert.throws(() => verifyCatalog(catalog, issuerJws, roots), fails('ISSUER_WRONG_PURPOSE', { purpose: 'host-cert', needed: 'catalog' }));
+    const catalog = signDocument(issuerKey, docTypes.catalog, 1, {
+      serial: 1,
+      issuedAt: now,
+      products: [],
+      editions: [],
+      groups: [],
+    });
+    assert.throws(
+      () => verifyCatalog(catalog, issuerJws, roots),
+      fails('ISSUER_WRONG_PURPOSE', { purpose: 'host-cert', needed: 'catalog' }),
+    );
   });
 
   test('refuses a host certificate issued outside its issuing key validity (ISSUER_EXPIRED)', () => {
     const certificate = signDocument(issuerKey, docTypes.hostCert, 1, certPayload({ issuedAt: now - 100 * DAY }));
-    assert.throws(() => verifyHostAnswer({ ...bundle, certificate }, roots, expect), fails('ISSUER_EXPIRED', { kid: issuerKey.kid }));
+    assert.throws(
+      () => verifyHostAnswer({ ...bundle, certificate }, roots, expect),
+      fails('ISSUER_EXPIRED', { kid: issuerKey.kid }),
+    );
   });
 
   test('accepts a certificate signed while the issuing key was valid, even after the key expired', () => {
-    const issuer = signDocument(root, docTypes.issuer, 1, issuerPayload({ notBefore: now - 400 * DAY, notAfter: now - 5 * DAY }));
+    const issuer = signDocument(
+      root,
+      docTypes.issuer,
+      1,
+      issuerPayload({ notBefore: now - 400 * DAY, notAfter: now - 5 * DAY }),
+    );
     assert.equal(verifyHostAnswer({ ...bundle, issuer }, roots, expect).kind, 'grant');
   });
 
   test('refuses a host certificate past its own expiry (ISSUER_EXPIRED)', () => {
     const certificate = signDocument(issuerKey, docTypes.hostCert, 1, certPayload({ notAfter: now - DAY }));
-    assert.throws(() => verifyHostAnswer({ ...bundle, certificate }, roots, expect), fails('ISSUER_EXPIRED', { kid: 'host host-7f3a' }));
+    assert.throws(
+      () => verifyHostAnswer({ ...bundle, certificate }, roots, expect),
+      fails('ISSUER_EXPIRED', { kid: 'host host-7f3a' }),
+    );
   });
 });
 
@@ -441,6 +647,9 @@ describe('MAK grant chain', () => {
 
   test('refuses a valid MAK grant for one machine verified as another (ANSWER_MACHINE_MISMATCH)', () => {
     // the same signed grant and nonce: only the machine differs, as with a license.json copied to another machine
-    assert.throws(() => verifyMakGrant(makGrantJws, makIssuerJws, roots, { machineId: 'machine-0002', nonce, now }), fails('ANSWER_MACHINE_MISMATCH', { theirs: machineId, ours: 'machine-0002' }));
+    assert.throws(
+      () => verifyMakGrant(makGrantJws, makIssuerJws, roots, { machineId: 'machine-0002', nonce, now }),
+      fails('ANSWER_MACHINE_MISMATCH', { theirs: machineId, ours: 'machine-0002' }),
+    );
   });
 });

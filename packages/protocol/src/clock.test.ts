@@ -11,7 +11,14 @@ describe('ManualClock', () => {
   });
 
   test('refuses to exist when NODE_ENV is unset or anything but test', () => {
-    for (const env of [{}, { NODE_ENV: '' }, { NODE_ENV: 'development' }, { NODE_ENV: 'TEST' }, { NODE_ENV: 'test ' }, { VOLACT_TEST_CLOCK: '1' }]) {
+    for (const env of [
+      {},
+      { NODE_ENV: '' },
+      { NODE_ENV: 'development' },
+      { NODE_ENV: 'TEST' },
+      { NODE_ENV: 'test ' },
+      { VOLACT_TEST_CLOCK: '1' },
+    ]) {
       assert.throws(() => new ManualClock(0, env), refused, JSON.stringify(env));
     }
   });

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DIRECTORY_VALUE_PREFIX, encodeDirectoryValue, rootFromKey, verifyDirectoryObject, type Root } from './chain.js';
+import {
+  DIRECTORY_VALUE_PREFIX,
+  encodeDirectoryValue,
+  rootFromKey,
+  verifyDirectoryObject,
+  type Root,
+} from './chain.js';
 import { DAY } from './clock.js';
 import { docTypes, type Catalog, type DirectoryObject, type IssuerCert } from './documents.js';
 import { VolactError, type ErrorCode } from './errors.js';
@@ -16,10 +22,24 @@ function publisher() {
   const root = generateKeyPair('root');
   const issuer = (purpose: IssuerCert['purpose']) => {
     const pair = generateKeyPair(`iss-${purpose}`);
-    const cert: IssuerCert = { kid: pair.kid, purpose, publicKey: rawPublicKey(pair.publicKey), root: root.kid, notBefore: now - DAY, notAfter: now + 365 * DAY };
+    const cert: IssuerCert = {
+      kid: pair.kid,
+      purpose,
+      publicKey: rawPublicKey(pair.publicKey),
+      root: root.kid,
+      notBefore: now - DAY,
+      notAfter: now + 365 * DAY,
+    };
     return { pair, certificate: signDocument(root, docTypes.issuer, 1, cert) };
   };
-  return { root, roots: [rootFromKey(root.publicKey)] as Root[], directory: issuer('directory'), hostCert: issuer('host-cert'), offline: issuer('offline'), catalog: issuer('catalog') };
+  return {
+    root,
+    roots: [rootFromKey(root.publicKey)] as Root[],
+    directory: issuer('directory'),
+    hostCert: issuer('host-cert'),
+    offline: issuer('offline'),
+    catalog: issuer('catalog'),
+  };
 }
 
 const pub = publisher();
@@ -36,14 +56,23 @@ const doc = (over: Partial<DirectoryObject> = {}): DirectoryObject => ({
   activation: 1,
   ...over,
 });
-const online = (d: DirectoryObject, issuer: { pair: KeyPair; certificate: string } = pub.directory) => encodeDirectoryValue({ v: 1, object: signDocument(issuer.pair, docTypes.directoryObject, 1, d), issuer: issuer.certificate });
+const online = (d: DirectoryObject, issuer: { pair: KeyPair; certificate: string } = pub.directory) =>
+  encodeDirectoryValue({
+    v: 1,
+    object: signDocument(issuer.pair, docTypes.directoryObject, 1, d),
+    issuer: issuer.certificate,
+  });
 const expectCode = (code: ErrorCode) => (e: unknown) => e instanceof VolactError && e.code === code;
-const verify = (value: string, roots = pub.roots, id = directoryId) => verifyDirectoryObject(value, roots, { directoryId: id, name: 'office-2026' });
+const verify = (value: string, roots = pub.roots, id = directoryId) =>
+  verifyDirectoryObject(value, roots, { directoryId: id, name: 'office-2026' });
 
 describe('directory activation objects', () => {
   test('a signed object for this directory verifies, with its editions', () => {
     const v = verify(online(doc()));
-    assert.deepEqual([v.name, v.group, v.offline, v.editions.map((e) => e.code)], ['office-2026', 'server-2026', false, ['server-standard']]);
+    assert.deepEqual(
+      [v.name, v.group, v.offline, v.editions.map((e) => e.code)],
+      ['office-2026', 'server-2026', false, ['server-standard']],
+    );
     assert.ok(online(doc()).startsWith(DIRECTORY_VALUE_PREFIX));
     assert.match(online(doc()), /^[\x21-\x7e]+$/, 'plain ASCII, for an IA5String attribute');
   });
@@ -76,11 +105,30 @@ describe('directory activation objects', () => {
   });
 
   test('malformed values are DIRECTORY_OBJECT_INVALID, naming the object', () => {
-    for (const value of ['', 'eyJhbGciOiJFZERTQSJ9.e30.sig', `${DIRECTORY_VALUE_PREFIX}%%%`, `${DIRECTORY_VALUE_PREFIX}${Buffer.from('{"v":1}').toString('base64url')}`, `${DIRECTORY_VALUE_PREFIX}${Buffer.from('[]').toString('base64url')}`]) {
-      assert.throws(() => verify(value), (e: unknown) => e instanceof VolactError && e.code === 'DIRECTORY_OBJECT_INVALID' && e.message.includes('office-2026'), value);
+    for (const value of [
+      '',
+      'eyJhbGciOiJFZERTQSJ9.e30.sig',
+      `${DIRECTORY_VALUE_PREFIX}%%%`,
+      `${DIRECTORY_VALUE_PREFIX}${Buffer.from('{"v":1}').toString('base64url')}`,
+      `${DIRECTORY_VALUE_PREFIX}${Buffer.from('[]').toString('base64url')}`,
+    ]) {
+      assert.throws(
+        () => verify(value),
+        (e: unknown) =>
+          e instanceof VolactError && e.code === 'DIRECTORY_OBJECT_INVALID' && e.message.includes('office-2026'),
+        value,
+      );
     }
     const both = JSON.parse(Buffer.from(online(doc()).slice(DIRECTORY_VALUE_PREFIX.length), 'base64url').toString());
-    both.offline = { iid: 'x', cid: 'y', catalog: 'z', catalogIssuer: 'w', name: 'n', suffix: 's', directoryKind: 'openldap' };
+    both.offline = {
+      iid: 'x',
+      cid: 'y',
+      catalog: 'z',
+      catalogIssuer: 'w',
+      name: 'n',
+      suffix: 's',
+      directoryKind: 'openldap',
+    };
     assert.throws(() => verify(encodeDirectoryValue(both)), expectCode('DIRECTORY_OBJECT_INVALID'));
   });
 
@@ -91,16 +139,37 @@ describe('directory activation objects', () => {
       serial: 1,
       issuedAt: now - DAY,
       products: [{ code: 'server', name: 'Server' }],
-      editions: [{ number: 201, code: 'server-standard', name: 'Server Standard', product: 'server', kind: 'server', setupKey: mintKey(secret, 'setup', 201, 1n) }],
+      editions: [
+        {
+          number: 201,
+          code: 'server-standard',
+          name: 'Server Standard',
+          product: 'server',
+          kind: 'server',
+          setupKey: mintKey(secret, 'setup', 201, 1n),
+        },
+      ],
       groups: [{ number: 2, code: 'server-2026', name: 'Server 2026', kind: 'server', editions: [201] }],
     };
     const iid = parseInstallationId(makeInstallationId(key, { type: 'directory', directoryId }).text);
     assert.equal(iid.directoryId, directoryId);
-    const cid = makeConfirmation(iid, { privateKey: pub.offline.pair.privateKey, rawPublicKey: rawPublicKey(pub.offline.pair.publicKey) }, now);
+    const cid = makeConfirmation(
+      iid,
+      { privateKey: pub.offline.pair.privateKey, rawPublicKey: rawPublicKey(pub.offline.pair.publicKey) },
+      now,
+    );
     const value = encodeDirectoryValue({
       v: 1,
       issuer: pub.offline.certificate,
-      offline: { iid: iid.publicForm.toString('base64url'), cid: cid.text, catalog: signDocument(pub.catalog.pair, docTypes.catalog, 1, catalog), catalogIssuer: pub.catalog.certificate, name: 'branch', suffix: 'dc=example,dc=com', directoryKind: 'openldap' },
+      offline: {
+        iid: iid.publicForm.toString('base64url'),
+        cid: cid.text,
+        catalog: signDocument(pub.catalog.pair, docTypes.catalog, 1, catalog),
+        catalogIssuer: pub.catalog.certificate,
+        name: 'branch',
+        suffix: 'dc=example,dc=com',
+        directoryKind: 'openldap',
+      },
     });
     const v = verify(value);
     assert.deepEqual([v.offline, v.group, v.editions.map((e) => e.number)], [true, 'server-2026', [201]]);

@@ -1,5 +1,17 @@
 import { VolactError } from './errors.js';
-import { array, bool, int, literal, nullable, obj, optional, parseWith, str, type Infer, type Schema } from './schema.js';
+import {
+  array,
+  bool,
+  int,
+  literal,
+  nullable,
+  obj,
+  optional,
+  parseWith,
+  str,
+  type Infer,
+  type Schema,
+} from './schema.js';
 
 /** Signed document types and the versions this release reads. */
 export const docTypes = {
@@ -104,7 +116,11 @@ export const countInsufficientSchema = obj(answerCommon);
 export type CountInsufficient = Infer<typeof countInsufficientSchema>;
 
 /** A signed refusal: the host cannot activate this machine (edition, clock). */
-export const refusalSchema = obj({ ...answerCommon, code: literal('EDITION_NOT_COVERED', 'CLOCK_SKEW'), vm: optional(bool) });
+export const refusalSchema = obj({
+  ...answerCommon,
+  code: literal('EDITION_NOT_COVERED', 'CLOCK_SKEW'),
+  vm: optional(bool),
+});
 export type Refusal = Infer<typeof refusalSchema>;
 
 /** Hardware parts as the authority sees them: each one hashed, so no serial number leaves the site. */
@@ -147,7 +163,11 @@ export const makGrantSchema = obj({
 export type MakGrant = Infer<typeof makGrantSchema>;
 
 /** A directory's identity: an ID the directory server generated (entryUUID, objectGUID), as a lowercase UUID. */
-export const directoryIdSchema = str({ min: 36, max: 36, pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ });
+export const directoryIdSchema = str({
+  min: 36,
+  max: 36,
+  pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+});
 /** Activation object names: what the directory administrator sees (at most 40 characters, as AD's). */
 export const objectNameSchema = str({ min: 1, max: 40, pattern: /^[A-Za-z0-9]([A-Za-z0-9 ._-]*[A-Za-z0-9._-])?$/ });
 
@@ -172,5 +192,9 @@ export type DirectoryObject = Infer<typeof directoryObjectSchema>;
 
 /** Validates a verified payload; content errors name the document type. */
 export function readPayload<T>(type: string, schema: Schema<T>, payload: unknown): T {
-  return parseWith(schema, payload, (p) => new VolactError('DOCUMENT_INVALID', { type, detail: `${p.field} ${p.problem}` }));
+  return parseWith(
+    schema,
+    payload,
+    (p) => new VolactError('DOCUMENT_INVALID', { type, detail: `${p.field} ${p.problem}` }),
+  );
 }

@@ -18,6 +18,8 @@ export const exitCodes = {
 
 type Entry = { status: number; exit: number; message: string; fix: string };
 
+// one line per code: it reads as the table it is
+// prettier-ignore
 export const errorTable = {
   // --- input -------------------------------------------------------------------------------
   BAD_JSON: { status: 400, exit: exitCodes.input, message: 'the request body is not valid JSON', fix: 'Send one JSON object with Content-Type application/json.' },

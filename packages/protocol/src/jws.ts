@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { b64u, fromB64u, isB64u } from './base64url.js';
 import { VolactError } from './errors.js';
 
@@ -23,13 +31,17 @@ export function rawPublicKey(key: KeyObject): string {
 }
 
 export function publicKeyFromRaw(x: string): KeyObject {
-  if (!isB64u(x) || fromB64u(x).length !== 32) throw new VolactError('DOCUMENT_INVALID', { type: 'key', detail: 'public key is not 32 bytes of base64url' });
+  if (!isB64u(x) || fromB64u(x).length !== 32)
+    throw new VolactError('DOCUMENT_INVALID', { type: 'key', detail: 'public key is not 32 bytes of base64url' });
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 
 /** A key ID derived from the public key, so it cannot be claimed for another key. */
 export function kidFor(prefix: string, publicKey: KeyObject): string {
-  return `${prefix}-${createHash('sha256').update(fromB64u(rawPublicKey(publicKey))).digest('base64url').slice(0, 16)}`;
+  return `${prefix}-${createHash('sha256')
+    .update(fromB64u(rawPublicKey(publicKey)))
+    .digest('base64url')
+    .slice(0, 16)}`;
 }
 
 export function generateKeyPair(prefix: string): KeyPair {
@@ -78,7 +90,8 @@ export function parseJws(jws: unknown): Parsed {
   if (typeof jws !== 'string') throw new VolactError('ENVELOPE_MALFORMED', { detail: 'not a string' });
   if (jws.length > MAX_JWS_LENGTH) throw new VolactError('ENVELOPE_MALFORMED', { detail: 'too long' });
   const parts = jws.split('.');
-  if (parts.length !== 3 || !parts.every(isB64u)) throw new VolactError('ENVELOPE_MALFORMED', { detail: 'not three base64url parts' });
+  if (parts.length !== 3 || !parts.every(isB64u))
+    throw new VolactError('ENVELOPE_MALFORMED', { detail: 'not three base64url parts' });
   const [h, p, s] = parts as [string, string, string];
   let header: unknown;
   let payload: unknown;
@@ -88,7 +101,8 @@ export function parseJws(jws: unknown): Parsed {
   } catch {
     throw new VolactError('ENVELOPE_MALFORMED', { detail: 'header or payload is not JSON' });
   }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new VolactError('ENVELOPE_MALFORMED', { detail: 'header is not an object' });
+  if (!header || typeof header !== 'object' || Array.isArray(header))
+    throw new VolactError('ENVELOPE_MALFORMED', { detail: 'header is not an object' });
   const { alg, typ, ver, kid } = header as Record<string, unknown>;
   if (typeof alg !== 'string' || typeof typ !== 'string' || typeof ver !== 'number' || typeof kid !== 'string') {
     throw new VolactError('ENVELOPE_MALFORMED', { detail: 'header lacks alg, typ, ver or kid' });
@@ -102,12 +116,16 @@ export function parseJws(jws: unknown): Parsed {
  * Verifies a document of one expected type. Checks, in order: alg pinned, type, version,
  * key ID, signature. Returns the payload, still to be validated by the document's reader.
  */
-export function verifyJws(jws: unknown, expect: { typ: string; versions: readonly number[]; kid: string; key: KeyObject }): Parsed {
+export function verifyJws(
+  jws: unknown,
+  expect: { typ: string; versions: readonly number[]; kid: string; key: KeyObject },
+): Parsed {
   const parsed = parseJws(jws);
   const { header } = parsed;
   if (header.alg !== ALG) throw new VolactError('ENVELOPE_ALG', { alg: header.alg });
   if (header.typ !== expect.typ) throw new VolactError('DOCUMENT_TYPE', { expected: expect.typ, actual: header.typ });
-  if (!expect.versions.includes(header.ver)) throw new VolactError('DOCUMENT_VERSION', { type: header.typ, version: header.ver });
+  if (!expect.versions.includes(header.ver))
+    throw new VolactError('DOCUMENT_VERSION', { type: header.typ, version: header.ver });
   if (header.kid !== expect.kid) throw new VolactError('ISSUER_NOT_CERTIFIED', { type: header.typ, kid: header.kid });
   if (parsed.signature.length !== 64 || !verify(null, Buffer.from(parsed.signingInput), expect.key, parsed.signature)) {
     throw new VolactError('SIGNATURE_INVALID', { type: header.typ });

@@ -60,7 +60,11 @@ describe('product key check character', () => {
       const key = mintKey(secret, keyClass, randomInt(0x10000), randomSerial());
       assert.equal(decodeKey(key).keyClass, keyClass);
       for (const typo of typosOf(compactOf(key))) {
-        assert.throws(() => decodeKey(typo), isCode('KEY_TYPO'), `typo ${typo} of key ${key} was not reported as a typo`);
+        assert.throws(
+          () => decodeKey(typo),
+          isCode('KEY_TYPO'),
+          `typo ${typo} of key ${key} was not reported as a typo`,
+        );
       }
     }
   });
@@ -72,7 +76,8 @@ describe('product key check character', () => {
     assert.equal(keyCheckValid(compact + '2'), false);
     assert.equal(keyCheckValid(mintKey(secret, 'setup', 1, 1n)), false, 'the hyphenated form is not compact');
     assert.equal(keyCheckValid(compact.toLowerCase()), false);
-    for (const bad of ['O', 'I', 'B', 'S', 'Z', '0', '1', 'é']) assert.equal(keyCheckValid(bad + compact.slice(1)), false);
+    for (const bad of ['O', 'I', 'B', 'S', 'Z', '0', '1', 'é'])
+      assert.equal(keyCheckValid(bad + compact.slice(1)), false);
   });
 });
 
@@ -99,14 +104,23 @@ describe('product key fields', () => {
   });
 
   test('encodeKeyFields round-trips an arbitrary tag', () => {
-    const fields = { version: KEY_VERSION, keyClass: 'mak' as const, ref: 77, serial: randomSerial(), tag: randomTag() };
+    const fields = {
+      version: KEY_VERSION,
+      keyClass: 'mak' as const,
+      ref: 77,
+      serial: randomSerial(),
+      tag: randomTag(),
+    };
     const decoded = decodeKey(encodeKeyFields(fields));
     assert.deepEqual({ ...decoded, canonical: undefined }, { ...fields, canonical: undefined });
   });
 
   test('accepts lower case, spaces and missing hyphens, and returns the canonical form', () => {
     const key = mintKey(secret, 'host', 3, randomSerial());
-    const spaced = compactOf(key).toLowerCase().replace(/(.{5})/g, '$1 ').trim();
+    const spaced = compactOf(key)
+      .toLowerCase()
+      .replace(/(.{5})/g, '$1 ')
+      .trim();
     for (const typed of [key.toLowerCase(), spaced, compactOf(key), `  ${key}\t`, key.replace(/-/g, ' - ')]) {
       const decoded = decodeKey(typed);
       assert.equal(decoded.canonical, key, `typed as ${JSON.stringify(typed)}`);
@@ -120,7 +134,11 @@ describe('product key fields', () => {
     for (const typed of ['', compact.slice(0, 24), compact + 'A', compact.slice(0, 20), `${compact}${compact}`]) {
       assert.throws(
         () => decodeKey(typed),
-        (e: unknown) => e instanceof VolactError && e.code === 'KEY_MALFORMED' && e.params.length === typed.length && e.message.includes(`this has ${typed.length}`),
+        (e: unknown) =>
+          e instanceof VolactError &&
+          e.code === 'KEY_MALFORMED' &&
+          e.params.length === typed.length &&
+          e.message.includes(`this has ${typed.length}`),
       );
     }
   });
@@ -144,7 +162,11 @@ describe('product key fields', () => {
       }
     }
     // lower-case look-alikes are upper-cased first and still named
-    assert.throws(() => decodeKey('o' + compact.slice(1)), (e: unknown) => e instanceof VolactError && e.code === 'KEY_BAD_CHARACTER' && e.params.char === 'O' && e.params.group === 1);
+    assert.throws(
+      () => decodeKey('o' + compact.slice(1)),
+      (e: unknown) =>
+        e instanceof VolactError && e.code === 'KEY_BAD_CHARACTER' && e.params.char === 'O' && e.params.group === 1,
+    );
   });
 
   test('reports a bad character before a check mismatch', () => {
@@ -167,7 +189,13 @@ describe('product key tag', () => {
   test('a well-formed key with a correct check but a random tag is not valid (an unknown key)', () => {
     for (let k = 0; k < 200; k++) {
       const keyClass = randomClass();
-      const key = encodeKeyFields({ version: KEY_VERSION, keyClass, ref: randomInt(0x10000), serial: randomSerial(), tag: randomTag() });
+      const key = encodeKeyFields({
+        version: KEY_VERSION,
+        keyClass,
+        ref: randomInt(0x10000),
+        serial: randomSerial(),
+        tag: randomTag(),
+      });
       const decoded = decodeKey(key); // not a typo: the check character is right
       assert.equal(decoded.keyClass, keyClass);
       assert.equal(keyTagValid(secret, decoded), false, `random key ${key} passes the tag check`);
@@ -184,8 +212,14 @@ describe('product key tag', () => {
 
   test('a correctly checked key of a version or class never minted is KEY_UNKNOWN, not a typo', () => {
     const serial = randomSerial();
-    assert.throws(() => decodeKey(encodeKeyFields({ version: 2, keyClass: 'setup', ref: 1, serial, tag: randomTag() })), isCode('KEY_UNKNOWN'));
-    assert.throws(() => decodeKey(encodeKeyFields({ version: 0, keyClass: 'setup', ref: 1, serial, tag: randomTag() })), isCode('KEY_UNKNOWN'));
+    assert.throws(
+      () => decodeKey(encodeKeyFields({ version: 2, keyClass: 'setup', ref: 1, serial, tag: randomTag() })),
+      isCode('KEY_UNKNOWN'),
+    );
+    assert.throws(
+      () => decodeKey(encodeKeyFields({ version: 0, keyClass: 'setup', ref: 1, serial, tag: randomTag() })),
+      isCode('KEY_UNKNOWN'),
+    );
     // all-highest digits with a correct check: more than 116 bits, so the version bits are not 1
     const data = 'Y'.repeat(24);
     const check = [...KEY_ALPHABET].find((c) => keyCheckValid(data + c))!;

@@ -116,7 +116,8 @@ export function decodeKey(input: string): DecodedKey {
   const digits: number[] = [];
   for (let i = 0; i < 25; i++) {
     const d = KEY_ALPHABET.indexOf(compact[i]!);
-    if (d < 0) throw new VolactError('KEY_BAD_CHARACTER', { position: i + 1, char: compact[i]!, group: Math.floor(i / 5) + 1 });
+    if (d < 0)
+      throw new VolactError('KEY_BAD_CHARACTER', { position: i + 1, char: compact[i]!, group: Math.floor(i / 5) + 1 });
     digits.push(d);
   }
   if (!keyCheckValid(compact)) throw new VolactError('KEY_TYPO');

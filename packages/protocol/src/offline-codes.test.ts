@@ -27,10 +27,23 @@ const hostKey = decodeKey(mintKey(secret, 'host', 2, 987654321n));
 const fp = { osId: 'os-1', board: 'board-1', cpu: 'cpu-1', disks: ['disk-a', 'disk-b'], nics: ['nic-a'] };
 const parts = hashedFingerprint(fp);
 
-function authority(): { root: KeyPair; roots: Root[]; issuer: KeyPair; issuerJws: string; offline: { privateKey: KeyPair['privateKey']; rawPublicKey: string } } {
+function authority(): {
+  root: KeyPair;
+  roots: Root[];
+  issuer: KeyPair;
+  issuerJws: string;
+  offline: { privateKey: KeyPair['privateKey']; rawPublicKey: string };
+} {
   const root = generateKeyPair('root');
   const issuer = generateKeyPair('iss-offline');
-  const cert: IssuerCert = { kid: issuer.kid, purpose: 'offline', publicKey: rawPublicKey(issuer.publicKey), root: root.kid, notBefore: now - 30 * DAY, notAfter: now + 700 * DAY };
+  const cert: IssuerCert = {
+    kid: issuer.kid,
+    purpose: 'offline',
+    publicKey: rawPublicKey(issuer.publicKey),
+    root: root.kid,
+    notBefore: now - 30 * DAY,
+    notAfter: now + 700 * DAY,
+  };
   return {
     root,
     roots: [rootFromKey(root.publicKey)],
@@ -69,7 +82,12 @@ describe('typed codes', () => {
     for (let n = 1; n < 80; n++) {
       const bytes = randomBytes(n);
       const text = encodeCode(bytes);
-      assert.ok(text.split('-').slice(0, -1).every((g) => g.length === 8));
+      assert.ok(
+        text
+          .split('-')
+          .slice(0, -1)
+          .every((g) => g.length === 8),
+      );
       assert.deepEqual(Buffer.from(decodeCode(text.toLowerCase().replace(/-/g, ' '), 'installation ID', [n])), bytes);
     }
   });
@@ -103,7 +121,10 @@ describe('typed codes', () => {
   test('a character outside the alphabet names its group; a missing group names the length', () => {
     const text = encodeCode(randomBytes(69));
     const withO = text.slice(0, 9) + 'O' + text.slice(10);
-    assert.deepEqual(codeOf(() => decodeCode(withO, 'confirmation ID', [69])), { code: 'CODE_BAD_CHARACTER', params: { what: 'confirmation ID', group: 2, char: 'O' } });
+    assert.deepEqual(
+      codeOf(() => decodeCode(withO, 'confirmation ID', [69])),
+      { code: 'CODE_BAD_CHARACTER', params: { what: 'confirmation ID', group: 2, char: 'O' } },
+    );
     const short = text.split('-').slice(0, -1).join('-');
     assert.equal(codeOf(() => decodeCode(short, 'confirmation ID', [69])).code, 'CODE_MALFORMED');
     assert.equal(codeOf(() => decodeCode('x'.repeat(5000), 'confirmation ID', [69])).code, 'CODE_MALFORMED');
@@ -145,16 +166,29 @@ describe('installation IDs', () => {
     const iid = parseInstallationId(makeInstallationId(mak, { type: 'mak', machineId: 'machine-1', parts }).text);
     assert.match(makIdOf(mak), /^MAK-[0-9a-f]{8}$/);
     assert.equal(makIdOf(iid.key), makIdOf(mak));
-    assert.notEqual(makIdOf(decodeKey(mintKey(secret, 'mak', 101, 123456780n))), makIdOf(mak), 'another serial, another ID');
+    assert.notEqual(
+      makIdOf(decodeKey(mintKey(secret, 'mak', 101, 123456780n))),
+      makIdOf(mak),
+      'another serial, another ID',
+    );
   });
 
   test('the same machine and key give the same IID; a replaced disk keeps compact parts within tolerance', () => {
     const a = makeInstallationId(mak, { type: 'mak', machineId: 'machine-1', parts });
     const b = makeInstallationId(mak, { type: 'mak', machineId: 'machine-1', parts: hashedFingerprint(fp) });
     assert.equal(a.text, b.text);
-    const repaired = parseInstallationId(makeInstallationId(mak, { type: 'mak', machineId: 'machine-1', parts: hashedFingerprint({ ...fp, disks: ['disk-new'] }) }).text);
+    const repaired = parseInstallationId(
+      makeInstallationId(mak, {
+        type: 'mak',
+        machineId: 'machine-1',
+        parts: hashedFingerprint({ ...fp, disks: ['disk-new'] }),
+      }).text,
+    );
     assert.ok(sameMachine(a.parts!, repaired.parts!).same);
-    const newBoard = parseInstallationId(makeInstallationId(mak, { type: 'mak', machineId: 'machine-1', parts: hashedFingerprint({ ...fp, board: 'b2' }) }).text);
+    const newBoard = parseInstallationId(
+      makeInstallationId(mak, { type: 'mak', machineId: 'machine-1', parts: hashedFingerprint({ ...fp, board: 'b2' }) })
+        .text,
+    );
     assert.ok(!sameMachine(a.parts!, newBoard.parts!).same);
   });
 });
@@ -181,18 +215,35 @@ describe('confirmation IDs', () => {
   test('a confirmation for another installation ID is refused', () => {
     const other = makeInstallationId(mak, { type: 'mak', machineId: 'machine-2', parts });
     const cid = makeConfirmation(other, a.offline, now);
-    assert.equal(codeOf(() => verifyOfflineConfirmation(cid.text, iid, [a.issuerJws], a.roots)).code, 'CONFIRMATION_MISMATCH');
-    const hostIid = makeInstallationId(hostKey, { type: 'host', hostPublicKey: rawPublicKey(generateKeyPair('h').publicKey) });
-    assert.equal(codeOf(() => verifyOfflineConfirmation(makeConfirmation(hostIid, a.offline, now).text, iid, [a.issuerJws], a.roots)).code, 'CONFIRMATION_MISMATCH');
+    assert.equal(
+      codeOf(() => verifyOfflineConfirmation(cid.text, iid, [a.issuerJws], a.roots)).code,
+      'CONFIRMATION_MISMATCH',
+    );
+    const hostIid = makeInstallationId(hostKey, {
+      type: 'host',
+      hostPublicKey: rawPublicKey(generateKeyPair('h').publicKey),
+    });
+    assert.equal(
+      codeOf(() =>
+        verifyOfflineConfirmation(makeConfirmation(hostIid, a.offline, now).text, iid, [a.issuerJws], a.roots),
+      ).code,
+      'CONFIRMATION_MISMATCH',
+    );
   });
 
   test('a confirmation signed under another root is refused', () => {
     const foreign = authority();
     const cid = makeConfirmation(iid, foreign.offline, now);
     // the foreign issuer is not known here at all
-    assert.equal(codeOf(() => verifyOfflineConfirmation(cid.text, iid, [a.issuerJws], a.roots)).code, 'CONFIRMATION_UNTRUSTED');
+    assert.equal(
+      codeOf(() => verifyOfflineConfirmation(cid.text, iid, [a.issuerJws], a.roots)).code,
+      'CONFIRMATION_UNTRUSTED',
+    );
     // nor does its certificate chain to our root
-    assert.equal(codeOf(() => verifyOfflineConfirmation(cid.text, iid, [foreign.issuerJws], a.roots)).code, 'CHAIN_UNTRUSTED_ROOT');
+    assert.equal(
+      codeOf(() => verifyOfflineConfirmation(cid.text, iid, [foreign.issuerJws], a.roots)).code,
+      'CHAIN_UNTRUSTED_ROOT',
+    );
   });
 
   test('a signature made after the offline issuing key expired is refused', () => {
@@ -202,23 +253,48 @@ describe('confirmation IDs', () => {
 
   test('an offline host certificate yields the editions of its group from the signed catalog', () => {
     const catalogKey = generateKeyPair('iss-catalog');
-    const catalogIssuer = signDocument(a.root, docTypes.issuer, 1, { kid: catalogKey.kid, purpose: 'catalog', publicKey: rawPublicKey(catalogKey.publicKey), root: a.root.kid, notBefore: now - DAY, notAfter: now + DAY } satisfies IssuerCert);
+    const catalogIssuer = signDocument(a.root, docTypes.issuer, 1, {
+      kid: catalogKey.kid,
+      purpose: 'catalog',
+      publicKey: rawPublicKey(catalogKey.publicKey),
+      root: a.root.kid,
+      notBefore: now - DAY,
+      notAfter: now + DAY,
+    } satisfies IssuerCert);
     const catalog: Catalog = {
       serial: 1,
       issuedAt: now,
       products: [{ code: 'desk', name: 'Desk' }],
-      editions: [{ number: 101, code: 'desk-pro', name: 'Desk Pro', product: 'desk', kind: 'client', setupKey: 'X'.repeat(29) }],
+      editions: [
+        { number: 101, code: 'desk-pro', name: 'Desk Pro', product: 'desk', kind: 'client', setupKey: 'X'.repeat(29) },
+      ],
       groups: [{ number: 2, code: 'desk-2026', name: 'Desk 2026', kind: 'client', editions: [101] }],
     };
     const host = generateKeyPair('host');
     const hostIid = makeInstallationId(hostKey, { type: 'host', hostPublicKey: rawPublicKey(host.publicKey) });
     const cid = makeConfirmation(hostIid, a.offline, now);
-    const certificate = offlineHostCertificate({ iid: hostIid.publicForm.toString('base64url'), cid: cid.text, catalog: signDocument(catalogKey, docTypes.catalog, 1, catalog), catalogIssuer });
+    const certificate = offlineHostCertificate({
+      iid: hostIid.publicForm.toString('base64url'),
+      cid: cid.text,
+      catalog: signDocument(catalogKey, docTypes.catalog, 1, catalog),
+      catalogIssuer,
+    });
     const v = verifyHostCert(certificate, a.issuerJws, a.roots, now);
     assert.equal(v.cert.hostPublicKey, rawPublicKey(host.publicKey));
-    assert.deepEqual(v.cert.editions.map((e) => e.code), ['desk-pro']);
+    assert.deepEqual(
+      v.cert.editions.map((e) => e.code),
+      ['desk-pro'],
+    );
     // the same certificate with another host's key inside is not covered by the signature
-    const forged = offlineHostCertificate({ iid: makeInstallationId(hostKey, { type: 'host', hostPublicKey: rawPublicKey(generateKeyPair('x').publicKey) }).publicForm.toString('base64url'), cid: cid.text, catalog: signDocument(catalogKey, docTypes.catalog, 1, catalog), catalogIssuer });
+    const forged = offlineHostCertificate({
+      iid: makeInstallationId(hostKey, {
+        type: 'host',
+        hostPublicKey: rawPublicKey(generateKeyPair('x').publicKey),
+      }).publicForm.toString('base64url'),
+      cid: cid.text,
+      catalog: signDocument(catalogKey, docTypes.catalog, 1, catalog),
+      catalogIssuer,
+    });
     assert.equal(codeOf(() => verifyHostCert(forged, a.issuerJws, a.roots, now)).code, 'CONFIRMATION_MISMATCH');
   });
 });

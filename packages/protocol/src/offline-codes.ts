@@ -38,7 +38,11 @@ export const KEY_ID_BYTES = 10;
 const MAC_BYTES = 8;
 const PART_BYTES = 3;
 const MACHINE_REF_BYTES = 12;
-const machineDataBytes: Record<OfflineType, number> = { host: 32, mak: MACHINE_REF_BYTES + 5 * PART_BYTES, directory: 16 };
+const machineDataBytes: Record<OfflineType, number> = {
+  host: 32,
+  mak: MACHINE_REF_BYTES + 5 * PART_BYTES,
+  directory: 16,
+};
 const EPOCH = Date.UTC(2020, 0, 1);
 const DAY_MS = 86_400_000;
 export const SIGNATURE_BYTES = 64;
@@ -84,17 +88,25 @@ export function encodeCode(bytes: Uint8Array): string {
  * every eight characters, as printed.
  */
 export function decodeCode(input: string, what: What, byteLengths: readonly number[]): Uint8Array {
-  if (typeof input !== 'string' || input.length > 1000) throw new VolactError('CODE_MALFORMED', { what, detail: 'too long' });
+  if (typeof input !== 'string' || input.length > 1000)
+    throw new VolactError('CODE_MALFORMED', { what, detail: 'too long' });
   const compact = input.toUpperCase().replace(/[\s-]/g, '');
   const typedLength = (b: number) => charsFor(b) + Math.ceil(charsFor(b) / GROUP_DATA);
   // far from any valid length: say so; near one (a character dropped or doubled): name the group
   if (!byteLengths.some((b) => Math.abs(typedLength(b) - compact.length) <= 2)) {
-    throw new VolactError('CODE_MALFORMED', { what, detail: `it has ${compact.length} characters; a ${what} has ${byteLengths.map(typedLength).join(' or ')}` });
+    throw new VolactError('CODE_MALFORMED', {
+      what,
+      detail: `it has ${compact.length} characters; a ${what} has ${byteLengths.map(typedLength).join(' or ')}`,
+    });
   }
   const groupTexts = compact.match(/.{1,8}/g) ?? [];
   const digits: number[] = [];
   groupTexts.forEach((text, g) => {
-    if (text.length < 2) throw new VolactError('CODE_MALFORMED', { what, detail: `the last group has ${text.length} character; some of the code is missing` });
+    if (text.length < 2)
+      throw new VolactError('CODE_MALFORMED', {
+        what,
+        detail: `the last group has ${text.length} character; some of the code is missing`,
+      });
     const ds: number[] = [];
     for (const ch of text) {
       const d = ch.charCodeAt(0) < 128 ? DIGIT[ch.charCodeAt(0)]! : -1;
@@ -102,12 +114,16 @@ export function decodeCode(input: string, what: What, byteLengths: readonly numb
       ds.push(d);
     }
     const data = ds.slice(0, -1);
-    if (groupCheck(data, g) !== ds[ds.length - 1]) throw new VolactError('CODE_GROUP_TYPO', { what, group: g + 1, text });
+    if (groupCheck(data, g) !== ds[ds.length - 1])
+      throw new VolactError('CODE_GROUP_TYPO', { what, group: g + 1, text });
     digits.push(...data);
   });
   const bytes = byteLengths.find((b) => charsFor(b) === digits.length);
   if (bytes === undefined) {
-    throw new VolactError('CODE_MALFORMED', { what, detail: `it has ${compact.length} characters; a ${what} has ${byteLengths.map(typedLength).join(' or ')}` });
+    throw new VolactError('CODE_MALFORMED', {
+      what,
+      detail: `it has ${compact.length} characters; a ${what} has ${byteLengths.map(typedLength).join(' or ')}`,
+    });
   }
   let n = 0n;
   for (const d of digits) n = n * 29n + BigInt(d);
@@ -169,7 +185,8 @@ export type InstallationId = {
 export type TypedInstallationId = InstallationId & { text: string; mac: Buffer };
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
-const prefixBytes = (hash: string | undefined) => (hash ? Buffer.from(hash, 'base64url').subarray(0, PART_BYTES) : Buffer.alloc(PART_BYTES));
+const prefixBytes = (hash: string | undefined) =>
+  hash ? Buffer.from(hash, 'base64url').subarray(0, PART_BYTES) : Buffer.alloc(PART_BYTES);
 
 /** The 12-byte reference of a machine ID carried in an IID (the ID itself never is). */
 export function machineRef(machineId: string): Buffer {
@@ -183,7 +200,13 @@ export function machineRef(machineId: string): Buffer {
  */
 export function compactParts(p: HashedParts): HashedParts {
   const cut = (h: string) => h.slice(0, 4);
-  return { osId: cut(p.osId), board: cut(p.board), cpu: cut(p.cpu), disks: p.disks.slice().sort().slice(0, 1).map(cut), nics: p.nics.slice().sort().slice(0, 1).map(cut) };
+  return {
+    osId: cut(p.osId),
+    board: cut(p.board),
+    cpu: cut(p.cpu),
+    disks: p.disks.slice().sort().slice(0, 1).map(cut),
+    nics: p.nics.slice().sort().slice(0, 1).map(cut),
+  };
 }
 
 /** The "same machine" rule between two part records, either of them possibly compact (offline). */
@@ -194,16 +217,24 @@ export function sameHardware(a: HashedParts, b: HashedParts): boolean {
 
 /** The MAC key: scrypt of the product key, salted with the key's own ID (so no table serves two keys). */
 function macOf(productKey: string, keyId: Uint8Array, header: Uint8Array): Buffer {
-  const key = scryptSync(productKey, `volact-iid/v1/${Buffer.from(keyId).toString('hex')}`, 32, { N: 2 ** 14, r: 8, p: 1 });
+  const key = scryptSync(productKey, `volact-iid/v1/${Buffer.from(keyId).toString('hex')}`, 32, {
+    N: 2 ** 14,
+    r: 8,
+    p: 1,
+  });
   return createHmac('sha256', key).update(header).digest().subarray(0, MAC_BYTES);
 }
 
-const macDigest = (mac: Uint8Array) => createHash('sha256').update('volact-iid-mac/').update(mac).digest().subarray(0, MAC_BYTES);
+const macDigest = (mac: Uint8Array) =>
+  createHash('sha256').update('volact-iid-mac/').update(mac).digest().subarray(0, MAC_BYTES);
 
 /** Builds an installation ID: for a host (its public key) or a MAK machine (its identity and parts). */
 export function makeInstallationId(
   productKey: { canonical: string } & Pick<KeyFields, 'version' | 'keyClass' | 'ref' | 'serial'>,
-  machine: { type: 'host'; hostPublicKey: string } | { type: 'directory'; directoryId: string } | { type: 'mak'; machineId: string; parts: HashedParts },
+  machine:
+    | { type: 'host'; hostPublicKey: string }
+    | { type: 'directory'; directoryId: string }
+    | { type: 'mak'; machineId: string; parts: HashedParts },
 ): TypedInstallationId {
   const keyId = keyIdBytes(productKey);
   let data: Buffer;
@@ -215,19 +246,29 @@ export function makeInstallationId(
     if (data.length !== 16) throw new RangeError('a directory ID is a UUID');
   } else {
     const p = machine.parts;
-    data = Buffer.concat([machineRef(machine.machineId), ...[p.osId, p.board, p.cpu, p.disks.slice().sort()[0], p.nics.slice().sort()[0]].map(prefixBytes)]);
+    data = Buffer.concat([
+      machineRef(machine.machineId),
+      ...[p.osId, p.board, p.cpu, p.disks.slice().sort()[0], p.nics.slice().sort()[0]].map(prefixBytes),
+    ]);
   }
   const head = Buffer.from([(CODE_VERSION << 4) | offlineTypes[machine.type]]);
   const mac = macOf(productKey.canonical, keyId, Buffer.concat([head, keyId, data]));
   return readInstallationId(Buffer.concat([head, keyId, mac, data]), false) as TypedInstallationId;
 }
 
-const iidLengths = (Object.keys(offlineTypes) as OfflineType[]).map((t) => 1 + KEY_ID_BYTES + MAC_BYTES + machineDataBytes[t]);
+const iidLengths = (Object.keys(offlineTypes) as OfflineType[]).map(
+  (t) => 1 + KEY_ID_BYTES + MAC_BYTES + machineDataBytes[t],
+);
 
 /** True when `text` is a correctly typed group number `index` (0-based) of a code. */
 export function isCodeGroup(text: string, index: number): boolean {
   const ds = [...text.toUpperCase()].map((c) => (c.charCodeAt(0) < 128 ? DIGIT[c.charCodeAt(0)]! : -1));
-  return ds.length >= 2 && ds.length <= GROUP_DATA + 1 && ds.every((d) => d >= 0) && groupCheck(ds.slice(0, -1), index) === ds[ds.length - 1];
+  return (
+    ds.length >= 2 &&
+    ds.length <= GROUP_DATA + 1 &&
+    ds.every((d) => d >= 0) &&
+    groupCheck(ds.slice(0, -1), index) === ds[ds.length - 1]
+  );
 }
 
 /** Parses a typed installation ID (typos named by group); the MAC is checked by whoever holds the key. */
@@ -238,7 +279,8 @@ export function parseInstallationId(text: string): TypedInstallationId {
 /** Reads the public form (base64url) kept in host certificates and licenses. */
 export function parsePublicForm(b64url: string): InstallationId {
   const bytes = Buffer.from(b64url, 'base64url');
-  if (!iidLengths.includes(bytes.length) || bytes.toString('base64url') !== b64url) throw new VolactError('CODE_MALFORMED', { what: 'installation ID', detail: 'the stored public form is damaged' });
+  if (!iidLengths.includes(bytes.length) || bytes.toString('base64url') !== b64url)
+    throw new VolactError('CODE_MALFORMED', { what: 'installation ID', detail: 'the stored public form is damaged' });
   return readInstallationId(bytes, true);
 }
 
@@ -246,15 +288,33 @@ function readInstallationId(bytes: Buffer, isPublicForm: boolean): InstallationI
   const version = bytes[0]! >> 4;
   const typeNumber = bytes[0]! & 15;
   const type = (Object.keys(offlineTypes) as OfflineType[]).find((t) => offlineTypes[t] === typeNumber);
-  if (version !== CODE_VERSION || !type) throw new VolactError('CODE_MALFORMED', { what: 'installation ID', detail: `version ${version} type ${typeNumber} is not one this release reads` });
-  if (bytes.length !== 1 + KEY_ID_BYTES + MAC_BYTES + machineDataBytes[type]) throw new VolactError('CODE_MALFORMED', { what: 'installation ID', detail: `a ${type} installation ID has another length` });
+  if (version !== CODE_VERSION || !type)
+    throw new VolactError('CODE_MALFORMED', {
+      what: 'installation ID',
+      detail: `version ${version} type ${typeNumber} is not one this release reads`,
+    });
+  if (bytes.length !== 1 + KEY_ID_BYTES + MAC_BYTES + machineDataBytes[type])
+    throw new VolactError('CODE_MALFORMED', {
+      what: 'installation ID',
+      detail: `a ${type} installation ID has another length`,
+    });
   const keyId = bytes.subarray(1, 1 + KEY_ID_BYTES);
   const mac = bytes.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + MAC_BYTES);
   const data = bytes.subarray(1 + KEY_ID_BYTES + MAC_BYTES);
   const publicForm = isPublicForm ? bytes : Buffer.concat([bytes.subarray(0, 1 + KEY_ID_BYTES), macDigest(mac), data]);
-  const iid: InstallationId = { type, keyId, key: keyIdFields(keyId), mac: isPublicForm ? null : mac, text: isPublicForm ? null : encodeCode(bytes), publicForm };
+  const iid: InstallationId = {
+    type,
+    keyId,
+    key: keyIdFields(keyId),
+    mac: isPublicForm ? null : mac,
+    text: isPublicForm ? null : encodeCode(bytes),
+    publicForm,
+  };
   const wanted = type === 'mak' ? 'mak' : 'host';
-  if (iid.key.keyClass !== wanted) throw new VolactError('INSTALLATION_ID_INVALID', { detail: `a ${type} installation ID names a ${iid.key.keyClass} key` });
+  if (iid.key.keyClass !== wanted)
+    throw new VolactError('INSTALLATION_ID_INVALID', {
+      detail: `a ${type} installation ID names a ${iid.key.keyClass} key`,
+    });
   if (type === 'host') {
     iid.hostPublicKey = Buffer.from(data);
   } else if (type === 'directory') {
@@ -262,9 +322,16 @@ function readInstallationId(bytes: Buffer, isPublicForm: boolean): InstallationI
     iid.directoryId = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   } else {
     iid.machineRef = Buffer.from(data.subarray(0, MACHINE_REF_BYTES));
-    const part = (i: number) => b64(data.subarray(MACHINE_REF_BYTES + i * PART_BYTES, MACHINE_REF_BYTES + (i + 1) * PART_BYTES));
+    const part = (i: number) =>
+      b64(data.subarray(MACHINE_REF_BYTES + i * PART_BYTES, MACHINE_REF_BYTES + (i + 1) * PART_BYTES));
     const none = b64(Buffer.alloc(PART_BYTES));
-    iid.parts = { osId: part(0), board: part(1), cpu: part(2), disks: part(3) === none ? [] : [part(3)], nics: part(4) === none ? [] : [part(4)] };
+    iid.parts = {
+      osId: part(0),
+      board: part(1),
+      cpu: part(2),
+      disks: part(3) === none ? [] : [part(3)],
+      nics: part(4) === none ? [] : [part(4)],
+    };
   }
   return iid;
 }
@@ -283,13 +350,29 @@ export function issuerTag(rawPublicKey: string): Buffer {
 }
 
 function signedBlock(cidHead: Uint8Array, iid: InstallationId): Buffer {
-  return Buffer.concat([Buffer.from('volact-cid/v1\0'), cidHead, iid.keyId, createHash('sha256').update(iid.publicForm).digest()]);
+  return Buffer.concat([
+    Buffer.from('volact-cid/v1\0'),
+    cidHead,
+    iid.keyId,
+    createHash('sha256').update(iid.publicForm).digest(),
+  ]);
 }
 
-export type Confirmation = { type: OfflineType; tag: Buffer; issuedAt: number; signature: Buffer; bytes: Buffer; text: string };
+export type Confirmation = {
+  type: OfflineType;
+  tag: Buffer;
+  issuedAt: number;
+  signature: Buffer;
+  bytes: Buffer;
+  text: string;
+};
 
 /** Signs a confirmation for an IID with the offline issuing key (the authority's side). */
-export function makeConfirmation(iid: InstallationId, issuer: { privateKey: KeyObject; rawPublicKey: string }, now: number): Confirmation {
+export function makeConfirmation(
+  iid: InstallationId,
+  issuer: { privateKey: KeyObject; rawPublicKey: string },
+  now: number,
+): Confirmation {
   const day = Math.floor((now - EPOCH) / DAY_MS);
   if (day < 0 || day > 0xffff) throw new RangeError('date outside the range of confirmation IDs');
   const head = Buffer.alloc(5);
@@ -308,25 +391,48 @@ function readConfirmation(bytes: Buffer): Confirmation {
   const version = bytes[0]! >> 4;
   const typeNumber = bytes[0]! & 15;
   const type = (Object.keys(offlineTypes) as OfflineType[]).find((t) => offlineTypes[t] === typeNumber);
-  if (version !== CODE_VERSION || !type) throw new VolactError('CODE_MALFORMED', { what: 'confirmation ID', detail: `version ${version} type ${typeNumber} is not one this release reads` });
+  if (version !== CODE_VERSION || !type)
+    throw new VolactError('CODE_MALFORMED', {
+      what: 'confirmation ID',
+      detail: `version ${version} type ${typeNumber} is not one this release reads`,
+    });
   const day = bytes.readUInt16BE(3);
-  return { type, tag: bytes.subarray(1, 3), issuedAt: EPOCH + day * DAY_MS, signature: bytes.subarray(5), bytes, text: encodeCode(bytes) };
+  return {
+    type,
+    tag: bytes.subarray(1, 3),
+    issuedAt: EPOCH + day * DAY_MS,
+    signature: bytes.subarray(5),
+    bytes,
+    text: encodeCode(bytes),
+  };
 }
 
 /**
  * Checks a confirmation against the IID this machine shows now and the offline issuing keys it
  * knows (each already verified to the pinned root by the caller). Returns the key that signed.
  */
-export function verifyConfirmation<K extends { rawPublicKey: string; key: KeyObject; notBefore: number; notAfter: number }>(cid: Confirmation, iid: InstallationId, issuers: readonly K[]): K {
-  if (cid.type !== iid.type) throw new VolactError('CONFIRMATION_MISMATCH', { detail: `it confirms a ${cid.type} installation, this is a ${iid.type}` });
+export function verifyConfirmation<
+  K extends { rawPublicKey: string; key: KeyObject; notBefore: number; notAfter: number },
+>(cid: Confirmation, iid: InstallationId, issuers: readonly K[]): K {
+  if (cid.type !== iid.type)
+    throw new VolactError('CONFIRMATION_MISMATCH', {
+      detail: `it confirms a ${cid.type} installation, this is a ${iid.type}`,
+    });
   const candidates = issuers.filter((i) => issuerTag(i.rawPublicKey).equals(cid.tag));
-  if (candidates.length === 0) throw new VolactError('CONFIRMATION_UNTRUSTED', { detail: `no known offline issuing key has tag ${cid.tag.toString('hex')}` });
+  if (candidates.length === 0)
+    throw new VolactError('CONFIRMATION_UNTRUSTED', {
+      detail: `no known offline issuing key has tag ${cid.tag.toString('hex')}`,
+    });
   const block = signedBlock(cid.bytes.subarray(0, 5), iid);
   for (const issuer of candidates) {
     if (!verify(null, block, issuer.key, cid.signature)) continue;
     // day granularity: the issuing key must have been valid at some time that day
     if (cid.issuedAt + DAY_MS <= issuer.notBefore || cid.issuedAt > issuer.notAfter) {
-      throw new VolactError('ISSUER_EXPIRED', { kid: `offline ${cid.tag.toString('hex')}`, notBefore: new Date(issuer.notBefore).toISOString(), notAfter: new Date(issuer.notAfter).toISOString() });
+      throw new VolactError('ISSUER_EXPIRED', {
+        kid: `offline ${cid.tag.toString('hex')}`,
+        notBefore: new Date(issuer.notBefore).toISOString(),
+        notAfter: new Date(issuer.notAfter).toISOString(),
+      });
     }
     return issuer;
   }

@@ -27,7 +27,10 @@ describe('sameMachine', () => {
   });
 
   test('replacing one disk and one NIC is still the same machine, at the tolerance', () => {
-    const r = sameMachine(before, fp({ disks: ['nvme-SAMSUNG-S1', 'sata-NEW-9'], nics: ['aa:bb:cc:dd:ee:ff', '00:11:22:33:44:66'] }));
+    const r = sameMachine(
+      before,
+      fp({ disks: ['nvme-SAMSUNG-S1', 'sata-NEW-9'], nics: ['aa:bb:cc:dd:ee:ff', '00:11:22:33:44:66'] }),
+    );
     assert.equal(r.same, true);
     assert.equal(r.clone, false);
     assert.equal(r.score, SAME_MACHINE_TOLERANCE);
@@ -76,7 +79,10 @@ describe('identityHash', () => {
 
   test('tells apart clones that share an OS identity on other boards, but not an operator-set identity', () => {
     assert.notEqual(identityHash(fp({ board: 'other' })), identityHash(before));
-    assert.equal(identityHash({ osId: 'identity:vdi-07', board: 'a' }), identityHash({ osId: 'identity:vdi-07', board: 'b' }));
+    assert.equal(
+      identityHash({ osId: 'identity:vdi-07', board: 'a' }),
+      identityHash({ osId: 'identity:vdi-07', board: 'b' }),
+    );
   });
 
   test('is a 43-character base64url SHA-256 that differs per OS identity and hides it', () => {

@@ -34,10 +34,22 @@ export function sameMachine(before: Fingerprint, now: Fingerprint): Sameness {
   if (before.osId !== now.osId) return { same: false, clone: true, score: Infinity, changed: ['osId'] };
   const changed: string[] = [];
   let score = 0;
-  if (before.board !== now.board) { changed.push('board'); score += weights.board; }
-  if (before.cpu !== now.cpu) { changed.push('cpu'); score += weights.cpu; }
-  if (setChanged(before.disks, now.disks)) { changed.push('disks'); score += weights.disk; }
-  if (setChanged(before.nics, now.nics)) { changed.push('nics'); score += weights.nic; }
+  if (before.board !== now.board) {
+    changed.push('board');
+    score += weights.board;
+  }
+  if (before.cpu !== now.cpu) {
+    changed.push('cpu');
+    score += weights.cpu;
+  }
+  if (setChanged(before.disks, now.disks)) {
+    changed.push('disks');
+    score += weights.disk;
+  }
+  if (setChanged(before.nics, now.nics)) {
+    changed.push('nics');
+    score += weights.nic;
+  }
   return { same: score <= SAME_MACHINE_TOLERANCE, clone: false, score, changed };
 }
 
@@ -52,7 +64,8 @@ export function identityHash(fp: Pick<Fingerprint, 'osId' | 'board'>): string {
   return createHash('sha256').update(`volact-identity/${fp.osId}/${board}`).digest('base64url');
 }
 
-const partHash = (kind: string, value: string) => createHash('sha256').update(`volact-part/${kind}/${value}`).digest('base64url');
+const partHash = (kind: string, value: string) =>
+  createHash('sha256').update(`volact-part/${kind}/${value}`).digest('base64url');
 
 /** The fingerprint with every part hashed: what a MAK activation sends to the authority. */
 export function hashedFingerprint(fp: Fingerprint): Fingerprint {

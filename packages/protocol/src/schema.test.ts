@@ -2,7 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VolactError } from './errors.js';
 import { readPayload } from './documents.js';
-import { array, bool, int, literal, nullable, obj, optional, parseWith, str, type Problem, type Schema } from './schema.js';
+import {
+  array,
+  bool,
+  int,
+  literal,
+  nullable,
+  obj,
+  optional,
+  parseWith,
+  str,
+  type Problem,
+  type Schema,
+} from './schema.js';
 
 const check = <T>(s: Schema<T>, v: unknown): Problem | undefined => s.check(v, '');
 
@@ -28,8 +40,14 @@ describe('obj', () => {
   });
 
   test('refuses inherited-looking names such as __proto__ and constructor as unknown fields', () => {
-    assert.deepEqual(check(person, JSON.parse('{"__proto__":{"admin":true}}')), { field: '__proto__', problem: 'is not a known field' });
-    assert.deepEqual(check(person, { ...good, constructor: 'x' }), { field: 'constructor', problem: 'is not a known field' });
+    assert.deepEqual(check(person, JSON.parse('{"__proto__":{"admin":true}}')), {
+      field: '__proto__',
+      problem: 'is not a known field',
+    });
+    assert.deepEqual(check(person, { ...good, constructor: 'x' }), {
+      field: 'constructor',
+      problem: 'is not a known field',
+    });
   });
 
   test('refuses a missing required field, naming it', () => {
@@ -40,13 +58,20 @@ describe('obj', () => {
   });
 
   test('refuses non-objects, naming the body', () => {
-    for (const v of [null, undefined, 'x', 3, [], [good]]) assert.deepEqual(check(person, v), { field: '(body)', problem: 'must be an object' }, JSON.stringify(v));
+    for (const v of [null, undefined, 'x', 3, [], [good]])
+      assert.deepEqual(check(person, v), { field: '(body)', problem: 'must be an object' }, JSON.stringify(v));
   });
 
   test('names nested fields with a dotted path and array items with an index', () => {
     const outer = obj({ inner: obj({ list: array(int({ min: 0, max: 9 }), { max: 5 }) }) });
-    assert.deepEqual(check(outer, { inner: { list: [1, 2, 10] } }), { field: 'inner.list[2]', problem: 'must be between 0 and 9' });
-    assert.deepEqual(check(outer, { inner: { list: [], extra: 1 } }), { field: 'inner.extra', problem: 'is not a known field' });
+    assert.deepEqual(check(outer, { inner: { list: [1, 2, 10] } }), {
+      field: 'inner.list[2]',
+      problem: 'must be between 0 and 9',
+    });
+    assert.deepEqual(check(outer, { inner: { list: [], extra: 1 } }), {
+      field: 'inner.extra',
+      problem: 'is not a known field',
+    });
   });
 
   test('describe lists required fields and refuses additional properties', () => {
@@ -84,7 +109,8 @@ describe('int', () => {
   });
   test('refuses non-integers, numeric strings, NaN, infinities and unsafe integers', () => {
     const big = int({ min: 0, max: Number.MAX_VALUE });
-    for (const v of [1.5, '3', NaN, Infinity, null, true]) assert.equal(check(i, v)?.problem, 'must be an integer', String(v));
+    for (const v of [1.5, '3', NaN, Infinity, null, true])
+      assert.equal(check(i, v)?.problem, 'must be an integer', String(v));
     assert.equal(check(big, 2 ** 53)?.problem, 'must be an integer');
   });
 });
@@ -132,13 +158,22 @@ describe('literal, bool, nullable, optional', () => {
 
 describe('parseWith and readPayload', () => {
   test('parseWith returns the value when valid and throws the caller error otherwise', () => {
-    assert.deepEqual(parseWith(person, good, () => new Error('no')), good);
-    assert.throws(() => parseWith(person, { ...good, age: -1 }, (p) => new Error(`${p.field}: ${p.problem}`)), { message: 'age: must be between 0 and 150' });
+    assert.deepEqual(
+      parseWith(person, good, () => new Error('no')),
+      good,
+    );
+    assert.throws(() => parseWith(person, { ...good, age: -1 }, (p) => new Error(`${p.field}: ${p.problem}`)), {
+      message: 'age: must be between 0 and 150',
+    });
   });
   test('readPayload throws DOCUMENT_INVALID naming the document type and the field', () => {
     assert.throws(
       () => readPayload('volact.test', person, { ...good, extra: 1 }),
-      (e: unknown) => e instanceof VolactError && e.code === 'DOCUMENT_INVALID' && e.params.type === 'volact.test' && e.params.detail === 'extra is not a known field',
+      (e: unknown) =>
+        e instanceof VolactError &&
+        e.code === 'DOCUMENT_INVALID' &&
+        e.params.type === 'volact.test' &&
+        e.params.detail === 'extra is not a known field',
     );
   });
 });

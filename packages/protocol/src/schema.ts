@@ -29,7 +29,12 @@ export function str(opts: { min?: number; max: number; pattern?: RegExp }): Sche
       if (opts.pattern && !opts.pattern.test(v)) return fail(p, `must match ${opts.pattern.source}`);
       return undefined;
     },
-    describe: () => ({ type: 'string', minLength: opts.min ?? 0, maxLength: opts.max, ...(opts.pattern ? { pattern: opts.pattern.source } : {}) }),
+    describe: () => ({
+      type: 'string',
+      minLength: opts.min ?? 0,
+      maxLength: opts.max,
+      ...(opts.pattern ? { pattern: opts.pattern.source } : {}),
+    }),
   };
 }
 
@@ -57,7 +62,10 @@ export function literal<const L extends string | number>(...values: L[]): Schema
 }
 
 export function nullable<T>(s: Schema<T>): Schema<T | null> {
-  return { check: (v, p) => (v === null ? undefined : s.check(v, p)), describe: () => ({ anyOf: [s.describe(), { type: 'null' }] }) };
+  return {
+    check: (v, p) => (v === null ? undefined : s.check(v, p)),
+    describe: () => ({ anyOf: [s.describe(), { type: 'null' }] }),
+  };
 }
 
 export function optional<T>(s: Schema<T>): Schema<T | undefined> {
@@ -81,8 +89,12 @@ export function array<T>(item: Schema<T>, opts: { max: number; min?: number }): 
 }
 
 type Shape = Record<string, Schema<unknown>>;
-type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { optional: true } ? K : undefined extends Infer<S[K]> ? K : never }[keyof S];
-export type ObjOf<S extends Shape> = { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> };
+type OptionalKeys<S extends Shape> = {
+  [K in keyof S]: S[K] extends { optional: true } ? K : undefined extends Infer<S[K]> ? K : never;
+}[keyof S];
+export type ObjOf<S extends Shape> = { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & {
+  [K in OptionalKeys<S>]?: Infer<S[K]>;
+};
 
 export function obj<S extends Shape>(shape: S): Schema<ObjOf<S>> {
   return {
@@ -103,7 +115,9 @@ export function obj<S extends Shape>(shape: S): Schema<ObjOf<S>> {
     describe: () => ({
       type: 'object',
       additionalProperties: false,
-      required: Object.entries(shape).filter(([, s]) => !s.optional).map(([k]) => k),
+      required: Object.entries(shape)
+        .filter(([, s]) => !s.optional)
+        .map(([k]) => k),
       properties: Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, s.describe()])),
     }),
   };

@@ -25,7 +25,6 @@ export type ActivateRequest = Infer<typeof activateRequestSchema>;
 /** The answer to POST /v1/activate: the signed answer, the host's certificate and its issuer (verified by the client against its pinned root). */
 export const hostAnswerSchema = obj({ answer: jws, certificate: jws, issuer: jws });
 
-
 /** POST /v1/host-activations on the authority. */
 export const hostActivationRequestSchema = obj({
   v: literal(1),
@@ -104,20 +103,42 @@ export const increaseRequestSchema = obj({
 export type IncreaseRequestBody = Infer<typeof increaseRequestSchema>;
 
 /** POST /v1/increase-requests/status: the state of one request, for the key holder. */
-export const increaseStatusSchema = obj({ v: literal(1), key, id: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9-]+$/ }) });
+export const increaseStatusSchema = obj({
+  v: literal(1),
+  key,
+  id: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9-]+$/ }),
+});
 
 /** POST /v1/offline-confirmations (public, rate-limited) and one item of the admin bulk call. */
 export const offlineConfirmationRequestSchema = obj({ v: literal(1), installationId: str({ min: 1, max: 300 }) });
 
 /** POST /v1/admin/offline-confirmations: proxy activation in bulk (token with the issue scope). */
-export const bulkConfirmationRequestSchema = obj({ v: literal(1), installationIds: array(str({ min: 1, max: 300 }), { min: 1, max: 1000 }) });
+export const bulkConfirmationRequestSchema = obj({
+  v: literal(1),
+  installationIds: array(str({ min: 1, max: 300 }), { min: 1, max: 1000 }),
+});
 
 /** Admin API request bodies (bearer token; scope in docs/protocol.md). */
 export const adminSchemas = {
-  issueHostKey: obj({ v: literal(1), group: str({ min: 1, max: 64 }), hosts: optional(int({ min: 1, max: 100_000 })), activations: optional(int({ min: 1, max: 100_000 })) }),
+  issueHostKey: obj({
+    v: literal(1),
+    group: str({ min: 1, max: 64 }),
+    hosts: optional(int({ min: 1, max: 100_000 })),
+    activations: optional(int({ min: 1, max: 100_000 })),
+  }),
   issueMak: obj({ v: literal(1), edition: str({ min: 1, max: 64 }), activations: int({ min: 1, max: 10_000_000 }) }),
-  decide: obj({ v: literal(1), id: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9-]+$/ }), decision: literal('approve', 'reject'), amount: optional(int({ min: 1, max: 10_000_000 })), note: optional(str({ min: 1, max: 1000 })) }),
+  decide: obj({
+    v: literal(1),
+    id: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9-]+$/ }),
+    decision: literal('approve', 'reject'),
+    amount: optional(int({ min: 1, max: 10_000_000 })),
+    note: optional(str({ min: 1, max: 1000 })),
+  }),
   releaseHost: obj({ v: literal(1), hostKeyId: str({ min: 1, max: 64 }), hostId: str({ min: 1, max: 64 }) }),
-  createToken: obj({ v: literal(1), name: str({ min: 1, max: 100 }), scopes: array(literal('read', 'issue', 'approve', 'admin'), { min: 1, max: 4 }) }),
+  createToken: obj({
+    v: literal(1),
+    name: str({ min: 1, max: 100 }),
+    scopes: array(literal('read', 'issue', 'approve', 'admin'), { min: 1, max: 4 }),
+  }),
   revokeToken: obj({ v: literal(1), id: str({ min: 1, max: 64 }) }),
 };

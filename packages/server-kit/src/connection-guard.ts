@@ -21,12 +21,23 @@ export type ConnectionLimits = {
   total: number;
 };
 
-export const defaultConnectionLimits: ConnectionLimits = { headersMs: 10_000, requestMs: 15_000, keepAliveMs: 5_000, perAddress: 64, total: 8192 };
+export const defaultConnectionLimits: ConnectionLimits = {
+  headersMs: 10_000,
+  requestMs: 15_000,
+  keepAliveMs: 5_000,
+  perAddress: 64,
+  total: 8192,
+};
 
 /** Options for `createServer`: Node's own timeout checks, run every second. */
 export function serverTimeouts(limits: ConnectionLimits) {
   // handshakeTimeout: a TLS handshake must be done within the header time too (Node's default is 120 s)
-  return { connectionsCheckingInterval: 1000, headersTimeout: limits.headersMs, requestTimeout: limits.requestMs, handshakeTimeout: limits.headersMs };
+  return {
+    connectionsCheckingInterval: 1000,
+    headersTimeout: limits.headersMs,
+    requestTimeout: limits.requestMs,
+    handshakeTimeout: limits.headersMs,
+  };
 }
 
 export type ConnectionStats = { open: number; refusedPerAddress: number; refusedTotal: number; evicted: number };
@@ -40,7 +51,11 @@ type Conn = { socket: Socket; address: string; pending: number };
  * progress is closed to make room, so idle and half-sent connections cannot lock out clients
  * that ask and go. Others are never disturbed.
  */
-export function guardConnections(server: Server, limits: ConnectionLimits, opts: { tls?: boolean } = {}): { stats: () => ConnectionStats } {
+export function guardConnections(
+  server: Server,
+  limits: ConnectionLimits,
+  opts: { tls?: boolean } = {},
+): { stats: () => ConnectionStats } {
   server.keepAliveTimeout = limits.keepAliveMs;
   server.headersTimeout = limits.headersMs;
   server.requestTimeout = limits.requestMs;
@@ -68,12 +83,22 @@ export function guardConnections(server: Server, limits: ConnectionLimits, opts:
     const fromHere = perAddress.get(address) ?? 0;
     if (limits.perAddress > 0 && address !== 'local' && fromHere >= limits.perAddress) {
       stats.refusedPerAddress++;
-      refuse(socket, new VolactError('TOO_MANY_CONNECTIONS', { what: `address ${address}`, limit: limits.perAddress, retryAfter: 1 }));
+      refuse(
+        socket,
+        new VolactError('TOO_MANY_CONNECTIONS', {
+          what: `address ${address}`,
+          limit: limits.perAddress,
+          retryAfter: 1,
+        }),
+      );
       return;
     }
     if (limits.total > 0 && conns.size >= limits.total && !evictIdle()) {
       stats.refusedTotal++;
-      refuse(socket, new VolactError('TOO_MANY_CONNECTIONS', { what: 'all peers', limit: limits.total, retryAfter: 1 }));
+      refuse(
+        socket,
+        new VolactError('TOO_MANY_CONNECTIONS', { what: 'all peers', limit: limits.total, retryAfter: 1 }),
+      );
       return;
     }
     const conn: Conn = { socket, address, pending: 0 };

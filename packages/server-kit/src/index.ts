@@ -26,7 +26,11 @@ export function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Prom
     const type = req.headers['content-type'];
     if (type !== 'application/json' && !jsonMediaType(type)) {
       req.resume();
-      reject(new VolactError('UNSUPPORTED_MEDIA_TYPE', { type: (req.headers['content-type'] ?? 'no Content-Type').slice(0, 100) }));
+      reject(
+        new VolactError('UNSUPPORTED_MEDIA_TYPE', {
+          type: (req.headers['content-type'] ?? 'no Content-Type').slice(0, 100),
+        }),
+      );
       return;
     }
     const declared = Number(req.headers['content-length']);
@@ -84,7 +88,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
  * The one place a server maps failures to answers: a VolactError becomes its table status and
  * body; anything else is logged with a request ID and answered as INTERNAL without internals.
  */
-export function sendError(res: ServerResponse, err: unknown, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): void {
+export function sendError(
+  res: ServerResponse,
+  err: unknown,
+  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -105,7 +113,10 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => P
 export type Routes = Record<string, Handler>;
 
 /** A tiny exact-path router: "METHOD /path" → handler; everything else is NOT_FOUND. */
-export function router(routes: Routes, log?: (line: string) => void): (req: IncomingMessage, res: ServerResponse) => void {
+export function router(
+  routes: Routes,
+  log?: (line: string) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     try {
       // inside the try: a hostile request line (e.g. "GET //[") must not take the server down
@@ -113,14 +124,24 @@ export function router(routes: Routes, log?: (line: string) => void): (req: Inco
       const handler = routes[`${req.method} ${url.pathname}`];
       if (!handler) {
         req.resume();
-        throw new VolactError('NOT_FOUND', { method: (req.method ?? '?').slice(0, 16), path: url.pathname.slice(0, 200) });
+        throw new VolactError('NOT_FOUND', {
+          method: (req.method ?? '?').slice(0, 16),
+          path: url.pathname.slice(0, 200),
+        });
       }
       const done = handler(req, res, url);
       if (done) done.catch((err: unknown) => sendError(res, err, log));
     } catch (err) {
       if (err instanceof TypeError && (err as NodeJS.ErrnoException).code === 'ERR_INVALID_URL') {
         req.resume();
-        sendError(res, new VolactError('NOT_FOUND', { method: (req.method ?? '?').slice(0, 16), path: String(req.url).slice(0, 200) }), log);
+        sendError(
+          res,
+          new VolactError('NOT_FOUND', {
+            method: (req.method ?? '?').slice(0, 16),
+            path: String(req.url).slice(0, 200),
+          }),
+          log,
+        );
         return;
       }
       sendError(res, err, log);
@@ -131,6 +152,22 @@ export function router(routes: Routes, log?: (line: string) => void): (req: Inco
 /** Writes a file so that it exists whole or not at all, with the given mode. */
 export { writeFileAtomic } from './files.js';
 export { callAuthority, getFromAuthority, getJson, postJson, type Get, type Post } from './authority-client.js';
-export { exchangeJson, expectAnswer, requestJson, RequestFailed, type Exchange, type JsonReply, type JsonRequest, type RequestFailure, type RequestTarget } from './request-json.js';
-export { defaultConnectionLimits, guardConnections, serverTimeouts, type ConnectionLimits, type ConnectionStats } from './connection-guard.js';
+export {
+  exchangeJson,
+  expectAnswer,
+  requestJson,
+  RequestFailed,
+  type Exchange,
+  type JsonReply,
+  type JsonRequest,
+  type RequestFailure,
+  type RequestTarget,
+} from './request-json.js';
+export {
+  defaultConnectionLimits,
+  guardConnections,
+  serverTimeouts,
+  type ConnectionLimits,
+  type ConnectionStats,
+} from './connection-guard.js';
 export { makeDir, readFileBounded } from './files.js';

@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { VolactError, errorBody, int, obj, str } from '@volact/protocol';
-import { expectAnswer, requestJson, type RequestFailed, type RequestFailure, type RequestTarget } from './request-json.js';
+import {
+  expectAnswer,
+  requestJson,
+  type RequestFailed,
+  type RequestFailure,
+  type RequestTarget,
+} from './request-json.js';
 
 const answer = obj({ name: str({ min: 1, max: 20 }), n: int({ min: 0, max: 10 }) });
 
@@ -17,7 +23,9 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const got = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { name: string };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: `${req.method} ${got.name}`, n: 1 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ name: `${req.method} ${got.name}`, n: 1 }));
     });
   },
   '/get': (req, res) => res.writeHead(200).end(JSON.stringify({ name: req.method!, n: 2 })),
@@ -43,7 +51,8 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
     const err = new VolactError('RATE_LIMITED', { what: 'this address', limit: 60, retryAfter: 7 });
     res.writeHead(err.status).end(JSON.stringify(errorBody(err, 'req-1')));
   },
-  '/error-shape-at-200': (_req, res) => res.writeHead(200).end(JSON.stringify(errorBody(new VolactError('KEY_UNKNOWN')))),
+  '/error-shape-at-200': (_req, res) =>
+    res.writeHead(200).end(JSON.stringify(errorBody(new VolactError('KEY_UNKNOWN')))),
   '/cut': (req, res) => {
     res.writeHead(200, { 'content-length': 100 });
     res.write('{"name":');
@@ -83,7 +92,14 @@ function call(target: RequestTarget, opts: { body?: unknown; limit?: number; tim
     seen.failure = e.failure;
     return new VolactError('HOST_UNREACHABLE', { target: 'test', reason: e.message });
   };
-  const done = requestJson(target, { method: opts.body === undefined ? 'GET' : 'POST', body: opts.body, limit: opts.limit ?? 1024, timeoutMs: opts.timeoutMs ?? 2000, answer, fail });
+  const done = requestJson(target, {
+    method: opts.body === undefined ? 'GET' : 'POST',
+    body: opts.body,
+    limit: opts.limit ?? 1024,
+    timeoutMs: opts.timeoutMs ?? 2000,
+    answer,
+    fail,
+  });
   return { done, seen };
 }
 
@@ -101,7 +117,10 @@ async function fails(c: ReturnType<typeof call>, kind: RequestFailure['kind'], r
 describe('requestJson', () => {
   test('posts a JSON body and returns the answer, over TCP and over a Unix socket', async () => {
     assert.deepEqual(await call(`${base}/echo`, { body: { name: 'tcp' } }).done, { name: 'POST tcp', n: 1 });
-    assert.deepEqual(await call({ socketPath, path: '/echo' }, { body: { name: 'unix' } }).done, { name: 'POST unix', n: 1 });
+    assert.deepEqual(await call({ socketPath, path: '/echo' }, { body: { name: 'unix' } }).done, {
+      name: 'POST unix',
+      n: 1,
+    });
     const port = (tcp.address() as AddressInfo).port;
     assert.deepEqual(await call({ host: '127.0.0.1', port, path: '/get' }).done, { name: 'GET', n: 2 });
   });
@@ -113,7 +132,11 @@ describe('requestJson', () => {
   test('drops an endless answer once it passes the limit, over TCP and over a Unix socket', async () => {
     const started = Date.now();
     await fails(call(`${base}/endless`, { limit: 64 * 1024, timeoutMs: 10_000 }), 'tooLarge', 'answer too large');
-    await fails(call({ socketPath, path: '/endless' }, { limit: 64 * 1024, timeoutMs: 10_000 }), 'tooLarge', 'answer too large');
+    await fails(
+      call({ socketPath, path: '/endless' }, { limit: 64 * 1024, timeoutMs: 10_000 }),
+      'tooLarge',
+      'answer too large',
+    );
     assert.ok(Date.now() - started < 5000, 'ended by the limit, not by the timeout');
   });
 
@@ -194,8 +217,21 @@ describe('expectAnswer', () => {
   });
 
   test('a reply of an injected transport is checked like a real one', async () => {
-    assert.deepEqual(await expectAnswer(async () => ({ status: 201, body: { name: 'x', n: 0 } }), answer, fail), { name: 'x', n: 0 });
-    await assert.rejects(expectAnswer(async () => ({ status: 200, body: undefined }), answer, fail), (e: VolactError) => e.params.reason === 'unexpected answer: not JSON');
-    await assert.rejects(expectAnswer(async () => ({ status: 409, body: errorBody(new VolactError('MAK_LIMIT', { used: 5, limit: 5 })) }), answer, fail), (e: VolactError) => e.code === 'MAK_LIMIT' && e.params.used === 5);
+    assert.deepEqual(await expectAnswer(async () => ({ status: 201, body: { name: 'x', n: 0 } }), answer, fail), {
+      name: 'x',
+      n: 0,
+    });
+    await assert.rejects(
+      expectAnswer(async () => ({ status: 200, body: undefined }), answer, fail),
+      (e: VolactError) => e.params.reason === 'unexpected answer: not JSON',
+    );
+    await assert.rejects(
+      expectAnswer(
+        async () => ({ status: 409, body: errorBody(new VolactError('MAK_LIMIT', { used: 5, limit: 5 })) }),
+        answer,
+        fail,
+      ),
+      (e: VolactError) => e.code === 'MAK_LIMIT' && e.params.used === 5,
+    );
   });
 });

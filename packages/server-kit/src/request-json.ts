@@ -54,13 +54,15 @@ export type Exchange = {
  * An http or https URL; a host and port for plain HTTP (any address Node connects to, an IPv6
  * address with a zone such as fe80::1%eth0 included, which a URL cannot hold); or a Unix socket.
  */
-export type RequestTarget = string | URL | { host: string; port: number; path: string } | { socketPath: string; path: string };
+export type RequestTarget =
+  string | URL | { host: string; port: number; path: string } | { socketPath: string; path: string };
 
 /** Node's request options for a target, or why there are none. */
 function optionsFor(target: RequestTarget): { https: boolean; options: RequestOptions } | string {
   if (typeof target === 'object' && !(target instanceof URL)) return { https: false, options: { ...target } };
   const url = URL.canParse(String(target)) ? new URL(target) : undefined;
-  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') return `${String(target).slice(0, 200)} is not an http or https URL`;
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+    return `${String(target).slice(0, 200)} is not an http or https URL`;
   return { https: url.protocol === 'https:', options: urlToHttpOptions(url) };
 }
 
@@ -69,7 +71,8 @@ export function exchangeJson(target: RequestTarget, ex: Exchange): Promise<JsonR
   const to = optionsFor(target);
   if (typeof to === 'string') return Promise.reject(new RequestFailed({ kind: 'network', detail: to }));
   const text = ex.body === undefined ? undefined : JSON.stringify(ex.body);
-  const headers = text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+  const headers =
+    text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
   const request = to.https ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -114,7 +117,9 @@ export function exchangeJson(target: RequestTarget, ex: Exchange): Promise<JsonR
       return;
     }
     const timer = setTimeout(() => fail({ kind: 'timeout', timeoutMs: ex.timeoutMs }), ex.timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => fail({ kind: 'network', detail: err.message, ...(err.code ? { code: err.code } : {}) }));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      fail({ kind: 'network', detail: err.message, ...(err.code ? { code: err.code } : {}) }),
+    );
     req.end(text);
   });
 }
@@ -124,14 +129,23 @@ export function exchangeJson(target: RequestTarget, ex: Exchange): Promise<JsonR
  * shape is thrown as its own VolactError (so a limit stays a limit); everything else, a
  * rejection of `exchange` included, goes through `fail` as a RequestFailed.
  */
-export async function expectAnswer<T>(exchange: () => Promise<JsonReply>, answer: Schema<T>, fail: (e: RequestFailed) => Error): Promise<T> {
+export async function expectAnswer<T>(
+  exchange: () => Promise<JsonReply>,
+  answer: Schema<T>,
+  fail: (e: RequestFailed) => Error,
+): Promise<T> {
   let reply: JsonReply;
   try {
     reply = await exchange();
   } catch (err) {
-    throw fail(err instanceof RequestFailed ? err : new RequestFailed({ kind: 'network', detail: err instanceof Error ? err.message : String(err) }));
+    throw fail(
+      err instanceof RequestFailed
+        ? err
+        : new RequestFailed({ kind: 'network', detail: err instanceof Error ? err.message : String(err) }),
+    );
   }
-  if (reply.status < 200 || reply.status > 299) throw fromErrorBody(reply.body) ?? fail(new RequestFailed({ kind: 'status', status: reply.status }));
+  if (reply.status < 200 || reply.status > 299)
+    throw fromErrorBody(reply.body) ?? fail(new RequestFailed({ kind: 'status', status: reply.status }));
   if (reply.body === undefined) throw fail(new RequestFailed({ kind: 'notJson' }));
   return parseWith(answer, reply.body, (problem) => fail(new RequestFailed({ kind: 'shape', problem })));
 }

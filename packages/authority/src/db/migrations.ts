@@ -137,14 +137,16 @@ const migrations: Record<string, Migration> = {
       const postgres = db.getExecutor().adapter.constructor.name.startsWith('Postgres');
       await db.schema
         .createTable('audit_log')
-        .addColumn('seq', postgres ? 'bigint' : 'integer', (c) => (postgres ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey().autoIncrement()))
+        .addColumn('seq', postgres ? 'bigint' : 'integer', (c) =>
+          postgres ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey().autoIncrement(),
+        )
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addColumn('actor', 'text', (c) => c.notNull())
         .addColumn('action', 'text', (c) => c.notNull())
         .addColumn('target', 'text', (c) => c.notNull())
         .addColumn('detail', 'text', (c) => c.notNull())
         .execute();
-          },
+    },
   },
 };
 

@@ -28,18 +28,25 @@ export async function openAuthorityDb(target: string): Promise<AuthorityDb> {
       sqlite = new Database(target);
       sqlite.pragma('journal_mode = WAL');
     } catch (err) {
-      throw new VolactError('AUTHORITY_NOT_READY', { detail: `${target} cannot be opened: ${err instanceof Error ? err.message : String(err)}` });
+      throw new VolactError('AUTHORITY_NOT_READY', {
+        detail: `${target} cannot be opened: ${err instanceof Error ? err.message : String(err)}`,
+      });
     }
     if (fresh) chmodSync(target, 0o600);
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    handle = { db: new Kysely<AuthorityTables>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+    handle = {
+      db: new Kysely<AuthorityTables>({ dialect: new SqliteDialect({ database: sqlite }) }),
+      dialect: 'sqlite',
+    };
   }
   const { error } = await new Migrator({ db: handle.db, provider: migrationProvider }).migrateToLatest();
   if (error) {
     await handle.db.destroy();
-    throw new VolactError('AUTHORITY_NOT_READY', { detail: `database migration failed: ${error instanceof Error ? error.message : String(error)}` });
+    throw new VolactError('AUTHORITY_NOT_READY', {
+      detail: `database migration failed: ${error instanceof Error ? error.message : String(error)}`,
+    });
   }
   return handle;
 }

@@ -23,7 +23,13 @@ export interface AuthorityTables {
     last_at: number;
     activations: number;
   };
-  host_activation_requests: { request_id: string; host_key_id: string; host_public_key: string; answer: string; created_at: number };
+  host_activation_requests: {
+    request_id: string;
+    host_key_id: string;
+    host_public_key: string;
+    answer: string;
+    created_at: number;
+  };
   maks: {
     id: string;
     key_hash: string;
@@ -49,7 +55,21 @@ export interface AuthorityTables {
   request_steps: { request_id: string; step: string; at: number; detail: string };
   rate_limits: { bucket: string; window_start: number; hits: number };
   offline_confirmations: { iid_hash: string; key_id: string; created_at: number };
-  api_tokens: { id: string; name: string; scopes: string; token_hash: string; created_at: number; revoked_at: number | null };
+  api_tokens: {
+    id: string;
+    name: string;
+    scopes: string;
+    token_hash: string;
+    created_at: number;
+    revoked_at: number | null;
+  };
   audit_log: { seq: Generated<number>; at: number; actor: string; action: string; target: string; detail: string };
-  mak_activations: { mak_id: string; machine_id: string; parts: string; first_at: number; last_at: number; activations: number };
+  mak_activations: {
+    mak_id: string;
+    machine_id: string;
+    parts: string;
+    first_at: number;
+    last_at: number;
+    activations: number;
+  };
 }

@@ -13,7 +13,9 @@ function pgBin(name: string): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
   for (const v of versions) if (existsSync(join(root, v, 'bin', name))) return join(root, v, 'bin', name);
-  throw new Error(`PostgreSQL's ${name} is not installed: run npm test (it installs postgresql) or set VOLACT_TEST_PG_URL`);
+  throw new Error(
+    `PostgreSQL's ${name} is not installed: run npm test (it installs postgresql) or set VOLACT_TEST_PG_URL`,
+  );
 }
 
 function freePort(): Promise<number> {
@@ -48,8 +50,14 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<P
   const port = await freePort();
   run(pgBin('initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale']);
   run(pgBin('pg_ctl'), [
-    '-D', join(dir, 'data'), '-l', join(dir, 'pg.log'), '-w', 'start',
-    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200${opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
+    '-D',
+    join(dir, 'data'),
+    '-l',
+    join(dir, 'pg.log'),
+    '-w',
+    'start',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200${opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
   ]);
   let stopped = false;
   return {

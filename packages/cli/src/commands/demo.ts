@@ -18,7 +18,10 @@ export function registerDemo(program: Command): void {
     .action(async (o: Record<string, string>) => {
       try {
         // the authority and host code load only when the demo runs
-        const [{ initKeys, openAuthority, runAuthority, sampleCatalogPath }, { runHost }] = await Promise.all([import('@volact/authority'), import('@volact/host')]);
+        const [{ initKeys, openAuthority, runAuthority, sampleCatalogPath }, { runHost }] = await Promise.all([
+          import('@volact/authority'),
+          import('@volact/host'),
+        ]);
         const dir = resolve(o.dir!);
         const clock = processClock();
         const authDir = join(dir, 'authority');

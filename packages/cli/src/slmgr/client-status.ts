@@ -11,7 +11,12 @@ type Outcome = Awaited<ReturnType<Client['activate']>>;
 
 /** The error an answer that did not activate stands for. */
 function refusal(o: Outcome): VolactError | null {
-  if (o.kind === 'countInsufficient') return new VolactError('COUNT_INSUFFICIENT', { count: o.count, required: o.required, retryMinutes: o.retryMinutes });
+  if (o.kind === 'countInsufficient')
+    return new VolactError('COUNT_INSUFFICIENT', {
+      count: o.count,
+      required: o.required,
+      retryMinutes: o.retryMinutes,
+    });
   if (o.kind === 'refused') return new VolactError(o.code, o.detail);
   return null;
 }
@@ -23,14 +28,37 @@ function atoJson(o: Outcome): unknown {
       return { outcome: o.kind, object: o.name, dn: o.dn, server: o.host, validUntil: iso(o.validUntil) };
     case 'makActivated': {
       const g = o.makGrant;
-      return { outcome: o.kind, authority: o.host, edition: g.editionCode, activationsUsed: g.activationsUsed, activationsLimit: g.activationsLimit, activationsLeft: g.activationsLimit - g.activationsUsed };
+      return {
+        outcome: o.kind,
+        authority: o.host,
+        edition: g.editionCode,
+        activationsUsed: g.activationsUsed,
+        activationsLimit: g.activationsLimit,
+        activationsLeft: g.activationsLimit - g.activationsUsed,
+      };
     }
     case 'activated':
     case 'renewed':
-      return { outcome: o.kind, host: o.host, validUntil: iso(o.grant.validUntil), count: o.grant.count, required: o.grant.required, directoryNote: o.directoryNote ?? null };
+      return {
+        outcome: o.kind,
+        host: o.host,
+        validUntil: iso(o.grant.validUntil),
+        count: o.grant.count,
+        required: o.grant.required,
+        directoryNote: o.directoryNote ?? null,
+      };
     case 'countInsufficient': {
       const e = refusal(o)!;
-      return { outcome: o.kind, code: e.code, message: e.message, fix: e.fix, count: o.count, required: o.required, host: o.host, directoryNote: o.directoryNote ?? null };
+      return {
+        outcome: o.kind,
+        code: e.code,
+        message: e.message,
+        fix: e.fix,
+        count: o.count,
+        required: o.required,
+        host: o.host,
+        directoryNote: o.directoryNote ?? null,
+      };
     }
     case 'refused': {
       const e = refusal(o)!;

@@ -14,15 +14,27 @@ export type ClientContext = { client: Client; ldap: LdapFlags };
 const op = slmgrOption<ClientContext>();
 
 const actTypeUsage = '-act-type 0|1|2 (0 all channels, 1 directory only, 2 activation host only)';
-const actTypes = { '0': 'all', '1': 'directory', '2': 'host', all: 'all', directory: 'directory', host: 'host' } as const;
-const actTypeWords = { all: 'all channels (directory first, then an activation host)', directory: 'directory activation only', host: 'activation hosts only' };
+const actTypes = {
+  '0': 'all',
+  '1': 'directory',
+  '2': 'host',
+  all: 'all',
+  directory: 'directory',
+  host: 'host',
+} as const;
+const actTypeWords = {
+  all: 'all channels (directory first, then an activation host)',
+  directory: 'directory activation only',
+  host: 'activation hosts only',
+};
 
 /** The options of `volact slmgr` on a client, in the order `known:` lists them. */
 export const clientOptions: Record<string, SlmgrOption<ClientContext, unknown>> = {
   ipk: op({
     arity: 1,
     run: ({ client }, call) => ({ installed: client.installKey(call.value!).key! }),
-    render: ({ installed: k }) => `Installed product key ${k.partial} (${k.keyClass} key, edition ${k.edition}) successfully.`,
+    render: ({ installed: k }) =>
+      `Installed product key ${k.partial} (${k.keyClass} key, edition ${k.edition}) successfully.`,
   }),
   ato: statusOptions.ato,
   dli: statusOptions.dli,
@@ -35,7 +47,13 @@ export const clientOptions: Record<string, SlmgrOption<ClientContext, unknown>> 
       const prev = client.state().kms;
       const s = client.setKms({ host: spec.host ?? prev.host, port: spec.port ?? (spec.host ? null : prev.port) });
       const { targetLabel } = await import('@volact/client');
-      return { kms: s.kms, shown: s.kms.host === null ? `(discovery):${s.kms.port ?? defaults.port}` : targetLabel(s.kms.host, s.kms.port ?? defaults.port) };
+      return {
+        kms: s.kms,
+        shown:
+          s.kms.host === null
+            ? `(discovery):${s.kms.port ?? defaults.port}`
+            : targetLabel(s.kms.host, s.kms.port ?? defaults.port),
+      };
     },
     json: (r) => ({ kms: r.kms }),
     render: (r) => `Activation host set to ${r.shown} successfully.`,
@@ -59,7 +77,8 @@ export const clientOptions: Record<string, SlmgrOption<ClientContext, unknown>> 
   cpky: op({
     arity: 0,
     run: ({ client }) => client.clearKeyText(),
-    render: (r) => (r.cleared ? 'Product key removed from the state directory successfully.' : `Nothing cleared: ${r.reason}.`),
+    render: (r) =>
+      r.cleared ? 'Product key removed from the state directory successfully.' : `Nothing cleared: ${r.reason}.`,
   }),
   rearm: op({
     arity: 0,
@@ -73,7 +92,14 @@ export const clientOptions: Record<string, SlmgrOption<ClientContext, unknown>> 
     arity: 0,
     run: ({ client }) => client.installationId(),
     render: (r) =>
-      ['Installation ID:', '', `  ${r.installationId}`, '', ...(qrWanted() ? [qrText(r.installationId)] : []), 'Give it to your publisher (volact authority confirm, or its web form) and apply the answer with: volact slmgr -atp CONFIRMATION-ID'].join('\n'),
+      [
+        'Installation ID:',
+        '',
+        `  ${r.installationId}`,
+        '',
+        ...(qrWanted() ? [qrText(r.installationId)] : []),
+        'Give it to your publisher (volact authority confirm, or its web form) and apply the answer with: volact slmgr -atp CONFIRMATION-ID',
+      ].join('\n'),
   }),
   atp: op({
     arity: -1,
@@ -81,27 +107,40 @@ export const clientOptions: Record<string, SlmgrOption<ClientContext, unknown>> 
       const r = client.applyConfirmation(call.value!);
       return { applied: true, edition: r.edition, at: iso(r.issuedAt) };
     },
-    render: (r) => `Confirmation ID applied successfully: the product is permanently activated (offline, confirmed ${r.at.slice(0, 10)}).`,
+    render: (r) =>
+      `Confirmation ID applied successfully: the product is permanently activated (offline, confirmed ${r.at.slice(0, 10)}).`,
   }),
   'skms-domain': op({
     arity: 1,
     run: ({ client }, call) => ({ lookupDomain: client.setLookupDomain(call.value!).discovery.domain }),
-    render: (r) => (r.lookupDomain ? `Activation host lookup domain set to ${r.lookupDomain} successfully.` : 'Activation host lookup domain cleared successfully; the DNS search domains are used.'),
+    render: (r) =>
+      r.lookupDomain
+        ? `Activation host lookup domain set to ${r.lookupDomain} successfully.`
+        : 'Activation host lookup domain cleared successfully; the DNS search domains are used.',
   }),
   'ckms-domain': op({
     arity: 0,
     run: ({ client }) => ({ lookupDomain: client.setLookupDomain(null).discovery.domain }),
-    render: (r) => (r.lookupDomain ? `Activation host lookup domain set to ${r.lookupDomain} successfully.` : 'Activation host lookup domain cleared successfully; the DNS search domains are used.'),
+    render: (r) =>
+      r.lookupDomain
+        ? `Activation host lookup domain set to ${r.lookupDomain} successfully.`
+        : 'Activation host lookup domain cleared successfully; the DNS search domains are used.',
   }),
   skhc: op({
     arity: 0,
     run: ({ client }) => ({ hostCaching: client.setHostCaching(true).discovery.caching }),
-    render: (r) => (r.hostCaching ? 'Activation host caching enabled successfully.' : 'Activation host caching disabled successfully; hosts are discovered at every activation.'),
+    render: (r) =>
+      r.hostCaching
+        ? 'Activation host caching enabled successfully.'
+        : 'Activation host caching disabled successfully; hosts are discovered at every activation.',
   }),
   ckhc: op({
     arity: 0,
     run: ({ client }) => ({ hostCaching: client.setHostCaching(false).discovery.caching }),
-    render: (r) => (r.hostCaching ? 'Activation host caching enabled successfully.' : 'Activation host caching disabled successfully; hosts are discovered at every activation.'),
+    render: (r) =>
+      r.hostCaching
+        ? 'Activation host caching enabled successfully.'
+        : 'Activation host caching disabled successfully; hosts are discovered at every activation.',
   }),
   'act-type': op({
     arity: 1,

@@ -21,7 +21,12 @@ type HostStatus = {
   servedNetworks: string[];
   keys: { id: string; partialKey: string; group: number; activated: boolean; activatedAt: number | null }[];
   editions: { code: string; kind: string }[];
-  requests: { total: number; failed: number; byOutcome: Record<string, number>; byLicenseState: Record<string, number> };
+  requests: {
+    total: number;
+    failed: number;
+    byOutcome: Record<string, number>;
+    byLicenseState: Record<string, number>;
+  };
   machinesWithSeveralFingerprints: number;
 };
 
@@ -48,15 +53,24 @@ function dnsSummary(d: HostDns): string {
 
 /** -sai, -sri and -sprt: one number setting, checked here and by the host. */
 function setting(name: 'retryMinutes' | 'renewalMinutes' | 'port') {
-  const label = { retryMinutes: 'Activation interval', renewalMinutes: 'Renewal interval', port: 'Listening port' }[name];
+  const label = { retryMinutes: 'Activation interval', renewalMinutes: 'Renewal interval', port: 'Listening port' }[
+    name
+  ];
   return op({
     arity: 1,
     run: async ({ dir }, call) => {
       const value = Number(call.value);
-      if (!/^-?\d+$/.test(call.value ?? '')) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: name === 'port' ? 1 : defaults.intervalMinMinutes, max: name === 'port' ? 65535 : defaults.intervalMaxMinutes, value: call.value ?? '' });
+      if (!/^-?\d+$/.test(call.value ?? ''))
+        throw new VolactError('VALUE_OUT_OF_RANGE', {
+          name,
+          min: name === 'port' ? 1 : defaults.intervalMinMinutes,
+          max: name === 'port' ? 65535 : defaults.intervalMaxMinutes,
+          value: call.value ?? '',
+        });
       return adminCall<HostStatus>(dir, 'POST', '/settings', { [name]: value });
     },
-    render: (_status, call) => `${label} set to ${Number(call.value)}${name === 'port' ? '' : ' minutes'} successfully.`,
+    render: (_status, call) =>
+      `${label} set to ${Number(call.value)}${name === 'port' ? '' : ' minutes'} successfully.`,
   });
 }
 
@@ -89,20 +103,43 @@ function verboseLines(s: HostStatus & { dns: HostDns }): string[] {
 
 const status = ({ dir }: HostContext) => adminCall<HostStatus>(dir, 'GET', '/status');
 const dns = (r: { enabled: boolean; configured: boolean }) =>
-  r.enabled ? `DNS publishing enabled successfully${r.configured ? '; the host publishes now and every 24 hours' : ' (not configured yet: host serve --dns-server, --dns-domain, --tsig-key)'}.` : 'DNS publishing disabled successfully; published records stay until volact host unpublish.';
-const setDns = (enabled: boolean) => ({ dir }: HostContext, _call: SlmgrCall) => adminCall<{ enabled: boolean; configured: boolean }>(dir, 'POST', '/dns', { enabled });
+  r.enabled
+    ? `DNS publishing enabled successfully${r.configured ? '; the host publishes now and every 24 hours' : ' (not configured yet: host serve --dns-server, --dns-domain, --tsig-key)'}.`
+    : 'DNS publishing disabled successfully; published records stay until volact host unpublish.';
+const setDns =
+  (enabled: boolean) =>
+  ({ dir }: HostContext, _call: SlmgrCall) =>
+    adminCall<{ enabled: boolean; configured: boolean }>(dir, 'POST', '/dns', { enabled });
 
 /** The options of `volact slmgr --host DIR`, in the order `known:` lists them. */
 export const hostOptions: Record<string, SlmgrOption<HostContext, unknown>> = {
   ipk: op({
     arity: 1,
-    run: ({ dir }, call) => adminCall<{ id: string; partial: string; group: number }>(dir, 'POST', '/keys', { key: call.value }),
-    render: (r) => `Installed host key ${r.partial} for product group ${r.group} successfully (ID ${r.id}). Activate it with -ato.`,
+    run: ({ dir }, call) =>
+      adminCall<{ id: string; partial: string; group: number }>(dir, 'POST', '/keys', { key: call.value }),
+    render: (r) =>
+      `Installed host key ${r.partial} for product group ${r.group} successfully (ID ${r.id}). Activate it with -ato.`,
   }),
   ato: op({
     arity: 0,
-    run: ({ dir }) => adminCall<{ activated: { id: string; group: string; hostsUsed: number; hostsLimit: number; activationsUsed: number; activationsLimit: number }[] }>(dir, 'POST', '/activate', { force: true }),
-    render: (r) => r.activated.map((a) => `Host key ${a.id} (${a.group}) activated successfully: ${a.hostsUsed} of ${a.hostsLimit} hosts, ${a.activationsUsed} of ${a.activationsLimit} activations used.`).join('\n'),
+    run: ({ dir }) =>
+      adminCall<{
+        activated: {
+          id: string;
+          group: string;
+          hostsUsed: number;
+          hostsLimit: number;
+          activationsUsed: number;
+          activationsLimit: number;
+        }[];
+      }>(dir, 'POST', '/activate', { force: true }),
+    render: (r) =>
+      r.activated
+        .map(
+          (a) =>
+            `Host key ${a.id} (${a.group}) activated successfully: ${a.hostsUsed} of ${a.hostsLimit} hosts, ${a.activationsUsed} of ${a.activationsLimit} activations used.`,
+        )
+        .join('\n'),
   }),
   dli: op({ arity: 0, run: status, render: (s) => statusLines(s).join('\n') }),
   dlv: op({
@@ -117,7 +154,10 @@ export const hostOptions: Record<string, SlmgrOption<HostContext, unknown>> = {
   upk: op({
     arity: 1,
     run: ({ dir }, call) => adminCall<{ removed: number }>(dir, 'POST', '/keys/remove', { which: call.value }),
-    render: (r) => (r.removed ? 'Uninstalled host key successfully.' : 'No installed host key has that ID or those last five characters.'),
+    render: (r) =>
+      r.removed
+        ? 'Uninstalled host key successfully.'
+        : 'No installed host key has that ID or those last five characters.',
     exit: (r) => (r.removed ? 0 : exitCodes.input),
   }),
   sai: setting('retryMinutes'),
@@ -125,16 +165,30 @@ export const hostOptions: Record<string, SlmgrOption<HostContext, unknown>> = {
   sprt: setting('port'),
   dti: op({
     arity: 0,
-    run: ({ dir }) => adminCall<{ keys: { id: string; group: number; activated: boolean; installationId: string }[] }>(dir, 'GET', '/offline/installation-ids'),
+    run: ({ dir }) =>
+      adminCall<{ keys: { id: string; group: number; activated: boolean; installationId: string }[] }>(
+        dir,
+        'GET',
+        '/offline/installation-ids',
+      ),
     render: (r) =>
       r.keys
-        .map((k) => [`Host key ${k.id} (group ${k.group}${k.activated ? ', already activated' : ''}), installation ID:`, '', `  ${k.installationId}`, '', ...(qrWanted() ? [qrText(k.installationId)] : [])].join('\n'))
+        .map((k) =>
+          [
+            `Host key ${k.id} (group ${k.group}${k.activated ? ', already activated' : ''}), installation ID:`,
+            '',
+            `  ${k.installationId}`,
+            '',
+            ...(qrWanted() ? [qrText(k.installationId)] : []),
+          ].join('\n'),
+        )
         .concat('Give it to your publisher and apply the answer with: volact slmgr --host DIR -atp CONFIRMATION-ID')
         .join('\n'),
   }),
   atp: op({
     arity: -1,
-    run: ({ dir }, call) => adminCall<{ id: string; group: string }>(dir, 'POST', '/offline/confirm', { confirmationId: call.value }),
+    run: ({ dir }, call) =>
+      adminCall<{ id: string; group: string }>(dir, 'POST', '/offline/confirm', { confirmationId: call.value }),
     render: (r) => `Confirmation ID applied successfully: host key ${r.id} (${r.group}) is activated.`,
   }),
   sdns: op({ arity: 0, run: setDns(true), render: dns }),

@@ -27,7 +27,8 @@ export function parseKms(spec: string): { host: string | null; port: number | nu
   let port: number | null = null;
   if (portText !== undefined) {
     port = Number(portText);
-    if (!/^\d{1,5}$/.test(portText) || port < 1 || port > 65535) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 1, max: 65535, value: portText });
+    if (!/^\d{1,5}$/.test(portText) || port < 1 || port > 65535)
+      throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 1, max: 65535, value: portText });
   }
   if (host === null && port === null) throw bad();
   return { host, port };

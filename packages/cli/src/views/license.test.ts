@@ -53,7 +53,20 @@ describe('license view', () => {
     assert.ok(lines.includes("DNS server for SRV lookups: the system's resolver"));
     assert.ok(!lines.some((l) => l.startsWith('Directory activation not used')));
     assert.equal(lines.at(-1), 'Trusted time: 2026-01-01T00:00:00.000Z');
-    const noted = licenseText({ ...licensed, directory: { urls: ['ldap://dc1'], base: 'dc=x', bindDn: 'cn=pc1,dc=x', tls: '', object: null, note: 'DIRECTORY_UNREACHABLE: down' } }, true);
+    const noted = licenseText(
+      {
+        ...licensed,
+        directory: {
+          urls: ['ldap://dc1'],
+          base: 'dc=x',
+          bindDn: 'cn=pc1,dc=x',
+          tls: '',
+          object: null,
+          note: 'DIRECTORY_UNREACHABLE: down',
+        },
+      },
+      true,
+    );
     assert.match(noted, /^Directory: ldap:\/\/dc1 \(dc=x\) as cn=pc1,dc=x$/m);
     assert.match(noted, /^Directory activation not used: DIRECTORY_UNREACHABLE: down$/m);
   });
@@ -61,7 +74,10 @@ describe('license view', () => {
   test('-xpr says a MAK activation is permanent and a grace period when it ends', () => {
     assert.equal(expiryText({ ...licensed, endsAt: null }), 'The machine is permanently activated.');
     assert.equal(expiryText(licensed), 'Volume activation will expire 2026-06-30T00:00:00.000Z');
-    assert.equal(expiryText({ ...licensed, licenseState: 'initialGrace', endsAt: '2026-01-31T00:00:00.000Z' }), 'Initial grace period ends 2026-01-31T00:00:00.000Z');
+    assert.equal(
+      expiryText({ ...licensed, licenseState: 'initialGrace', endsAt: '2026-01-31T00:00:00.000Z' }),
+      'Initial grace period ends 2026-01-31T00:00:00.000Z',
+    );
     assert.equal(expiryText({ ...licensed, licenseState: 'notification', endsAt: null }), 'Notification');
   });
 });

@@ -1,11 +1,18 @@
 import type { LicenseDetails } from '@volact/client';
 
 /** License states as slmgr names them. */
-export const stateNames = { unlicensed: 'Unlicensed', initialGrace: 'Initial grace period', licensed: 'Licensed', ootGrace: 'Out-of-tolerance grace period', notification: 'Notification' } as const;
+export const stateNames = {
+  unlicensed: 'Unlicensed',
+  initialGrace: 'Initial grace period',
+  licensed: 'Licensed',
+  ootGrace: 'Out-of-tolerance grace period',
+  notification: 'Notification',
+} as const;
 
 /** `-xpr`: when the license state ends. */
 export function expiryText(d: LicenseDetails): string {
-  if (d.licenseState === 'licensed') return d.endsAt ? `Volume activation will expire ${d.endsAt}` : 'The machine is permanently activated.';
+  if (d.licenseState === 'licensed')
+    return d.endsAt ? `Volume activation will expire ${d.endsAt}` : 'The machine is permanently activated.';
   return d.endsAt ? `${stateNames[d.licenseState]} ends ${d.endsAt}` : stateNames[d.licenseState];
 }
 
@@ -25,7 +32,11 @@ export function licenseText(d: LicenseDetails, verbose: boolean): string {
 function verboseLines(d: LicenseDetails): string[] {
   return [
     `Machine ID: ${d.machineId}${d.identity ? ` (identity ${d.identity})` : ''}`,
-    ...(d.mak ? [`MAK ${d.mak.id}: activated by ${d.mak.authority} at ${d.mak.at}${d.mak.activationsLeft === null ? '' : `; ${d.mak.activationsLeft} of ${d.mak.activationsLimit} activations left`}`] : []),
+    ...(d.mak
+      ? [
+          `MAK ${d.mak.id}: activated by ${d.mak.authority} at ${d.mak.at}${d.mak.activationsLeft === null ? '' : `; ${d.mak.activationsLeft} of ${d.mak.activationsLimit} activations left`}`,
+        ]
+      : []),
     `Activated by host: ${d.activatedBy ? `${d.activatedBy.hostName} (ID ${d.activatedBy.hostId}) at ${d.activatedBy.address}, ${d.activatedBy.at}` : '-'}`,
     `Activation valid until: ${d.validUntil ?? '-'}`,
     `Pinned activation host: ${d.pinnedHost ?? '-'}`,
@@ -40,7 +51,11 @@ function verboseLines(d: LicenseDetails): string[] {
     `Directory: ${d.directory ? `${d.directory.urls.join(', ')} (${d.directory.base}) as ${d.directory.bindDn}` : '-'}`,
     `Activation object name: ${d.directory?.object?.name ?? '-'}`,
     `Activation object DN: ${d.directory?.object?.dn ?? '-'}`,
-    ...(d.directory?.object ? [`Directory activation: read from ${d.directory.object.server} at ${d.directory.object.at}, valid until ${d.directory.object.validUntil}`] : []),
+    ...(d.directory?.object
+      ? [
+          `Directory activation: read from ${d.directory.object.server} at ${d.directory.object.at}, valid until ${d.directory.object.validUntil}`,
+        ]
+      : []),
     ...(d.directory?.note ? [`Directory activation not used: ${d.directory.note}`] : []),
     `Remaining rearm count: ${d.rearmsLeft}`,
     `Trusted time: ${d.trustedTime}`,

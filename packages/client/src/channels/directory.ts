@@ -1,12 +1,26 @@
-import { VolactError, defaults, identityHash, verifyDirectoryObject, type Root, type VerifiedDirectoryObject } from '@volact/protocol';
-import { connectDirectory, listObjects, readDirectoryId, type DirectorySession, type DirectoryTarget } from '@volact/directory';
+import {
+  VolactError,
+  defaults,
+  identityHash,
+  verifyDirectoryObject,
+  type Root,
+  type VerifiedDirectoryObject,
+} from '@volact/protocol';
+import {
+  connectDirectory,
+  listObjects,
+  readDirectoryId,
+  type DirectorySession,
+  type DirectoryTarget,
+} from '@volact/directory';
 import { directoryTarget } from '../directory-settings.js';
 import { licenseOf } from '../stored-license.js';
 import type { ClientStore } from '../store.js';
 import type { ActivationOutcome, ReadyState } from './outcome.js';
 
 /** What a try of the directory gave: an activation, or why not (and whether a host may be tried). */
-export type DirectoryTry = { ok: true; outcome: ActivationOutcome } | { ok: false; error: VolactError; fallBack: boolean };
+export type DirectoryTry =
+  { ok: true; outcome: ActivationOutcome } | { ok: false; error: VolactError; fallBack: boolean };
 
 /**
  * One read of the directory: bind with the machine account (any replica), read the objects,
@@ -15,14 +29,26 @@ export type DirectoryTry = { ok: true; outcome: ActivationOutcome } | { ok: fals
  * object, ends directory activation now (the host may take over); a directory that cannot be
  * reached keeps a directory activation that is still valid.
  */
-export async function activateFromDirectory(store: ClientStore, s: ReadyState, startup: boolean): Promise<DirectoryTry> {
+export async function activateFromDirectory(
+  store: ClientStore,
+  s: ReadyState,
+  startup: boolean,
+): Promise<DirectoryTry> {
   const roots = store.roots();
   const now = store.now();
   const held = store.stored().directory;
   const licenseState = licenseOf(store).state;
   const heldValid = held !== null && licenseState === 'licensed';
   const label = s.directory!.urls.join(',');
-  store.event({ event: 12288, at: now, machineId: s.machine.id, licenseState, host: label, edition: s.key.edition, channel: 'directory' });
+  store.event({
+    event: 12288,
+    at: now,
+    machineId: s.machine.id,
+    licenseState,
+    host: label,
+    edition: s.key.edition,
+    channel: 'directory',
+  });
   /** The directory says no (account refused, no object): the directory activation ends now. */
   const lose = (error: VolactError): DirectoryTry => {
     if (held) store.saveLicense(null);
@@ -30,7 +56,17 @@ export async function activateFromDirectory(store: ClientStore, s: ReadyState, s
     s.directoryNote = `${error.code}: ${error.message}`;
     s.lastAttempt = { at: now, ok: false };
     store.save();
-    store.event({ event: 12289, at: now, machineId: s.machine.id, host: label, outcome: 'directoryRefused', code: error.code, channel: 'directory', detail: error.message, dropped: Boolean(held) });
+    store.event({
+      event: 12289,
+      at: now,
+      machineId: s.machine.id,
+      host: label,
+      outcome: 'directoryRefused',
+      code: error.code,
+      channel: 'directory',
+      detail: error.message,
+      dropped: Boolean(held),
+    });
     return { ok: false, error, fallBack: true };
   };
   /** The directory could not answer (away from the office, a TLS or local problem): a valid activation is kept. */
@@ -38,11 +74,29 @@ export async function activateFromDirectory(store: ClientStore, s: ReadyState, s
     s.lastAttempt = { at: now, ok: false };
     s.directoryNote = `${err.code}: ${err.message}`;
     store.save();
-    store.event({ event: 12289, at: now, machineId: s.machine.id, host: label, outcome: 'directoryUnreachable', code: err.code, channel: 'directory', detail: err.message });
+    store.event({
+      event: 12289,
+      at: now,
+      machineId: s.machine.id,
+      host: label,
+      outcome: 'directoryUnreachable',
+      code: err.code,
+      channel: 'directory',
+      detail: err.message,
+    });
     if (held && heldValid) {
       const until = new Date(held.license.directory.validUntil).toISOString();
-      const cause = err.code === 'DIRECTORY_UNREACHABLE' ? String(err.params.detail ?? err.message) : `${err.code}: ${err.message}`;
-      return { ok: false, fallBack: false, error: new VolactError('DIRECTORY_ACTIVATION_KEPT', { detail: cause, name: held.license.directory.name, until }) };
+      const cause =
+        err.code === 'DIRECTORY_UNREACHABLE' ? String(err.params.detail ?? err.message) : `${err.code}: ${err.message}`;
+      return {
+        ok: false,
+        fallBack: false,
+        error: new VolactError('DIRECTORY_ACTIVATION_KEPT', {
+          detail: cause,
+          name: held.license.directory.name,
+          until,
+        }),
+      };
     }
     return { ok: false, error: err, fallBack: true };
   };
@@ -67,7 +121,19 @@ export async function activateFromDirectory(store: ClientStore, s: ReadyState, s
     const { object: o, directoryId } = found;
     store.saveLicense({
       v: 1,
-      directory: { value: o.value, dn: o.dn, name: o.name, directoryId, url: session.url, activatedAt, validUntil, machineId: s.machine.id, fingerprintHash: identityHash(s.machine.madeFor), base: target.base, bindDn: target.bindDn },
+      directory: {
+        value: o.value,
+        dn: o.dn,
+        name: o.name,
+        directoryId,
+        url: session.url,
+        activatedAt,
+        validUntil,
+        machineId: s.machine.id,
+        fingerprintHash: identityHash(s.machine.madeFor),
+        base: target.base,
+        bindDn: target.bindDn,
+      },
     });
     s.intervals = { renewalMinutes: defaults.directoryRenewalMinutes, retryMinutes: s.intervals.retryMinutes };
     s.lastAttempt = { at: now, ok: true };
@@ -76,8 +142,26 @@ export async function activateFromDirectory(store: ClientStore, s: ReadyState, s
     s.directoryReadAt = activatedAt;
     s.directoryNote = null;
     store.save();
-    store.event({ event: 12289, at: now, machineId: s.machine.id, host: session.url, outcome: 'directory', object: o.name, dn: o.dn, channel: 'directory' });
-    return { ok: true, outcome: { kind: held ? 'directoryRenewed' : 'directoryActivated', name: o.name, dn: o.dn, validUntil, host: session.url } };
+    store.event({
+      event: 12289,
+      at: now,
+      machineId: s.machine.id,
+      host: session.url,
+      outcome: 'directory',
+      object: o.name,
+      dn: o.dn,
+      channel: 'directory',
+    });
+    return {
+      ok: true,
+      outcome: {
+        kind: held ? 'directoryRenewed' : 'directoryActivated',
+        name: o.name,
+        dn: o.dn,
+        validUntil,
+        host: session.url,
+      },
+    };
   } catch (err) {
     if (!(err instanceof VolactError)) throw err;
     return failed(err);
@@ -110,5 +194,10 @@ async function readObject(
     }
     return { object: o, directoryId: identity.directoryId };
   }
-  return { error: new VolactError('DIRECTORY_NO_OBJECT', { edition: s.key.edition, detail: objects.length ? refused.join('; ') : `no object is readable under the container at ${session.url}` }) };
+  return {
+    error: new VolactError('DIRECTORY_NO_OBJECT', {
+      edition: s.key.edition,
+      detail: objects.length ? refused.join('; ') : `no object is readable under the container at ${session.url}`,
+    }),
+  };
 }

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { VolactError, defaults, identityHash, verifyHostAnswer, type ActivateRequest, type HostAnswerBundle } from '@volact/protocol';
+import {
+  VolactError,
+  defaults,
+  identityHash,
+  verifyHostAnswer,
+  type ActivateRequest,
+  type HostAnswerBundle,
+} from '@volact/protocol';
 import { discover, dnsServerOf, lookupDomains } from '../discovery.js';
 import { licenseOf } from '../stored-license.js';
 import type { ClientStore } from '../store.js';
@@ -8,7 +15,13 @@ import { readHostAnswer, targetLabel, type HostTarget } from '../transport.js';
 import type { ActivationOutcome, ReadyState } from './outcome.js';
 
 /** Errors of this machine, not of a host: they stop discovery instead of moving to the next host. */
-const localErrors = new Set<string>(['KEY_NOT_INSTALLED', 'ROOT_NOT_PINNED', 'STATE_CORRUPT', 'STATE_UNAVAILABLE', 'FAKE_CLOCK_REFUSED']);
+const localErrors = new Set<string>([
+  'KEY_NOT_INSTALLED',
+  'ROOT_NOT_PINNED',
+  'STATE_CORRUPT',
+  'STATE_UNAVAILABLE',
+  'FAKE_CLOCK_REFUSED',
+]);
 
 /**
  * `-ato` at an activation host: a pinned host (-skms) wins; otherwise the host that answered last
@@ -51,7 +64,10 @@ export async function activateFromHost(store: ClientStore, s: ReadyState): Promi
     if (outcome) return outcome;
   }
   const domains = lookupDomains(s, env);
-  if (domains.length === 0) throw new VolactError('NO_HOST_FOUND', { detail: `no host is pinned and there is no lookup domain (no -skms-domain, no search domain in ${env.VOLACT_RESOLV_CONF ?? '/etc/resolv.conf'})${tried.length ? `; tried ${tried.join(', ')}` : ''}` });
+  if (domains.length === 0)
+    throw new VolactError('NO_HOST_FOUND', {
+      detail: `no host is pinned and there is no lookup domain (no -skms-domain, no search domain in ${env.VOLACT_RESOLV_CONF ?? '/etc/resolv.conf'})${tried.length ? `; tried ${tried.join(', ')}` : ''}`,
+    });
   const found = await discover(domains, dnsServerOf(s, env).server ?? undefined);
   tried.unshift(...found.tried);
   for (const target of found.targets) {
@@ -64,7 +80,9 @@ export async function activateFromHost(store: ClientStore, s: ReadyState): Promi
     store.save();
   }
   if (refused) return refused;
-  throw new VolactError('NO_HOST_FOUND', { detail: `looked in ${domains.join(', ')}; ${tried.join('; ') || 'no host answered'}` });
+  throw new VolactError('NO_HOST_FOUND', {
+    detail: `looked in ${domains.join(', ')}; ${tried.join('; ') || 'no host answered'}`,
+  });
 }
 
 /** One activation attempt at one host: the request, the verified answer, the stored license. */
@@ -85,7 +103,14 @@ async function activateAt(store: ClientStore, s: ReadyState, target: HostTarget)
     vm: store.ctx.env.VOLACT_VM === '1',
     machineName: hostname().slice(0, 128),
   };
-  store.event({ event: 12288, at: now, machineId: s.machine.id, licenseState: before.state, host: hostLabel, edition: s.key.edition });
+  store.event({
+    event: 12288,
+    at: now,
+    machineId: s.machine.id,
+    licenseState: before.state,
+    host: hostLabel,
+    edition: s.key.edition,
+  });
   const finish = (ok: boolean) => {
     s.lastAttempt = { at: now, ok };
     s.localHighWater = Math.max(s.localHighWater, now);
@@ -96,7 +121,10 @@ async function activateAt(store: ClientStore, s: ReadyState, target: HostTarget)
     reply = await store.ctx.post(target, req);
   } catch (err) {
     finish(false);
-    throw new VolactError('HOST_UNREACHABLE', { target: hostLabel, reason: err instanceof Error ? err.message : String(err) });
+    throw new VolactError('HOST_UNREACHABLE', {
+      target: hostLabel,
+      reason: err instanceof Error ? err.message : String(err),
+    });
   }
   let bundle: HostAnswerBundle;
   try {
@@ -107,10 +135,22 @@ async function activateAt(store: ClientStore, s: ReadyState, target: HostTarget)
   }
   let verified;
   try {
-    verified = verifyHostAnswer(bundle, roots, { machineId: s.machine.id, nonce, fingerprintHash: req.fingerprintHash, now });
+    verified = verifyHostAnswer(bundle, roots, {
+      machineId: s.machine.id,
+      nonce,
+      fingerprintHash: req.fingerprintHash,
+      now,
+    });
   } catch (err) {
     finish(false);
-    store.event({ event: 12289, at: now, machineId: s.machine.id, host: hostLabel, outcome: 'rejected', code: err instanceof VolactError ? err.code : 'INTERNAL' });
+    store.event({
+      event: 12289,
+      at: now,
+      machineId: s.machine.id,
+      host: hostLabel,
+      outcome: 'rejected',
+      code: err instanceof VolactError ? err.code : 'INTERNAL',
+    });
     throw err;
   }
   const a = verified.kind === 'grant' ? verified.grant : verified.answer;
@@ -124,7 +164,17 @@ async function activateAt(store: ClientStore, s: ReadyState, target: HostTarget)
     s.localHighWater = Math.max(now, a.issuedAt);
   }
   s.lastAnswer = { kind: verified.kind, count: a.count, required: a.required, at: a.issuedAt, host: hostLabel };
-  store.event({ event: 12289, at: now, machineId: s.machine.id, host: hostLabel, outcome: verified.kind, count: a.count, required: a.required, renewalMinutes: a.renewalMinutes, retryMinutes: a.retryMinutes });
+  store.event({
+    event: 12289,
+    at: now,
+    machineId: s.machine.id,
+    host: hostLabel,
+    outcome: verified.kind,
+    count: a.count,
+    required: a.required,
+    renewalMinutes: a.renewalMinutes,
+    retryMinutes: a.retryMinutes,
+  });
   switch (verified.kind) {
     case 'grant':
       store.saveLicense({ v: 1, bundle, nonce, host: hostLabel });
@@ -132,12 +182,21 @@ async function activateAt(store: ClientStore, s: ReadyState, target: HostTarget)
       return { kind: before.state === 'licensed' ? 'renewed' : 'activated', grant: verified.grant, host: hostLabel };
     case 'countInsufficient':
       finish(false);
-      return { kind: 'countInsufficient', count: a.count, required: a.required, retryMinutes: a.retryMinutes, host: hostLabel };
+      return {
+        kind: 'countInsufficient',
+        count: a.count,
+        required: a.required,
+        retryMinutes: a.retryMinutes,
+        host: hostLabel,
+      };
     case 'refusal': {
       finish(false);
       const r = verified.answer;
       const editions = verified.chain.cert.group;
-      const detail: Record<string, string | number> = r.code === 'CLOCK_SKEW' ? { minutes: Math.round(Math.abs(r.issuedAt - now) / 60_000) } : { edition: r.edition, groups: editions };
+      const detail: Record<string, string | number> =
+        r.code === 'CLOCK_SKEW'
+          ? { minutes: Math.round(Math.abs(r.issuedAt - now) / 60_000) }
+          : { edition: r.edition, groups: editions };
       return { kind: 'refused', code: r.code, count: r.count, host: hostLabel, detail };
     }
   }

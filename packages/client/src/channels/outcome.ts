@@ -6,7 +6,13 @@ export type ActivationOutcome = (
   | { kind: 'directoryActivated' | 'directoryRenewed'; name: string; dn: string; validUntil: number; host: string }
   | { kind: 'makActivated'; makGrant: MakGrant; host: string }
   | { kind: 'countInsufficient'; count: number; required: number; retryMinutes: number; host: string }
-  | { kind: 'refused'; code: 'EDITION_NOT_COVERED' | 'CLOCK_SKEW'; count: number; host: string; detail: Record<string, string | number> }
+  | {
+      kind: 'refused';
+      code: 'EDITION_NOT_COVERED' | 'CLOCK_SKEW';
+      count: number;
+      host: string;
+      detail: Record<string, string | number>;
+    }
 ) & {
   /** Why directory activation was not used, when a host was used after it. */
   directoryNote?: string;

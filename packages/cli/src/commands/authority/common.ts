@@ -18,7 +18,8 @@ export function isLoopback(address: string): boolean {
 export function intOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!/^-?\d+$/.test(text) || n < min || n > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: text });
+  if (!/^-?\d+$/.test(text) || n < min || n > max)
+    throw new VolactError('VALUE_OUT_OF_RANGE', { name, min, max, value: text });
   return n;
 }
 
@@ -43,9 +44,16 @@ export function readCatalogFile(path: string): unknown {
 }
 
 /** Opens the authority (its directory, and --database when given) for one command and always closes its store. */
-export async function withAuthority<T>(o: Record<string, unknown>, fn: (authority: Authority) => Promise<T>): Promise<T> {
+export async function withAuthority<T>(
+  o: Record<string, unknown>,
+  fn: (authority: Authority) => Promise<T>,
+): Promise<T> {
   const { openAuthority } = await authorityPackage();
-  const { authority, close } = await openAuthority((o.dir as string | undefined) ?? defaultDir(), processClock(), databaseOption(o));
+  const { authority, close } = await openAuthority(
+    (o.dir as string | undefined) ?? defaultDir(),
+    processClock(),
+    databaseOption(o),
+  );
   try {
     return await fn(authority);
   } finally {
@@ -59,7 +67,10 @@ export function databaseOption(o: Record<string, unknown>): string | undefined {
 }
 
 export const dirOpt = ['--dir <dir>', 'authority directory (env VOLACT_AUTHORITY_DIR)'] as const;
-export const dbOpt = ['--database <url>', 'postgres://… to share one PostgreSQL between nodes (env VOLACT_AUTHORITY_DATABASE); default: SQLite in the directory'] as const;
+export const dbOpt = [
+  '--database <url>',
+  'postgres://… to share one PostgreSQL between nodes (env VOLACT_AUTHORITY_DATABASE); default: SQLite in the directory',
+] as const;
 
 /** A subcommand that opens the store: --dir, --database and --json, declared once. */
 export const storeCommand = (parent: Command, name: string) =>

@@ -11,7 +11,9 @@ import { registerTokens } from './tokens.js';
  * code loads when a command runs.
  */
 export function registerAuthority(program: Command): void {
-  const cmd = program.command('authority').description("the publisher's authority: keys, catalog, host keys, the activation service");
+  const cmd = program
+    .command('authority')
+    .description("the publisher's authority: keys, catalog, host keys, the activation service");
   registerSetup(cmd);
   registerKeys(cmd);
   registerRequests(cmd);

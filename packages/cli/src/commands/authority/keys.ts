@@ -12,11 +12,20 @@ export function registerKeys(cmd: Command): void {
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-          const k = await authority.issueHostKey(o.group as string, {
-            maxHosts: intOption('hosts', o.hosts as string | undefined, 1, 100_000),
-            maxActivations: intOption('activations', o.activations as string | undefined, 1, 100_000),
-          }, cliActor());
-          emit(Boolean(o.json), k, () => `${k.key}\nHost key ${k.id} for ${k.group}: ${k.maxHosts} hosts, ${k.maxActivations} activations. It is shown only now.`);
+          const k = await authority.issueHostKey(
+            o.group as string,
+            {
+              maxHosts: intOption('hosts', o.hosts as string | undefined, 1, 100_000),
+              maxActivations: intOption('activations', o.activations as string | undefined, 1, 100_000),
+            },
+            cliActor(),
+          );
+          emit(
+            Boolean(o.json),
+            k,
+            () =>
+              `${k.key}\nHost key ${k.id} for ${k.group}: ${k.maxHosts} hosts, ${k.maxActivations} activations. It is shown only now.`,
+          );
         });
       }),
     );
@@ -37,7 +46,11 @@ export function registerKeys(cmd: Command): void {
             activationsLimit: k.maxActivations,
             issued: iso(k.createdAt),
           }));
-          const cells = rows.map((r) => ({ ...r, hosts: `${r.hostsUsed}/${r.hostsLimit}`, activations: `${r.activationsUsed}/${r.activationsLimit}` }));
+          const cells = rows.map((r) => ({
+            ...r,
+            hosts: `${r.hostsUsed}/${r.hostsLimit}`,
+            activations: `${r.activationsUsed}/${r.activationsLimit}`,
+          }));
           emit(Boolean(o.json), rows, () => table(cells, ['id', 'key', 'group', 'hosts', 'activations', 'issued']));
         });
       }),
@@ -50,8 +63,16 @@ export function registerKeys(cmd: Command): void {
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-          const k = await authority.issueMak(o.edition as string, intOption('activations', o.activations as string, 1, 10_000_000)!, cliActor());
-          emit(Boolean(o.json), k, () => `${k.key}\nMAK ${k.id} for ${k.edition}: ${k.maxActivations} activations. It is shown only now.`);
+          const k = await authority.issueMak(
+            o.edition as string,
+            intOption('activations', o.activations as string, 1, 10_000_000)!,
+            cliActor(),
+          );
+          emit(
+            Boolean(o.json),
+            k,
+            () => `${k.key}\nMAK ${k.id} for ${k.edition}: ${k.maxActivations} activations. It is shown only now.`,
+          );
         });
       }),
     );
@@ -70,7 +91,11 @@ export function registerKeys(cmd: Command): void {
             activationsLeft: k.maxActivations - k.usedActivations,
             issued: iso(k.createdAt),
           }));
-          const cells = rows.map((r) => ({ ...r, activations: `${r.activationsUsed}/${r.activationsLimit}`, left: r.activationsLeft }));
+          const cells = rows.map((r) => ({
+            ...r,
+            activations: `${r.activationsUsed}/${r.activationsLimit}`,
+            left: r.activationsLeft,
+          }));
           emit(Boolean(o.json), rows, () => table(cells, ['id', 'key', 'edition', 'activations', 'left', 'issued']));
         });
       }),

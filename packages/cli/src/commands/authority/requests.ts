@@ -11,10 +11,16 @@ export function registerRequests(cmd: Command): void {
     .action(
       run(async (o) => {
         const state = o.state as 'pending' | 'approved' | 'rejected' | undefined;
-        if (state && !['pending', 'approved', 'rejected'].includes(state)) throw new VolactError('USAGE', { detail: '--state is pending, approved or rejected' });
+        if (state && !['pending', 'approved', 'rejected'].includes(state))
+          throw new VolactError('USAGE', { detail: '--state is pending, approved or rejected' });
         await withAuthority(o, async (authority) => {
           const rows = await authority.increaseRequests(state);
-          emit(Boolean(o.json), rows, () => table(rows.map((r) => ({ ...r, asked: `${r.amount} ${r.what}`, created: iso(r.createdAt) })), ['id', 'keyKind', 'keyId', 'asked', 'state', 'granted', 'created', 'reason']));
+          emit(Boolean(o.json), rows, () =>
+            table(
+              rows.map((r) => ({ ...r, asked: `${r.amount} ${r.what}`, created: iso(r.createdAt) })),
+              ['id', 'keyKind', 'keyId', 'asked', 'state', 'granted', 'created', 'reason'],
+            ),
+          );
         });
       }),
     );
@@ -22,15 +28,30 @@ export function registerRequests(cmd: Command): void {
   for (const verb of ['approve', 'reject'] as const) {
     storeCommand(cmd, verb)
       .argument('<id>', 'request ID (IR-…)')
-      .description(verb === 'approve' ? 'approve a request: the limit rises at once (by --amount, default what was asked)' : 'reject a request')
+      .description(
+        verb === 'approve'
+          ? 'approve a request: the limit rises at once (by --amount, default what was asked)'
+          : 'reject a request',
+      )
       .option('--amount <n>', 'how many to grant (approve only)')
       .option('--note <text>', 'a note the customer sees')
       .action(
         run(async (o) => {
           await withAuthority(o, async (authority) => {
-            const amount = verb === 'approve' ? intOption('amount', o.amount as string | undefined, 1, 10_000_000) : undefined;
-            const r = await authority.decideIncrease(o._arg as string, verb === 'approve', amount, o.note as string | undefined, cliActor());
-            emit(Boolean(o.json), r, () => `Request ${r.id} ${r.state}${r.granted ? `: ${r.granted} more ${r.what}` : ''}.`);
+            const amount =
+              verb === 'approve' ? intOption('amount', o.amount as string | undefined, 1, 10_000_000) : undefined;
+            const r = await authority.decideIncrease(
+              o._arg as string,
+              verb === 'approve',
+              amount,
+              o.note as string | undefined,
+              cliActor(),
+            );
+            emit(
+              Boolean(o.json),
+              r,
+              () => `Request ${r.id} ${r.state}${r.granted ? `: ${r.granted} more ${r.what}` : ''}.`,
+            );
           });
         }),
       );
@@ -44,7 +65,11 @@ export function registerRequests(cmd: Command): void {
       run(async (o) => {
         await withAuthority(o, async (authority) => {
           await authority.releaseHost(o.keyId as string, o.hostId as string, cliActor());
-          emit(Boolean(o.json), { released: true }, () => `Host ${o.hostId as string} no longer holds a slot on ${o.keyId as string}.`);
+          emit(
+            Boolean(o.json),
+            { released: true },
+            () => `Host ${o.hostId as string} no longer holds a slot on ${o.keyId as string}.`,
+          );
         });
       }),
     );

@@ -15,11 +15,22 @@ export function registerServe(cmd: Command): void {
     .option('--listen <address>', 'address to listen on (plain HTTP: loopback only)', '127.0.0.1')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM)')
     .option('--tls-key <file>', 'and this private key (PEM, keep it 0600)')
-    .option('--behind-tls-proxy', 'plain HTTP on a non-loopback address because a TLS-terminating proxy on this machine is in front')
+    .option(
+      '--behind-tls-proxy',
+      'plain HTTP on a non-loopback address because a TLS-terminating proxy on this machine is in front',
+    )
     .option('--rate-per-address <n>', 'activation requests a minute from one address, across all nodes (0: off)', '120')
     .option('--rate-per-key <n>', 'activation requests a minute for one product key, across all nodes (0: off)', '30')
-    .option('--max-connections <n>', 'open connections in all; at the cap the longest idle one is closed (0: no cap)', String(defaultConnectionLimits.total))
-    .option('--max-connections-per-address <n>', 'open connections from one address (0: no cap; behind a proxy every client is the proxy)', String(defaultConnectionLimits.perAddress))
+    .option(
+      '--max-connections <n>',
+      'open connections in all; at the cap the longest idle one is closed (0: no cap)',
+      String(defaultConnectionLimits.total),
+    )
+    .option(
+      '--max-connections-per-address <n>',
+      'open connections from one address (0: no cap; behind a proxy every client is the proxy)',
+      String(defaultConnectionLimits.perAddress),
+    )
     .option(...dirOpt)
     .option(...dbOpt)
     .option('--json', 'errors as JSON')
@@ -28,16 +39,32 @@ export function registerServe(cmd: Command): void {
         const dir = (o.dir as string | undefined) ?? defaultDir();
         const port = intOption('port', o.port as string, 0, 65535)!;
         const listenOn = o.listen as string;
-        if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new VolactError('USAGE', { detail: '--tls-cert and --tls-key go together' });
-        const tls = o.tlsCert ? { cert: readUserFile(o.tlsCert as string, 'TLS certificate'), key: readUserFile(o.tlsKey as string, 'TLS key') } : undefined;
+        if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
+          throw new VolactError('USAGE', { detail: '--tls-cert and --tls-key go together' });
+        const tls = o.tlsCert
+          ? {
+              cert: readUserFile(o.tlsCert as string, 'TLS certificate'),
+              key: readUserFile(o.tlsKey as string, 'TLS key'),
+            }
+          : undefined;
         // plain HTTP would carry keys and tokens in clear: only on loopback, or behind a local TLS proxy
-        if (!tls && !isLoopback(listenOn) && !o.behindTlsProxy) throw new VolactError('TLS_REQUIRED', { address: listenOn });
+        if (!tls && !isLoopback(listenOn) && !o.behindTlsProxy)
+          throw new VolactError('TLS_REQUIRED', { address: listenOn });
         const limits = {
           perAddress: intOption('rate-per-address', o.ratePerAddress as string, 0, 1_000_000)!,
           perKey: intOption('rate-per-key', o.ratePerKey as string, 0, 1_000_000)!,
         };
         const { runAuthority } = await authorityPackage();
-        const a = await runAuthority(dir, processClock(), port, listenOn, databaseOption(o), limits, tls, connectionOptions(o));
+        const a = await runAuthority(
+          dir,
+          processClock(),
+          port,
+          listenOn,
+          databaseOption(o),
+          limits,
+          tls,
+          connectionOptions(o),
+        );
         process.stdout.write(`authority listening on ${tls ? 'https' : 'http'}://${o.listen as string}:${a.port}\n`);
         const stop = () => void a.close().then(() => process.exit(0));
         process.on('SIGINT', stop);

@@ -3,7 +3,16 @@ import type { Command } from 'commander';
 import { VolactError, issuerPurposes, type IssuerPurpose } from '@volact/protocol';
 import { emit, iso, table } from '../../output.js';
 import { processClock } from '../../process-clock.js';
-import { authorityPackage, cliActor, defaultDir, dirOpt, readCatalogFile, run, storeCommand, withAuthority } from './common.js';
+import {
+  authorityPackage,
+  cliActor,
+  defaultDir,
+  dirOpt,
+  readCatalogFile,
+  run,
+  storeCommand,
+  withAuthority,
+} from './common.js';
 
 /** `authority init`, `import-catalog` and `catalog`: the keys and the product catalog. */
 export function registerSetup(cmd: Command): void {
@@ -34,8 +43,16 @@ export function registerSetup(cmd: Command): void {
       run(async (o) => {
         await withAuthority(o, async (authority) => {
           const { sampleCatalogPath } = await authorityPackage();
-          const c = await authority.importCatalog(readCatalogFile((o._arg as string | undefined) ?? sampleCatalogPath()), cliActor());
-          emit(Boolean(o.json), c, () => `Imported catalog serial ${c.serial}: ${c.editions.length} editions, ${c.groups.length} product groups.`);
+          const c = await authority.importCatalog(
+            readCatalogFile((o._arg as string | undefined) ?? sampleCatalogPath()),
+            cliActor(),
+          );
+          emit(
+            Boolean(o.json),
+            c,
+            () =>
+              `Imported catalog serial ${c.serial}: ${c.editions.length} editions, ${c.groups.length} product groups.`,
+          );
         });
       }),
     );
@@ -50,7 +67,13 @@ export function registerSetup(cmd: Command): void {
             [
               `Catalog serial ${catalog.serial}`,
               '',
-              table(catalog.editions as unknown as Record<string, unknown>[], ['number', 'code', 'kind', 'setupKey', 'name']),
+              table(catalog.editions as unknown as Record<string, unknown>[], [
+                'number',
+                'code',
+                'kind',
+                'setupKey',
+                'name',
+              ]),
               '',
               table(
                 catalog.groups.map((g) => ({ ...g, editions: g.editions.join(',') })),
@@ -75,10 +98,16 @@ export function registerRotateIssuer(cmd: Command): void {
       run(async (o) => {
         const dir = (o.dir as string | undefined) ?? defaultDir();
         const purpose = o.purpose as IssuerPurpose;
-        if (!issuerPurposes.includes(purpose)) throw new VolactError('USAGE', { detail: `--purpose must be one of ${issuerPurposes.join(', ')}` });
+        if (!issuerPurposes.includes(purpose))
+          throw new VolactError('USAGE', { detail: `--purpose must be one of ${issuerPurposes.join(', ')}` });
         const { certifyIssuer, loadRootPair } = await authorityPackage();
         const issuer = certifyIssuer(dir, loadRootPair(dir), purpose, processClock().now());
-        emit(Boolean(o.json), issuer.cert, () => `New ${purpose} issuing key ${issuer.cert.kid}, valid until ${iso(issuer.cert.notAfter)}. Restart the authority to use it.`);
+        emit(
+          Boolean(o.json),
+          issuer.cert,
+          () =>
+            `New ${purpose} issuing key ${issuer.cert.kid}, valid until ${iso(issuer.cert.notAfter)}. Restart the authority to use it.`,
+        );
       }),
     );
 }

@@ -13,8 +13,20 @@ export function registerTokens(cmd: Command): void {
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-          const t = await authority.createToken(o.name as string, String(o.scope).split(',').map((x) => x.trim()).filter(Boolean), cliActor());
-          emit(Boolean(o.json), t, () => `${t.token}\nToken ${t.id} (${t.name}) with scopes ${t.scopes.join(', ')}. It is shown only now; send it as Authorization: Bearer TOKEN.`);
+          const t = await authority.createToken(
+            o.name as string,
+            String(o.scope)
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean),
+            cliActor(),
+          );
+          emit(
+            Boolean(o.json),
+            t,
+            () =>
+              `${t.token}\nToken ${t.id} (${t.name}) with scopes ${t.scopes.join(', ')}. It is shown only now; send it as Authorization: Bearer TOKEN.`,
+          );
         });
       }),
     );
@@ -23,7 +35,12 @@ export function registerTokens(cmd: Command): void {
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-          const rows = (await authority.listTokens()).map(({ tokenHash: _h, ...t }) => ({ ...t, scopes: t.scopes.join(','), created: iso(t.createdAt), revoked: iso(t.revokedAt) }));
+          const rows = (await authority.listTokens()).map(({ tokenHash: _h, ...t }) => ({
+            ...t,
+            scopes: t.scopes.join(','),
+            created: iso(t.createdAt),
+            revoked: iso(t.revokedAt),
+          }));
           emit(Boolean(o.json), rows, () => table(rows, ['id', 'name', 'scopes', 'created', 'revoked']));
         });
       }),
@@ -46,7 +63,10 @@ export function registerTokens(cmd: Command): void {
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-          const rows = (await authority.auditLog(intOption('limit', o.limit as string, 1, 10_000)!)).map((r) => ({ ...r, at: iso(r.at) }));
+          const rows = (await authority.auditLog(intOption('limit', o.limit as string, 1, 10_000)!)).map((r) => ({
+            ...r,
+            at: iso(r.at),
+          }));
           emit(Boolean(o.json), rows, () => table(rows, ['at', 'actor', 'action', 'target', 'detail']));
         });
       }),

@@ -7,7 +7,9 @@ import { clientPackage } from './open-client.js';
 export function registerAgent(program: Command): void {
   program
     .command('agent')
-    .description('keep this machine activated: activate at start, retry every retry interval, renew every renewal interval')
+    .description(
+      'keep this machine activated: activate at start, retry every retry interval, renew every renewal interval',
+    )
     .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
     .action(async (o: Record<string, string | undefined>) => {
       try {

@@ -13,8 +13,13 @@ export function registerEvents(cmd: Command): void {
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
         const { readEvents, stateDir } = await clientPackage();
-        const events = readEvents(stateDir(o.state as string | undefined), Math.max(1, Math.min(Number(o.limit) || 100, 100_000)));
-        emit(Boolean(o.json), events, () => table(events, ['at', 'event', 'machineId', 'licenseState', 'host', 'outcome', 'count', 'required']));
+        const events = readEvents(
+          stateDir(o.state as string | undefined),
+          Math.max(1, Math.min(Number(o.limit) || 100, 100_000)),
+        );
+        emit(Boolean(o.json), events, () =>
+          table(events, ['at', 'event', 'machineId', 'licenseState', 'host', 'outcome', 'count', 'required']),
+        );
       } catch (err) {
         fail(err, Boolean(o.json));
       }

@@ -8,7 +8,11 @@ import { openClient } from './open-client.js';
 const anyJson: Schema<unknown> = { check: () => undefined, describe: () => ({}) };
 
 /** POSTs to the authority (from --authority, VOLACT_AUTHORITY_URL or the client state); errors keep their codes. */
-async function askAuthority(o: Record<string, string | boolean | undefined>, path: string, body: unknown): Promise<unknown> {
+async function askAuthority(
+  o: Record<string, string | boolean | undefined>,
+  path: string,
+  body: unknown,
+): Promise<unknown> {
   const client = await openClient(o.state as string | undefined);
   const base = (o.authority as string | undefined) ?? process.env.VOLACT_AUTHORITY_URL ?? client.state().authorityUrl;
   if (!base) throw new VolactError('NO_AUTHORITY');
@@ -29,8 +33,19 @@ export function registerRequests(cmd: Command): void {
     .option('--json', 'JSON output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
-        const r = await askAuthority(o, '/v1/increase-requests', { v: 1, key: o.key, what: o.what, amount: Number(o.count), reason: o.reason });
-        emit(Boolean(o.json), r, () => `Request ${(r as { id: string }).id} filed; it is pending. Check it with volact client request-status --id ${(r as { id: string }).id} --key KEY.`);
+        const r = await askAuthority(o, '/v1/increase-requests', {
+          v: 1,
+          key: o.key,
+          what: o.what,
+          amount: Number(o.count),
+          reason: o.reason,
+        });
+        emit(
+          Boolean(o.json),
+          r,
+          () =>
+            `Request ${(r as { id: string }).id} filed; it is pending. Check it with volact client request-status --id ${(r as { id: string }).id} --key KEY.`,
+        );
       } catch (err) {
         fail(err, Boolean(o.json));
       }
@@ -45,8 +60,17 @@ export function registerRequests(cmd: Command): void {
     .option('--json', 'JSON output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
-        const r = (await askAuthority(o, '/v1/increase-requests/status', { v: 1, key: o.key, id: o.id })) as { id: string; state: string; steps: { step: string; at: number; detail: string }[] };
-        emit(Boolean(o.json), r, () => [`Request ${r.id}: ${r.state}`, ...r.steps.map((st) => `  ${new Date(st.at).toISOString()}  ${st.step}: ${st.detail}`)].join('\n'));
+        const r = (await askAuthority(o, '/v1/increase-requests/status', { v: 1, key: o.key, id: o.id })) as {
+          id: string;
+          state: string;
+          steps: { step: string; at: number; detail: string }[];
+        };
+        emit(Boolean(o.json), r, () =>
+          [
+            `Request ${r.id}: ${r.state}`,
+            ...r.steps.map((st) => `  ${new Date(st.at).toISOString()}  ${st.step}: ${st.detail}`),
+          ].join('\n'),
+        );
       } catch (err) {
         fail(err, Boolean(o.json));
       }

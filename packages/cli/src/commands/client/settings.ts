@@ -15,27 +15,41 @@ export function registerSettings(cmd: Command): void {
     .action(async (name: string | undefined, o: Record<string, string | boolean | undefined>) => {
       try {
         if (!name && !o.clear) throw new VolactError('USAGE', { detail: 'give an identity name, or --clear' });
-        if (name && !/^[A-Za-z0-9._:-]{1,128}$/.test(name)) throw new VolactError('USAGE', { detail: 'an identity is 1-128 letters, digits, and . _ : -' });
+        if (name && !/^[A-Za-z0-9._:-]{1,128}$/.test(name))
+          throw new VolactError('USAGE', { detail: 'an identity is 1-128 letters, digits, and . _ : -' });
         const s = (await openClient(o.state as string | undefined)).setIdentity(o.clear ? null : name!);
-        emit(Boolean(o.json), { machineId: s.machine.id, identity: s.machine.identity }, () => `Machine ID is now ${s.machine.id}${s.machine.identity ? ` (identity ${s.machine.identity})` : ''}. Activate again with volact slmgr -ato.`);
+        emit(
+          Boolean(o.json),
+          { machineId: s.machine.id, identity: s.machine.identity },
+          () =>
+            `Machine ID is now ${s.machine.id}${s.machine.identity ? ` (identity ${s.machine.identity})` : ''}. Activate again with volact slmgr -ato.`,
+        );
       } catch (err) {
         fail(err, Boolean(o.json));
       }
     });
   cmd
     .command('dns-server')
-    .argument('[server]', 'IPV4[:PORT] or [IPV6][:PORT] of the DNS server that has the _volact._tcp records (port 53 by default)')
+    .argument(
+      '[server]',
+      'IPV4[:PORT] or [IPV6][:PORT] of the DNS server that has the _volact._tcp records (port 53 by default)',
+    )
     .option('--clear', "go back to the system's resolver (/etc/resolv.conf)")
     .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
     .option('--json', 'JSON output')
-    .description("the DNS server asked for activation hosts' SRV records and addresses (split-horizon or lab zones); default: the system's resolver")
+    .description(
+      "the DNS server asked for activation hosts' SRV records and addresses (split-horizon or lab zones); default: the system's resolver",
+    )
     .action(async (server: string | undefined, o: Record<string, string | boolean | undefined>) => {
       try {
-        if (server === undefined ? !o.clear : o.clear) throw new VolactError('USAGE', { detail: 'give a DNS server (IPV4[:PORT] or [IPV6]:PORT), or --clear' });
+        if (server === undefined ? !o.clear : o.clear)
+          throw new VolactError('USAGE', { detail: 'give a DNS server (IPV4[:PORT] or [IPV6]:PORT), or --clear' });
         const s = (await openClient(o.state as string | undefined)).setDnsServer(server ?? null);
         const set = s.discovery.dnsServer;
         emit(Boolean(o.json), { dnsServer: set }, () =>
-          set ? `DNS server for finding activation hosts set to ${set} successfully.` : "DNS server cleared successfully; activation hosts are found through the system's resolver.",
+          set
+            ? `DNS server for finding activation hosts set to ${set} successfully.`
+            : "DNS server cleared successfully; activation hosts are found through the system's resolver.",
         );
       } catch (err) {
         fail(err, Boolean(o.json));

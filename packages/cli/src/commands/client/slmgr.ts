@@ -18,15 +18,22 @@ export function registerSlmgr(program: Command): void {
           'with --host DIR: -ipk, -ato, -dli, -dlv, -xpr, -sai, -sri, -sprt, -upk, -dti, -atp, -sdns, -cdns',
       )
       .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
-      .option('--host <dir>', 'act on the activation host with this state directory (or set VOLACT_SLMGR_HOST=1 to use VOLACT_HOST_DIR)')
+      .option(
+        '--host <dir>',
+        'act on the activation host with this state directory (or set VOLACT_SLMGR_HOST=1 to use VOLACT_HOST_DIR)',
+      )
       .option('--json', 'JSON output'),
     {
-      ldapUrl: 'directory servers for -ad-* and -ao-* (comma-separated ldap:// or ldaps:// URLs; env VOLACT_LDAP_URL; default: client directory)',
+      ldapUrl:
+        'directory servers for -ad-* and -ao-* (comma-separated ldap:// or ldaps:// URLs; env VOLACT_LDAP_URL; default: client directory)',
       ldapBase: 'the directory suffix (env VOLACT_LDAP_BASE)',
       ldapCa: "CA certificate of the directory servers' TLS certificates (env VOLACT_LDAP_CA)",
     },
   )
-    .option('--bind-dn <dn>', 'the account to bind as: a directory administrator to create or delete objects (env VOLACT_LDAP_BIND_DN)')
+    .option(
+      '--bind-dn <dn>',
+      'the account to bind as: a directory administrator to create or delete objects (env VOLACT_LDAP_BIND_DN)',
+    )
     .option('--password-file <file>', "that account's password (env VOLACT_LDAP_PASSWORD_FILE)")
     .option('--allow-plain-bind', 'send the password in clear to a server off loopback that offers no TLS')
     .option('--authority <url>', 'the authority, for -ad-activation-online (default: the one set with client trust)')
@@ -38,10 +45,26 @@ export function registerSlmgr(program: Command): void {
       const json = Boolean(o.json);
       try {
         const rest = args.filter((a) => a !== '--json');
-        const hostDir = (o.host as string | undefined) ?? (process.env.VOLACT_SLMGR_HOST === '1' ? defaultHostDir() : undefined);
+        const hostDir =
+          (o.host as string | undefined) ?? (process.env.VOLACT_SLMGR_HOST === '1' ? defaultHostDir() : undefined);
         const call = parseSlmgr(rest, hostDir !== undefined);
-        const ldap = { ldapUrl: ldapValue(o, 'ldapUrl'), ldapBase: ldapValue(o, 'ldapBase'), bindDn: o.bindDn, passwordFile: o.passwordFile, ldapCa: ldapValue(o, 'ldapCa'), allowPlainBind: Boolean(o.allowPlainBind), authority: o.authority } as LdapFlags;
-        process.exitCode = hostDir ? await runSlmgr(hostOptions, { dir: hostDir }, call, json) : await runSlmgr(clientOptions, { client: await openClient(o.state as string | undefined), ldap }, call, json);
+        const ldap = {
+          ldapUrl: ldapValue(o, 'ldapUrl'),
+          ldapBase: ldapValue(o, 'ldapBase'),
+          bindDn: o.bindDn,
+          passwordFile: o.passwordFile,
+          ldapCa: ldapValue(o, 'ldapCa'),
+          allowPlainBind: Boolean(o.allowPlainBind),
+          authority: o.authority,
+        } as LdapFlags;
+        process.exitCode = hostDir
+          ? await runSlmgr(hostOptions, { dir: hostDir }, call, json)
+          : await runSlmgr(
+              clientOptions,
+              { client: await openClient(o.state as string | undefined), ldap },
+              call,
+              json,
+            );
       } catch (err) {
         fail(err, json);
       }

@@ -9,9 +9,14 @@ export function registerTrust(cmd: Command): void {
   cmd
     .command('trust')
     .argument('<file>', "the publisher's root.pub, or its offline bundle (volact-offline.json) for offline activation")
-    .description('pin the publisher root key that every answer must chain to (an offline bundle also enables -dti / -atp)')
+    .description(
+      'pin the publisher root key that every answer must chain to (an offline bundle also enables -dti / -atp)',
+    )
     .option('--replace', 'replace a root pinned before (the publisher changed its root)')
-    .option('--authority <url>', "the publisher's authority, for MAK activation and creating directory activation objects")
+    .option(
+      '--authority <url>',
+      "the publisher's authority, for MAK activation and creating directory activation objects",
+    )
     .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
     .option('--json', 'JSON output')
     .action(async (file: string, o: Record<string, string | boolean | undefined>) => {

@@ -14,7 +14,11 @@ export function registerDns(cmd: Command): void {
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
         const limit = numberOption('--limit', o.limit as string, 10_000);
-        const d = await adminCall<DnsView>((o.state as string | undefined) ?? defaultHostDir(), 'GET', `/dns?limit=${limit}`);
+        const d = await adminCall<DnsView>(
+          (o.state as string | undefined) ?? defaultHostDir(),
+          'GET',
+          `/dns?limit=${limit}`,
+        );
         emit(Boolean(o.json), d, () =>
           [
             `DNS publishing: ${d.enabled ? 'on' : 'off (volact slmgr --host DIR -sdns turns it on)'}${d.configured ? '' : ' (not configured: --dns-server, --dns-domain and --tsig-key)'}`,
@@ -22,14 +26,25 @@ export function registerDns(cmd: Command): void {
             `Extra domains: ${d.extraDomains.map((x) => `${x.domain} (${x.priority}, ${x.weight})`).join(', ') || '-'}`,
             `Next publication: ${d.nextPublishAt ?? '-'}`,
             ...(d.published.length
-              ? ['Published (confirmed by the DNS server):', ...d.published.map((p) => `  ${p.domain} at ${p.at}: ${recordList(p.records)}`)]
+              ? [
+                  'Published (confirmed by the DNS server):',
+                  ...d.published.map((p) => `  ${p.domain} at ${p.at}: ${recordList(p.records)}`),
+                ]
               : ['Published: nothing (the DNS server has confirmed no record)']),
             // sent, but no answer said whether the server applied them: never shown as published
             ...(d.unconfirmed.length
-              ? ['Sent, not confirmed (the answer was lost; they may be in the zone, and the next publication or host unpublish deletes them):', ...d.unconfirmed.map((u) => `  ${u.domain} at ${u.sentAt}: ${recordList(u.records)}`)]
+              ? [
+                  'Sent, not confirmed (the answer was lost; they may be in the zone, and the next publication or host unpublish deletes them):',
+                  ...d.unconfirmed.map((u) => `  ${u.domain} at ${u.sentAt}: ${recordList(u.records)}`),
+                ]
               : []),
             'Events:',
-            ...(d.events.length ? d.events.map((e) => `  ${e.at} ${e.event} ${e.domain} ${e.rcode ?? '-'} ${e.message}${eventOutcome[e.outcome ?? ''] ?? ''}${e.fix ? `\n    Fix: ${e.fix}` : ''}`) : ['  -']),
+            ...(d.events.length
+              ? d.events.map(
+                  (e) =>
+                    `  ${e.at} ${e.event} ${e.domain} ${e.rcode ?? '-'} ${e.message}${eventOutcome[e.outcome ?? ''] ?? ''}${e.fix ? `\n    Fix: ${e.fix}` : ''}`,
+                )
+              : ['  -']),
           ].join('\n'),
         );
       } catch (err) {
@@ -39,13 +54,25 @@ export function registerDns(cmd: Command): void {
 
   cmd
     .command('unpublish')
-    .description("remove this host's own DNS records from every domain it published in (decommissioning); turns publishing off")
+    .description(
+      "remove this host's own DNS records from every domain it published in (decommissioning); turns publishing off",
+    )
     .option('--state <dir>', 'host state directory (env VOLACT_HOST_DIR)')
     .option('--json', 'JSON output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
-        const r = await adminCall<{ removed: Unpublished[] }>((o.state as string | undefined) ?? defaultHostDir(), 'POST', '/dns/unpublish', {});
-        emit(Boolean(o.json), r, () => [...(r.removed.length ? r.removed.map(unpublishedLine) : ['Nothing was published.']), 'DNS publishing is off (volact slmgr --host DIR -sdns turns it back on).'].join('\n'));
+        const r = await adminCall<{ removed: Unpublished[] }>(
+          (o.state as string | undefined) ?? defaultHostDir(),
+          'POST',
+          '/dns/unpublish',
+          {},
+        );
+        emit(Boolean(o.json), r, () =>
+          [
+            ...(r.removed.length ? r.removed.map(unpublishedLine) : ['Nothing was published.']),
+            'DNS publishing is off (volact slmgr --host DIR -sdns turns it back on).',
+          ].join('\n'),
+        );
         // only records the server had confirmed are known to be in the zone: those not removed are a failure
         if (r.removed.some((x) => !x.removed && x.confirmed)) process.exitCode = 6;
       } catch (err) {
@@ -67,7 +94,15 @@ type DnsView = {
   nextPublishAt: string | null;
   published: { domain: string; at: string; records: DnsRecordView[] }[];
   unconfirmed: { domain: string; sentAt: string; records: DnsRecordView[] }[];
-  events: { at: string; event: number; domain: string; rcode: string | null; message: string; fix: string | null; outcome: string | null }[];
+  events: {
+    at: string;
+    event: number;
+    domain: string;
+    rcode: string | null;
+    message: string;
+    fix: string | null;
+    outcome: string | null;
+  }[];
 };
 type Unpublished = { domain: string; removed: boolean; confirmed: boolean; code: string | null };
 

@@ -12,7 +12,10 @@ export function registerEvents(cmd: Command): void {
     .option('--state <dir>', 'host state directory (env VOLACT_HOST_DIR)')
     .option('--since <time>', 'ISO time')
     .option('--machine <id>', 'one machine ID')
-    .option('--outcome <outcome>', 'activated | renewed | countInsufficient | editionNotCovered | clockSkew | notActivated')
+    .option(
+      '--outcome <outcome>',
+      'activated | renewed | countInsufficient | editionNotCovered | clockSkew | notActivated',
+    )
     .option('--limit <n>', 'at most this many, newest', '1000')
     .option('--json', 'one JSON array')
     .option('--jsonl', 'JSON lines')
@@ -21,15 +24,34 @@ export function registerEvents(cmd: Command): void {
         const q = new URLSearchParams();
         if (o.since) {
           const t = Date.parse(o.since as string);
-          if (!Number.isFinite(t)) throw new VolactError('USAGE', { detail: `--since ${String(o.since)} is not a time` });
+          if (!Number.isFinite(t))
+            throw new VolactError('USAGE', { detail: `--since ${String(o.since)} is not a time` });
           q.set('since', String(t));
         }
         if (o.machine) q.set('machine', o.machine as string);
         if (o.outcome) q.set('outcome', o.outcome as string);
         if (o.limit) q.set('limit', o.limit as string);
-        const events = await adminCall<Record<string, unknown>[]>((o.state as string | undefined) ?? defaultHostDir(), 'GET', `/events?${q}`);
-        if (o.jsonl) process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''));
-        else emit(Boolean(o.json), events, () => table(events, ['at', 'event', 'machineId', 'vm', 'licenseState', 'edition', 'outcome', 'count', 'required']));
+        const events = await adminCall<Record<string, unknown>[]>(
+          (o.state as string | undefined) ?? defaultHostDir(),
+          'GET',
+          `/events?${q}`,
+        );
+        if (o.jsonl)
+          process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''));
+        else
+          emit(Boolean(o.json), events, () =>
+            table(events, [
+              'at',
+              'event',
+              'machineId',
+              'vm',
+              'licenseState',
+              'edition',
+              'outcome',
+              'count',
+              'required',
+            ]),
+          );
       } catch (err) {
         fail(err, Boolean(o.json));
       }
@@ -46,8 +68,24 @@ export function registerEvents(cmd: Command): void {
       try {
         const q = new URLSearchParams({ limit: String(o.limit) });
         if (o.severalFingerprints) q.set('fingerprints', 'several');
-        const rows = await adminCall<Record<string, unknown>[]>((o.state as string | undefined) ?? defaultHostDir(), 'GET', `/machines?${q}`);
-        emit(Boolean(o.json), rows, () => table(rows, ['machineId', 'machineName', 'lastSeen', 'requests', 'edition', 'vm', 'licenseState', 'lastOutcome', 'fingerprints']));
+        const rows = await adminCall<Record<string, unknown>[]>(
+          (o.state as string | undefined) ?? defaultHostDir(),
+          'GET',
+          `/machines?${q}`,
+        );
+        emit(Boolean(o.json), rows, () =>
+          table(rows, [
+            'machineId',
+            'machineName',
+            'lastSeen',
+            'requests',
+            'edition',
+            'vm',
+            'licenseState',
+            'lastOutcome',
+            'fingerprints',
+          ]),
+        );
       } catch (err) {
         fail(err, Boolean(o.json));
       }

@@ -5,7 +5,9 @@ import { registerServe } from './serve.js';
 
 /** `volact host …`: run an activation host and look into it. Settings go through `volact slmgr --host`. */
 export function registerHost(program: Command): void {
-  const cmd = program.command('host').description('an activation host on the customer network (settings: volact slmgr --host DIR -sai/-sri/-sprt)');
+  const cmd = program
+    .command('host')
+    .description('an activation host on the customer network (settings: volact slmgr --host DIR -sai/-sri/-sprt)');
   registerServe(cmd);
   registerEvents(cmd);
   registerDns(cmd);

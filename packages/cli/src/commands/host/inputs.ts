@@ -9,7 +9,9 @@ export function readRootPem(file: string): string {
   try {
     publicKeyFromPem(pem);
   } catch {
-    throw new VolactError('USAGE', { detail: `${file} is neither an Ed25519 public key in PEM form nor an offline bundle` });
+    throw new VolactError('USAGE', {
+      detail: `${file} is neither an Ed25519 public key in PEM form nor an offline bundle`,
+    });
   }
   return pem;
 }
@@ -18,6 +20,7 @@ export const defaultHostDir = () => process.env.VOLACT_HOST_DIR ?? '/var/lib/vol
 /** A whole number from 0 to max given for an option. */
 export function numberOption(name: string, text: string | undefined, max: number): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) > max) throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: 0, max, value: text });
+  if (!/^\d+$/.test(text) || Number(text) > max)
+    throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: 0, max, value: text });
   return Number(text);
 }

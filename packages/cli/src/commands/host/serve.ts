@@ -27,8 +27,13 @@ function dnsOptions(o: Record<string, string | undefined>): Partial<DnsConfig> |
       .filter(Boolean)
       .map((item) => {
         const [domain, p, w, ...rest] = item.split(',').map((x) => x.trim());
-        if (!domain || rest.length) throw new VolactError('USAGE', { detail: `--dns-extra ${item}: give "domain,priority,weight"` });
-        return { domain: domain.replace(/\.$/, '').toLowerCase(), priority: numberOption('--dns-extra priority', p || '0', 65535)!, weight: numberOption('--dns-extra weight', w || '0', 65535)! };
+        if (!domain || rest.length)
+          throw new VolactError('USAGE', { detail: `--dns-extra ${item}: give "domain,priority,weight"` });
+        return {
+          domain: domain.replace(/\.$/, '').toLowerCase(),
+          priority: numberOption('--dns-extra priority', p || '0', 65535)!,
+          weight: numberOption('--dns-extra weight', w || '0', 65535)!,
+        };
       });
   }
   return Object.keys(change).length ? change : undefined;
@@ -44,7 +49,10 @@ export function registerServe(cmd: Command): void {
     .option('--port <port>', 'client port (default 1688, or the stored -sprt setting)')
     .option('--listen <address>', 'IP address to listen on (default ::, all addresses, or the stored one)')
     .option('--serve-networks <cidrs>', 'comma-separated networks to serve (default: loopback and private ranges)')
-    .option('--name <name>', "host name shown to clients and the default SRV target (default: the stored one, else the machine name; '' goes back to the machine name)")
+    .option(
+      '--name <name>',
+      "host name shown to clients and the default SRV target (default: the stored one, else the machine name; '' goes back to the machine name)",
+    )
     .option('--dns-server <host[:port]>', 'primary DNS server of the zone, for publishing the SRV record (RFC 2136)')
     .option('--dns-domain <domain>', 'home domain (zone) to publish _volact._tcp.<domain> in')
     .option('--dns-name <fqdn>', "the host's own name, the SRV target (default: NAME.DOMAIN)")
@@ -53,13 +61,25 @@ export function registerServe(cmd: Command): void {
     .option('--dns-weight <n>', 'SRV weight in the home domain (default 0)')
     .option('--dns-extra <list>', 'extra domains: "domain,priority,weight" separated by ";"')
     .option('--tsig-key <file>', "the host's own TSIG key (BIND key file, hmac-sha256), kept as dns.key (0600)")
-    .option('--new-database', 'start with a new, empty host.db although this host was set up here (host.db lost, no backup); then -ipk and -ato again')
-    .option('--max-connections <n>', 'open client connections in all; at the cap the longest idle one is closed (0: no cap)', String(defaultConnectionLimits.total))
-    .option('--max-connections-per-address <n>', 'open client connections from one address (0: no cap; raise it for many machines behind one NAT address)', String(defaultConnectionLimits.perAddress))
+    .option(
+      '--new-database',
+      'start with a new, empty host.db although this host was set up here (host.db lost, no backup); then -ipk and -ato again',
+    )
+    .option(
+      '--max-connections <n>',
+      'open client connections in all; at the cap the longest idle one is closed (0: no cap)',
+      String(defaultConnectionLimits.total),
+    )
+    .option(
+      '--max-connections-per-address <n>',
+      'open client connections from one address (0: no cap; raise it for many machines behind one NAT address)',
+      String(defaultConnectionLimits.perAddress),
+    )
     .action(async (o: Record<string, string | undefined>) => {
       try {
         const port = o.port === undefined ? undefined : Number(o.port);
-        if (port !== undefined && (!/^\d+$/.test(o.port!) || port > 65535)) throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 0, max: 65535, value: o.port! });
+        if (port !== undefined && (!/^\d+$/.test(o.port!) || port > 65535))
+          throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 0, max: 65535, value: o.port! });
         const { runHost } = await import('@volact/host');
         const running = await runHost({
           dir: o.state ?? defaultHostDir(),
@@ -68,14 +88,19 @@ export function registerServe(cmd: Command): void {
           authorityUrl: o.authority,
           port,
           listenAddress: o.listen,
-          servedNetworks: o.serveNetworks?.split(',').map((s) => s.trim()).filter(Boolean),
+          servedNetworks: o.serveNetworks
+            ?.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
           hostName: o.name,
           dns: dnsOptions(o),
           tsigKeyText: o.tsigKey === undefined ? undefined : readUserFile(o.tsigKey, '--tsig-key'),
           connectionLimits: connectionOptions(o),
           newDatabase: Boolean(o.newDatabase),
         });
-        process.stdout.write(`activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n`);
+        process.stdout.write(
+          `activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n`,
+        );
         const stop = () => void running.close().then(() => process.exit(0));
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
