@@ -185,13 +185,10 @@ export function hostilePath(rng: Rng, path: string): string {
 /** Framing cases; `poisoned` is a body no schema accepts, `body` any (mutated or valid) body. */
 export function framingCase(rng: Rng, head: Head, poisoned: Buffer, body: Buffer): RawRequest {
   const h = { ...head, headers: [...head.headers] };
-  const one = (b: Buffer, headers: string[], expect: number, label: string): RawRequest => ({
-    chunks: [requestBytes({ ...h, headers: [...h.headers, ...headers] }, b)],
-    expect,
-    label,
-  });
-  const cl = (b: Buffer) => `Content-Length: ${b.length}`;
-  switch (rng.int(21)) {
+  const one = oneRequest(h);
+  const n = rng.int(21);
+  if (n >= 11 && n <= 19) return headerCase(rng, h, poisoned, n);
+  switch (n) {
     case 0:
       return one(body, [cl(body)], 1, 'clean');
     case 20: {
@@ -261,7 +258,7 @@ export function framingCase(rng: Rng, head: Head, poisoned: Buffer, body: Buffer
         `chunk size ${JSON.stringify(size.slice(0, 20))}`,
       );
     }
-    case 10:
+    default: // 10
       return one(
         poisoned,
         [
@@ -272,6 +269,24 @@ export function framingCase(rng: Rng, head: Head, poisoned: Buffer, body: Buffer
         0,
         'obs-fold',
       );
+  }
+}
+
+const cl = (b: Buffer) => `Content-Length: ${b.length}`;
+
+/** One request of `h` with `headers` added and body `b`, in one chunk. */
+function oneRequest(h: Head) {
+  return (b: Buffer, headers: string[], expect: number, label: string): RawRequest => ({
+    chunks: [requestBytes({ ...h, headers: [...h.headers, ...headers] }, b)],
+    expect,
+    label,
+  });
+}
+
+/** Framing cases 11 to 19 of `framingCase`: hostile header lines, request lines and cut headers. */
+function headerCase(rng: Rng, h: Head, poisoned: Buffer, n: number): RawRequest {
+  const one = oneRequest(h);
+  switch (n) {
     case 11: {
       const line = rng.pick(BAD_HEADER_LINES);
       return one(poisoned, [cl(poisoned), line], 0, `header line ${JSON.stringify(line.slice(0, 24))}`);

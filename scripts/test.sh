@@ -31,6 +31,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+# the type check, the formatter's check and the shape bars: a miss is a failure, the tests still run
+lint_ok=1
+bash scripts/lint.sh || lint_ok=0
+
 # test/dist/fixtures holds test files that other tests run (and that fail on purpose)
 mapfile -t files < <(find packages/*/dist test/dist -path test/dist/fixtures -prune -o -name '*.test.js' -print | sort)
 # One file at a time: the end-to-end files start several processes each, and CI has 2 cores.
@@ -63,6 +67,10 @@ for f in "${files[@]}"; do
   fi
 done
 echo
+if [ "$lint_ok" = 0 ]; then
+  broken+=("npm run lint (the type check, prettier --check or the shape bars: see its output above)")
+  failed=$((failed + 1))
+fi
 if [ ${#broken[@]} -gt 0 ]; then
   echo "Files with failures:"
   printf '  %s\n' "${broken[@]}"

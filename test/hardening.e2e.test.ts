@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, TestClockFile, tempDir, volact, type CliResult } from './harness/cli.js';
 import { activationBody, admin, makeMachine, post } from './harness/machines.js';
-import { startService, type Service } from './harness/processes.js';
+import { type Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 
 /**
