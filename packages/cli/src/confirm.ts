@@ -1,7 +1,7 @@
 import { fileLimits, readUserFile } from './files.js';
 import { VolactError, bulkConfirmationRequestSchema, fromErrorBody, isCodeGroup, type Infer } from '@volact/protocol';
 import type { Confirmed, OpenAuthority } from '@volact/authority';
-import { writeFileAtomic } from '@volact/server-kit';
+import { exchangeJson, writeFileAtomic, type JsonReply } from '@volact/server-kit';
 
 export type ConfirmResult = { ok: true; value: Confirmed } | { ok: false; error: VolactError };
 
@@ -53,13 +53,15 @@ export function remoteConfirmer(url: string, tokenFile: string | undefined): Con
     batch: 100,
     async confirm(ids) {
       const body: Infer<typeof bulkConfirmationRequestSchema> = { v: 1, installationIds: ids };
-      let res: Response;
+      let reply: JsonReply;
       try {
-        res = await fetch(endpoint, {
+        // 100 results of well under 1 KiB each; 120 s, as the authority confirms them one by one
+        reply = await exchangeJson(endpoint, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(120_000),
+          body,
+          headers: { authorization: `Bearer ${token}` },
+          limit: 8 * 1024 * 1024,
+          timeoutMs: 120_000,
         });
       } catch (err) {
         throw new VolactError('AUTHORITY_UNREACHABLE', {
@@ -67,11 +69,11 @@ export function remoteConfirmer(url: string, tokenFile: string | undefined): Con
           reason: err instanceof Error ? err.message : String(err),
         });
       }
-      const answer = (await res.json().catch(() => undefined)) as { results?: unknown[]; code?: string } | undefined;
-      if (!res.ok || !answer || !Array.isArray(answer.results)) {
+      const answer = reply.body as { results?: unknown[]; code?: string } | undefined;
+      if (reply.status < 200 || reply.status > 299 || !answer || !Array.isArray(answer.results)) {
         throw (
           fromErrorBody(answer) ??
-          new VolactError('AUTHORITY_UNREACHABLE', { target: url, reason: `unexpected answer (HTTP ${res.status})` })
+          new VolactError('AUTHORITY_UNREACHABLE', { target: url, reason: `unexpected answer (HTTP ${reply.status})` })
         );
       }
       return answer.results.map((r) => {

@@ -48,6 +48,8 @@ export type Exchange = {
   limit: number;
   /** The whole exchange, from connecting to the answer's last byte. */
   timeoutMs: number;
+  /** More request headers (a bearer token). */
+  headers?: Record<string, string>;
 };
 
 /**
@@ -71,8 +73,10 @@ export function exchangeJson(target: RequestTarget, ex: Exchange): Promise<JsonR
   const to = optionsFor(target);
   if (typeof to === 'string') return Promise.reject(new RequestFailed({ kind: 'network', detail: to }));
   const text = ex.body === undefined ? undefined : JSON.stringify(ex.body);
-  const headers =
-    text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+  const headers = {
+    ...ex.headers,
+    ...(text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }),
+  };
   const request = to.https ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     let settled = false;
