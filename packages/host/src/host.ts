@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {
   DOC_VERSION,
@@ -6,27 +5,21 @@ import {
   decodeKey,
   defaults,
   docTypes,
-  hostActivationAnswerSchema,
-  makeInstallationId,
-  offlineHostCertificate,
-  parseConfirmation,
-  partialKey,
   rawPublicKey,
   signer,
   thresholdFor,
-  verifyCatalog,
-  verifyHostCert,
   type ActivateRequest,
-  type Catalog,
   type Clock,
   type Edition,
   type KeyPair,
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { callAuthority, postJson, type Post } from '@volact/server-kit';
+import { postJson, type Post } from '@volact/server-kit';
 import { ActivationBatch, type Decision, type Outcome, type Pending, type WalGate } from './activation-batch.js';
-import { HostStore, type EventQuery, type MachineQuery, type InstalledKey, type Signed } from './host-store.js';
+import { HostActivation, type HostCertificate, type KeyActivation } from './host-activation.js';
+import { HostStore, type EventQuery, type MachineQuery, type InstalledKey } from './host-store.js';
+import { hostStatus } from './host-status.js';
 import { MachineCounter } from './machine-counter.js';
 import {
   checkDns,
@@ -40,14 +33,7 @@ import {
 } from './settings.js';
 import type { DnsConfig } from './dns-publisher.js';
 
-/** A host certificate in force, with what answers take from it. */
-export type HostCertificate = {
-  certificate: string;
-  issuer: string;
-  group: string;
-  notAfter: number | null;
-  hostId: string;
-};
+export type { HostCertificate };
 
 /** A signed answer to one activation request, and the certificate that vouches for its signer. */
 export type SignedAnswer = { outcome: Exclude<Outcome, 'notActivated'>; jws: string; certified: HostCertificate };
@@ -71,35 +57,44 @@ export type HostOptions = {
   wal?: WalGate;
 };
 
-/** The activation host: keys, activation with the authority, counting and answering clients. */
+/**
+ * The activation host: keys, activation with the authority, counting and answering clients. Its own
+ * activation is kept by HostActivation and its `-dlv` built by hostStatus; answering clients is here.
+ */
 export class Host {
   readonly settings: HostSettings;
   private readonly store: HostStore;
   private readonly clock: Clock;
   private readonly keyPair: KeyPair;
-  private readonly roots: Root[];
   private readonly log: (line: string) => void;
   private readonly batch: ActivationBatch<ActivationAnswer>;
   private readonly counter: MachineCounter;
-  private catalog: Catalog | undefined;
-  private bySetupKey = new Map<string, Edition>();
-  private certFor = new Map<number, HostCertificate>();
+  private readonly activation: HostActivation;
+  private readonly bySetupKey: Map<string, Edition>;
+  private readonly certFor: Map<number, HostCertificate>;
   private readonly sign: Record<'grant' | 'countInsufficient' | 'refusal', (payload: object) => string>;
   readonly startedAt: number;
   private readonly machineName: string;
   private readonly postAuthority: Post;
-  private readonly offlineBundle: OfflineBundle | undefined;
 
   constructor(opts: HostOptions) {
-    this.offlineBundle = opts.offlineBundle;
     this.store = new HostStore(opts.db);
     this.clock = opts.clock;
     this.keyPair = opts.keyPair;
-    this.roots = opts.roots;
     this.machineName = opts.hostName;
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.postAuthority = opts.postAuthority ?? postJson;
     this.settings = settingsFrom(this.store.settings());
+    this.activation = new HostActivation(
+      this.store,
+      this.clock,
+      opts.roots,
+      this.publicKey,
+      () => this.hostName,
+      opts.offlineBundle,
+    );
+    this.bySetupKey = this.activation.bySetupKey;
+    this.certFor = this.activation.certFor;
     this.sign = {
       grant: signer(this.keyPair, docTypes.grant, DOC_VERSION),
       countInsufficient: signer(this.keyPair, docTypes.countInsufficient, DOC_VERSION),
@@ -116,7 +111,7 @@ export class Host {
       opts.wal,
     );
     this.startedAt = this.clock.now();
-    this.loadActivation();
+    this.activation.load();
   }
 
   /** The stored `--name`, else the machine's name: shown to clients, and the default SRV target. */
@@ -146,177 +141,34 @@ export class Host {
     return this.certFor.size > 0;
   }
 
-  /** Rebuilds the in-memory view (editions, certificates) from what is stored and verified. */
-  private loadActivation(): void {
-    this.certFor.clear();
-    this.bySetupKey.clear();
-    const row = this.store.catalog();
-    this.catalog = row ? verifyCatalog(row.jws, row.issuer, this.roots) : undefined;
-    for (const e of this.catalog?.editions ?? []) this.bySetupKey.set(e.setupKey, e);
-    for (const key of this.keys()) {
-      if (!key.certificate || !key.issuer) continue;
-      const { cert } = verifyHostCert(key.certificate, key.issuer, this.roots, this.clock.now());
-      const certified: HostCertificate = {
-        certificate: key.certificate,
-        issuer: key.issuer,
-        group: cert.group,
-        notAfter: cert.notAfter,
-        hostId: cert.hostId,
-      };
-      for (const e of cert.editions) if (!this.certFor.has(e.number)) this.certFor.set(e.number, certified);
-    }
-  }
-
   keys(): InstalledKey[] {
-    return this.store.keys();
+    return this.activation.keys();
   }
 
   /** `-ipk` on a host: installs a host key (one per product group; a new one replaces the old). */
   installKey(typed: string): { id: string; partial: string; group: number } {
-    const key = decodeKey(typed);
-    if (key.keyClass !== 'host') throw new VolactError('KEY_WRONG_CLASS', { actual: key.keyClass, expected: 'host' });
-    const id = `K${key.ref}-${partialKey(key.canonical)}`;
-    this.store.installKey({
-      id,
-      productKey: key.canonical,
-      partial: partialKey(key.canonical),
-      groupNumber: key.ref,
-      installedAt: this.clock.now(),
-      requestId: randomBytes(16).toString('base64url'),
-    });
-    this.loadActivation();
-    return { id, partial: partialKey(key.canonical), group: key.ref };
+    return this.activation.installKey(typed);
   }
 
   /** `-upk` on a host: removes a key by its ID or last five characters. */
   uninstallKey(which: string): number {
-    const removed = this.store.removeKey(which);
-    this.loadActivation();
-    return removed;
+    return this.activation.uninstallKey(which);
   }
 
-  /**
-   * `-ato` on a host: activates every installed key with the authority. A key that is not yet
-   * activated reuses its stored request ID, so a retry after a lost answer costs nothing; an
-   * explicit reactivation (`force`) uses a new one and so one of the key's activations.
-   */
-  async activate(force = false): Promise<
-    {
-      id: string;
-      group: string;
-      hostsUsed: number;
-      hostsLimit: number;
-      activationsUsed: number;
-      activationsLimit: number;
-    }[]
-  > {
-    const authority = this.settings.authorityUrl;
-    if (!authority)
-      throw new VolactError('USAGE', { detail: 'the host has no authority URL; start it with --authority URL' });
-    const keys = this.keys();
-    if (keys.length === 0) throw new VolactError('KEY_NOT_INSTALLED');
-    const results = [];
-    for (const key of keys) {
-      if (key.certificate && !force) continue;
-      let requestId = key.requestId;
-      if (key.certificate && force && key.requestAnswered) {
-        // A new reactivation. Until its answer is stored, retries reuse this ID and cost nothing.
-        requestId = randomBytes(16).toString('base64url');
-        this.store.newRequestId(key.id, requestId);
-      }
-      const body = { v: 1, hostKey: key.productKey, hostPublicKey: this.publicKey, hostName: this.hostName, requestId };
-      const answer = await callAuthority(
-        authority,
-        '/v1/host-activations',
-        body,
-        hostActivationAnswerSchema,
-        this.postAuthority,
-      );
-      // Trust nothing the authority sent until it chains to the pinned root and names our key.
-      const { cert } = verifyHostCert(answer.certificate, answer.issuer, this.roots, this.clock.now());
-      if (cert.hostPublicKey !== this.publicKey)
-        throw new VolactError('HOST_CERT_MISMATCH', { detail: 'certificate is for another host key' });
-      const catalog = verifyCatalog(answer.catalog, answer.catalogIssuer, this.roots);
-      this.certified(key.id, { jws: answer.certificate, issuer: answer.issuer }, catalog, {
-        jws: answer.catalog,
-        issuer: answer.catalogIssuer,
-      });
-      results.push({
-        id: key.id,
-        group: cert.group,
-        hostsUsed: answer.hostsUsed,
-        hostsLimit: answer.hostsLimit,
-        activationsUsed: answer.activationsUsed,
-        activationsLimit: answer.activationsLimit,
-      });
-    }
-    return results;
+  /** `-ato` on a host: activates every installed key with the authority (see HostActivation.activate). */
+  activate(force = false): Promise<KeyActivation[]> {
+    // The post is read per call, not fixed in HostActivation: host.test.ts swaps it to lose an answer.
+    return this.activation.activate(this.settings.authorityUrl, force, this.postAuthority);
   }
 
   /** `-dti` on a host: the installation ID of each installed host key for this host's own key pair. */
   installationIds(): { id: string; group: number; activated: boolean; installationId: string }[] {
-    const keys = this.keys();
-    if (keys.length === 0) throw new VolactError('KEY_NOT_INSTALLED');
-    return keys.map((k) => ({
-      id: k.id,
-      group: k.groupNumber,
-      activated: k.certificate !== null,
-      installationId: makeInstallationId(decodeKey(k.productKey), { type: 'host', hostPublicKey: this.publicKey }).text,
-    }));
+    return this.activation.installationIds();
   }
 
-  /**
-   * `-atp CID` on a host: finds the installed key whose installation ID the confirmation covers,
-   * verifies it offline against the pinned root (offline issuer and catalog from the bundle) and
-   * stores it as that key's certificate. Clients verify it like any host certificate.
-   */
+  /** `-atp CID` on a host: activates the installed key the typed confirmation covers. */
   applyConfirmation(cidText: string): { id: string; group: string } {
-    const bundle = this.offlineBundle;
-    if (!bundle) throw new VolactError('OFFLINE_BUNDLE_MISSING', { dir: 'the host state directory' });
-    const cid = parseConfirmation(cidText); // typos are named by group before anything else
-    const catalog = verifyCatalog(bundle.catalog, bundle.catalogIssuer, this.roots);
-    let mismatch: unknown;
-    for (const key of this.keys()) {
-      const iid = makeInstallationId(decodeKey(key.productKey), { type: 'host', hostPublicKey: this.publicKey });
-      const certificate = offlineHostCertificate({
-        iid: iid.publicForm.toString('base64url'),
-        cid: cid.text,
-        catalog: bundle.catalog,
-        catalogIssuer: bundle.catalogIssuer,
-      });
-      let cert;
-      try {
-        cert = verifyHostCert(certificate, bundle.offlineIssuer, this.roots, this.clock.now()).cert;
-      } catch (err) {
-        if (err instanceof VolactError && err.code === 'CONFIRMATION_MISMATCH') {
-          mismatch = err;
-          continue;
-        }
-        throw err;
-      }
-      this.certified(key.id, { jws: certificate, issuer: bundle.offlineIssuer }, catalog, {
-        jws: bundle.catalog,
-        issuer: bundle.catalogIssuer,
-      });
-      return { id: key.id, group: cert.group };
-    }
-    if (mismatch)
-      throw new VolactError('CONFIRMATION_MISMATCH', {
-        detail:
-          'it covers none of the host keys installed here; run -dti again and give the authority the ID shown now',
-      });
-    throw new VolactError('KEY_NOT_INSTALLED');
-  }
-
-  /** Stores a verified certificate for a key, with its catalog unless the stored one is newer, and loads both. */
-  private certified(keyId: string, cert: Signed, catalog: Catalog, catalogJws: Signed): void {
-    this.store.saveCertificate(
-      keyId,
-      cert,
-      this.clock.now(),
-      catalog.serial >= (this.catalog?.serial ?? 0) ? catalogJws : undefined,
-    );
-    this.loadActivation();
+    return this.activation.applyConfirmation(cidText);
   }
 
   /**
@@ -435,47 +287,13 @@ export class Host {
 
   /** The host's `-dlv`: count against thresholds, port, intervals, requests by outcome and state. */
   status() {
-    const now = this.clock.now();
-    const tallies = Object.fromEntries(this.batch.tallies);
-    const pick = (prefix: string) =>
-      Object.fromEntries(
-        Object.entries(tallies)
-          .filter(([k]) => k.startsWith(prefix))
-          .map(([k, v]) => [k.slice(prefix.length), v]),
-      );
-    return {
-      hostName: this.hostName,
-      hostId: [...this.certFor.values()][0]?.hostId ?? null,
-      activated: this.activated,
-      currentCount: this.counter.count(now),
-      thresholds: { client: defaults.clientThreshold, server: defaults.serverThreshold },
-      countWindowDays: defaults.countWindowMs / 86_400_000,
-      port: this.settings.port,
-      listenAddress: this.settings.listenAddress,
-      servedNetworks: this.settings.servedNetworks,
-      retryMinutes: this.settings.retryMinutes,
-      renewalMinutes: this.settings.renewalMinutes,
-      authorityUrl: this.settings.authorityUrl,
-      keys: this.keys().map((k) => ({
-        id: k.id,
-        partialKey: k.partial,
-        group: k.groupNumber,
-        activated: k.certificate !== null,
-        activatedAt: k.activatedAt,
-      })),
-      editions:
-        this.catalog?.editions
-          .filter((e) => this.certFor.has(e.number))
-          .map((e) => ({ number: e.number, code: e.code, name: e.name, kind: e.kind })) ?? [],
-      requests: {
-        total: tallies.total ?? 0,
-        failed: tallies.failed ?? 0,
-        byOutcome: pick('outcome:'),
-        byLicenseState: pick('state:'),
-      },
-      machinesWithSeveralFingerprints: this.store.machinesWithSeveralFingerprints(),
-      now,
-    };
+    return hostStatus(this.clock.now(), this.hostName, {
+      settings: this.settings,
+      activation: this.activation,
+      tallies: this.batch.tallies,
+      counter: this.counter,
+      store: this.store,
+    });
   }
 
   /** Events (the 12290 family), oldest first. */

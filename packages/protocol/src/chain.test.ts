@@ -2,14 +2,8 @@ import assert from 'node:assert/strict';
 import { sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { b64u, fromB64u } from './base64url.js';
-import {
-  verifyHostAnswer,
-  verifyCatalog,
-  verifyMakGrant,
-  rootFromKey,
-  type HostAnswerBundle,
-  type Root,
-} from './chain.js';
+import { verifyCatalog } from './catalog.js';
+import { rootFromKey, type Root } from './chain.js';
 import { DAY, HOUR, MINUTE } from './clock.js';
 import {
   docTypes,
@@ -21,7 +15,9 @@ import {
   type Refusal,
 } from './documents.js';
 import { VolactError, type ErrorCode } from './errors.js';
+import { verifyHostAnswer, type HostAnswerBundle } from './host-answer.js';
 import { generateKeyPair, kidFor, rawPublicKey, signDocument, type KeyPair } from './jws.js';
+import { verifyMakGrant } from './mak-grant.js';
 import { hashedFingerprint, identityHash } from './same-machine.js';
 
 const now = Date.UTC(2026, 2, 1, 12, 0, 0);

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  DIRECTORY_VALUE_PREFIX,
-  encodeDirectoryValue,
-  rootFromKey,
-  verifyDirectoryObject,
-  type Root,
-} from './chain.js';
+import { rootFromKey, type Root } from './chain.js';
 import { DAY } from './clock.js';
+import { DIRECTORY_VALUE_PREFIX, encodeDirectoryValue, verifyDirectoryObject } from './directory-object.js';
 import { docTypes, type Catalog, type DirectoryObject, type IssuerCert } from './documents.js';
 import { VolactError, type ErrorCode } from './errors.js';
 import { generateKeyPair, rawPublicKey, signDocument, type KeyPair } from './jws.js';

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { offlineHostCertificate, rootFromKey, verifyHostCert, verifyOfflineConfirmation, type Root } from './chain.js';
+import { rootFromKey, type Root } from './chain.js';
 import { DAY } from './clock.js';
 import { docTypes, type Catalog, type IssuerCert } from './documents.js';
 import { VolactError, type ErrorCode } from './errors.js';
+import { offlineHostCertificate, verifyHostCert } from './host-cert.js';
 import { generateKeyPair, rawPublicKey, signDocument, type KeyPair } from './jws.js';
 import { KEY_ALPHABET, decodeKey, mintKey } from './key-codec.js';
 import {
@@ -18,6 +19,7 @@ import {
   parseConfirmation,
   parseInstallationId,
 } from './offline-codes.js';
+import { verifyOfflineConfirmation } from './offline-confirmation.js';
 import { hashedFingerprint, sameMachine } from './same-machine.js';
 
 const now = Date.UTC(2026, 10, 28, 12);
