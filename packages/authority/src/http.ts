@@ -26,7 +26,7 @@ import {
   validate,
   type ConnectionLimits,
   type Handler,
-} from '@volact/server-kit';
+} from '@volact/io';
 import type { Authority } from './authority.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenScope } from './store.js';

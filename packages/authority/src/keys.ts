@@ -21,7 +21,7 @@ import {
   type KeyPair,
   type Root,
 } from '@volact/protocol';
-import { makeDir, writeFileAtomic } from '@volact/server-kit';
+import { makeDir, writeFileAtomic } from '@volact/io';
 
 /**
  * The authority's key directory. The root private key (root.key) certifies issuing keys and

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { VolactError, type Clock } from '@volact/protocol';
-import { defaultConnectionLimits, type ConnectionLimits } from '@volact/server-kit';
+import { defaultConnectionLimits, type ConnectionLimits } from '@volact/io';
 import { Authority } from './authority.js';
 import { authorityServer, type Tls } from './http.js';
 import { loadKeys } from './keys.js';

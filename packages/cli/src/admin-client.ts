@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { VolactError, type Schema } from '@volact/protocol';
-import { requestJson, type RequestFailed } from '@volact/server-kit';
+import { requestJson, type RequestFailed } from '@volact/io';
 
 /**
  * The largest admin answer is `host machines --limit 100000`: rows of at most about 1.2 KB (a

@@ -1,7 +1,7 @@
 import { fileLimits, readUserFile } from './files.js';
 import { VolactError, bulkConfirmationRequestSchema, fromErrorBody, isCodeGroup, type Infer } from '@volact/protocol';
 import type { Confirmed, OpenAuthority } from '@volact/authority';
-import { exchangeJson, writeFileAtomic, type JsonReply } from '@volact/server-kit';
+import { exchangeJson, writeFileAtomic, type JsonReply } from '@volact/io';
 
 export type ConfirmResult = { ok: true; value: Confirmed } | { ok: false; error: VolactError };
 

@@ -1,5 +1,5 @@
 import { VolactError } from '@volact/protocol';
-import type { ConnectionLimits } from '@volact/server-kit';
+import type { ConnectionLimits } from '@volact/io';
 
 function count(name: string, text: string | boolean | undefined): number | undefined {
   if (typeof text !== 'string') return undefined;

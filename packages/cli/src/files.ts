@@ -1,5 +1,5 @@
 import { VolactError } from '@volact/protocol';
-import { readFileBounded } from '@volact/server-kit';
+import { readFileBounded } from '@volact/io';
 
 const MiB = 1024 * 1024;
 

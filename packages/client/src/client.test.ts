@@ -24,7 +24,7 @@ import {
   type KeyPair,
   type MakActivationRequest,
 } from '@volact/protocol';
-import type { Get, Post } from '@volact/server-kit';
+import type { Get, Post } from '@volact/io';
 import { Client } from './client.js';
 import { readEvents } from './events.js';
 import type { HostTarget } from './transport.js';

@@ -1,5 +1,5 @@
 import { VolactError, type OfflineBundle, type Root } from '@volact/protocol';
-import { postJson, getJson, type Get, type Post } from '@volact/server-kit';
+import { postJson, getJson, type Get, type Post } from '@volact/io';
 import type { DirectoryTarget } from '@volact/directory';
 import { activateFromHost } from './channels/host.js';
 import { activateMak } from './channels/mak.js';

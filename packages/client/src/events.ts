@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { writeFileAtomic } from '@volact/server-kit';
+import { writeFileAtomic } from '@volact/io';
 import { join } from 'node:path';
 import { ensureDir } from './state.js';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { VolactError, type Fingerprint, type HostAnswerBundle, type KeyClass } from '@volact/protocol';
-import { makeDir, readFileBounded, writeFileAtomic } from '@volact/server-kit';
+import { makeDir, readFileBounded, writeFileAtomic } from '@volact/io';
 
 /** What a client keeps in its state directory (state.json). Version 1. */
 export type ClientState = {

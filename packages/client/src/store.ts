@@ -15,7 +15,7 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import type { Get, Post } from '@volact/server-kit';
+import type { Get, Post } from '@volact/io';
 import { appendEvent, type ClientEvent } from './events.js';
 import { readFingerprint } from './fingerprint.js';
 import { readStored, type StoredRead } from './stored-license.js';

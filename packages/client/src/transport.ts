@@ -6,7 +6,7 @@ import {
   type ActivateRequest,
   type HostAnswerBundle,
 } from '@volact/protocol';
-import { exchangeJson } from '@volact/server-kit';
+import { exchangeJson } from '@volact/io';
 
 export type HostTarget = { host: string; port: number };
 

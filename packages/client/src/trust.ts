@@ -9,7 +9,7 @@ import {
   rootFromKey,
   verifyCatalog,
 } from '@volact/protocol';
-import { getFromAuthority } from '@volact/server-kit';
+import { getFromAuthority } from '@volact/io';
 import { ensureDir, saveCatalog, writeOrFail } from './state.js';
 import { readRoots, type ClientContext } from './store.js';
 

@@ -15,7 +15,7 @@ import {
   type Root,
   type VerifiedDirectoryObject,
 } from '@volact/protocol';
-import { callAuthority } from '@volact/server-kit';
+import { callAuthority } from '@volact/io';
 import { connectDirectory, type DirectorySession, type DirectoryTarget } from './ldap.js';
 import {
   addObject,

@@ -15,7 +15,7 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { callAuthority, type Post } from '@volact/server-kit';
+import { callAuthority, type Post } from '@volact/io';
 import type { HostStore, InstalledKey, Signed } from './host-store.js';
 
 /** A host certificate in force, with what answers take from it. */

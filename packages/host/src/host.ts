@@ -15,7 +15,7 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { postJson, type Post } from '@volact/server-kit';
+import { postJson, type Post } from '@volact/io';
 import { ActivationBatch, type Decision, type Outcome, type Pending, type WalGate } from './activation-batch.js';
 import { HostActivation, type HostCertificate, type KeyActivation } from './host-activation.js';
 import { HostStore, type EventQuery, type MachineQuery, type InstalledKey } from './host-store.js';

@@ -20,7 +20,7 @@ import {
   validate,
   type ConnectionLimits,
   type ConnectionStats,
-} from '@volact/server-kit';
+} from '@volact/io';
 import { networkFilter } from './cidr.js';
 import type { Outcome } from './activation-batch.js';
 import type { ActivationAnswer, Host, HostCertificate } from './host.js';

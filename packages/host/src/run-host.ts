@@ -18,7 +18,7 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { defaultConnectionLimits, makeDir, writeFileAtomic, type ConnectionLimits } from '@volact/server-kit';
+import { defaultConnectionLimits, makeDir, writeFileAtomic, type ConnectionLimits } from '@volact/io';
 import type Database from 'better-sqlite3';
 import { Host } from './host.js';
 import { Checkpointer } from './checkpointer.js';

@@ -6,7 +6,7 @@ import {
   verifyMakGrant,
   type MakActivationRequest,
 } from '@volact/protocol';
-import { callAuthority } from '@volact/server-kit';
+import { callAuthority } from '@volact/io';
 import { licenseOf } from '../stored-license.js';
 import type { ClientStore } from '../store.js';
 import type { ActivationOutcome } from './outcome.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
-import { writeFileAtomic } from '@volact/server-kit';
+import { writeFileAtomic } from '@volact/io';
 import { confirmFile, localConfirmer, remoteConfirmer } from '../../confirm.js';
 import { emit } from '../../output.js';
 import { processClock } from '../../process-clock.js';

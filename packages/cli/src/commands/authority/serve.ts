@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
-import { defaultConnectionLimits } from '@volact/server-kit';
+import { defaultConnectionLimits } from '@volact/io';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
 import { processClock } from '../../process-clock.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { VolactError, type Schema } from '@volact/protocol';
-import { callAuthority } from '@volact/server-kit';
+import { callAuthority } from '@volact/io';
 import { emit, fail } from '../../output.js';
 import { openClient } from './open-client.js';
 

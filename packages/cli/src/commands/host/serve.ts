@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
 import type { DnsConfig } from '@volact/host';
-import { defaultConnectionLimits } from '@volact/server-kit';
+import { defaultConnectionLimits } from '@volact/io';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
 import { fail } from '../../output.js';

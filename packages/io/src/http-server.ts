@@ -150,24 +150,3 @@ export function router(
 }
 
 /** Writes a file so that it exists whole or not at all, with the given mode. */
-export { writeFileAtomic } from './files.js';
-export { callAuthority, getFromAuthority, getJson, postJson, type Get, type Post } from './authority-client.js';
-export {
-  exchangeJson,
-  expectAnswer,
-  requestJson,
-  RequestFailed,
-  type Exchange,
-  type JsonReply,
-  type JsonRequest,
-  type RequestFailure,
-  type RequestTarget,
-} from './request-json.js';
-export {
-  defaultConnectionLimits,
-  guardConnections,
-  serverTimeouts,
-  type ConnectionLimits,
-  type ConnectionStats,
-} from './connection-guard.js';
-export { makeDir, readFileBounded } from './files.js';

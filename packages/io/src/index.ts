@@ -1,0 +1,37 @@
+/**
+ * The Node I/O every role shares, beside @volact/protocol (which does none): the HTTP server's
+ * plumbing (bodies within limits, JSON answers through the one error mapping, a router), the
+ * connection guard, one JSON client (requestJson) and the authority's calls on it, and files
+ * read within a bound and written atomically.
+ */
+export {
+  DEFAULT_BODY_LIMIT,
+  readJson,
+  router,
+  sendError,
+  sendJson,
+  validate,
+  type Handler,
+  type Routes,
+} from './http-server.js';
+export { writeFileAtomic } from './files.js';
+export { callAuthority, getFromAuthority, getJson, postJson, type Get, type Post } from './authority-client.js';
+export {
+  exchangeJson,
+  expectAnswer,
+  requestJson,
+  RequestFailed,
+  type Exchange,
+  type JsonReply,
+  type JsonRequest,
+  type RequestFailure,
+  type RequestTarget,
+} from './request-json.js';
+export {
+  defaultConnectionLimits,
+  guardConnections,
+  serverTimeouts,
+  type ConnectionLimits,
+  type ConnectionStats,
+} from './connection-guard.js';
+export { makeDir, readFileBounded } from './files.js';
