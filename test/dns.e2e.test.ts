@@ -311,6 +311,9 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
       [locked, 'locked.test', 'DNS_UPDATE_REFUSED'],
       [outsider, 'example.test', 'DNS_UPDATE_REFUSED'],
     ] as const) {
+      // the clock moved 2 minutes, so every refused host retries: wait for an update in flight to
+      // be answered (until then its records are rightly "sent, not confirmed")
+      await eventually(async () => (await hh.dns()).unconfirmed.length === 0, `${hh.dir}: its retry answered`);
       const view = await hh.dns();
       assert.deepEqual(
         [view.published, view.unconfirmed],
