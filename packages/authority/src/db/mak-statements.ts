@@ -57,6 +57,16 @@ export async function activateMak(db: Db, input: MakActivationInput, audit?: Aud
   }
 }
 
+/** A machine the MAK already counts: answered with the MAK's usage, nothing counted. */
+async function repeat(trx: Transaction<AuthorityTables>, makId: string): Promise<MakActivationOutcome> {
+  const mak = await trx
+    .selectFrom('maks')
+    .select(['used_activations', 'max_activations'])
+    .where('id', '=', makId)
+    .executeTakeFirstOrThrow();
+  return { kind: 'repeat', used: mak.used_activations, limit: mak.max_activations };
+}
+
 async function activateMakIn(
   trx: Transaction<AuthorityTables>,
   input: MakActivationInput,
@@ -68,14 +78,7 @@ async function activateMakIn(
       .onConflict((oc) => oc.column('iid_hash').doNothing())
       .returning('iid_hash')
       .executeTakeFirst();
-    if (!first) {
-      const mak = await trx
-        .selectFrom('maks')
-        .select(['used_activations', 'max_activations'])
-        .where('id', '=', input.makId)
-        .executeTakeFirstOrThrow();
-      return { kind: 'repeat', used: mak.used_activations, limit: mak.max_activations };
-    }
+    if (!first) return repeat(trx, input.makId);
   }
   const inserted = await trx
     .insertInto('mak_activations')
@@ -101,14 +104,7 @@ async function activateMakIn(
       .where('machine_id', '=', input.machineId)
       .returning(['parts'])
       .executeTakeFirstOrThrow();
-    if (sameHardware(JSON.parse(known.parts) as HashedParts, input.parts)) {
-      const mak = await trx
-        .selectFrom('maks')
-        .select(['used_activations', 'max_activations'])
-        .where('id', '=', input.makId)
-        .executeTakeFirstOrThrow();
-      return { kind: 'repeat', used: mak.used_activations, limit: mak.max_activations };
-    }
+    if (sameHardware(JSON.parse(known.parts) as HashedParts, input.parts)) return repeat(trx, input.makId);
   }
   const used = await trx
     .updateTable('maks')
