@@ -225,8 +225,10 @@ export class ActivationBatch<A> {
       try {
         p.resolve(this.answer(p, decisions[i]!, now));
       } catch (err) {
-        this.log(JSON.stringify({ level: 'error', error: err instanceof Error ? err.stack : String(err) }));
-        p.reject(new VolactError('INTERNAL', { requestId: p.req.nonce }));
+        // logged under the request's nonce, which the answer names, so the two can be matched
+        const requestId = p.req.nonce;
+        this.log(JSON.stringify({ level: 'error', requestId, error: err instanceof Error ? err.stack : String(err) }));
+        p.reject(new VolactError('INTERNAL', { requestId }));
       }
     }
   }

@@ -100,7 +100,9 @@ export function sendError(
   if (err instanceof VolactError) {
     // 429 and 503 say when to come back (seconds), as RFC 9110 has it
     if (typeof err.params.retryAfter === 'number') res.setHeader('retry-after', String(err.params.retryAfter));
-    sendJson(res, err.status, errorBody(err));
+    // an INTERNAL logged where it happened (the host's batch) names its request ID, as below
+    const requestId = typeof err.params.requestId === 'string' ? err.params.requestId : undefined;
+    sendJson(res, err.status, errorBody(err, requestId));
     return;
   }
   const requestId = randomUUID();
