@@ -78,6 +78,7 @@ export function licenseDetails(store: ClientStore) {
             mak: 'VOLUME_MAK',
             vm: 'VIRTUAL_MACHINE_ACTIVATION',
             host: 'VOLUME_HOST',
+            datacenter: 'VOLUME_DATACENTER',
           } as const
         )[s.key.keyClass]
       : null,

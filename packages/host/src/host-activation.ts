@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   VolactError,
   decodeKey,
+  hostCertKind,
   hostActivationAnswerSchema,
   makeInstallationId,
   offlineHostCertificate,
@@ -10,6 +11,7 @@ import {
   verifyCatalog,
   verifyHostCert,
   type Catalog,
+  type CertKind,
   type Clock,
   type Edition,
   type OfflineBundle,
@@ -17,6 +19,12 @@ import {
 } from '@volact/protocol';
 import { callAuthority, type Post } from '@volact/io';
 import type { HostStore, InstalledKey, Signed } from './host-store.js';
+
+/** What HostActivation keeps: the host's store, or a hypervisor agent's with the same tables. */
+export type ActivationStore = Pick<
+  HostStore,
+  'keys' | 'installKey' | 'removeKey' | 'newRequestId' | 'saveCertificate' | 'catalog'
+>;
 
 /** A host certificate in force, with what answers take from it. */
 export type HostCertificate = {
@@ -39,7 +47,8 @@ export type KeyActivation = {
 
 /**
  * The host's own activation: its host keys, the certificate of each (from the authority online, or
- * from a typed confirmation offline) and the catalog, all verified to the pinned roots.
+ * from a typed confirmation offline) and the catalog, all verified to the pinned roots. A
+ * hypervisor agent is activated the same way with its datacenter keys (`kind`).
  */
 export class HostActivation {
   // Filled in place, never replaced: Host took these maps once and reads them on every client request.
@@ -50,7 +59,7 @@ export class HostActivation {
   private current: Catalog | undefined;
 
   constructor(
-    private readonly store: HostStore,
+    private readonly store: ActivationStore,
     private readonly clock: Clock,
     private readonly roots: Root[],
     /** This host's public key (raw, base64url): what its certificates must name. */
@@ -59,6 +68,8 @@ export class HostActivation {
     private readonly hostName: () => string,
     /** The publisher's offline bundle, for offline activation (-dti / -atp) of an air-gapped host. */
     private readonly offlineBundle: OfflineBundle | undefined,
+    /** Which certificate: a host's (host keys) or a hypervisor agent's (datacenter keys). */
+    private readonly kind: CertKind = hostCertKind,
   ) {}
 
   /** The verified catalog in force, if any. */
@@ -75,7 +86,7 @@ export class HostActivation {
     for (const e of this.current?.editions ?? []) this.bySetupKey.set(e.setupKey, e);
     for (const key of this.keys()) {
       if (!key.certificate || !key.issuer) continue;
-      const { cert } = verifyHostCert(key.certificate, key.issuer, this.roots, this.clock.now());
+      const { cert } = verifyHostCert(key.certificate, key.issuer, this.roots, this.clock.now(), this.kind);
       const certified: HostCertificate = {
         certificate: key.certificate,
         issuer: key.issuer,
@@ -94,7 +105,8 @@ export class HostActivation {
   /** `-ipk` on a host: installs a host key (one per product group; a new one replaces the old). */
   installKey(typed: string): { id: string; partial: string; group: number } {
     const key = decodeKey(typed);
-    if (key.keyClass !== 'host') throw new VolactError('KEY_WRONG_CLASS', { actual: key.keyClass, expected: 'host' });
+    if (key.keyClass !== this.kind.keyClass)
+      throw new VolactError('KEY_WRONG_CLASS', { actual: key.keyClass, expected: this.kind.keyClass });
     const id = `K${key.ref}-${partialKey(key.canonical)}`;
     this.store.installKey({
       id,
@@ -143,13 +155,13 @@ export class HostActivation {
       };
       const answer = await callAuthority(
         authority,
-        '/v1/host-activations',
+        this.kind.what === 'host' ? '/v1/host-activations' : '/v1/hypervisor-activations',
         body,
         hostActivationAnswerSchema,
         postAuthority,
       );
       // Trust nothing the authority sent until it chains to the pinned root and names our key.
-      const { cert } = verifyHostCert(answer.certificate, answer.issuer, this.roots, this.clock.now());
+      const { cert } = verifyHostCert(answer.certificate, answer.issuer, this.roots, this.clock.now(), this.kind);
       if (cert.hostPublicKey !== this.publicKey)
         throw new VolactError('HOST_CERT_MISMATCH', { detail: 'certificate is for another host key' });
       const catalog = verifyCatalog(answer.catalog, answer.catalogIssuer, this.roots);
@@ -177,7 +189,10 @@ export class HostActivation {
       id: k.id,
       group: k.groupNumber,
       activated: k.certificate !== null,
-      installationId: makeInstallationId(decodeKey(k.productKey), { type: 'host', hostPublicKey: this.publicKey }).text,
+      installationId: makeInstallationId(decodeKey(k.productKey), {
+        type: this.kind.offlineType,
+        hostPublicKey: this.publicKey,
+      }).text,
     }));
   }
 
@@ -193,16 +208,22 @@ export class HostActivation {
     const catalog = verifyCatalog(bundle.catalog, bundle.catalogIssuer, this.roots);
     let mismatch: unknown;
     for (const key of this.keys()) {
-      const iid = makeInstallationId(decodeKey(key.productKey), { type: 'host', hostPublicKey: this.publicKey });
-      const certificate = offlineHostCertificate({
-        iid: iid.publicForm.toString('base64url'),
-        cid: cid.text,
-        catalog: bundle.catalog,
-        catalogIssuer: bundle.catalogIssuer,
+      const iid = makeInstallationId(decodeKey(key.productKey), {
+        type: this.kind.offlineType,
+        hostPublicKey: this.publicKey,
       });
+      const certificate = offlineHostCertificate(
+        {
+          iid: iid.publicForm.toString('base64url'),
+          cid: cid.text,
+          catalog: bundle.catalog,
+          catalogIssuer: bundle.catalogIssuer,
+        },
+        this.kind,
+      );
       let cert;
       try {
-        cert = verifyHostCert(certificate, bundle.offlineIssuer, this.roots, this.clock.now()).cert;
+        cert = verifyHostCert(certificate, bundle.offlineIssuer, this.roots, this.clock.now(), this.kind).cert;
       } catch (err) {
         if (err instanceof VolactError && err.code === 'CONFIRMATION_MISMATCH') {
           mismatch = err;
@@ -218,8 +239,7 @@ export class HostActivation {
     }
     if (mismatch)
       throw new VolactError('CONFIRMATION_MISMATCH', {
-        detail:
-          'it covers none of the host keys installed here; run -dti again and give the authority the ID shown now',
+        detail: `it covers none of the ${this.kind.keyClass} keys installed here; run -dti again and give the authority the ID shown now`,
       });
     throw new VolactError('KEY_NOT_INSTALLED');
   }

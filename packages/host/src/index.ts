@@ -8,3 +8,5 @@ export * from './activation-batch.js';
 export * from './dns-publisher.js';
 export * from './dns-records.js';
 export * from './dns-update.js';
+export * from './key-store.js';
+export { HostActivation, type ActivationStore, type KeyActivation } from './host-activation.js';

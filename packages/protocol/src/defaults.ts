@@ -20,6 +20,16 @@ export const defaults = {
   directoryRenewalMinutes: 7 * 24 * 60,
   directoryObjectsPerPage: 100,
   port: 1688,
+  /** Automatic VM activation: a guest grant is valid 7 days, renewed daily, retried hourly. */
+  vmValidityMs: 7 * DAY,
+  vmRenewalMinutes: 24 * 60,
+  vmRetryMinutes: 60,
+  /**
+   * Where guests find their hypervisor agent: a link-local address on the guest bridge (as cloud
+   * metadata services use 169.254.169.254), on a port apart from an activation host's 1688.
+   */
+  vmAgentAddress: '169.254.16.88',
+  vmAgentPort: 1689,
   minute: MINUTE,
 } as const;
 

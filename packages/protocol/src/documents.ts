@@ -23,6 +23,8 @@ export const docTypes = {
   refusal: 'volact.refusal',
   makGrant: 'volact.mak-grant',
   directoryObject: 'volact.directory-object',
+  hypervisorCert: 'volact.hypervisor-cert',
+  vmGrant: 'volact.vm-grant',
 } as const;
 export const DOC_VERSION = 1;
 export const readableVersions = [1] as const;
@@ -57,6 +59,8 @@ export const editionSchema = obj({
   product: id,
   kind: literal('client', 'server'),
   setupKey: str({ min: 29, max: 29 }),
+  /** The public VM key of an edition that may run as a guest of a hypervisor agent (like an AVMA key). */
+  vmKey: optional(str({ min: 29, max: 29 })),
 });
 export type Edition = Infer<typeof editionSchema>;
 
@@ -94,6 +98,41 @@ export const hostCertSchema = obj({
   activation: int({ min: 1, max: 1_000_000 }),
 });
 export type HostCert = Infer<typeof hostCertSchema>;
+
+/**
+ * The authority's certificate for one hypervisor agent and one datacenter key (signed by the
+ * `hypervisor` issuing key): the same fields as a host certificate, where hostId is the agent's
+ * ID, hostKeyId the datacenter key's and editions the guest editions it may activate.
+ */
+export const hypervisorCertSchema = hostCertSchema;
+export type HypervisorCert = HostCert;
+
+/** A VM UUID (SMBIOS product UUID), lowercase. */
+export const vmUuidSchema = str({
+  min: 36,
+  max: 36,
+  pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+});
+
+/**
+ * A hypervisor agent's grant to one of its guests: signed by the agent's own key, which its
+ * hypervisor certificate binds; valid 7 days, renewed every `renewalMinutes`. No count.
+ */
+export const vmGrantSchema = obj({
+  machineId: id,
+  vmUuid: vmUuidSchema,
+  fingerprintHash: hash,
+  nonce,
+  edition: editionNumber,
+  editionCode: id,
+  editionName: name,
+  hypervisorId: id,
+  hypervisorName: name,
+  issuedAt: time,
+  validUntil: time,
+  renewalMinutes: minutes,
+});
+export type VmGrant = Infer<typeof vmGrantSchema>;
 
 const answerCommon = {
   machineId: id,

@@ -11,6 +11,7 @@ export * from './catalog.js';
 export * from './host-cert.js';
 export * from './host-answer.js';
 export * from './mak-grant.js';
+export * from './vm-grant.js';
 export * from './offline-confirmation.js';
 export * from './offline-bundle.js';
 export * from './directory-object.js';

@@ -18,13 +18,13 @@ const BASE = 29n;
 const DATA_CHARS = 24;
 export const KEY_VERSION = 1;
 
-export const keyClasses = ['setup', 'host', 'mak', 'vm'] as const;
+export const keyClasses = ['setup', 'host', 'mak', 'vm', 'datacenter'] as const;
 export type KeyClass = (typeof keyClasses)[number];
 
 export type KeyFields = {
   version: number;
   keyClass: KeyClass;
-  /** Edition number for setup, VM keys and MAKs; product group number for host keys. */
+  /** Edition number for setup, VM keys and MAKs; product group number for host and datacenter keys. */
   ref: number;
   /** 55-bit serial, as a bigint. */
   serial: bigint;

@@ -18,7 +18,7 @@ import { sameMachine } from './same-machine.js';
  *     product key: only someone holding the key can make an IID the authority accepts, and since
  *     a key's only secret is its 40-bit tag, the slow derivation makes a search of all tags
  *     against a published IID cost about a thousand CPU-years;
- *   - machine data: a host's Ed25519 public key (32); a directory's ID (16, its entryUUID or
+ *   - machine data: a host's (or hypervisor agent's) Ed25519 public key (32); a directory's ID (16, its entryUUID or
  *     objectGUID), for a directory activation object made offline; or for a MAK machine a 12-byte reference
  *     of its machine ID and 3-byte prefixes of its hashed OS identity, board, CPU, first disk and
  *     first network card (15): enough for the "same machine" rule, no serial numbers.
@@ -29,7 +29,7 @@ import { sameMachine } from './same-machine.js';
  *   root; no shared secret exists that a customer could use to mint one.
  */
 
-export const offlineTypes = { host: 1, mak: 2, directory: 3 } as const;
+export const offlineTypes = { host: 1, mak: 2, directory: 3, hypervisor: 4 } as const;
 export type OfflineType = keyof typeof offlineTypes;
 const CODE_VERSION = 1;
 const GROUP_DATA = 7;
@@ -42,6 +42,7 @@ const machineDataBytes: Record<OfflineType, number> = {
   host: 32,
   mak: MACHINE_REF_BYTES + 5 * PART_BYTES,
   directory: 16,
+  hypervisor: 32,
 };
 const EPOCH = Date.UTC(2020, 0, 1);
 const DAY_MS = 86_400_000;
@@ -168,7 +169,7 @@ export type InstallationId = {
   key: Pick<KeyFields, 'version' | 'keyClass' | 'ref' | 'serial'>;
   /** The MAC, when read from a typed IID; null when read from the public form. */
   mac: Buffer | null;
-  /** Host: the host's raw Ed25519 public key. */
+  /** Host or hypervisor agent: its raw Ed25519 public key. */
   hostPublicKey?: Buffer;
   /** Directory: its ID as a lowercase UUID. */
   directoryId?: string;
@@ -232,13 +233,13 @@ const macDigest = (mac: Uint8Array) =>
 export function makeInstallationId(
   productKey: { canonical: string } & Pick<KeyFields, 'version' | 'keyClass' | 'ref' | 'serial'>,
   machine:
-    | { type: 'host'; hostPublicKey: string }
+    | { type: 'host' | 'hypervisor'; hostPublicKey: string }
     | { type: 'directory'; directoryId: string }
     | { type: 'mak'; machineId: string; parts: HashedParts },
 ): TypedInstallationId {
   const keyId = keyIdBytes(productKey);
   let data: Buffer;
-  if (machine.type === 'host') {
+  if ('hostPublicKey' in machine) {
     data = Buffer.from(machine.hostPublicKey, 'base64url');
     if (data.length !== 32) throw new RangeError('a host public key has 32 bytes');
   } else if (machine.type === 'directory') {
@@ -310,12 +311,12 @@ function readInstallationId(bytes: Buffer, isPublicForm: boolean): InstallationI
     text: isPublicForm ? null : encodeCode(bytes),
     publicForm,
   };
-  const wanted = type === 'mak' ? 'mak' : 'host';
+  const wanted = type === 'mak' ? 'mak' : type === 'hypervisor' ? 'datacenter' : 'host';
   if (iid.key.keyClass !== wanted)
     throw new VolactError('INSTALLATION_ID_INVALID', {
       detail: `a ${type} installation ID names a ${iid.key.keyClass} key`,
     });
-  if (type === 'host') {
+  if (type === 'host' || type === 'hypervisor') {
     iid.hostPublicKey = Buffer.from(data);
   } else if (type === 'directory') {
     const h = Buffer.from(data).toString('hex');

@@ -1,4 +1,4 @@
-import { directoryIdSchema, hashedPartsSchema, objectNameSchema } from './documents.js';
+import { directoryIdSchema, hashedPartsSchema, objectNameSchema, vmUuidSchema } from './documents.js';
 import { array, bool, int, literal, obj, optional, str, type Infer } from './schema.js';
 
 /** License states as shown to users (the Windows names). */
@@ -25,7 +25,30 @@ export type ActivateRequest = Infer<typeof activateRequestSchema>;
 /** The answer to POST /v1/activate: the signed answer, the host's certificate and its issuer (verified by the client against its pinned root). */
 export const hostAnswerSchema = obj({ answer: jws, certificate: jws, issuer: jws });
 
-/** POST /v1/host-activations on the authority. */
+/**
+ * POST /v1/activate on a hypervisor agent's guest channel (link-local, guests only): a guest
+ * with a VM key asks for a 7-day grant. The agent answers only a VM of its inventory asking from
+ * one of that VM's own network interfaces.
+ */
+export const vmActivateRequestSchema = obj({
+  v: literal(1),
+  vmUuid: vmUuidSchema,
+  machineId: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9._:-]+$/ }),
+  fingerprintHash: str({ min: 43, max: 43, pattern: /^[A-Za-z0-9_-]+$/ }),
+  vmKey: key,
+  nonce: str({ min: 16, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
+  clientTime: int({ min: 0, max: 8.64e15 }),
+  machineName: optional(str({ min: 1, max: 128 })),
+});
+export type VmActivateRequest = Infer<typeof vmActivateRequestSchema>;
+
+/** The agent's answer: its grant (volact.vm-grant), its hypervisor certificate and that certificate's issuer. */
+export const vmAnswerSchema = obj({ grant: jws, certificate: jws, issuer: jws });
+
+/**
+ * POST /v1/host-activations on the authority (a host key), and POST /v1/hypervisor-activations
+ * (a datacenter key in `hostKey`, the agent's public key and name): the same body and answer.
+ */
 export const hostActivationRequestSchema = obj({
   v: literal(1),
   hostKey: key,

@@ -15,7 +15,7 @@ import { activateDirectory, activateHost } from './host-activation.js';
 import { auditEntry, findHostKey, issuer, keyHash, type Actor, type VerbContext } from './verb-context.js';
 
 export type Confirmed = {
-  type: 'host' | 'mak' | 'directory';
+  type: 'host' | 'mak' | 'directory' | 'hypervisor';
   installationId: string;
   confirmationId: string;
   keyId: string;
@@ -89,6 +89,8 @@ export async function confirmOffline(
       used: answer.activationsUsed,
       limit: answer.activationsLimit,
     };
+  } else if (iid.type === 'hypervisor') {
+    throw new VolactError('INSTALLATION_ID_INVALID', { detail: 'hypervisor activation is not handled yet' });
   } else {
     const mak = await ctx.store.findMakByHash(keyHash(canonical));
     if (!mak) throw new VolactError('KEY_UNKNOWN');
