@@ -14,11 +14,21 @@ export function tempDir(prefix = 'volact-'): { path: string; cleanup: () => void
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Runs `volact ARGS`; parses stdout as JSON when it is JSON. */
-export function volact(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+/** The command line that runs `volact ARGS`, inside a network namespace when one is named. */
+export function volactCommand(args: string[], netns?: string): [string, string[]] {
+  return netns ? ['ip', ['netns', 'exec', netns, process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
+}
+
+/** Runs `volact ARGS` (in network namespace `netns` when given); parses stdout as JSON when it is JSON. */
+export function volact(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  netns?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
+    const [cmd, argv] = volactCommand(args, netns);
     const child = track(
-      spawn(process.execPath, [CLI, ...args], {
+      spawn(cmd, argv, {
         env: { ...process.env, NODE_ENV: 'test', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { track } from './children.js';
-import { CLI } from './cli.js';
+import { volactCommand } from './cli.js';
 
 export type Service = {
   child: ChildProcess;
@@ -15,10 +15,12 @@ export function startService(
   args: string[],
   env: Record<string, string | undefined> = {},
   ready = /listening on (?:port |http:\/\/[^:]+:)(\d+)/,
+  netns?: string,
 ): Promise<Service> {
   return new Promise((resolve, reject) => {
+    const [cmd, argv] = volactCommand(args, netns);
     const child = track(
-      spawn(process.execPath, [CLI, ...args], {
+      spawn(cmd, argv, {
         env: { ...process.env, NODE_ENV: 'test', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
