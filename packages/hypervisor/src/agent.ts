@@ -65,6 +65,8 @@ export class HypervisorAgent {
   private readonly machineName: string;
   private readonly postAuthority: Post;
   readonly publicKey: string;
+  /** Where the guest channel listens now (runAgent sets it once bound); `-dlv` shows it. */
+  listening: string[] = [];
 
   constructor(opts: AgentOptions) {
     this.store = new AgentStore(opts.db);
@@ -122,6 +124,11 @@ export class HypervisorAgent {
 
   /** `-ato`: activates the datacenter keys with the authority (POST /v1/hypervisor-activations). */
   activate(force: boolean): Promise<KeyActivation[]> {
+    if (!this.settings.authorityUrl)
+      throw new VolactError('USAGE', {
+        detail:
+          'the hypervisor agent has no authority URL; start it once with volact hypervisor serve --authority URL, or activate offline with -dti and -atp',
+      });
     return this.activation.activate(this.settings.authorityUrl, force, this.postAuthority);
   }
 
@@ -256,7 +263,7 @@ export class HypervisorAgent {
       })),
       guestEditions: [...editions.values()],
       inventory: { source: this.inventory.source, vms, error: inventoryError },
-      listen: this.settings.listen,
+      listen: this.listening.length ? this.listening : this.settings.listen,
       bridges: this.settings.bridges,
       guests: tallies.guests,
       requests: tallies.requests,

@@ -187,10 +187,14 @@ export async function runAgent(opts: AgentRunOptions): Promise<RunningAgent> {
     const prune = setInterval(() => agent.pruneEvents(GUEST_EVENT_RETENTION_MS), 3_600_000);
     prune.unref();
     const guestServers = servers.slice(0, -1);
+    const listening = () => guestServers.map((s) => s.address() as { address: string; port: number });
+    agent.listening = listening().map((l) =>
+      l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`,
+    );
     return {
       agent,
       socketPath,
-      listening: () => guestServers.map((s) => s.address() as { address: string; port: number }),
+      listening,
       close: async () => {
         clearInterval(prune);
         await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
