@@ -17,14 +17,23 @@ const TIMEOUT_MS = 5 * 60_000;
 /** The host's own answers, from the same version on this machine; the callers name their type. */
 const hostAnswer: Schema<unknown> = { check: () => undefined, describe: () => ({}) };
 
-/** Calls the admin API of a running host over its Unix socket (local administrators only). */
-export function adminCall<T>(dir: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/**
+ * Calls the admin API of a running host (or, with `unavailable` HYPERVISOR_UNAVAILABLE, a
+ * hypervisor agent) over its Unix socket (local administrators only).
+ */
+export function adminCall<T>(
+  dir: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  unavailable: 'ADMIN_UNAVAILABLE' | 'HYPERVISOR_UNAVAILABLE' = 'ADMIN_UNAVAILABLE',
+): Promise<T> {
   const socketPath = join(dir, 'admin.sock');
-  if (!existsSync(socketPath)) return Promise.reject(new VolactError('ADMIN_UNAVAILABLE', { dir }));
+  if (!existsSync(socketPath)) return Promise.reject(new VolactError(unavailable, { dir }));
   const fail = (e: RequestFailed): VolactError => {
     const f = e.failure;
     if (f.kind === 'network' && (f.code === 'ECONNREFUSED' || f.code === 'ENOENT'))
-      return new VolactError('ADMIN_UNAVAILABLE', { dir });
+      return new VolactError(unavailable, { dir });
     return new VolactError('INTERNAL', {
       requestId: f.kind === 'status' ? `admin ${f.status}` : `admin: ${e.message}`,
     });

@@ -4,7 +4,7 @@ import { VolactError } from '@volact/protocol';
 import { fail } from './output.js';
 
 const program = new Command('volact')
-  .description('Volume activation: the publisher authority, activation hosts and client machines')
+  .description('Volume activation: the publisher authority, activation hosts, hypervisor agents and client machines')
   .version('0.1.0')
   .showSuggestionAfterError()
   .exitOverride();
@@ -16,6 +16,7 @@ const program = new Command('volact')
 const groups: [string, () => Promise<(program: Command) => void>][] = [
   ['authority', async () => (await import('./commands/authority/index.js')).registerAuthority],
   ['host', async () => (await import('./commands/host/index.js')).registerHost],
+  ['hypervisor', async () => (await import('./commands/hypervisor/index.js')).registerHypervisor],
   ['slmgr', async () => (await import('./commands/client/slmgr.js')).registerSlmgr],
   ['client', async () => (await import('./commands/client/index.js')).registerClient],
   ['agent', async () => (await import('./commands/client/agent.js')).registerAgent],

@@ -26,37 +26,61 @@ describe('slmgr option parsing', () => {
   });
 
   it('takes one option per call, with / or -, case-insensitive, and says where an option belongs', () => {
-    assert.deepEqual(parseSlmgr(['/IPK', 'K'], false), { option: 'ipk', value: 'K', values: ['K'] });
-    assert.deepEqual(parseSlmgr(['-dlv'], true), { option: 'dlv', value: undefined, values: [] });
-    assert.throws(() => parseSlmgr(['-dli', '-dlv'], false), code('USAGE'));
-    assert.throws(() => parseSlmgr([], false), code('USAGE'));
+    assert.deepEqual(parseSlmgr(['/IPK', 'K'], 'client'), { option: 'ipk', value: 'K', values: ['K'] });
+    assert.deepEqual(parseSlmgr(['-dlv'], 'host'), { option: 'dlv', value: undefined, values: [] });
+    assert.throws(() => parseSlmgr(['-dli', '-dlv'], 'client'), code('USAGE'));
+    assert.throws(() => parseSlmgr([], 'client'), code('USAGE'));
     assert.throws(
-      () => parseSlmgr(['-sai', '60'], false),
+      () => parseSlmgr(['-sai', '60'], 'client'),
       (e: Error) => /add --host DIR/.test(e.message),
     );
     assert.throws(
-      () => parseSlmgr(['-rearm'], true),
+      () => parseSlmgr(['-rearm'], 'host'),
       (e: Error) => /drop --host/.test(e.message),
     );
     assert.throws(
-      () => parseSlmgr(['-ipk'], false),
+      () => parseSlmgr(['-ipk'], 'client'),
       (e: Error) => /takes one value/.test(e.message),
     );
   });
 
-  it('directory options take their values: a key and an optional name; the key, a confirmation and an optional name', () => {
-    assert.deepEqual(parseSlmgr(['-ad-activation-online', 'KEY'], false).values, ['KEY']);
-    assert.deepEqual(parseSlmgr(['-AD-Activation-Online', 'KEY', 'office 2026'], false).values, ['KEY', 'office 2026']);
+  it('acts on a hypervisor agent with its own options, and says where host-only ones belong', () => {
+    assert.deepEqual(parseSlmgr(['-atp', 'ABC', 'DEF'], 'hypervisor'), {
+      option: 'atp',
+      value: 'ABCDEF',
+      values: ['ABC', 'DEF'],
+    });
+    assert.deepEqual(parseSlmgr(['-dlv'], 'hypervisor').option, 'dlv');
     assert.throws(
-      () => parseSlmgr(['-ad-activation-online'], false),
+      () => parseSlmgr(['-sai', '60'], 'hypervisor'),
+      (e: Error) => /add --host DIR/.test(e.message),
+    );
+    assert.throws(
+      () => parseSlmgr(['-rearm'], 'hypervisor'),
+      (e: Error) => /drop --host and --hypervisor/.test(e.message),
+    );
+    assert.throws(
+      () => parseSlmgr(['-bogus'], 'hypervisor'),
+      (e: Error) => /known: -ipk -upk -ato -dti -atp -dli -dlv -xpr/.test(e.message),
+    );
+  });
+
+  it('directory options take their values: a key and an optional name; the key, a confirmation and an optional name', () => {
+    assert.deepEqual(parseSlmgr(['-ad-activation-online', 'KEY'], 'client').values, ['KEY']);
+    assert.deepEqual(parseSlmgr(['-AD-Activation-Online', 'KEY', 'office 2026'], 'client').values, [
+      'KEY',
+      'office 2026',
+    ]);
+    assert.throws(
+      () => parseSlmgr(['-ad-activation-online'], 'client'),
       (e: Error) => /takes 1 to 2 values: -ad-activation-online HOST-KEY \[NAME\]/.test(e.message),
     );
-    assert.throws(() => parseSlmgr(['-ad-activation-online', 'K', 'n', 'extra'], false), code('USAGE'));
-    assert.deepEqual(parseSlmgr(['-ad-activation-apply-cid', 'KEY', 'CID'], false).values, ['KEY', 'CID']);
-    assert.throws(() => parseSlmgr(['-ad-activation-apply-cid', 'KEY'], false), code('USAGE'));
-    assert.deepEqual(parseSlmgr(['-act-type', '1'], false), { option: 'act-type', value: '1', values: ['1'] });
+    assert.throws(() => parseSlmgr(['-ad-activation-online', 'K', 'n', 'extra'], 'client'), code('USAGE'));
+    assert.deepEqual(parseSlmgr(['-ad-activation-apply-cid', 'KEY', 'CID'], 'client').values, ['KEY', 'CID']);
+    assert.throws(() => parseSlmgr(['-ad-activation-apply-cid', 'KEY'], 'client'), code('USAGE'));
+    assert.deepEqual(parseSlmgr(['-act-type', '1'], 'client'), { option: 'act-type', value: '1', values: ['1'] });
     assert.throws(
-      () => parseSlmgr(['-ao-list'], true),
+      () => parseSlmgr(['-ao-list'], 'host'),
       (e: Error) => /drop --host/.test(e.message),
     );
   });

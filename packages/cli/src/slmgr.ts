@@ -2,19 +2,34 @@ import { VolactError } from '@volact/protocol';
 import { emit } from './output.js';
 import { clientOptions } from './slmgr/client.js';
 import { hostOptions } from './slmgr/host.js';
+import { hypervisorOptions } from './slmgr/hypervisor.js';
 import type { SlmgrCall, SlmgrOption } from './slmgr/option.js';
 
 export { parseKms } from './slmgr/kms-address.js';
 
 export type { Arity, SlmgrCall, SlmgrOption } from './slmgr/option.js';
 
+/** What slmgr acts on: this machine, an activation host (--host DIR) or a hypervisor agent (--hypervisor DIR). */
+export type SlmgrTarget = 'client' | 'host' | 'hypervisor';
+
+const tables: Record<SlmgrTarget, Record<string, SlmgrOption<never, unknown>>> = {
+  client: clientOptions,
+  host: hostOptions,
+  hypervisor: hypervisorOptions,
+};
+const where: Record<SlmgrTarget, string> = {
+  client: 'on a client (drop --host and --hypervisor)',
+  host: 'on an activation host (add --host DIR)',
+  hypervisor: 'on a hypervisor agent (add --hypervisor DIR)',
+};
+
 /** Parses `-opt [value]` (or `/opt`); exactly one operation per call, as with slmgr. */
-export function parseSlmgr(args: string[], host: boolean): SlmgrCall {
-  const known: Record<string, SlmgrOption<never, unknown>> = host ? hostOptions : clientOptions;
+export function parseSlmgr(args: string[], target: SlmgrTarget): SlmgrCall {
+  const known = tables[target];
   const ops = args.filter((a) => /^[-/][a-z]/i.test(a));
   if (ops.length !== 1 || !args[0] || args[0] !== ops[0]) {
     throw new VolactError('USAGE', {
-      detail: `give exactly one slmgr option, like -dli; known ${host ? 'on a host' : 'on a client'}: ${Object.keys(
+      detail: `give exactly one slmgr option, like -dli; known ${where[target].replace(/ \(.*/, '')}: ${Object.keys(
         known,
       )
         .map((k) => '-' + k)
@@ -24,10 +39,10 @@ export function parseSlmgr(args: string[], host: boolean): SlmgrCall {
   const option = ops[0]!.slice(1).toLowerCase();
   const entry = Object.hasOwn(known, option) ? known[option] : undefined;
   if (entry === undefined) {
-    const other = Object.hasOwn(host ? clientOptions : hostOptions, option);
+    const other = (Object.keys(tables) as SlmgrTarget[]).find((t) => t !== target && Object.hasOwn(tables[t], option));
     throw new VolactError('USAGE', {
       detail: other
-        ? `-${option} works ${host ? 'on a client (drop --host)' : 'on an activation host (add --host DIR)'}`
+        ? `-${option} works ${where[other]}`
         : `unknown option -${option}; known: ${Object.keys(known)
             .map((k) => '-' + k)
             .join(' ')}`,

@@ -74,7 +74,10 @@ function hostKeyPair(dir: string) {
  * Pins the root from `--root` (a PEM, or the publisher's offline bundle, whose root is pinned and
  * which is kept as offline.json once it verifies) and returns the roots and any stored bundle.
  */
-function pinnedRoots(dir: string, rootText: string | undefined): { roots: Root[]; bundle: OfflineBundle | undefined } {
+export function pinnedRoots(
+  dir: string,
+  rootText: string | undefined,
+): { roots: Root[]; bundle: OfflineBundle | undefined } {
   const path = join(dir, 'root.pub');
   const bundlePath = join(dir, 'offline.json');
   const given = rootText ? parseOfflineBundle(rootText) : undefined;
@@ -132,7 +135,7 @@ function openStateDb(dir: string, newDatabase: boolean) {
 }
 
 /** Reads and parses a state file; a damaged one is STATE_CORRUPT, never a crash. */
-function readOrCorrupt<T>(path: string, parse: (text: string) => T): T {
+export function readOrCorrupt<T>(path: string, parse: (text: string) => T): T {
   try {
     return parse(readFileSync(path, 'utf8'));
   } catch (err) {
@@ -153,7 +156,7 @@ function listen(server: Server, port: number, address: string): Promise<void> {
 }
 
 /** True when something accepts connections on the admin socket: another host runs here. */
-function answers(socketPath: string): Promise<boolean> {
+export function socketAnswers(socketPath: string): Promise<boolean> {
   if (!existsSync(socketPath)) return Promise.resolve(false);
   return new Promise((resolve) => {
     const probe = connect(socketPath);
@@ -178,7 +181,7 @@ export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
     });
   }
   const socketPath = join(opts.dir, 'admin.sock');
-  if (await answers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
+  if (await socketAnswers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
   const { roots, bundle } = pinnedRoots(opts.dir, opts.rootPem);
   const db = openStateDb(opts.dir, opts.newDatabase ?? false);
   const wal = new Checkpointer(db, join(opts.dir, 'host.db'), log);

@@ -93,6 +93,8 @@ export const errorTable = {
   VM_UUID_UNREADABLE: { status: 409, exit: exitCodes.input, message: "cannot read this machine's VM UUID from {file}: {reason}", fix: 'Run the activation as root (the SMBIOS product UUID is readable by root only), or name a file holding it with VOLACT_VM_UUID_FILE.' },
   GROUP_NO_GUEST_EDITIONS: { status: 400, exit: exitCodes.input, message: 'product group {group} has no edition that may run as a guest, so a datacenter key for it would activate nothing', fix: 'Mark its guest editions with "guest": true in the catalog file and import it again (volact authority catalog lists VM keys), or name a group that has guest editions.' },
   INVENTORY_UNAVAILABLE: { status: 503, exit: exitCodes.input, message: 'the VM inventory cannot be read ({source}): {detail}', fix: "Check the inventory: for --inventory static:FILE the file's JSON (docs/operations.md#automatic-vm-activation); for libvirt that virsh runs for this user (virsh -c URI list --all)." },
+  HYPERVISOR_ALREADY_RUNNING: { status: 409, exit: exitCodes.refused, message: 'a hypervisor agent already runs on {dir}', fix: 'Stop it first; one state directory serves one agent process.' },
+  HYPERVISOR_UNAVAILABLE: { status: 502, exit: exitCodes.unreachable, message: 'the hypervisor agent in {dir} is not running (no admin socket)', fix: 'Start it with volact hypervisor serve --state {dir}.' },
 
   // --- admin API ---------------------------------------------------------------------------------
   TOKEN_MISSING: { status: 401, exit: exitCodes.refused, message: 'this endpoint needs a bearer token', fix: 'Send Authorization: Bearer TOKEN; create tokens with volact authority token create --scope SCOPE.' },

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { VolactError } from '@volact/protocol';
 import { fail } from '../../output.js';
 import { ldapOptions, ldapValue, type LdapFlags } from '../../ldap-options.js';
 import { parseSlmgr, runSlmgr } from '../../slmgr.js';
 import { clientOptions } from '../../slmgr/client.js';
 import { hostOptions } from '../../slmgr/host.js';
+import { hypervisorOptions } from '../../slmgr/hypervisor.js';
 import { defaultHostDir } from '../host/inputs.js';
 import { openClient } from './open-client.js';
 
@@ -15,13 +17,15 @@ export function registerSlmgr(program: Command): void {
       .description(
         'slmgr-style options: -ipk KEY, -ato, -dli, -dlv, -xpr, -skms HOST[:PORT], -ckms, -skms-domain D, -ckms-domain, -skhc, -ckhc, -upk, -cpky, -rearm, -dti, -atp CID, -act-type 0|1|2; ' +
           'directory: -ad-activation-online HOST-KEY [NAME], -ad-activation-get-iid HOST-KEY, -ad-activation-apply-cid HOST-KEY CID [NAME], -ao-list, -del-ao NAME; ' +
-          'with --host DIR: -ipk, -ato, -dli, -dlv, -xpr, -sai, -sri, -sprt, -upk, -dti, -atp, -sdns, -cdns',
+          'with --host DIR: -ipk, -ato, -dli, -dlv, -xpr, -sai, -sri, -sprt, -upk, -dti, -atp, -sdns, -cdns; ' +
+          'with --hypervisor DIR: -ipk, -upk, -ato, -dti, -atp, -dli, -dlv, -xpr',
       )
       .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
       .option(
         '--host <dir>',
         'act on the activation host with this state directory (or set VOLACT_SLMGR_HOST=1 to use VOLACT_HOST_DIR)',
       )
+      .option('--hypervisor <dir>', 'act on the hypervisor agent with this state directory (datacenter keys)')
       .option('--json', 'JSON output'),
     {
       ldapUrl:
@@ -45,9 +49,17 @@ export function registerSlmgr(program: Command): void {
       const json = Boolean(o.json);
       try {
         const rest = args.filter((a) => a !== '--json');
+        const hypervisorDir = o.hypervisor as string | undefined;
+        if (hypervisorDir !== undefined && o.host !== undefined)
+          throw new VolactError('USAGE', { detail: 'give --host DIR or --hypervisor DIR, not both' });
+        // VOLACT_SLMGR_HOST=1 names the host's default directory; --hypervisor DIR overrides it
         const hostDir =
-          (o.host as string | undefined) ?? (process.env.VOLACT_SLMGR_HOST === '1' ? defaultHostDir() : undefined);
-        const call = parseSlmgr(rest, hostDir !== undefined);
+          (o.host as string | undefined) ??
+          (process.env.VOLACT_SLMGR_HOST === '1' && hypervisorDir === undefined ? defaultHostDir() : undefined);
+        const call = parseSlmgr(
+          rest,
+          hypervisorDir !== undefined ? 'hypervisor' : hostDir !== undefined ? 'host' : 'client',
+        );
         const ldap = {
           ldapUrl: ldapValue(o, 'ldapUrl'),
           ldapBase: ldapValue(o, 'ldapBase'),
@@ -57,14 +69,16 @@ export function registerSlmgr(program: Command): void {
           allowPlainBind: Boolean(o.allowPlainBind),
           authority: o.authority,
         } as LdapFlags;
-        process.exitCode = hostDir
-          ? await runSlmgr(hostOptions, { dir: hostDir }, call, json)
-          : await runSlmgr(
-              clientOptions,
-              { client: await openClient(o.state as string | undefined), ldap },
-              call,
-              json,
-            );
+        process.exitCode = hypervisorDir
+          ? await runSlmgr(hypervisorOptions, { dir: hypervisorDir }, call, json)
+          : hostDir
+            ? await runSlmgr(hostOptions, { dir: hostDir }, call, json)
+            : await runSlmgr(
+                clientOptions,
+                { client: await openClient(o.state as string | undefined), ldap },
+                call,
+                json,
+              );
       } catch (err) {
         fail(err, json);
       }

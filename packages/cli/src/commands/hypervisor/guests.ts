@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { VolactError } from '@volact/protocol';
+import { adminCall } from '../../admin-client.js';
+import { emit, fail, iso, table } from '../../output.js';
+import { defaultHypervisorDir } from './serve.js';
+
+const call = <T>(dir: string | undefined, path: string) =>
+  adminCall<T>(dir ?? defaultHypervisorDir(), 'GET', path, undefined, 'HYPERVISOR_UNAVAILABLE');
+
+/** `volact hypervisor guests` and `volact hypervisor events`: what the running agent has seen. */
+export function registerGuests(cmd: Command): void {
+  cmd
+    .command('guests')
+    .description(
+      "each VM of the inventory that asked: edition, last request and outcome, grant expiry (the hoster's compliance view)",
+    )
+    .option('--state <dir>', 'agent state directory (env VOLACT_HYPERVISOR_DIR)')
+    .option('--json', 'JSON output')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      try {
+        const rows = await call<Record<string, unknown>[]>(o.state as string | undefined, '/guests');
+        emit(Boolean(o.json), rows, () =>
+          table(
+            rows.map((r) => ({
+              ...r,
+              lastRequest: iso(r.lastRequest as number),
+              outcome: r.lastReason ? `${String(r.lastOutcome)} (${String(r.lastReason)})` : r.lastOutcome,
+              expires: iso(r.grantedUntil as number | null),
+            })),
+            ['vmName', 'vmUuid', 'edition', 'machineName', 'lastRequest', 'outcome', 'expires', 'requests'],
+          ),
+        );
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+
+  cmd
+    .command('events')
+    .description('guest-channel requests (event 12310): VM UUID, machine ID, edition, outcome, reason, address, MAC')
+    .option('--state <dir>', 'agent state directory (env VOLACT_HYPERVISOR_DIR)')
+    .option('--since <time>', 'ISO time')
+    .option('--vm <uuid>', 'one VM UUID')
+    .option('--outcome <outcome>', 'success | invalidHost | invalidData | denied')
+    .option('--limit <n>', 'at most this many, newest', '1000')
+    .option('--json', 'one JSON array')
+    .option('--jsonl', 'JSON lines')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      try {
+        const q = new URLSearchParams();
+        if (o.since) {
+          const t = Date.parse(o.since as string);
+          if (!Number.isFinite(t))
+            throw new VolactError('USAGE', { detail: `--since ${String(o.since)} is not a time` });
+          q.set('since', String(t));
+        }
+        if (o.vm) q.set('vm', o.vm as string);
+        if (o.outcome) q.set('outcome', o.outcome as string);
+        if (o.limit) q.set('limit', o.limit as string);
+        const events = await call<Record<string, unknown>[]>(o.state as string | undefined, `/events?${q}`);
+        if (o.jsonl)
+          process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''));
+        else
+          emit(Boolean(o.json), events, () =>
+            table(
+              events.map((e) => ({ ...e, at: iso(e.at as number) })),
+              ['at', 'event', 'vmUuid', 'machineId', 'edition', 'outcome', 'reason', 'code', 'address', 'mac'],
+            ),
+          );
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+}
