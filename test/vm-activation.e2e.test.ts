@@ -113,7 +113,7 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
         ...extra,
       ],
       env,
-      undefined,
+      /listening on \[?[0-9a-f.:]*\]?:(\d+)/,
       ns,
     );
     services.push(s);
