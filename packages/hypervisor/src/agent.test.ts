@@ -24,6 +24,7 @@ import {
   type VmActivateRequest,
 } from '@volact/protocol';
 import type { Post } from '@volact/io';
+import { GUEST_REQUESTS_PER_MINUTE } from './http.js';
 import { runAgent, type RunningAgent } from './run-agent.js';
 
 const start = Date.UTC(2026, 5, 1, 12);
@@ -315,6 +316,44 @@ describe('hypervisor agent over HTTP', () => {
     assert.equal((await ask()).status, 200);
     assert.equal(running.agent.guests()[0]!.grantedUntil, clock.now() + 7 * DAY);
     assert.equal(running.agent.guests()[0]!.requests, before[0]!.requests + 1);
+  });
+
+  it('answers a flood from one address with 429 and Retry-After, and writes no event for it', async () => {
+    clock.advance(60_000 - (clock.now() % 60_000)); // the start of a fresh minute
+    const answered = [];
+    for (let i = 0; i < GUEST_REQUESTS_PER_MINUTE; i++) answered.push((await ask()).status);
+    assert.ok(answered.every((s) => s === 200));
+    const events = running.agent.events({ limit: 100_000 }).length;
+    const limited = await new Promise<{ status: number; retryAfter: string | undefined; code: string }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/v1/activate',
+            headers: { 'content-type': 'application/json' },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode!,
+                retryAfter: res.headers['retry-after'],
+                code: (JSON.parse(text) as { code: string }).code,
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end('{}');
+      },
+    );
+    assert.deepEqual(limited, { status: 429, retryAfter: '60', code: 'RATE_LIMITED' });
+    assert.equal(running.agent.events({ limit: 100_000 }).length, events);
+    clock.advance(60_000);
+    assert.equal((await ask()).status, 200);
   });
 
   it('refuses a second agent on the same state directory', async () => {

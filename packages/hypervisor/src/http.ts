@@ -23,6 +23,36 @@ import { plainAddress, type NeighbourLookup } from './neighbours.js';
 
 const ACTIVATE_BODY_LIMIT = 4096;
 
+/**
+ * Requests a minute one address may make on the guest channel. A guest asks once a day (and once
+ * an hour after a failure); a guest in a loop, or one flooding the agent, gets 429 RATE_LIMITED
+ * with Retry-After and writes no event, so it cannot fill hypervisor.db.
+ */
+export const GUEST_REQUESTS_PER_MINUTE = 30;
+
+/** Fixed one-minute windows per address, in memory (one agent process serves its guests). */
+function perAddressLimit(now: () => number, limit: number, log: (line: string) => void) {
+  let window = 0;
+  const hits = new Map<string, number>();
+  return (address: string): VolactError | undefined => {
+    const w = Math.floor(now() / 60_000);
+    if (w !== window) {
+      window = w;
+      hits.clear();
+    }
+    const n = (hits.get(address) ?? 0) + 1;
+    hits.set(address, n);
+    if (n <= limit) return undefined;
+    if (n === limit + 1)
+      log(JSON.stringify({ level: 'warn', msg: 'guest channel: rate limit reached', address, limit }));
+    return new VolactError('RATE_LIMITED', {
+      what: `address ${address}`,
+      limit,
+      retryAfter: Math.max(1, Math.ceil(((w + 1) * 60_000 - now()) / 1000)),
+    });
+  };
+}
+
 /** Codes of a request the guest channel could not read: the guest's data, never the agent's fault. */
 const unreadable = new Set<ErrorCode>([
   'UNSUPPORTED_MEDIA_TYPE',
@@ -47,11 +77,17 @@ function uuidOf(body: unknown): string | undefined {
 async function activate(
   agent: HypervisorAgent,
   neighbours: NeighbourLookup,
+  limited: (address: string) => VolactError | undefined,
   req: IncomingMessage,
   res: ServerResponse,
 ) {
   const raw = req.socket.remoteAddress;
   const address = raw ? plainAddress(raw) : null;
+  const tooMany = limited(address ?? '');
+  if (tooMany) {
+    req.resume();
+    throw tooMany;
+  }
   const mac = address ? ((await neighbours(address).catch(() => undefined)) ?? null) : null;
   const src: RequestSource = { address, mac };
   let body: unknown;
@@ -92,13 +128,16 @@ export function guestServer(
   neighbours: NeighbourLookup,
   log: (line: string) => void,
   limits: ConnectionLimits,
+  now: () => number = Date.now,
+  perMinute = GUEST_REQUESTS_PER_MINUTE,
 ): Server {
+  const limited = perAddressLimit(now, perMinute, log);
   const server = createServer(
     serverTimeouts(limits),
     router(
       {
         'GET /v1/health': (_req, res) => sendJson(res, 200, { ok: true, activated: agent.activated }),
-        'POST /v1/activate': (req, res) => activate(agent, neighbours, req, res),
+        'POST /v1/activate': (req, res) => activate(agent, neighbours, limited, req, res),
       },
       log,
     ),

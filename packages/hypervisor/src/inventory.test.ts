@@ -55,6 +55,10 @@ describe('static inventory file', () => {
     ]);
   });
 
+  it('reads a file written by Windows PowerShell (UTF-8 with a byte order mark)', () => {
+    assert.equal(parseStaticInventory('\uFEFF' + JSON.stringify(good), 's')[0]?.name, 'web1');
+  });
+
   it('names the field at fault', () => {
     const vm = good.vms[0]!;
     assert.throws(() => parseStaticInventory('{', 's'), problem(/not JSON/));

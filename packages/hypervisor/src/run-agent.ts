@@ -166,7 +166,7 @@ export async function runAgent(opts: AgentRunOptions): Promise<RunningAgent> {
     for (const added of await ensureOnBridges([...new Set(addresses.map((a) => a.address))], bridges, opts.ip))
       log(JSON.stringify({ level: 'info', added }));
     for (const a of addresses) {
-      const server = guestServer(agent, opts.neighbours ?? systemNeighbours, log, limits);
+      const server = guestServer(agent, opts.neighbours ?? systemNeighbours, log, limits, () => opts.clock.now());
       servers.push(server);
       await listen(server, a.address, a.port);
     }

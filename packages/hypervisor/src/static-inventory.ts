@@ -13,7 +13,8 @@ export function parseStaticInventory(text: string, source: string): VmEntry[] {
   const bad = (detail: string) => inventoryError(source, detail);
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    // Windows PowerShell 5 (Set-Content -Encoding utf8) writes a byte order mark first
+    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
     throw bad(`not JSON (${(err as Error).message})`);
   }
