@@ -12,7 +12,9 @@ export const stateNames = {
 /** `-xpr`: when the license state ends. */
 export function expiryText(d: LicenseDetails): string {
   if (d.licenseState === 'licensed')
-    return d.endsAt ? `Volume activation will expire ${d.endsAt}` : 'The machine is permanently activated.';
+    return d.endsAt
+      ? `${d.vm ? 'Automatic VM activation' : 'Volume activation'} will expire ${d.endsAt}`
+      : 'The machine is permanently activated.';
   return d.endsAt ? `${stateNames[d.licenseState]} ends ${d.endsAt}` : stateNames[d.licenseState];
 }
 
@@ -57,7 +59,25 @@ function verboseLines(d: LicenseDetails): string[] {
         ]
       : []),
     ...(d.directory?.note ? [`Directory activation not used: ${d.directory.note}`] : []),
+    ...vmLines(d),
     `Remaining rearm count: ${d.rearmsLeft}`,
     `Trusted time: ${d.trustedTime}`,
+  ];
+}
+
+/** The "Automatic VM activation" block of -dlv: shown for a VM key, or while a VM grant is held. */
+function vmLines(d: LicenseDetails): string[] {
+  if (!d.vm && !d.vmAgent) return [];
+  const agent = d.vmAgent
+    ? `${d.vmAgent.address}${{ VOLACT_VM_AGENT: ' (from VOLACT_VM_AGENT)', setting: ' (volact client vm-agent)', default: '' }[d.vmAgent.from]}`
+    : '-';
+  return [
+    'Automatic VM activation:',
+    `    Guest ID: ${d.vm?.guestId ?? '-'}`,
+    `    Hypervisor host name: ${d.vm?.hypervisorName ?? '-'}`,
+    `    Activation time: ${d.vm?.activatedAt ?? '-'}`,
+    `    Hypervisor ID: ${d.vm?.hypervisorId ?? '-'}`,
+    `    Valid until: ${d.vm?.validUntil ?? '-'}`,
+    `    Agent address: ${d.vm ? d.vm.agent : agent}${d.vm && d.vmAgent && d.vmAgent.address !== d.vm.agent ? ` (now asking ${agent})` : ''}`,
   ];
 }
