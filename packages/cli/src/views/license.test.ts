@@ -94,6 +94,8 @@ describe('license view', () => {
       text,
       /^Automatic VM activation:\n {4}Guest ID: 4c4c4544-0042-3510-8052-b4c04f4e3232\n {4}Hypervisor host name: hv01\.example\.test\n {4}Activation time: 2026-01-01T00:00:00\.000Z\n {4}Hypervisor ID: VABCDEF123456\n {4}Valid until: 2026-01-08T00:00:00\.000Z\n {4}Agent address: 169\.254\.16\.88:1689$/m,
     );
+    assert.ok(!text.includes('Pinned activation host'), 'a guest asks its agent, not activation hosts');
+    assert.match(text, /^Renewal interval: 10080 minutes$/m);
     assert.ok(!licenseText(licensed, true).includes('Automatic VM activation'), 'no block without a VM key');
     assert.equal(
       expiryText({ ...vm, endsAt: '2026-01-08T00:00:00.000Z' }),

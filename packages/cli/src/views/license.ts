@@ -39,6 +39,16 @@ function verboseLines(d: LicenseDetails): string[] {
           `MAK ${d.mak.id}: activated by ${d.mak.authority} at ${d.mak.at}${d.mak.activationsLeft === null ? '' : `; ${d.mak.activationsLeft} of ${d.mak.activationsLimit} activations left`}`,
         ]
       : []),
+    ...(d.channel === 'VIRTUAL_MACHINE_ACTIVATION' ? guestLines(d) : hostLines(d)),
+    ...vmLines(d),
+    `Remaining rearm count: ${d.rearmsLeft}`,
+    `Trusted time: ${d.trustedTime}`,
+  ];
+}
+
+/** How a setup key finds its activation: hosts, DNS, directory, intervals and the last answer. */
+function hostLines(d: LicenseDetails): string[] {
+  return [
     `Activated by host: ${d.activatedBy ? `${d.activatedBy.hostName} (ID ${d.activatedBy.hostId}) at ${d.activatedBy.address}, ${d.activatedBy.at}` : '-'}`,
     `Activation valid until: ${d.validUntil ?? '-'}`,
     `Pinned activation host: ${d.pinnedHost ?? '-'}`,
@@ -59,10 +69,12 @@ function verboseLines(d: LicenseDetails): string[] {
         ]
       : []),
     ...(d.directory?.note ? [`Directory activation not used: ${d.directory.note}`] : []),
-    ...vmLines(d),
-    `Remaining rearm count: ${d.rearmsLeft}`,
-    `Trusted time: ${d.trustedTime}`,
   ];
+}
+
+/** A VM-key guest asks its hypervisor agent only: the intervals of that channel (the block below has the rest). */
+function guestLines(d: LicenseDetails): string[] {
+  return [`Activation interval (retry): ${d.retryMinutes} minutes`, `Renewal interval: ${d.renewalMinutes} minutes`];
 }
 
 /** The "Automatic VM activation" block of -dlv: shown for a VM key, or while a VM grant is held. */
