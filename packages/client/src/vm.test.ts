@@ -270,6 +270,20 @@ describe('automatic VM activation', () => {
     assert.deepEqual(client.state().lastAttempt, { at: T0, ok: false });
   });
 
+  test('an address that accepts but never answers is NOT_A_VM after about 5 seconds', async () => {
+    const { client, env, events } = await guest();
+    const silent = createServer(() => {}); // reads the request, never answers
+    servers.push(silent);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    env.VOLACT_VM_AGENT = address;
+    const started = Date.now();
+    await assert.rejects(client.activate(), isCode('NOT_A_VM', { address, reason: 'no answer within 5000 ms' }));
+    assert.ok(Date.now() - started < 8000, 'the guest does not wait long for an agent that is not there');
+    assert.equal(events()[0]!.outcome, 'notVm');
+    silent.closeAllConnections();
+  });
+
   test('an agent that is not activated (503) is VM_INVALID_HOST', async () => {
     const { client, agent, events } = await guest();
     agent.answer = () => refusal(new VolactError('HYPERVISOR_NOT_ACTIVATED'));
@@ -471,6 +485,7 @@ describe('the agent loop on a guest', () => {
       },
       log: () => {},
       stop: () => at.length >= 6 || sleeps > 100_000,
+      pollMs: 30 * MINUTE,
     });
     const day = defaults.vmRenewalMinutes;
     const retry = defaults.vmRetryMinutes;
