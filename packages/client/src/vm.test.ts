@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
   DAY,
+  HOUR,
   MINUTE,
   ManualClock,
   VolactError,
@@ -494,6 +495,19 @@ describe('the agent loop on a guest', () => {
       [0, day, 2 * day, 2 * day + retry, 2 * day + 2 * retry, 3 * day + 2 * retry],
     );
     assert.equal(client.license().state, 'licensed');
+    // a restart (the VM booted, maybe on another host) asks the agent at once, not a day later
+    clock.advance(HOUR);
+    const restartedAt = clock.now();
+    await runAgent(client, clock, {
+      sleep: async (ms) => {
+        sleeps++;
+        clock.advance(ms);
+      },
+      log: () => {},
+      stop: () => at.length >= 7 || sleeps > 100_000,
+      pollMs: 30 * MINUTE,
+    });
+    assert.equal(at[6], restartedAt);
   });
 });
 
