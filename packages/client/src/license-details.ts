@@ -71,7 +71,8 @@ export function licenseDetails(store: ClientStore) {
     ? editionNames(store, s.key.edition, [cert?.editions, dirLicense?.object.editions, makEditions, vmEditions(vm)])
     : null;
   const dns = dnsServerOf(s, env);
-  const agent = vmAgentOf(s, env);
+  // only a guest reads VOLACT_VM_AGENT: a stray value elsewhere must not break -dli
+  const agent = s.key?.keyClass === 'vm' || vm ? vmAgentOf(s, env) : null;
   return {
     channel: s.key
       ? (
@@ -122,7 +123,7 @@ export function licenseDetails(store: ClientStore) {
     activationType: s.actType,
     directory: s.directory ? directoryDetails(s.directory, dirLicense, s.directoryNote) : null,
     vm: vm ? vmDetails(vm) : null,
-    vmAgent: s.key?.keyClass === 'vm' || vm ? { address: agent.label, from: agent.from } : null,
+    vmAgent: agent ? { address: agent.label, from: agent.from } : null,
     rearmsLeft: defaults.rearmLimit - s.rearmsUsed,
     trustedTime: iso(view.trustedNow),
   };
