@@ -24,8 +24,11 @@ export async function runAgent(
       stateDir: client.dir,
     }),
   );
-  // directory activation is read again at every start (a removed machine account shows at once)
-  let startup = first.directory !== null && first.key?.keyClass === 'setup' && first.actType !== 'host';
+  // directory activation is read again at every start (a removed machine account shows at once),
+  // and a guest asks its agent at every start (a VM moved to another host is activated there)
+  let startup =
+    (first.directory !== null && first.key?.keyClass === 'setup' && first.actType !== 'host') ||
+    first.key?.keyClass === 'vm';
   while (!opts.stop?.()) {
     const store = client.open();
     const s = store.state;

@@ -5,6 +5,7 @@ import { activateFromHost } from './channels/host.js';
 import { activateMak } from './channels/mak.js';
 import { applyConfirmation, installationId } from './channels/offline.js';
 import type { ActivationOutcome, ReadyState } from './channels/outcome.js';
+import type { VmReadyState } from './channels/vm.js';
 import { directoryTarget, setDirectory, type DirectoryJoin } from './directory-settings.js';
 import { lookupDomains } from './discovery.js';
 import { licenseDetails, type LicenseDetails } from './license-details.js';
@@ -15,6 +16,7 @@ import { licenseOf } from './stored-license.js';
 import { ClientStore, readOfflineBundle, readRoots, type ClientContext } from './store.js';
 import { fetchCatalog, pinRoot } from './trust.js';
 import { postActivate } from './transport.js';
+import { parseAgentAddress } from './vm-identity.js';
 
 export type { ActivationOutcome } from './channels/outcome.js';
 
@@ -131,6 +133,12 @@ export class Client {
     return settings.rearm(this.open());
   }
 
+  /** `volact client vm-agent`: HOST[:PORT] of the hypervisor agent a VM-key guest asks; null: the link-local default. */
+  setVmAgent(spec: string | null): ClientState {
+    const target = spec === null ? null : parseAgentAddress(spec);
+    return settings.setVmAgent(this.open(), target);
+  }
+
   setActType(t: ActType): ClientState {
     return settings.setActType(this.open(), t);
   }
@@ -159,7 +167,7 @@ export class Client {
   }
 
   /**
-   * `-ato`. A MAK goes to the authority. A setup key tries directory activation first (the guide's
+   * `-ato`. A MAK goes to the authority, a VM key to the hypervisor agent. A setup key tries directory activation first (the guide's
    * primary method), then an activation host, as -act-type allows; the directory channel, and
    * the LDAP client with it, is loaded only for a machine that is joined to a directory.
    */
@@ -168,9 +176,14 @@ export class Client {
     const s = store.state;
     if (!s.key) throw new VolactError('KEY_NOT_INSTALLED');
     if (s.key.keyClass === 'mak') return activateMak(store);
-    if (s.key.keyClass !== 'setup')
-      throw new VolactError('CHANNEL_UNAVAILABLE', { class: s.key.keyClass, channel: 'a hypervisor agent' });
     if (!s.key.text) throw new VolactError('KEY_NOT_INSTALLED');
+    if (s.key.keyClass === 'vm') {
+      const { activateFromAgent } = await import('./channels/vm.js');
+      return activateFromAgent(store, s as VmReadyState);
+    }
+    // -ipk refuses these; a state file written by hand could still hold one
+    if (s.key.keyClass !== 'setup')
+      throw new VolactError(s.key.keyClass === 'host' ? 'KEY_HOST_ON_CLIENT' : 'KEY_DATACENTER_ON_CLIENT');
     const ready = s as ReadyState;
     let directoryNote: string | undefined;
     if (s.actType !== 'host') {

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { defaults, verifyCatalog, verifyHostCert } from '@volact/protocol';
 import { dnsServerOf, lookupDomains } from './discovery.js';
 import { licenseOf } from './stored-license.js';
-import { loadCatalog } from './state.js';
+import { loadCatalog, type DirectorySettings } from './state.js';
 import type { ClientStore } from './store.js';
 import { targetLabel } from './transport.js';
+import { vmAgentOf } from './vm-identity.js';
 
 type Editions = readonly { number: number; code: string; name: string }[];
 
@@ -59,7 +60,7 @@ export function licenseDetails(store: ClientStore) {
   const read = store.stored();
   if (read.problem?.kind === 'damaged') throw read.problem.error;
   const view = licenseOf(store);
-  const { grant: stored, mak, directory: dirLicense } = read;
+  const { grant: stored, mak, directory: dirLicense, vm } = read;
   const cert = stored?.cert ?? null; // verified (a JWS certificate or an offline host's confirmation)
   // an online MAK grant is signed with its names; an offline one has them from the bundle, below
   const makEditions =
@@ -67,9 +68,11 @@ export function licenseDetails(store: ClientStore) {
       ? [{ number: mak.grant.edition, code: mak.grant.editionCode, name: mak.grant.editionName }]
       : undefined;
   const edition = s.key
-    ? editionNames(store, s.key.edition, [cert?.editions, dirLicense?.object.editions, makEditions])
+    ? editionNames(store, s.key.edition, [cert?.editions, dirLicense?.object.editions, makEditions, vmEditions(vm)])
     : null;
   const dns = dnsServerOf(s, env);
+  // only a guest reads VOLACT_VM_AGENT: a stray value elsewhere must not break -dli
+  const agent = s.key?.keyClass === 'vm' || vm ? vmAgentOf(s, env) : null;
   return {
     channel: s.key
       ? (
@@ -101,7 +104,9 @@ export function licenseDetails(store: ClientStore) {
       ? iso(view.grant.validUntil)
       : dirLicense
         ? iso(dirLicense.license.directory.validUntil)
-        : null,
+        : vm
+          ? iso(vm.grant.validUntil)
+          : null,
     pinnedHost: s.kms.host ? targetLabel(s.kms.host, s.kms.port ?? defaults.port) : null,
     discoveredHost: s.discovery.lastHost ? targetLabel(s.discovery.lastHost.host, s.discovery.lastHost.port) : null,
     lookupDomain: s.discovery.domain,
@@ -113,54 +118,76 @@ export function licenseDetails(store: ClientStore) {
     renewalMinutes: s.intervals.renewalMinutes,
     retryMinutes: s.intervals.retryMinutes,
     lastAnswer: s.lastAnswer ? { ...s.lastAnswer, at: iso(s.lastAnswer.at) } : null,
-    mak: mak
-      ? 'offline' in mak.license
-        ? {
-            id: mak.grant.makId,
-            edition: mak.grant.editionName,
-            activationsUsed: null,
-            activationsLimit: null,
-            activationsLeft: null,
-            authority: 'offline (confirmation ID)',
-            at: iso(mak.grant.issuedAt),
-          }
-        : {
-            id: mak.grant.makId,
-            edition: mak.grant.editionName,
-            activationsUsed: mak.grant.activationsUsed,
-            activationsLimit: mak.grant.activationsLimit,
-            activationsLeft: mak.grant.activationsLimit - mak.grant.activationsUsed,
-            authority: mak.license.authority,
-            at: iso(mak.grant.issuedAt),
-          }
-      : null,
+    mak: mak ? makDetails(mak) : null,
     authorityUrl: s.authorityUrl,
     activationType: s.actType,
-    directory: s.directory
-      ? {
-          urls: s.directory.urls,
-          base: s.directory.base,
-          bindDn: s.directory.bindDn,
-          tls: s.directory.allowPlainBind
-            ? 'StartTLS or LDAPS when offered; plain bind allowed'
-            : 'LDAPS or StartTLS; plain bind only on loopback',
-          object: dirLicense
-            ? {
-                name: dirLicense.license.directory.name,
-                dn: dirLicense.license.directory.dn,
-                directoryId: dirLicense.license.directory.directoryId,
-                server: dirLicense.license.directory.url,
-                group: dirLicense.object.group,
-                at: iso(dirLicense.license.directory.activatedAt),
-                validUntil: iso(dirLicense.license.directory.validUntil),
-              }
-            : null,
-          note: s.directoryNote,
-        }
-      : null,
+    directory: s.directory ? directoryDetails(s.directory, dirLicense, s.directoryNote) : null,
+    vm: vm ? vmDetails(vm) : null,
+    vmAgent: agent ? { address: agent.label, from: agent.from } : null,
     rearmsLeft: defaults.rearmLimit - s.rearmsUsed,
     trustedTime: iso(view.trustedNow),
   };
+}
+
+type Read = ReturnType<ClientStore['stored']>;
+
+/** A MAK activation as -dlv shows it: online with its counts, or offline (confirmation ID). */
+function makDetails(mak: NonNullable<Read['mak']>) {
+  const g = mak.grant;
+  const online = 'mak' in mak.license ? mak.license : null;
+  return {
+    id: g.makId,
+    edition: g.editionName,
+    activationsUsed: online ? g.activationsUsed : null,
+    activationsLimit: online ? g.activationsLimit : null,
+    activationsLeft: online ? g.activationsLimit - g.activationsUsed : null,
+    authority: online ? online.authority : 'offline (confirmation ID)',
+    at: iso(g.issuedAt),
+  };
+}
+
+/** The directory this machine is joined to, and the activation object read from it. */
+function directoryDetails(d: DirectorySettings, dirLicense: Read['directory'], note: string | null) {
+  const l = dirLicense?.license.directory;
+  return {
+    urls: d.urls,
+    base: d.base,
+    bindDn: d.bindDn,
+    tls: d.allowPlainBind
+      ? 'StartTLS or LDAPS when offered; plain bind allowed'
+      : 'LDAPS or StartTLS; plain bind only on loopback',
+    object:
+      dirLicense && l
+        ? {
+            name: l.name,
+            dn: l.dn,
+            directoryId: l.directoryId,
+            server: l.url,
+            group: dirLicense.object.group,
+            at: iso(l.activatedAt),
+            validUntil: iso(l.validUntil),
+          }
+        : null,
+    note,
+  };
+}
+
+/** The automatic VM activation (-dlv's block): this guest's VM UUID, the hypervisor that granted it, when and until when. */
+function vmDetails(vm: NonNullable<Read['vm']>) {
+  const g = vm.grant;
+  return {
+    guestId: g.vmUuid,
+    hypervisorName: g.hypervisorName,
+    hypervisorId: g.hypervisorId,
+    activatedAt: iso(g.issuedAt),
+    validUntil: iso(g.validUntil),
+    agent: vm.license.agent,
+  };
+}
+
+/** The edition the agent's grant names (signed by the agent under its certificate). */
+function vmEditions(vm: Read['vm']): Editions | undefined {
+  return vm ? [{ number: vm.grant.edition, code: vm.grant.editionCode, name: vm.grant.editionName }] : undefined;
 }
 
 /** The view-model of `-dli`, `-dlv` and `-xpr`. */

@@ -17,8 +17,10 @@ export function licenseProblem(err: unknown, file: string): LicenseProblem {
   }
   if (err.code === 'ANSWER_MACHINE_MISMATCH')
     return { kind: 'foreign', theirs: String(err.params.theirs), ours: String(err.params.ours) };
-  // the file itself, or a damaged or missing root.pub: those errors name their own file
-  if (err.code === 'STATE_CORRUPT' || err.code === 'ROOT_NOT_PINNED') return { kind: 'damaged', error: err };
+  // the file itself, or a damaged or missing root.pub: those errors name their own file; an
+  // unreadable VM UUID names its file and what to do
+  if (err.code === 'STATE_CORRUPT' || err.code === 'ROOT_NOT_PINNED' || err.code === 'VM_UUID_UNREADABLE')
+    return { kind: 'damaged', error: err };
   return {
     kind: 'damaged',
     error: new VolactError('STATE_CORRUPT', {

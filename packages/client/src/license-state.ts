@@ -23,6 +23,8 @@ export type LicenseInputs = {
   mak?: { sameHardware: boolean; outOfToleranceSince: number | null; offline?: boolean } | null;
   /** A verified directory activation: valid until `validUntil` (180 days after it was last read). */
   directory?: { name: string; validUntil: number } | null;
+  /** A verified automatic VM activation: valid until `validUntil` (7 days after the agent's last grant). */
+  vm?: { hypervisorName: string; validUntil: number } | null;
   /** Why a stored license does not count (damaged, or another machine's), when there is one. */
   problem?: string | null;
 };
@@ -33,7 +35,6 @@ export type LicenseInputs = {
  * Without a grant: 30 days of initial grace from installation (or the last rearm), then notification.
  */
 export function licenseState(input: LicenseInputs, clockNow: number): LicenseView {
-  const g = input.grant;
   const now = Math.max(clockNow, input.highWater, input.localHighWater ?? 0);
   const base = { trustedNow: now, grant: input.grant };
   if (!input.keyInstalled) return { ...base, state: 'unlicensed', endsAt: null, reason: 'no product key is installed' };
@@ -57,22 +58,13 @@ export function licenseState(input: LicenseInputs, clockNow: number): LicenseVie
       reason: 'the hardware changed beyond tolerance and the grace period expired',
     };
   }
-  const d = input.directory;
-  const active = g
-    ? { validUntil: g.validUntil, by: `host ${g.hostName}`, renew: 'renew with an activation host' }
-    : d
-      ? {
-          validUntil: d.validUntil,
-          by: `directory activation object ${d.name}`,
-          renew: 'renew from the directory (on the office network) or an activation host',
-        }
-      : null;
+  const active = activeLicense(input);
   if (active) {
     if (now < active.validUntil)
       return { ...base, state: 'licensed', endsAt: active.validUntil, reason: `activated by ${active.by}` };
     const ootEnds = active.validUntil + defaults.ootGraceMs;
     if (now < ootEnds)
-      return { ...base, state: 'ootGrace', endsAt: ootEnds, reason: `the volume activation expired; ${active.renew}` };
+      return { ...base, state: 'ootGrace', endsAt: ootEnds, reason: `the ${active.what} expired; ${active.renew}` };
     return { ...base, state: 'notification', endsAt: null, reason: 'the activation and its grace period expired' };
   }
   const graceEnds = input.graceStart + defaults.initialGraceMs;
@@ -86,6 +78,33 @@ export function licenseState(input: LicenseInputs, clockNow: number): LicenseVie
       ? `the initial grace period expired: ${input.problem}`
       : 'the initial grace period expired without activation',
   };
+}
+
+/** The activation that expires (host grant, directory activation, VM grant): its end and how to renew it. */
+function activeLicense(input: LicenseInputs): { validUntil: number; by: string; what: string; renew: string } | null {
+  const { grant: g, directory: d, vm } = input;
+  if (g)
+    return {
+      validUntil: g.validUntil,
+      by: `host ${g.hostName}`,
+      what: 'volume activation',
+      renew: 'renew with an activation host',
+    };
+  if (d)
+    return {
+      validUntil: d.validUntil,
+      by: `directory activation object ${d.name}`,
+      what: 'volume activation',
+      renew: 'renew from the directory (on the office network) or an activation host',
+    };
+  if (vm)
+    return {
+      validUntil: vm.validUntil,
+      by: `hypervisor ${vm.hypervisorName}`,
+      what: 'automatic VM activation',
+      renew: 'renew with the hypervisor agent: the guest must run on an activated host',
+    };
+  return null;
 }
 
 /** When the agent should next ask a host: renewal interval after success, retry interval after failure. */

@@ -7,12 +7,19 @@ import type { ActType, ClientState } from './state.js';
 export function clientKey(typed: string): DecodedKey {
   const key = decodeKey(typed);
   if (key.keyClass === 'host') throw new VolactError('KEY_HOST_ON_CLIENT');
+  if (key.keyClass === 'datacenter') throw new VolactError('KEY_DATACENTER_ON_CLIENT');
   return key;
 }
 
 /** `-ipk`: installs a checked key; the license of the key before goes. */
 export function installKey(store: ClientStore, key: DecodedKey): ClientState {
   const s = store.state;
+  // a VM-key guest renews daily and retries hourly (the agent's grant then sets the renewal)
+  if (key.keyClass === 'vm' || s.key?.keyClass === 'vm')
+    s.intervals =
+      key.keyClass === 'vm'
+        ? { renewalMinutes: defaults.vmRenewalMinutes, retryMinutes: defaults.vmRetryMinutes }
+        : { renewalMinutes: defaults.renewalMinutes, retryMinutes: defaults.retryMinutes };
   s.key = {
     text: key.canonical,
     partial: partialKey(key.canonical),
@@ -34,12 +41,15 @@ export function uninstallKey(store: ClientStore): void {
   store.saveLicense(null);
 }
 
-/** `-cpky`: clears a secret key's text; a setup key is public and is kept because renewals send it. */
+/** `-cpky`: clears a secret key's text; a setup or VM key is public and is kept because renewals send it. */
 export function clearKeyText(store: ClientStore): { cleared: boolean; reason: string } {
   const s = store.state;
   if (!s.key) throw new VolactError('KEY_NOT_INSTALLED');
-  if (s.key.keyClass === 'setup')
-    return { cleared: false, reason: 'a setup key is public and renewals send it; nothing secret to clear' };
+  if (s.key.keyClass === 'setup' || s.key.keyClass === 'vm')
+    return {
+      cleared: false,
+      reason: `a ${s.key.keyClass} key is public and renewals send it; nothing secret to clear`,
+    };
   s.key.text = null;
   store.save();
   return { cleared: true, reason: 'the key text is cleared; the license stays' };
@@ -150,4 +160,11 @@ export function checkAuthorityUrl(url: string): string {
 export function setAuthority(store: ClientStore, url: string): void {
   store.state.authorityUrl = url;
   store.save();
+}
+
+/** `volact client vm-agent`: the hypervisor agent a VM-key guest asks; null goes back to the link-local default. */
+export function setVmAgent(store: ClientStore, target: { host: string; port: number } | null): ClientState {
+  store.state.vmAgent = target;
+  store.save();
+  return store.state;
 }

@@ -51,6 +51,8 @@ export type ClientState = {
    * verified against the pinned root again whenever it is read.
    */
   hostCertificate: { certificate: string; issuer: string; at: number } | null;
+  /** The hypervisor agent a VM-key guest asks (volact client vm-agent); null: the link-local default. Absent in older files. */
+  vmAgent: { host: string; port: number } | null;
 };
 
 export type ActType = 'all' | 'directory' | 'host';
@@ -90,10 +92,23 @@ export type StoredDirectoryLicense = {
   };
 };
 
+/**
+ * An automatic VM activation: the hypervisor agent's grant (signed by the agent's key), its
+ * hypervisor certificate and that certificate's issuer, as received; the nonce the grant
+ * answered and the agent's address. Re-verified on every read, against the VM UUID read then.
+ */
+export type StoredVmLicense = {
+  v: 1;
+  vm: { grant: string; certificate: string; issuer: string };
+  nonce: string;
+  agent: string;
+};
+
 /** The publisher's signed catalog as fetched from the authority by `client trust --authority` (catalog.json). */
 export type StoredCatalog = { v: 1; catalog: string; issuer: string; authority: string };
 
-export type AnyLicense = StoredLicense | StoredMakLicense | StoredOfflineLicense | StoredDirectoryLicense;
+export type AnyLicense =
+  StoredLicense | StoredMakLicense | StoredOfflineLicense | StoredDirectoryLicense | StoredVmLicense;
 
 export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return (
@@ -150,6 +165,12 @@ export function loadState(dir: string): ClientState | undefined {
   s.directoryNote ??= null;
   s.directoryReadAt ??= null;
   s.hostCertificate ??= null;
+  s.vmAgent ??= null;
+  if (
+    s.vmAgent !== null &&
+    (typeof s.vmAgent !== 'object' || typeof s.vmAgent.host !== 'string' || typeof s.vmAgent.port !== 'number')
+  )
+    throw bad('the hypervisor agent setting is damaged (set it again with volact client vm-agent)');
   const d = s.directory;
   if (
     d !== null &&

@@ -81,6 +81,7 @@ function firstState(fp: Fingerprint, now: number): ClientState {
     directoryNote: null,
     directoryReadAt: null,
     hostCertificate: null,
+    vmAgent: null,
   };
 }
 

@@ -13,12 +13,15 @@ import {
   verifyCatalog,
   verifyDirectoryObject,
   verifyHostAnswer,
+  verifyHypervisorCert,
+  verifyVmGrant,
   verifyMakGrant,
   verifyOfflineConfirmation,
   type Grant,
   type HostCert,
   type MakGrant,
   type VerifiedDirectoryObject,
+  type VmGrant,
 } from '@volact/protocol';
 import { licenseProblem, problemReason, type LicenseProblem } from './license-problem.js';
 import { licenseState, type LicenseView } from './license-state.js';
@@ -28,25 +31,29 @@ import {
   type StoredLicense,
   type StoredMakLicense,
   type StoredOfflineLicense,
+  type StoredVmLicense,
 } from './state.js';
 import type { ClientStore } from './store.js';
+import { readVmUuid } from './vm-identity.js';
 
 /** license.json as read: at most one verified activation, or the problem with the file. */
 export type StoredRead = {
   grant: { grant: Grant; license: StoredLicense; cert: HostCert } | null;
   mak: { grant: MakGrant; license: StoredMakLicense | StoredOfflineLicense } | null;
   directory: { object: VerifiedDirectoryObject; license: StoredDirectoryLicense } | null;
+  vm: { grant: VmGrant; license: StoredVmLicense; cert: HostCert } | null;
   problem: LicenseProblem | null;
 };
 
 /**
  * license.json, read and re-verified for this machine: at most one of a host grant, a MAK
- * activation (online or offline) or a directory activation; or the problem with it. A file
+ * activation (online or offline), a directory activation or an automatic VM activation; or
+ * the problem with it. A file
  * that cannot be read or whose signatures do not verify is damaged; one issued to another
  * machine (copied in) is foreign. Either counts as no activation, and -ato replaces it.
  */
 export function readStored(store: ClientStore): StoredRead {
-  const none: StoredRead = { grant: null, mak: null, directory: null, problem: null };
+  const none: StoredRead = { grant: null, mak: null, directory: null, vm: null, problem: null };
   const file = join(store.dir, 'license.json');
   try {
     const license = loadLicense(store.dir);
@@ -55,6 +62,7 @@ export function readStored(store: ClientStore): StoredRead {
     if ('mak' in license) return { ...none, mak: verifyMak(store, license) };
     if ('offline' in license) return { ...none, mak: storedOffline(store, license) };
     if ('directory' in license) return { ...none, directory: verifyDirectory(store, license) };
+    if ('vm' in license) return { ...none, vm: verifyVm(store, license) };
     return {
       ...none,
       problem: {
@@ -80,6 +88,25 @@ function verifyGrant(store: ClientStore, license: StoredLicense): StoredRead['gr
   return v.kind === 'grant' && s.key?.edition === v.grant.edition
     ? { grant: v.grant, license, cert: v.chain.cert }
     : null;
+}
+
+/**
+ * A stored automatic VM activation: the agent's certificate to the pinned root, its signature,
+ * this machine and fingerprint, and the VM UUID read now: a license copied into another VM is
+ * foreign there. It counts for the installed VM key's edition only.
+ */
+function verifyVm(store: ClientStore, license: StoredVmLicense): StoredRead['vm'] {
+  const s = store.state;
+  const issuedAt = (parseJws(license.vm.grant).payload as { issuedAt?: number }).issuedAt ?? 0;
+  const chain = verifyHypervisorCert(license.vm.certificate, license.vm.issuer, store.roots(), issuedAt);
+  const grant = verifyVmGrant(license.vm.grant, chain, {
+    machineId: s.machine.id,
+    vmUuid: readVmUuid(store.ctx.env),
+    fingerprintHash: identityHash(s.machine.madeFor),
+    nonce: license.nonce,
+    now: issuedAt,
+  });
+  return s.key?.keyClass === 'vm' && s.key.edition === grant.edition ? { grant, license, cert: chain.cert } : null;
 }
 
 /** A stored online MAK activation for this machine and the installed MAK's edition. */
@@ -178,7 +205,7 @@ function verifyDirectory(store: ClientStore, license: StoredDirectoryLicense): S
 export function licenseOf(store: ClientStore): LicenseView {
   const s = store.state;
   const read = store.stored();
-  const { grant: stored, directory: dir, mak } = read;
+  const { grant: stored, directory: dir, mak, vm } = read;
   const makInput = mak
     ? {
         sameHardware: sameHardware(mak.grant.parts, hashedFingerprint(store.fingerprint())),
@@ -195,6 +222,7 @@ export function licenseOf(store: ClientStore): LicenseView {
       grant: stored?.grant ?? null,
       mak: makInput,
       directory: dir ? { name: dir.license.directory.name, validUntil: dir.license.directory.validUntil } : null,
+      vm: vm ? { hypervisorName: vm.grant.hypervisorName, validUntil: vm.grant.validUntil } : null,
       problem: read.problem ? problemReason(read.problem) : null,
     },
     store.now(),

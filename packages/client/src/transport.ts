@@ -5,6 +5,7 @@ import {
   parseWith,
   type ActivateRequest,
   type HostAnswerBundle,
+  type VmActivateRequest,
 } from '@volact/protocol';
 import { exchangeJson } from '@volact/io';
 
@@ -43,5 +44,21 @@ export function readHostAnswer(reply: { status: number; body: unknown }, label: 
     () =>
       fromErrorBody(reply.body) ??
       new VolactError('HOST_UNREACHABLE', { target: label, reason: `unexpected answer (HTTP ${reply.status})` }),
+  );
+}
+
+/**
+ * POSTs a guest's request to its hypervisor agent. The agent sits on the guest bridge, one hop
+ * away: 5 seconds is ample, and a machine that is no guest (nothing at the address) learns so fast.
+ * Resolves with the status and parsed body; rejects (RequestFailed) when no answer came.
+ */
+export function postVmActivate(
+  target: HostTarget,
+  body: VmActivateRequest,
+  timeoutMs = 5_000,
+): Promise<{ status: number; body: unknown }> {
+  return exchangeJson(
+    { host: target.host, port: target.port, path: '/v1/activate' },
+    { method: 'POST', body, limit: MAX_ANSWER, timeoutMs },
   );
 }

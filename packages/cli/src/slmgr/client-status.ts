@@ -37,6 +37,19 @@ function atoJson(o: Outcome): unknown {
         activationsLeft: g.activationsLimit - g.activationsUsed,
       };
     }
+    case 'vmActivated':
+    case 'vmRenewed': {
+      const g = o.vmGrant;
+      return {
+        outcome: o.kind,
+        agent: o.host,
+        guestId: g.vmUuid,
+        hypervisorName: g.hypervisorName,
+        hypervisorId: g.hypervisorId,
+        edition: g.editionCode,
+        validUntil: iso(g.validUntil),
+      };
+    }
     case 'activated':
     case 'renewed':
       return {
@@ -76,6 +89,9 @@ function atoText(o: Outcome): string {
       const g = o.makGrant;
       return `Product activated successfully with a MAK (${g.editionName}): the machine is permanently activated. ${g.activationsLimit - g.activationsUsed} of ${g.activationsLimit} activations left on this MAK.`;
     }
+    case 'vmActivated':
+    case 'vmRenewed':
+      return `Product activated successfully by automatic VM activation: hypervisor ${o.vmGrant.hypervisorName} (ID ${o.vmGrant.hypervisorId}, agent ${o.host}); valid until ${iso(o.vmGrant.validUntil)}, renewed daily by the agent.`;
     case 'activated':
     case 'renewed':
       return `Product activated successfully by ${o.grant.hostName} (${o.host}); valid until ${iso(o.grant.validUntil)}. Count ${o.grant.count} of ${o.grant.required} needed.`;

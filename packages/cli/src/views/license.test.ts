@@ -29,6 +29,8 @@ const licensed: LicenseDetails = {
   authorityUrl: null,
   activationType: 'all',
   directory: null,
+  vm: null,
+  vmAgent: null,
   rearmsLeft: 5,
   trustedTime: '2026-01-01T00:00:00.000Z',
 };
@@ -69,6 +71,36 @@ describe('license view', () => {
     );
     assert.match(noted, /^Directory: ldap:\/\/dc1 \(dc=x\) as cn=pc1,dc=x$/m);
     assert.match(noted, /^Directory activation not used: DIRECTORY_UNREACHABLE: down$/m);
+  });
+
+  test('-dlv shows the Automatic VM activation block for a VM grant, and -xpr names it', () => {
+    const vm: LicenseDetails = {
+      ...licensed,
+      channel: 'VIRTUAL_MACHINE_ACTIVATION',
+      activatedBy: null,
+      vm: {
+        guestId: '4c4c4544-0042-3510-8052-b4c04f4e3232',
+        hypervisorName: 'hv01.example.test',
+        hypervisorId: 'VABCDEF123456',
+        activatedAt: '2026-01-01T00:00:00.000Z',
+        validUntil: '2026-01-08T00:00:00.000Z',
+        agent: '169.254.16.88:1689',
+      },
+      vmAgent: { address: '169.254.16.88:1689', from: 'default' },
+    };
+    const text = licenseText(vm, true);
+    assert.match(text, /^Description: VIRTUAL_MACHINE_ACTIVATION channel$/m);
+    assert.match(
+      text,
+      /^Automatic VM activation:\n {4}Guest ID: 4c4c4544-0042-3510-8052-b4c04f4e3232\n {4}Hypervisor host name: hv01\.example\.test\n {4}Activation time: 2026-01-01T00:00:00\.000Z\n {4}Hypervisor ID: VABCDEF123456\n {4}Valid until: 2026-01-08T00:00:00\.000Z\n {4}Agent address: 169\.254\.16\.88:1689$/m,
+    );
+    assert.ok(!text.includes('Pinned activation host'), 'a guest asks its agent, not activation hosts');
+    assert.match(text, /^Renewal interval: 10080 minutes$/m);
+    assert.ok(!licenseText(licensed, true).includes('Automatic VM activation'), 'no block without a VM key');
+    assert.equal(
+      expiryText({ ...vm, endsAt: '2026-01-08T00:00:00.000Z' }),
+      'Automatic VM activation will expire 2026-01-08T00:00:00.000Z',
+    );
   });
 
   test('-xpr says a MAK activation is permanent and a grace period when it ends', () => {

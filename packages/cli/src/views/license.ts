@@ -12,7 +12,9 @@ export const stateNames = {
 /** `-xpr`: when the license state ends. */
 export function expiryText(d: LicenseDetails): string {
   if (d.licenseState === 'licensed')
-    return d.endsAt ? `Volume activation will expire ${d.endsAt}` : 'The machine is permanently activated.';
+    return d.endsAt
+      ? `${d.vm ? 'Automatic VM activation' : 'Volume activation'} will expire ${d.endsAt}`
+      : 'The machine is permanently activated.';
   return d.endsAt ? `${stateNames[d.licenseState]} ends ${d.endsAt}` : stateNames[d.licenseState];
 }
 
@@ -37,6 +39,16 @@ function verboseLines(d: LicenseDetails): string[] {
           `MAK ${d.mak.id}: activated by ${d.mak.authority} at ${d.mak.at}${d.mak.activationsLeft === null ? '' : `; ${d.mak.activationsLeft} of ${d.mak.activationsLimit} activations left`}`,
         ]
       : []),
+    ...(d.channel === 'VIRTUAL_MACHINE_ACTIVATION' ? guestLines(d) : hostLines(d)),
+    ...vmLines(d),
+    `Remaining rearm count: ${d.rearmsLeft}`,
+    `Trusted time: ${d.trustedTime}`,
+  ];
+}
+
+/** How a setup key finds its activation: hosts, DNS, directory, intervals and the last answer. */
+function hostLines(d: LicenseDetails): string[] {
+  return [
     `Activated by host: ${d.activatedBy ? `${d.activatedBy.hostName} (ID ${d.activatedBy.hostId}) at ${d.activatedBy.address}, ${d.activatedBy.at}` : '-'}`,
     `Activation valid until: ${d.validUntil ?? '-'}`,
     `Pinned activation host: ${d.pinnedHost ?? '-'}`,
@@ -57,7 +69,27 @@ function verboseLines(d: LicenseDetails): string[] {
         ]
       : []),
     ...(d.directory?.note ? [`Directory activation not used: ${d.directory.note}`] : []),
-    `Remaining rearm count: ${d.rearmsLeft}`,
-    `Trusted time: ${d.trustedTime}`,
+  ];
+}
+
+/** A VM-key guest asks its hypervisor agent only: the intervals of that channel (the block below has the rest). */
+function guestLines(d: LicenseDetails): string[] {
+  return [`Activation interval (retry): ${d.retryMinutes} minutes`, `Renewal interval: ${d.renewalMinutes} minutes`];
+}
+
+/** The "Automatic VM activation" block of -dlv: shown for a VM key, or while a VM grant is held. */
+function vmLines(d: LicenseDetails): string[] {
+  if (!d.vm && !d.vmAgent) return [];
+  const agent = d.vmAgent
+    ? `${d.vmAgent.address}${{ VOLACT_VM_AGENT: ' (from VOLACT_VM_AGENT)', setting: ' (volact client vm-agent)', default: '' }[d.vmAgent.from]}`
+    : '-';
+  return [
+    'Automatic VM activation:',
+    `    Guest ID: ${d.vm?.guestId ?? '-'}`,
+    `    Hypervisor host name: ${d.vm?.hypervisorName ?? '-'}`,
+    `    Activation time: ${d.vm?.activatedAt ?? '-'}`,
+    `    Hypervisor ID: ${d.vm?.hypervisorId ?? '-'}`,
+    `    Valid until: ${d.vm?.validUntil ?? '-'}`,
+    `    Agent address: ${d.vm ? d.vm.agent : agent}${d.vm && d.vmAgent && d.vmAgent.address !== d.vm.agent ? ` (now asking ${agent})` : ''}`,
   ];
 }

@@ -1,10 +1,11 @@
 import type { ClientState } from '../state.js';
-import type { Grant, MakGrant } from '@volact/protocol';
+import type { Grant, MakGrant, VmGrant } from '@volact/protocol';
 
 export type ActivationOutcome = (
   | { kind: 'activated' | 'renewed'; grant: Grant; host: string }
   | { kind: 'directoryActivated' | 'directoryRenewed'; name: string; dn: string; validUntil: number; host: string }
   | { kind: 'makActivated'; makGrant: MakGrant; host: string }
+  | { kind: 'vmActivated' | 'vmRenewed'; vmGrant: VmGrant; host: string }
   | { kind: 'countInsufficient'; count: number; required: number; retryMinutes: number; host: string }
   | {
       kind: 'refused';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { VolactError } from '@volact/protocol';
+import { VolactError, defaults } from '@volact/protocol';
 import { emit, fail } from '../../output.js';
-import { openClient } from './open-client.js';
+import { clientPackage, openClient } from './open-client.js';
 
-/** `volact client identity` and `volact client dns-server`: settings of this machine beyond slmgr. */
+/** `volact client identity`, `dns-server` and `vm-agent`: settings of this machine beyond slmgr. */
 export function registerSettings(cmd: Command): void {
   cmd
     .command('identity')
@@ -50,6 +50,31 @@ export function registerSettings(cmd: Command): void {
           set
             ? `DNS server for finding activation hosts set to ${set} successfully.`
             : "DNS server cleared successfully; activation hosts are found through the system's resolver.",
+        );
+      } catch (err) {
+        fail(err, Boolean(o.json));
+      }
+    });
+  cmd
+    .command('vm-agent')
+    .argument('[address]', 'HOST[:PORT] or [IPV6][:PORT] of the hypervisor agent (port 1689 by default)')
+    .option('--default', 'go back to the link-local default (169.254.16.88:1689)')
+    .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
+    .option('--json', 'JSON output')
+    .description(
+      'the hypervisor agent a guest with a VM key asks for automatic VM activation (env VOLACT_VM_AGENT overrides it); default: 169.254.16.88:1689 on the guest bridge',
+    )
+    .action(async (address: string | undefined, o: Record<string, string | boolean | undefined>) => {
+      try {
+        if (address === undefined ? !o.default : o.default)
+          throw new VolactError('USAGE', { detail: 'give the agent address HOST[:PORT], or --default' });
+        const s = (await openClient(o.state as string | undefined)).setVmAgent(address ?? null);
+        const { targetLabel } = await clientPackage();
+        const set = s.vmAgent ? targetLabel(s.vmAgent.host, s.vmAgent.port) : null;
+        emit(Boolean(o.json), { vmAgent: set }, () =>
+          set
+            ? `Hypervisor agent address set to ${set} successfully.`
+            : `Hypervisor agent address cleared successfully; this guest asks ${defaults.vmAgentAddress}:${defaults.vmAgentPort}.`,
         );
       } catch (err) {
         fail(err, Boolean(o.json));
