@@ -34,7 +34,7 @@ import {
   type StoredVmLicense,
 } from './state.js';
 import type { ClientStore } from './store.js';
-import { readVmUuid } from './vm-identity.js';
+import { vmUuidForReading } from './vm-identity.js';
 
 /** license.json as read: at most one verified activation, or the problem with the file. */
 export type StoredRead = {
@@ -97,11 +97,12 @@ function verifyGrant(store: ClientStore, license: StoredLicense): StoredRead['gr
  */
 function verifyVm(store: ClientStore, license: StoredVmLicense): StoredRead['vm'] {
   const s = store.state;
-  const issuedAt = (parseJws(license.vm.grant).payload as { issuedAt?: number }).issuedAt ?? 0;
+  const claimed = parseJws(license.vm.grant).payload as { issuedAt?: number; vmUuid?: unknown };
+  const issuedAt = claimed.issuedAt ?? 0;
   const chain = verifyHypervisorCert(license.vm.certificate, license.vm.issuer, store.roots(), issuedAt);
   const grant = verifyVmGrant(license.vm.grant, chain, {
     machineId: s.machine.id,
-    vmUuid: readVmUuid(store.ctx.env),
+    vmUuid: vmUuidForReading(store.ctx.env, String(claimed.vmUuid)),
     fingerprintHash: identityHash(s.machine.madeFor),
     nonce: license.nonce,
     now: issuedAt,

@@ -36,6 +36,22 @@ export function readVmUuid(env: NodeJS.ProcessEnv): string {
 }
 
 /**
+ * The VM UUID a stored license is checked against. An unprivileged reader (the publisher's
+ * product asking "am I activated?") may not read the SMBIOS file; it then checks the license
+ * against the UUID the grant names, which root read and sent at activation. A license copied
+ * into another VM still fails there: it is bound to the machine ID and fingerprint too, and the
+ * next -ato, which runs as root, reads the UUID again.
+ */
+export function vmUuidForReading(env: NodeJS.ProcessEnv, granted: string, read = readVmUuid): string {
+  try {
+    return read(env);
+  } catch (err) {
+    if (err instanceof VolactError && /permission denied/.test(String(err.params.reason))) return granted;
+    throw err;
+  }
+}
+
+/**
  * A hypervisor agent address as typed: HOST, HOST:PORT, IPV4[:PORT], [IPV6][:PORT] (a link-local
  * IPv6 address may name its interface, [fe80::1%eth0]:1689). The port defaults to the agent's.
  */

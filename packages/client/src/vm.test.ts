@@ -27,6 +27,7 @@ import {
 import { runAgent } from './agent.js';
 import { Client } from './client.js';
 import { readEvents } from './events.js';
+import { vmUuidForReading } from './vm-identity.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const EDITION = 201;
@@ -539,5 +540,33 @@ describe('the hypervisor agent address', () => {
     delete env.VOLACT_VM_AGENT;
     assert.equal(new Client({ dir, clock, env }).state().vmAgent, null);
     assert.equal(client.details().vmAgent?.from, 'default');
+  });
+});
+
+describe('the VM UUID a stored license is read against', () => {
+  const denied = () => {
+    throw new VolactError('VM_UUID_UNREADABLE', {
+      file: 'f',
+      reason: 'permission denied (the file is readable by root only)',
+    });
+  };
+  const missing = () => {
+    throw new VolactError('VM_UUID_UNREADABLE', { file: 'f', reason: 'there is no such file' });
+  };
+  const granted = '0f8a6c4e-1b2d-4e3f-8a9b-0c1d2e3f4a5b';
+
+  test('is the one read now, when it can be read', () => {
+    assert.equal(
+      vmUuidForReading({}, granted, () => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'),
+      'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+    );
+  });
+
+  test("is the grant's for an unprivileged reader, and an error for a machine with no SMBIOS", () => {
+    assert.equal(vmUuidForReading({}, granted, denied), granted);
+    assert.throws(
+      () => vmUuidForReading({}, granted, missing),
+      (e: unknown) => (e as VolactError).code === 'VM_UUID_UNREADABLE',
+    );
   });
 });
