@@ -29,27 +29,7 @@ export function registerKeys(cmd: Command): void {
       }),
     );
 
-  storeCommand(cmd, 'issue-datacenter-key')
-    .description(
-      "issue a datacenter key for hypervisor agents: they activate the group's guest editions in their VMs (shown once; only its hash is stored)",
-    )
-    .requiredOption('--group <code>', 'product group code with guest editions, e.g. server-2026')
-    .option('--hosts <n>', 'distinct hypervisor agents allowed (default 6)')
-    .option('--activations <n>', 'activations allowed in all (default 10)')
-    .action(
-      run(async (o) => {
-        await withAuthority(o, async (authority) => {
-          const k = await authority.issueDatacenterKey(o.group as string, slotLimits(o), cliActor());
-          emit(Boolean(o.json), k, () =>
-            [
-              k.key,
-              `Datacenter key ${k.id} for ${k.group}: ${k.maxHosts} hypervisor agents, ${k.maxActivations} activations.`,
-              `Its agents activate guests of: ${k.guestEditions.join(', ')}. It is shown only now.`,
-            ].join('\n'),
-          );
-        });
-      }),
-    );
+  registerIssueDatacenterKey(cmd);
 
   storeCommand(cmd, 'host-keys')
     .description('list issued host and datacenter keys with hosts and activations used (never the whole key)')
@@ -121,6 +101,31 @@ export function registerKeys(cmd: Command): void {
             left: r.activationsLeft,
           }));
           emit(Boolean(o.json), rows, () => table(cells, ['id', 'key', 'edition', 'activations', 'left', 'issued']));
+        });
+      }),
+    );
+}
+
+/** `authority issue-datacenter-key`: the key a hypervisor agent activates with (automatic VM activation). */
+function registerIssueDatacenterKey(cmd: Command): void {
+  storeCommand(cmd, 'issue-datacenter-key')
+    .description(
+      "issue a datacenter key for hypervisor agents: they activate the group's guest editions in their VMs (shown once; only its hash is stored)",
+    )
+    .requiredOption('--group <code>', 'product group code with guest editions, e.g. server-2026')
+    .option('--hosts <n>', 'distinct hypervisor agents allowed (default 6)')
+    .option('--activations <n>', 'activations allowed in all (default 10)')
+    .action(
+      run(async (o) => {
+        await withAuthority(o, async (authority) => {
+          const k = await authority.issueDatacenterKey(o.group as string, slotLimits(o), cliActor());
+          emit(Boolean(o.json), k, () =>
+            [
+              k.key,
+              `Datacenter key ${k.id} for ${k.group}: ${k.maxHosts} hypervisor agents, ${k.maxActivations} activations.`,
+              `Its agents activate guests of: ${k.guestEditions.join(', ')}. It is shown only now.`,
+            ].join('\n'),
+          );
         });
       }),
     );
