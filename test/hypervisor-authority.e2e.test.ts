@@ -116,8 +116,8 @@ describe('hypervisor agents on a running authority', { timeout: 300_000 }, () =>
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /VALUE_OUT_OF_RANGE/);
     const list = await cli(['host-keys', '--json']);
-    const row = (list.json as { id: string; class: string; hostsLimit: number }[]).find((k) => k.id === r.json.id)!;
-    assert.deepEqual([row.class, row.hostsLimit], ['datacenter', 2]);
+    const row = (list.json as { id: string; keyClass: string; hostsLimit: number }[]).find((k) => k.id === r.json.id)!;
+    assert.deepEqual([row.keyClass, row.hostsLimit], ['datacenter', 2]);
     assert.match((await cli(['host-keys'])).stdout, new RegExp(`${r.json.id} +datacenter `));
   });
 

@@ -40,7 +40,7 @@ export function registerKeys(cmd: Command): void {
           const rows = (await authority.listHostKeys()).map((k) => ({
             id: k.id,
             key: `*****-*****-*****-*****-${k.partial}`,
-            class: k.keyClass,
+            keyClass: k.keyClass,
             group: k.groupCode,
             hostsUsed: k.hostsUsed,
             hostsLimit: k.maxHosts,
@@ -50,6 +50,7 @@ export function registerKeys(cmd: Command): void {
           }));
           const cells = rows.map((r) => ({
             ...r,
+            class: r.keyClass,
             hosts: `${r.hostsUsed}/${r.hostsLimit}`,
             activations: `${r.activationsUsed}/${r.activationsLimit}`,
           }));
