@@ -18,6 +18,8 @@ export type Fixtures = {
   /** A server-group host key with high limits, for the authority's public host and directory activations. */
   hostKey: string;
   hostKeyId: string;
+  /** A server-group datacenter key with high limits, for the authority's hypervisor activations. */
+  datacenterKey: string;
   makKey: string;
   hostIid: string;
   makIid: string;
@@ -85,6 +87,19 @@ async function setUp(base: string, track: (s: Service) => Service, stop: () => P
   const serverKey = await must([
     'authority',
     'issue-host-key',
+    '--dir',
+    dir,
+    '--group',
+    'server-2026',
+    '--hosts',
+    '100000',
+    '--activations',
+    '100000',
+    '--json',
+  ]);
+  const datacenterKey = await must([
+    'authority',
+    'issue-datacenter-key',
     '--dir',
     dir,
     '--group',
@@ -170,6 +185,7 @@ async function setUp(base: string, track: (s: Service) => Service, stop: () => P
       uncoveredSetupKey: world.setupKeys['server-standard']!,
       hostKey: serverKey.key,
       hostKeyId: serverKey.id,
+      datacenterKey: datacenterKey.key,
       makKey: mak.key,
       hostIid,
       makIid,
