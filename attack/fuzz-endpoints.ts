@@ -161,6 +161,20 @@ export const ENDPOINTS: readonly Endpoint[] = [
   {
     target: 'authority',
     method: 'POST',
+    path: '/v1/hypervisor-activations',
+    weight: 5,
+    writes: slot,
+    seed: (f, rng) => ({
+      v: 1,
+      hostKey: f.datacenterKey,
+      hostPublicKey: edPublicKey(rng),
+      hostName: `hv-${id(rng, 6)}`,
+      requestId: id(rng, 22),
+    }),
+  },
+  {
+    target: 'authority',
+    method: 'POST',
     path: '/v1/directory-activations',
     weight: 5,
     writes: slot,
@@ -221,6 +235,18 @@ export const ENDPOINTS: readonly Endpoint[] = [
     target: 'authority',
     method: 'POST',
     path: '/v1/admin/host-keys',
+    scope: 'issue',
+    writes: audited('host_keys'),
+    seed: (_f, rng) => ({
+      v: 1,
+      group: rng.pick(['desk-2026', 'server-2026']),
+      ...(rng.chance(0.5) ? { hosts: 1 + rng.int(10), activations: 1 + rng.int(100) } : {}),
+    }),
+  },
+  {
+    target: 'authority',
+    method: 'POST',
+    path: '/v1/admin/datacenter-keys',
     scope: 'issue',
     writes: audited('host_keys'),
     seed: (_f, rng) => ({

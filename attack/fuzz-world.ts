@@ -18,6 +18,8 @@ export type Fixtures = {
   /** A server-group host key with high limits, for the authority's public host and directory activations. */
   hostKey: string;
   hostKeyId: string;
+  /** A server-group datacenter key with high limits, for the authority's hypervisor activations. */
+  datacenterKey: string;
   makKey: string;
   hostIid: string;
   makIid: string;
@@ -73,6 +75,21 @@ export async function makeWorld(base: string, onStarted: (s: Service) => void): 
   }
 }
 
+/** The arguments that issue a server-group key (host or datacenter) with limits the fuzzer never reaches. */
+const roomyServerKey = (command: 'issue-host-key' | 'issue-datacenter-key', dir: string) => [
+  'authority',
+  command,
+  '--dir',
+  dir,
+  '--group',
+  'server-2026',
+  '--hosts',
+  '100000',
+  '--activations',
+  '100000',
+  '--json',
+];
+
 async function setUp(base: string, track: (s: Service) => Service, stop: () => Promise<void>): Promise<World> {
   const must = async (args: string[]) => {
     const r = await volact(args);
@@ -82,19 +99,8 @@ async function setUp(base: string, track: (s: Service) => Service, stop: () => P
   const world = await makeAuthority(base);
   const dir = world.dir;
   const deskKey = await world.issueHostKey('desk-2026', ['--hosts', '100', '--activations', '100000']);
-  const serverKey = await must([
-    'authority',
-    'issue-host-key',
-    '--dir',
-    dir,
-    '--group',
-    'server-2026',
-    '--hosts',
-    '100000',
-    '--activations',
-    '100000',
-    '--json',
-  ]);
+  const serverKey = await must(roomyServerKey('issue-host-key', dir));
+  const datacenterKey = await must(roomyServerKey('issue-datacenter-key', dir));
   const mak = await must([
     'authority',
     'issue-mak',
@@ -170,6 +176,7 @@ async function setUp(base: string, track: (s: Service) => Service, stop: () => P
       uncoveredSetupKey: world.setupKeys['server-standard']!,
       hostKey: serverKey.key,
       hostKeyId: serverKey.id,
+      datacenterKey: datacenterKey.key,
       makKey: mak.key,
       hostIid,
       makIid,

@@ -254,10 +254,12 @@ describe('admin API', { timeout: 300_000 }, () => {
       '/v1/offline-confirmations',
       '/v1/mak-activations',
       '/v1/host-activations',
+      '/v1/hypervisor-activations',
       '/v1/directory-activations',
       '/v1/increase-requests',
       '/v1/increase-requests/status',
       '/v1/admin/host-keys',
+      '/v1/admin/datacenter-keys',
       '/v1/admin/maks',
       '/v1/admin/requests/decide',
       '/v1/admin/release-host',
@@ -284,6 +286,12 @@ describe('admin API', { timeout: 300_000 }, () => {
         { v: 1, group: 7 },
         { v: 1, group: 'desk-2026', hosts: 0 },
         { v: 1, group: 'desk-2026', hosts: 1.5 },
+        { v: 1, group: 'no-such-group' },
+      ],
+      '/v1/admin/datacenter-keys': [
+        { v: 1, group: 7 },
+        { v: 1, group: 'server-2026', activations: 0 },
+        { v: 1, group: 'desk-2026' },
         { v: 1, group: 'no-such-group' },
       ],
       '/v1/admin/maks': [
@@ -329,6 +337,16 @@ describe('admin API', { timeout: 300_000 }, () => {
         },
       ],
       '/v1/host-activations': [
+        { v: 1, hostKey: 'x', hostPublicKey: 'y', hostName: 'h', requestId: 'r' },
+        {
+          v: 1,
+          hostKey: '22222-22222-22222-22222-22223',
+          hostPublicKey: 'A'.repeat(43),
+          hostName: 'h',
+          requestId: 'iid:' + 'A'.repeat(43),
+        },
+      ],
+      '/v1/hypervisor-activations': [
         { v: 1, hostKey: 'x', hostPublicKey: 'y', hostName: 'h', requestId: 'r' },
         {
           v: 1,

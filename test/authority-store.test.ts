@@ -440,6 +440,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         keyHash: (await store.listHostKeys())[0]!.keyHash,
         partial: 'XXXXX',
         groupCode: 'desk-2026',
+        keyClass: 'host' as const,
         maxHosts: 1,
         maxActivations: 1,
         createdAt: clock.now(),

@@ -13,16 +13,23 @@ import type {
 import type { AuthorityKeys } from './keys.js';
 import type { AuditRow, AuthorityStore, HostKeyRow, IncreaseRequest, MakRow, TokenRow, TokenScope } from './store.js';
 import { authenticate, createToken, revokeToken, type IssuedToken } from './verbs/admin-tokens.js';
-import { activateDirectory, activateHost, releaseHost } from './verbs/host-activation.js';
+import { activateDirectory, activateHost, activateHypervisor, releaseHost } from './verbs/host-activation.js';
 import { decideIncrease, increaseStatus, requestIncrease } from './verbs/increase-requests.js';
-import { issueHostKey, issueMak, type IssuedHostKey, type IssuedMak } from './verbs/key-issuing.js';
+import {
+  issueDatacenterKey,
+  issueHostKey,
+  issueMak,
+  type IssuedDatacenterKey,
+  type IssuedHostKey,
+  type IssuedMak,
+} from './verbs/key-issuing.js';
 import { activateMak } from './verbs/mak-activation.js';
 import { confirmOffline, offlineBundle, type Confirmed } from './verbs/offline-confirmation.js';
 import { SignedCatalog, importCatalog } from './verbs/signed-catalog.js';
 import type { Actor, VerbContext } from './verbs/verb-context.js';
 
 export type { IssuedToken } from './verbs/admin-tokens.js';
-export type { IssuedHostKey, IssuedMak } from './verbs/key-issuing.js';
+export type { IssuedDatacenterKey, IssuedHostKey, IssuedMak } from './verbs/key-issuing.js';
 export type { Confirmed } from './verbs/offline-confirmation.js';
 export { keyHash, type Actor } from './verbs/verb-context.js';
 
@@ -56,6 +63,16 @@ export class Authority {
     return issueHostKey(this.ctx, groupCode, limits, actor);
   }
 
+  /** Issues a datacenter key for a hypervisor agent: a group with guest editions, limits like a host key's. */
+  issueDatacenterKey(
+    groupCode: string,
+    limits: { maxHosts?: number; maxActivations?: number },
+    actor: Actor,
+  ): Promise<IssuedDatacenterKey> {
+    return issueDatacenterKey(this.ctx, groupCode, limits, actor);
+  }
+
+  /** Host and datacenter keys with their usage; `keyClass` tells them apart. */
   listHostKeys(): Promise<HostKeyRow[]> {
     return this.ctx.store.listHostKeys();
   }
@@ -74,7 +91,7 @@ export class Authority {
     return activateMak(this.ctx, req);
   }
 
-  /** A customer asks for more activations (MAK, host key) or more hosts (host key). */
+  /** A customer asks for more activations (MAK, host or datacenter key) or more hosts (host or datacenter key). */
   requestIncrease(req: IncreaseRequestBody): Promise<{ id: string; state: string }> {
     return requestIncrease(this.ctx, req);
   }
@@ -107,6 +124,11 @@ export class Authority {
   /** Online host activation: 6 distinct hosts and 10 activations per host key by default. */
   activateHost(req: HostActivationRequest, actor?: Actor): Promise<HostActivationAnswer> {
     return activateHost(this.ctx, req, actor);
+  }
+
+  /** Hypervisor agent activation with a datacenter key: a certificate for the guest editions of its group. */
+  activateHypervisor(req: HostActivationRequest, actor?: Actor): Promise<HostActivationAnswer> {
+    return activateHypervisor(this.ctx, req, actor);
   }
 
   /** Directory activation: the directory takes one host slot of the key, each object one activation. */

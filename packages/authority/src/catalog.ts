@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import {
   VolactError,
   array,
+  bool,
   int,
   literal,
   mintKey,
@@ -15,7 +16,8 @@ import {
 
 /**
  * The catalog file an operator imports: products, editions (client or server) and product
- * groups. Setup keys are minted here, deterministically, so re-importing keeps them.
+ * groups. Setup keys, and VM keys for editions marked `guest` (they may run as guests of a
+ * hypervisor agent), are minted here, deterministically, so re-importing keeps them.
  */
 const code = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9._-]+$/ });
 export const catalogFileSchema = obj({
@@ -29,6 +31,7 @@ export const catalogFileSchema = obj({
           code,
           name: str({ min: 1, max: 128 }),
           kind: literal('client', 'server'),
+          guest: optional(bool),
         }),
         { min: 1, max: 256 },
       ),
@@ -49,8 +52,9 @@ export const catalogFileSchema = obj({
 });
 export type CatalogFile = Infer<typeof catalogFileSchema>;
 
-function setupSerial(secret: Buffer, edition: number): bigint {
-  const mac = createHmac('sha256', secret).update(`volact-setup/${edition}`).digest();
+/** A public key's serial, derived from the mint secret: the same edition gets the same key on every import. */
+function derivedSerial(secret: Buffer, label: 'volact-setup' | 'volact-vm', edition: number): bigint {
+  const mac = createHmac('sha256', secret).update(`${label}/${edition}`).digest();
   return BigInt('0x' + mac.subarray(0, 7).toString('hex'));
 }
 
@@ -68,14 +72,17 @@ export function buildCatalog(file: unknown, mintSecret: Buffer, serial: number, 
     for (const e of product.editions) {
       if (byCode.has(e.code)) throw invalid(`edition code ${e.code} appears twice`);
       if (editions.some((x) => x.number === e.number)) throw invalid(`edition number ${e.number} appears twice`);
-      const edition = {
+      const edition: Catalog['editions'][number] = {
         number: e.number,
         code: e.code,
         name: e.name,
         product: product.code,
         kind: e.kind,
-        setupKey: mintKey(mintSecret, 'setup', e.number, setupSerial(mintSecret, e.number)),
+        setupKey: mintKey(mintSecret, 'setup', e.number, derivedSerial(mintSecret, 'volact-setup', e.number)),
       };
+      // a guest edition's public VM key (like an AVMA key): what a guest installs to activate through its hypervisor
+      if (e.guest)
+        edition.vmKey = mintKey(mintSecret, 'vm', e.number, derivedSerial(mintSecret, 'volact-vm', e.number));
       editions.push(edition);
       byCode.set(e.code, edition);
     }

@@ -83,6 +83,15 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
         return authority.activateHost(body);
       },
     },
+    'POST /v1/hypervisor-activations': {
+      summary:
+        'activate a hypervisor agent with its datacenter key: a certificate for its guest editions (rate-limited per address and key)',
+      body: hostActivationRequestSchema,
+      handle: async ({ req }, body: Infer<typeof hostActivationRequestSchema>) => {
+        await limiter?.check(address(req), body.hostKey);
+        return authority.activateHypervisor(body);
+      },
+    },
     'POST /v1/directory-activations': {
       summary:
         'activate a directory with a host key: a signed directory activation object (rate-limited per address and key)',
@@ -136,7 +145,7 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
 function adminKeyRoutes(authority: Authority): Record<string, Route> {
   return {
     'GET /v1/admin/host-keys': {
-      summary: 'host keys with usage (never the key itself)',
+      summary: 'host and datacenter keys (keyClass) with usage (never the key itself)',
       scope: 'read',
       handle: async () =>
         (await authority.listHostKeys()).map(({ keyHash: _hash, ...k }) => ({
@@ -151,6 +160,15 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
       status: 201,
       handle: ({ actor }, b: Infer<typeof adminSchemas.issueHostKey>) =>
         authority.issueHostKey(b.group, { maxHosts: b.hosts, maxActivations: b.activations }, actor),
+    },
+    'POST /v1/admin/datacenter-keys': {
+      summary:
+        'issue a datacenter key for hypervisor agents, for a product group with guest editions (the key is shown in this answer only)',
+      scope: 'issue',
+      body: adminSchemas.issueDatacenterKey,
+      status: 201,
+      handle: ({ actor }, b: Infer<typeof adminSchemas.issueDatacenterKey>) =>
+        authority.issueDatacenterKey(b.group, { maxHosts: b.hosts, maxActivations: b.activations }, actor),
     },
     'GET /v1/admin/maks': {
       summary: 'MAKs with usage (never the key itself)',

@@ -4,6 +4,7 @@ export * from './keys.js';
 export * from './store.js';
 export * from './kysely-store.js';
 export * from './db/open.js';
+export { migrationProvider } from './db/migrations.js';
 export * from './http.js';
 export * from './run-authority.js';
 export * from './rate-limiter.js';

@@ -1,11 +1,15 @@
 import type { Catalog, HashedParts } from '@volact/protocol';
 
+/** A host key activates activation hosts; a datacenter key, hypervisor agents (same limits, same table). */
+export type SlotKeyClass = 'host' | 'datacenter';
+
 /** What the authority keeps. One interface, so PostgreSQL can stand beside SQLite (issue 3). */
 export type HostKeyRow = {
   id: string;
   keyHash: string;
   partial: string;
   groupCode: string;
+  keyClass: SlotKeyClass;
   maxHosts: number;
   maxActivations: number;
   usedActivations: number;

@@ -142,13 +142,17 @@ export const bulkConfirmationRequestSchema = obj({
 });
 
 /** Admin API request bodies (bearer token; scope in docs/protocol.md). */
+const issueSlotKey = obj({
+  v: literal(1),
+  group: str({ min: 1, max: 64 }),
+  hosts: optional(int({ min: 1, max: 100_000 })),
+  activations: optional(int({ min: 1, max: 100_000 })),
+});
+
 export const adminSchemas = {
-  issueHostKey: obj({
-    v: literal(1),
-    group: str({ min: 1, max: 64 }),
-    hosts: optional(int({ min: 1, max: 100_000 })),
-    activations: optional(int({ min: 1, max: 100_000 })),
-  }),
+  issueHostKey: issueSlotKey,
+  /** POST /v1/admin/datacenter-keys: the same body as a host key's; the group needs a guest edition. */
+  issueDatacenterKey: issueSlotKey,
   issueMak: obj({ v: literal(1), edition: str({ min: 1, max: 64 }), activations: int({ min: 1, max: 10_000_000 }) }),
   decide: obj({
     v: literal(1),

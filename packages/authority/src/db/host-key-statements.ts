@@ -5,13 +5,14 @@ import { Refused, audited, isUniqueViolation, type Db } from './statement-suppor
 
 // Statements on host_keys, host_activations and host_activation_requests: host keys and their slots.
 
-type KeyRecord = AuthorityTables['host_keys'] & { hosts_used: number; used_activations: number };
+type KeyRecord = AuthorityTables['host_keys'] & { key_class: string; hosts_used: number; used_activations: number };
 
 const toKey = (r: KeyRecord): HostKeyRow => ({
   id: r.id,
   keyHash: r.key_hash,
   partial: r.partial,
   groupCode: r.group_code,
+  keyClass: r.key_class as HostKeyRow['keyClass'],
   maxHosts: r.max_hosts,
   maxActivations: r.max_activations,
   usedActivations: r.used_activations,
@@ -32,6 +33,7 @@ export async function insertHostKey(
         key_hash: row.keyHash,
         partial: row.partial,
         group_code: row.groupCode,
+        key_class: row.keyClass,
         max_hosts: row.maxHosts,
         max_activations: row.maxActivations,
         created_at: row.createdAt,

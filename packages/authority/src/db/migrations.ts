@@ -148,6 +148,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '006-datacenter-keys': {
+    async up(db: Kysely<unknown>) {
+      // datacenter keys share host keys' limits, slots, releases and increase requests: one table,
+      // with the class so that a key is only ever accepted where its class belongs
+      await db.schema
+        .alterTable('host_keys')
+        .addColumn('key_class', 'text', (c) =>
+          c
+            .notNull()
+            .defaultTo('host')
+            .check(sql`key_class in ('host', 'datacenter')`),
+        )
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

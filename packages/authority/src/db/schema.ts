@@ -8,6 +8,7 @@ export interface AuthorityTables {
     key_hash: string;
     partial: string;
     group_code: string;
+    key_class: Generated<string>;
     max_hosts: number;
     max_activations: number;
     hosts_used: Generated<number>;

@@ -3,7 +3,8 @@ import {
   DOC_VERSION,
   VolactError,
   docTypes,
-  hostIdFor,
+  hostCertKind,
+  hypervisorCertKind,
   publicKeyFromRaw,
   signDocument,
   type DirectoryActivationAnswer,
@@ -11,24 +12,52 @@ import {
   type DirectoryObject,
   type HostActivationAnswer,
   type HostActivationRequest,
+  type CertKind,
   type HostCert,
 } from '@volact/protocol';
 import type { AuthorityStore } from '../store.js';
 import { auditEntry, findHostKey, issuer, type Actor, type VerbContext } from './verb-context.js';
 
 /** Online host activation: 6 distinct hosts and 10 activations per host key by default. */
-export async function activateHost(
+export function activateHost(
   ctx: VerbContext,
   req: HostActivationRequest,
   actor?: Actor,
 ): Promise<HostActivationAnswer> {
-  const row = await findHostKey(ctx, req.hostKey);
+  return activateCertified(ctx, req, hostCertKind, actor);
+}
+
+/**
+ * Hypervisor agent activation with a datacenter key: the same slots, limits and retries as a
+ * host, a certificate from the `hypervisor` issuer that lists only the group's guest editions.
+ */
+export function activateHypervisor(
+  ctx: VerbContext,
+  req: HostActivationRequest,
+  actor?: Actor,
+): Promise<HostActivationAnswer> {
+  return activateCertified(ctx, req, hypervisorCertKind, actor);
+}
+
+/** Certifies a host's (or agent's) own public key for the editions its key's group covers, in one of the key's slots. */
+async function activateCertified(
+  ctx: VerbContext,
+  req: HostActivationRequest,
+  kind: CertKind,
+  actor?: Actor,
+): Promise<HostActivationAnswer> {
+  const row = await findHostKey(ctx, req.hostKey, kind.keyClass);
   const { catalog, jws: catalogJws, issuer: catalogIssuer } = await ctx.catalog();
   const group = catalog.groups.find((g) => g.code === row.groupCode);
   if (!group) throw new VolactError('GROUP_UNKNOWN', { group: row.groupCode });
+  const editions = catalog.editions
+    .filter((e) => group.editions.includes(e.number) && kind.covers(e))
+    .map((e) => ({ number: e.number, code: e.code, name: e.name, kind: e.kind }));
+  // a catalog imported since the key was issued may have no guest edition left in its group
+  if (editions.length === 0) throw new VolactError('GROUP_NO_GUEST_EDITIONS', { group: group.code });
   publicKeyFromRaw(req.hostPublicKey);
-  const hostId = hostIdFor(req.hostPublicKey);
-  const signer = issuer(ctx, 'host-cert');
+  const hostId = kind.idFor(req.hostPublicKey);
+  const signer = issuer(ctx, kind.purpose);
   const now = ctx.clock.now();
   const outcome = await ctx.store.activateHost(
     {
@@ -46,15 +75,13 @@ export async function activateHost(
         hostPublicKey: req.hostPublicKey,
         hostName: req.hostName,
         group: group.code,
-        editions: catalog.editions
-          .filter((e) => group.editions.includes(e.number))
-          .map(({ number, code, name, kind }) => ({ number, code, name, kind })),
+        editions,
         issuedAt: now,
         notAfter: null,
         activation,
       };
       const answer: HostActivationAnswer = {
-        certificate: signDocument(signer.pair, docTypes.hostCert, DOC_VERSION, cert),
+        certificate: signDocument(signer.pair, kind.typ, DOC_VERSION, cert),
         issuer: signer.certificate,
         catalog: catalogJws,
         catalogIssuer,
@@ -65,7 +92,7 @@ export async function activateHost(
       };
       return JSON.stringify(answer);
     },
-    actor ? auditEntry(ctx, actor, 'host.activate', `${row.id}/${hostId}`, 'offline confirmation') : undefined,
+    actor ? auditEntry(ctx, actor, `${kind.what}.activate`, `${row.id}/${hostId}`, 'offline confirmation') : undefined,
   );
   return JSON.parse(slotAnswer(outcome)) as HostActivationAnswer;
 }
@@ -126,7 +153,7 @@ export async function activateDirectory(
   return JSON.parse(slotAnswer(outcome)) as DirectoryActivationAnswer;
 }
 
-/** Frees the slot of a decommissioned host on a host key. */
+/** Frees the slot of a decommissioned host (or hypervisor agent) on a host (or datacenter) key. */
 export async function releaseHost(ctx: VerbContext, hostKeyId: string, hostId: string, actor: Actor): Promise<void> {
   if (
     !(await ctx.store.releaseHost(

@@ -3,20 +3,28 @@ import { VolactError, decodeKey, keyTagValid, type IncreaseRequestBody } from '@
 import type { IncreaseRequest } from '../store.js';
 import { auditEntry, keyHash, type Actor, type VerbContext } from './verb-context.js';
 
-/** Finds the record of an issued host key or MAK from the key itself (knowing it proves ownership). */
+/**
+ * Finds the record of an issued host key, datacenter key or MAK from the key itself (knowing it
+ * proves ownership). A datacenter key lives with the host keys, so its requests are `host-key`
+ * requests: the same limits rise the same way.
+ */
 async function ownKey(ctx: VerbContext, typed: string): Promise<{ kind: 'host-key' | 'mak'; id: string }> {
   const decoded = decodeKey(typed);
-  if (decoded.keyClass !== 'host' && decoded.keyClass !== 'mak')
-    throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'host or MAK' });
+  if (decoded.keyClass !== 'host' && decoded.keyClass !== 'datacenter' && decoded.keyClass !== 'mak')
+    throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'host, datacenter or MAK' });
   if (!keyTagValid(ctx.keys.mintSecret, decoded)) throw new VolactError('KEY_UNKNOWN');
   const hash = keyHash(decoded.canonical);
-  const row =
-    decoded.keyClass === 'host' ? await ctx.store.findHostKeyByHash(hash) : await ctx.store.findMakByHash(hash);
-  if (!row) throw new VolactError('KEY_UNKNOWN');
-  return { kind: decoded.keyClass === 'host' ? 'host-key' : 'mak', id: row.id };
+  if (decoded.keyClass === 'mak') {
+    const mak = await ctx.store.findMakByHash(hash);
+    if (!mak) throw new VolactError('KEY_UNKNOWN');
+    return { kind: 'mak', id: mak.id };
+  }
+  const row = await ctx.store.findHostKeyByHash(hash);
+  if (!row || row.keyClass !== decoded.keyClass) throw new VolactError('KEY_UNKNOWN');
+  return { kind: 'host-key', id: row.id };
 }
 
-/** A customer asks for more activations (MAK, host key) or more hosts (host key). */
+/** A customer asks for more activations (MAK, host or datacenter key) or more hosts (host or datacenter key). */
 export async function requestIncrease(
   ctx: VerbContext,
   req: IncreaseRequestBody,

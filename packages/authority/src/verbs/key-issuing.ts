@@ -1,13 +1,61 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { VolactError, decodeKey, defaults, makIdOf, mintKey, partialKey } from '@volact/protocol';
+import type { SlotKeyClass } from '../store.js';
 import { auditEntry, keyHash, type Actor, type VerbContext } from './verb-context.js';
 
-export type IssuedHostKey = { key: string; id: string; group: string; maxHosts: number; maxActivations: number };
+export type IssuedHostKey = {
+  key: string;
+  id: string;
+  keyClass: SlotKeyClass;
+  group: string;
+  maxHosts: number;
+  maxActivations: number;
+};
+/** A datacenter key, with the codes of the guest editions its hypervisor agents may activate. */
+export type IssuedDatacenterKey = IssuedHostKey & { guestEditions: string[] };
 export type IssuedMak = { key: string; id: string; edition: string; maxActivations: number };
 
 /** Issues a host key for one group with its host and activation limits (shown once; only its hash is kept). */
-export async function issueHostKey(
+export function issueHostKey(
   ctx: VerbContext,
+  groupCode: string,
+  limits: { maxHosts?: number; maxActivations?: number },
+  actor: Actor,
+): Promise<IssuedHostKey> {
+  return issueSlotKey(ctx, 'host', groupCode, limits, actor);
+}
+
+/**
+ * Issues a datacenter key for a hypervisor agent: like a host key (6 hosts, 10 activations by
+ * default; same slots, releases and increase requests), for a group with at least one guest edition.
+ */
+export async function issueDatacenterKey(
+  ctx: VerbContext,
+  groupCode: string,
+  limits: { maxHosts?: number; maxActivations?: number },
+  actor: Actor,
+): Promise<IssuedDatacenterKey> {
+  const guests = await guestEditions(ctx, groupCode);
+  if (guests.length === 0) throw new VolactError('GROUP_NO_GUEST_EDITIONS', { group: groupCode });
+  return { ...(await issueSlotKey(ctx, 'datacenter', groupCode, limits, actor)), guestEditions: guests };
+}
+
+/** The codes of a group's editions that may run as guests (those with a VM key). */
+async function guestEditions(ctx: VerbContext, groupCode: string): Promise<string[]> {
+  const { catalog } = await ctx.catalog();
+  const group = catalog.groups.find((g) => g.code === groupCode);
+  if (!group) throw new VolactError('GROUP_UNKNOWN', { group: groupCode });
+  return catalog.editions.filter((e) => group.editions.includes(e.number) && e.vmKey !== undefined).map((e) => e.code);
+}
+
+const slotKeyKinds = {
+  host: { prefix: 'HK', action: 'host-key.issue' },
+  datacenter: { prefix: 'DK', action: 'datacenter-key.issue' },
+} as const;
+
+async function issueSlotKey(
+  ctx: VerbContext,
+  keyClass: SlotKeyClass,
   groupCode: string,
   limits: { maxHosts?: number; maxActivations?: number },
   actor: Actor,
@@ -24,14 +72,16 @@ export async function issueHostKey(
       throw new VolactError('VALUE_OUT_OF_RANGE', { name, min: 1, max: 100_000, value });
   }
   const serial = BigInt('0x' + randomBytes(7).toString('hex'));
-  const key = mintKey(ctx.keys.mintSecret, 'host', group.number, serial);
-  const id = `HK-${randomUUID().slice(0, 8)}`;
+  const key = mintKey(ctx.keys.mintSecret, keyClass, group.number, serial);
+  const kind = slotKeyKinds[keyClass];
+  const id = `${kind.prefix}-${randomUUID().slice(0, 8)}`;
   await ctx.store.insertHostKey(
     {
       id,
       keyHash: keyHash(key),
       partial: partialKey(key),
       groupCode: group.code,
+      keyClass,
       maxHosts,
       maxActivations,
       createdAt: ctx.clock.now(),
@@ -39,12 +89,12 @@ export async function issueHostKey(
     auditEntry(
       ctx,
       actor,
-      'host-key.issue',
+      kind.action,
       id,
       `group ${group.code}, ${maxHosts} hosts, ${maxActivations} activations, key ending ${partialKey(key)}`,
     ),
   );
-  return { key, id, group: group.code, maxHosts, maxActivations };
+  return { key, id, keyClass, group: group.code, maxHosts, maxActivations };
 }
 
 /** Issues a MAK for one edition with a number of activations (shown once; only its hash is kept). */

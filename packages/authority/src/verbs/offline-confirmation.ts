@@ -3,6 +3,7 @@ import {
   KEY_VERSION,
   VolactError,
   hostIdFor,
+  hypervisorIdFor,
   installationIdMacValid,
   makeConfirmation,
   mintKey,
@@ -11,7 +12,7 @@ import {
   rawPublicKey,
   type OfflineBundle,
 } from '@volact/protocol';
-import { activateDirectory, activateHost } from './host-activation.js';
+import { activateDirectory, activateHost, activateHypervisor } from './host-activation.js';
 import { auditEntry, findHostKey, issuer, keyHash, type Actor, type VerbContext } from './verb-context.js';
 
 export type Confirmed = {
@@ -69,28 +70,25 @@ export async function confirmOffline(
       used: answer.activationsUsed,
       limit: answer.activationsLimit,
     };
-  } else if (iid.type === 'host') {
+  } else if (iid.type === 'host' || iid.type === 'hypervisor') {
+    // a hypervisor agent (datacenter key) is activated like a host, by its kind
+    const hypervisor = iid.type === 'hypervisor';
     const hostPublicKey = iid.hostPublicKey!.toString('base64url');
-    const row = await findHostKey(ctx, canonical);
-    const answer = await activateHost(
-      ctx,
-      {
-        v: 1,
-        hostKey: canonical,
-        hostPublicKey,
-        hostName: `offline ${hostIdFor(hostPublicKey)}`,
-        requestId: `iid:${iidHash}`,
-      },
-      actor,
-    );
+    const row = await findHostKey(ctx, canonical, hypervisor ? 'datacenter' : 'host');
+    const req = {
+      v: 1 as const,
+      hostKey: canonical,
+      hostPublicKey,
+      hostName: `offline ${(hypervisor ? hypervisorIdFor : hostIdFor)(hostPublicKey)}`,
+      requestId: `iid:${iidHash}`,
+    };
+    const answer = await (hypervisor ? activateHypervisor : activateHost)(ctx, req, actor);
     result = {
       keyId: row.id,
-      outcome: 'host activated',
+      outcome: `${iid.type} activated`,
       used: answer.activationsUsed,
       limit: answer.activationsLimit,
     };
-  } else if (iid.type === 'hypervisor') {
-    throw new VolactError('INSTALLATION_ID_INVALID', { detail: 'hypervisor activation is not handled yet' });
   } else {
     const mak = await ctx.store.findMakByHash(keyHash(canonical));
     if (!mak) throw new VolactError('KEY_UNKNOWN');

@@ -1,12 +1,20 @@
 import { createHash } from 'node:crypto';
-import { VolactError, decodeKey, keyTagValid, type Catalog, type Clock } from '@volact/protocol';
+import {
+  VolactError,
+  decodeKey,
+  keyTagValid,
+  type Catalog,
+  type Clock,
+  type IssuerPurpose as ProtocolIssuerPurpose,
+} from '@volact/protocol';
 import type { AuthorityKeys, Issuer } from '../keys.js';
-import type { Audit, AuthorityStore, HostKeyRow } from '../store.js';
+import type { Audit, AuthorityStore, HostKeyRow, SlotKeyClass } from '../store.js';
 
 /** Who asks: `cli:<user>` on the authority's machine, `token:<id>` through the admin API. */
 export type Actor = string;
 
-export type IssuerPurpose = 'host-cert' | 'catalog' | 'mak-grant' | 'offline' | 'directory';
+/** The issuing keys' purposes: the protocol's list, so a new signer is one change in one place. */
+export type IssuerPurpose = ProtocolIssuerPurpose;
 
 /** What every verb works with: the keys, the store, the clock and the signed catalog of the moment. */
 export type VerbContext = {
@@ -41,13 +49,23 @@ export function auditEntry(
   return { actor, action, target, detail, at: ctx.clock.now() };
 }
 
-/** Finds an issued key; anything not minted here or not on record is an "unknown key". */
-export async function findHostKey(ctx: VerbContext, typed: string): Promise<HostKeyRow> {
+/**
+ * Finds an issued host key (or, with `keyClass`, datacenter key); anything not minted here or not
+ * on record is an "unknown key", and a key of another class is refused before any slot is used
+ * (a datacenter key typed where a host key belongs, or the reverse).
+ */
+export async function findHostKey(
+  ctx: VerbContext,
+  typed: string,
+  keyClass: SlotKeyClass = 'host',
+): Promise<HostKeyRow> {
   const decoded = decodeKey(typed);
-  if (decoded.keyClass !== 'host')
-    throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: 'host' });
+  if (decoded.keyClass !== keyClass)
+    throw new VolactError('KEY_WRONG_CLASS', { actual: decoded.keyClass, expected: keyClass });
   if (!keyTagValid(ctx.keys.mintSecret, decoded)) throw new VolactError('KEY_UNKNOWN');
   const row = await ctx.store.findHostKeyByHash(keyHash(decoded.canonical));
   if (!row) throw new VolactError('KEY_UNKNOWN');
+  // the stored class must agree with the key's own: a row can never serve the other role
+  if (row.keyClass !== keyClass) throw new VolactError('KEY_WRONG_CLASS', { actual: row.keyClass, expected: keyClass });
   return row;
 }

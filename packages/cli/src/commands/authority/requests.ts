@@ -58,9 +58,9 @@ export function registerRequests(cmd: Command): void {
   }
 
   storeCommand(cmd, 'release-host')
-    .description('free the host slot of a decommissioned host on a host key')
-    .requiredOption('--key-id <id>', 'host key ID (HK-…)')
-    .requiredOption('--host-id <id>', 'host ID (H…, shown by the host -dlv)')
+    .description('free the host slot of a decommissioned host (or hypervisor agent) on a host (or datacenter) key')
+    .requiredOption('--key-id <id>', 'host key ID (HK-…) or datacenter key ID (DK-…)')
+    .requiredOption('--host-id <id>', 'host ID (H…, shown by the host -dlv) or hypervisor agent ID (V…)')
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {

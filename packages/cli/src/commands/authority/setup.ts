@@ -38,7 +38,9 @@ export function registerSetup(cmd: Command): void {
 
   storeCommand(cmd, 'import-catalog')
     .argument('[file]', 'catalog JSON (default: the sample catalog)')
-    .description('import a product catalog: products, editions, product groups; mints one setup key per edition')
+    .description(
+      'import a product catalog: products, editions, product groups; mints one setup key per edition and a VM key per guest edition',
+    )
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
@@ -58,7 +60,9 @@ export function registerSetup(cmd: Command): void {
     );
 
   storeCommand(cmd, 'catalog')
-    .description('show the catalog: editions with their public setup keys, and product groups')
+    .description(
+      'show the catalog: editions with their public setup keys and, for guest editions, VM keys; and product groups',
+    )
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
@@ -67,13 +71,11 @@ export function registerSetup(cmd: Command): void {
             [
               `Catalog serial ${catalog.serial}`,
               '',
-              table(catalog.editions as unknown as Record<string, unknown>[], [
-                'number',
-                'code',
-                'kind',
-                'setupKey',
-                'name',
-              ]),
+              // a guest edition may run in a VM of a hypervisor agent, activated with its VM key
+              table(
+                catalog.editions.map((e) => ({ ...e, guest: e.vmKey ? 'yes' : 'no' })),
+                ['number', 'code', 'kind', 'guest', 'setupKey', 'vmKey', 'name'],
+              ),
               '',
               table(
                 catalog.groups.map((g) => ({ ...g, editions: g.editions.join(',') })),
