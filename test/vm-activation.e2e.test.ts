@@ -185,6 +185,7 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
 
   test('the catalog lists a public VM key for each guest edition only', () => {
     assert.deepEqual(Object.keys(vmKeys).sort(), ['srv-dc', 'srv-ess', 'srv-std']);
+    assert.equal(new Set(Object.values(vmKeys)).size, 3);
   });
 
   test('an agent that is not activated gives invalid host; activated offline from inside its namespace, it activates a guest with no other network', async () => {
@@ -253,8 +254,8 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     await setUpGuest(guest3.ns, g3, 'srv-ess');
     const r = await guestRun(guest3.ns, g3, ['-ato']);
     assert.equal(r.code, 5, r.stdout + r.stderr);
-    assert.equal(r.json?.code, 'VM_DENIED');
-    assert.equal(r.json?.params?.reason, 'edition');
+    assert.equal(r.json?.error?.code, 'VM_DENIED');
+    assert.equal(r.json?.error?.params?.reason, 'edition');
   });
 
   test("a machine on the bridge whose MAC is not in the inventory, or that claims another VM's UUID, is denied", async () => {
@@ -262,18 +263,18 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     const impostor: Vm = { ...g1, name: 'rogue' };
     await setUpGuest(rogue.ns, impostor, 'srv-std');
     const r1 = await guestRun(rogue.ns, impostor, ['-ato']);
-    assert.equal(r1.json?.code, 'VM_DENIED', r1.stdout + r1.stderr);
-    assert.equal(r1.json?.params?.reason, 'interface');
+    assert.equal(r1.json?.error?.code, 'VM_DENIED', r1.stdout + r1.stderr);
+    assert.equal(r1.json?.error?.params?.reason, 'interface');
 
     guest2 = await lab.guest('g2', hv.hv1!, g2.mac, g2.address);
     await setUpGuest(guest2.ns, g2, 'srv-std');
     const r2 = await guestRun(guest2.ns, g2, ['-ato'], g1.uuid);
-    assert.equal(r2.json?.code, 'VM_DENIED', r2.stdout + r2.stderr);
-    assert.equal(r2.json?.params?.reason, 'interface');
+    assert.equal(r2.json?.error?.code, 'VM_DENIED', r2.stdout + r2.stderr);
+    assert.equal(r2.json?.error?.params?.reason, 'interface');
 
     const r3 = await guestRun(guest2.ns, g2, ['-ato'], randomUUID());
-    assert.equal(r3.json?.code, 'VM_DENIED', r3.stdout + r3.stderr);
-    assert.equal(r3.json?.params?.reason, 'inventory');
+    assert.equal(r3.json?.error?.code, 'VM_DENIED', r3.stdout + r3.stderr);
+    assert.equal(r3.json?.error?.params?.reason, 'inventory');
 
     // the real g2, from its own interface, is activated
     const r4 = await guestRun(guest2.ns, g2, ['-ato']);
@@ -286,7 +287,7 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     await setUpGuest(ns, pc, 'srv-std');
     const r = await guestRun(ns, pc, ['-ato']);
     assert.equal(r.code, 6, r.stdout + r.stderr);
-    assert.equal(r.json?.code, 'NOT_A_VM');
+    assert.equal(r.json?.error?.code, 'NOT_A_VM');
   });
 
   test('bad input on the guest channel gets a stable 4xx, and the agent keeps serving', async () => {
@@ -334,10 +335,19 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
   test('an agent certified by another root is refused as an invalid host', async () => {
     await onlineAgent('hvf', forger, forgerService, 'srv-guests');
     const guestF = await lab.guest('gf', hv.hvf!, gf.mac, gf.address);
-    await setUpGuest(guestF.ns, gf, 'srv-std');
+    // the forged agent knows only its own publisher's VM keys; the guest, which cannot tell VM
+    // keys apart (they are public), installs one of those, and gets a signed grant it must refuse
+    const forged = must(await volact(['authority', 'catalog', '--dir', forger.dir, '--json'], env), 'catalog').json as {
+      editions: { code: string; vmKey?: string }[];
+    };
+    vmKeys['forged-std'] = forged.editions.find((e) => e.code === 'srv-std')!.vmKey!;
+    await setUpGuest(guestF.ns, gf, 'forged-std');
     const r = await guestRun(guestF.ns, gf, ['-ato']);
     assert.equal(r.code, 7, r.stdout + r.stderr);
-    assert.equal(r.json?.code, 'VM_INVALID_HOST');
+    assert.equal(r.json?.error?.code, 'VM_INVALID_HOST');
+    assert.match(r.json?.error?.message, /pinned|root/);
+    const seen = await events('hvf');
+    assert.equal(seen.at(-1)?.outcome, 'success'); // the forged agent granted; the guest refused it
   });
 
   test('an agent restart keeps its guest list', async () => {
@@ -372,7 +382,7 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     await lab.migrate(guest1, hv.hv3!);
     clock.advance(DAY);
     const denied = await guestRun(guest1.ns, g1, ['-ato']);
-    assert.equal(denied.json?.code, 'VM_DENIED', denied.stdout + denied.stderr);
+    assert.equal(denied.json?.error?.code, 'VM_DENIED', denied.stdout + denied.stderr);
     const kept = must(await guestRun(guest1.ns, g1, ['-dli']), '-dli').json;
     assert.equal(kept.licenseState, 'licensed');
 
@@ -389,6 +399,6 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     clock.advance(2 * 60_000);
     assert.equal((await guestRun(guest2.ns, g2, ['-dli'])).json?.licenseState, 'ootGrace');
     const r = await guestRun(guest2.ns, g2, ['-ato']);
-    assert.equal(r.json?.code, 'NOT_A_VM', r.stdout + r.stderr);
+    assert.equal(r.json?.error?.code, 'NOT_A_VM', r.stdout + r.stderr);
   });
 });

@@ -85,6 +85,7 @@ export function makeLab(): Lab {
   };
   process.once('exit', cleanup);
   let links = 0;
+  let hypervisors = 0;
   const plug = async (guestPort: string, hypervisorNs: string) => {
     await ip('link', 'set', guestPort, 'netns', hypervisorNs).catch(async () => {
       await ip('-n', hypervisorNs, 'link', 'show', guestPort); // already there
@@ -95,7 +96,12 @@ export function makeLab(): Lab {
   return {
     hypervisor: async (name, agentAddress = '169.254.16.88') => {
       const ns = await addNs(name);
-      await ip('-n', ns, 'link', 'add', 'br0', 'type', 'bridge');
+      // a fixed MAC, as libvirt gives virbr0: a bridge otherwise takes the lowest MAC of its
+      // ports, changes it when that port leaves (a migration), and its guests' ARP entries for the
+      // agent's address go stale for seconds
+      hypervisors++;
+      const mac = `02:56:41:00:00:${hypervisors.toString(16).padStart(2, '0')}`;
+      await ip('-n', ns, 'link', 'add', 'br0', 'address', mac, 'type', 'bridge');
       await ip('-n', ns, 'link', 'set', 'br0', 'up');
       await ip('-n', ns, 'addr', 'add', `${agentAddress}/16`, 'dev', 'br0');
       return ns;
