@@ -222,12 +222,18 @@ export class HypervisorAgent {
     };
   }
 
+  /** The guests of the inventory that asked, with the code of each one's edition. */
   guests() {
-    return this.store.guests();
+    return this.store.guests().map((g) => ({ ...g, editionCode: this.editionCode(g.edition) }));
   }
 
+  /** Guest-channel events (12310), oldest first, with the code of each request's edition. */
   events(q: GuestEventQuery) {
-    return this.store.events(q);
+    return this.store.events(q).map((e) => ({ ...e, editionCode: this.editionCode(e.edition) }));
+  }
+
+  private editionCode(edition: number | null): string | null {
+    return this.activation.catalog?.editions.find((e) => e.number === edition)?.code ?? null;
   }
 
   pruneEvents(keepMs: number): number {

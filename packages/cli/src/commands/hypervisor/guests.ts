@@ -7,6 +7,14 @@ import { defaultHypervisorDir } from './serve.js';
 const call = <T>(dir: string | undefined, path: string) =>
   adminCall<T>(dir ?? defaultHypervisorDir(), 'GET', path, undefined, 'HYPERVISOR_UNAVAILABLE');
 
+/** Times as ISO text, as host events and client events print them (the agent keeps milliseconds). */
+function withIsoTimes(row: Record<string, unknown>, fields: string[]): Record<string, unknown> {
+  const out = { ...row };
+  for (const f of fields) out[f] = typeof row[f] === 'number' ? iso(row[f]) : null;
+  return out;
+}
+const guestTimes = ['firstSeen', 'lastRequest', 'grantedUntil'];
+
 /** `volact hypervisor guests` and `volact hypervisor events`: what the running agent has seen. */
 export function registerGuests(cmd: Command): void {
   cmd
@@ -18,14 +26,16 @@ export function registerGuests(cmd: Command): void {
     .option('--json', 'JSON output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
-        const rows = await call<Record<string, unknown>[]>(o.state as string | undefined, '/guests');
+        const rows = (await call<Record<string, unknown>[]>(o.state as string | undefined, '/guests')).map((r) =>
+          withIsoTimes(r, guestTimes),
+        );
         emit(Boolean(o.json), rows, () =>
           table(
             rows.map((r) => ({
               ...r,
-              lastRequest: iso(r.lastRequest as number),
+              edition: r.editionCode ?? r.edition,
               outcome: r.lastReason ? `${String(r.lastOutcome)} (${String(r.lastReason)})` : r.lastOutcome,
-              expires: iso(r.grantedUntil as number | null),
+              expires: r.grantedUntil ?? '-',
             })),
             ['vmName', 'vmUuid', 'edition', 'machineName', 'lastRequest', 'outcome', 'expires', 'requests'],
           ),
@@ -57,13 +67,15 @@ export function registerGuests(cmd: Command): void {
         if (o.vm) q.set('vm', o.vm as string);
         if (o.outcome) q.set('outcome', o.outcome as string);
         if (o.limit) q.set('limit', o.limit as string);
-        const events = await call<Record<string, unknown>[]>(o.state as string | undefined, `/events?${q}`);
+        const events = (await call<Record<string, unknown>[]>(o.state as string | undefined, `/events?${q}`)).map((e) =>
+          withIsoTimes(e, ['at']),
+        );
         if (o.jsonl)
           process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''));
         else
           emit(Boolean(o.json), events, () =>
             table(
-              events.map((e) => ({ ...e, at: iso(e.at as number) })),
+              events.map((e) => ({ ...e, edition: e.editionCode ?? e.edition })),
               ['at', 'event', 'vmUuid', 'machineId', 'edition', 'outcome', 'reason', 'code', 'address', 'mac'],
             ),
           );
