@@ -16,6 +16,8 @@ fi
 command -v named >/dev/null || [ -x /usr/sbin/named ] || missing+=(bind9 bind9-utils)
 # the directory tests run OpenLDAP (slapd): a provider and a syncrepl consumer
 command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || missing+=(slapd ldap-utils)
+# the VM activation tests make hypervisors and guests out of network namespaces (ip netns)
+command -v ip >/dev/null || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
 # the LDAPS/StartTLS tests make a test CA and server certificate with openssl
 command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
