@@ -16,7 +16,7 @@ import { licenseOf } from './stored-license.js';
 import { ClientStore, readOfflineBundle, readRoots, type ClientContext } from './store.js';
 import { fetchCatalog, pinRoot } from './trust.js';
 import { postActivate } from './transport.js';
-import { parseAgentAddress } from './vm-identity.js';
+import { parseAgentAddress, type VmIdentitySource } from './vm-identity.js';
 
 export type { ActivationOutcome } from './channels/outcome.js';
 
@@ -27,6 +27,7 @@ export type ClientOptions = {
   post?: typeof postActivate;
   postAuthority?: Post;
   getAuthority?: Get;
+  vmIdentity?: VmIdentitySource;
 };
 
 /**
@@ -49,6 +50,7 @@ export class Client {
       postAuthority: opts.postAuthority ?? postJson,
       getAuthority: opts.getAuthority ?? getJson,
     };
+    if (opts.vmIdentity) this.ctx.vmIdentity = opts.vmIdentity;
   }
 
   /** The state directory, read once for one command. */

@@ -21,6 +21,7 @@ import { readFingerprint } from './fingerprint.js';
 import { readStored, type StoredRead } from './stored-license.js';
 import { loadState, saveLicense, saveState, type AnyLicense, type ClientState } from './state.js';
 import type { postActivate } from './transport.js';
+import type { VmIdentitySource } from './vm-identity.js';
 
 /** What a client works with: its state directory, clock, environment and the ways it reaches hosts and the authority. */
 export type ClientContext = {
@@ -30,6 +31,8 @@ export type ClientContext = {
   post: typeof postActivate;
   postAuthority: Post;
   getAuthority: Get;
+  /** How the VM UUID and boot ID are read (the system's when absent; tests inject their own). */
+  vmIdentity?: VmIdentitySource;
 };
 
 /** root.pub: the publisher's root every answer must chain to. */

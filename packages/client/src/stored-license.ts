@@ -92,17 +92,16 @@ function verifyGrant(store: ClientStore, license: StoredLicense): StoredRead['gr
 
 /**
  * A stored automatic VM activation: the agent's certificate to the pinned root, its signature,
- * this machine and fingerprint, and the VM UUID read now: a license copied into another VM is
- * foreign there. It counts for the installed VM key's edition only.
+ * this machine and fingerprint, and the VM UUID read now (or, for an unprivileged reader, as root
+ * recorded it in this boot: vmUuidForReading): a license copied into another VM is foreign there. It counts for the installed VM key's edition only.
  */
 function verifyVm(store: ClientStore, license: StoredVmLicense): StoredRead['vm'] {
   const s = store.state;
-  const claimed = parseJws(license.vm.grant).payload as { issuedAt?: number; vmUuid?: unknown };
-  const issuedAt = claimed.issuedAt ?? 0;
+  const issuedAt = (parseJws(license.vm.grant).payload as { issuedAt?: number }).issuedAt ?? 0;
   const chain = verifyHypervisorCert(license.vm.certificate, license.vm.issuer, store.roots(), issuedAt);
   const grant = verifyVmGrant(license.vm.grant, chain, {
     machineId: s.machine.id,
-    vmUuid: vmUuidForReading(store.ctx.env, String(claimed.vmUuid)),
+    vmUuid: vmUuidForReading(store.dir, store.ctx.env, store.ctx.vmIdentity),
     fingerprintHash: identityHash(s.machine.madeFor),
     nonce: license.nonce,
     now: issuedAt,

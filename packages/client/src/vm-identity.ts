@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { VolactError, defaults } from '@volact/protocol';
-import type { ClientState } from './state.js';
+import { ensureDir, writeOrFail, type ClientState } from './state.js';
 import { targetLabel, type HostTarget } from './transport.js';
 
 /** Where Linux shows the SMBIOS product UUID, which a hypervisor sets to the VM's UUID (root only). */
@@ -35,19 +36,110 @@ export function readVmUuid(env: NodeJS.ProcessEnv): string {
   return uuid;
 }
 
-/**
- * The VM UUID a stored license is checked against. An unprivileged reader (the publisher's
- * product asking "am I activated?") may not read the SMBIOS file; it then checks the license
- * against the UUID the grant names, which root read and sent at activation. A license copied
- * into another VM still fails there: it is bound to the machine ID and fingerprint too, and the
- * next -ato, which runs as root, reads the UUID again.
- */
-export function vmUuidForReading(env: NodeJS.ProcessEnv, granted: string, read = readVmUuid): string {
+/** Where Linux shows an ID that is new at every boot. */
+export const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
+
+/** The record of the VM UUID root last read, for unprivileged readers (in the state directory, mode 0644). */
+export const VM_IDENTITY_FILE = 'vm-identity.json';
+
+/** How this machine's VM UUID and boot ID are read: the system's, or a test's. */
+export type VmIdentitySource = {
+  /** The VM UUID read now; VM_UUID_UNREADABLE when it cannot be. */
+  readUuid: (env: NodeJS.ProcessEnv) => string;
+  /** This boot's ID, or null when it cannot be read. */
+  bootId: () => string | null;
+};
+
+export function readBootId(): string | null {
   try {
-    return read(env);
+    return readFileSync(BOOT_ID_FILE, 'utf8').slice(0, 256).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export const systemVmIdentity: VmIdentitySource = { readUuid: readVmUuid, bootId: readBootId };
+
+/** The VM UUID could not be read for lack of permission (and not because there is no SMBIOS). */
+export function isPermissionDenied(err: unknown): boolean {
+  return (
+    err instanceof VolactError &&
+    err.code === 'VM_UUID_UNREADABLE' &&
+    /permission denied/.test(String(err.params.reason))
+  );
+}
+
+/**
+ * The VM UUID read now, recorded with this boot's ID in vm-identity.json so that unprivileged
+ * readers can check a stored grant against it until the next boot (see vmUuidForReading).
+ * Without a boot ID nothing is recorded: such a record could never be trusted.
+ */
+export function readAndRecordVmUuid(dir: string, env: NodeJS.ProcessEnv, source = systemVmIdentity): string {
+  const vmUuid = source.readUuid(env);
+  const bootId = source.bootId();
+  if (bootId) {
+    const file = join(dir, VM_IDENTITY_FILE);
+    const text = JSON.stringify({ vmUuid, bootId }) + '\n';
+    let old: string | null = null;
+    try {
+      old = readFileSync(file, 'utf8');
+    } catch {
+      old = null;
+    }
+    if (old !== text) {
+      ensureDir(dir);
+      writeOrFail(dir, file, text, 0o644);
+      chmodSync(file, 0o644); // world-readable whatever the umask: it holds nothing secret
+    }
+  }
+  return vmUuid;
+}
+
+/** A stored VM license cannot be checked against this machine's VM UUID by this (unprivileged) reader. */
+export class VmUuidUnverifiable extends VolactError {}
+
+/**
+ * The VM UUID a stored license is checked against: the one read now. An unprivileged reader (the
+ * publisher's product asking "am I activated?") may not read the SMBIOS file, which is root's
+ * only. It then takes the UUID root recorded in vm-identity.json (-ato, and the agent at every
+ * start), but only when that record was written in this boot (its boot_id is the current one):
+ * a state directory carried to a clone or another machine, or kept across a reboot into other
+ * hardware, brings a record of another boot. With no record of this boot (or no readable
+ * boot_id) the license cannot be verified and counts as none until root reads the UUID again;
+ * the UUID the grant names is never taken on its own word. A missing SMBIOS file (no VM) or a
+ * malformed one stays VM_UUID_UNREADABLE.
+ */
+export function vmUuidForReading(dir: string, env: NodeJS.ProcessEnv, source = systemVmIdentity): string {
+  try {
+    return source.readUuid(env);
   } catch (err) {
-    if (err instanceof VolactError && /permission denied/.test(String(err.params.reason))) return granted;
-    throw err;
+    if (!isPermissionDenied(err)) throw err;
+    const file = (err as VolactError).params.file ?? PRODUCT_UUID_FILE;
+    const bootId = source.bootId();
+    const record = readRecord(join(dir, VM_IDENTITY_FILE));
+    const why = !bootId
+      ? `this boot's ID (${BOOT_ID_FILE}) cannot be read`
+      : !record
+        ? `root has not recorded it in ${join(dir, VM_IDENTITY_FILE)}`
+        : record.bootId !== bootId
+          ? `${join(dir, VM_IDENTITY_FILE)} was recorded in another boot`
+          : null;
+    if (why === null) return record!.vmUuid;
+    throw new VmUuidUnverifiable('VM_UUID_UNREADABLE', {
+      file,
+      reason: `permission denied (the file is readable by root only), and ${why}`,
+    });
+  }
+}
+
+function readRecord(file: string): { vmUuid: string; bootId: string } | null {
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8').slice(0, 4096)) as { vmUuid?: unknown; bootId?: unknown };
+    return typeof r.vmUuid === 'string' && UUID.test(r.vmUuid) && typeof r.bootId === 'string' && r.bootId
+      ? { vmUuid: r.vmUuid, bootId: r.bootId }
+      : null;
+  } catch {
+    return null;
   }
 }
 

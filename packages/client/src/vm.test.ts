@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, cpSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ import {
 import { runAgent } from './agent.js';
 import { Client } from './client.js';
 import { readEvents } from './events.js';
-import { vmUuidForReading } from './vm-identity.js';
+import { VmUuidUnverifiable, readVmUuid, vmUuidForReading, type VmIdentitySource } from './vm-identity.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const EDITION = 201;
@@ -163,7 +163,7 @@ async function closedPort(): Promise<number> {
 }
 
 /** A guest: its state directory, fingerprint, VM UUID file, the publisher's root and the VM key installed. */
-async function guest(opts: { install?: boolean } = {}) {
+async function guest(opts: { install?: boolean; vmIdentity?: VmIdentitySource } = {}) {
   const clock = new ManualClock(T0);
   const publisher = new Publisher();
   const agent = await new FakeAgent(clock, publisher, 'hv01.example.test').start();
@@ -181,12 +181,25 @@ async function guest(opts: { install?: boolean } = {}) {
     VOLACT_VM_AGENT: agent.address,
   };
   const dir = join(tempDir(), 'state');
-  const client = new Client({ dir, clock, env });
+  const client = new Client({ dir, clock, env, vmIdentity: opts.vmIdentity ?? root(BOOT) });
   client.trust(publisher.rootPem());
   if (opts.install ?? true) client.installKey(vmKey);
   const events = () => readEvents(dir).filter((e) => e.event === 12309);
   return { clock, publisher, agent, client, dir, env, uuidFile, events };
 }
+
+/** The SMBIOS file as an unprivileged user meets it (the tests run as root, so it is injected). */
+function deniedUuid(): never {
+  throw new VolactError('VM_UUID_UNREADABLE', {
+    file: '/sys/class/dmi/id/product_uuid',
+    reason: 'permission denied (the file is readable by root only)',
+  });
+}
+const BOOT = '0d4e5f60-7182-4394-a5b6-c7d8e9f0a1b2';
+/** Root, who reads the VM UUID file, in the boot `bootId`. */
+const root = (bootId: string | null): VmIdentitySource => ({ readUuid: readVmUuid, bootId: () => bootId });
+/** A user who may not read the SMBIOS file, in the boot `bootId`. */
+const unprivileged = (bootId: string | null): VmIdentitySource => ({ readUuid: deniedUuid, bootId: () => bootId });
 
 function isCode(code: string, params: Record<string, unknown> = {}) {
   return (err: unknown) => {
@@ -370,13 +383,38 @@ describe('automatic VM activation', () => {
     );
   });
 
-  test('an unreadable or malformed VM UUID is VM_UUID_UNREADABLE, before any request', async () => {
-    const { client, agent, env, uuidFile } = await guest();
-    env.VOLACT_VM_UUID_FILE = join(tempDir(), 'missing');
-    await assert.rejects(client.activate(), isCode('VM_UUID_UNREADABLE', { file: env.VOLACT_VM_UUID_FILE }));
-    env.VOLACT_VM_UUID_FILE = uuidFile;
+  test('no SMBIOS product UUID is NOT_A_VM, logged as notVm, before any request', async () => {
+    const { client, agent, env, events } = await guest();
+    const file = join(tempDir(), 'missing');
+    env.VOLACT_VM_UUID_FILE = file;
+    await assert.rejects(
+      client.activate(),
+      isCode('NOT_A_VM', { address: agent.address, reason: `no SMBIOS product UUID (${file})` }),
+    );
+    assert.deepEqual(
+      events().map((e) => [e.outcome, e.code, e.agent, e.vmUuid]),
+      [['notVm', 'NOT_A_VM', agent.address, null]],
+    );
+    assert.deepEqual(client.state().lastAttempt, { at: T0, ok: false });
+    assert.equal(agent.requests.length, 0);
+  });
+
+  test('a VM UUID that cannot be read (permission, malformed) is VM_UUID_UNREADABLE, logged as unreadable', async () => {
+    const { client, agent, clock, dir, env, uuidFile, events } = await guest();
+    const user = new Client({ dir, clock, env, vmIdentity: unprivileged(BOOT) });
+    await assert.rejects(
+      user.activate(),
+      isCode('VM_UUID_UNREADABLE', { reason: 'permission denied (the file is readable by root only)' }),
+    );
     writeFileSync(uuidFile, 'Not Settable\n');
     await assert.rejects(client.activate(), isCode('VM_UUID_UNREADABLE', { file: uuidFile }));
+    assert.deepEqual(
+      events().map((e) => [e.outcome, e.code, e.vmUuid]),
+      [
+        ['unreadable', 'VM_UUID_UNREADABLE', null],
+        ['unreadable', 'VM_UUID_UNREADABLE', null],
+      ],
+    );
     assert.equal(agent.requests.length, 0);
   });
 });
@@ -544,29 +582,89 @@ describe('the hypervisor agent address', () => {
 });
 
 describe('the VM UUID a stored license is read against', () => {
-  const denied = () => {
-    throw new VolactError('VM_UUID_UNREADABLE', {
-      file: 'f',
-      reason: 'permission denied (the file is readable by root only)',
-    });
-  };
+  const read = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
   const missing = () => {
     throw new VolactError('VM_UUID_UNREADABLE', { file: 'f', reason: 'there is no such file' });
   };
-  const granted = '0f8a6c4e-1b2d-4e3f-8a9b-0c1d2e3f4a5b';
+  const record = (dir: string, r: unknown) => writeFileSync(join(dir, 'vm-identity.json'), JSON.stringify(r));
 
-  test('is the one read now, when it can be read', () => {
-    assert.equal(
-      vmUuidForReading({}, granted, () => 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'),
-      'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+  test('is the one read now, when it can be read, whatever is recorded', () => {
+    const dir = tempDir();
+    record(dir, { vmUuid: OTHER_UUID, bootId: BOOT });
+    assert.equal(vmUuidForReading(dir, {}, { readUuid: () => read, bootId: () => BOOT }), read);
+    assert.throws(
+      () => vmUuidForReading(dir, {}, { readUuid: missing, bootId: () => BOOT }),
+      (e: unknown) => (e as VolactError).code === 'VM_UUID_UNREADABLE' && !(e instanceof VmUuidUnverifiable),
     );
   });
 
-  test("is the grant's for an unprivileged reader, and an error for a machine with no SMBIOS", () => {
-    assert.equal(vmUuidForReading({}, granted, denied), granted);
-    assert.throws(
-      () => vmUuidForReading({}, granted, missing),
-      (e: unknown) => (e as VolactError).code === 'VM_UUID_UNREADABLE',
-    );
+  test("is root's record of this boot for an unprivileged reader, and unverifiable without one", () => {
+    const dir = tempDir();
+    const unverifiable = (why: RegExp) => (e: unknown) => {
+      assert.ok(e instanceof VmUuidUnverifiable, String(e));
+      assert.equal(e.code, 'VM_UUID_UNREADABLE');
+      assert.match(e.message, /permission denied/);
+      assert.match(e.message, why);
+      return true;
+    };
+    assert.throws(() => vmUuidForReading(dir, {}, unprivileged(BOOT)), unverifiable(/has not recorded it/));
+    record(dir, { vmUuid: UUID, bootId: BOOT });
+    assert.equal(vmUuidForReading(dir, {}, unprivileged(BOOT)), UUID);
+    assert.throws(() => vmUuidForReading(dir, {}, unprivileged('another-boot')), unverifiable(/another boot/));
+    assert.throws(() => vmUuidForReading(dir, {}, unprivileged(null)), unverifiable(/boot's ID/));
+    record(dir, { vmUuid: 'not a uuid', bootId: BOOT });
+    assert.throws(() => vmUuidForReading(dir, {}, unprivileged(BOOT)), unverifiable(/has not recorded it/));
+  });
+
+  test('-ato as root records the VM UUID and boot ID, world-readable; an unprivileged reader of this boot sees the license', async () => {
+    const { client, clock, dir, env } = await guest();
+    await client.activate();
+    const file = join(dir, 'vm-identity.json');
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { vmUuid: UUID, bootId: BOOT });
+    assert.equal(statSync(file).mode & 0o777, 0o644);
+    const user = new Client({ dir, clock, env, vmIdentity: unprivileged(BOOT) });
+    assert.equal(user.license().state, 'licensed');
+    assert.equal(user.details().vm?.guestId, UUID);
+  });
+
+  test('an unprivileged reader with no record of this boot sees no license, with what to do, and -dli does not fail', async () => {
+    const { client, clock, dir, env } = await guest();
+    await client.activate();
+    for (const [vmIdentity, why] of [
+      [unprivileged('rebooted'), /another boot/],
+      [unprivileged(null), /boot's ID/],
+    ] as const) {
+      const user = new Client({ dir, clock, env, vmIdentity });
+      const view = user.license();
+      assert.equal(view.state, 'initialGrace', 'not licensed');
+      assert.match(view.reason, /cannot be verified/);
+      assert.match(view.reason, why);
+      assert.match(view.reason, /run volact slmgr -ato \(or the agent\) as root once after boot/);
+      const d = user.details();
+      assert.equal(d.licenseState, 'initialGrace');
+      assert.equal(d.vm, null);
+    }
+    unlinkSync(join(dir, 'vm-identity.json'));
+    const user = new Client({ dir, clock, env, vmIdentity: unprivileged(BOOT) });
+    assert.match(user.license().reason, /has not recorded it/);
+    // root reads it again (the agent at start): the record is back and the user sees the license
+    await new Client({ dir, clock, env, vmIdentity: root(BOOT) }).activate();
+    assert.equal(user.license().state, 'licensed');
+  });
+
+  test('a state directory carried to a clone or another machine is not licensed for an unprivileged reader there', async () => {
+    const { client, clock, dir, env } = await guest();
+    await client.activate();
+    const copy = join(tempDir(), 'state');
+    cpSync(dir, copy, { recursive: true });
+    // the clone booted on its own: the record is of another boot
+    const view = new Client({ dir: copy, clock, env, vmIdentity: unprivileged('clone-boot') }).license();
+    assert.equal(view.state, 'initialGrace');
+    assert.match(view.reason, /another boot/);
+    // root of the clone ran -ato there (refused by the agent, but the clone's UUID is recorded): foreign
+    record(copy, { vmUuid: OTHER_UUID, bootId: 'clone-boot' });
+    const there = new Client({ dir: copy, clock, env, vmIdentity: unprivileged('clone-boot') }).license();
+    assert.equal(there.state, 'initialGrace');
+    assert.match(there.reason, /another machine/);
   });
 });

@@ -18,7 +18,7 @@ import { RequestFailed } from '@volact/io';
 import type { ClientState } from '../state.js';
 import type { ClientStore } from '../store.js';
 import { postVmActivate, type HostTarget } from '../transport.js';
-import { readVmUuid, vmAgentOf } from '../vm-identity.js';
+import { isPermissionDenied, readAndRecordVmUuid, vmAgentOf } from '../vm-identity.js';
 import type { ActivationOutcome } from './outcome.js';
 
 /** The state of a guest with a VM key installed (its text is public and always kept). */
@@ -31,6 +31,7 @@ const outcomes: Partial<Record<ErrorCode, string>> = {
   VM_INVALID_DATA: 'invalidData',
   CLOCK_SKEW: 'invalidData',
   VM_DENIED: 'denied',
+  VM_UUID_UNREADABLE: 'unreadable',
 };
 
 /** Codes of the agent that pass to the guest as they are: they say what to do better than a VM code would. */
@@ -41,27 +42,32 @@ const passedOn = new Set<string>(['VM_DENIED', 'CLOCK_SKEW', 'RATE_LIMITED', 'TO
  * 7-day grant that this guest verifies (agent certificate to the pinned root, agent signature,
  * machine, VM UUID, nonce, edition, time). Every result is a 12309 event. A failure never
  * touches the stored grant: a guest keeps it until it expires, then has 30 days of grace.
+ * The VM UUID is read first, inside the same handling: no SMBIOS product UUID at all (ENOENT) is
+ * a machine no agent could know, NOT_A_VM (notVm); one that cannot be read (permission, not a
+ * UUID) is VM_UUID_UNREADABLE (unreadable). A UUID read is recorded for unprivileged readers.
  */
 export async function activateFromAgent(store: ClientStore, s: VmReadyState): Promise<ActivationOutcome> {
   const roots = store.roots();
   const { target, label } = vmAgentOf(s, store.ctx.env);
-  const vmUuid = readVmUuid(store.ctx.env);
   const held = store.stored().vm;
   const now = store.now();
-  const req: VmActivateRequest = {
-    v: 1,
-    vmUuid,
-    machineId: s.machine.id,
-    fingerprintHash: identityHash(s.machine.madeFor),
-    vmKey: s.key.text,
-    nonce: randomBytes(18).toString('base64url'),
-    clientTime: now,
-  };
-  const name = hostname().slice(0, 128);
-  if (name) req.machineName = name;
+  let vmUuid: string | null = null;
+  let req: VmActivateRequest;
   let answer: VmAnswerBundle;
   let grant: VmGrant;
   try {
+    vmUuid = readUuid(store, label);
+    req = {
+      v: 1,
+      vmUuid,
+      machineId: s.machine.id,
+      fingerprintHash: identityHash(s.machine.madeFor),
+      vmKey: s.key.text,
+      nonce: randomBytes(18).toString('base64url'),
+      clientTime: now,
+    };
+    const name = hostname().slice(0, 128);
+    if (name) req.machineName = name;
     answer = await ask(target, label, req);
     let chain;
     try {
@@ -111,6 +117,20 @@ export async function activateFromAgent(store: ClientStore, s: VmReadyState): Pr
     validUntil: new Date(grant.validUntil).toISOString(),
   });
   return { kind: held ? 'vmRenewed' : 'vmActivated', vmGrant: grant, host: label };
+}
+
+/** This VM's UUID (recorded for unprivileged readers); no SMBIOS product UUID at all is NOT_A_VM. */
+function readUuid(store: ClientStore, label: string): string {
+  try {
+    return readAndRecordVmUuid(store.dir, store.ctx.env, store.ctx.vmIdentity);
+  } catch (err) {
+    if (err instanceof VolactError && err.code === 'VM_UUID_UNREADABLE' && !isPermissionDenied(err)) {
+      const { file, reason } = err.params;
+      if (/no such file/.test(String(reason)))
+        throw new VolactError('NOT_A_VM', { address: label, reason: `no SMBIOS product UUID (${file})` });
+    }
+    throw err;
+  }
 }
 
 /** The request and the agent's answer, or the VM code that stands for what came back instead. */
