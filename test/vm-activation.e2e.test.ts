@@ -138,7 +138,7 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     await s.stop();
     return startAgent(name, hv[name]);
   };
-  const events = async (name: string) =>
+  const events_ = async (name: string) =>
     must(await volact(['hypervisor', 'events', '--state', dirs[name]!, '--json'], env), 'hypervisor events').json as {
       vmUuid: string;
       outcome: string;
@@ -239,7 +239,7 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     );
     assert.match(xpr.stdout, /Automatic VM activation will expire/);
 
-    const seen = await events('hv1');
+    const seen = await events_('hv1');
     assert.deepEqual(
       seen.filter((e) => e.vmUuid === g1.uuid).map((e) => [e.event, e.outcome]),
       [
@@ -281,13 +281,23 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     assert.equal(r4.code, 0, r4.stdout + r4.stderr);
   });
 
-  test('a physical machine gets "not a virtual machine"', async () => {
+  test('a physical machine gets "not a virtual machine", also one with a route to the agent that copies a VM\'s MAC and UUID', async () => {
     const ns = await lab.physical('ph', '169.254.30.1');
     const pc: Vm = { name: 'pc', uuid: randomUUID(), mac: '02:00:00:00:00:01', address: '169.254.30.1' };
     await setUpGuest(ns, pc, 'srv-std');
     const r = await guestRun(ns, pc, ['-ato']);
     assert.equal(r.code, 6, r.stdout + r.stderr);
     assert.equal(r.json?.error?.code, 'NOT_A_VM');
+
+    // on the hypervisor's LAN, not its guest bridge: the agent's kernel takes the packets, but
+    // the agent answers only on the bridge, so this machine sees no agent at all
+    const events = (await events_('hv1')).length;
+    const lan = await lab.physical('pl', '169.254.99.2', { hypervisorNs: hv.hv1!, mac: g1.mac });
+    const copycat: Vm = { ...g1, name: 'copycat' };
+    await setUpGuest(lan, copycat, 'srv-std');
+    const r2 = await guestRun(lan, copycat, ['-ato']);
+    assert.equal(r2.json?.error?.code, 'NOT_A_VM', r2.stdout + r2.stderr);
+    assert.equal((await events_('hv1')).length, events, 'the agent recorded nothing for it');
   });
 
   test('bad input on the guest channel gets a stable 4xx, and the agent keeps serving', async () => {
@@ -327,7 +337,9 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     license.vm.grant = [h, Buffer.from(JSON.stringify(payload)).toString('base64url'), s].join('.');
     writeFileSync(file, JSON.stringify(license));
     const dli = await guestRun(guest1.ns, g1, ['-dli']);
-    assert.notEqual(dli.json?.licenseState, 'licensed', dli.stdout);
+    assert.equal(dli.code, 1, dli.stdout + dli.stderr);
+    assert.equal(dli.json?.error?.code, 'STATE_CORRUPT');
+    assert.match(dli.json?.error?.message, /license\.json/);
     must(await guestRun(guest1.ns, g1, ['-ato']), '-ato after tampering');
     assert.equal((await guestRun(guest1.ns, g1, ['-dli'])).json?.licenseState, 'licensed');
   });
@@ -343,10 +355,18 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     vmKeys['forged-std'] = forged.editions.find((e) => e.code === 'srv-std')!.vmKey!;
     await setUpGuest(guestF.ns, gf, 'forged-std');
     const r = await guestRun(guestF.ns, gf, ['-ato']);
-    assert.equal(r.code, 7, r.stdout + r.stderr);
+    assert.equal(
+      r.code,
+      7,
+      r.stdout +
+        r.stderr +
+        services.at(-1)!.output() +
+        (await lab.exec(hv.hvf!, 'cat', ['/proc/net/arp'])).stdout +
+        (await lab.exec(hv.hvf!, 'ip', ['-br', 'addr'])).stdout,
+    );
     assert.equal(r.json?.error?.code, 'VM_INVALID_HOST');
     assert.match(r.json?.error?.message, /pinned|root/);
-    const seen = await events('hvf');
+    const seen = await events_('hvf');
     assert.equal(seen.at(-1)?.outcome, 'success'); // the forged agent granted; the guest refused it
   });
 

@@ -20,8 +20,16 @@ export type Lab = {
   hypervisor: (name: string, agentAddress?: string) => Promise<string>;
   /** Makes a guest namespace attached to a hypervisor's bridge, with this MAC and link-local address. */
   guest: (name: string, hypervisorNs: string, mac: string, address: string) => Promise<Guest>;
-  /** Makes a namespace on no bridge: a machine that is not a guest of any hypervisor. */
-  physical: (name: string, address: string) => Promise<string>;
+  /**
+   * Makes a namespace on no bridge: a machine that is not a guest of any hypervisor. With
+   * `routedTo`, it sits on another network of that hypervisor's namespace (a LAN link, not the
+   * guest bridge), with a route to the agent's address through it.
+   */
+  physical: (
+    name: string,
+    address: string,
+    routedTo?: { hypervisorNs: string; agentAddress?: string; mac?: string },
+  ) => Promise<string>;
   /** Moves a guest's cable to another hypervisor's bridge (a live migration, as the network sees it). */
   migrate: (guest: Guest, toHypervisorNs: string) => Promise<void>;
   /** Runs a command inside a namespace. */
@@ -126,13 +134,35 @@ export function makeLab(): Lab {
       await ip('-n', ns, 'addr', 'add', `${address}/16`, 'dev', inside);
       return { ns, mac, address, port, hypervisor: hypervisorNs };
     },
-    physical: async (name, address) => {
+    physical: async (name, address, routedTo) => {
       const ns = await addNs(name);
-      // a link-local address on a link with nothing else on it: a machine on a network without an agent
-      await ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
-      await ip('-n', ns, 'link', 'set', 'eth0', 'up');
-      await ip('-n', ns, 'link', 'set', 'eth1', 'up');
-      await ip('-n', ns, 'addr', 'add', `${address}/16`, 'dev', 'eth0');
+      if (!routedTo) {
+        // a link-local address on a link with nothing else on it: a machine on a network without an agent
+        await ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
+        await ip('-n', ns, 'link', 'set', 'eth0', 'up');
+        await ip('-n', ns, 'link', 'set', 'eth1', 'up');
+        await ip('-n', ns, 'addr', 'add', `${address}/16`, 'dev', 'eth0');
+        return ns;
+      }
+      // a LAN between the machine and the hypervisor: 169.254.99.0/24, the hypervisor at .1
+      const n = ++links;
+      const inside = `${prefix}v${n}`;
+      const lan = `${prefix}l${n}`;
+      await ip('link', 'add', inside, 'type', 'veth', 'peer', 'name', lan);
+      try {
+        await ip('link', 'set', inside, 'netns', ns);
+        await ip('link', 'set', lan, 'netns', routedTo.hypervisorNs);
+      } catch (err) {
+        await ip('link', 'del', inside).catch(() => undefined);
+        await ip('link', 'del', lan).catch(() => undefined);
+        throw err;
+      }
+      await ip('-n', routedTo.hypervisorNs, 'addr', 'add', '169.254.99.1/24', 'dev', lan);
+      await ip('-n', routedTo.hypervisorNs, 'link', 'set', lan, 'up');
+      if (routedTo.mac) await ip('-n', ns, 'link', 'set', inside, 'address', routedTo.mac);
+      await ip('-n', ns, 'link', 'set', inside, 'up');
+      await ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', inside);
+      await ip('-n', ns, 'route', 'add', `${routedTo.agentAddress ?? '169.254.16.88'}/32`, 'via', '169.254.99.1');
       return ns;
     },
     migrate: async (guest, toHypervisorNs) => {

@@ -21,7 +21,8 @@ export function iso(t: number | null | undefined): string {
 
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return '(none)';
-  const cells = rows.map((r) => columns.map((c) => String(r[c] ?? '-')));
+  // a value from the network (a machine's name) never reaches the terminal as control characters
+  const cells = rows.map((r) => columns.map((c) => String(r[c] ?? '-').replace(/[\p{Cc}\p{Cf}]/gu, '?')));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
   const line = (vals: string[]) =>
     vals

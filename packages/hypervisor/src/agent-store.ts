@@ -84,6 +84,9 @@ type EventRow = {
 };
 
 /** The agent's store: its keys, catalog and settings (KeyStore), its guests and their events. */
+/** At most this many events are kept (about 300 MB), whatever their age: each is a guest request. */
+export const MAX_EVENTS = 1_000_000;
+
 export class AgentStore extends KeyStore {
   /**
    * Records one request: its event, and for a VM of the inventory its guest row, in one
@@ -184,7 +187,12 @@ export class AgentStore extends KeyStore {
     };
   }
 
-  pruneEvents(before: number): number {
-    return this.db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
+  /** Drops events older than `before`, and the oldest beyond `keep` rows, so the log stays bounded. */
+  pruneEvents(before: number, keep = MAX_EVENTS): number {
+    return this.db.transaction(
+      () =>
+        this.db.prepare('DELETE FROM events WHERE at < ?').run(before).changes +
+        this.db.prepare('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?').run(keep).changes,
+    )();
   }
 }

@@ -24,6 +24,7 @@ import {
   type VmActivateRequest,
 } from '@volact/protocol';
 import type { Post } from '@volact/io';
+import type { VolactError } from '@volact/protocol';
 import { GUEST_REQUESTS_PER_MINUTE } from './http.js';
 import { runAgent, type RunningAgent } from './run-agent.js';
 
@@ -133,6 +134,8 @@ describe('hypervisor agent over HTTP', () => {
   const state = join(dir, 'state');
   const clock = new ManualClock(start);
   let sourceMac: string | undefined = vmA.macs[1];
+  // the interface the neighbour entry was learnt on: the listen address 127.0.0.1 is on lo
+  let sourceDevice = 'lo';
   let running: RunningAgent;
   let port: number;
 
@@ -142,7 +145,8 @@ describe('hypervisor agent over HTTP', () => {
       clock,
       log: () => {},
       listen: ['127.0.0.1:0'], // port 0 is never stored; the rest comes from the state directory
-      neighbours: async (address) => (address === '127.0.0.1' ? sourceMac : undefined),
+      neighbours: async (address) =>
+        address === '127.0.0.1' && sourceMac ? { mac: sourceMac, device: sourceDevice } : undefined,
       postAuthority,
     });
 
@@ -158,7 +162,8 @@ describe('hypervisor agent over HTTP', () => {
       inventory: `static:${inventory}`,
       listen: ['127.0.0.1:0'],
       name: 'hv-test',
-      neighbours: async (address) => (address === '127.0.0.1' ? sourceMac : undefined),
+      neighbours: async (address) =>
+        address === '127.0.0.1' && sourceMac ? { mac: sourceMac, device: sourceDevice } : undefined,
       postAuthority,
     });
     port = running.listening()[0]!.port;
@@ -250,11 +255,25 @@ describe('hypervisor agent over HTTP', () => {
       'VM_DENIED',
       'inventory',
     ]);
+    const rowBefore = running.agent.guests().find((g) => g.vmUuid === vmA.uuid);
     sourceMac = vmB.macs[0];
-    assert.deepEqual(denial(await ask()), [403, 'VM_DENIED', 'interface']);
+    assert.deepEqual(denial(await ask({ machineName: 'evil\u001b[31m' })), [400, 'BAD_REQUEST', undefined]);
+    assert.deepEqual(denial(await ask({ machineName: 'impostor' })), [403, 'VM_DENIED', 'interface']);
+    assert.deepEqual(
+      running.agent.guests().find((g) => g.vmUuid === vmA.uuid),
+      rowBefore,
+      "a caller claiming a VM's UUID from another interface leaves that VM's row as it was",
+    );
+    // no neighbour entry, or one learnt on an interface that is not a guest bridge: no answer at all
+    const events = running.agent.events({ limit: 100_000 }).length;
     sourceMac = undefined;
-    assert.deepEqual(denial(await ask()), [403, 'VM_DENIED', 'interface']);
+    await assert.rejects(ask(), /socket hang up|ECONNRESET/);
     sourceMac = vmA.macs[0];
+    sourceDevice = 'eth9';
+    await assert.rejects(ask(), /socket hang up|ECONNRESET/);
+    await assert.rejects(http({ port }, 'GET', '/v1/health'), /socket hang up|ECONNRESET/);
+    assert.equal(running.agent.events({ limit: 100_000 }).length, events, 'nothing is recorded for them');
+    sourceDevice = 'lo';
     assert.deepEqual(denial(await ask({ vmKey: editions[2]!.vmKey })), [403, 'VM_DENIED', 'edition']);
     assert.deepEqual(denial(await ask({ clientTime: clock.now() + 5 * HOUR })), [403, 'CLOCK_SKEW', undefined]);
     assert.equal((await ask({ vmKey: editions[1]!.setupKey })).body.code, 'VM_INVALID_DATA');
@@ -288,7 +307,7 @@ describe('hypervisor agent over HTTP', () => {
     assert.deepEqual([...outcomes].sort(), ['denied', 'invalidData', 'invalidHost', 'success']);
     assert.deepEqual(
       running.agent.events({ outcome: 'denied', vmUuid: vmA.uuid }).map((e) => e.reason),
-      ['interface', 'interface', 'edition', 'clockSkew'],
+      ['interface', 'edition', 'clockSkew'],
     );
     const guests = running.agent.guests();
     assert.deepEqual(
@@ -354,6 +373,13 @@ describe('hypervisor agent over HTTP', () => {
     assert.equal(running.agent.events({ limit: 100_000 }).length, events);
     clock.advance(60_000);
     assert.equal((await ask()).status, 200);
+  });
+
+  it('refuses to listen on every interface', async () => {
+    await assert.rejects(
+      runAgent({ dir: join(dir, 'other'), clock, log: () => {}, listen: ['0.0.0.0:1689'] }),
+      (e: unknown) => (e as VolactError).code === 'USAGE' && /never on every interface/.test((e as Error).message),
+    );
   });
 
   it('refuses a second agent on the same state directory', async () => {

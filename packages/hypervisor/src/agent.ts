@@ -166,8 +166,12 @@ export class HypervisorAgent {
       certFor: this.activation.certFor,
       now,
     });
+    // A guest's row changes only when the request came from that VM's own interface: another
+    // caller claiming its UUID is an event, never a change to the VM's compliance record.
+    const proven =
+      d.outcome === 'success' || (d.outcome === 'denied' && (d.reason === 'edition' || d.reason === 'clockSkew'));
     const guest = (grantedUntil: number | null) =>
-      vm ? { vmName: vm.name, machineName: req.machineName ?? null, grantedUntil } : undefined;
+      vm && proven ? { vmName: vm.name, machineName: req.machineName ?? null, grantedUntil } : undefined;
     if (d.outcome !== 'success') {
       const reason = d.outcome === 'denied' ? d.reason : null;
       const e = this.event(d.outcome, src, { req, edition: d.edition?.number, error: d.error, reason });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { VolactError } from '@volact/protocol';
-import { ensureOnBridges, parseListen } from './bridge.js';
+import { GuestInterfaces, ensureOnBridges, interfacesHolding, parseListen } from './bridge.js';
 
 const usage = (pattern: RegExp) => (e: unknown) =>
   e instanceof VolactError && e.code === 'USAGE' && pattern.test(e.message);
@@ -51,5 +51,36 @@ describe('guest channel addresses', () => {
         /cannot put 169\.254\.16\.88 on bridge virbr0 .*Operation not permitted.*configure the address on the bridge yourself/,
       ),
     );
+  });
+});
+
+// `ip -o addr show` as iproute2 prints it; br0 has no running VM (no carrier) yet
+const ipAddr = `1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever
+2: eth0    inet 10.0.0.5/24 brd 10.0.0.255 scope global eth0\\       valid_lft forever preferred_lft forever
+4: br0    inet 169.254.16.88/16 scope global br0\\       valid_lft forever preferred_lft forever
+4: br0    inet6 fe80::56:41ff:fe00:1/64 scope link \\       valid_lft forever preferred_lft forever
+7: vnet0@if6    inet6 fe80::fc54:ff:fe12:3456/64 scope link \\       valid_lft forever preferred_lft forever
+`;
+
+describe('the interfaces guests ask on', () => {
+  it('are the ones holding a listen address, with or without carrier, and the bridges given', async () => {
+    assert.deepEqual([...(await interfacesHolding(['169.254.16.88'], async () => ipAddr))], ['br0']);
+    assert.deepEqual([...(await interfacesHolding(['fe80::fc54:ff:fe12:3456'], async () => ipAddr))], ['vnet0']);
+    let now = 0;
+    let reads = 0;
+    const ifs = new GuestInterfaces(
+      ['169.254.16.88'],
+      ['virbr1'],
+      async () => (reads++, ipAddr),
+      () => now,
+    );
+    assert.equal(await ifs.has('virbr1'), true);
+    assert.equal(await ifs.has('br0'), true);
+    assert.equal(await ifs.has('eth0'), false);
+    assert.equal(await ifs.has('eth0'), false);
+    assert.equal(reads, 1, 'an unknown interface is looked up again at most every 5 s');
+    now += 5_000;
+    assert.equal(await ifs.has('eth0'), false);
+    assert.equal(reads, 2);
   });
 });

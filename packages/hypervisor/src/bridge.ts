@@ -21,6 +21,11 @@ export function parseListen(text: string): { address: string; port: number } {
     throw new VolactError('USAGE', {
       detail: `--listen ${text}: give ADDRESS:PORT, e.g. 169.254.16.88:1689 (IPv6 as [fe80::…]:1689)`,
     });
+  // the channel is the proof that the caller is a guest: it listens on the guest bridge only
+  if (/^(0\.0\.0\.0|::|0:0:0:0:0:0:0:0)$/.test(m[1]!))
+    throw new VolactError('USAGE', {
+      detail: `--listen ${text}: the guest channel listens on an address of the guest bridge, never on every interface (e.g. 169.254.16.88:1689)`,
+    });
   return { address: m[1]!, port };
 }
 
@@ -56,4 +61,48 @@ export async function ensureOnBridges(addresses: string[], bridges: string[], ip
     }
   }
   return added;
+}
+
+/**
+ * The interfaces that hold any of `addresses`, from `ip -o addr show`: unlike the addresses Node
+ * lists, this includes a bridge with no running VM yet (no carrier).
+ */
+export async function interfacesHolding(addresses: string[], ip: RunIp = runIp): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const line of (await ip(['-o', 'addr', 'show'])).split('\n')) {
+    const words = line.trim().split(/\s+/);
+    const name = words[1]?.split('@')[0];
+    const address = words[3]?.split('/')[0];
+    if (name && address && (words[2] === 'inet' || words[2] === 'inet6') && addresses.includes(address))
+      names.add(name);
+  }
+  return names;
+}
+
+/**
+ * The interfaces guests ask on: the bridges given, and every interface that holds a listen
+ * address. Requests learnt on any other interface are not answered. An interface not known yet
+ * (a bridge made after the start) is looked up again, at most every 5 seconds.
+ */
+export class GuestInterfaces {
+  private known: Set<string>;
+  private readAt: number | undefined;
+
+  constructor(
+    private readonly addresses: string[],
+    private readonly bridges: string[],
+    private readonly ip: RunIp = runIp,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.known = new Set(bridges);
+  }
+
+  async has(device: string): Promise<boolean> {
+    if (this.known.has(device)) return true;
+    if (this.readAt !== undefined && this.now() - this.readAt < 5_000) return false;
+    this.readAt = this.now();
+    const holding = await interfacesHolding(this.addresses, this.ip).catch(() => new Set<string>());
+    this.known = new Set([...this.bridges, ...holding]);
+    return this.known.has(device);
+  }
 }

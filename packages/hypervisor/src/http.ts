@@ -19,35 +19,41 @@ import {
   type ConnectionLimits,
 } from '@volact/io';
 import type { HypervisorAgent, RequestSource } from './agent.js';
+import type { GuestInterfaces } from './bridge.js';
 import { plainAddress, type NeighbourLookup } from './neighbours.js';
 
 const ACTIVATE_BODY_LIMIT = 4096;
 
 /**
- * Requests a minute one address may make on the guest channel. A guest asks once a day (and once
- * an hour after a failure); a guest in a loop, or one flooding the agent, gets 429 RATE_LIMITED
- * with Retry-After and writes no event, so it cannot fill hypervisor.db.
+ * Requests a minute one guest (one MAC) may make on the guest channel, and all guests together. A
+ * guest asks once a day (and once an hour after a failure); a guest in a loop, or one flooding
+ * the agent, gets 429 RATE_LIMITED with Retry-After and writes no event, so it cannot fill
+ * hypervisor.db. A thousand guests renewing at once stay far below the total.
  */
 export const GUEST_REQUESTS_PER_MINUTE = 30;
+export const ALL_GUEST_REQUESTS_PER_MINUTE = 6000;
 
-/** Fixed one-minute windows per address, in memory (one agent process serves its guests). */
-function perAddressLimit(now: () => number, limit: number, log: (line: string) => void) {
+/** Fixed one-minute windows per caller and in all, in memory (one agent process serves its guests). */
+function callerLimit(now: () => number, limit: number, total: number, log: (line: string) => void) {
   let window = 0;
+  let all = 0;
   const hits = new Map<string, number>();
-  return (address: string): VolactError | undefined => {
+  return (caller: string): VolactError | undefined => {
     const w = Math.floor(now() / 60_000);
     if (w !== window) {
       window = w;
+      all = 0;
       hits.clear();
     }
-    const n = (hits.get(address) ?? 0) + 1;
-    hits.set(address, n);
-    if (n <= limit) return undefined;
-    if (n === limit + 1)
-      log(JSON.stringify({ level: 'warn', msg: 'guest channel: rate limit reached', address, limit }));
+    const n = (hits.get(caller) ?? 0) + 1;
+    hits.set(caller, n);
+    all++;
+    const over = n > limit ? { what: caller, limit } : all > total ? { what: 'all guests', limit: total } : undefined;
+    if (!over) return undefined;
+    if (n === limit + 1 || all === total + 1)
+      log(JSON.stringify({ level: 'warn', msg: 'guest channel: rate limit reached', ...over }));
     return new VolactError('RATE_LIMITED', {
-      what: `address ${address}`,
-      limit,
+      ...over,
       retryAfter: Math.max(1, Math.ceil(((w + 1) * 60_000 - now()) / 1000)),
     });
   };
@@ -76,20 +82,17 @@ function uuidOf(body: unknown): string | undefined {
  */
 async function activate(
   agent: HypervisorAgent,
-  neighbours: NeighbourLookup,
-  limited: (address: string) => VolactError | undefined,
+  src: RequestSource,
+  limited: (caller: string) => VolactError | undefined,
   req: IncomingMessage,
   res: ServerResponse,
 ) {
-  const raw = req.socket.remoteAddress;
-  const address = raw ? plainAddress(raw) : null;
-  const tooMany = limited(address ?? '');
+  // per MAC, which a guest cannot change (anti-spoofing), not per address, of which it may take many
+  const tooMany = limited(src.mac ?? src.address ?? '');
   if (tooMany) {
     req.resume();
     throw tooMany;
   }
-  const mac = address ? ((await neighbours(address).catch(() => undefined)) ?? null) : null;
-  const src: RequestSource = { address, mac };
   let body: unknown;
   let readError: VolactError | undefined;
   try {
@@ -120,28 +123,60 @@ async function activate(
 }
 
 /**
- * The guest channel: plain HTTP on a link-local address of the guest bridge. Which VM may ask is
- * decided per request (inventory and source MAC), so there is no network filter here.
+ * The caller of a request, when it asks from a guest bridge: its address and the MAC the
+ * neighbour table learnt on that bridge. Linux accepts a packet for the agent's address on any
+ * interface, so a machine on another network with a route to it would otherwise be heard.
+ */
+async function guestOf(
+  req: IncomingMessage,
+  neighbours: NeighbourLookup,
+  guestInterfaces: Pick<GuestInterfaces, 'has'>,
+): Promise<RequestSource | undefined> {
+  const raw = req.socket.remoteAddress;
+  if (!raw) return undefined;
+  const address = plainAddress(raw);
+  const n = await neighbours(address).catch(() => undefined);
+  return n && (await guestInterfaces.has(n.device)) ? { address, mac: n.mac } : undefined;
+}
+
+/**
+ * The guest channel: plain HTTP on a link-local address of the guest bridge(s), `guestInterfaces`.
+ * A request from anywhere else is not answered at all: the connection is closed, nothing is
+ * recorded, and the caller sees no agent (a physical machine's "not a virtual machine"). Which VM
+ * may ask is then decided per request (inventory and source MAC).
  */
 export function guestServer(
   agent: HypervisorAgent,
   neighbours: NeighbourLookup,
+  guestInterfaces: Pick<GuestInterfaces, 'has'>,
   log: (line: string) => void,
   limits: ConnectionLimits,
   now: () => number = Date.now,
   perMinute = GUEST_REQUESTS_PER_MINUTE,
+  allPerMinute = ALL_GUEST_REQUESTS_PER_MINUTE,
 ): Server {
-  const limited = perAddressLimit(now, perMinute, log);
-  const server = createServer(
-    serverTimeouts(limits),
-    router(
-      {
-        'GET /v1/health': (_req, res) => sendJson(res, 200, { ok: true, activated: agent.activated }),
-        'POST /v1/activate': (req, res) => activate(agent, neighbours, limited, req, res),
-      },
-      log,
-    ),
+  const limited = callerLimit(now, perMinute, allPerMinute, log);
+  const sources = new WeakMap<IncomingMessage, RequestSource>();
+  const routes = router(
+    {
+      'GET /v1/health': (_req, res) => sendJson(res, 200, { ok: true, activated: agent.activated }),
+      'POST /v1/activate': (req, res) => activate(agent, sources.get(req)!, limited, req, res),
+    },
+    log,
   );
+  const server = createServer(serverTimeouts(limits), (req, res) => {
+    guestOf(req, neighbours, guestInterfaces).then(
+      (src) => {
+        if (!src) {
+          req.socket.destroy();
+          return;
+        }
+        sources.set(req, src);
+        return routes(req, res);
+      },
+      () => req.socket.destroy(),
+    );
+  });
   guardConnections(server, limits);
   return server;
 }

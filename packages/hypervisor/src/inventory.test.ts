@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { VolactError } from '@volact/protocol';
 import { normaliseMac, normaliseUuid, parseInventorySpec } from './inventory.js';
-import { LibvirtInventory, parseDomainXml, runVirsh } from './libvirt-inventory.js';
+import { LOOKUP_WAIT_MS, LibvirtInventory, parseDomainXml, runVirsh } from './libvirt-inventory.js';
 import { StaticInventory, parseStaticInventory } from './static-inventory.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../src/fixtures/${name}`, import.meta.url), 'utf8');
@@ -57,6 +57,14 @@ describe('static inventory file', () => {
 
   it('reads a file written by Windows PowerShell (UTF-8 with a byte order mark)', () => {
     assert.equal(parseStaticInventory('\uFEFF' + JSON.stringify(good), 's')[0]?.name, 'web1');
+  });
+
+  it('refuses a MAC listed for two VMs (clones would pass for each other)', () => {
+    const clone = { uuid: '0f8a6c4e-1b2d-4e3f-8a9b-0c1d2e3f4a5b', name: 'clone', macs: ['52:54:00:aa:bb:01'] };
+    assert.throws(
+      () => parseStaticInventory(JSON.stringify({ vms: [good.vms[0], clone] }), 's'),
+      problem(/vms\[1\]\.macs\[0\] 52:54:00:aa:bb:01 is also a MAC of VM c7a5fdbd/),
+    );
   });
 
   it('names the field at fault', () => {
@@ -169,6 +177,7 @@ describe('libvirt inventory with a fake virsh on PATH', () => {
     `#!/bin/sh
 echo "$*" >> "${calls}"
 [ -f "${dir}/fail" ] && { echo "error: failed to connect to the hypervisor" >&2; exit 1; }
+[ -f "${dir}/slow" ] && sleep 4
 case "$3" in
   list) cat "${domains}/list" ;;
   dumpxml) cat "${domains}/$4.xml" || { echo "error: Domain not found" >&2; exit 1; } ;;
@@ -192,10 +201,7 @@ esac
       runVirsh,
     );
     assert.deepEqual((await inv.lookup(uuid))?.macs, ['00:11:22:33:44:55']);
-    assert.match(
-      readFileSync(calls, 'utf8'),
-      /-c test:\/\/\/default list --all --uuid\n-c test:\/\/\/default dumpxml c7a5/,
-    );
+    assert.match(readFileSync(calls, 'utf8'), /-c test:\/\/\/default list --uuid\n-c test:\/\/\/default dumpxml c7a5/);
     const callCount = () => readFileSync(calls, 'utf8').trim().split('\n').length;
     const before = callCount();
     assert.equal(await inv.lookup('00000000-0000-0000-0000-000000000009'), undefined);
@@ -210,6 +216,8 @@ esac
     assert.equal((await inv.lookup(other))?.macs.length, 5, 'a VM defined since the last read is found on a miss');
     writeFileSync(join(dir, 'fail'), '');
     now += 31_000;
+    assert.equal((await inv.lookup(uuid))?.name, 'QEMUGuest1', 'an old list is served while it is read again');
+    await inv.refresh();
     assert.equal((await inv.lookup(uuid))?.name, 'QEMUGuest1', 'the last list is kept');
     assert.ok(logs.some((l) => l.includes('failed to connect')));
     const fresh = new LibvirtInventory(
@@ -219,5 +227,37 @@ esac
       runVirsh,
     );
     await assert.rejects(fresh.refresh(), problem(/libvirt:test:\/\/\/default.*failed to connect/));
+    rmSync(join(dir, 'fail'));
+  });
+
+  it("keeps a guest's request from waiting on a slow virsh, and accepts no MAC two running VMs share", async () => {
+    process.env.PATH = `${dir}:${path}`;
+    const a = 'c7a5fdbd-edaf-9455-926a-d65c16db1809';
+    const b = '0f8a6c4e-1b2d-4e3f-8a9b-0c1d2e3f4a5b';
+    writeFileSync(join(domains, 'list'), `${a}\n${b}\n`);
+    writeFileSync(join(domains, `${a}.xml`), fixture('net-virtio.x86_64-latest.xml'));
+    // a clone: another UUID, the same MAC
+    writeFileSync(join(domains, `${b}.xml`), fixture('net-virtio.x86_64-latest.xml').replace(a, b));
+    let now = 5_000_000;
+    const logs: string[] = [];
+    const inv = new LibvirtInventory(
+      'test:///default',
+      (l) => logs.push(l),
+      () => now,
+      runVirsh,
+    );
+    assert.deepEqual((await inv.lookup(a))?.macs, []);
+    assert.deepEqual((await inv.lookup(b))?.macs, []);
+    assert.ok(logs.some((l) => l.includes('MAC not accepted') && l.includes('00:11:22:33:44:55')));
+    writeFileSync(join(dir, 'slow'), '');
+    try {
+      now += 6_000;
+      const started = Date.now();
+      assert.equal(await inv.lookup('00000000-0000-0000-0000-000000000042'), undefined);
+      const waited = Date.now() - started;
+      assert.ok(waited >= LOOKUP_WAIT_MS - 100 && waited < 3_500, `waited ${waited} ms`);
+    } finally {
+      rmSync(join(dir, 'slow'));
+    }
   });
 });

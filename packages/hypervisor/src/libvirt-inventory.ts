@@ -47,8 +47,36 @@ export const runVirsh: Virsh = (args) =>
     }),
   );
 
+/** How long a guest's request waits for a new read of libvirt's list when its VM is not in it. */
+export const LOOKUP_WAIT_MS = 2_000;
+
+/** Waits for `p` at most `ms`; a slow or failing read is left to finish (or fail) on its own. */
+function bounded(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    p.catch(() => undefined).finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** The VMs with every MAC that two running domains share removed from both (they prove nothing). */
+function withoutSharedMacs(
+  vms: Map<string, VmEntry>,
+  warn: (mac: string, vms: string[]) => void,
+): Map<string, VmEntry> {
+  const owners = new Map<string, string[]>();
+  for (const vm of vms.values()) for (const mac of vm.macs) owners.set(mac, [...(owners.get(mac) ?? []), vm.uuid]);
+  const shared = new Set([...owners].filter(([, o]) => o.length > 1).map(([mac]) => mac));
+  for (const mac of shared) warn(mac, owners.get(mac)!);
+  if (shared.size === 0) return vms;
+  return new Map([...vms].map(([id, vm]) => [id, { ...vm, macs: vm.macs.filter((m) => !shared.has(m)) }]));
+}
+
 /**
- * The VMs libvirt knows on this host (`virsh -c URI list --all --uuid`, then `dumpxml` for each),
+ * The VMs libvirt runs on this host (`virsh -c URI list --uuid`, then `dumpxml` for each),
  * kept in memory and read again every 30 seconds, and at most every 5 seconds when a guest asks
  * that is not in the list (a VM just defined). A failed refresh keeps the last list and is logged.
  */
@@ -77,7 +105,8 @@ export class LibvirtInventory implements Inventory {
   private async read(): Promise<void> {
     const started = this.now();
     try {
-      const list = await this.virsh(['-c', this.uri, 'list', '--all', '--uuid']);
+      // running domains only: a shut-off VM asks nothing, and its MACs are free for anyone to take
+      const list = await this.virsh(['-c', this.uri, 'list', '--uuid']);
       const uuids = list
         .split('\n')
         .map((l) => l.trim())
@@ -95,7 +124,11 @@ export class LibvirtInventory implements Inventory {
         const vm = parseDomainXml(xml);
         if (vm) next.set(vm.uuid, vm);
       }
-      this.byUuid = next;
+      this.byUuid = withoutSharedMacs(next, (mac, vms) =>
+        this.log(
+          JSON.stringify({ level: 'warn', inventory: this.source, mac, sharedBy: vms, msg: 'MAC not accepted' }),
+        ),
+      );
       this.loaded = true;
     } catch (err) {
       const e = inventoryError(this.source, `virsh failed: ${(err as Error).message}`);
@@ -106,11 +139,17 @@ export class LibvirtInventory implements Inventory {
     }
   }
 
+  /**
+   * A guest's request never waits long for virsh (the guest gives up after 5 s): an old list is
+   * refreshed in the background, and a VM not in the list (one just started) waits at most
+   * LOOKUP_WAIT_MS for a new read.
+   */
   async lookup(vmUuid: string): Promise<VmEntry | undefined> {
-    if (!this.loaded || this.now() - this.readAt >= LIBVIRT_REFRESH_MS) await this.refresh();
+    if (!this.loaded) await this.refresh();
+    else if (this.now() - this.readAt >= LIBVIRT_REFRESH_MS) this.refresh().catch(() => undefined);
     const vm = this.byUuid.get(vmUuid);
     if (vm || this.now() - this.readAt < LIBVIRT_MISS_REFRESH_MS) return vm;
-    await this.refresh();
+    await bounded(this.refresh(), LOOKUP_WAIT_MS);
     return this.byUuid.get(vmUuid);
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { macFromIpNeigh, macFromProcArp, plainAddress } from './neighbours.js';
+import { neighbourFromIpNeigh, neighbourFromProcArp, plainAddress } from './neighbours.js';
 
 // as /proc/net/arp prints it (net/ipv4/arp.c): an incomplete entry has flags 0x0 and a zero MAC
 const procArp = `IP address       HW type     Flags       HW address            Mask     Device
@@ -17,18 +17,26 @@ fe80::1 dev eth0 lladdr 00:15:5D:01:02:0A router REACHABLE
 
 describe('neighbour table', () => {
   it('finds a complete IPv4 entry and ignores incomplete ones', () => {
-    assert.equal(macFromProcArp(procArp, '169.254.20.7'), '52:54:00:aa:bb:01');
-    assert.equal(macFromProcArp(procArp, '192.168.1.1'), 'aa:bb:cc:dd:ee:ff');
-    assert.equal(macFromProcArp(procArp, '169.254.20.8'), undefined);
-    assert.equal(macFromProcArp(procArp, '169.254.20.70'), undefined);
-    assert.equal(macFromProcArp('', '169.254.20.7'), undefined);
+    assert.deepEqual(neighbourFromProcArp(procArp, '169.254.20.7'), { mac: '52:54:00:aa:bb:01', device: 'virbr0' });
+    assert.deepEqual(neighbourFromProcArp(procArp, '192.168.1.1'), { mac: 'aa:bb:cc:dd:ee:ff', device: 'eth0' });
+    assert.equal(neighbourFromProcArp(procArp, '169.254.20.8'), undefined);
+    assert.equal(neighbourFromProcArp(procArp, '169.254.20.70'), undefined);
+    assert.equal(neighbourFromProcArp('', '169.254.20.7'), undefined);
   });
 
   it('finds a usable IPv6 entry and ignores INCOMPLETE and FAILED', () => {
-    assert.equal(macFromIpNeigh(ipNeigh, 'fe80::5054:ff:feaa:bb01'), '52:54:00:aa:bb:01');
-    assert.equal(macFromIpNeigh(ipNeigh, 'FE80::1'), '00:15:5d:01:02:0a');
-    assert.equal(macFromIpNeigh(ipNeigh, 'fe80::5054:ff:feaa:bb02'), undefined);
-    assert.equal(macFromIpNeigh(ipNeigh, 'fe80::5054:ff:feaa:bb03'), undefined);
+    assert.deepEqual(neighbourFromIpNeigh(ipNeigh, 'fe80::5054:ff:feaa:bb01'), {
+      mac: '52:54:00:aa:bb:01',
+      device: 'virbr0',
+    });
+    assert.deepEqual(neighbourFromIpNeigh(ipNeigh, 'FE80::1'), { mac: '00:15:5d:01:02:0a', device: 'eth0' });
+    assert.equal(neighbourFromIpNeigh(ipNeigh, 'fe80::5054:ff:feaa:bb02'), undefined);
+    assert.equal(neighbourFromIpNeigh(ipNeigh, 'fe80::5054:ff:feaa:bb03'), undefined);
+  });
+
+  it('takes an IPv6 link-local entry only from the link the request came on', () => {
+    assert.equal(neighbourFromIpNeigh(ipNeigh, 'fe80::1', 'virbr0'), undefined);
+    assert.equal(neighbourFromIpNeigh(ipNeigh, 'fe80::1', 'eth0')?.mac, '00:15:5d:01:02:0a');
   });
 
   it('reads an IPv4-mapped source address as IPv4', () => {

@@ -16,7 +16,7 @@ import { pinnedRoots, readOrCorrupt, socketAnswers } from '@volact/host';
 import type Database from 'better-sqlite3';
 import { HypervisorAgent, type AgentSettings } from './agent.js';
 import { AgentStore, openAgentDb } from './agent-store.js';
-import { ensureOnBridges, parseListen, type RunIp } from './bridge.js';
+import { GuestInterfaces, ensureOnBridges, parseListen, type RunIp } from './bridge.js';
 import { adminServer, guestServer } from './http.js';
 import { parseInventorySpec, type Inventory } from './inventory.js';
 import { LibvirtInventory, type Virsh } from './libvirt-inventory.js';
@@ -165,8 +165,15 @@ export async function runAgent(opts: AgentRunOptions): Promise<RunningAgent> {
     const bridges = opts.bridges ?? agent.settings.bridges;
     for (const added of await ensureOnBridges([...new Set(addresses.map((a) => a.address))], bridges, opts.ip))
       log(JSON.stringify({ level: 'info', added }));
+    const interfaces = new GuestInterfaces(
+      addresses.map((a) => a.address),
+      bridges,
+      opts.ip,
+    );
     for (const a of addresses) {
-      const server = guestServer(agent, opts.neighbours ?? systemNeighbours, log, limits, () => opts.clock.now());
+      const server = guestServer(agent, opts.neighbours ?? systemNeighbours, interfaces, log, limits, () =>
+        opts.clock.now(),
+      );
       servers.push(server);
       await listen(server, a.address, a.port);
     }

@@ -21,6 +21,8 @@ export function parseStaticInventory(text: string, source: string): VmEntry[] {
   const vms = (doc as { vms?: unknown } | null)?.vms;
   if (typeof doc !== 'object' || doc === null || !Array.isArray(vms)) throw bad('vms must be a list of VMs');
   const seen = new Set<string>();
+  // a MAC is the proof of which VM asks: one shared by two VMs (clones) would let each pass for the other
+  const macOwner = new Map<string, string>();
   return vms.map((vm: unknown, i) => {
     const at = `vms[${i}]`;
     if (typeof vm !== 'object' || vm === null || Array.isArray(vm)) throw bad(`${at} must be an object`);
@@ -35,6 +37,10 @@ export function parseStaticInventory(text: string, source: string): VmEntry[] {
     const normalised = macs.map((m: unknown, j) => {
       const mac = typeof m === 'string' ? normaliseMac(m) : undefined;
       if (!mac) throw bad(`${at}.macs[${j}] is not a MAC address`);
+      const owner = macOwner.get(mac);
+      if (owner !== undefined && owner !== id)
+        throw bad(`${at}.macs[${j}] ${mac} is also a MAC of VM ${owner}: give each VM its own MACs`);
+      macOwner.set(mac, id);
       return mac;
     });
     return { uuid: id, name: (name as string | undefined) ?? id, macs: [...new Set(normalised)] };

@@ -1,11 +1,21 @@
 import { directoryIdSchema, hashedPartsSchema, objectNameSchema, vmUuidSchema } from './documents.js';
-import { array, bool, int, literal, obj, optional, str, type Infer } from './schema.js';
+import { array, bool, int, literal, obj, optional, str, type Infer, type Schema } from './schema.js';
 
 /** License states as shown to users (the Windows names). */
 export const licenseStates = ['unlicensed', 'initialGrace', 'licensed', 'ootGrace', 'notification'] as const;
 export type LicenseState = (typeof licenseStates)[number];
 
 const key = str({ min: 1, max: 64 }); // the key codec names what is wrong with it
+/** A machine's name as it reports it: printed in tables and logs, so no control or format characters. */
+const nameSchema = str({ min: 1, max: 128 });
+const machineName: Schema<string> = {
+  check: (v, p) =>
+    nameSchema.check(v, p) ??
+    (/[\p{Cc}\p{Cf}]/u.test(v as string)
+      ? { field: p, problem: 'must not hold control characters (such as escape sequences)' }
+      : undefined),
+  describe: () => ({ ...(nameSchema.describe() as object), pattern: '^[^\\p{Cc}\\p{Cf}]+$' }),
+};
 const jws = str({ min: 1, max: 1024 * 1024 });
 
 /** POST /v1/activate on an activation host. */
@@ -18,7 +28,7 @@ export const activateRequestSchema = obj({
   clientTime: int({ min: 0, max: 8.64e15 }),
   licenseState: literal(...licenseStates),
   vm: bool,
-  machineName: optional(str({ min: 1, max: 128 })),
+  machineName: optional(machineName),
 });
 export type ActivateRequest = Infer<typeof activateRequestSchema>;
 
@@ -38,7 +48,7 @@ export const vmActivateRequestSchema = obj({
   vmKey: key,
   nonce: str({ min: 16, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
   clientTime: int({ min: 0, max: 8.64e15 }),
-  machineName: optional(str({ min: 1, max: 128 })),
+  machineName: optional(machineName),
 });
 export type VmActivateRequest = Infer<typeof vmActivateRequestSchema>;
 
