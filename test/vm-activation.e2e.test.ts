@@ -355,15 +355,7 @@ describe('automatic VM activation through the hypervisor agent', { skip: unavail
     vmKeys['forged-std'] = forged.editions.find((e) => e.code === 'srv-std')!.vmKey!;
     await setUpGuest(guestF.ns, gf, 'forged-std');
     const r = await guestRun(guestF.ns, gf, ['-ato']);
-    assert.equal(
-      r.code,
-      7,
-      r.stdout +
-        r.stderr +
-        services.at(-1)!.output() +
-        (await lab.exec(hv.hvf!, 'cat', ['/proc/net/arp'])).stdout +
-        (await lab.exec(hv.hvf!, 'ip', ['-br', 'addr'])).stdout,
-    );
+    assert.equal(r.code, 7, r.stdout + r.stderr);
     assert.equal(r.json?.error?.code, 'VM_INVALID_HOST');
     assert.match(r.json?.error?.message, /pinned|root/);
     const seen = await events_('hvf');
