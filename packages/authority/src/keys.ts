@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DAY,
@@ -21,7 +21,7 @@ import {
   type KeyPair,
   type Root,
 } from '@volact/protocol';
-import { makeDir, writeFileAtomic } from '@volact/io';
+import { makeStateDir, writeFileAtomic } from '@volact/io';
 
 /**
  * The authority's key directory. The root private key (root.key) certifies issuing keys and
@@ -63,12 +63,7 @@ export function certifyIssuer(dir: string, root: KeyPair, purpose: IssuerPurpose
 
 /** Creates the root key, the mint secret and one issuing key per purpose. Refuses to overwrite. */
 export function initKeys(dir: string, now: number): { rootPub: string; rootKid: string } {
-  try {
-    makeDir(dir, 0o700);
-    chmodSync(dir, 0o700);
-  } catch (err) {
-    throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
-  }
+  makeStateDir(dir);
   if (existsSync(join(dir, 'root.pub'))) throw new VolactError('AUTHORITY_EXISTS', { dir });
   const root = generateKeyPair('root');
   writeFileAtomic(join(dir, 'root.key'), privateKeyToPem(root.privateKey), 0o600);

@@ -12,6 +12,7 @@ import {
 } from '@volact/protocol';
 import {
   guardConnections,
+  intParam,
   readJson,
   router,
   sendError,
@@ -19,6 +20,7 @@ import {
   serverTimeouts,
   validate,
   type ConnectionLimits,
+  type Handler,
   type ConnectionStats,
 } from '@volact/io';
 import { networkFilter } from './cidr.js';
@@ -118,18 +120,44 @@ const settingsSchema = obj({ retryMinutes: optional(num), renewalMinutes: option
 const keySchema = obj({ key: str({ min: 1, max: 64 }) });
 const removeSchema = obj({ which: str({ min: 1, max: 64 }) });
 const activateSchema = obj({ force: optional(bool) });
+const confirmSchema = obj({ confirmationId: str({ min: 1, max: 1000 }) });
 
-function intParam(url: URL, name: string): number | undefined {
-  const v = url.searchParams.get(name);
-  if (v === null) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new VolactError('BAD_REQUEST', { field: name, problem: 'must be a non-negative integer' });
-  return n;
+/** What the key routes of an admin socket act on: an activation host, or a hypervisor agent. */
+export type KeyAdmin = {
+  installKey(key: string): unknown;
+  uninstallKey(which: string): number;
+  activate(force: boolean): Promise<unknown>;
+  installationIds(): unknown;
+  applyConfirmation(confirmationId: string): unknown;
+};
+
+/**
+ * The admin routes of a machine the authority activates (slmgr -ipk, -upk, -ato, -dti, -atp),
+ * the same on an activation host and on a hypervisor agent.
+ */
+export function keyRoutes(target: KeyAdmin): Record<string, Handler> {
+  return {
+    'POST /keys': async (req, res) => {
+      const { key } = validate(keySchema, await readJson(req));
+      sendJson(res, 200, target.installKey(key));
+    },
+    'POST /keys/remove': async (req, res) => {
+      const { which } = validate(removeSchema, await readJson(req));
+      sendJson(res, 200, { removed: target.uninstallKey(which) });
+    },
+    'POST /activate': async (req, res) => {
+      const { force } = validate(activateSchema, await readJson(req));
+      sendJson(res, 200, { activated: await target.activate(force ?? false) });
+    },
+    'GET /offline/installation-ids': (_req, res) => sendJson(res, 200, { keys: target.installationIds() }),
+    'POST /offline/confirm': async (req, res) => {
+      const { confirmationId } = validate(confirmSchema, await readJson(req));
+      sendJson(res, 200, target.applyConfirmation(confirmationId));
+    },
+  };
 }
 
 const dnsSchema = obj({ enabled: bool });
-const confirmSchema = obj({ confirmationId: str({ min: 1, max: 1000 }) });
 
 /** The admin listener, on a Unix socket in the 0700 state directory: local administrators only. */
 export function adminServer(
@@ -151,18 +179,7 @@ export function adminServer(
             connections: { ...connections(), perAddressLimit: limits.perAddress, totalLimit: limits.total },
             checkpoints: checkpoints(),
           }),
-        'POST /keys': async (req, res) => {
-          const { key } = validate(keySchema, await readJson(req));
-          sendJson(res, 200, host.installKey(key));
-        },
-        'POST /keys/remove': async (req, res) => {
-          const { which } = validate(removeSchema, await readJson(req));
-          sendJson(res, 200, { removed: host.uninstallKey(which) });
-        },
-        'POST /activate': async (req, res) => {
-          const { force } = validate(activateSchema, await readJson(req));
-          sendJson(res, 200, { activated: await host.activate(force ?? false) });
-        },
+        ...keyRoutes(host),
         'GET /dns': (_req, res, url) =>
           sendJson(res, 200, { ...dns?.status, events: dns?.events(intParam(url, 'limit') ?? 100) ?? [] }),
         'POST /dns': async (req, res) => {
@@ -174,11 +191,6 @@ export function adminServer(
         'POST /dns/unpublish': async (_req, res) => {
           host.setDns({ enabled: false }); // a decommissioned host must not publish itself again
           sendJson(res, 200, { removed: (await dns?.unpublishAll()) ?? [] });
-        },
-        'GET /offline/installation-ids': (_req, res) => sendJson(res, 200, { keys: host.installationIds() }),
-        'POST /offline/confirm': async (req, res) => {
-          const { confirmationId } = validate(confirmSchema, await readJson(req));
-          sendJson(res, 200, host.applyConfirmation(confirmationId));
         },
         'POST /settings': async (req, res) => {
           await host.changeSettings(validate(settingsSchema, await readJson(req)), onPortChange);

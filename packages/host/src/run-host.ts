@@ -18,7 +18,7 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { defaultConnectionLimits, makeDir, writeFileAtomic, type ConnectionLimits } from '@volact/io';
+import { defaultConnectionLimits, makeStateDir, writeFileAtomic, type ConnectionLimits } from '@volact/io';
 import type Database from 'better-sqlite3';
 import { Host } from './host.js';
 import { Checkpointer } from './checkpointer.js';
@@ -171,15 +171,7 @@ export function socketAnswers(socketPath: string): Promise<boolean> {
 /** Starts an activation host from its state directory: client port and admin socket. */
 export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  try {
-    makeDir(opts.dir, 0o700);
-    chmodSync(opts.dir, 0o700);
-  } catch (err) {
-    throw new VolactError('STATE_UNAVAILABLE', {
-      dir: opts.dir,
-      reason: (err as NodeJS.ErrnoException).code ?? String(err),
-    });
-  }
+  makeStateDir(opts.dir);
   const socketPath = join(opts.dir, 'admin.sock');
   if (await socketAnswers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
   const { roots, bundle } = pinnedRoots(opts.dir, opts.rootPem);

@@ -1,16 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import {
-  VolactError,
-  bool,
-  obj,
-  optional,
-  str,
-  vmActivateRequestSchema,
-  vmUuidSchema,
-  type ErrorCode,
-} from '@volact/protocol';
+import { VolactError, vmActivateRequestSchema, vmUuidSchema, type ErrorCode } from '@volact/protocol';
+import { keyRoutes } from '@volact/host';
 import {
   guardConnections,
+  intParam,
   readJson,
   router,
   sendJson,
@@ -181,20 +174,6 @@ export function guestServer(
   return server;
 }
 
-const keySchema = obj({ key: str({ min: 1, max: 64 }) });
-const removeSchema = obj({ which: str({ min: 1, max: 64 }) });
-const activateSchema = obj({ force: optional(bool) });
-const confirmSchema = obj({ confirmationId: str({ min: 1, max: 1000 }) });
-
-function intParam(url: URL, name: string): number | undefined {
-  const v = url.searchParams.get(name);
-  if (v === null) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new VolactError('BAD_REQUEST', { field: name, problem: 'must be a non-negative integer' });
-  return n;
-}
-
 /** The admin listener, on a Unix socket in the 0700 state directory: local administrators only. */
 export function adminServer(agent: HypervisorAgent, log: (line: string) => void, limits: ConnectionLimits): Server {
   const server = createServer(
@@ -202,23 +181,7 @@ export function adminServer(agent: HypervisorAgent, log: (line: string) => void,
     router(
       {
         'GET /status': async (_req, res) => sendJson(res, 200, await agent.status()),
-        'POST /keys': async (req, res) => {
-          const { key } = validate(keySchema, await readJson(req));
-          sendJson(res, 200, agent.installKey(key));
-        },
-        'POST /keys/remove': async (req, res) => {
-          const { which } = validate(removeSchema, await readJson(req));
-          sendJson(res, 200, { removed: agent.uninstallKey(which) });
-        },
-        'POST /activate': async (req, res) => {
-          const { force } = validate(activateSchema, await readJson(req));
-          sendJson(res, 200, { activated: await agent.activate(force ?? false) });
-        },
-        'GET /offline/installation-ids': (_req, res) => sendJson(res, 200, { keys: agent.installationIds() }),
-        'POST /offline/confirm': async (req, res) => {
-          const { confirmationId } = validate(confirmSchema, await readJson(req));
-          sendJson(res, 200, agent.applyConfirmation(confirmationId));
-        },
+        ...keyRoutes(agent),
         'GET /guests': (_req, res) => sendJson(res, 200, agent.guests()),
         'GET /events': (_req, res, url) =>
           sendJson(

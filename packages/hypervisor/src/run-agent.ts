@@ -11,7 +11,7 @@ import {
   type Clock,
   type KeyPair,
 } from '@volact/protocol';
-import { defaultConnectionLimits, makeDir, writeFileAtomic, type ConnectionLimits, type Post } from '@volact/io';
+import { defaultConnectionLimits, makeStateDir, writeFileAtomic, type ConnectionLimits, type Post } from '@volact/io';
 import { pinnedRoots, readOrCorrupt, socketAnswers } from '@volact/host';
 import type Database from 'better-sqlite3';
 import { HypervisorAgent, type AgentSettings } from './agent.js';
@@ -122,15 +122,7 @@ function checkName(name: string): void {
 /** Starts a hypervisor agent from its state directory: the guest channel and the admin socket. */
 export async function runAgent(opts: AgentRunOptions): Promise<RunningAgent> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  try {
-    makeDir(opts.dir, 0o700);
-    chmodSync(opts.dir, 0o700);
-  } catch (err) {
-    throw new VolactError('STATE_UNAVAILABLE', {
-      dir: opts.dir,
-      reason: (err as NodeJS.ErrnoException).code ?? String(err),
-    });
-  }
+  makeStateDir(opts.dir);
   const socketPath = join(opts.dir, 'admin.sock');
   if (await socketAnswers(socketPath)) throw new VolactError('HYPERVISOR_ALREADY_RUNNING', { dir: opts.dir });
   // every option is checked before anything is made or stored: a refused start changes nothing

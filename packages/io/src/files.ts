@@ -1,4 +1,15 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { VolactError } from '@volact/protocol';
 import { dirname, basename, join, resolve, sep } from 'node:path';
 
 /** Write to a temp file, fsync, rename: readers see the old file or the new one, never half. */
@@ -31,6 +42,20 @@ export function makeDir(path: string, mode = 0o700): void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       if (!statSync(at).isDirectory()) throw Object.assign(new Error(`${at} is not a directory`), { code: 'ENOTDIR' });
     }
+  }
+}
+
+/**
+ * A role's private state directory: made if missing, and set to 0700 on every start (its keys
+ * and databases are only for the role and its administrators). STATE_UNAVAILABLE names the
+ * directory and why it cannot be used.
+ */
+export function makeStateDir(dir: string): void {
+  try {
+    makeDir(dir, 0o700);
+    chmodSync(dir, 0o700);
+  } catch (err) {
+    throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
   }
 }
 

@@ -112,6 +112,16 @@ export function sendError(
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+/** A query parameter that must be a non-negative integer, or undefined when it is absent. */
+export function intParam(url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new VolactError('BAD_REQUEST', { field: name, problem: 'must be a non-negative integer' });
+  return n;
+}
 export type Routes = Record<string, Handler>;
 
 /** A tiny exact-path router: "METHOD /path" → handler; everything else is NOT_FOUND. */

@@ -6,6 +6,7 @@
  */
 export {
   DEFAULT_BODY_LIMIT,
+  intParam,
   readJson,
   router,
   sendError,
@@ -34,4 +35,4 @@ export {
   type ConnectionLimits,
   type ConnectionStats,
 } from './connection-guard.js';
-export { makeDir, readFileBounded } from './files.js';
+export { makeDir, makeStateDir, readFileBounded } from './files.js';

@@ -1,6 +1,6 @@
-import { VolactError, defaults, exitCodes } from '@volact/protocol';
+import { VolactError, defaults } from '@volact/protocol';
 import { adminCall } from '../admin-client.js';
-import { qrText, qrWanted } from '../qr.js';
+import { keyOptions } from './key-options.js';
 import { slmgrOption, type SlmgrCall, type SlmgrOption } from './option.js';
 
 /** What a host option acts on: the state directory of a running host, reached through its admin socket. */
@@ -112,35 +112,11 @@ const setDns =
     adminCall<{ enabled: boolean; configured: boolean }>(dir, 'POST', '/dns', { enabled });
 
 /** The options of `volact slmgr --host DIR`, in the order `known:` lists them. */
+const keys = keyOptions<HostContext>({ key: 'host key', slots: 'hosts', flag: '--host' });
+
 export const hostOptions: Record<string, SlmgrOption<HostContext, unknown>> = {
-  ipk: op({
-    arity: 1,
-    run: ({ dir }, call) =>
-      adminCall<{ id: string; partial: string; group: number }>(dir, 'POST', '/keys', { key: call.value }),
-    render: (r) =>
-      `Installed host key ${r.partial} for product group ${r.group} successfully (ID ${r.id}). Activate it with -ato.`,
-  }),
-  ato: op({
-    arity: 0,
-    run: ({ dir }) =>
-      adminCall<{
-        activated: {
-          id: string;
-          group: string;
-          hostsUsed: number;
-          hostsLimit: number;
-          activationsUsed: number;
-          activationsLimit: number;
-        }[];
-      }>(dir, 'POST', '/activate', { force: true }),
-    render: (r) =>
-      r.activated
-        .map(
-          (a) =>
-            `Host key ${a.id} (${a.group}) activated successfully: ${a.hostsUsed} of ${a.hostsLimit} hosts, ${a.activationsUsed} of ${a.activationsLimit} activations used.`,
-        )
-        .join('\n'),
-  }),
+  ipk: keys.ipk,
+  ato: keys.ato,
   dli: op({ arity: 0, run: status, render: (s) => statusLines(s).join('\n') }),
   dlv: op({
     arity: 0,
@@ -151,46 +127,12 @@ export const hostOptions: Record<string, SlmgrOption<HostContext, unknown>> = {
     render: (s) => [...statusLines(s), ...verboseLines(s)].join('\n'),
   }),
   xpr: op({ arity: 0, run: status, render: (s) => statusLines(s)[1]! }),
-  upk: op({
-    arity: 1,
-    run: ({ dir }, call) => adminCall<{ removed: number }>(dir, 'POST', '/keys/remove', { which: call.value }),
-    render: (r) =>
-      r.removed
-        ? 'Uninstalled host key successfully.'
-        : 'No installed host key has that ID or those last five characters.',
-    exit: (r) => (r.removed ? 0 : exitCodes.input),
-  }),
+  upk: keys.upk,
   sai: setting('retryMinutes'),
   sri: setting('renewalMinutes'),
   sprt: setting('port'),
-  dti: op({
-    arity: 0,
-    run: ({ dir }) =>
-      adminCall<{ keys: { id: string; group: number; activated: boolean; installationId: string }[] }>(
-        dir,
-        'GET',
-        '/offline/installation-ids',
-      ),
-    render: (r) =>
-      r.keys
-        .map((k) =>
-          [
-            `Host key ${k.id} (group ${k.group}${k.activated ? ', already activated' : ''}), installation ID:`,
-            '',
-            `  ${k.installationId}`,
-            '',
-            ...(qrWanted() ? [qrText(k.installationId)] : []),
-          ].join('\n'),
-        )
-        .concat('Give it to your publisher and apply the answer with: volact slmgr --host DIR -atp CONFIRMATION-ID')
-        .join('\n'),
-  }),
-  atp: op({
-    arity: -1,
-    run: ({ dir }, call) =>
-      adminCall<{ id: string; group: string }>(dir, 'POST', '/offline/confirm', { confirmationId: call.value }),
-    render: (r) => `Confirmation ID applied successfully: host key ${r.id} (${r.group}) is activated.`,
-  }),
+  dti: keys.dti,
+  atp: keys.atp,
   sdns: op({ arity: 0, run: setDns(true), render: dns }),
   cdns: op({ arity: 0, run: setDns(false), render: dns }),
 };

@@ -1,7 +1,6 @@
-import { exitCodes } from '@volact/protocol';
 import { adminCall } from '../admin-client.js';
 import { iso } from '../output.js';
-import { qrText, qrWanted } from '../qr.js';
+import { keyOptions } from './key-options.js';
 import { slmgrOption, type SlmgrOption } from './option.js';
 
 /** What a hypervisor option acts on: the state directory of a running agent, reached through its admin socket. */
@@ -56,73 +55,19 @@ function verboseLines(s: HypervisorStatus): string[] {
 }
 
 /** The options of `volact slmgr --hypervisor DIR`, in the order `known:` lists them. */
+const keys = keyOptions<HypervisorContext>({
+  key: 'datacenter key',
+  slots: 'hypervisors',
+  flag: '--hypervisor',
+  unavailable: 'HYPERVISOR_UNAVAILABLE',
+});
+
 export const hypervisorOptions: Record<string, SlmgrOption<HypervisorContext, unknown>> = {
-  ipk: op({
-    arity: 1,
-    run: ({ dir }, c) => call<{ id: string; partial: string; group: number }>(dir, 'POST', '/keys', { key: c.value }),
-    render: (r) =>
-      `Installed datacenter key ${r.partial} for product group ${r.group} successfully (ID ${r.id}). Activate it with -ato.`,
-  }),
-  upk: op({
-    arity: 1,
-    run: ({ dir }, c) => call<{ removed: number }>(dir, 'POST', '/keys/remove', { which: c.value }),
-    render: (r) =>
-      r.removed
-        ? 'Uninstalled datacenter key successfully.'
-        : 'No installed datacenter key has that ID or those last five characters.',
-    exit: (r) => (r.removed ? 0 : exitCodes.input),
-  }),
-  ato: op({
-    arity: 0,
-    run: ({ dir }) =>
-      call<{
-        activated: {
-          id: string;
-          group: string;
-          hostsUsed: number;
-          hostsLimit: number;
-          activationsUsed: number;
-          activationsLimit: number;
-        }[];
-      }>(dir, 'POST', '/activate', { force: true }),
-    render: (r) =>
-      r.activated
-        .map(
-          (a) =>
-            `Datacenter key ${a.id} (${a.group}) activated successfully: ${a.hostsUsed} of ${a.hostsLimit} hypervisors, ${a.activationsUsed} of ${a.activationsLimit} activations used.`,
-        )
-        .join('\n'),
-  }),
-  dti: op({
-    arity: 0,
-    run: ({ dir }) =>
-      call<{ keys: { id: string; group: number; activated: boolean; installationId: string }[] }>(
-        dir,
-        'GET',
-        '/offline/installation-ids',
-      ),
-    render: (r) =>
-      r.keys
-        .map((k) =>
-          [
-            `Datacenter key ${k.id} (group ${k.group}${k.activated ? ', already activated' : ''}), installation ID:`,
-            '',
-            `  ${k.installationId}`,
-            '',
-            ...(qrWanted() ? [qrText(k.installationId)] : []),
-          ].join('\n'),
-        )
-        .concat(
-          'Give it to your publisher and apply the answer with: volact slmgr --hypervisor DIR -atp CONFIRMATION-ID',
-        )
-        .join('\n'),
-  }),
-  atp: op({
-    arity: -1,
-    run: ({ dir }, c) =>
-      call<{ id: string; group: string }>(dir, 'POST', '/offline/confirm', { confirmationId: c.value }),
-    render: (r) => `Confirmation ID applied successfully: datacenter key ${r.id} (${r.group}) is activated.`,
-  }),
+  ipk: keys.ipk,
+  upk: keys.upk,
+  ato: keys.ato,
+  dti: keys.dti,
+  atp: keys.atp,
   dli: op({ arity: 0, run: status, render: (s) => statusLines(s).join('\n') }),
   dlv: op({ arity: 0, run: status, render: (s) => [...statusLines(s), ...verboseLines(s)].join('\n') }),
   xpr: op({ arity: 0, run: status, render: (s) => statusLines(s)[1]! }),
