@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { VolactError } from '@volact/protocol';
 import { adminCall } from '../../admin-client.js';
+import { eventQuery, printEvents } from '../../event-query.js';
 import { emit, fail, table } from '../../output.js';
 import { defaultHostDir } from './inputs.js';
 
@@ -21,37 +21,23 @@ export function registerEvents(cmd: Command): void {
     .option('--jsonl', 'JSON lines')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
-        const q = new URLSearchParams();
-        if (o.since) {
-          const t = Date.parse(o.since as string);
-          if (!Number.isFinite(t))
-            throw new VolactError('USAGE', { detail: `--since ${String(o.since)} is not a time` });
-          q.set('since', String(t));
-        }
-        if (o.machine) q.set('machine', o.machine as string);
-        if (o.outcome) q.set('outcome', o.outcome as string);
-        if (o.limit) q.set('limit', o.limit as string);
+        const q = eventQuery(o, { machine: 'machine', outcome: 'outcome' });
         const events = await adminCall<Record<string, unknown>[]>(
           (o.state as string | undefined) ?? defaultHostDir(),
           'GET',
           `/events?${q}`,
         );
-        if (o.jsonl)
-          process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''));
-        else
-          emit(Boolean(o.json), events, () =>
-            table(events, [
-              'at',
-              'event',
-              'machineId',
-              'vm',
-              'licenseState',
-              'edition',
-              'outcome',
-              'count',
-              'required',
-            ]),
-          );
+        printEvents(o, events, () => events, [
+          'at',
+          'event',
+          'machineId',
+          'vm',
+          'licenseState',
+          'edition',
+          'outcome',
+          'count',
+          'required',
+        ]);
       } catch (err) {
         fail(err, Boolean(o.json));
       }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { VolactError } from '@volact/protocol';
 import { adminCall } from '../../admin-client.js';
+import { eventQuery, printEvents } from '../../event-query.js';
 import { emit, fail, iso, table } from '../../output.js';
 import { defaultHypervisorDir } from './serve.js';
 
@@ -57,28 +57,22 @@ export function registerGuests(cmd: Command): void {
     .option('--jsonl', 'JSON lines')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
-        const q = new URLSearchParams();
-        if (o.since) {
-          const t = Date.parse(o.since as string);
-          if (!Number.isFinite(t))
-            throw new VolactError('USAGE', { detail: `--since ${String(o.since)} is not a time` });
-          q.set('since', String(t));
-        }
-        if (o.vm) q.set('vm', o.vm as string);
-        if (o.outcome) q.set('outcome', o.outcome as string);
-        if (o.limit) q.set('limit', o.limit as string);
+        const q = eventQuery(o, { vm: 'vm', outcome: 'outcome' });
         const events = (await call<Record<string, unknown>[]>(o.state as string | undefined, `/events?${q}`)).map((e) =>
           withIsoTimes(e, ['at']),
         );
-        if (o.jsonl)
-          process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''));
-        else
-          emit(Boolean(o.json), events, () =>
-            table(
-              events.map((e) => ({ ...e, edition: e.editionCode ?? e.edition })),
-              ['at', 'event', 'vmUuid', 'machineId', 'edition', 'outcome', 'reason', 'code', 'address', 'mac'],
-            ),
-          );
+        printEvents(o, events, () => events.map((e) => ({ ...e, edition: e.editionCode ?? e.edition })), [
+          'at',
+          'event',
+          'vmUuid',
+          'machineId',
+          'edition',
+          'outcome',
+          'reason',
+          'code',
+          'address',
+          'mac',
+        ]);
       } catch (err) {
         fail(err, Boolean(o.json));
       }
