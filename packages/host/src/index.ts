@@ -10,3 +10,5 @@ export * from './dns-records.js';
 export * from './dns-update.js';
 export * from './key-store.js';
 export { HostActivation, type ActivationStore, type KeyActivation } from './host-activation.js';
+export { settingsFrom, type HostSettings } from './settings.js';
+export { readStoredSettings } from './stored-settings.js';

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { applySettingsFile, type Role } from '../../config-file.js';
 import { VolactError } from '@volact/protocol';
 import type { Authority } from '@volact/authority';
 import { fileLimits, readUserFile } from '../../files.js';
@@ -80,12 +81,21 @@ export const storeCommand = (parent: Command, name: string) =>
     .option(...dbOpt)
     .option('--json', 'JSON output');
 
-/** An action with the options (and the first argument as _arg); a failure is printed and exits with its code. */
+/**
+ * An action with the options (and the first argument as _arg); a failure is printed and exits
+ * with its code. With `settingsFile`, the environment and the role's settings file fill in the
+ * options no flag gave (config-file.ts).
+ */
 export const run =
-  (fn: (o: Record<string, string | boolean | undefined>) => void | Promise<void>) =>
+  (fn: (o: Record<string, string | boolean | undefined>) => void | Promise<void>, settingsFile?: Role) =>
   async (...args: unknown[]) => {
-    const opts = (args[args.length - 1] as Command).opts();
+    const self = args[args.length - 1] as Command;
+    let opts = self.opts();
     try {
+      if (settingsFile) {
+        applySettingsFile(self, settingsFile);
+        opts = self.opts();
+      }
       await fn({ ...opts, _arg: args[0] as string | undefined });
     } catch (err) {
       fail(err, Boolean(opts.json));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { configurable } from '../../config-file.js';
 import { VolactError } from '@volact/protocol';
 import { defaultConnectionLimits } from '@volact/io';
 import { connectionOptions } from '../../connection-options.js';
@@ -8,7 +9,7 @@ import { authorityPackage, databaseOption, dbOpt, defaultDir, dirOpt, intOption,
 
 /** `authority serve`: the authority's HTTP API. */
 export function registerServe(cmd: Command): void {
-  cmd
+  const serve = cmd
     .command('serve')
     .description('serve the authority API (host activation, catalog)')
     .option('--port <port>', 'TCP port', '8180')
@@ -33,42 +34,42 @@ export function registerServe(cmd: Command): void {
     )
     .option(...dirOpt)
     .option(...dbOpt)
-    .option('--json', 'errors as JSON')
-    .action(
-      run(async (o) => {
-        const dir = (o.dir as string | undefined) ?? defaultDir();
-        const port = intOption('port', o.port as string, 0, 65535)!;
-        const listenOn = o.listen as string;
-        if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
-          throw new VolactError('USAGE', { detail: '--tls-cert and --tls-key go together' });
-        const tls = o.tlsCert
-          ? {
-              cert: readUserFile(o.tlsCert as string, 'TLS certificate'),
-              key: readUserFile(o.tlsKey as string, 'TLS key'),
-            }
-          : undefined;
-        // plain HTTP would carry keys and tokens in clear: only on loopback, or behind a local TLS proxy
-        if (!tls && !isLoopback(listenOn) && !o.behindTlsProxy)
-          throw new VolactError('TLS_REQUIRED', { address: listenOn });
-        const limits = {
-          perAddress: intOption('rate-per-address', o.ratePerAddress as string, 0, 1_000_000)!,
-          perKey: intOption('rate-per-key', o.ratePerKey as string, 0, 1_000_000)!,
-        };
-        const { runAuthority } = await authorityPackage();
-        const a = await runAuthority(
-          dir,
-          processClock(),
-          port,
-          listenOn,
-          databaseOption(o),
-          limits,
-          tls,
-          connectionOptions(o),
-        );
-        process.stdout.write(`authority listening on ${tls ? 'https' : 'http'}://${o.listen as string}:${a.port}\n`);
-        const stop = () => void a.close().then(() => process.exit(0));
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      }),
-    );
+    .option('--json', 'errors as JSON');
+  configurable(serve, 'authority').action(
+    run(async (o) => {
+      const dir = (o.dir as string | undefined) ?? defaultDir();
+      const port = intOption('port', o.port as string, 0, 65535)!;
+      const listenOn = o.listen as string;
+      if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
+        throw new VolactError('USAGE', { detail: '--tls-cert and --tls-key go together' });
+      const tls = o.tlsCert
+        ? {
+            cert: readUserFile(o.tlsCert as string, 'TLS certificate'),
+            key: readUserFile(o.tlsKey as string, 'TLS key'),
+          }
+        : undefined;
+      // plain HTTP would carry keys and tokens in clear: only on loopback, or behind a local TLS proxy
+      if (!tls && !isLoopback(listenOn) && !o.behindTlsProxy)
+        throw new VolactError('TLS_REQUIRED', { address: listenOn });
+      const limits = {
+        perAddress: intOption('rate-per-address', o.ratePerAddress as string, 0, 1_000_000)!,
+        perKey: intOption('rate-per-key', o.ratePerKey as string, 0, 1_000_000)!,
+      };
+      const { runAuthority } = await authorityPackage();
+      const a = await runAuthority(
+        dir,
+        processClock(),
+        port,
+        listenOn,
+        databaseOption(o),
+        limits,
+        tls,
+        connectionOptions(o),
+      );
+      process.stdout.write(`authority listening on ${tls ? 'https' : 'http'}://${o.listen as string}:${a.port}\n`);
+      const stop = () => void a.close().then(() => process.exit(0));
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    }, 'authority'),
+  );
 }

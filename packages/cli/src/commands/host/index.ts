@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerConfig } from './config.js';
 import { registerDns } from './dns.js';
 import { registerEvents } from './events.js';
 import { registerServe } from './serve.js';
@@ -11,4 +12,5 @@ export function registerHost(program: Command): void {
   registerServe(cmd);
   registerEvents(cmd);
   registerDns(cmd);
+  registerConfig(cmd);
 }

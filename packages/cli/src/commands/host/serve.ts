@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
 import type { DnsConfig } from '@volact/host';
 import { defaultConnectionLimits } from '@volact/io';
+import { applySettingsFile, configurable } from '../../config-file.js';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
 import { fail } from '../../output.js';
@@ -38,74 +39,83 @@ function dnsOptions(o: Record<string, string | undefined>): Partial<DnsConfig> |
   }
   return Object.keys(change).length ? change : undefined;
 }
+/** The options of `volact host serve`, from flags, the environment or the settings file; `host config --show` reads the same. */
+export function hostServeOptions(cmd: Command): Command {
+  return configurable(
+    cmd
+      .option('--state <dir>', 'host state directory (env VOLACT_HOST_DIR)')
+      .option('--root <file>', "the publisher's root.pub, or its offline bundle, to pin (needed the first time)")
+      .option('--authority <url>', 'authority URL for host activation')
+      .option('--port <port>', 'client port (default 1688, or the stored -sprt setting)')
+      .option('--listen <address>', 'IP address to listen on (default ::, all addresses, or the stored one)')
+      .option('--serve-networks <cidrs>', 'comma-separated networks to serve (default: loopback and private ranges)')
+      .option(
+        '--name <name>',
+        "host name shown to clients and the default SRV target (default: the stored one, else the machine name; '' goes back to the machine name)",
+      )
+      .option('--dns-server <host[:port]>', 'primary DNS server of the zone, for publishing the SRV record (RFC 2136)')
+      .option('--dns-domain <domain>', 'home domain (zone) to publish _volact._tcp.<domain> in')
+      .option('--dns-name <fqdn>', "the host's own name, the SRV target (default: NAME.DOMAIN)")
+      .option('--dns-address <ip>', 'also publish this A/AAAA record for the host name')
+      .option('--dns-priority <n>', 'SRV priority in the home domain (default 0)')
+      .option('--dns-weight <n>', 'SRV weight in the home domain (default 0)')
+      .option('--dns-extra <list>', 'extra domains: "domain,priority,weight" separated by ";"')
+      .option('--tsig-key <file>', "the host's own TSIG key (BIND key file, hmac-sha256), kept as dns.key (0600)")
+      .option(
+        '--new-database',
+        'start with a new, empty host.db although this host was set up here (host.db lost, no backup); then -ipk and -ato again',
+      )
+      .option(
+        '--max-connections <n>',
+        'open client connections in all; at the cap the longest idle one is closed (0: no cap)',
+        String(defaultConnectionLimits.total),
+      )
+      .option(
+        '--max-connections-per-address <n>',
+        'open client connections from one address (0: no cap; raise it for many machines behind one NAT address)',
+        String(defaultConnectionLimits.perAddress),
+      ),
+    'host',
+  );
+}
+
 /** `volact host serve`: the host code loads only here. */
 export function registerServe(cmd: Command): void {
-  cmd
-    .command('serve')
-    .description('run the activation host: client port and admin socket (DIR/admin.sock)')
-    .option('--state <dir>', 'host state directory (env VOLACT_HOST_DIR)')
-    .option('--root <file>', "the publisher's root.pub, or its offline bundle, to pin (needed the first time)")
-    .option('--authority <url>', 'authority URL for host activation')
-    .option('--port <port>', 'client port (default 1688, or the stored -sprt setting)')
-    .option('--listen <address>', 'IP address to listen on (default ::, all addresses, or the stored one)')
-    .option('--serve-networks <cidrs>', 'comma-separated networks to serve (default: loopback and private ranges)')
-    .option(
-      '--name <name>',
-      "host name shown to clients and the default SRV target (default: the stored one, else the machine name; '' goes back to the machine name)",
-    )
-    .option('--dns-server <host[:port]>', 'primary DNS server of the zone, for publishing the SRV record (RFC 2136)')
-    .option('--dns-domain <domain>', 'home domain (zone) to publish _volact._tcp.<domain> in')
-    .option('--dns-name <fqdn>', "the host's own name, the SRV target (default: NAME.DOMAIN)")
-    .option('--dns-address <ip>', 'also publish this A/AAAA record for the host name')
-    .option('--dns-priority <n>', 'SRV priority in the home domain (default 0)')
-    .option('--dns-weight <n>', 'SRV weight in the home domain (default 0)')
-    .option('--dns-extra <list>', 'extra domains: "domain,priority,weight" separated by ";"')
-    .option('--tsig-key <file>', "the host's own TSIG key (BIND key file, hmac-sha256), kept as dns.key (0600)")
-    .option(
-      '--new-database',
-      'start with a new, empty host.db although this host was set up here (host.db lost, no backup); then -ipk and -ato again',
-    )
-    .option(
-      '--max-connections <n>',
-      'open client connections in all; at the cap the longest idle one is closed (0: no cap)',
-      String(defaultConnectionLimits.total),
-    )
-    .option(
-      '--max-connections-per-address <n>',
-      'open client connections from one address (0: no cap; raise it for many machines behind one NAT address)',
-      String(defaultConnectionLimits.perAddress),
-    )
-    .action(async (o: Record<string, string | undefined>) => {
-      try {
-        const port = o.port === undefined ? undefined : Number(o.port);
-        if (port !== undefined && (!/^\d+$/.test(o.port!) || port > 65535))
-          throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 0, max: 65535, value: o.port! });
-        const { runHost } = await import('@volact/host');
-        const running = await runHost({
-          dir: o.state ?? defaultHostDir(),
-          clock: processClock(),
-          rootPem: o.root ? readRootPem(o.root) : undefined,
-          authorityUrl: o.authority,
-          port,
-          listenAddress: o.listen,
-          servedNetworks: o.serveNetworks
-            ?.split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-          hostName: o.name,
-          dns: dnsOptions(o),
-          tsigKeyText: o.tsigKey === undefined ? undefined : readUserFile(o.tsigKey, '--tsig-key'),
-          connectionLimits: connectionOptions(o),
-          newDatabase: Boolean(o.newDatabase),
-        });
-        process.stdout.write(
-          `activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n`,
-        );
-        const stop = () => void running.close().then(() => process.exit(0));
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      } catch (err) {
-        fail(err, false);
-      }
-    });
+  hostServeOptions(
+    cmd.command('serve').description('run the activation host: client port and admin socket (DIR/admin.sock)'),
+  ).action(async (_o: unknown, self: Command) => {
+    try {
+      applySettingsFile(self, 'host');
+      const o = self.opts<Record<string, string | undefined>>();
+      const port = o.port === undefined ? undefined : Number(o.port);
+      if (port !== undefined && (!/^\d+$/.test(o.port!) || port > 65535))
+        throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 0, max: 65535, value: o.port! });
+      const { runHost } = await import('@volact/host');
+      const running = await runHost({
+        dir: o.state ?? defaultHostDir(),
+        clock: processClock(),
+        rootPem: o.root ? readRootPem(o.root) : undefined,
+        authorityUrl: o.authority,
+        port,
+        listenAddress: o.listen,
+        servedNetworks: o.serveNetworks
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        hostName: o.name,
+        dns: dnsOptions(o),
+        tsigKeyText: o.tsigKey === undefined ? undefined : readUserFile(o.tsigKey, '--tsig-key'),
+        connectionLimits: connectionOptions(o),
+        newDatabase: Boolean(o.newDatabase),
+      });
+      process.stdout.write(
+        `activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n`,
+      );
+      const stop = () => void running.close().then(() => process.exit(0));
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    } catch (err) {
+      fail(err, false);
+    }
+  });
 }
