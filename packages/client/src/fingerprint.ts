@@ -1,65 +1,56 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { VolactError, type Fingerprint } from '@volact/protocol';
+import { readLinuxFingerprint } from './fingerprint-linux.js';
+import { readMacFingerprint } from './fingerprint-macos.js';
+import { readWindowsFingerprint } from './fingerprint-windows.js';
+import { runCommand, type RunCommand } from './run-command.js';
 
-function read(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return '';
+/** Where a machine's fingerprint comes from: one reader per platform, the same Fingerprint shape. */
+export type FingerprintBackend = { readonly name: string; read(): Fingerprint };
+
+/** What a backend may use, injectable so tests can play any platform with recorded outputs. */
+export type FingerprintDeps = { platform?: NodeJS.Platform; run?: RunCommand };
+
+/** The reader for a platform: Windows and macOS have theirs; Linux's reads every other Unix too. */
+export function fingerprintBackend(
+  platform: NodeJS.Platform,
+  run: RunCommand = runCommand,
+  env: NodeJS.ProcessEnv = process.env,
+): FingerprintBackend {
+  switch (platform) {
+    case 'win32':
+      return { name: 'windows', read: () => readWindowsFingerprint(run, env) };
+    case 'darwin':
+      return { name: 'macos', read: () => readMacFingerprint(run) };
+    default:
+      return { name: 'linux', read: readLinuxFingerprint };
   }
 }
 
-function list(dir: string, file: (name: string) => string, skip: (name: string) => boolean): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((n) => !skip(n))
-    .map((n) => read(file(n)))
-    .filter((v) => v && !/^0+(:0+)*$/.test(v))
-    .sort();
+function readFingerprintFile(file: string): Fingerprint {
+  try {
+    const fp = JSON.parse(readFileSync(file, 'utf8')) as Fingerprint;
+    if (typeof fp.osId !== 'string' || !Array.isArray(fp.disks) || !Array.isArray(fp.nics))
+      throw new Error('needs osId, cpu, board, disks, nics');
+    return {
+      osId: fp.osId,
+      cpu: String(fp.cpu ?? ''),
+      board: String(fp.board ?? ''),
+      disks: fp.disks.map(String),
+      nics: fp.nics.map(String),
+    };
+  } catch (err) {
+    throw new VolactError('STATE_CORRUPT', { file, detail: err instanceof Error ? err.message : String(err) });
+  }
 }
 
 /**
  * Reads this machine's fingerprint from the OS. VOLACT_FINGERPRINT_FILE (a JSON Fingerprint)
- * replaces it: for containers whose /sys tells nothing, and for tests that play many machines.
+ * replaces it on every platform: for containers whose /sys tells nothing, machines where the
+ * readers' commands may not run, and tests that play many machines.
  */
-export function readFingerprint(env: NodeJS.ProcessEnv = process.env): Fingerprint {
+export function readFingerprint(env: NodeJS.ProcessEnv = process.env, deps: FingerprintDeps = {}): Fingerprint {
   const file = env.VOLACT_FINGERPRINT_FILE;
-  if (file) {
-    try {
-      const fp = JSON.parse(readFileSync(file, 'utf8')) as Fingerprint;
-      if (typeof fp.osId !== 'string' || !Array.isArray(fp.disks) || !Array.isArray(fp.nics))
-        throw new Error('needs osId, cpu, board, disks, nics');
-      return {
-        osId: fp.osId,
-        cpu: String(fp.cpu ?? ''),
-        board: String(fp.board ?? ''),
-        disks: fp.disks.map(String),
-        nics: fp.nics.map(String),
-      };
-    } catch (err) {
-      throw new VolactError('STATE_CORRUPT', { file, detail: err instanceof Error ? err.message : String(err) });
-    }
-  }
-  const cpuinfo = read('/proc/cpuinfo');
-  return {
-    osId: read('/etc/machine-id') || read('/var/lib/dbus/machine-id') || 'unknown',
-    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? '',
-    board: read('/sys/class/dmi/id/product_uuid') || read('/sys/class/dmi/id/board_serial'),
-    disks: list(
-      '/sys/block',
-      (n) => `/sys/block/${n}/device/serial`,
-      (n) => /^(loop|ram|zram|dm-)/.test(n),
-    ).concat(
-      list(
-        '/sys/block',
-        (n) => `/sys/block/${n}/device/wwid`,
-        (n) => /^(loop|ram|zram|dm-)/.test(n),
-      ),
-    ),
-    nics: list(
-      '/sys/class/net',
-      (n) => `/sys/class/net/${n}/address`,
-      (n) => n === 'lo' || /^(veth|docker|br-|virbr)/.test(n),
-    ),
-  };
+  if (file) return readFingerprintFile(file);
+  return fingerprintBackend(deps.platform ?? process.platform, deps.run, env).read();
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { VolactError, type Fingerprint, type HostAnswerBundle, type KeyClass } from '@volact/protocol';
-import { makeDir, readFileBounded, writeFileAtomic } from '@volact/io';
+import { defaultStateDir, makeDir, readFileBounded, writeFileAtomic } from '@volact/io';
 
 /** What a client keeps in its state directory (state.json). Version 1. */
 export type ClientState = {
@@ -110,12 +110,9 @@ export type StoredCatalog = { v: 1; catalog: string; issuer: string; authority: 
 export type AnyLicense =
   StoredLicense | StoredMakLicense | StoredOfflineLicense | StoredDirectoryLicense | StoredVmLicense;
 
+/** The client's state directory: --state, else VOLACT_STATE_DIR, else the platform's default. */
 export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return (
-    flag ??
-    env.VOLACT_STATE_DIR ??
-    (process.getuid?.() === 0 ? '/var/lib/volact/client' : join(env.HOME ?? '.', '.local/state/volact/client'))
-  );
+  return flag ?? defaultStateDir('client', { platform: process.platform, env, uid: process.getuid?.() });
 }
 
 export function ensureDir(dir: string): void {

@@ -124,6 +124,7 @@ export const errorTable = {
   ROOT_MISMATCH: { status: 409, exit: exitCodes.trust, message: '{path} pins another publisher root', fix: 'If the publisher really changed its root, remove that file first; otherwise pass the root.pub you pinned before.' },
   HOST_ALREADY_RUNNING: { status: 409, exit: exitCodes.refused, message: 'an activation host already runs on {dir}', fix: 'Stop it first; one state directory serves one host process (its counts live in memory too).' },
   STATE_UNAVAILABLE: { status: 500, exit: exitCodes.internal, message: 'cannot use the state directory {dir}: {reason}', fix: 'Check that it exists and this user may write it, or give another (--state DIR; for the authority --dir DIR).' },
+  FINGERPRINT_UNAVAILABLE: { status: 500, exit: exitCodes.internal, message: "cannot read this machine's identity: {command}: {reason}", fix: 'Run that command by hand to see why. Where it cannot run (a locked-down PowerShell, a sandbox), give the fingerprint in a file: VOLACT_FINGERPRINT_FILE (docs/operations.md, Machine ID and fingerprint).' },
   PORT_UNAVAILABLE: { status: 409, exit: exitCodes.refused, message: 'cannot listen on port {port}: {reason}', fix: 'Pick a free port, or stop what uses it; the host keeps its old port.' },
   AUTHORITY_NOT_READY: { status: 503, exit: exitCodes.internal, message: 'the authority is not initialised: {detail}', fix: 'Run volact authority init --dir DIR and import a catalog.' },
 

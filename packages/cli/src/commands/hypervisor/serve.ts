@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { applySettingsFile, configurable } from '../../config-file.js';
 import { defaults } from '@volact/protocol';
+import { defaultStateDir } from '@volact/io';
 import { fail } from '../../output.js';
 import { processClock } from '../../process-clock.js';
 import { readRootPem } from '../host/inputs.js';
 
-export const defaultHypervisorDir = () => process.env.VOLACT_HYPERVISOR_DIR ?? '/var/lib/volact/hypervisor';
+export const defaultHypervisorDir = () => defaultStateDir('hypervisor');
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -14,7 +15,10 @@ export function registerServe(cmd: Command): void {
   const serve = cmd
     .command('serve')
     .description('run the hypervisor agent: guest channel and admin socket (DIR/admin.sock)')
-    .option('--state <dir>', 'agent state directory (env VOLACT_HYPERVISOR_DIR, default /var/lib/volact/hypervisor)')
+    .option(
+      '--state <dir>',
+      'agent state directory (env VOLACT_HYPERVISOR_DIR; default per platform, docs/operations.md)',
+    )
     .option('--root <file>', "the publisher's root.pub, or its offline bundle, to pin (needed the first time)")
     .option('--authority <url>', 'authority URL for the agent activation (-ato)')
     .option(
