@@ -36,3 +36,4 @@ export {
   type ConnectionStats,
 } from './connection-guard.js';
 export { makeDir, makeStateDir, readFileBounded } from './files.js';
+export { processClock } from './process-clock.js';

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
-import { defaultConnectionLimits } from '@volact/io';
+import { defaultConnectionLimits, processClock } from '@volact/io';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
-import { processClock } from '../../process-clock.js';
 import { authorityPackage, databaseOption, dbOpt, defaultDir, dirOpt, intOption, isLoopback, run } from './common.js';
 
 /** `authority serve`: the authority's HTTP API. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defaults } from '@volact/protocol';
 import { fail } from '../../output.js';
-import { processClock } from '../../process-clock.js';
+import { processClock } from '@volact/io';
 import { readRootPem } from '../host/inputs.js';
 
 export const defaultHypervisorDir = () => process.env.VOLACT_HYPERVISOR_DIR ?? '/var/lib/volact/hypervisor';
