@@ -1,6 +1,7 @@
 import {
   chmodSync,
   closeSync,
+  fchmodSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -17,6 +18,7 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w', mode);
   try {
+    fchmodSync(fd, mode); // the mode asked for, whatever the umask: public files must stay readable
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fsyncSync(fd);
   } finally {
