@@ -198,8 +198,10 @@ describe('embedding: readLicense, the example app and -dli --json', { timeout: 3
     state.key.text = key;
     writeFileSync(join(dir('oot'), 'state.json'), JSON.stringify(state), { mode: 0o600 });
     chmodSync(join(dir('oot'), 'state.json'), 0o600);
+    chmodSync(join(dir('oot'), 'license.json'), 0o600);
     chmodSync(dir('oot'), 0o700);
     await must(['slmgr', '-skhc'], e);
+    assert.equal(statSync(join(dir('oot'), 'license.json')).mode & 0o777, 0o644);
     assert.equal(statSync(dir('oot')).mode & 0o777, 0o755);
     assert.equal(statSync(join(dir('oot'), 'state.json')).mode & 0o777, 0o644);
     assert.equal(JSON.parse(readFileSync(join(dir('oot'), 'state.json'), 'utf8')).key.text, null);
@@ -226,5 +228,11 @@ describe('embedding: readLicense, the example app and -dli --json', { timeout: 3
       assert.equal(JSON.parse(dli.stdout).licenseState, asRoot.status.state);
       assert.deepEqual(snapshot(dir(name)), before, `${name}: nothing written`);
     }
+    // a license.json an older volact left 0600: the product cannot check, and says so (not "not activated")
+    cpSync(dir('licensed'), dir('old'), { recursive: true });
+    chmodSync(join(dir('old'), 'license.json'), 0o600);
+    const old = checkLicense(env('old'), true);
+    assert.equal(old.code, 2);
+    assert.match(old.stderr, /Cannot check the licence: STATE_UNAVAILABLE/);
   });
 });

@@ -127,17 +127,18 @@ function signedEditions(read: ReturnType<ClientStore['stored']>) {
   ];
 }
 
-/** A state directory this user cannot read is STATE_UNAVAILABLE (not "no state"). */
+/** A state directory this user cannot read is STATE_UNAVAILABLE (not "no state", nor a damaged license). */
 function checkReadable(dir: string): void {
   for (const [path, mode] of [
     [dir, constants.X_OK],
     [join(dir, 'state.json'), constants.R_OK],
+    [join(dir, 'license.json'), constants.R_OK],
   ] as const) {
     try {
       accessSync(path, mode);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
+      if (code === 'ENOENT') continue;
       throw new VolactError('STATE_UNAVAILABLE', { dir, reason: code ?? String(err) });
     }
   }

@@ -209,6 +209,18 @@ export function saveState(dir: string, state: ClientState): void {
   const shown = k ? { ...state, key: { ...k, text: null } } : state;
   writeOrFail(dir, join(dir, 'state.json'), JSON.stringify(shown, null, 2) + '\n', 0o644);
   if (!k?.text) rmSync(secret, { force: true });
+  openLicense(dir);
+}
+
+/** A license.json an older volact wrote 0600 is made 0644 with the state, so readers see both or neither. */
+function openLicense(dir: string): void {
+  const file = join(dir, 'license.json');
+  try {
+    if ((statSync(file).mode & 0o044) === 0) chmodSync(file, 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
+  }
 }
 
 const KEY_SECRET = 'key.secret';
