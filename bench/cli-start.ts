@@ -14,16 +14,12 @@
  * warm-up runs of each (discarded: the first reads come from disk). Wall time of the whole
  * process, from spawn to exit. Every -dli run must exit 0 and say "Licensed".
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { initKeys, openAuthority, runAuthority, sampleCatalogPath } from '@volact/authority';
-import { systemClock } from '@volact/protocol';
+import { join } from 'node:path';
+import { BIN, activatedClient } from './activated-client.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'packages/cli/bin/volact.js');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS) || 20);
 const WARMUP = 3;
 const BAR = 2.5;
@@ -41,34 +37,6 @@ function timed(args: string[], env: NodeJS.ProcessEnv, expect?: RegExp): number 
   if (r.status !== 0 || (expect && !expect.test(r.stdout)))
     throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
   return ms;
-}
-
-/** An authority with a MAK, and a client activated with it through the CLI; returns the client's state directory. */
-async function activatedClient(tmp: string): Promise<string> {
-  const authDir = join(tmp, 'authority');
-  initKeys(authDir, systemClock.now());
-  const opened = await openAuthority(authDir, systemClock);
-  await opened.authority.importCatalog(JSON.parse(readFileSync(sampleCatalogPath(), 'utf8')), 'bench');
-  const mak = (await opened.authority.issueMak('desk-pro', 10, 'bench')).key;
-  await opened.close();
-  const auth = await runAuthority(authDir, systemClock, 0, '127.0.0.1');
-  const state = join(tmp, 'client');
-  const env = { ...process.env, VOLACT_STATE_DIR: state };
-  // spawnSync would block the authority in this process: the activation runs asynchronously
-  const cli = (args: string[]) =>
-    new Promise<void>((done, fail) => {
-      execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) =>
-        err ? fail(new Error(`volact ${args.join(' ')}: ${stderr}${stdout}`)) : done(),
-      );
-    });
-  try {
-    await cli(['client', 'trust', join(authDir, 'root.pub'), '--authority', `http://127.0.0.1:${auth.port}`]);
-    await cli(['slmgr', '-ipk', mak]);
-    await cli(['slmgr', '-ato']);
-  } finally {
-    await auth.close();
-  }
-  return state;
 }
 
 async function main(): Promise<void> {

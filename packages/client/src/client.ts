@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { VolactError, type OfflineBundle, type Root } from '@volact/protocol';
 import { postJson, getJson, type Get, type Post } from '@volact/io';
 import type { DirectoryTarget } from '@volact/directory';
@@ -17,6 +18,15 @@ import { ClientStore, readOfflineBundle, readRoots, type ClientContext } from '.
 import { fetchCatalog, pinRoot } from './trust.js';
 import { postActivate } from './transport.js';
 import { parseAgentAddress, type VmIdentitySource } from './vm-identity.js';
+
+function canWrite(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type { ActivationOutcome } from './channels/outcome.js';
 
@@ -163,9 +173,14 @@ export class Client {
     return licenseOf(this.open());
   }
 
-  /** Everything `-dli`, `-dlv` and `-xpr` show, as a plain value: a view like license(). */
+  /**
+   * Everything `-dli`, `-dlv` and `-xpr` show, as a plain value: a view like license(). A user
+   * who cannot write the state directory (a product running `-dli --json` unprivileged) gets the
+   * same view through ClientStore.peek, which records nothing, instead of STATE_UNAVAILABLE.
+   */
   details(): LicenseDetails {
-    return licenseDetails(this.open());
+    const store = canWrite(this.dir) ? this.open() : (ClientStore.peek(this.ctx) ?? this.open());
+    return licenseDetails(store);
   }
 
   /**

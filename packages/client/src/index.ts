@@ -7,3 +7,4 @@ export * from './fingerprint.js';
 export * from './events.js';
 export * from './transport.js';
 export * from './agent.js';
+export * from './read-license.js';

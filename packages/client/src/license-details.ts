@@ -17,7 +17,7 @@ type Editions = readonly { number: number; code: string; name: string }[];
  * bundle, and the catalog fetched by `client trust --authority`. A source that does not verify
  * names nothing; with none, -dlv shows the edition's number alone.
  */
-function editionNames(
+export function editionNames(
   store: ClientStore,
   number: number,
   verified: (Editions | undefined)[],
@@ -90,7 +90,8 @@ export function licenseDetails(store: ClientStore) {
     licenseState: view.state,
     reason: view.reason,
     endsAt: view.endsAt === null ? null : iso(view.endsAt),
-    machineId: s.machine.id,
+    // a cloned image's new ID is made when volact next writes (ClientStore.peek): none to show until then
+    machineId: store.renewalPending ? null : s.machine.id,
     identity: s.machine.identity,
     activatedBy: view.grant
       ? {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VolactError, type Fingerprint, type HostAnswerBundle, type KeyClass } from '@volact/protocol';
 import { defaultStateDir, makeDir, readFileBounded, writeFileAtomic } from '@volact/io';
@@ -115,9 +115,15 @@ export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = proc
   return flag ?? defaultStateDir('client', { platform: process.platform, env, uid: process.getuid?.() });
 }
 
+/**
+ * The state directory, 0755: the product reads its licence unprivileged (readLicense), so the
+ * signed, public files are readable by all and the secrets are 0600 files (key.secret,
+ * directory.secret). One made 0700 by an older volact is opened up on its next write.
+ */
 export function ensureDir(dir: string): void {
   try {
-    makeDir(dir, 0o700);
+    makeDir(dir, 0o755);
+    if ((statSync(dir).mode & 0o777) === 0o700) chmodSync(dir, 0o755);
   } catch (err) {
     throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
   }
@@ -163,6 +169,8 @@ export function loadState(dir: string): ClientState | undefined {
   s.directoryReadAt ??= null;
   s.hostCertificate ??= null;
   s.vmAgent ??= null;
+  // upgrade: files written before key.secret held the key's text inline (moved at the next save)
+  if (s.key && !s.key.text) s.key.text = keyText(dir, s.key.installedAt);
   if (
     s.vmAgent !== null &&
     (typeof s.vmAgent !== 'object' || typeof s.vmAgent.host !== 'string' || typeof s.vmAgent.port !== 'number')
@@ -185,9 +193,43 @@ export function loadState(dir: string): ClientState | undefined {
   return s;
 }
 
+/**
+ * state.json is readable by all (readLicense needs the machine ID, the key's edition and the
+ * grace clock), so the key's text, the one secret in the state, is kept in key.secret (0600):
+ * written before state.json, removed after it when the key or its text goes.
+ */
 export function saveState(dir: string, state: ClientState): void {
   ensureDir(dir);
-  writeOrFail(dir, join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
+  const secret = join(dir, KEY_SECRET);
+  const k = state.key;
+  if (k?.text) writeOrFail(dir, secret, JSON.stringify({ v: 1, text: k.text, installedAt: k.installedAt }) + '\n');
+  const shown = k ? { ...state, key: { ...k, text: null } } : state;
+  writeOrFail(dir, join(dir, 'state.json'), JSON.stringify(shown, null, 2) + '\n', 0o644);
+  if (!k?.text) rmSync(secret, { force: true });
+  openLicense(dir);
+}
+
+/** A license.json an older volact wrote 0600 is made 0644 with the state, so readers see both or neither. */
+function openLicense(dir: string): void {
+  const file = join(dir, 'license.json');
+  try {
+    if ((statSync(file).mode & 0o044) === 0) chmodSync(file, 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new VolactError('STATE_UNAVAILABLE', { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
+  }
+}
+
+const KEY_SECRET = 'key.secret';
+
+/** The key's text from key.secret, for the key installed at `installedAt`; null for a reader who may not see it. */
+function keyText(dir: string, installedAt: number): string | null {
+  try {
+    const k = JSON.parse(readFileSync(join(dir, KEY_SECRET), 'utf8').slice(0, 4096)) as Record<string, unknown>;
+    return k.v === 1 && k.installedAt === installedAt && typeof k.text === 'string' ? k.text : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Writes a state file; a directory this user cannot write is STATE_UNAVAILABLE, not a crash. */
@@ -222,5 +264,6 @@ export function loadLicense(dir: string): AnyLicense | undefined {
 
 export function saveLicense(dir: string, license: AnyLicense | null): void {
   ensureDir(dir);
-  writeOrFail(dir, join(dir, 'license.json'), JSON.stringify(license ?? { v: 0 }) + '\n');
+  // signed and bound to this machine: public, so an unprivileged product can verify it
+  writeOrFail(dir, join(dir, 'license.json'), JSON.stringify(license ?? { v: 0 }) + '\n', 0o644);
 }

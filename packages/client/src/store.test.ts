@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ManualClock, VolactError, generateKeyPair, mintKey, publicKeyToPem, type Fingerprint } from '@volact/protocol';
 import { Client } from './client.js';
 import { readEvents } from './events.js';
+import { readLicense } from './read-license.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const setupKey = mintKey(randomBytes(32), 'setup', 101, 5n);
@@ -101,5 +102,55 @@ describe('Client directory channel', () => {
   test('the LDAP client is not loaded with the client, only with the directory channel', () => {
     assert.doesNotMatch(resolvedBy(`await import(${JSON.stringify(here('./index.js'))});`), /\/ldapts\//);
     assert.match(resolvedBy(`await import(${JSON.stringify(here('./channels/directory.js'))});`), /\/ldapts\//);
+  });
+});
+
+describe('readLicense', () => {
+  const snapshot = (dir: string) =>
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, statSync(join(dir, f)).mtimeMs, readFileSync(join(dir, f), 'utf8')]);
+
+  test('answers as license() does and writes nothing where opening the store would record the time', () => {
+    const { dir, clock, client } = machine({});
+    clock.advance(10 * 60_000);
+    const before = snapshot(dir);
+    const status = readLicense({
+      stateDir: dir,
+      clock,
+      env: { VOLACT_FINGERPRINT_FILE: join(dir, 'fingerprint.json') },
+    });
+    assert.deepEqual(snapshot(dir), before);
+    assert.equal(status.state, 'initialGrace');
+    assert.equal(status.edition?.number, 101);
+    assert.equal(status.channel, 'VOLUME_HOSTCLIENT');
+    assert.equal(status.machineId, client.state().machine.id);
+    assert.notDeepEqual(snapshot(dir), before, 'opening the store records the time: the comparison can fail');
+  });
+
+  test('on a cloned image, no activation counts and no new machine ID is made: it is pending', () => {
+    const { dir, clock } = machine({});
+    const fpFile = join(dir, 'clone.json');
+    writeFileSync(fpFile, JSON.stringify({ ...fp, osId: 'os-of-the-clone' }));
+    const before = snapshot(dir);
+    const status = readLicense({ stateDir: dir, clock, env: { VOLACT_FINGERPRINT_FILE: fpFile } });
+    assert.deepEqual(snapshot(dir), before);
+    assert.equal(status.machineId, null);
+    assert.match(status.pending ?? '', /cloned image/);
+    assert.deepEqual(readEvents(dir), [], 'no machineIdRenewed event');
+  });
+
+  test('with no state it is unlicensed, and says volact has not run here', () => {
+    const status = readLicense({ stateDir: join(tmpdir(), `volact-none-${randomBytes(4).toString('hex')}`) });
+    assert.equal(status.state, 'unlicensed');
+    assert.match(status.reason, /has not run on this machine/);
+  });
+
+  test("keeps the key's text out of state.json (0644), in key.secret (0600), and reads it back from there", () => {
+    const { dir, client } = machine({});
+    const mode = (f: string) => statSync(join(dir, f)).mode & 0o777;
+    assert.deepEqual([mode('state.json'), mode('key.secret'), statSync(dir).mode & 0o777], [0o644, 0o600, 0o755]);
+    assert.ok(!readFileSync(join(dir, 'state.json'), 'utf8').includes(setupKey));
+    assert.equal(client.state().key?.text, setupKey, 'read back from key.secret');
   });
 });

@@ -98,11 +98,16 @@ export class ClientStore {
   private offlineRead: OfflineBundle | undefined;
   private licenseRead: StoredRead | undefined;
 
+  /** Set by peek() when the state was made on another OS installation and open() would renew the machine ID. */
+  renewalPending = false;
+
   private constructor(
     readonly ctx: ClientContext,
     readonly state: ClientState,
     /** This machine's fingerprint as the OS reports it (read once). */
     readonly osFingerprint: Fingerprint,
+    /** A store from peek(): it observes in memory only and refuses to write. */
+    readonly readOnly = false,
   ) {}
 
   /**
@@ -125,6 +130,27 @@ export class ClientStore {
     const store = new ClientStore(ctx, loaded, osFp);
     if (store.observeMachine(now)) store.save();
     if (store.observeHardware(now)) store.save();
+    return store;
+  }
+
+  /**
+   * The state directory as open() would see it, writing nothing: what open() would record (time
+   * passing, hardware beyond a MAK's tolerance) is applied in memory only, and a cloned image
+   * gets no new machine ID: its stored activation counts as none (as after a renewal) and
+   * renewalPending says so, until volact next runs as root. Undefined when there is no state.
+   * An unprivileged reader cannot read the board's serial (root only): it takes the one root
+   * recorded, as it takes the VM UUID root recorded (vm-identity.ts), so the product sees what
+   * root sees.
+   */
+  static peek(ctx: ClientContext): ClientStore | undefined {
+    const loaded = loadState(ctx.dir);
+    if (!loaded) return undefined;
+    const os = readFingerprint(ctx.env);
+    const osFp = os.board === '' ? { ...os, board: loaded.machine.madeFor.board } : os;
+    const store = new ClientStore(ctx, loaded, osFp, true);
+    const now = ctx.clock.now();
+    store.observeMachine(now);
+    store.observeHardware(now);
     return store;
   }
 
@@ -156,18 +182,25 @@ export class ClientStore {
   }
 
   save(): void {
+    this.refuseWrite();
     saveState(this.dir, this.state);
     // what verifies depends on the state (key, machine, directory): verify again when next read
     this.licenseRead = undefined;
   }
 
   saveLicense(license: AnyLicense | null): void {
+    this.refuseWrite();
     saveLicense(this.dir, license);
     this.licenseRead = undefined;
   }
 
   event(e: ClientEvent): void {
+    this.refuseWrite();
     appendEvent(this.dir, e);
+  }
+
+  private refuseWrite(): void {
+    if (this.readOnly) throw new Error(`internal: a read-only view of ${this.dir} was asked to write`);
   }
 
   /** Clock moves and a cloned image; true when the state changed. */
@@ -192,6 +225,10 @@ export class ClientStore {
       const old = s.machine.id;
       s.machine = newMachine(fp, s.machine.identity, now);
       s.lastAttempt = null;
+      if (this.readOnly) {
+        this.renewalPending = true;
+        return true;
+      }
       this.event({
         event: 'machineIdRenewed',
         at: now,

@@ -26,6 +26,7 @@ import {
 } from '@volact/protocol';
 import { runAgent } from './agent.js';
 import { Client } from './client.js';
+import { readLicense } from './read-license.js';
 import { readEvents } from './events.js';
 import { VmUuidUnverifiable, readVmUuid, vmUuidForReading, type VmIdentitySource } from './vm-identity.js';
 
@@ -625,6 +626,9 @@ describe('the VM UUID a stored license is read against', () => {
     const user = new Client({ dir, clock, env, vmIdentity: unprivileged(BOOT) });
     assert.equal(user.license().state, 'licensed');
     assert.equal(user.details().vm?.guestId, UUID);
+    const read = (boot: string) => readLicense({ stateDir: dir, clock, env, vmIdentity: unprivileged(boot) });
+    assert.deepEqual([read(BOOT).state, read(BOOT).activatedBy], ['licensed', 'vm']);
+    assert.equal(read('rebooted').state, 'initialGrace', 'a record of another boot verifies nothing');
   });
 
   test('an unprivileged reader with no record of this boot sees no license, with what to do, and -dli does not fail', async () => {

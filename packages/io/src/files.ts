@@ -1,6 +1,7 @@
 import {
   chmodSync,
   closeSync,
+  fchmodSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -17,6 +18,7 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w', mode);
   try {
+    fchmodSync(fd, mode); // the mode asked for, whatever the umask: public files must stay readable
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fsyncSync(fd);
   } finally {
@@ -66,14 +68,19 @@ export function makeStateDir(dir: string): void {
 export function readFileBounded(path: string, limit: number): { data: Buffer; tooLarge: boolean } {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(limit + 1);
+    // in chunks, not one buffer of `limit`: a 16 MiB allocation per small state file made
+    // readLicense spend most of its time collecting garbage
+    const chunks: Buffer[] = [];
     let size = 0;
     while (size <= limit) {
-      const n = readSync(fd, buf, size, limit + 1 - size, null);
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, limit + 1 - size));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
       size += n;
     }
-    return { data: buf.subarray(0, Math.min(size, limit)), tooLarge: size > limit };
+    const data = Buffer.concat(chunks, size);
+    return { data: data.subarray(0, Math.min(size, limit)), tooLarge: size > limit };
   } finally {
     closeSync(fd);
   }

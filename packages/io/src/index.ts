@@ -37,3 +37,4 @@ export {
 } from './connection-guard.js';
 export { makeDir, makeStateDir, readFileBounded } from './files.js';
 export { defaultStateDir, stateDirEnv, type PlatformContext, type StateRole } from './default-dirs.js';
+export { processClock } from './process-clock.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { processClock } from '../process-clock.js';
+import { processClock } from '@volact/io';
 import { fail } from '../output.js';
 
 /**

@@ -6,7 +6,7 @@ import { defaultStateDir } from '@volact/io';
 import type { Authority } from '@volact/authority';
 import { fileLimits, readUserFile } from '../../files.js';
 import { fail } from '../../output.js';
-import { processClock } from '../../process-clock.js';
+import { processClock } from '@volact/io';
 
 /** The authority code (its stores, Kysely, pg, better-sqlite3) loads when a command runs, not when the CLI starts. */
 export const authorityPackage = () => import('@volact/authority');

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
-import { writeFileAtomic } from '@volact/io';
+import { processClock, writeFileAtomic } from '@volact/io';
 import { confirmFile, localConfirmer, remoteConfirmer } from '../../confirm.js';
 import { emit } from '../../output.js';
-import { processClock } from '../../process-clock.js';
 import { qrText, qrWanted } from '../../qr.js';
 import { authorityPackage, cliActor, databaseOption, defaultDir, run, storeCommand, withAuthority } from './common.js';
 

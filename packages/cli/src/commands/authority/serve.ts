@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { configurable } from '../../config-file.js';
 import { VolactError } from '@volact/protocol';
-import { defaultConnectionLimits } from '@volact/io';
+import { defaultConnectionLimits, processClock } from '@volact/io';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
-import { processClock } from '../../process-clock.js';
 import { authorityPackage, databaseOption, dbOpt, defaultDir, dirOpt, intOption, isLoopback, run } from './common.js';
 
 /** `authority serve`: the authority's HTTP API. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VolactError, issuerPurposes, type IssuerPurpose } from '@volact/protocol';
 import { emit, iso, table } from '../../output.js';
-import { processClock } from '../../process-clock.js';
+import { processClock } from '@volact/io';
 import {
   authorityPackage,
   cliActor,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { fail } from '../../output.js';
-import { processClock } from '../../process-clock.js';
+import { processClock } from '@volact/io';
 import { clientPackage } from './open-client.js';
 
 /** `volact agent`: keeps this machine activated. */

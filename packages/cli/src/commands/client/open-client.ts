@@ -1,5 +1,5 @@
 import type { Client } from '@volact/client';
-import { processClock } from '../../process-clock.js';
+import { processClock } from '@volact/io';
 
 /** The client code loads when a command runs, not when the CLI starts (help and other roles need none of it). */
 export const clientPackage = () => import('@volact/client');

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
 import type { DnsConfig } from '@volact/host';
-import { defaultConnectionLimits } from '@volact/io';
+import { defaultConnectionLimits, processClock } from '@volact/io';
 import { applySettingsFile, configurable } from '../../config-file.js';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
 import { fail } from '../../output.js';
-import { processClock } from '../../process-clock.js';
 import { defaultHostDir, numberOption, readRootPem } from './inputs.js';
 
 /** The --dns-* options given (only those; the host keeps the stored rest). */

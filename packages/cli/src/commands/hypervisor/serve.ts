@@ -3,7 +3,7 @@ import { applySettingsFile, configurable } from '../../config-file.js';
 import { defaults } from '@volact/protocol';
 import { defaultStateDir } from '@volact/io';
 import { fail } from '../../output.js';
-import { processClock } from '../../process-clock.js';
+import { processClock } from '@volact/io';
 import { readRootPem } from '../host/inputs.js';
 
 export const defaultHypervisorDir = () => defaultStateDir('hypervisor');
