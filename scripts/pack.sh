@@ -12,6 +12,7 @@ node scripts/check-versions.mjs
 mapfile -t dirs < <(node -p 'require("./package.json").workspaces.join("\n")')
 cleanup() { for d in "${dirs[@]}"; do rm -f "$d/LICENSE"; done; }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 for d in "${dirs[@]}"; do cp LICENSE "$d/LICENSE"; done
 
 rm -rf "$out"
