@@ -1,11 +1,18 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { VolactError } from '@volact/protocol';
 import { fail } from './output.js';
 
+// The version of the installed package, not of a constant that a release could forget: package.json
+// sits one level above dist/ both in the repository and in an install (a read of 1 KB, well under 1 ms).
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command('volact')
   .description('Volume activation: the publisher authority, activation hosts, hypervisor agents and client machines')
-  .version('0.1.0')
+  .version(version)
   .showSuggestionAfterError()
   .exitOverride();
 
