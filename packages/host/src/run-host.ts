@@ -27,6 +27,7 @@ import { adminServer, clientServer } from './http.js';
 import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
 import { parseTsigKeyFile } from './dns-update.js';
 import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting } from './settings.js';
+import { applyPriority } from './priority.js';
 
 export type HostRunOptions = {
   dir: string;
@@ -226,6 +227,12 @@ async function start(
   if (opts.dns) host.setDns(opts.dns);
   // a restart without --name keeps the stored name, and so the SRV target (issue 10)
   if (opts.hostName !== undefined) host.setHostName(opts.hostName);
+  try {
+    applyPriority(host.settings.priority); // the stored -spri/-cpri, before any client is served
+  } catch (err) {
+    // a niceness the service manager set (systemd Nice=, LimitNICE=) does not stop the host
+    log(JSON.stringify({ level: 'warn', msg: (err as Error).message }));
+  }
   const tsigKey = existsSync(keyPath) ? readOrCorrupt(keyPath, parseTsigKeyFile) : null;
   const address = opts.listenAddress ?? host.settings.listenAddress;
 
