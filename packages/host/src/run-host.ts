@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
@@ -18,7 +18,16 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { defaultConnectionLimits, makeStateDir, writeFileAtomic, type ConnectionLimits } from '@volact/io';
+import {
+  adminEndpoint,
+  defaultConnectionLimits,
+  endpointMayAnswer,
+  listenAdmin,
+  makeStateDir,
+  writeFileAtomic,
+  type AdminEndpoint,
+  type ConnectionLimits,
+} from '@volact/io';
 import type Database from 'better-sqlite3';
 import { Host } from './host.js';
 import { Checkpointer } from './checkpointer.js';
@@ -56,6 +65,7 @@ export type RunningHost = {
   host: Host;
   dns: DnsPublisher;
   port: () => number;
+  /** The admin API: DIR/admin.sock, or a named pipe on Windows (adminEndpoint). */
   socketPath: string;
   close: () => Promise<void>;
 };
@@ -156,11 +166,11 @@ function listen(server: Server, port: number, address: string): Promise<void> {
   });
 }
 
-/** True when something accepts connections on the admin socket: another host runs here. */
-export function socketAnswers(socketPath: string): Promise<boolean> {
-  if (!existsSync(socketPath)) return Promise.resolve(false);
+/** True when something accepts connections on the admin endpoint: another host runs here. */
+export function socketAnswers(endpoint: AdminEndpoint): Promise<boolean> {
+  if (!endpointMayAnswer(endpoint)) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const probe = connect(socketPath);
+    const probe = connect(endpoint.path);
     probe.once('connect', () => {
       probe.destroy();
       resolve(true);
@@ -173,13 +183,13 @@ export function socketAnswers(socketPath: string): Promise<boolean> {
 export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   makeStateDir(opts.dir);
-  const socketPath = join(opts.dir, 'admin.sock');
-  if (await socketAnswers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
+  const endpoint = adminEndpoint(opts.dir);
+  if (await socketAnswers(endpoint)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
   const { roots, bundle } = pinnedRoots(opts.dir, opts.rootPem);
   const db = openStateDb(opts.dir, opts.newDatabase ?? false);
   const wal = new Checkpointer(db, join(opts.dir, 'host.db'), log);
   try {
-    return await start(opts, db, wal, roots, bundle, socketPath, log);
+    return await start(opts, db, wal, roots, bundle, endpoint, log);
   } catch (err) {
     // a refused start leaves nothing running
     await wal.stop();
@@ -194,7 +204,7 @@ async function start(
   wal: Checkpointer,
   roots: Root[],
   bundle: OfflineBundle | undefined,
-  socketPath: string,
+  endpoint: AdminEndpoint,
   log: (line: string) => void,
 ): Promise<RunningHost> {
   const host = new Host({
@@ -262,7 +272,6 @@ async function start(
     old.closeAllConnections();
     dns.soon(); // the SRV record carries the port
   };
-  rmSync(socketPath, { force: true }); // a stale socket from a host that was killed
   const admin = adminServer(
     host,
     onPortChange,
@@ -272,8 +281,7 @@ async function start(
     () => wal.stats,
     dns,
   );
-  await new Promise<void>((resolve) => admin.listen(socketPath, resolve));
-  chmodSync(socketPath, 0o600);
+  await listenAdmin(admin, endpoint);
   const prune = setInterval(() => {
     host.pruneEvents(EVENT_RETENTION_MS);
     dns.prune(EVENT_RETENTION_MS);
@@ -284,7 +292,7 @@ async function start(
     host,
     dns,
     port: () => (client.address() as { port: number }).port,
-    socketPath,
+    socketPath: endpoint.path,
     close: async () => {
       clearInterval(prune);
       await dns.stop(); // an update in flight finishes before the database closes

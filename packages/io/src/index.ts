@@ -36,3 +36,11 @@ export {
   type ConnectionStats,
 } from './connection-guard.js';
 export { makeDir, makeStateDir, readFileBounded } from './files.js';
+export {
+  adminEndpoint,
+  defaultStateDir,
+  endpointMayAnswer,
+  listenAdmin,
+  type AdminEndpoint,
+  type ServerRole,
+} from './platform.js';

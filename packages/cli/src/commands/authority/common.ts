@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
+import { defaultStateDir } from '@volact/io';
 import type { Authority } from '@volact/authority';
 import { fileLimits, readUserFile } from '../../files.js';
 import { fail } from '../../output.js';
@@ -9,7 +10,7 @@ import { processClock } from '../../process-clock.js';
 /** The authority code (its stores, Kysely, pg, better-sqlite3) loads when a command runs, not when the CLI starts. */
 export const authorityPackage = () => import('@volact/authority');
 
-export const defaultDir = () => process.env.VOLACT_AUTHORITY_DIR ?? '/var/lib/volact/authority';
+export const defaultDir = () => process.env.VOLACT_AUTHORITY_DIR ?? defaultStateDir('authority');
 
 export function isLoopback(address: string): boolean {
   return address === 'localhost' || address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(address);

@@ -1,4 +1,5 @@
 import { VolactError, parseOfflineBundle, publicKeyFromPem } from '@volact/protocol';
+import { defaultStateDir } from '@volact/io';
 import { fileLimits, readUserFile } from '../../files.js';
 
 /** Reads a root.pub given on the command line; a bad file is a usage error, not a crash. */
@@ -15,7 +16,7 @@ export function readRootPem(file: string): string {
   }
   return pem;
 }
-export const defaultHostDir = () => process.env.VOLACT_HOST_DIR ?? '/var/lib/volact/host';
+export const defaultHostDir = () => process.env.VOLACT_HOST_DIR ?? defaultStateDir('host');
 
 /** A whole number from 0 to max given for an option. */
 export function numberOption(name: string, text: string | undefined, max: number): number | undefined {

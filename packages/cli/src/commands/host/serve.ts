@@ -42,8 +42,11 @@ function dnsOptions(o: Record<string, string | undefined>): Partial<DnsConfig> |
 export function registerServe(cmd: Command): void {
   cmd
     .command('serve')
-    .description('run the activation host: client port and admin socket (DIR/admin.sock)')
-    .option('--state <dir>', 'host state directory (env VOLACT_HOST_DIR)')
+    .description('run the activation host: client port and admin socket (DIR/admin.sock; a named pipe on Windows)')
+    .option(
+      '--state <dir>',
+      'host state directory (env VOLACT_HOST_DIR, default /var/lib/volact/host, on Windows %ProgramData%\\volact\\host)',
+    )
     .option('--root <file>', "the publisher's root.pub, or its offline bundle, to pin (needed the first time)")
     .option('--authority <url>', 'authority URL for host activation')
     .option('--port <port>', 'client port (default 1688, or the stored -sprt setting)')

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { defaults } from '@volact/protocol';
+import { defaultStateDir } from '@volact/io';
 import { fail } from '../../output.js';
 import { processClock } from '../../process-clock.js';
 import { readRootPem } from '../host/inputs.js';
 
-export const defaultHypervisorDir = () => process.env.VOLACT_HYPERVISOR_DIR ?? '/var/lib/volact/hypervisor';
+export const defaultHypervisorDir = () => process.env.VOLACT_HYPERVISOR_DIR ?? defaultStateDir('hypervisor');
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -12,8 +13,11 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 export function registerServe(cmd: Command): void {
   cmd
     .command('serve')
-    .description('run the hypervisor agent: guest channel and admin socket (DIR/admin.sock)')
-    .option('--state <dir>', 'agent state directory (env VOLACT_HYPERVISOR_DIR, default /var/lib/volact/hypervisor)')
+    .description('run the hypervisor agent: guest channel and admin socket (DIR/admin.sock; a named pipe on Windows)')
+    .option(
+      '--state <dir>',
+      'agent state directory (env VOLACT_HYPERVISOR_DIR, default /var/lib/volact/hypervisor, on Windows %ProgramData%\\volact\\hypervisor)',
+    )
     .option('--root <file>', "the publisher's root.pub, or its offline bundle, to pin (needed the first time)")
     .option('--authority <url>', 'authority URL for the agent activation (-ato)')
     .option(
