@@ -34,7 +34,7 @@ import { Checkpointer } from './checkpointer.js';
 import { HostStore, openHostDb } from './host-store.js';
 import { adminServer, clientServer } from './http.js';
 import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
-import { parseTsigKeyFile } from './dns-update.js';
+import { parseTsigKeyFile, type TsigKey } from './dns-update.js';
 import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting } from './settings.js';
 import { applyPriority } from './priority.js';
 
@@ -67,6 +67,8 @@ export type RunningHost = {
   port: () => number;
   /** The admin API: DIR/admin.sock, or a named pipe on Windows (adminEndpoint). */
   socketPath: string;
+  /** What `systemctl reload` (SIGHUP) does: see reloadHost. */
+  reload: () => void;
   close: () => Promise<void>;
 };
 
@@ -179,6 +181,38 @@ export function socketAnswers(endpoint: AdminEndpoint): Promise<boolean> {
   });
 }
 
+const readTsigKey = (path: string) => (existsSync(path) ? readOrCorrupt(path, parseTsigKeyFile) : null);
+
+/** The stored -spri/-cpri; a niceness the service manager set (systemd Nice=, LimitNICE=) never stops the host. */
+function applyStoredPriority(host: Host, log: (line: string) => void): void {
+  try {
+    applyPriority(host.settings.priority);
+  } catch (err) {
+    log(JSON.stringify({ level: 'warn', msg: (err as Error).message }));
+  }
+}
+
+/**
+ * SIGHUP (`systemctl reload`): reads dns.key again (a rotated TSIG key), applies the stored
+ * priority and publishes at once. A damaged new dns.key is logged and the previous key kept, so
+ * a reload never stops publishing; the client port, the counts and the admin socket stay.
+ */
+function reloadHost(
+  host: Host,
+  dns: DnsPublisher,
+  tsig: { path: string; key: TsigKey | null },
+  log: (line: string) => void,
+): void {
+  try {
+    tsig.key = readTsigKey(tsig.path);
+  } catch (err) {
+    log(JSON.stringify({ level: 'error', msg: `reload: ${(err as Error).message}; the previous key stays` }));
+  }
+  applyStoredPriority(host, log);
+  dns.soon();
+  log(JSON.stringify({ level: 'info', msg: 'reloaded', tsigKey: tsig.key?.name ?? null }));
+}
+
 /** Starts an activation host from its state directory: client port and admin socket. */
 export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
@@ -237,13 +271,8 @@ async function start(
   if (opts.dns) host.setDns(opts.dns);
   // a restart without --name keeps the stored name, and so the SRV target (issue 10)
   if (opts.hostName !== undefined) host.setHostName(opts.hostName);
-  try {
-    applyPriority(host.settings.priority); // the stored -spri/-cpri, before any client is served
-  } catch (err) {
-    // a niceness the service manager set (systemd Nice=, LimitNICE=) does not stop the host
-    log(JSON.stringify({ level: 'warn', msg: (err as Error).message }));
-  }
-  const tsigKey = existsSync(keyPath) ? readOrCorrupt(keyPath, parseTsigKeyFile) : null;
+  applyStoredPriority(host, log); // before any client is served
+  const tsig = { path: keyPath, key: readTsigKey(keyPath) };
   const address = opts.listenAddress ?? host.settings.listenAddress;
 
   const limits: ConnectionLimits = { ...defaultConnectionLimits, ...opts.connectionLimits };
@@ -258,7 +287,7 @@ async function start(
     opts.clock,
     () => host.settings.dns,
     () => host.settings.port,
-    () => tsigKey,
+    () => tsig.key,
     log,
     () => ({ name: host.hostName, activated: host.activated }),
   );
@@ -293,6 +322,7 @@ async function start(
     dns,
     port: () => (client.address() as { port: number }).port,
     socketPath: endpoint.path,
+    reload: () => reloadHost(host, dns, tsig, log),
     close: async () => {
       clearInterval(prune);
       await dns.stop(); // an update in flight finishes before the database closes

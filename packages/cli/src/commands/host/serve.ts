@@ -107,6 +107,8 @@ export function registerServe(cmd: Command): void {
         const stop = () => void running.close().then(() => process.exit(0));
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        // systemctl reload: dns.key again (a rotated TSIG key), the stored priority, publish now
+        process.on('SIGHUP', () => running.reload());
       } catch (err) {
         fail(err, false);
       }
