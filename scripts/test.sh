@@ -18,6 +18,8 @@ command -v named >/dev/null || [ -x /usr/sbin/named ] || missing+=(bind9 bind9-u
 command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || missing+=(slapd ldap-utils)
 # the VM activation tests make hypervisors and guests out of network namespaces (ip netns)
 command -v ip >/dev/null || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
+# the service units are checked with systemd-analyze verify (no systemd as PID 1 needed)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 # the LDAPS/StartTLS tests make a test CA and server certificate with openssl
 command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -4,6 +4,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { KyselyAuthorityStore, openAuthorityDb } from '@volact/authority';
 import { TestClockFile, tempDir, volact } from './harness/cli.js';
@@ -11,6 +13,53 @@ import { startService, type Service } from './harness/processes.js';
 import { makeAuthority, type AuthorityWorld } from './harness/world.js';
 
 type Reply = { status: number; body: any };
+
+/** A self-signed certificate for 127.0.0.1 (a new key pair each time), as PEM files. */
+function selfSigned(cert: string, key: string): void {
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
+/** The SHA-256 fingerprint of the certificate a TLS port serves to a new connection. */
+function servedCertificate(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Polls until `check` holds (a signal is handled on the process's own time). */
+async function until(check: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) assert.fail('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** The secret part of a token (vat_T<10 hex>_<secret>; the secret may itself hold underscores). */
 const secretOf = (token: string) => token.slice('vat_T0000000000_'.length);
@@ -470,29 +519,7 @@ describe('admin API', { timeout: 300_000 }, () => {
   it('serves HTTPS with --tls-cert and --tls-key; plain HTTP only on loopback', async () => {
     const cert = join(tmp.path, 'tls.crt');
     const key = join(tmp.path, 'tls.key');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSigned(cert, key);
     const tls = await startService(
       ['authority', 'serve', '--dir', world.dir, '--port', '0', '--tls-cert', cert, '--tls-key', key],
       clock.env(),
@@ -528,6 +555,22 @@ describe('admin API', { timeout: 300_000 }, () => {
       assert.equal(ato.code, 0, ato.stdout + ato.stderr);
       assert.equal(ato.json.outcome, 'makActivated');
       await assert.rejects(call(tls.port, 'GET', '/v1/health'), 'plain HTTP is not answered on the TLS port');
+
+      // systemctl reload (SIGHUP): a renewed certificate serves new connections without a restart
+      const first = await servedCertificate(tls.port);
+      assert.equal(first, new X509Certificate(readFileSync(cert)).fingerprint256);
+      selfSigned(cert, key);
+      const renewed = new X509Certificate(readFileSync(cert)).fingerprint256;
+      assert.notEqual(renewed, first);
+      tls.child.kill('SIGHUP');
+      await until(() => /reloaded the TLS certificate and key/.test(tls.output()));
+      assert.equal(await servedCertificate(tls.port), renewed);
+      // a pair that does not load is refused, and the certificate in use stays
+      writeFileSync(key, 'not a key');
+      tls.child.kill('SIGHUP');
+      await until(() => /reload failed, the certificate in use stays/.test(tls.output()));
+      assert.equal(await servedCertificate(tls.port), renewed);
+      assert.equal(tls.child.exitCode, null);
     } finally {
       await tls.stop();
     }

@@ -348,6 +348,34 @@ describe('DNS SRV publishing and discovery (BIND 9)', { timeout: 600_000 }, () =
     await outsider.svc.stop();
   });
 
+  it('systemctl reload (SIGHUP) takes a rotated TSIG key and publishes at once; a damaged key is refused and the old one kept', async () => {
+    const wrong = join(tmp.path, 'rotate-wrong.key');
+    writeFileSync(
+      wrong,
+      named.keyFile('host2').replace(/secret "[^"]+"/, `secret "${Buffer.alloc(32, 9).toString('base64')}"`),
+    );
+    const h = await host('kms-rotate', ['--dns-domain', 'example.test', '--tsig-key', wrong]);
+    await eventually(
+      async () => (await h.dns()).events.some((e: { event: number }) => e.event === 12293),
+      'the refusal with the old key',
+    );
+    writeFileSync(join(h.dir, 'dns.key'), 'not a key file');
+    h.svc.child.kill('SIGHUP');
+    await eventually(async () => /the previous key stays/.test(h.svc.output()), 'the damaged key logged');
+    assert.equal(h.svc.child.exitCode, null, 'a bad reload does not stop the host');
+    assert.ok(!(await srvSet('example.test')).some((r) => r.includes('kms-rotate')));
+
+    writeFileSync(join(h.dir, 'dns.key'), named.keyFile('host2'));
+    h.svc.child.kill('SIGHUP');
+    // at once: the reload clears the backoff the refusals built up (no clock is advanced)
+    await eventually(
+      async () => (await srvSet('example.test')).includes(`0 0 ${h.svc.port} kms-rotate.example.test`),
+      'published with the rotated key',
+    );
+    assert.equal((await volact(['host', 'unpublish', '--state', h.dir], clock.env())).code, 0);
+    await h.svc.stop();
+  });
+
   it('an update whose answer is lost is shown as sent, not confirmed, and unpublish still removes it', async () => {
     const relay = await lossyRelay(named.port);
     try {

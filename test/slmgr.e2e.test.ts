@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync, readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { TestClockFile, tempDir, volact } from './harness/cli.js';
 import { type Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 
 const DAY = 86_400_000;
+
+/** The niceness of every thread of a process (field 19 of /proc/PID/task/TID/stat). */
+function threadNiceness(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
 
 /** The slmgr options a client operator uses day to day, through the CLI with VOLACT_STATE_DIR. */
 describe('slmgr on a client and on a host', { timeout: 300_000 }, () => {
@@ -115,5 +125,33 @@ describe('slmgr on a client and on a host', { timeout: 300_000 }, () => {
       ['countInsufficient', 'countInsufficient', 'countInsufficient', 'countInsufficient', 'activated'],
     );
     assert.ok(port > 0);
+  });
+  it('-spri lowers the running host to niceness 10 at once and after a restart; -cpri brings it back to 0', async () => {
+    const hs = (...args: string[]) => volact(['slmgr', '--host', hostDir(), ...args]);
+    assert.equal(getPriority(host.child.pid!), 0);
+    const low = await hs('-spri');
+    assert.equal(low.code, 0, low.stderr);
+    assert.match(low.stdout, /priority set to Low/);
+    assert.equal(getPriority(host.child.pid!), 10);
+    assert.ok(
+      threadNiceness(host.child.pid!).every((n) => n === 10),
+      `every thread, the checkpoint worker's too: ${threadNiceness(host.child.pid!)}`,
+    );
+    assert.match((await hs('-dlv')).stdout, /Host priority: Low/);
+    assert.equal((await hs('-spri', 'now')).code, 2, 'the option takes no value');
+
+    await host.stop();
+    host = await startHost(hostDir(), {
+      root: world.rootPub,
+      authority: `http://127.0.0.1:${authority.port}`,
+      env: clock.env(),
+    });
+    assert.equal(getPriority(host.child.pid!), 10, 'the stored setting applies at start');
+    assert.equal((await volact(['slmgr', '--host', hostDir(), '-dli', '--json'])).json.priority, 'low');
+
+    assert.equal((await hs('-cpri')).code, 0);
+    assert.equal(getPriority(host.child.pid!), 0);
+    assert.ok(threadNiceness(host.child.pid!).every((n) => n === 0));
+    assert.match((await hs('-dli')).stdout, /Host priority: Normal/);
   });
 });

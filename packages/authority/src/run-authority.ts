@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { VolactError, type Clock } from '@volact/protocol';
 import { defaultConnectionLimits, type ConnectionLimits } from '@volact/io';
@@ -36,7 +37,7 @@ export async function runAuthority(
   limits: RateLimits = defaultRateLimits,
   tls?: Tls,
   connections: Partial<ConnectionLimits> = {},
-): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+): Promise<{ server: Server; port: number; reloadTls: (tls: Tls) => void; close: () => Promise<void> }> {
   const opened = await openAuthority(dir, clock, database);
   const server = authorityServer(
     opened.authority,
@@ -54,6 +55,14 @@ export async function runAuthority(
   return {
     server,
     port: (server.address() as { port: number }).port,
+    /**
+     * A renewed certificate and key for new connections (SIGHUP, `systemctl reload`); open ones
+     * keep theirs. A pair that does not load throws, and the one in use stays.
+     */
+    reloadTls: (next: Tls) => {
+      if (!tls) throw new VolactError('USAGE', { detail: 'the authority serves plain HTTP: no certificate to reload' });
+      (server as unknown as HttpsServer).setSecureContext({ cert: next.cert, key: next.key });
+    },
     close: async () => {
       await new Promise((r) => server.close(r));
       server.closeAllConnections();

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { VolactError, type Schema } from '@volact/protocol';
-import { requestJson, type RequestFailed } from '@volact/io';
+import { adminEndpoint, endpointMayAnswer, requestJson, type RequestFailed } from '@volact/io';
 
 /**
  * The largest admin answer is `host machines --limit 100000`: rows of at most about 1.2 KB (a
@@ -19,7 +17,7 @@ const hostAnswer: Schema<unknown> = { check: () => undefined, describe: () => ({
 
 /**
  * Calls the admin API of a running host (or, with `unavailable` HYPERVISOR_UNAVAILABLE, a
- * hypervisor agent) over its Unix socket (local administrators only).
+ * hypervisor agent) over its Unix socket, or its named pipe on Windows (local administrators only).
  */
 export function adminCall<T>(
   dir: string,
@@ -28,8 +26,9 @@ export function adminCall<T>(
   body?: unknown,
   unavailable: 'ADMIN_UNAVAILABLE' | 'HYPERVISOR_UNAVAILABLE' = 'ADMIN_UNAVAILABLE',
 ): Promise<T> {
-  const socketPath = join(dir, 'admin.sock');
-  if (!existsSync(socketPath)) return Promise.reject(new VolactError(unavailable, { dir }));
+  const endpoint = adminEndpoint(dir);
+  const socketPath = endpoint.path;
+  if (!endpointMayAnswer(endpoint)) return Promise.reject(new VolactError(unavailable, { dir }));
   const fail = (e: RequestFailed): VolactError => {
     const f = e.failure;
     if (f.kind === 'network' && (f.code === 'ECONNREFUSED' || f.code === 'ENOENT'))

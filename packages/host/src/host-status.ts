@@ -35,6 +35,7 @@ export function hostStatus(now: number, hostName: string, from: StatusSources) {
     servedNetworks: settings.servedNetworks,
     retryMinutes: settings.retryMinutes,
     renewalMinutes: settings.renewalMinutes,
+    priority: settings.priority,
     authorityUrl: settings.authorityUrl,
     keys: activation.keys().map((k) => ({
       id: k.id,

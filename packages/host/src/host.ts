@@ -30,7 +30,9 @@ import {
   settingsFrom,
   type HostSettings,
   type NumericSetting,
+  type ProcessPriority,
 } from './settings.js';
+import { applyPriority } from './priority.js';
 import type { DnsConfig } from './dns-publisher.js';
 
 export type { HostCertificate };
@@ -55,6 +57,8 @@ export type HostOptions = {
   offlineBundle?: OfflineBundle;
   /** Checkpoints the log off the commit path (runHost gives one; without it SQLite checkpoints in commits). */
   wal?: WalGate;
+  /** Sets the process's priority (applyPriority); injected so tests can refuse it as the system would. */
+  prioritize?: (priority: ProcessPriority) => void;
 };
 
 /**
@@ -76,6 +80,7 @@ export class Host {
   readonly startedAt: number;
   private readonly machineName: string;
   private readonly postAuthority: Post;
+  private readonly prioritize: (priority: ProcessPriority) => void;
 
   constructor(opts: HostOptions) {
     this.store = new HostStore(opts.db);
@@ -84,6 +89,7 @@ export class Host {
     this.machineName = opts.hostName;
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.postAuthority = opts.postAuthority ?? postJson;
+    this.prioritize = opts.prioritize ?? ((p) => applyPriority(p));
     this.settings = settingsFrom(this.store.settings());
     this.activation = new HostActivation(
       this.store,
@@ -264,6 +270,16 @@ export class Host {
     checkSetting(name, value);
     this.store.writeSetting(name, value);
     this.settings[name] = value;
+  }
+
+  /**
+   * `-spri` (low) and `-cpri` (normal): applied to the running process first, then stored for
+   * every later start, so a priority the system refuses is not stored either.
+   */
+  setPriority(priority: ProcessPriority): void {
+    this.prioritize(priority);
+    this.store.writeSetting('priority', priority);
+    this.settings.priority = priority;
   }
 
   setAuthority(url: string): void {

@@ -5,6 +5,7 @@ import {
   bool,
   errorBody,
   errorTable,
+  literal,
   obj,
   optional,
   str,
@@ -158,6 +159,7 @@ export function keyRoutes(target: KeyAdmin): Record<string, Handler> {
 }
 
 const dnsSchema = obj({ enabled: bool });
+const prioritySchema = obj({ priority: literal('normal', 'low') });
 
 /** The admin listener, on a Unix socket in the 0700 state directory: local administrators only. */
 export function adminServer(
@@ -191,6 +193,10 @@ export function adminServer(
         'POST /dns/unpublish': async (_req, res) => {
           host.setDns({ enabled: false }); // a decommissioned host must not publish itself again
           sendJson(res, 200, { removed: (await dns?.unpublishAll()) ?? [] });
+        },
+        'POST /priority': async (req, res) => {
+          host.setPriority(validate(prioritySchema, await readJson(req)).priority);
+          sendJson(res, 200, host.status());
         },
         'POST /settings': async (req, res) => {
           await host.changeSettings(validate(settingsSchema, await readJson(req)), onPortChange);

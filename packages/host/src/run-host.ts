@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
@@ -18,15 +18,25 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { defaultConnectionLimits, makeStateDir, writeFileAtomic, type ConnectionLimits } from '@volact/io';
+import {
+  adminEndpoint,
+  defaultConnectionLimits,
+  endpointMayAnswer,
+  listenAdmin,
+  makeStateDir,
+  writeFileAtomic,
+  type AdminEndpoint,
+  type ConnectionLimits,
+} from '@volact/io';
 import type Database from 'better-sqlite3';
 import { Host } from './host.js';
 import { Checkpointer } from './checkpointer.js';
 import { HostStore, openHostDb } from './host-store.js';
 import { adminServer, clientServer } from './http.js';
 import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
-import { parseTsigKeyFile } from './dns-update.js';
+import { parseTsigKeyFile, type TsigKey } from './dns-update.js';
 import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting } from './settings.js';
+import { applyPriority } from './priority.js';
 
 export type HostRunOptions = {
   dir: string;
@@ -55,7 +65,10 @@ export type RunningHost = {
   host: Host;
   dns: DnsPublisher;
   port: () => number;
+  /** The admin API: DIR/admin.sock, or a named pipe on Windows (adminEndpoint). */
   socketPath: string;
+  /** What `systemctl reload` (SIGHUP) does: see reloadHost. */
+  reload: () => void;
   close: () => Promise<void>;
 };
 
@@ -155,11 +168,11 @@ function listen(server: Server, port: number, address: string): Promise<void> {
   });
 }
 
-/** True when something accepts connections on the admin socket: another host runs here. */
-export function socketAnswers(socketPath: string): Promise<boolean> {
-  if (!existsSync(socketPath)) return Promise.resolve(false);
+/** True when something accepts connections on the admin endpoint: another host runs here. */
+export function socketAnswers(endpoint: AdminEndpoint): Promise<boolean> {
+  if (!endpointMayAnswer(endpoint)) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const probe = connect(socketPath);
+    const probe = connect(endpoint.path);
     probe.once('connect', () => {
       probe.destroy();
       resolve(true);
@@ -168,17 +181,49 @@ export function socketAnswers(socketPath: string): Promise<boolean> {
   });
 }
 
+const readTsigKey = (path: string) => (existsSync(path) ? readOrCorrupt(path, parseTsigKeyFile) : null);
+
+/** The stored -spri/-cpri; a niceness the service manager set (systemd Nice=, LimitNICE=) never stops the host. */
+function applyStoredPriority(host: Host, log: (line: string) => void): void {
+  try {
+    applyPriority(host.settings.priority);
+  } catch (err) {
+    log(JSON.stringify({ level: 'warn', msg: (err as Error).message }));
+  }
+}
+
+/**
+ * SIGHUP (`systemctl reload`): reads dns.key again (a rotated TSIG key), applies the stored
+ * priority and publishes at once. A damaged new dns.key is logged and the previous key kept, so
+ * a reload never stops publishing; the client port, the counts and the admin socket stay.
+ */
+function reloadHost(
+  host: Host,
+  dns: DnsPublisher,
+  tsig: { path: string; key: TsigKey | null },
+  log: (line: string) => void,
+): void {
+  try {
+    tsig.key = readTsigKey(tsig.path);
+  } catch (err) {
+    log(JSON.stringify({ level: 'error', msg: `reload: ${(err as Error).message}; the previous key stays` }));
+  }
+  applyStoredPriority(host, log);
+  dns.soon();
+  log(JSON.stringify({ level: 'info', msg: 'reloaded', tsigKey: tsig.key?.name ?? null }));
+}
+
 /** Starts an activation host from its state directory: client port and admin socket. */
 export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   makeStateDir(opts.dir);
-  const socketPath = join(opts.dir, 'admin.sock');
-  if (await socketAnswers(socketPath)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
+  const endpoint = adminEndpoint(opts.dir);
+  if (await socketAnswers(endpoint)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
   const { roots, bundle } = pinnedRoots(opts.dir, opts.rootPem);
   const db = openStateDb(opts.dir, opts.newDatabase ?? false);
   const wal = new Checkpointer(db, join(opts.dir, 'host.db'), log);
   try {
-    return await start(opts, db, wal, roots, bundle, socketPath, log);
+    return await start(opts, db, wal, roots, bundle, endpoint, log);
   } catch (err) {
     // a refused start leaves nothing running
     await wal.stop();
@@ -193,7 +238,7 @@ async function start(
   wal: Checkpointer,
   roots: Root[],
   bundle: OfflineBundle | undefined,
-  socketPath: string,
+  endpoint: AdminEndpoint,
   log: (line: string) => void,
 ): Promise<RunningHost> {
   const host = new Host({
@@ -226,7 +271,8 @@ async function start(
   if (opts.dns) host.setDns(opts.dns);
   // a restart without --name keeps the stored name, and so the SRV target (issue 10)
   if (opts.hostName !== undefined) host.setHostName(opts.hostName);
-  const tsigKey = existsSync(keyPath) ? readOrCorrupt(keyPath, parseTsigKeyFile) : null;
+  applyStoredPriority(host, log); // before any client is served
+  const tsig = { path: keyPath, key: readTsigKey(keyPath) };
   const address = opts.listenAddress ?? host.settings.listenAddress;
 
   const limits: ConnectionLimits = { ...defaultConnectionLimits, ...opts.connectionLimits };
@@ -241,7 +287,7 @@ async function start(
     opts.clock,
     () => host.settings.dns,
     () => host.settings.port,
-    () => tsigKey,
+    () => tsig.key,
     log,
     () => ({ name: host.hostName, activated: host.activated }),
   );
@@ -255,7 +301,6 @@ async function start(
     old.closeAllConnections();
     dns.soon(); // the SRV record carries the port
   };
-  rmSync(socketPath, { force: true }); // a stale socket from a host that was killed
   const admin = adminServer(
     host,
     onPortChange,
@@ -265,8 +310,7 @@ async function start(
     () => wal.stats,
     dns,
   );
-  await new Promise<void>((resolve) => admin.listen(socketPath, resolve));
-  chmodSync(socketPath, 0o600);
+  await listenAdmin(admin, endpoint);
   const prune = setInterval(() => {
     host.pruneEvents(EVENT_RETENTION_MS);
     dns.prune(EVENT_RETENTION_MS);
@@ -277,7 +321,8 @@ async function start(
     host,
     dns,
     port: () => (client.address() as { port: number }).port,
-    socketPath,
+    socketPath: endpoint.path,
+    reload: () => reloadHost(host, dns, tsig, log),
     close: async () => {
       clearInterval(prune);
       await dns.stop(); // an update in flight finishes before the database closes

@@ -15,7 +15,11 @@ export type HostSettings = {
   authorityUrl: string | null;
   servedNetworks: string[];
   dns: DnsConfig;
+  /** `-spri` low, `-cpri` normal (the default): the host process's priority, as on a KMS host. */
+  priority: ProcessPriority;
 };
+
+export type ProcessPriority = 'normal' | 'low';
 
 /** The settings in force: the stored ones (HostStore.settings), the defaults for the rest. */
 export function settingsFrom(stored: Record<string, unknown>): HostSettings {
@@ -28,6 +32,7 @@ export function settingsFrom(stored: Record<string, unknown>): HostSettings {
     authorityUrl: (stored.authorityUrl as string | undefined) ?? null,
     servedNetworks: (stored.servedNetworks as string[] | undefined) ?? [...defaultServedNetworks],
     dns: { ...defaultDnsConfig, ...((stored.dns as Partial<DnsConfig> | undefined) ?? {}) },
+    priority: stored.priority === 'low' ? 'low' : 'normal',
   };
 }
 

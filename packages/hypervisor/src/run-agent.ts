@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,15 @@ import {
   type Clock,
   type KeyPair,
 } from '@volact/protocol';
-import { defaultConnectionLimits, makeStateDir, writeFileAtomic, type ConnectionLimits, type Post } from '@volact/io';
+import {
+  adminEndpoint,
+  defaultConnectionLimits,
+  listenAdmin,
+  makeStateDir,
+  writeFileAtomic,
+  type ConnectionLimits,
+  type Post,
+} from '@volact/io';
 import { pinnedRoots, readOrCorrupt, socketAnswers } from '@volact/host';
 import type Database from 'better-sqlite3';
 import { HypervisorAgent, type AgentSettings } from './agent.js';
@@ -123,8 +131,8 @@ function checkName(name: string): void {
 export async function runAgent(opts: AgentRunOptions): Promise<RunningAgent> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   makeStateDir(opts.dir);
-  const socketPath = join(opts.dir, 'admin.sock');
-  if (await socketAnswers(socketPath)) throw new VolactError('HYPERVISOR_ALREADY_RUNNING', { dir: opts.dir });
+  const endpoint = adminEndpoint(opts.dir);
+  if (await socketAnswers(endpoint)) throw new VolactError('HYPERVISOR_ALREADY_RUNNING', { dir: opts.dir });
   // every option is checked before anything is made or stored: a refused start changes nothing
   const listens = opts.listen?.map(parseListen);
   if (opts.name !== undefined) checkName(opts.name);
@@ -178,11 +186,9 @@ export async function runAgent(opts: AgentRunOptions): Promise<RunningAgent> {
     store_('name', opts.name === undefined ? undefined : opts.name || null);
     if (opts.listen && listens!.every((l) => l.port !== 0)) store_('listen', opts.listen);
     store_('bridges', opts.bridges);
-    rmSync(socketPath, { force: true }); // a stale socket from an agent that was killed
     const admin = adminServer(agent, log, limits);
     servers.push(admin);
-    await new Promise<void>((resolve) => admin.listen(socketPath, resolve));
-    chmodSync(socketPath, 0o600);
+    await listenAdmin(admin, endpoint);
     const prune = setInterval(() => agent.pruneEvents(GUEST_EVENT_RETENTION_MS), 3_600_000);
     prune.unref();
     const guestServers = servers.slice(0, -1);
@@ -192,7 +198,7 @@ export async function runAgent(opts: AgentRunOptions): Promise<RunningAgent> {
     );
     return {
       agent,
-      socketPath,
+      socketPath: endpoint.path,
       listening,
       close: async () => {
         clearInterval(prune);

@@ -38,3 +38,4 @@ export {
 export { makeDir, makeStateDir, readFileBounded } from './files.js';
 export { defaultStateDir, stateDirEnv, type PlatformContext, type StateRole } from './default-dirs.js';
 export { processClock } from './process-clock.js';
+export { adminEndpoint, endpointMayAnswer, listenAdmin, type AdminEndpoint } from './platform.js';

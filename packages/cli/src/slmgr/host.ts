@@ -18,6 +18,7 @@ type HostStatus = {
   listenAddress: string;
   retryMinutes: number;
   renewalMinutes: number;
+  priority: 'normal' | 'low';
   servedNetworks: string[];
   keys: { id: string; partialKey: string; group: number; activated: boolean; activatedAt: number | null }[];
   editions: { code: string; kind: string }[];
@@ -82,6 +83,7 @@ function statusLines(s: HostStatus): string[] {
     `Listening on port: ${s.port}`,
     `Activation interval: ${s.retryMinutes} minutes`,
     `Renewal interval: ${s.renewalMinutes} minutes`,
+    `Host priority: ${s.priority === 'low' ? 'Low' : 'Normal'}`,
   ];
 }
 
@@ -111,6 +113,14 @@ const setDns =
   ({ dir }: HostContext, _call: SlmgrCall) =>
     adminCall<{ enabled: boolean; configured: boolean }>(dir, 'POST', '/dns', { enabled });
 
+/** -spri (low) and -cpri (normal): the host process's priority, applied at once and at every start. */
+const priority = (to: 'normal' | 'low') =>
+  op({
+    arity: 0,
+    run: ({ dir }: HostContext) => adminCall<HostStatus>(dir, 'POST', '/priority', { priority: to }),
+    render: () => `Activation host priority set to ${to === 'low' ? 'Low' : 'Normal'} successfully.`,
+  });
+
 /** The options of `volact slmgr --host DIR`, in the order `known:` lists them. */
 const keys = keyOptions<HostContext>({ key: 'host key', slots: 'hosts', flag: '--host' });
 
@@ -135,4 +145,6 @@ export const hostOptions: Record<string, SlmgrOption<HostContext, unknown>> = {
   atp: keys.atp,
   sdns: op({ arity: 0, run: setDns(true), render: dns }),
   cdns: op({ arity: 0, run: setDns(false), render: dns }),
+  spri: priority('low'),
+  cpri: priority('normal'),
 };

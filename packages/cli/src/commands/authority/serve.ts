@@ -41,12 +41,11 @@ export function registerServe(cmd: Command): void {
       const listenOn = o.listen as string;
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
         throw new VolactError('USAGE', { detail: '--tls-cert and --tls-key go together' });
-      const tls = o.tlsCert
-        ? {
-            cert: readUserFile(o.tlsCert as string, 'TLS certificate'),
-            key: readUserFile(o.tlsKey as string, 'TLS key'),
-          }
-        : undefined;
+      const readTls = () => ({
+        cert: readUserFile(o.tlsCert as string, 'TLS certificate'),
+        key: readUserFile(o.tlsKey as string, 'TLS key'),
+      });
+      const tls = o.tlsCert ? readTls() : undefined;
       // plain HTTP would carry keys and tokens in clear: only on loopback, or behind a local TLS proxy
       if (!tls && !isLoopback(listenOn) && !o.behindTlsProxy)
         throw new VolactError('TLS_REQUIRED', { address: listenOn });
@@ -69,6 +68,15 @@ export function registerServe(cmd: Command): void {
       const stop = () => void a.close().then(() => process.exit(0));
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      // systemctl reload: a renewed certificate; a pair that does not load leaves the old one serving
+      process.on('SIGHUP', () => {
+        try {
+          if (tls) a.reloadTls(readTls());
+          process.stderr.write(tls ? 'reloaded the TLS certificate and key\n' : 'reload: nothing to reload\n');
+        } catch (err) {
+          process.stderr.write(`reload failed, the certificate in use stays: ${(err as Error).message}\n`);
+        }
+      });
     }, 'authority'),
   );
 }

@@ -42,7 +42,10 @@ function dnsOptions(o: Record<string, string | undefined>): Partial<DnsConfig> |
 export function hostServeOptions(cmd: Command): Command {
   return configurable(
     cmd
-      .option('--state <dir>', 'host state directory (env VOLACT_HOST_DIR)')
+      .option(
+        '--state <dir>',
+        'host state directory (env VOLACT_HOST_DIR, default /var/lib/volact/host, on Windows %ProgramData%\\volact\\host)',
+      )
       .option('--root <file>', "the publisher's root.pub, or its offline bundle, to pin (needed the first time)")
       .option('--authority <url>', 'authority URL for host activation')
       .option('--port <port>', 'client port (default 1688, or the stored -sprt setting)')
@@ -81,7 +84,9 @@ export function hostServeOptions(cmd: Command): Command {
 /** `volact host serve`: the host code loads only here. */
 export function registerServe(cmd: Command): void {
   hostServeOptions(
-    cmd.command('serve').description('run the activation host: client port and admin socket (DIR/admin.sock)'),
+    cmd
+      .command('serve')
+      .description('run the activation host: client port and admin socket (DIR/admin.sock; a named pipe on Windows)'),
   ).action(async (_o: unknown, self: Command) => {
     try {
       applySettingsFile(self, 'host');
@@ -113,6 +118,8 @@ export function registerServe(cmd: Command): void {
       const stop = () => void running.close().then(() => process.exit(0));
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      // systemctl reload: dns.key again (a rotated TSIG key), the stored priority, publish now
+      process.on('SIGHUP', () => running.reload());
     } catch (err) {
       fail(err, false);
     }
