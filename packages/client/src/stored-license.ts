@@ -23,6 +23,7 @@ import {
   type VerifiedDirectoryObject,
   type VmGrant,
 } from '@volact/protocol';
+import { vmCatalog } from './channels/vm.js';
 import { licenseProblem, problemReason, type LicenseProblem } from './license-problem.js';
 import { licenseState, type LicenseView } from './license-state.js';
 import {
@@ -105,6 +106,7 @@ function verifyVm(store: ClientStore, license: StoredVmLicense): StoredRead['vm'
     fingerprintHash: identityHash(s.machine.madeFor),
     nonce: license.nonce,
     now: issuedAt,
+    catalog: vmCatalog(license.vm, store.roots()),
   });
   return s.key?.keyClass === 'vm' && s.key.edition === grant.edition ? { grant, license, cert: chain.cert } : null;
 }

@@ -63,7 +63,13 @@ export const vmActivateRequestSchema = obj({
 export type VmActivateRequest = Infer<typeof vmActivateRequestSchema>;
 
 /** The agent's answer: its grant (volact.vm-grant), its hypervisor certificate and that certificate's issuer. */
-export const vmAnswerSchema = obj({ grant: jws, certificate: jws, issuer: jws });
+export const vmAnswerSchema = obj({
+  grant: jws,
+  certificate: jws,
+  issuer: jws,
+  catalog: optional(jws),
+  catalogIssuer: optional(jws),
+});
 
 /**
  * POST /v1/host-activations on the authority (a host key), and POST /v1/hypervisor-activations
