@@ -124,6 +124,7 @@ describe('catalog updates on hosts', { timeout: 600_000 }, () => {
     assert.equal(granted.json.outcome, 'activated');
     const dli = await machines[4]!.run(['-dli']);
     assert.equal(dli.json.licenseState, 'licensed', 'the stored license re-verifies with its catalog on every read');
+    assert.equal(dli.json.edition.code, 'server-azure', 'named from the catalog stored with the license');
     const license = JSON.parse(readFileSync(join(machines[4]!.dir, 'license.json'), 'utf8')) as {
       bundle: { catalog?: string };
     };

@@ -9,6 +9,7 @@ import { verifyHostAnswer, type HostAnswerBundle } from './host-answer.js';
 import { hypervisorCertKind } from './host-cert.js';
 import { generateKeyPair, rawPublicKey, signDocument, type KeyPair } from './jws.js';
 import { identityHash } from './same-machine.js';
+import { verifyHypervisorCert, verifyVmGrant } from './vm-grant.js';
 
 const now = Date.UTC(2026, 2, 1, 12, 0, 0);
 const root = generateKeyPair('root');
@@ -176,5 +177,50 @@ describe('verifyHostAnswer with a catalog', () => {
   test('refuses a grant whose catalog comes from another publisher (CHAIN_UNTRUSTED_ROOT)', () => {
     const foreign = signedCatalog(catalogV2, catalogIssuerKey, generateKeyPair('root'));
     assert.throws(() => verifyHostAnswer(bundle(grant({}), foreign), roots, expect), fails('CHAIN_UNTRUSTED_ROOT'));
+  });
+});
+
+describe('verifyVmGrant with a catalog', () => {
+  const hvIssuer = generateKeyPair('issuer');
+  const agentKey = generateKeyPair('host');
+  const vmUuid = '4c4c4544-0042-3510-8052-b7c04f4d3232';
+  const fingerprintHash = identityHash({ osId: 'guest', board: vmUuid });
+  const chain = verifyHypervisorCert(
+    signDocument(hvIssuer, docTypes.hypervisorCert, 1, {
+      ...cert,
+      hostPublicKey: rawPublicKey(agentKey.publicKey),
+      editions: [{ number: 20, code: 'datacenter', name: 'Datacenter', kind: 'server' }],
+    }),
+    issuer('hypervisor', hvIssuer),
+    roots,
+    now,
+  );
+  const grant = (edition: number) =>
+    signDocument(agentKey, docTypes.vmGrant, 1, {
+      machineId: 'guest-1',
+      vmUuid,
+      fingerprintHash,
+      nonce: 'nonce_0123456789abcdef',
+      edition,
+      editionCode: 'e',
+      editionName: 'e',
+      hypervisorId: cert.hostId,
+      hypervisorName: 'hv',
+      issuedAt: now,
+      validUntil: now + 7 * DAY,
+      renewalMinutes: 60,
+    });
+  const expect = { machineId: 'guest-1', vmUuid, fingerprintHash, nonce: 'nonce_0123456789abcdef', now };
+
+  test('accepts a grant for a guest edition the catalog adds to the certificate group', () => {
+    assert.equal(verifyVmGrant(grant(30), chain, { ...expect, catalog: { signed: catalog, roots } }).edition, 30);
+  });
+
+  test('refuses a guest edition without the catalog, and an edition without a VM key even with it', () => {
+    assert.throws(() => verifyVmGrant(grant(30), chain, expect), fails('ANSWER_EDITION_NOT_CERTIFIED'));
+    assert.throws(
+      () => verifyVmGrant(grant(40), chain, { ...expect, catalog: { signed: catalog, roots } }),
+      fails('ANSWER_EDITION_NOT_CERTIFIED'),
+    );
   });
 });
