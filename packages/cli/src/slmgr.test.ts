@@ -28,6 +28,12 @@ describe('slmgr option parsing', () => {
   it('takes one option per call, with / or -, case-insensitive, and says where an option belongs', () => {
     assert.deepEqual(parseSlmgr(['/IPK', 'K'], 'client'), { option: 'ipk', value: 'K', values: ['K'] });
     assert.deepEqual(parseSlmgr(['-dlv'], 'host'), { option: 'dlv', value: undefined, values: [] });
+    assert.deepEqual(parseSlmgr(['-upd-catalog', '/tmp/volact-offline.json'], 'host'), {
+      option: 'upd-catalog',
+      value: '/tmp/volact-offline.json',
+      values: ['/tmp/volact-offline.json'],
+    });
+    assert.deepEqual(parseSlmgr(['-upd-catalog'], 'hypervisor').option, 'upd-catalog');
     assert.throws(() => parseSlmgr(['-dli', '-dlv'], 'client'), code('USAGE'));
     assert.throws(() => parseSlmgr([], 'client'), code('USAGE'));
     assert.throws(
@@ -61,7 +67,7 @@ describe('slmgr option parsing', () => {
     );
     assert.throws(
       () => parseSlmgr(['-bogus'], 'hypervisor'),
-      (e: Error) => /known: -ipk -upk -ato -dti -atp -dli -dlv -xpr/.test(e.message),
+      (e: Error) => /known: -ipk -upk -ato -dti -atp -upd-catalog -dli -dlv -xpr/.test(e.message),
     );
   });
 

@@ -26,7 +26,8 @@ const where: Record<SlmgrTarget, string> = {
 /** Parses `-opt [value]` (or `/opt`); exactly one operation per call, as with slmgr. */
 export function parseSlmgr(args: string[], target: SlmgrTarget): SlmgrCall {
   const known = tables[target];
-  const ops = args.filter((a) => /^[-/][a-z]/i.test(a));
+  // `/dli` as on Windows; `/tmp/catalog.json` (a file for -upd-catalog) is a value, not an option
+  const ops = args.filter((a) => /^-[a-z]/i.test(a) || /^\/[a-z][a-z-]*$/i.test(a));
   if (ops.length !== 1 || !args[0] || args[0] !== ops[0]) {
     throw new VolactError('USAGE', {
       detail: `give exactly one slmgr option, like -dli; known ${where[target].replace(/ \(.*/, '')}: ${Object.keys(

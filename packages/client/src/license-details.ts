@@ -67,8 +67,18 @@ export function licenseDetails(store: ClientStore) {
     mak && 'mak' in mak.license
       ? [{ number: mak.grant.edition, code: mak.grant.editionCode, name: mak.grant.editionName }]
       : undefined;
+  // a grant for an edition a newer catalog added to the host's group came with that catalog (verified with it)
+  const b = stored?.license.bundle;
+  const grantCatalog =
+    b?.catalog && b.catalogIssuer ? verifyCatalog(b.catalog, b.catalogIssuer, store.roots()).editions : undefined;
   const edition = s.key
-    ? editionNames(store, s.key.edition, [cert?.editions, dirLicense?.object.editions, makEditions, vmEditions(vm)])
+    ? editionNames(store, s.key.edition, [
+        cert?.editions,
+        grantCatalog,
+        dirLicense?.object.editions,
+        makEditions,
+        vmEditions(vm),
+      ])
     : null;
   const dns = dnsServerOf(s, env);
   // only a guest reads VOLACT_VM_AGENT: a stray value elsewhere must not break -dli

@@ -1,6 +1,12 @@
 import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { VolactError, type Fingerprint, type HostAnswerBundle, type KeyClass } from '@volact/protocol';
+import {
+  VolactError,
+  type Fingerprint,
+  type HostAnswerBundle,
+  type KeyClass,
+  type VmAnswerBundle,
+} from '@volact/protocol';
 import { defaultStateDir, makeDir, readFileBounded, writeFileAtomic } from '@volact/io';
 
 /** What a client keeps in its state directory (state.json). Version 1. */
@@ -99,7 +105,7 @@ export type StoredDirectoryLicense = {
  */
 export type StoredVmLicense = {
   v: 1;
-  vm: { grant: string; certificate: string; issuer: string };
+  vm: VmAnswerBundle;
   nonce: string;
   agent: string;
 };

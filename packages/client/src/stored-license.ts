@@ -10,6 +10,7 @@ import {
   parseJws,
   parsePublicForm,
   sameHardware,
+  editionCovered,
   verifyCatalog,
   verifyDirectoryObject,
   verifyHostAnswer,
@@ -20,12 +21,15 @@ import {
   type Grant,
   type HostCert,
   type MakGrant,
+  type SignedCatalog,
   type VerifiedDirectoryObject,
   type VmGrant,
 } from '@volact/protocol';
+import { vmCatalog } from './channels/vm.js';
 import { licenseProblem, problemReason, type LicenseProblem } from './license-problem.js';
 import { licenseState, type LicenseView } from './license-state.js';
 import {
+  loadCatalog,
   loadLicense,
   type StoredDirectoryLicense,
   type StoredLicense,
@@ -105,6 +109,7 @@ function verifyVm(store: ClientStore, license: StoredVmLicense): StoredRead['vm'
     fingerprintHash: identityHash(s.machine.madeFor),
     nonce: license.nonce,
     now: issuedAt,
+    catalog: vmCatalog(license.vm, store.roots()),
   });
   return s.key?.keyClass === 'vm' && s.key.edition === grant.edition ? { grant, license, cert: chain.cert } : null;
 }
@@ -184,7 +189,7 @@ function verifyDirectory(store: ClientStore, license: StoredDirectoryLicense): S
   // from the directory it is joined to now, for this edition
   if (s.key?.keyClass !== 'setup' || !s.directory || d.base !== s.directory.base || d.bindDn !== s.directory.bindDn)
     return null;
-  if (!object.editions.some((e) => e.number === s.key!.edition)) return null;
+  if (!editionCovered(s.key.edition, object, ownCatalog(store), store.roots())) return null;
   // exactly 180 days from a read that is not in the future of this machine's trusted time
   const trustedNow = Math.max(store.now(), s.localHighWater, s.highWater);
   if (
@@ -227,4 +232,20 @@ export function licenseOf(store: ClientStore): LicenseView {
     },
     store.now(),
   );
+}
+
+/**
+ * The client's own catalog (catalog.json, which `client trust --authority` fetches), when it
+ * verifies to the pinned roots: for a directory activation object, what its group holds now
+ * (editionCovered), so an edition the publisher added later is covered without a new object.
+ */
+export function ownCatalog(store: ClientStore): SignedCatalog | undefined {
+  const c = loadCatalog(store.dir);
+  if (!c) return undefined;
+  try {
+    verifyCatalog(c.catalog, c.issuer, store.roots());
+  } catch {
+    return undefined; // a damaged or foreign catalog.json adds nothing; the object's own list still holds
+  }
+  return { catalog: c.catalog, issuer: c.issuer };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   VolactError,
+  catalogAnswerSchema,
   decodeKey,
   hostCertKind,
   hostActivationAnswerSchema,
@@ -17,13 +18,13 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { callAuthority, type Post } from '@volact/io';
+import { callAuthority, getFromAuthority, type Get, type Post } from '@volact/io';
 import type { HostStore, InstalledKey, Signed } from './host-store.js';
 
 /** What HostActivation keeps: the host's store, or a hypervisor agent's with the same tables. */
 export type ActivationStore = Pick<
   HostStore,
-  'keys' | 'installKey' | 'removeKey' | 'newRequestId' | 'saveCertificate' | 'catalog'
+  'keys' | 'installKey' | 'removeKey' | 'newRequestId' | 'saveCertificate' | 'catalog' | 'saveCatalog'
 >;
 
 /** A host certificate in force, with what answers take from it. */
@@ -33,6 +34,20 @@ export type HostCertificate = {
   group: string;
   notAfter: number | null;
   hostId: string;
+  /**
+   * For the editions a newer catalog added to the certificate's group (not in its own list): that
+   * catalog, which answers carry so clients can check the rule (editionCovered).
+   */
+  catalog?: Signed;
+};
+
+/** What `-upd-catalog` did: took a newer catalog, or found this serial already in force. */
+export type CatalogUpdate = {
+  outcome: 'updated' | 'current';
+  serial: number;
+  previous: number | null;
+  /** Codes of the editions the host activates now and did not before. */
+  added: string[];
 };
 
 /** What the authority answered for one key on `-ato`. */
@@ -84,6 +99,7 @@ export class HostActivation {
     const row = this.store.catalog();
     this.current = row ? verifyCatalog(row.jws, row.issuer, this.roots) : undefined;
     for (const e of this.current?.editions ?? []) this.bySetupKey.set(e.setupKey, e);
+    const viaCatalog: [number, HostCertificate][] = [];
     for (const key of this.keys()) {
       if (!key.certificate || !key.issuer) continue;
       const { cert } = verifyHostCert(key.certificate, key.issuer, this.roots, this.clock.now(), this.kind);
@@ -95,7 +111,53 @@ export class HostActivation {
         hostId: cert.hostId,
       };
       for (const e of cert.editions) if (!this.certFor.has(e.number)) this.certFor.set(e.number, certified);
+      // The certificate binds the group; the catalog in force (never older than the one that came
+      // with a certificate: certified() keeps the newer) says what the group holds now.
+      const extra = this.groupEditions(cert.group).filter((n) => !cert.editions.some((e) => e.number === n));
+      if (row && extra.length) {
+        const withCatalog: HostCertificate = { ...certified, catalog: row };
+        for (const n of extra) viaCatalog.push([n, withCatalog]);
+      }
     }
+    for (const [n, certified] of viaCatalog) if (!this.certFor.has(n)) this.certFor.set(n, certified);
+  }
+
+  /** The editions of a product group in the catalog in force that this kind of certificate covers. */
+  private groupEditions(code: string): number[] {
+    const group = this.current?.groups.find((g) => g.code === code);
+    if (!group) return [];
+    return this.current!.editions.filter((e) => group.editions.includes(e.number) && this.kind.covers(e)).map(
+      (e) => e.number,
+    );
+  }
+
+  /**
+   * `-upd-catalog`: takes the publisher's signed catalog, from the authority (GET /v1/catalog, the
+   * only thing sent) or as given from a file, and with it the editions it adds to the groups of
+   * the certificates held. No activation is spent: a certificate binds its group and the catalog
+   * says what the group holds. A catalog that does not verify to the pinned root, or is older
+   * than the one in force, changes nothing; the same serial is already current.
+   */
+  async updateCatalog(offered: Signed | undefined, authority: string | null, get: Get): Promise<CatalogUpdate> {
+    let signed = offered;
+    if (!signed) {
+      if (!authority)
+        throw new VolactError('USAGE', {
+          detail: `the ${this.kind.what} has no authority URL; give the catalog as a file: -upd-catalog FILE`,
+        });
+      const answer = await getFromAuthority(authority, '/v1/catalog', catalogAnswerSchema, get);
+      signed = { jws: answer.catalog, issuer: answer.issuer };
+    }
+    const catalog = verifyCatalog(signed.jws, signed.issuer, this.roots);
+    const ours = this.current?.serial ?? null;
+    if (ours !== null && catalog.serial < ours)
+      throw new VolactError('CATALOG_OLDER', { theirs: catalog.serial, ours });
+    if (ours === catalog.serial) return { outcome: 'current', serial: ours, previous: ours, added: [] };
+    const before = new Set(this.certFor.keys());
+    this.store.saveCatalog(signed);
+    this.load();
+    const added = catalog.editions.filter((e) => this.certFor.has(e.number) && !before.has(e.number));
+    return { outcome: 'updated', serial: catalog.serial, previous: ours, added: added.map((e) => e.code) };
   }
 
   keys(): InstalledKey[] {

@@ -15,9 +15,10 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { postJson, type Post } from '@volact/io';
+import { getJson, postJson, type Get, type Post } from '@volact/io';
 import { ActivationBatch, type Decision, type Outcome, type Pending, type WalGate } from './activation-batch.js';
-import { HostActivation, type HostCertificate, type KeyActivation } from './host-activation.js';
+import { HostActivation, type CatalogUpdate, type HostCertificate, type KeyActivation } from './host-activation.js';
+import type { Signed } from './key-store.js';
 import { HostStore, type EventQuery, type MachineQuery, type InstalledKey } from './host-store.js';
 import { hostStatus } from './host-status.js';
 import { MachineCounter } from './machine-counter.js';
@@ -53,6 +54,8 @@ export type HostOptions = {
   log?: (line: string) => void;
   /** Talks to the authority; injected so tests can see exactly what is sent. */
   postAuthority?: Post;
+  /** Reads from the authority (-upd-catalog's GET /v1/catalog); injected like postAuthority. */
+  getAuthority?: Get;
   /** The publisher's offline bundle, for offline activation (-dti / -atp) of an air-gapped host. */
   offlineBundle?: OfflineBundle;
   /** Checkpoints the log off the commit path (runHost gives one; without it SQLite checkpoints in commits). */
@@ -81,6 +84,7 @@ export class Host {
   private readonly machineName: string;
   private readonly postAuthority: Post;
   private readonly prioritize: (priority: ProcessPriority) => void;
+  private readonly getAuthority: Get;
 
   constructor(opts: HostOptions) {
     this.store = new HostStore(opts.db);
@@ -90,6 +94,7 @@ export class Host {
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.postAuthority = opts.postAuthority ?? postJson;
     this.prioritize = opts.prioritize ?? ((p) => applyPriority(p));
+    this.getAuthority = opts.getAuthority ?? getJson;
     this.settings = settingsFrom(this.store.settings());
     this.activation = new HostActivation(
       this.store,
@@ -175,6 +180,11 @@ export class Host {
   /** `-atp CID` on a host: activates the installed key the typed confirmation covers. */
   applyConfirmation(cidText: string): { id: string; group: string } {
     return this.activation.applyConfirmation(cidText);
+  }
+
+  /** `-upd-catalog` on a host: a newer catalog, from the authority or a file (see HostActivation.updateCatalog). */
+  updateCatalog(offered: Signed | undefined): Promise<CatalogUpdate> {
+    return this.activation.updateCatalog(offered, this.settings.authorityUrl, this.getAuthority);
   }
 
   /**

@@ -52,6 +52,18 @@ const answerStatus: Record<Outcome, number> = {
  */
 const bodyTails = new WeakMap<HostCertificate, string>();
 
+/**
+ * The tail for the editions a newer catalog added to the certificate's group: the certificate
+ * entry (host-activation.ts) carries that catalog, and the answer carries it too, so the client
+ * can check the rule (editionCovered). Built once per entry, like the other.
+ */
+function tailFor(certified: HostCertificate): string {
+  const catalog = certified.catalog
+    ? `","catalog":"${certified.catalog.jws}","catalogIssuer":"${certified.catalog.issuer}`
+    : '';
+  return `","certificate":"${certified.certificate}","issuer":"${certified.issuer}${catalog}"}`;
+}
+
 /** Renders one answer: a signed document with the host's certificate, or the error it stands for. */
 function sendAnswer(res: ServerResponse, answer: ActivationAnswer): void {
   if (answer.outcome === 'notActivated') {
@@ -61,7 +73,7 @@ function sendAnswer(res: ServerResponse, answer: ActivationAnswer): void {
   const { certified } = answer;
   let tail = bodyTails.get(certified);
   if (tail === undefined) {
-    tail = `","certificate":"${certified.certificate}","issuer":"${certified.issuer}"}`;
+    tail = tailFor(certified);
     bodyTails.set(certified, tail);
   }
   const body = `{"answer":"${answer.jws}${tail}`;
@@ -122,6 +134,11 @@ const keySchema = obj({ key: str({ min: 1, max: 64 }) });
 const removeSchema = obj({ which: str({ min: 1, max: 64 }) });
 const activateSchema = obj({ force: optional(bool) });
 const confirmSchema = obj({ confirmationId: str({ min: 1, max: 1000 }) });
+/** -upd-catalog: a catalog from a file, or nothing for the authority's current one. */
+const catalogSchema = obj({
+  catalog: optional(str({ min: 1, max: 1024 * 1024 })),
+  issuer: optional(str({ min: 1, max: 16 * 1024 })),
+});
 
 /** What the key routes of an admin socket act on: an activation host, or a hypervisor agent. */
 export type KeyAdmin = {
@@ -130,10 +147,11 @@ export type KeyAdmin = {
   activate(force: boolean): Promise<unknown>;
   installationIds(): unknown;
   applyConfirmation(confirmationId: string): unknown;
+  updateCatalog(offered: { jws: string; issuer: string } | undefined): Promise<unknown>;
 };
 
 /**
- * The admin routes of a machine the authority activates (slmgr -ipk, -upk, -ato, -dti, -atp),
+ * The admin routes of a machine the authority activates (slmgr -ipk, -upk, -ato, -dti, -atp, -upd-catalog),
  * the same on an activation host and on a hypervisor agent.
  */
 export function keyRoutes(target: KeyAdmin): Record<string, Handler> {
@@ -154,6 +172,13 @@ export function keyRoutes(target: KeyAdmin): Record<string, Handler> {
     'POST /offline/confirm': async (req, res) => {
       const { confirmationId } = validate(confirmSchema, await readJson(req));
       sendJson(res, 200, target.applyConfirmation(confirmationId));
+    },
+    'POST /catalog': async (req, res) => {
+      const { catalog, issuer } = validate(catalogSchema, await readJson(req, 2 * 1024 * 1024));
+      if ((catalog === undefined) !== (issuer === undefined))
+        throw new VolactError('BAD_REQUEST', { field: 'issuer', problem: 'goes with catalog' });
+      const offered = catalog !== undefined && issuer !== undefined ? { jws: catalog, issuer } : undefined;
+      sendJson(res, 200, await target.updateCatalog(offered));
     },
   };
 }

@@ -9,6 +9,6 @@ export * from './dns-publisher.js';
 export * from './dns-records.js';
 export * from './dns-update.js';
 export * from './key-store.js';
-export { HostActivation, type ActivationStore, type KeyActivation } from './host-activation.js';
+export { HostActivation, type ActivationStore, type CatalogUpdate, type KeyActivation } from './host-activation.js';
 export { settingsFrom, type HostSettings } from './settings.js';
 export { readStoredSettings } from './stored-settings.js';

@@ -107,14 +107,17 @@ export class KeyStore {
           'UPDATE host_keys SET certificate = ?, issuer = ?, activated_at = ?, request_answered = 1 WHERE id = ?',
         )
         .run(cert.jws, cert.issuer, at, keyId);
-      if (catalog) {
-        this.db
-          .prepare(
-            'INSERT INTO catalog (id, jws, issuer) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET jws = excluded.jws, issuer = excluded.issuer',
-          )
-          .run(catalog.jws, catalog.issuer);
-      }
+      if (catalog) this.saveCatalog(catalog);
     })();
+  }
+
+  /** Puts a catalog in force (the caller verified it and checked that it is newer: -upd-catalog). */
+  saveCatalog(catalog: Signed): void {
+    this.db
+      .prepare(
+        'INSERT INTO catalog (id, jws, issuer) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET jws = excluded.jws, issuer = excluded.issuer',
+      )
+      .run(catalog.jws, catalog.issuer);
   }
 
   catalog(): Signed | undefined {

@@ -385,4 +385,46 @@ describe('hypervisor agent over HTTP', () => {
   it('refuses a second agent on the same state directory', async () => {
     await assert.rejects(open(), (e: unknown) => (e as { code?: string }).code === 'HYPERVISOR_ALREADY_RUNNING');
   });
+
+  it('takes a newer catalog through the admin socket without activating again, and grants the guest edition it adds', async () => {
+    const socketPath = running.socketPath;
+    const post = (doc: string) =>
+      http({ socketPath }, 'POST', '/catalog', JSON.stringify({ catalog: doc, issuer: issuer('catalog', catalogKey) }));
+    const sentBefore = sent.length;
+    const v2 = signDocument(catalogKey, docTypes.catalog, DOC_VERSION, {
+      serial: 2,
+      issuedAt: start + DAY,
+      products: [{ code: 'os', name: 'OS' }],
+      editions,
+      groups: [{ number: 7, code: 'dc-2026', name: 'Datacenter 2026', kind: 'server', editions: [10, 20, 30] }],
+    });
+    assert.equal((await post(catalog)).body.outcome, 'current');
+    const upd = await post(v2);
+    assert.equal(upd.status, 200, JSON.stringify(upd.body));
+    assert.deepEqual(upd.body, { outcome: 'updated', serial: 2, previous: 1, added: ['ent'] });
+    const older = await post(catalog);
+    assert.deepEqual([older.status, older.body.code], [409, 'CATALOG_OLDER']);
+    assert.equal(sent.length, sentBefore, 'nothing went to the authority');
+
+    clock.advance(60_000);
+    const r = await ask({ vmKey: editions[2]!.vmKey });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const body = r.body as Record<string, string>;
+    assert.equal(body.catalog, v2, 'the grant for an added edition carries the catalog');
+    const chain = verifyHypervisorCert(body.certificate!, body.issuer!, roots, clock.now());
+    const expect = {
+      machineId: r.req.machineId,
+      vmUuid: vmA.uuid,
+      fingerprintHash: r.req.fingerprintHash,
+      nonce: r.req.nonce,
+      now: clock.now(),
+    };
+    const signed = { catalog: body.catalog!, issuer: body.catalogIssuer! };
+    assert.equal(verifyVmGrant(body.grant!, chain, { ...expect, catalog: { signed, roots } }).edition, 30);
+    assert.throws(
+      () => verifyVmGrant(body.grant!, chain, expect),
+      (e: unknown) => (e as VolactError).code === 'ANSWER_EDITION_NOT_CERTIFIED',
+    );
+    assert.equal((await ask()).body.catalog, undefined, 'an edition the certificate lists is answered as before');
+  });
 });

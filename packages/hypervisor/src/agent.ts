@@ -13,9 +13,10 @@ import {
   type OfflineBundle,
   type Root,
   type VmActivateRequest,
+  type VmAnswerBundle,
 } from '@volact/protocol';
-import { HostActivation, type HostCertificate, type KeyActivation } from '@volact/host';
-import { postJson, type Post } from '@volact/io';
+import { HostActivation, type HostCertificate, type KeyActivation, type Signed } from '@volact/host';
+import { getJson, postJson, type Get, type Post } from '@volact/io';
 import { AgentStore, type GuestEvent, type GuestEventQuery, type GuestOutcome } from './agent-store.js';
 import { decideGuest } from './guest-decision.js';
 import type { Inventory } from './inventory.js';
@@ -33,8 +34,7 @@ export const defaultListen = `${defaults.vmAgentAddress}:${defaults.vmAgentPort}
 
 /** What the guest channel answers: a signed grant with the certificate that covers it, or an error. */
 export type GuestAnswer =
-  | { outcome: 'success'; body: { grant: string; certificate: string; issuer: string } }
-  | { outcome: Exclude<GuestOutcome, 'success'>; error: VolactError };
+  { outcome: 'success'; body: VmAnswerBundle } | { outcome: Exclude<GuestOutcome, 'success'>; error: VolactError };
 
 /** What is known of a request on the guest channel besides its body. */
 export type RequestSource = { address: string | null; mac: string | null };
@@ -49,6 +49,8 @@ export type AgentOptions = {
   machineName: string;
   offlineBundle?: OfflineBundle;
   postAuthority?: Post;
+  /** Reads from the authority (-upd-catalog's GET /v1/catalog). */
+  getAuthority?: Get;
 };
 
 /**
@@ -64,6 +66,7 @@ export class HypervisorAgent {
   private readonly signGrant: (payload: object) => string;
   private readonly machineName: string;
   private readonly postAuthority: Post;
+  private readonly getAuthority: Get;
   readonly publicKey: string;
   /** Where the guest channel listens now (runAgent sets it once bound); `-dlv` shows it. */
   listening: string[] = [];
@@ -74,6 +77,7 @@ export class HypervisorAgent {
     this.inventory = opts.inventory;
     this.machineName = opts.machineName;
     this.postAuthority = opts.postAuthority ?? postJson;
+    this.getAuthority = opts.getAuthority ?? getJson;
     this.publicKey = rawPublicKey(opts.keyPair.publicKey);
     const s = this.store.settings();
     this.settings = {
@@ -140,6 +144,11 @@ export class HypervisorAgent {
     return this.activation.applyConfirmation(cid);
   }
 
+  /** `-upd-catalog`: a newer catalog adds guest editions (with a VM key) to the datacenter keys' groups. */
+  updateCatalog(offered: Signed | undefined) {
+    return this.activation.updateCatalog(offered, this.settings.authorityUrl, this.getAuthority);
+  }
+
   /** Records a request the guest channel refused before its body could be read (bad JSON, too large…). */
   recordRefused(outcome: Exclude<GuestOutcome, 'success'>, error: VolactError, src: RequestSource, vmUuid?: string) {
     this.store.record(this.event(outcome, src, { vmUuid, error }));
@@ -204,7 +213,11 @@ export class HypervisorAgent {
       validUntil,
       renewalMinutes: defaults.vmRenewalMinutes,
     });
-    return { validUntil, body: { grant, certificate: certified.certificate, issuer: certified.issuer } };
+    const body: VmAnswerBundle = { grant, certificate: certified.certificate, issuer: certified.issuer };
+    // a guest edition a newer catalog added to the certificate's group: the guest checks it with that catalog
+    if (certified.catalog)
+      Object.assign(body, { catalog: certified.catalog.jws, catalogIssuer: certified.catalog.issuer });
+    return { validUntil, body };
   }
 
   private event(

@@ -34,6 +34,7 @@ export const errorTable = {
   BAD_ENCODING: { status: 400, exit: exitCodes.input, message: 'the request body is not valid UTF-8', fix: 'Encode the JSON body as UTF-8.' },
   FILE_TOO_LARGE: { status: 400, exit: exitCodes.input, message: 'the {what} file {file} is larger than {limit} bytes', fix: 'Check the file name: a {what} file is at most {limit} bytes (a device such as /dev/zero or an endless pipe never ends).' },
   CONFIG_INVALID: { status: 400, exit: exitCodes.input, message: 'the settings file {file} is not valid at line {line}: {detail}', fix: 'Correct that line: its keys are the long options of serve (docs/operations.md#settings-files). Nothing was started or stored, so the settings in force stay as they were.' },
+  CATALOG_OLDER: { status: 409, exit: exitCodes.refused, message: 'the catalog offered has serial {theirs}, older than serial {ours} in force here', fix: 'Nothing to do: the newer catalog stays. To add editions, take the current one: volact slmgr --host DIR -upd-catalog (or the newest offline bundle).' },
   GROUP_UNKNOWN: { status: 404, exit: exitCodes.input, message: 'there is no product group {group} in the catalog', fix: 'List the groups with volact authority catalog, or import a catalog that has it.' },
 
   // --- product keys ------------------------------------------------------------------------

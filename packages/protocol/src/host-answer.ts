@@ -12,11 +12,21 @@ import {
   type Refusal,
 } from './documents.js';
 import { VolactError } from './errors.js';
+import { editionCovered } from './edition-cover.js';
 import { verifyHostCert, type VerifiedCert } from './host-cert.js';
 import { parseJws, verifyJws } from './jws.js';
 
-/** The answer a host sends a client: the signed answer plus the chain up to the root. */
-export type HostAnswerBundle = { answer: string; certificate: string; issuer: string };
+/**
+ * The answer a host sends a client: the signed answer plus the chain up to the root, and for an
+ * edition a newer catalog added to the certificate's group, that catalog (editionCovered).
+ */
+export type HostAnswerBundle = {
+  answer: string;
+  certificate: string;
+  issuer: string;
+  catalog?: string;
+  catalogIssuer?: string;
+};
 
 export type VerifiedAnswer =
   | { kind: 'grant'; grant: Grant; chain: VerifiedCert }
@@ -33,7 +43,8 @@ const answerKinds = {
 
 /**
  * Verifies a host's answer completely: the chain to a pinned root, the host's signature, and
- * that the answer is for this machine, this request, an edition the host is certified for,
+ * that the answer is for this machine, this request, an edition the host is certified for (its
+ * certificate lists it, or the catalog sent with the answer puts it in the certificate's group),
  * and signed at a time within the tolerated skew.
  */
 export function verifyHostAnswer(
@@ -60,9 +71,14 @@ export function verifyHostAnswer(
     const skew = Math.abs(issuedAt - expect.now);
     if (skew > defaults.maxClockSkewMs) throw new VolactError('CLOCK_SKEW', { minutes: Math.round(skew / 60_000) });
   };
+  const catalog =
+    bundle.catalog !== undefined && bundle.catalogIssuer !== undefined
+      ? { catalog: bundle.catalog, issuer: bundle.catalogIssuer }
+      : undefined;
   const certified = (edition: number) => {
-    if (!chain.cert.editions.some((e) => e.number === edition))
-      throw new VolactError('ANSWER_EDITION_NOT_CERTIFIED', { edition });
+    const covered = editionCovered(edition, chain.cert, catalog, roots);
+    if (!covered) throw new VolactError('ANSWER_EDITION_NOT_CERTIFIED', { edition });
+    return covered;
   };
   switch (kind) {
     case 'grant': {
@@ -73,7 +89,7 @@ export function verifyHostAnswer(
           theirs: `${grant.machineId} (other hardware)`,
           ours: expect.machineId,
         });
-      certified(grant.edition);
+      const editionKind = certified(grant.edition).kind;
       skewCheck(grant.issuedAt);
       if (chain.cert.notAfter !== null && grant.validUntil > chain.cert.notAfter) {
         throw new VolactError('DOCUMENT_INVALID', { type: typ, detail: 'grant outlives the host certificate' });
@@ -81,7 +97,6 @@ export function verifyHostAnswer(
       if (grant.validUntil <= grant.issuedAt)
         throw new VolactError('DOCUMENT_INVALID', { type: typ, detail: 'validUntil is not after issuedAt' });
       // A grant must keep the rules: granted at or above the edition's threshold, for at most 180 days.
-      const editionKind = chain.cert.editions.find((e) => e.number === grant.edition)!.kind;
       if (grant.required < thresholdFor(editionKind) || grant.count < grant.required) {
         throw new VolactError('DOCUMENT_INVALID', {
           type: typ,

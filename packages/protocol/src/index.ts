@@ -8,6 +8,7 @@ export * from './schema.js';
 export * from './documents.js';
 export * from './chain.js';
 export * from './catalog.js';
+export * from './edition-cover.js';
 export * from './host-cert.js';
 export * from './host-answer.js';
 export * from './mak-grant.js';

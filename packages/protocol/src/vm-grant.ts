@@ -1,12 +1,22 @@
 import type { Root } from './chain.js';
 import { defaults } from './defaults.js';
 import { docTypes, readPayload, readableVersions, vmGrantSchema, type VmGrant } from './documents.js';
+import { editionCovered, type SignedCatalog } from './edition-cover.js';
 import { VolactError } from './errors.js';
 import { hypervisorCertKind, verifyHostCert, type VerifiedCert } from './host-cert.js';
 import { verifyJws } from './jws.js';
 
-/** What a hypervisor agent answers a guest: its grant, its certificate and the certificate's issuer. */
-export type VmAnswerBundle = { grant: string; certificate: string; issuer: string };
+/**
+ * What a hypervisor agent answers a guest: its grant, its certificate and the certificate's
+ * issuer; for a guest edition a newer catalog added to the certificate's group, that catalog.
+ */
+export type VmAnswerBundle = {
+  grant: string;
+  certificate: string;
+  issuer: string;
+  catalog?: string;
+  catalogIssuer?: string;
+};
 
 export type VmGrantExpectations = {
   machineId: string;
@@ -15,6 +25,8 @@ export type VmGrantExpectations = {
   /** The request's nonce; omitted when a stored grant is read again. */
   nonce?: string;
   now: number;
+  /** The catalog sent with the grant and the roots it must verify to (editionCovered). */
+  catalog?: { signed: SignedCatalog; roots: readonly Root[] };
 };
 
 /**
@@ -52,8 +64,10 @@ export function verifyVmGrant(grantJws: string, chain: VerifiedCert, expect: VmG
   if (expect.nonce !== undefined && grant.nonce !== expect.nonce) throw new VolactError('ANSWER_REPLAYED');
   if (grant.hypervisorId !== chain.cert.hostId)
     throw new VolactError('HOST_CERT_MISMATCH', { detail: `grant names hypervisor ${grant.hypervisorId}` });
-  if (!chain.cert.editions.some((e) => e.number === grant.edition))
-    throw new VolactError('ANSWER_EDITION_NOT_CERTIFIED', { edition: grant.edition });
+  const covered = expect.catalog
+    ? editionCovered(grant.edition, chain.cert, expect.catalog.signed, expect.catalog.roots, hypervisorCertKind.covers)
+    : editionCovered(grant.edition, chain.cert, undefined, []);
+  if (!covered) throw new VolactError('ANSWER_EDITION_NOT_CERTIFIED', { edition: grant.edition });
   if (grant.validUntil <= grant.issuedAt || grant.validUntil - grant.issuedAt > defaults.vmValidityMs)
     throw new VolactError('DOCUMENT_INVALID', { type: docTypes.vmGrant, detail: 'validity is not within 7 days' });
   const skew = Math.abs(grant.issuedAt - expect.now);

@@ -32,8 +32,18 @@ export const activateRequestSchema = obj({
 });
 export type ActivateRequest = Infer<typeof activateRequestSchema>;
 
-/** The answer to POST /v1/activate: the signed answer, the host's certificate and its issuer (verified by the client against its pinned root). */
-export const hostAnswerSchema = obj({ answer: jws, certificate: jws, issuer: jws });
+/**
+ * The answer to POST /v1/activate: the signed answer, the host's certificate and its issuer
+ * (verified by the client against its pinned root); for an edition the certificate does not
+ * list, the newer signed catalog that puts it in the certificate's group (editionCovered).
+ */
+export const hostAnswerSchema = obj({
+  answer: jws,
+  certificate: jws,
+  issuer: jws,
+  catalog: optional(jws),
+  catalogIssuer: optional(jws),
+});
 
 /**
  * POST /v1/activate on a hypervisor agent's guest channel (link-local, guests only): a guest
@@ -53,7 +63,13 @@ export const vmActivateRequestSchema = obj({
 export type VmActivateRequest = Infer<typeof vmActivateRequestSchema>;
 
 /** The agent's answer: its grant (volact.vm-grant), its hypervisor certificate and that certificate's issuer. */
-export const vmAnswerSchema = obj({ grant: jws, certificate: jws, issuer: jws });
+export const vmAnswerSchema = obj({
+  grant: jws,
+  certificate: jws,
+  issuer: jws,
+  catalog: optional(jws),
+  catalogIssuer: optional(jws),
+});
 
 /**
  * POST /v1/host-activations on the authority (a host key), and POST /v1/hypervisor-activations

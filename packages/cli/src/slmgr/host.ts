@@ -143,6 +143,7 @@ export const hostOptions: Record<string, SlmgrOption<HostContext, unknown>> = {
   sprt: setting('port'),
   dti: keys.dti,
   atp: keys.atp,
+  'upd-catalog': keys['upd-catalog'],
   sdns: op({ arity: 0, run: setDns(true), render: dns }),
   cdns: op({ arity: 0, run: setDns(false), render: dns }),
   spri: priority('low'),

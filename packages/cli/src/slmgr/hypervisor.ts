@@ -68,6 +68,7 @@ export const hypervisorOptions: Record<string, SlmgrOption<HypervisorContext, un
   ato: keys.ato,
   dti: keys.dti,
   atp: keys.atp,
+  'upd-catalog': keys['upd-catalog'],
   dli: op({ arity: 0, run: status, render: (s) => statusLines(s).join('\n') }),
   dlv: op({ arity: 0, run: status, render: (s) => [...statusLines(s), ...verboseLines(s)].join('\n') }),
   xpr: op({ arity: 0, run: status, render: (s) => statusLines(s)[1]! }),

@@ -1,6 +1,7 @@
-import { exitCodes } from '@volact/protocol';
-import type { KeyActivation } from '@volact/host';
+import { VolactError, exitCodes, parseOfflineBundle } from '@volact/protocol';
+import type { CatalogUpdate, KeyActivation } from '@volact/host';
 import { adminCall } from '../admin-client.js';
+import { fileLimits, readUserFile } from '../files.js';
 import { qrText, qrWanted } from '../qr.js';
 import { slmgrOption, type SlmgrOption } from './option.js';
 
@@ -8,7 +9,7 @@ import { slmgrOption, type SlmgrOption } from './option.js';
 type DirContext = { dir: string };
 
 /**
- * -ipk, -upk, -ato, -dti and -atp of a machine the authority activates: an activation host with
+ * -ipk, -upk, -ato, -dti, -atp and -upd-catalog of a machine the authority activates: an activation host with
  * its host keys, or a hypervisor agent with its datacenter keys. They speak to the same admin
  * routes (HostActivation behind both) and differ only in their words.
  */
@@ -21,7 +22,7 @@ export function keyOptions<Ctx extends DirContext>(words: {
   flag: string;
   /** The error when nothing answers on the admin socket. */
   unavailable?: 'ADMIN_UNAVAILABLE' | 'HYPERVISOR_UNAVAILABLE';
-}): Record<'ipk' | 'upk' | 'ato' | 'dti' | 'atp', SlmgrOption<Ctx, unknown>> {
+}): Record<'ipk' | 'upk' | 'ato' | 'dti' | 'atp' | 'upd-catalog', SlmgrOption<Ctx, unknown>> {
   const op = slmgrOption<Ctx>();
   const call = <T>(dir: string, method: 'GET' | 'POST', path: string, body?: unknown) =>
     adminCall<T>(dir, method, path, body, words.unavailable);
@@ -83,5 +84,38 @@ export function keyOptions<Ctx extends DirContext>(words: {
         call<{ id: string; group: string }>(dir, 'POST', '/offline/confirm', { confirmationId: c.value }),
       render: (r) => `Confirmation ID applied successfully: ${words.key} ${r.id} (${r.group}) is activated.`,
     }),
+    'upd-catalog': op({
+      arity: [0, 1],
+      usage: '-upd-catalog [FILE] (the offline bundle or a {"catalog","issuer"} file; none: from the authority)',
+      run: ({ dir }, c) =>
+        call<CatalogUpdate>(dir, 'POST', '/catalog', c.value === undefined ? {} : catalogFile(c.value)),
+      render: (r) =>
+        r.outcome === 'current'
+          ? `The catalog is already current (serial ${r.serial}).`
+          : `Catalog updated successfully: serial ${r.previous ?? '-'} to ${r.serial}; ${r.added.length ? `now also activates ${r.added.join(', ')}` : 'no new editions for the installed keys'}. No activation was used.`,
+    }),
   };
+}
+
+/**
+ * The signed catalog in a file: the publisher's offline bundle (volact authority offline-bundle)
+ * or `{ "catalog", "issuer" }` (volact authority catalog --export). The host verifies it.
+ */
+function catalogFile(path: string): { catalog: string; issuer: string } {
+  const text = readUserFile(path, 'catalog', fileLimits.bundle);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    raw = undefined;
+  }
+  const r = raw as { catalog?: unknown; issuer?: unknown } | undefined;
+  if (r && typeof r.catalog === 'string' && typeof r.issuer === 'string' && !('root' in r))
+    return { catalog: r.catalog, issuer: r.issuer };
+  const bundle = parseOfflineBundle(text);
+  if (!bundle)
+    throw new VolactError('USAGE', {
+      detail: `${path} is neither an offline bundle nor a {"catalog","issuer"} file`,
+    });
+  return { catalog: bundle.catalog, issuer: bundle.catalogIssuer };
 }

@@ -1,9 +1,11 @@
 import {
   VolactError,
   defaults,
+  editionCovered,
   identityHash,
   verifyDirectoryObject,
   type Root,
+  type SignedCatalog,
   type VerifiedDirectoryObject,
 } from '@volact/protocol';
 import {
@@ -14,7 +16,7 @@ import {
   type DirectoryTarget,
 } from '@volact/directory';
 import { directoryTarget } from '../directory-settings.js';
-import { licenseOf } from '../stored-license.js';
+import { licenseOf, ownCatalog } from '../stored-license.js';
 import type { ClientStore } from '../store.js';
 import type { ActivationOutcome, ReadyState } from './outcome.js';
 
@@ -78,7 +80,7 @@ export async function activateFromDirectory(
     return failed(t, err);
   }
   try {
-    const found = await readObject(roots, s, session, target);
+    const found = await readObject(roots, s, session, target, ownCatalog(store));
     // "no object" ends the activation only when the answer could not have been forged on the way
     if ('error' in found) return session.trusted ? lose(t, found.error) : failed(t, found.error);
     return activated(t, found, session, target);
@@ -191,6 +193,7 @@ async function readObject(
   s: ReadyState,
   session: DirectorySession,
   target: DirectoryTarget,
+  catalog: SignedCatalog | undefined,
 ): Promise<{ object: { value: string; dn: string; name: string }; directoryId: string } | { error: VolactError }> {
   const identity = await readDirectoryId(session, target.base);
   const objects = await listObjects(session, target.base);
@@ -203,7 +206,7 @@ async function readObject(
       refused.push(`${o.name}: ${err instanceof VolactError ? `${err.code} ${err.message}` : String(err)}`);
       continue;
     }
-    if (!verified.editions.some((e) => e.number === s.key.edition)) {
+    if (!editionCovered(s.key.edition, verified, catalog, roots)) {
       refused.push(`${o.name}: covers ${verified.group}, not edition ${s.key.edition}`);
       continue;
     }

@@ -13,6 +13,8 @@ import {
   type VmActivateRequest,
   type VmAnswerBundle,
   type VmGrant,
+  type VmGrantExpectations,
+  type Root,
 } from '@volact/protocol';
 import { RequestFailed } from '@volact/io';
 import type { ClientState } from '../state.js';
@@ -75,7 +77,7 @@ export async function activateFromAgent(store: ClientStore, s: VmReadyState): Pr
     } catch (err) {
       throw new VolactError('VM_INVALID_HOST', { address: label, detail: `its certificate: ${describe(err)}` });
     }
-    grant = checkGrant(answer.grant, chain, req, s.key.edition, now);
+    grant = checkGrant(answer, chain, req, s.key.edition, now, roots);
   } catch (err) {
     s.lastAttempt = { at: now, ok: false };
     s.intervals = { ...s.intervals, retryMinutes: defaults.vmRetryMinutes };
@@ -168,20 +170,22 @@ async function ask(target: HostTarget, label: string, req: VmActivateRequest): P
 
 /** The grant, verified for this request and the installed edition; CLOCK_SKEW passes as it is. */
 function checkGrant(
-  grantJws: string,
+  answer: VmAnswerBundle,
   chain: ReturnType<typeof verifyHypervisorCert>,
   req: VmActivateRequest,
   edition: number,
   now: number,
+  roots: readonly Root[],
 ): VmGrant {
   let grant: VmGrant;
   try {
-    grant = verifyVmGrant(grantJws, chain, {
+    grant = verifyVmGrant(answer.grant, chain, {
       machineId: req.machineId,
       vmUuid: req.vmUuid,
       fingerprintHash: req.fingerprintHash,
       nonce: req.nonce,
       now,
+      catalog: vmCatalog(answer, roots),
     });
   } catch (err) {
     if (err instanceof VolactError && err.code === 'CLOCK_SKEW') throw err;
@@ -197,4 +201,11 @@ function checkGrant(
 function describe(err: unknown): string {
   if (err instanceof VolactError) return `${err.code}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The catalog an agent sent with a grant for a guest edition its certificate does not list (editionCovered). */
+export function vmCatalog(answer: VmAnswerBundle, roots: readonly Root[]): VmGrantExpectations['catalog'] {
+  return answer.catalog !== undefined && answer.catalogIssuer !== undefined
+    ? { signed: { catalog: answer.catalog, issuer: answer.catalogIssuer }, roots }
+    : undefined;
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VolactError, issuerPurposes, type IssuerPurpose } from '@volact/protocol';
+import { writeFileAtomic } from '@volact/io';
 import { emit, iso, table } from '../../output.js';
 import { processClock } from '@volact/io';
 import {
@@ -63,10 +64,16 @@ export function registerSetup(cmd: Command): void {
     .description(
       'show the catalog: editions with their public setup keys and, for guest editions, VM keys; and product groups',
     )
+    .option(
+      '--export <file>',
+      'also write the signed catalog ({catalog, issuer}) for slmgr --host DIR -upd-catalog FILE',
+    )
     .action(
       run(async (o) => {
         await withAuthority(o, async (authority) => {
-          const { catalog } = await authority.catalog();
+          const { catalog, jws, issuer } = await authority.catalog();
+          if (o.export !== undefined)
+            writeFileAtomic(o.export as string, JSON.stringify({ catalog: jws, issuer }, null, 2) + '\n', 0o644);
           emit(Boolean(o.json), catalog, () =>
             [
               `Catalog serial ${catalog.serial}`,
