@@ -17,8 +17,8 @@ export function registerSlmgr(program: Command): void {
       .description(
         'slmgr-style options: -ipk KEY, -ato, -dli, -dlv, -xpr, -skms HOST[:PORT], -ckms, -skms-domain D, -ckms-domain, -skhc, -ckhc, -upk, -cpky, -rearm, -dti, -atp CID, -act-type 0|1|2; ' +
           'directory: -ad-activation-online HOST-KEY [NAME], -ad-activation-get-iid HOST-KEY, -ad-activation-apply-cid HOST-KEY CID [NAME], -ao-list, -del-ao NAME; ' +
-          'with --host DIR: -ipk, -ato, -dli, -dlv, -xpr, -sai, -sri, -sprt, -upk, -dti, -atp, -sdns, -cdns, -spri, -cpri; ' +
-          'with --hypervisor DIR: -ipk, -upk, -ato, -dti, -atp, -dli, -dlv, -xpr',
+          'with --host DIR: -ipk, -ato, -dli, -dlv, -xpr, -sai, -sri, -sprt, -upk, -dti, -atp, -sdns, -cdns, -spri, -cpri, -upd-catalog [FILE]; ' +
+          'with --hypervisor DIR: -ipk, -upk, -ato, -dti, -atp, -dli, -dlv, -xpr, -upd-catalog [FILE]',
       )
       .option('--state <dir>', 'client state directory (env VOLACT_STATE_DIR)')
       .option(
