@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, TestClockFile, tempDir, volact } from './harness/cli.js';
 import type { Service } from './harness/processes.js';
@@ -21,6 +21,28 @@ function checkLicense(env: Record<string, string>, asNobody = false) {
   });
   const [message = '', json = 'null'] = r.stdout.trim().split('\n');
   return { code: r.status, message, status: JSON.parse(json), stderr: r.stderr };
+}
+
+/**
+ * Lets nobody traverse to `path` for the length of `fn`: a checkout in a 0700 directory (mktemp -d,
+ * as CI makes) would keep it from the example and the CLI. Only the search bit (o+x) of the
+ * directories above that lack it is added, and every mode is put back afterwards.
+ */
+async function traversable<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
+  const changed: [string, number][] = [];
+  for (let d = dirname(path); ; d = dirname(d)) {
+    const mode = statSync(d).mode & 0o7777;
+    if (!(mode & 0o001)) {
+      changed.push([d, mode]);
+      chmodSync(d, mode | 0o001);
+    }
+    if (d === dirname(d)) break;
+  }
+  try {
+    return await fn();
+  } finally {
+    for (const [d, mode] of changed) chmodSync(d, mode);
+  }
 }
 
 /** Every file in a directory with its mode, mtime and contents: what "nothing changed" compares. */
@@ -210,6 +232,10 @@ describe('embedding: readLicense, the example app and -dli --json', { timeout: 3
 
   it('an unprivileged product reads the state root made, and nothing in the directory changes', async (t) => {
     if (!isRoot) return t.skip('needs root to make the state as root and read it as nobody');
+    await traversable(EXAMPLE, () => traversable(CLI, () => readAsNobody()));
+  });
+
+  async function readAsNobody() {
     for (const name of ['licensed', 'grace']) {
       const before = snapshot(dir(name));
       const asRoot = checkLicense(env(name));
@@ -234,5 +260,5 @@ describe('embedding: readLicense, the example app and -dli --json', { timeout: 3
     const old = checkLicense(env('old'), true);
     assert.equal(old.code, 2);
     assert.match(old.stderr, /Cannot check the licence: STATE_UNAVAILABLE/);
-  });
+  }
 });
