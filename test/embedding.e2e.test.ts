@@ -14,9 +14,10 @@ const isRoot = process.getuid?.() === 0;
 
 /** Runs the example app (as nobody when asked) and returns its exit code, message and readLicense value. */
 function checkLicense(env: Record<string, string>, asNobody = false) {
-  const argv = asNobody ? [...NOBODY, process.execPath, EXAMPLE] : [EXAMPLE];
+  const args = [EXAMPLE, env.VOLACT_STATE_DIR ?? ''];
+  const argv = asNobody ? [...NOBODY, process.execPath, ...args] : args;
   const r = spawnSync(asNobody ? 'setpriv' : process.execPath, argv, {
-    env: { ...process.env, NODE_ENV: 'test', CHECK_LICENSE_JSON: '1', ...env },
+    env: { ...process.env, NODE_ENV: 'test', CHECK_LICENSE_JSON: '1', CHECK_LICENSE_TEST_ENV: '1', ...env },
     encoding: 'utf8',
   });
   const [message = '', json = 'null'] = r.stdout.trim().split('\n');

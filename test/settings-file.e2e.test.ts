@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir, volact } from './harness/cli.js';
+import { track } from './harness/children.js';
 import { startService, type Service } from './harness/processes.js';
 
 /**
@@ -128,5 +130,37 @@ describe('a host configured by flags, environment, file and stored settings', ()
     const agent = await volact(['hypervisor', 'serve', '--state', join(base.path, 'hv'), '--config', h]);
     assert.equal(agent.code, 2);
     assert.match(agent.stderr, /CONFIG_INVALID: .* line 3: bridge must be a string or a number/);
+  });
+
+  test('a reload (SIGHUP) while the host starts does not end it: the reload runs once it is up', async () => {
+    const bin = new URL('../../packages/cli/bin/volact.js', import.meta.url).pathname;
+    const child = spawn(process.execPath, [bin, 'host', 'serve', '--state', dir, '--port', '0'], {
+      env: { ...process.env, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    track(child);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    // as soon as the process catches SIGHUP (SigCgt in /proc), long before it listens
+    const catches = () => {
+      const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      return m !== null && (BigInt('0x' + m[1]) & 1n) === 1n;
+    };
+    while (!catches() && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+    assert.doesNotMatch(out, /listening/, 'the reload comes while the host starts');
+    child.kill('SIGHUP');
+    const deadline = Date.now() + 15_000;
+    while (!/"msg":"reloaded"/.test(out) && child.exitCode === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    try {
+      assert.equal(child.exitCode, null, `the host ended: ${out}`);
+      assert.equal(child.signalCode, null);
+      assert.match(out, /listening on port \d+/);
+      assert.match(out, /"msg":"reloaded"/, 'the reload ran once the host was up');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 });

@@ -1,5 +1,6 @@
 // A product that checks its licence at start: `node examples/check-license/index.mjs [STATE_DIR]`.
-// It reads the client's state directory (VOLACT_STATE_DIR, or volact's default) and never writes it.
+// It reads the machine's client state directory (or STATE_DIR) and never writes it. It takes nothing
+// from its environment: whoever starts a product controls that.
 import { readLicense } from '@volact/client/read';
 
 /** What the product shows, and whether it runs, for each licence state. */
@@ -28,7 +29,12 @@ function verdict(status) {
 
 let status;
 try {
-  status = readLicense({ stateDir: process.argv[2] });
+  status = readLicense({
+    stateDir: process.argv[2] || undefined,
+    // a product passes the publisher's root built into it: root: PUBLISHER_ROOT_PEM
+    // for the repository's tests only: honour VOLACT_TEST_CLOCK and the other test overrides
+    ...(process.env.CHECK_LICENSE_TEST_ENV === '1' ? { env: process.env } : {}),
+  });
 } catch (err) {
   // the state cannot be read (permissions) or is damaged: say so, do not crash
   console.error(`Cannot check the licence: ${err.code ?? ''} ${err.message}`);

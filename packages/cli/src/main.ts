@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { VolactError } from '@volact/protocol';
 import { fail } from './output.js';
+import { catchHangup } from './process-signals.js';
+
+// a reload (SIGHUP) that comes while a service starts must not end it (process-signals.ts)
+if (process.argv[3] === 'serve') catchHangup();
 
 // The version of the installed package, not of a constant that a release could forget: package.json
 // sits one level above dist/ both in the repository and in an install (a read of 1 KB, well under 1 ms).

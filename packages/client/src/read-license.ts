@@ -1,18 +1,39 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { VolactError, type Clock, type KeyClass, type LicenseState } from '@volact/protocol';
-import { processClock } from '@volact/io';
+import {
+  VolactError,
+  defaults,
+  publicKeyFromPem,
+  rootFromKey,
+  type Clock,
+  type KeyClass,
+  type LicenseState,
+} from '@volact/protocol';
+import { defaultStateDir, processClock } from '@volact/io';
 import { editionNames } from './license-details.js';
 import { licenseOf } from './stored-license.js';
-import { stateDir as defaultStateDir } from './state.js';
 import { ClientStore, type ClientContext } from './store.js';
 import type { VmIdentitySource } from './vm-identity.js';
 
 export type ReadLicenseOptions = {
-  /** The client's state directory; default: VOLACT_STATE_DIR, else volact's default for this user. */
+  /**
+   * The client's state directory. Default: the machine's (/var/lib/volact/client, macOS
+   * /Library/Application Support/volact/client, Windows C:\ProgramData\volact\client), which must
+   * belong to root (or the administrators) and be writable by nobody else.
+   */
   stateDir?: string;
+  /**
+   * The publisher's root public key (PEM) built into the product: the state's pinned root.pub must
+   * be this key, so a directory with a root of someone else's making proves nothing.
+   */
+  root?: string;
+  /**
+   * Environment overrides volact's own commands honour (VOLACT_FINGERPRINT_FILE,
+   * VOLACT_VM_UUID_FILE, VOLACT_TEST_CLOCK under NODE_ENV=test). None by default: whoever starts
+   * the product controls its environment, so a product passes none.
+   */
   env?: NodeJS.ProcessEnv;
-  /** The system clock unless given (or, under NODE_ENV=test only, VOLACT_TEST_CLOCK). */
+  /** The system clock unless given. */
   clock?: Clock;
   vmIdentity?: VmIdentitySource;
 };
@@ -59,9 +80,10 @@ const refuse = () => Promise.reject(new Error('readLicense never connects'));
  * (STATE_UNAVAILABLE) or is damaged (STATE_CORRUPT); every licence state is a value.
  */
 export function readLicense(opts: ReadLicenseOptions = {}): LicenseStatus {
-  const env = opts.env ?? process.env;
-  const dir = opts.stateDir ?? defaultStateDir(undefined, env);
-  const clock = opts.clock ?? processClock(env);
+  const env = opts.env ?? {};
+  const dir = opts.stateDir ?? defaultStateDir('client', { platform: process.platform, env: {}, uid: 0 });
+  const clock = opts.clock ?? (opts.env ? processClock(env) : systemClock);
+  if (opts.stateDir === undefined) checkMachineOwned(dir);
   checkReadable(dir);
   const ctx: ClientContext = { dir, clock, env, post: refuse, postAuthority: refuse, getAuthority: refuse };
   if (opts.vmIdentity) ctx.vmIdentity = opts.vmIdentity;
@@ -81,7 +103,14 @@ export function readLicense(opts: ReadLicenseOptions = {}): LicenseStatus {
     };
   }
   const s = store.state;
+  if (opts.root !== undefined) checkRoot(store, opts.root, dir);
   const view = licenseOf(store);
+  // state.json is not signed: a start of grace after the trusted time was not written by volact
+  if (s.graceStart > view.trustedNow + defaults.maxClockSkewMs)
+    throw new VolactError('STATE_CORRUPT', {
+      file: join(dir, 'state.json'),
+      detail: 'its start of the grace period lies in the future',
+    });
   const read = store.stored();
   const activatedBy =
     view.state === 'unlicensed' || view.state === 'initialGrace'
@@ -125,6 +154,34 @@ function signedEditions(read: ReturnType<ClientStore['stored']>) {
       ? [{ number: read.vm.grant.edition, code: read.vm.grant.editionCode, name: read.vm.grant.editionName }]
       : undefined,
   ];
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * The machine's state directory must be root's and writable by no one else, as volact makes it:
+ * another user's directory at that path (made first, or a stale one) is not the machine's state.
+ */
+function checkMachineOwned(dir: string): void {
+  if (process.platform === 'win32') return; // NTFS: ACLs, not modes (docs/operations.md, Windows)
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    return; // no state yet: unlicensed
+  }
+  if (st.uid !== 0 || (st.mode & 0o022) !== 0)
+    throw new VolactError('STATE_CORRUPT', {
+      file: dir,
+      detail: `it belongs to uid ${st.uid} with mode ${(st.mode & 0o777).toString(8)}; the machine's state is root's and writable by root only`,
+    });
+}
+
+/** The product's own root must be the one the state pins. */
+function checkRoot(store: ClientStore, pem: string, dir: string): void {
+  const wanted = rootFromKey(publicKeyFromPem(pem)).kid;
+  if (!store.roots().some((r) => r.kid === wanted))
+    throw new VolactError('ROOT_MISMATCH', { path: join(dir, 'root.pub') });
 }
 
 /** A state directory this user cannot read is STATE_UNAVAILABLE (not "no state", nor a damaged license). */

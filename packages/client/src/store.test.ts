@@ -140,6 +140,39 @@ describe('readLicense', () => {
     assert.deepEqual(readEvents(dir), [], 'no machineIdRenewed event');
   });
 
+  test("takes nothing from the product's environment unless it is passed: whoever starts the product controls it", () => {
+    const { dir, clock } = machine({});
+    // the fingerprint the state was made with, given through the environment
+    process.env.VOLACT_FINGERPRINT_FILE = join(dir, 'fingerprint.json');
+    try {
+      const withEnv = readLicense({ stateDir: dir, clock, env: process.env });
+      assert.equal(withEnv.pending, null, 'passed, the environment names the machine the state was made on');
+      const product = readLicense({ stateDir: dir, clock });
+      assert.match(product.pending ?? '', /cloned image/, 'not passed, this machine is read, and it is another one');
+    } finally {
+      delete process.env.VOLACT_FINGERPRINT_FILE;
+    }
+  });
+
+  test("refuses a state that pins another root than the product's, and a start of grace in the future", () => {
+    const { dir, clock } = machine({});
+    const env = { VOLACT_FINGERPRINT_FILE: join(dir, 'fingerprint.json') };
+    const pinned = readFileSync(join(dir, 'root.pub'), 'utf8');
+    assert.equal(readLicense({ stateDir: dir, clock, env, root: pinned }).state, 'initialGrace');
+    const other = publicKeyToPem(generateKeyPair('root').publicKey);
+    assert.throws(
+      () => readLicense({ stateDir: dir, clock, env, root: other }),
+      (e: unknown) => (e as VolactError).code === 'ROOT_MISMATCH',
+    );
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
+    state.graceStart = clock.now() + 365 * 86_400_000;
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+    assert.throws(
+      () => readLicense({ stateDir: dir, clock, env }),
+      (e: unknown) => (e as VolactError).code === 'STATE_CORRUPT' && /future/.test((e as Error).message),
+    );
+  });
+
   test('with no state it is unlicensed, and says volact has not run here', () => {
     const status = readLicense({ stateDir: join(tmpdir(), `volact-none-${randomBytes(4).toString('hex')}`) });
     assert.equal(status.state, 'unlicensed');

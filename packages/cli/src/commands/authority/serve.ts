@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { configurable } from '../../config-file.js';
+import { reloadOnHangup } from '../../process-signals.js';
 import { VolactError } from '@volact/protocol';
 import { defaultConnectionLimits, processClock } from '@volact/io';
 import { connectionOptions } from '../../connection-options.js';
@@ -54,6 +55,7 @@ export function registerServe(cmd: Command): void {
         perKey: intOption('rate-per-key', o.ratePerKey as string, 0, 1_000_000)!,
       };
       const { runAuthority } = await authorityPackage();
+      const onReload = reloadOnHangup();
       const a = await runAuthority(
         dir,
         processClock(),
@@ -69,7 +71,7 @@ export function registerServe(cmd: Command): void {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       // systemctl reload: a renewed certificate; a pair that does not load leaves the old one serving
-      process.on('SIGHUP', () => {
+      onReload(() => {
         try {
           if (tls) a.reloadTls(readTls());
           process.stderr.write(tls ? 'reloaded the TLS certificate and key\n' : 'reload: nothing to reload\n');

@@ -3,6 +3,7 @@ import { VolactError } from '@volact/protocol';
 import type { DnsConfig } from '@volact/host';
 import { defaultConnectionLimits, processClock } from '@volact/io';
 import { applySettingsFile, configurable } from '../../config-file.js';
+import { reloadOnHangup } from '../../process-signals.js';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
 import { fail } from '../../output.js';
@@ -95,6 +96,7 @@ export function registerServe(cmd: Command): void {
       if (port !== undefined && (!/^\d+$/.test(o.port!) || port > 65535))
         throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 0, max: 65535, value: o.port! });
       const { runHost } = await import('@volact/host');
+      const onReload = reloadOnHangup();
       const running = await runHost({
         dir: o.state ?? defaultHostDir(),
         clock: processClock(),
@@ -119,7 +121,7 @@ export function registerServe(cmd: Command): void {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       // systemctl reload: dns.key again (a rotated TSIG key), the stored priority, publish now
-      process.on('SIGHUP', () => running.reload());
+      onReload(() => running.reload());
     } catch (err) {
       fail(err, false);
     }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { applySettingsFile, configurable } from '../../config-file.js';
+import { reloadOnHangup } from '../../process-signals.js';
 import { defaults } from '@volact/protocol';
 import { defaultStateDir } from '@volact/io';
 import { fail } from '../../output.js';
@@ -37,6 +38,7 @@ export function registerServe(cmd: Command): void {
       applySettingsFile(self, 'hypervisor');
       const o = self.opts<Record<string, string | string[] | undefined>>();
       const { runAgent } = await import('@volact/hypervisor');
+      const onReload = reloadOnHangup();
       const running = await runAgent({
         dir: (o.state as string | undefined) ?? defaultHypervisorDir(),
         clock: processClock(),
@@ -57,6 +59,7 @@ export function registerServe(cmd: Command): void {
       const stop = () => void running.close().then(() => process.exit(0));
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      onReload(); // nothing to re-read: the inventory is watched, settings come through slmgr
     } catch (err) {
       fail(err, false);
     }
