@@ -79,9 +79,14 @@ export function readMacFingerprint(run: RunCommand): Fingerprint {
     const reason = `its output is not the JSON expected (${err instanceof Error ? err.message : String(err)})`;
     throw new VolactError('FINGERPRINT_UNAVAILABLE', { command: 'system_profiler', reason });
   }
+  if (!platform.uuid)
+    throw new VolactError('FINGERPRINT_UNAVAILABLE', {
+      command: 'ioreg -rd1 -c IOPlatformExpertDevice',
+      reason: 'its output holds no IOPlatformUUID',
+    });
   const ports = run('/usr/sbin/networksetup', ['-listallhardwareports'], TIMEOUT_MS);
   return {
-    osId: platform.uuid || 'unknown',
+    osId: platform.uuid,
     cpu,
     board: platform.serial,
     disks,

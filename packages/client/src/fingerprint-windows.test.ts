@@ -126,6 +126,16 @@ describe('Windows fingerprint', () => {
     );
   });
 
+  test('a registry answer without a MachineGuid is an error too', () => {
+    const { run: base } = fakeWindows();
+    const run: RunCommand = (file, args) =>
+      file.endsWith('reg.exe') ? '\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\r\n\r\n' : base(file, args);
+    assert.throws(
+      () => readFingerprint({}, { platform: 'win32', run }),
+      (e: unknown) => e instanceof VolactError && e.code === 'FINGERPRINT_UNAVAILABLE' && /MachineGuid/.test(e.message),
+    );
+  });
+
   test('a registry read that fails is an error, never the OS identity "unknown" (which would be a clone)', () => {
     const run: RunCommand = (file) => {
       throw new VolactError('FINGERPRINT_UNAVAILABLE', { command: file, reason: 'it exited with 1' });

@@ -133,5 +133,12 @@ export function readWindowsFingerprint(run: RunCommand, env: NodeJS.ProcessEnv):
     const reason = `its output is not the JSON expected (${err instanceof Error ? err.message : String(err)})`;
     throw new VolactError('FINGERPRINT_UNAVAILABLE', { command: 'powershell.exe Get-CimInstance', reason });
   }
-  return { osId: parseMachineGuid(reg) || 'unknown', ...cimParts(answer) };
+  // without a MachineGuid every such machine would be the same "unknown" one (a clone to the others)
+  const osId = parseMachineGuid(reg);
+  if (!osId)
+    throw new VolactError('FINGERPRINT_UNAVAILABLE', {
+      command: 'reg.exe query HKLM\\SOFTWARE\\Microsoft\\Cryptography /v MachineGuid',
+      reason: 'its output holds no MachineGuid',
+    });
+  return { osId, ...cimParts(answer) };
 }

@@ -211,8 +211,21 @@ export function saveState(dir: string, state: ClientState): void {
   if (k?.text) writeOrFail(dir, secret, JSON.stringify({ v: 1, text: k.text, installedAt: k.installedAt }) + '\n');
   const shown = k ? { ...state, key: { ...k, text: null } } : state;
   writeOrFail(dir, join(dir, 'state.json'), JSON.stringify(shown, null, 2) + '\n', 0o644);
-  if (!k?.text) rmSync(secret, { force: true });
+  // the key's text goes with the key (-upk) or when it is cleared (-cpky); a key.secret written for
+  // another installation (a newer -ipk whose state.json was never written) is not this key's to remove
+  if (!k?.text && !secretOfAnotherInstall(dir, k?.installedAt)) rmSync(secret, { force: true });
   openLicense(dir);
+}
+
+/** True when key.secret holds a key installed at another time than `installedAt`. */
+function secretOfAnotherInstall(dir: string, installedAt: number | undefined): boolean {
+  if (installedAt === undefined) return false;
+  try {
+    const k = JSON.parse(readFileSync(join(dir, KEY_SECRET), 'utf8').slice(0, 4096)) as Record<string, unknown>;
+    return typeof k.installedAt === 'number' && k.installedAt !== installedAt;
+  } catch {
+    return false;
+  }
 }
 
 /** A license.json an older volact wrote 0600 is made 0644 with the state, so readers see both or neither. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -185,5 +185,18 @@ describe('readLicense', () => {
     assert.deepEqual([mode('state.json'), mode('key.secret'), statSync(dir).mode & 0o777], [0o644, 0o600, 0o755]);
     assert.ok(!readFileSync(join(dir, 'state.json'), 'utf8').includes(setupKey));
     assert.equal(client.state().key?.text, setupKey, 'read back from key.secret');
+  });
+
+  test('keeps a key.secret a newer -ipk wrote when its state.json was never written, and removes it with -upk', () => {
+    const { dir, client } = machine({});
+    const installedAt = client.state().key!.installedAt;
+    // a newer -ipk that stopped between key.secret and state.json
+    writeFileSync(join(dir, 'key.secret'), JSON.stringify({ v: 1, text: 'NEWER-KEY', installedAt: installedAt + 1 }));
+    assert.equal(client.state().key?.text, null, 'not the installed key');
+    client.setHostCaching(false); // any save
+    assert.match(readFileSync(join(dir, 'key.secret'), 'utf8'), /NEWER-KEY/, 'left for the -ipk that is run again');
+    writeFileSync(join(dir, 'key.secret'), JSON.stringify({ v: 1, text: setupKey, installedAt }));
+    client.uninstallKey();
+    assert.equal(existsSync(join(dir, 'key.secret')), false, '-upk removes the key text');
   });
 });
