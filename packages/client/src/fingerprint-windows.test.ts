@@ -43,7 +43,7 @@ const GUID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 /** Answers the two Windows commands with fixtures, and records what was run. */
 function fakeWindows(cim = fixture('windows-cim-answer.constructed.json')) {
   const calls: { file: string; args: readonly string[] }[] = [];
-  const run: RunCommand = (file, args, timeoutMs) => {
+  const run: RunCommand = (file, args) => {
     calls.push({ file, args });
     if (file.endsWith('reg.exe')) return fixture('windows-reg-machineguid.constructed.txt');
     if (file.endsWith('powershell.exe')) return cim;
@@ -128,7 +128,7 @@ describe('Windows fingerprint', () => {
 
   test('a registry answer without a MachineGuid is an error too', () => {
     const { run: base } = fakeWindows();
-    const run: RunCommand = (file, args) =>
+    const run: RunCommand = (file, args, timeoutMs) =>
       file.endsWith('reg.exe')
         ? '\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\r\n\r\n'
         : base(file, args, timeoutMs);
