@@ -10,6 +10,7 @@ import type {
   MakActivationRequest,
   OfflineBundle,
 } from '@volact/protocol';
+import { VolactError, issuerPurposes } from '@volact/protocol';
 import type { AuthorityKeys } from './keys.js';
 import type { AuditRow, AuthorityStore, HostKeyRow, IncreaseRequest, MakRow, TokenRow, TokenScope } from './store.js';
 import { authenticate, createToken, revokeToken, type IssuedToken } from './verbs/admin-tokens.js';
@@ -49,6 +50,20 @@ export class Authority {
   /** The latest catalog, signed by the current catalog issuer (re-signed after a rotation). */
   catalog(): Promise<{ catalog: Catalog; jws: string; issuer: string }> {
     return this.signedCatalog.latest();
+  }
+
+  /**
+   * Readiness: the database answers (a query every call), a catalog is imported and every
+   * issuing key is loaded. Throws AUTHORITY_NOT_READY naming what is missing, or the database's error.
+   */
+  async ready(): Promise<void> {
+    const missing = issuerPurposes.filter((p) => !this.ctx.keys.issuers.has(p));
+    if (missing.length)
+      throw new VolactError('AUTHORITY_NOT_READY', {
+        detail: `no ${missing.join(', ')} issuing key (volact authority rotate-issuer --purpose ${missing[0]})`,
+      });
+    if (!(await this.ctx.store.latestCatalog()))
+      throw new VolactError('AUTHORITY_NOT_READY', { detail: 'no catalog imported (volact authority import-catalog)' });
   }
 
   importCatalog(file: unknown, actor: Actor): Promise<Catalog> {

@@ -59,7 +59,20 @@ function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record
 /** What hosts, directories, machines and key holders call (anonymous, rate-limited). */
 function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): Record<string, Route> {
   return {
-    'GET /v1/health': { summary: 'liveness', handle: () => ({ ok: true }) },
+    'GET /v1/health': { summary: 'liveness: the process answers', handle: () => ({ ok: true }) },
+    'GET /v1/ready': {
+      summary:
+        'readiness: the database answers, a catalog is imported, every issuing key is loaded (else 503 NOT_READY)',
+      handle: async () => {
+        try {
+          await authority.ready();
+        } catch (err) {
+          const reason = err instanceof VolactError ? err.message : `its database does not answer (${String(err)})`;
+          throw new VolactError('NOT_READY', { reason });
+        }
+        return { ready: true };
+      },
+    },
     'GET /v1/root': {
       summary: 'the publisher root public key hosts and clients pin',
       handle: () => ({ kid: root.kid, publicKey: publicKeyToPem(root.key) }),

@@ -148,6 +148,18 @@ export class Host {
     return rawPublicKey(this.keyPair.publicKey);
   }
 
+  /** Why the host cannot answer clients now (readiness), or nothing when it can. */
+  notReady(): string[] {
+    const reasons: string[] = [];
+    try {
+      this.store.ping();
+    } catch (err) {
+      reasons.push(`its database does not answer (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (!this.activated) reasons.push('it is not activated (volact slmgr --host DIR -ato)');
+    return reasons;
+  }
+
   get activated(): boolean {
     return this.certFor.size > 0;
   }

@@ -100,6 +100,11 @@ export function clientServer(
   const routes = router(
     {
       'GET /v1/health': (_req, res) => sendJson(res, 200, { ok: true, activated: host.activated }),
+      'GET /v1/ready': (_req, res) => {
+        const reasons = host.notReady();
+        if (reasons.length) throw new VolactError('NOT_READY', { reason: reasons.join('; ') });
+        sendJson(res, 200, { ready: true });
+      },
       'POST /v1/activate': activate,
     },
     log,

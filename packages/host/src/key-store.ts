@@ -56,6 +56,11 @@ const toKey = (r: KeyRow): InstalledKey => ({
 export class KeyStore {
   constructor(protected readonly db: Database.Database) {}
 
+  /** Throws when the database cannot answer a query (readiness). */
+  ping(): void {
+    this.db.prepare('SELECT 1').get();
+  }
+
   keys(): InstalledKey[] {
     return (this.db.prepare('SELECT * FROM host_keys ORDER BY installed_at').all() as KeyRow[]).map(toKey);
   }

@@ -128,6 +128,7 @@ export const errorTable = {
   STATE_UNAVAILABLE: { status: 500, exit: exitCodes.internal, message: 'cannot use the state directory {dir}: {reason}', fix: 'Check that it exists and this user may write it, or give another (--state DIR; for the authority --dir DIR).' },
   FINGERPRINT_UNAVAILABLE: { status: 500, exit: exitCodes.internal, message: "cannot read this machine's identity: {command}: {reason}", fix: 'Run that command by hand to see why. Where it cannot run (a locked-down PowerShell, a sandbox), give the fingerprint in a file: VOLACT_FINGERPRINT_FILE (docs/operations.md, Machine ID and fingerprint).' },
   PORT_UNAVAILABLE: { status: 409, exit: exitCodes.refused, message: 'cannot listen on port {port}: {reason}', fix: 'Pick a free port, or stop what uses it; the host keeps its old port.' },
+  NOT_READY: { status: 503, exit: exitCodes.unreachable, message: 'not ready: {reason}', fix: 'Liveness (/v1/health) is fine; this role cannot do its job yet. Fix the reason named (an activation host: volact slmgr --host DIR -ato; an authority: import a catalog, check its database), and readiness follows without a restart.' },
   AUTHORITY_NOT_READY: { status: 503, exit: exitCodes.internal, message: 'the authority is not initialised: {detail}', fix: 'Run volact authority init --dir DIR and import a catalog.' },
 
   // --- trust (signed documents and the chain) ---------------------------------------------------
