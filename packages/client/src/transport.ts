@@ -18,19 +18,28 @@ export function targetLabel(host: string, port: number): string {
 
 const MAX_ANSWER = 2 * 1024 * 1024; // a host certificate lists its editions; documents stay under 1 MiB
 
+/** POSTs a request to /v1/activate at `target`; resolves with the status and parsed body, rejects on network failure. */
+function postToActivate(
+  target: HostTarget,
+  body: unknown,
+  timeoutMs: number,
+): Promise<{ status: number; body: unknown }> {
+  return exchangeJson(
+    { host: target.host, port: target.port, path: '/v1/activate' },
+    { method: 'POST', body, limit: MAX_ANSWER, timeoutMs },
+  );
+}
+
 /**
- * POSTs an activation request; resolves with the status and parsed body, rejects on network
- * failure. The caller reads the body: a host's signed refusal comes with status 403.
+ * POSTs an activation request to a host. The caller reads the body: a host's signed refusal
+ * comes with status 403.
  */
 export function postActivate(
   target: HostTarget,
   body: ActivateRequest,
   timeoutMs = 10_000,
 ): Promise<{ status: number; body: unknown }> {
-  return exchangeJson(
-    { host: target.host, port: target.port, path: '/v1/activate' },
-    { method: 'POST', body, limit: MAX_ANSWER, timeoutMs },
-  );
+  return postToActivate(target, body, timeoutMs);
 }
 
 /**
@@ -57,8 +66,5 @@ export function postVmActivate(
   body: VmActivateRequest,
   timeoutMs = 5_000,
 ): Promise<{ status: number; body: unknown }> {
-  return exchangeJson(
-    { host: target.host, port: target.port, path: '/v1/activate' },
-    { method: 'POST', body, limit: MAX_ANSWER, timeoutMs },
-  );
+  return postToActivate(target, body, timeoutMs);
 }
