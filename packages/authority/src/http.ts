@@ -26,6 +26,7 @@ import {
   validate,
   type ConnectionLimits,
   type Handler,
+  type RequestObserver,
 } from '@volact/io';
 import type { Authority } from './authority.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -342,13 +343,17 @@ export function openApi(table: Record<string, Route>): unknown {
 
 export type Tls = { cert: string | Buffer; key: string | Buffer };
 
-/** The authority's HTTP API. Handlers parse, call one verb, render. With `tls`, HTTPS. */
+/**
+ * The authority's HTTP API. Handlers parse, call one verb, render. With `tls`, HTTPS. `observe`
+ * hears of every answered request (metrics, access log).
+ */
 export function authorityServer(
   authority: Authority,
   root: Root,
   limiter?: RateLimiter,
   tls?: Tls,
   limits: ConnectionLimits = defaultConnectionLimits,
+  observe?: RequestObserver,
 ): Server {
   const table = routes(authority, root, limiter);
   const document = openApi(table);
@@ -367,7 +372,7 @@ export function authorityServer(
       sendJson(res, route.status ?? 200, await route.handle({ req, res, url, actor }, body as never));
     };
   }
-  const handler = router(handlers);
+  const handler = router(handlers, undefined, observe);
   const server = tls
     ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeouts(limits) }, handler)
     : createHttpServer(serverTimeouts(limits), handler);

@@ -23,6 +23,8 @@ import {
   type ConnectionLimits,
   type Handler,
   type ConnectionStats,
+  type RequestObserver,
+  watchRequest,
 } from '@volact/io';
 import { networkFilter } from './cidr.js';
 import type { Outcome } from './activation-batch.js';
@@ -84,11 +86,15 @@ function sendAnswer(res: ServerResponse, answer: ActivationAnswer): void {
   res.end(body);
 }
 
-/** The client-facing listener: serves only the configured networks, within the connection limits. */
+/**
+ * The client-facing listener: serves only the configured networks, within the connection limits.
+ * `observe` hears of every answered request (metrics, access log).
+ */
 export function clientServer(
   host: Host,
   log: (line: string) => void,
   limits: ConnectionLimits,
+  observe?: RequestObserver,
 ): { server: Server; connections: () => ConnectionStats } {
   let served = networkFilter(host.settings.servedNetworks);
   let servedFor = host.settings.servedNetworks;
@@ -108,6 +114,7 @@ export function clientServer(
       'POST /v1/activate': activate,
     },
     log,
+    observe,
   );
   const server = createServer(serverTimeouts(limits), (req, res) => {
     if (servedFor !== host.settings.servedNetworks) {
@@ -116,14 +123,16 @@ export function clientServer(
     }
     const address = req.socket.remoteAddress;
     if (!served(address)) {
+      watchRequest(req, res, 'not-served', observe);
       req.resume();
       sendError(res, new VolactError('NETWORK_NOT_SERVED', { address: address ?? 'unknown' }), log);
       return;
     }
     // the one hot route goes straight to its handler, without the router's URL parsing
-    if (req.url === '/v1/activate' && req.method === 'POST')
+    if (req.url === '/v1/activate' && req.method === 'POST') {
+      watchRequest(req, res, 'POST /v1/activate', observe);
       activate(req, res).catch((err: unknown) => sendError(res, err, log));
-    else routes(req, res);
+    } else routes(req, res);
   });
   return { server, connections: guardConnections(server, limits).stats };
 }

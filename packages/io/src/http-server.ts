@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VolactError, errorBody, parseWith, type Schema } from '@volact/protocol';
+import { watchRequest, type RequestObserver } from './request-observer.js';
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
 
@@ -124,16 +125,22 @@ export function intParam(url: URL, name: string): number | undefined {
 }
 export type Routes = Record<string, Handler>;
 
-/** A tiny exact-path router: "METHOD /path" → handler; everything else is NOT_FOUND. */
+/**
+ * A tiny exact-path router: "METHOD /path" → handler; everything else is NOT_FOUND. With an
+ * observer, each request is reported under its route key once answered (request-observer.ts).
+ */
 export function router(
   routes: Routes,
   log?: (line: string) => void,
+  observe?: RequestObserver,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     try {
       // inside the try: a hostile request line (e.g. "GET //[") must not take the server down
       const url = new URL(req.url ?? '/', 'http://local');
-      const handler = routes[`${req.method} ${url.pathname}`];
+      const key = `${req.method} ${url.pathname}`;
+      const handler = routes[key];
+      watchRequest(req, res, handler ? key : 'unmatched', observe);
       if (!handler) {
         req.resume();
         throw new VolactError('NOT_FOUND', {
@@ -145,6 +152,7 @@ export function router(
       if (done) done.catch((err: unknown) => sendError(res, err, log));
     } catch (err) {
       if (err instanceof TypeError && (err as NodeJS.ErrnoException).code === 'ERR_INVALID_URL') {
+        watchRequest(req, res, 'unmatched', observe);
         req.resume();
         sendError(
           res,

@@ -15,6 +15,7 @@ export {
   type Handler,
   type Routes,
 } from './http-server.js';
+export { observers, watchRequest, type RequestObserver, type RequestRecord } from './request-observer.js';
 export { writeFileAtomic } from './files.js';
 export { callAuthority, getFromAuthority, getJson, postJson, type Get, type Post } from './authority-client.js';
 export {
