@@ -40,3 +40,10 @@ export { makeDir, makeStateDir, readFileBounded } from './files.js';
 export { defaultStateDir, stateDirEnv, type PlatformContext, type StateRole } from './default-dirs.js';
 export { processClock } from './process-clock.js';
 export { adminEndpoint, endpointMayAnswer, listenAdmin, type AdminEndpoint } from './platform.js';
+export {
+  listenMetrics,
+  parseMetricsListen,
+  type MetricsAddress,
+  type MetricsListener,
+  type MetricsRender,
+} from './metrics-listener.js';

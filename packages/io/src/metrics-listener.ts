@@ -1,0 +1,94 @@
+import { createServer, type Server } from 'node:http';
+import { VolactError, errorBody } from '@volact/protocol';
+
+/**
+ * Where a role serves its Prometheus metrics: a listener of its own, apart from the port that
+ * faces clients or the internet, so metrics are never exposed there. Loopback by default.
+ */
+export type MetricsAddress = { host: string; port: number };
+
+/** What a scrape answers: the registry's text in its content type (prom-client's `metrics()`). */
+export type MetricsRender = () => Promise<{ contentType: string; body: string }>;
+
+/** `--metrics-listen`: IPv4:PORT, localhost:PORT or [IPv6]:PORT, or `off` (null). */
+export function parseMetricsListen(spec: string): MetricsAddress | null {
+  if (spec.trim().toLowerCase() === 'off') return null;
+  const m = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(spec) ?? /^([0-9.]+|localhost):(\d{1,5})$/.exec(spec);
+  if (!m)
+    throw new VolactError('USAGE', {
+      detail: `--metrics-listen ${spec.slice(0, 60)}: give ADDRESS:PORT (127.0.0.1:9688, [::1]:9688) or off`,
+    });
+  const port = Number(m[2]);
+  // port 0 takes a free port (tests); the listener reports the one it got
+  if (port > 65535)
+    throw new VolactError('VALUE_OUT_OF_RANGE', { name: '--metrics-listen port', min: 0, max: 65535, value: port });
+  return { host: m[1]!, port };
+}
+
+export type MetricsListener = { server: Server; address: MetricsAddress; close: () => Promise<void> };
+
+/**
+ * Serves GET /metrics (and HEAD) on `address`; every other path and method is 404. An address
+ * the operator gave that cannot be bound refuses the start (PORT_UNAVAILABLE); the default one
+ * taken (another host on this machine) is a warning, and the role runs without metrics.
+ */
+export async function listenMetrics(
+  render: MetricsRender,
+  address: MetricsAddress,
+  explicit: boolean,
+  log: (line: string) => void,
+): Promise<MetricsListener | undefined> {
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 15_000 }, (req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      const body = JSON.stringify(
+        errorBody(new VolactError('NOT_FOUND', { method: req.method ?? '?', path: (path ?? '').slice(0, 100) })),
+      );
+      res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    render().then(
+      ({ contentType, body }) => {
+        res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (err: unknown) => {
+        log(JSON.stringify({ level: 'error', msg: 'metrics: a collector failed', error: String(err) }));
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('metrics unavailable\n');
+      },
+    );
+  });
+  server.keepAliveTimeout = 30_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: address.port, host: address.host }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const where = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+    if (explicit)
+      throw new VolactError('PORT_UNAVAILABLE', { port: address.port, reason: `metrics ${where}, ${reason}` });
+    log(
+      JSON.stringify({
+        level: 'warn',
+        msg: `metrics: the default address ${where} is taken (${reason}); running without metrics. Give --metrics-listen ADDRESS:PORT, or off`,
+      }),
+    );
+    return undefined;
+  }
+  const bound = server.address() as { address: string; port: number };
+  return {
+    server,
+    address: { host: bound.address, port: bound.port },
+    close: async () => {
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections();
+    },
+  };
+}
