@@ -5,6 +5,7 @@ import {
   type ActivateRequest,
   type Clock,
   type Edition,
+  type EditionKind,
   type LicenseState,
 } from '@volact/protocol';
 import type { MachineCounter } from './machine-counter.js';
@@ -45,6 +46,17 @@ export type WalGate = { readonly paused: boolean; whenResumed(fn: () => void): v
 /** Turns a decision into the signed answer; runs after the commit. */
 export type Answerer<A> = (p: Pending<A>, d: Decision, now: number) => A;
 
+/**
+ * What metrics learn from each batch (metrics.ts; nothing without one): the commit's time, and
+ * each decision with its edition's kind (undefined when the host is not activated).
+ */
+export type BatchObserver = {
+  committed(seconds: number): void;
+  decided(outcome: Outcome, kind: EditionKind | undefined): void;
+};
+
+const noObserver: BatchObserver = { committed: () => undefined, decided: () => undefined };
+
 /** The host's thresholds for one edition kind. */
 export type Thresholds = (edition: Edition) => number;
 
@@ -75,6 +87,7 @@ export class ActivationBatch<A> {
     private readonly answer: Answerer<A>,
     private readonly log: (line: string) => void,
     private readonly wal?: WalGate,
+    private readonly observer: BatchObserver = noObserver,
   ) {
     // a machine's row is found by the keyed hash of its ID in memory, and confirmed by its ID
     this.hash = machineIdHasher(db);
@@ -130,6 +143,7 @@ export class ActivationBatch<A> {
     const bump = (name: string) => bumps.set(name, (bumps.get(name) ?? 0) + 1);
     /** hash, row of each machine inserted in this batch (taken back if the transaction fails) */
     const added: number[] = [];
+    const started = performance.now();
     try {
       this.db
         .transaction(() => {
@@ -219,9 +233,11 @@ export class ActivationBatch<A> {
       return;
     }
     this.wal?.committed();
+    this.observer.committed((performance.now() - started) / 1000);
     for (const [name, n] of bumps) this.tallies.set(name, (this.tallies.get(name) ?? 0) + n);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
+      this.observer.decided(decisions[i]!.outcome, p.edition?.kind);
       try {
         p.resolve(this.answer(p, decisions[i]!, now));
       } catch (err) {

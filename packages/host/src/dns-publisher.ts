@@ -101,6 +101,8 @@ export class DnsPublisher {
   private nextAt = 0;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Told each update's outcome as its event shows it (metrics.ts counts them). */
+  observe: (outcome: EventOutcome) => void = () => undefined;
   constructor(
     private readonly store: HostStore,
     private readonly clock: Clock,
@@ -125,6 +127,11 @@ export class DnsPublisher {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.queue;
+  }
+
+  /** Publications in a row that did not go through (0 after one that did): what an alert watches. */
+  get failing(): number {
+    return this.failures;
   }
 
   /** Publish again as soon as possible (-sdns, a new port), even if a publication is running now. */
@@ -392,6 +399,7 @@ export class DnsPublisher {
     };
     this.store.addDnsEvent(this.clock.now(), event);
     this.log(JSON.stringify(event));
+    this.observe(shown);
     return { outcome, code: err?.code ?? null };
   }
 

@@ -16,7 +16,14 @@ import {
   type Root,
 } from '@volact/protocol';
 import { getJson, postJson, type Get, type Post } from '@volact/io';
-import { ActivationBatch, type Decision, type Outcome, type Pending, type WalGate } from './activation-batch.js';
+import {
+  ActivationBatch,
+  type BatchObserver,
+  type Decision,
+  type Outcome,
+  type Pending,
+  type WalGate,
+} from './activation-batch.js';
 import { HostActivation, type CatalogUpdate, type HostCertificate, type KeyActivation } from './host-activation.js';
 import type { Signed } from './key-store.js';
 import { HostStore, type EventQuery, type MachineQuery, type InstalledKey } from './host-store.js';
@@ -62,6 +69,8 @@ export type HostOptions = {
   wal?: WalGate;
   /** Sets the process's priority (applyPriority); injected so tests can refuse it as the system would. */
   prioritize?: (priority: ProcessPriority) => void;
+  /** Sees each batch's commit time and decisions (metrics.ts); nothing without one. */
+  batchObserver?: BatchObserver;
 };
 
 /**
@@ -120,6 +129,7 @@ export class Host {
       (p, d, now) => this.answer(p, d, now),
       this.log,
       opts.wal,
+      opts.batchObserver,
     );
     this.startedAt = this.clock.now();
     this.activation.load();
@@ -321,6 +331,11 @@ export class Host {
     checkServedNetworks(cidrs);
     this.store.writeSetting('servedNetworks', cidrs);
     this.settings.servedNetworks = cidrs;
+  }
+
+  /** The count now, as `-dlv` shows it, without the rest of the status (metrics read it at each scrape). */
+  currentCount(): number {
+    return this.counter.count(this.clock.now());
   }
 
   /** The host's `-dlv`: count against thresholds, port, intervals, requests by outcome and state. */

@@ -23,10 +23,14 @@ import {
   defaultConnectionLimits,
   endpointMayAnswer,
   listenAdmin,
+  listenMetrics,
   makeStateDir,
   writeFileAtomic,
   type AdminEndpoint,
   type ConnectionLimits,
+  type ConnectionStats,
+  type MetricsAddress,
+  type MetricsListener,
 } from '@volact/io';
 import type Database from 'better-sqlite3';
 import { Host } from './host.js';
@@ -37,6 +41,7 @@ import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
 import { parseTsigKeyFile, type TsigKey } from './dns-update.js';
 import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting } from './settings.js';
 import { applyPriority } from './priority.js';
+import { HostMetrics } from './metrics.js';
 
 export type HostRunOptions = {
   dir: string;
@@ -59,12 +64,20 @@ export type HostRunOptions = {
   newDatabase?: boolean;
   /** Connection caps and timeouts of the client port (defaults: defaultConnectionLimits). */
   connectionLimits?: Partial<ConnectionLimits>;
+  /**
+   * Prometheus metrics on a listener of their own (GET /metrics), never on the client port;
+   * none without it. `explicit`: the operator gave the address, so one that cannot be bound
+   * refuses the start; the default one taken is a warning, and the host runs without metrics.
+   */
+  metrics?: { address: MetricsAddress | null; explicit: boolean };
 };
 
 export type RunningHost = {
   host: Host;
   dns: DnsPublisher;
   port: () => number;
+  /** Where GET /metrics answers, if anywhere. */
+  metricsAddress: MetricsAddress | undefined;
   /** The admin API: DIR/admin.sock, or a named pipe on Windows (adminEndpoint). */
   socketPath: string;
   /** What `systemctl reload` (SIGHUP) does: see reloadHost. */
@@ -213,6 +226,35 @@ function reloadHost(
   log(JSON.stringify({ level: 'info', msg: 'reloaded', tsigKey: tsig.key?.name ?? null }));
 }
 
+/**
+ * Points the metrics at the running host and opens their listener, if asked for; a listener
+ * that cannot start closes the host's servers (`abandon`) so the refused start leaves nothing.
+ */
+async function startMetrics(
+  metrics: HostMetrics,
+  running: { host: Host; dns: DnsPublisher; connections: () => ConnectionStats },
+  listen: HostRunOptions['metrics'],
+  log: (line: string) => void,
+  abandon: () => void,
+): Promise<MetricsListener | undefined> {
+  const { host, dns } = running;
+  dns.observe = metrics.dns;
+  metrics.watch({
+    count: () => host.currentCount(),
+    activated: () => host.activated,
+    ready: () => host.notReady().length === 0,
+    dnsFailing: () => dns.failing,
+    connections: running.connections,
+  });
+  if (!listen?.address) return undefined;
+  try {
+    return await listenMetrics(() => metrics.render(), listen.address, listen.explicit, log);
+  } catch (err) {
+    abandon();
+    throw err;
+  }
+}
+
 /** Starts an activation host from its state directory: client port and admin socket. */
 export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
@@ -241,6 +283,7 @@ async function start(
   endpoint: AdminEndpoint,
   log: (line: string) => void,
 ): Promise<RunningHost> {
+  const metrics = new HostMetrics();
   const host = new Host({
     db,
     clock: opts.clock,
@@ -250,6 +293,7 @@ async function start(
     log,
     offlineBundle: bundle,
     wal,
+    batchObserver: metrics.batch,
   });
   // every option is checked before any is stored: a refused start changes nothing
   if (opts.servedNetworks) checkServedNetworks(opts.servedNetworks);
@@ -276,7 +320,7 @@ async function start(
   const address = opts.listenAddress ?? host.settings.listenAddress;
 
   const limits: ConnectionLimits = { ...defaultConnectionLimits, ...opts.connectionLimits };
-  let { server: client, connections } = clientServer(host, log, limits);
+  let { server: client, connections } = clientServer(host, log, limits, metrics.request);
   await listen(client, opts.port ?? host.settings.port, address);
   // stored only once bound; port 0 (tests) takes a free port and stores nothing
   if (opts.port) host.setSetting('port', opts.port);
@@ -292,7 +336,7 @@ async function start(
     () => ({ name: host.hostName, activated: host.activated }),
   );
   const onPortChange = async (port: number) => {
-    const next = clientServer(host, log, limits);
+    const next = clientServer(host, log, limits, metrics.request);
     await listen(next.server, port, address);
     const old = client;
     client = next.server;
@@ -311,6 +355,10 @@ async function start(
     dns,
   );
   await listenAdmin(admin, endpoint);
+  const scrape = await startMetrics(metrics, { host, dns, connections: () => connections() }, opts.metrics, log, () => {
+    admin.close();
+    client.close();
+  });
   const prune = setInterval(() => {
     host.pruneEvents(EVENT_RETENTION_MS);
     dns.prune(EVENT_RETENTION_MS);
@@ -321,12 +369,13 @@ async function start(
     host,
     dns,
     port: () => (client.address() as { port: number }).port,
+    metricsAddress: scrape?.address,
     socketPath: endpoint.path,
     reload: () => reloadHost(host, dns, tsig, log),
     close: async () => {
       clearInterval(prune);
       await dns.stop(); // an update in flight finishes before the database closes
-      await Promise.all([new Promise((r) => client.close(r)), new Promise((r) => admin.close(r))]);
+      await Promise.all([new Promise((r) => client.close(r)), new Promise((r) => admin.close(r)), scrape?.close()]);
       client.closeAllConnections();
       await wal.stop(); // its connection first: the last one to close checkpoints what is left
       db.close();
