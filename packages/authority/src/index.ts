@@ -8,3 +8,4 @@ export { migrationProvider } from './db/migrations.js';
 export * from './http.js';
 export * from './run-authority.js';
 export * from './rate-limiter.js';
+export { AuthorityMetrics, type AuthoritySources, type PoolFigures } from './metrics.js';

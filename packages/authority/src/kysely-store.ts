@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Catalog } from '@volact/protocol';
-import type { AuthorityDb } from './db/open.js';
+import type { AuthorityDb, Dialect } from './db/open.js';
 import type { AuthorityTables } from './db/schema.js';
 import * as hostKeys from './db/host-key-statements.js';
 import * as maks from './db/mak-statements.js';
@@ -28,9 +28,14 @@ import type {
  */
 export class KyselyAuthorityStore implements AuthorityStore {
   private readonly db: Kysely<AuthorityTables>;
+  readonly dialect: Dialect;
+  /** PostgreSQL's pool, for its figures in the metrics; none on SQLite. */
+  readonly pool: AuthorityDb['pool'];
 
   constructor(handle: AuthorityDb) {
     this.db = handle.db;
+    this.dialect = handle.dialect;
+    this.pool = handle.pool;
   }
 
   insertToken(row: Omit<TokenRow, 'revokedAt'>, audit: Audit): Promise<void> {

@@ -17,6 +17,8 @@ export class RateLimiter {
     private readonly store: AuthorityStore,
     private readonly clock: Clock,
     private readonly limits: RateLimits = defaultRateLimits,
+    /** Told each refusal (metrics.ts counts them). */
+    private readonly refused: (limit: 'address' | 'key') => void = () => undefined,
   ) {}
 
   /** Whole seconds until the window ends and frees a slot (at least 1): the Retry-After header. */
@@ -32,6 +34,7 @@ export class RateLimiter {
   async checkAddress(address: string): Promise<void> {
     const window = Math.floor(this.clock.now() / MINUTE) * MINUTE;
     if (this.limits.perAddress > 0 && (await this.store.hit(`addr:${address}`, window)) > this.limits.perAddress) {
+      this.refused('address');
       throw new VolactError('RATE_LIMITED', {
         what: `address ${address}`,
         limit: this.limits.perAddress,
@@ -45,6 +48,7 @@ export class RateLimiter {
     const normalized = key.toUpperCase().replace(/[\s-]/g, '');
     const keyBucket = `key:${createHash('sha256').update(normalized).digest('base64url').slice(0, 22)}`;
     if (this.limits.perKey > 0 && (await this.store.hit(keyBucket, window)) > this.limits.perKey) {
+      this.refused('key');
       throw new VolactError('RATE_LIMITED', {
         what: 'this product key',
         limit: this.limits.perKey,

@@ -2,13 +2,21 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { VolactError, type Clock } from '@volact/protocol';
-import { defaultConnectionLimits, type ConnectionLimits } from '@volact/io';
+import {
+  defaultConnectionLimits,
+  listenMetrics,
+  type ConnectionLimits,
+  type MetricsAddress,
+  type MetricsListener,
+} from '@volact/io';
 import { Authority } from './authority.js';
 import { authorityServer, type Tls } from './http.js';
 import { loadKeys } from './keys.js';
 import { openAuthorityDb } from './db/open.js';
 import { KyselyAuthorityStore } from './kysely-store.js';
 import { RateLimiter, defaultRateLimits, type RateLimits } from './rate-limiter.js';
+import { AuthorityMetrics } from './metrics.js';
+import type { AuthorityStore } from './store.js';
 
 export type OpenAuthority = {
   authority: Authority;
@@ -20,12 +28,26 @@ export type OpenAuthority = {
 /**
  * Opens an authority: its keys from `dir` and its store, PostgreSQL when `database` is a
  * postgres:// URL (several nodes may share it), else the embedded SQLite file in `dir`.
+ * `watch` wraps the store the authority uses (metrics count its errors and outcomes).
  */
-export async function openAuthority(dir: string, clock: Clock, database?: string): Promise<OpenAuthority> {
+export async function openAuthority(
+  dir: string,
+  clock: Clock,
+  database?: string,
+  watch: (store: AuthorityStore) => AuthorityStore = (s) => s,
+): Promise<OpenAuthority> {
   const keys = loadKeys(dir);
   const store = new KyselyAuthorityStore(await openAuthorityDb(database ?? join(dir, 'authority.db')));
-  return { authority: new Authority(keys, store, clock), store, close: () => store.close(), rootKid: keys.root.kid };
+  return {
+    authority: new Authority(keys, watch(store), clock),
+    store,
+    close: () => store.close(),
+    rootKid: keys.root.kid,
+  };
 }
+
+/** Where the authority serves its metrics: see HostRunOptions.metrics (same rules). */
+export type MetricsListen = { address: MetricsAddress | null; explicit: boolean };
 
 /** Serves the authority's API: HTTPS with `tls`; plain HTTP belongs on loopback (the CLI enforces it). */
 export async function runAuthority(
@@ -37,24 +59,50 @@ export async function runAuthority(
   limits: RateLimits = defaultRateLimits,
   tls?: Tls,
   connections: Partial<ConnectionLimits> = {},
-): Promise<{ server: Server; port: number; reloadTls: (tls: Tls) => void; close: () => Promise<void> }> {
-  const opened = await openAuthority(dir, clock, database);
+  metricsListen?: MetricsListen,
+): Promise<{
+  server: Server;
+  port: number;
+  metricsAddress: MetricsAddress | undefined;
+  reloadTls: (tls: Tls) => void;
+  close: () => Promise<void>;
+}> {
+  const metrics = new AuthorityMetrics();
+  const opened = await openAuthority(dir, clock, database, (s) => metrics.watchStore(s));
+  metrics.watch({ dialect: opened.store.dialect, pool: opened.store.pool, ready: () => opened.authority.ready() });
   const server = authorityServer(
     opened.authority,
     loadKeys(dir).root,
-    new RateLimiter(opened.store, clock, limits),
+    new RateLimiter(metrics.watchStore(opened.store), clock, limits, metrics.rateLimited),
     tls,
     { ...defaultConnectionLimits, ...connections },
+    metrics.request,
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })),
-    );
-    server.listen({ port, host: address }, () => resolve());
-  });
+  let scrape: MetricsListener | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })),
+      );
+      server.listen({ port, host: address }, () => resolve());
+    });
+    if (metricsListen?.address)
+      scrape = await listenMetrics(
+        () => metrics.render(),
+        metricsListen.address,
+        metricsListen.explicit,
+        (line) => process.stderr.write(line + '\n'),
+      );
+  } catch (err) {
+    // a refused start leaves nothing open
+    server.close();
+    await opened.close();
+    throw err;
+  }
   return {
     server,
     port: (server.address() as { port: number }).port,
+    metricsAddress: scrape?.address,
     /**
      * A renewed certificate and key for new connections (SIGHUP, `systemctl reload`); open ones
      * keep theirs. A pair that does not load throws, and the one in use stays.
@@ -64,7 +112,7 @@ export async function runAuthority(
       (server as unknown as HttpsServer).setSecureContext({ cert: next.cert, key: next.key });
     },
     close: async () => {
-      await new Promise((r) => server.close(r));
+      await Promise.all([new Promise((r) => server.close(r)), scrape?.close()]);
       server.closeAllConnections();
       await opened.close();
     },

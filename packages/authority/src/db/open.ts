@@ -7,7 +7,8 @@ import { migrationProvider } from './migrations.js';
 import type { AuthorityTables } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
-export type AuthorityDb = { db: Kysely<AuthorityTables>; dialect: Dialect };
+/** `pool`: PostgreSQL's connection pool, whose figures the metrics show; SQLite has none. */
+export type AuthorityDb = { db: Kysely<AuthorityTables>; dialect: Dialect; pool?: pg.Pool };
 
 // PostgreSQL returns bigint (int8) as text; our times fit in a double exactly.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -20,7 +21,7 @@ export async function openAuthorityDb(target: string): Promise<AuthorityDb> {
   let handle: AuthorityDb;
   if (/^postgres(ql)?:\/\//.test(target)) {
     const pool = new pg.Pool({ connectionString: target, max: 10 });
-    handle = { db: new Kysely<AuthorityTables>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+    handle = { db: new Kysely<AuthorityTables>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', pool };
   } else {
     const fresh = !existsSync(target);
     let sqlite: Database.Database;
