@@ -2,10 +2,13 @@ import type { Command } from 'commander';
 import { configurable } from '../../config-file.js';
 import { reloadOnHangup } from '../../process-signals.js';
 import { VolactError } from '@volact/protocol';
-import { defaultConnectionLimits, processClock } from '@volact/io';
+import { defaultConnectionLimits, parseMetricsListen, processClock } from '@volact/io';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
 import { authorityPackage, databaseOption, dbOpt, defaultDir, dirOpt, intOption, isLoopback, run } from './common.js';
+
+/** Loopback: the API port faces the internet, metrics must not. */
+const DEFAULT_AUTHORITY_METRICS = '127.0.0.1:9689';
 
 /** `authority serve`: the authority's HTTP API. */
 export function registerServe(cmd: Command): void {
@@ -31,6 +34,11 @@ export function registerServe(cmd: Command): void {
       '--max-connections-per-address <n>',
       'open connections from one address (0: no cap; behind a proxy every client is the proxy)',
       String(defaultConnectionLimits.perAddress),
+    )
+    .option(
+      '--metrics-listen <address:port>',
+      'Prometheus metrics (GET /metrics) on a listener of their own, never the API port; off: none',
+      DEFAULT_AUTHORITY_METRICS,
     )
     .option(...dirOpt)
     .option(...dbOpt)
@@ -65,8 +73,17 @@ export function registerServe(cmd: Command): void {
         limits,
         tls,
         connectionOptions(o),
+        {
+          address: parseMetricsListen(o.metricsListen as string),
+          // the default address taken (another authority node here) only warns; a given one must bind
+          explicit: serve.getOptionValueSource('metricsListen') !== 'default',
+        },
       );
-      process.stdout.write(`authority listening on ${tls ? 'https' : 'http'}://${o.listen as string}:${a.port}\n`);
+      const m = a.metricsAddress;
+      process.stdout.write(
+        `authority listening on ${tls ? 'https' : 'http'}://${o.listen as string}:${a.port}\n` +
+          (m ? `metrics on http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics\n` : ''),
+      );
       const stop = () => void a.close().then(() => process.exit(0));
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
 import type { DnsConfig } from '@volact/host';
-import { defaultConnectionLimits, processClock } from '@volact/io';
+import { defaultConnectionLimits, parseMetricsListen, processClock } from '@volact/io';
 import { applySettingsFile, configurable } from '../../config-file.js';
 import { reloadOnHangup } from '../../process-signals.js';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
 import { fail } from '../../output.js';
 import { defaultHostDir, numberOption, readRootPem } from './inputs.js';
+
+/** Loopback: metrics are for the machine's own Prometheus (or a proxy the operator puts in front). */
+export const DEFAULT_HOST_METRICS = '127.0.0.1:9688';
 
 /** The --dns-* options given (only those; the host keeps the stored rest). */
 function dnsOptions(o: Record<string, string | undefined>): Partial<DnsConfig> | undefined {
@@ -77,6 +80,11 @@ export function hostServeOptions(cmd: Command): Command {
         '--max-connections-per-address <n>',
         'open client connections from one address (0: no cap; raise it for many machines behind one NAT address)',
         String(defaultConnectionLimits.perAddress),
+      )
+      .option(
+        '--metrics-listen <address:port>',
+        'Prometheus metrics (GET /metrics) on a listener of their own, never the client port; off: none',
+        DEFAULT_HOST_METRICS,
       ),
     'host',
   );
@@ -113,9 +121,16 @@ export function registerServe(cmd: Command): void {
         tsigKeyText: o.tsigKey === undefined ? undefined : readUserFile(o.tsigKey, '--tsig-key'),
         connectionLimits: connectionOptions(o),
         newDatabase: Boolean(o.newDatabase),
+        metrics: {
+          address: parseMetricsListen(o.metricsListen ?? DEFAULT_HOST_METRICS),
+          // the default address taken (another host on this machine) only warns; a given one must bind
+          explicit: self.getOptionValueSource('metricsListen') !== 'default',
+        },
       });
+      const m = running.metricsAddress;
       process.stdout.write(
-        `activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n`,
+        `activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n` +
+          (m ? `metrics on http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics\n` : ''),
       );
       const stop = () => void running.close().then(() => process.exit(0));
       process.on('SIGINT', stop);
