@@ -1,8 +1,9 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { defaults, type EditionKind } from '@volact/protocol';
 import type { ConnectionStats, RequestObserver } from '@volact/io';
 import type { BatchObserver, Outcome } from './activation-batch.js';
 import type { EventOutcome } from './dns-records.js';
+import { FastCounter, FastHistogram } from './metrics-fast.js';
 
 /** What the host's gauges read at each scrape (runHost gives the running host's parts). */
 export type HostSources = {
@@ -41,8 +42,8 @@ const commitBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
 
 /**
  * The host's Prometheus metrics, in a registry of its own (several hosts in one process keep
- * theirs apart). Counters on the hot path use label children made once, up front; gauges read
- * the host's state only when scraped.
+ * theirs apart). What each request counts goes through metrics-fast.ts, with label children
+ * made once; gauges read the host's state only when scraped.
  */
 export class HostMetrics {
   readonly registry = new Registry();
@@ -57,29 +58,27 @@ export class HostMetrics {
   constructor() {
     const registers = [this.registry];
     defaultMetrics(this.registry);
-    const activations = new Counter({
-      name: 'volact_host_activations_total',
-      help: 'Client activation requests answered, by outcome and edition kind (none: the host is not activated)',
-      labelNames: ['outcome', 'kind'] as const,
-      registers,
-    });
+    const activations = new FastCounter(
+      'volact_host_activations_total',
+      'Client activation requests answered, by outcome and edition kind (none: the host is not activated)',
+      this.registry,
+    );
+    // every series exists from the start, so rate() and absent() see it before the first request
     const byOutcome = new Map(
-      outcomes.map((o) => {
-        const own = o === 'notActivated' ? (['none'] as const) : (['client', 'server'] as const);
-        // inc(0): every series exists from the start, so rate() and absent() see it before the first request
-        for (const k of own) activations.inc({ outcome: o, kind: k }, 0);
-        return [o, Object.fromEntries(own.map((k) => [k, activations.labels(o, k)]))];
+      outcomes.map((outcome) => {
+        const own = outcome === 'notActivated' ? ['none'] : ['client', 'server'];
+        return [outcome, Object.fromEntries(own.map((kind) => [kind, activations.child({ outcome, kind })]))];
       }),
     );
-    const commit = new Histogram({
-      name: 'volact_host_batch_commit_seconds',
-      help: 'Time of one group commit: the SQLite transaction that counts and records a batch of requests',
-      buckets: commitBuckets,
-      registers,
-    });
+    const commit = new FastHistogram(
+      'volact_host_batch_commit_seconds',
+      'Time of one group commit: the SQLite transaction that counts and records a batch of requests',
+      this.registry,
+      commitBuckets,
+    ).child({});
     this.batch = {
-      committed: (seconds) => commit.observe(seconds),
-      decided: (outcome, kind) => byOutcome.get(outcome)![kind ?? 'none']?.inc(),
+      committed: commit,
+      decided: (outcome, kind) => byOutcome.get(outcome)![kind ?? 'none']?.(),
     };
     this.request = this.requestObserver();
     const dns = new Counter({
@@ -106,21 +105,21 @@ export class HostMetrics {
   }
 
   private requestObserver(): RequestObserver {
-    const seconds = new Histogram({
-      name: 'volact_host_request_seconds',
-      help: 'Time to answer a request on the client port, by route and HTTP status',
-      labelNames: ['route', 'code'] as const,
-      buckets: requestBuckets,
-      registers: [this.registry],
-    });
+    const seconds = new FastHistogram(
+      'volact_host_request_seconds',
+      'Time to answer a request on the client port, by route and HTTP status',
+      this.registry,
+      requestBuckets,
+    );
     // route and status are bounded sets (the router's keys, unmatched, not-served): one child each, made once
-    const children = new Map<string, Map<number, Histogram.Internal<'route' | 'code'>>>();
+    const children = new Map<string, Map<number, (value: number) => void>>();
     return (r) => {
       let byStatus = children.get(r.route);
       if (byStatus === undefined) children.set(r.route, (byStatus = new Map()));
       let child = byStatus.get(r.status);
-      if (child === undefined) byStatus.set(r.status, (child = seconds.labels(r.route, String(r.status))));
-      child.observe(r.seconds);
+      if (child === undefined)
+        byStatus.set(r.status, (child = seconds.child({ route: r.route, code: String(r.status) })));
+      child(r.seconds);
     };
   }
 
