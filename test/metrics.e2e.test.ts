@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { track } from './harness/children.js';
@@ -9,6 +10,15 @@ import { activationBody, makeMachine, post } from './harness/machines.js';
 import { freePort, systemBinary } from './harness/ports.js';
 import type { Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
+
+/** Holds a loopback port (`port` 0: any free one); resolves with the server, or null when it is taken already. */
+function hold(port: number): Promise<Server | null> {
+  const s = createServer();
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(null));
+    s.listen(port, '127.0.0.1', () => resolve(s));
+  });
+}
 
 const RULES = new URL('../../packaging/prometheus/volact-rules.yml', import.meta.url).pathname;
 const PACKAGES = 'prometheus';
@@ -214,5 +224,50 @@ describe('metrics scraped by a real Prometheus', { timeout: 240_000 }, () => {
     const groups = ((await r.json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } }).data
       .groups;
     for (const rule of groups.flatMap((g) => g.rules)) assert.equal(rule.health, 'ok', rule.name);
+  });
+
+  test('a metrics address from the settings file counts as given: taken, the host refuses to start', async () => {
+    const blocker = (await hold(0))!;
+    const taken = (blocker.address() as AddressInfo).port;
+    const file = join(tmp.path, 'host.toml');
+    writeFileSync(file, `metrics-listen = "127.0.0.1:${taken}"\n`);
+    const state = join(tmp.path, 'host-file');
+    try {
+      const serve = ['host', 'serve', '--state', state, '--root', world.rootPub, '--port', '0'];
+      const r = await volact([...serve, '--listen', '127.0.0.1', '--config', file]);
+      assert.equal(r.code, 5, r.stdout + r.stderr);
+      assert.match(r.stderr, new RegExp(`PORT_UNAVAILABLE.*metrics 127\\.0\\.0\\.1:${taken}, EADDRINUSE`));
+      const show = await volact(['host', 'config', '--show', '--state', state, '--config', file, '--json']);
+      const row = (show.json as { settings: { setting: string; value: unknown; source: string }[] }).settings.find(
+        (x) => x.setting === 'metrics-listen',
+      );
+      assert.deepEqual(row, { setting: 'metrics-listen', value: `127.0.0.1:${taken}`, source: 'file' });
+      const bad = await volact([...serve, '--listen', '127.0.0.1', '--metrics-listen', '0.0.0.0']);
+      assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+      assert.match(bad.stderr, /USAGE.*--metrics-listen 0\.0\.0\.0: give ADDRESS:PORT/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('the default metrics address taken (another host here): the host warns and serves without metrics', async () => {
+    // held here, unless something else holds it already: taken either way
+    const blocker = await hold(9688);
+    let second: Service | undefined;
+    try {
+      second = await startHost(join(tmp.path, 'host-default'), {
+        root: world.rootPub,
+        authority: `http://127.0.0.1:${authority.port}`,
+      });
+      const warned = await eventually('the warning', async () =>
+        /"level":"warn".*127\.0\.0\.1:9688 is taken/.test(second!.output()) ? true : undefined,
+      );
+      assert.ok(warned);
+      assert.doesNotMatch(second.output(), /metrics on http/);
+      assert.equal((await fetch(`http://127.0.0.1:${second.port}/v1/health`)).status, 200);
+    } finally {
+      await second?.stop();
+      blocker?.close();
+    }
   });
 });

@@ -140,6 +140,21 @@ describe('host metrics', () => {
     assert.equal(await sample(r, 'volact_host_activated'), 0);
   });
 
+  it('puts a request time equal to a bucket bound in that bucket (le is inclusive) and sums every time', async () => {
+    const metrics = new HostMetrics();
+    const record = { method: 'POST', route: 'POST /v1/activate', status: 200, peer: '127.0.0.1' };
+    for (const seconds of [0.001, 0.0010001, 3]) metrics.request({ ...record, seconds });
+    const r = metrics.registry;
+    const labels = { route: 'POST /v1/activate', code: '200' };
+    assert.equal(await sample(r, 'volact_host_request_seconds_bucket', { ...labels, le: '0.0005' }), 0);
+    assert.equal(await sample(r, 'volact_host_request_seconds_bucket', { ...labels, le: '0.001' }), 1);
+    assert.equal(await sample(r, 'volact_host_request_seconds_bucket', { ...labels, le: '0.0025' }), 2);
+    assert.equal(await sample(r, 'volact_host_request_seconds_bucket', { ...labels, le: '2.5' }), 2);
+    assert.equal(await sample(r, 'volact_host_request_seconds_bucket', { ...labels, le: '+Inf' }), 3);
+    assert.equal(await sample(r, 'volact_host_request_seconds_count', labels), 3);
+    assert.ok(Math.abs((await sample(r, 'volact_host_request_seconds_sum', labels)) - 3.0020001) < 1e-9);
+  });
+
   it('runHost serves metrics on their own listener, never on the client port', async () => {
     const running = await runHost({
       dir: join(dir, 'served'),
