@@ -227,13 +227,13 @@ function reloadHost(
 }
 
 /**
- * Points the metrics at the running host and opens their listener, if asked for; a listener
- * that cannot start closes the host's servers (`abandon`) so the refused start leaves nothing.
+ * Points the metrics at the running host and opens their listener; a listener that cannot start
+ * closes the host's servers (`abandon`) so the refused start leaves nothing running.
  */
 async function startMetrics(
   metrics: HostMetrics,
   running: { host: Host; dns: DnsPublisher; connections: () => ConnectionStats },
-  listen: HostRunOptions['metrics'],
+  listen: { address: MetricsAddress | null; explicit: boolean },
   log: (line: string) => void,
   abandon: () => void,
 ): Promise<MetricsListener | undefined> {
@@ -246,7 +246,7 @@ async function startMetrics(
     dnsFailing: () => dns.failing,
     connections: running.connections,
   });
-  if (!listen?.address) return undefined;
+  if (!listen.address) return undefined;
   try {
     return await listenMetrics(() => metrics.render(), listen.address, listen.explicit, log);
   } catch (err) {
@@ -283,7 +283,8 @@ async function start(
   endpoint: AdminEndpoint,
   log: (line: string) => void,
 ): Promise<RunningHost> {
-  const metrics = new HostMetrics();
+  // no listener, no metrics: nothing is counted (embedding, --metrics-listen off)
+  const metrics = opts.metrics?.address ? new HostMetrics() : undefined;
   const host = new Host({
     db,
     clock: opts.clock,
@@ -293,7 +294,7 @@ async function start(
     log,
     offlineBundle: bundle,
     wal,
-    batchObserver: metrics.batch,
+    batchObserver: metrics?.batch,
   });
   // every option is checked before any is stored: a refused start changes nothing
   if (opts.servedNetworks) checkServedNetworks(opts.servedNetworks);
@@ -320,7 +321,7 @@ async function start(
   const address = opts.listenAddress ?? host.settings.listenAddress;
 
   const limits: ConnectionLimits = { ...defaultConnectionLimits, ...opts.connectionLimits };
-  let { server: client, connections } = clientServer(host, log, limits, metrics.request);
+  let { server: client, connections } = clientServer(host, log, limits, metrics?.request);
   await listen(client, opts.port ?? host.settings.port, address);
   // stored only once bound; port 0 (tests) takes a free port and stores nothing
   if (opts.port) host.setSetting('port', opts.port);
@@ -336,7 +337,7 @@ async function start(
     () => ({ name: host.hostName, activated: host.activated }),
   );
   const onPortChange = async (port: number) => {
-    const next = clientServer(host, log, limits, metrics.request);
+    const next = clientServer(host, log, limits, metrics?.request);
     await listen(next.server, port, address);
     const old = client;
     client = next.server;
@@ -355,10 +356,12 @@ async function start(
     dns,
   );
   await listenAdmin(admin, endpoint);
-  const scrape = await startMetrics(metrics, { host, dns, connections: () => connections() }, opts.metrics, log, () => {
-    admin.close();
-    client.close();
-  });
+  const scrape =
+    metrics &&
+    (await startMetrics(metrics, { host, dns, connections: () => connections() }, opts.metrics!, log, () => {
+      admin.close();
+      client.close();
+    }));
   const prune = setInterval(() => {
     host.pruneEvents(EVENT_RETENTION_MS);
     dns.prune(EVENT_RETENTION_MS);
