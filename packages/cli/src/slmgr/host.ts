@@ -1,5 +1,6 @@
 import { VolactError, defaults } from '@volact/protocol';
 import { adminCall } from '../admin-client.js';
+import { t } from '../lang.js';
 import { keyOptions } from './key-options.js';
 import { slmgrOption, type SlmgrCall, type SlmgrOption } from './option.js';
 
@@ -44,11 +45,12 @@ type HostDns = {
 /** The host's DNS line: only what the DNS server confirmed is "published"; records sent without an answer are said apart. */
 function dnsSummary(d: HostDns): string {
   const last = d.events.at(-1);
+  const domains = (list: { domain: string }[]) => list.map((p) => p.domain).join(', ');
   return [
-    ...(d.configured ? [`${d.target} in ${d.domain}`] : []),
-    d.published.length ? `published in ${d.published.map((p) => p.domain).join(', ')}` : 'nothing published yet',
-    ...(d.unconfirmed.length ? [`sent, not confirmed in ${d.unconfirmed.map((u) => u.domain).join(', ')}`] : []),
-    ...(last?.event === 12293 ? [`last update failed: ${last.code} (see volact host dns)`] : []),
+    ...(d.configured ? [t('dns.target', { target: String(d.target), domain: String(d.domain) })] : []),
+    d.published.length ? t('dns.published', { domains: domains(d.published) }) : t('dns.nothing'),
+    ...(d.unconfirmed.length ? [t('dns.unconfirmed', { domains: domains(d.unconfirmed) })] : []),
+    ...(last?.event === 12293 ? [t('dns.lastFailed', { code: String(last.code) })] : []),
   ].join('; ');
 }
 
@@ -76,30 +78,37 @@ function setting(name: 'retryMinutes' | 'renewalMinutes' | 'port') {
 }
 
 function statusLines(s: HostStatus): string[] {
+  const { client, server } = s.thresholds;
   return [
-    `Activation host ${s.hostName}${s.hostId ? ` (host ID ${s.hostId})` : ''}`,
-    `Host activation: ${s.activated ? 'activated (does not expire)' : 'NOT activated'}`,
-    `Current count: ${s.currentCount}  (client editions need ${s.thresholds.client}, server editions ${s.thresholds.server})`,
-    `Listening on port: ${s.port}`,
-    `Activation interval: ${s.retryMinutes} minutes`,
-    `Renewal interval: ${s.renewalMinutes} minutes`,
-    `Host priority: ${s.priority === 'low' ? 'Low' : 'Normal'}`,
+    t('host.title', { name: s.hostName, id: s.hostId ? t('host.titleId', { id: s.hostId }) : '' }),
+    t('host.activation', { state: t(s.activated ? 'host.activated' : 'host.notActivated') }),
+    t('host.count', { count: s.currentCount, client, server }),
+    t('host.port', { port: s.port }),
+    t('host.retry', { minutes: s.retryMinutes }),
+    t('dlv.renewal', { minutes: s.renewalMinutes }),
+    t('host.priority', { priority: t(s.priority === 'low' ? 'host.priority.low' : 'host.priority.normal') }),
   ];
 }
 
 function verboseLines(s: HostStatus & { dns: HostDns }): string[] {
   const d = s.dns;
+  const keyText = (k: HostStatus['keys'][number]) =>
+    t('host.key', { id: k.id, group: k.group, state: t(k.activated ? 'common.activated' : 'common.notActivated') });
+  const shown = d.configured || d.published.length || d.unconfirmed.length;
   return [
-    `Listening on address: ${s.listenAddress}`,
-    `Served networks: ${s.servedNetworks.join(', ')}`,
-    `Host keys: ${s.keys.map((k) => `${k.id} (group ${k.group}, ${k.activated ? 'activated' : 'not activated'})`).join('; ') || '-'}`,
-    `Editions it activates: ${s.editions.map((e) => `${e.code} (${e.kind})`).join(', ') || '-'}`,
-    `Total requests received: ${s.requests.total}`,
-    `Failed requests received: ${s.requests.failed}`,
-    ...Object.entries(s.requests.byOutcome).map(([k, v]) => `  outcome ${k}: ${v}`),
-    ...Object.entries(s.requests.byLicenseState).map(([k, v]) => `  requests with license state ${k}: ${v}`),
-    `Machine IDs seen with several fingerprints: ${s.machinesWithSeveralFingerprints}`,
-    `DNS publishing: ${d.enabled ? 'enabled' : 'disabled'}${d.configured || d.published.length || d.unconfirmed.length ? ` (${dnsSummary(d)})` : ' (not configured)'}`,
+    t('host.address', { address: s.listenAddress }),
+    t('host.networks', { networks: s.servedNetworks.join(', ') }),
+    t('host.keys', { keys: s.keys.map(keyText).join('; ') || '-' }),
+    t('host.editions', { editions: s.editions.map((e) => `${e.code} (${e.kind})`).join(', ') || '-' }),
+    t('host.requests', { count: s.requests.total }),
+    t('host.failed', { count: s.requests.failed }),
+    ...Object.entries(s.requests.byOutcome).map(([outcome, count]) => `  ${t('host.byOutcome', { outcome, count })}`),
+    ...Object.entries(s.requests.byLicenseState).map(([state, count]) => `  ${t('host.byState', { state, count })}`),
+    t('host.severalFingerprints', { count: s.machinesWithSeveralFingerprints }),
+    t('host.dns', {
+      state: t(d.enabled ? 'common.enabled' : 'common.disabled'),
+      summary: shown ? t('host.dnsSummary', { summary: dnsSummary(d) }) : t('host.dnsNotConfigured'),
+    }),
   ];
 }
 
