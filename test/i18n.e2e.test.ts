@@ -158,6 +158,10 @@ describe('the CLI in Japanese and English', { timeout: 300_000 }, () => {
       hostDli.stdout,
       /^ライセンス認証ホスト test-host\nホストのライセンス認証: ライセンス認証されていません\n現在のカウント: /,
     );
+    const sai = await volact(['slmgr', '--host', hostDir(), '-sai', '60'], { ...noLocale, LANG: 'ja_JP.UTF-8' });
+    assert.equal(sai.stdout, 'ライセンス認証の間隔を 60 分に設定しました。\n');
+    const sri = await volact(['slmgr', '--host', hostDir(), '-sai', '120'], { ...noLocale, LANG: 'C' });
+    assert.equal(sri.stdout, 'Activation interval set to 120 minutes successfully.\n');
     const hostXpr = await volact(['slmgr', '--host', hostDir(), '-xpr'], { ...noLocale, LANG: 'C' });
     assert.equal(hostXpr.stdout, 'Host activation: NOT activated\n');
   });

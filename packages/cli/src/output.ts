@@ -26,19 +26,24 @@ export function iso(t: number | null | undefined): string {
   return t === null || t === undefined ? '-' : new Date(t).toISOString();
 }
 
-/** Columns a terminal gives a character: two for East Asian wide and full-width ones, else one. */
+/**
+ * Columns a terminal gives a text: two for East Asian wide and full-width characters, and (as
+ * before) two for those beyond the BMP such as emoji; one for the others.
+ */
 function width(text: string): number {
   let n = 0;
   for (const ch of text)
-    n += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch)
-      ? 2
-      : 1;
+    n +=
+      ch.length > 1 ||
+      /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch)
+        ? 2
+        : 1;
   return n;
 }
 
 /** Rows as aligned text; `headers` names the columns when their field names are not what to show. */
 export function table(rows: Record<string, unknown>[], columns: string[], headers: string[] = columns): string {
-  if (rows.length === 0) return '(none)';
+  if (rows.length === 0) return t('common.noRows');
   // a value from the network (a machine's name) never reaches the terminal as control characters
   const cells = rows.map((r) => columns.map((c) => String(r[c] ?? '-').replace(/[\p{Cc}\p{Cf}]/gu, '?')));
   const widths = headers.map((c, i) => Math.max(width(c), ...cells.map((row) => width(row[i]!))));

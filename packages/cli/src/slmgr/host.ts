@@ -56,9 +56,6 @@ function dnsSummary(d: HostDns): string {
 
 /** -sai, -sri and -sprt: one number setting, checked here and by the host. */
 function setting(name: 'retryMinutes' | 'renewalMinutes' | 'port') {
-  const label = { retryMinutes: 'Activation interval', renewalMinutes: 'Renewal interval', port: 'Listening port' }[
-    name
-  ];
   return op({
     arity: 1,
     run: async ({ dir }, call) => {
@@ -72,8 +69,7 @@ function setting(name: 'retryMinutes' | 'renewalMinutes' | 'port') {
         });
       return adminCall<HostStatus>(dir, 'POST', '/settings', { [name]: value });
     },
-    render: (_status, call) =>
-      `${label} set to ${Number(call.value)}${name === 'port' ? '' : ' minutes'} successfully.`,
+    render: (_status, call) => t(`host.set.${name}`, { value: Number(call.value) }),
   });
 }
 
@@ -115,8 +111,8 @@ function verboseLines(s: HostStatus & { dns: HostDns }): string[] {
 const status = ({ dir }: HostContext) => adminCall<HostStatus>(dir, 'GET', '/status');
 const dns = (r: { enabled: boolean; configured: boolean }) =>
   r.enabled
-    ? `DNS publishing enabled successfully${r.configured ? '; the host publishes now and every 24 hours' : ' (not configured yet: host serve --dns-server, --dns-domain, --tsig-key)'}.`
-    : 'DNS publishing disabled successfully; published records stay until volact host unpublish.';
+    ? t('host.set.dnsOn', { detail: t(r.configured ? 'host.set.dnsOnConfigured' : 'host.set.dnsOnNotConfigured') })
+    : t('host.set.dnsOff');
 const setDns =
   (enabled: boolean) =>
   ({ dir }: HostContext, _call: SlmgrCall) =>
@@ -127,7 +123,7 @@ const priority = (to: 'normal' | 'low') =>
   op({
     arity: 0,
     run: ({ dir }: HostContext) => adminCall<HostStatus>(dir, 'POST', '/priority', { priority: to }),
-    render: () => `Activation host priority set to ${to === 'low' ? 'Low' : 'Normal'} successfully.`,
+    render: () => t('host.set.priority', { priority: t(to === 'low' ? 'host.priority.low' : 'host.priority.normal') }),
   });
 
 /** The options of `volact slmgr --host DIR`, in the order `known:` lists them. */
