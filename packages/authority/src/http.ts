@@ -12,6 +12,7 @@ import {
   makActivationRequestSchema,
   offlineConfirmationRequestSchema,
   publicKeyToPem,
+  type ErrorCode,
   type Infer,
   type Root,
   type Schema,
@@ -31,21 +32,26 @@ import {
 import type { Authority } from './authority.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenScope } from './store.js';
+import { usageRoutes } from './usage-routes.js';
 
-type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; actor: string };
+export type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; actor: string };
 
 /**
  * One route: what it is for, who may call it (`scope`: a bearer token with that scope, or
  * `admin`), and the schema of its body. The OpenAPI document is generated from this table and
  * the same schemas validate the requests, so the two cannot drift apart.
  */
-type Route = {
+export type Route = {
   summary: string;
   scope?: TokenScope;
   body?: Schema<unknown>;
   limit?: number;
   handle: (ctx: Ctx, body: never) => Promise<unknown> | unknown;
   status?: number;
+  /** The success body's schema. */
+  response?: Schema<unknown>;
+  /** The error codes the route can answer. */
+  errors?: readonly ErrorCode[];
 };
 
 const BULK_BODY_LIMIT = 1024 * 1024;
@@ -54,7 +60,12 @@ const address = (req: IncomingMessage) => req.socket.remoteAddress ?? '?';
 
 /** The whole table: public routes, then the admin API. */
 function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record<string, Route> {
-  return { ...publicRoutes(authority, root, limiter), ...adminKeyRoutes(authority), ...adminTokenRoutes(authority) };
+  return {
+    ...publicRoutes(authority, root, limiter),
+    ...adminKeyRoutes(authority),
+    ...adminTokenRoutes(authority),
+    ...usageRoutes(authority),
+  };
 }
 
 /** What hosts, directories, machines and key holders call (anonymous, rate-limited). */

@@ -20,3 +20,4 @@ export * from './same-machine.js';
 export * from './wire.js';
 export * from './offline-codes.js';
 export * from './messages/index.js';
+export * from './usage-report.js';
