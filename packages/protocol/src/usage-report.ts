@@ -79,6 +79,7 @@ export type UsageReportFile = Infer<typeof usageReportFileSchema>;
 
 export type Period = { from: string; to: string; start: number; end: number; months: string[] };
 
+const invalid = (detail: string) => new VolactError('USAGE_REPORT_INVALID', { detail });
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
 
@@ -135,14 +136,23 @@ export function signUsageReport(
   };
 }
 
+/** Reads a report file's text: not JSON, or not the file's shape, is USAGE_REPORT_INVALID (nothing verified yet). */
+export function parseUsageReportFile(text: string): UsageReportFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw invalid('the file is not JSON (damaged, cut short, or not a report)');
+  }
+  return parseWith(usageReportFileSchema, raw, (p) => invalid(`${p.field} ${p.problem}`));
+}
+
 /** The report's identity: the hash of its signed text, so the same report sent twice is one report. */
 export function usageReportHash(file: UsageReportFile): string {
   return createHash('sha256').update(file.report).digest('base64url');
 }
 
 export type VerifiedUsageReport = { report: UsageReport; chains: VerifiedCert[]; hash: string };
-
-const invalid = (detail: string) => new VolactError('USAGE_REPORT_INVALID', { detail });
 
 /** The report's own arithmetic: a period, its months in order, coverage inside it. */
 function checkReport(r: UsageReport): void {
