@@ -17,10 +17,10 @@ export function describeUsage(r: UsageReport): string {
     `Host ${r.hostId} (${r.groups.join(', ')}), ${r.from} to ${r.to}.${covered}`,
     table(rows, ['month', 'edition', 'granted', 'waiting', 'refused', 'requests']),
     `Peak count: ${r.peak ? `${r.peak.count} at ${iso(r.peak.at)}` : '-'}.`,
-    `Totals: ${
+    `Most machines granted in one month: ${
       usageTotals(r)
-        .map((t) => `${t.code ?? `#${t.edition}`} ${t.maxMonthlyGranted} machines (most in a month)`)
-        .join(', ') || 'no requests'
+        .map((t) => `${t.code ?? `#${t.edition}`} ${t.maxMonthlyGranted}`)
+        .join(', ') || 'none'
     }.`,
   ].join('\n');
 }
