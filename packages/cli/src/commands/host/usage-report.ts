@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { VolactError, usageTotals, type UsageReport } from '@volact/protocol';
+import { usageTotals, type UsageReport } from '@volact/protocol';
 import { processClock, writeFileAtomic } from '@volact/io';
 import { emit, fail, iso, table } from '../../output.js';
 import { defaultHostDir } from './inputs.js';
@@ -9,9 +9,11 @@ export function describeUsage(r: UsageReport): string {
   const rows = r.months.flatMap((m) =>
     m.editions.map((e) => ({ ...e, month: m.month, edition: e.code ?? `#${e.edition}` })),
   );
-  const covered =
-    r.coveredFrom === Date.parse(r.from) && r.coveredTo === Date.parse(r.to) + 86_400_000
-      ? ''
+  const whole = r.coveredFrom === Date.parse(r.from) && r.coveredTo === Date.parse(r.to) + 86_400_000;
+  const covered = whole
+    ? ''
+    : r.coveredFrom === r.coveredTo
+      ? '\nThe host no longer keeps events of this period (it keeps 90 days): nothing in it is counted.'
       : `\nThe host's events cover ${iso(r.coveredFrom)} to ${iso(r.coveredTo)} of it (it keeps 90 days; later days have not come yet).`;
   return [
     `Host ${r.hostId} (${r.groups.join(', ')}), ${r.from} to ${r.to}.${covered}`,
@@ -42,7 +44,6 @@ export function registerUsageReport(cmd: Command): void {
         const { makeUsageReport } = await import('@volact/host');
         const dir = (o.state as string | undefined) ?? defaultHostDir();
         const { file, report } = makeUsageReport(dir, o.from as string, o.to as string, processClock().now());
-        if (!o.out) throw new VolactError('USAGE', { detail: '--out FILE is required' });
         writeFileAtomic(o.out as string, JSON.stringify(file, null, 2) + '\n', 0o644);
         emit(
           Boolean(o.json),
