@@ -274,6 +274,27 @@ describe('usage reports end to end', { timeout: 300_000 }, () => {
     assert.equal(listed.json.length, 1, 'nothing refused was stored');
   });
 
+  it('answers the admin API with the token checked first, a bounded body and stable codes', async () => {
+    const port = Number(new URL(url).port);
+    const path = '/v1/admin/usage-reports';
+    const text = readFileSync(reportPath, 'utf8');
+    const bearer = (scope: 'issue' | 'read') => ({ authorization: `Bearer ${readFileSync(tokens[scope], 'utf8')}` });
+    assert.equal((await post(port, path, text)).body.code, 'TOKEN_MISSING');
+    assert.equal((await post(port, path, text, { headers: bearer('read') })).body.code, 'TOKEN_SCOPE');
+    const big = await post(port, path, Buffer.alloc(4 * 1024 * 1024 + 1024, 0x20), { headers: bearer('issue') });
+    assert.equal(big.status, 413);
+    assert.equal(big.body.code, 'BODY_TOO_LARGE');
+    const file = JSON.parse(text);
+    const other = await post(port, path, JSON.stringify({ ...file, report: file.certificates[0].issuer }), {
+      headers: bearer('issue'),
+    });
+    assert.equal(other.status, 400);
+    assert.equal(other.body.code, 'DOCUMENT_TYPE', 'another signed document in place of the report');
+    const again = await post(port, path, text, { headers: bearer('issue') });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.outcome, 'alreadyStored');
+  });
+
   it("refuses a report from another publisher's host and from a host this authority did not activate", async () => {
     // another publisher: its own authority and root
     const other = await makeAuthority(join(tmp.path, 'other'), clock.env());
