@@ -135,6 +135,11 @@ export const jaErrors: Partial<Record<ErrorCode, { message: string; fix: string 
   HOST_CERT_MISMATCH: { message: '証明書が応答に署名したキーのものではありません ({detail})', fix: 'ホストの構成が誤っているか偽造されています。別のホストを使ってください。' },
   ROOT_NOT_PINNED: { message: '{dir} に発行元のルート キーが固定されていません', fix: '固定してください: volact client trust ROOT.pub (発行元から受け取った root.pub)。' },
 
+  // --- usage reports (a host's counts sent to the publisher) -----------------------------------
+  USAGE_PERIOD_INVALID: { message: 'レポートの期間が正しくありません: {detail}', fix: '--from と --to は YYYY-MM または YYYY-MM-DD (UTC の日付。月を指定するとその月全体) で指定してください。--from は --to より後にできず、期間は最大 120 か月で、未来から始めることはできません。' },
+  USAGE_REPORT_INVALID: { message: '使用状況レポートが正しくありません: {detail}', fix: 'volact host usage-report が書き出したとおりのファイルを顧客から受け取るか (署名後に変更されたレポートは検証に通りません)、新しいレポートを依頼してください。' },
+  USAGE_REPORT_HOST_UNKNOWN: { message: '使用状況レポートはホスト {hostId} のものですが、このオーソリティはこのホストのライセンス認証をしていません', fix: 'そのホストのライセンス認証をしたオーソリティにアップロードしてください。証明書は当社のルートにつながっていますが、このオーソリティにはそのホスト キーでのライセンス認証の記録がありません (独自のデータベースを持つ別のノードか、ライセンス認証より前のバックアップから復元したデータベースです)。' },
+
   // --- internal --------------------------------------------------------------------------------
   STATE_CORRUPT: { message: 'ローカルの状態 {file} を読み取れません: {detail}', fix: '{file} をバックアップから復元してください。ファイルごとの対処は docs/operations.md#damaged-state にあります (クライアントは volact slmgr -ato でライセンス認証をやり直すこともできます)。' },
   FAKE_CLOCK_REFUSED: { message: 'テスト モード以外でテスト用の時計が要求されました', fix: 'VOLACT_TEST_CLOCK を解除してください。テスト用の時計は NODE_ENV=test でのみ使えます。' },
