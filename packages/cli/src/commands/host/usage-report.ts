@@ -9,12 +9,16 @@ export function describeUsage(r: UsageReport): string {
   const rows = r.months.flatMap((m) =>
     m.editions.map((e) => ({ ...e, month: m.month, edition: e.code ?? `#${e.edition}` })),
   );
-  const whole = r.coveredFrom === Date.parse(r.from) && r.coveredTo === Date.parse(r.to) + 86_400_000;
-  const covered = whole
+  const end = Date.parse(r.to) + 86_400_000;
+  const why = [
+    ...(r.coveredFrom > Date.parse(r.from) ? ['the host keeps 90 days of events'] : []),
+    ...(r.coveredTo < end ? ['the rest has not come yet'] : []),
+  ];
+  const covered = !why.length
     ? ''
     : r.coveredFrom === r.coveredTo
       ? '\nThe host no longer keeps events of this period (it keeps 90 days): nothing in it is counted.'
-      : `\nThe host's events cover ${iso(r.coveredFrom)} to ${iso(r.coveredTo)} of it (it keeps 90 days; later days have not come yet).`;
+      : `\nThe host's events cover ${iso(r.coveredFrom)} to ${iso(r.coveredTo)} of it (${why.join('; ')}).`;
   return [
     `Host ${r.hostId} (${r.groups.join(', ')}), ${r.from} to ${r.to}.${covered}`,
     table(rows, ['month', 'edition', 'granted', 'waiting', 'refused', 'requests']),
