@@ -19,3 +19,5 @@ export * from './directory-object.js';
 export * from './same-machine.js';
 export * from './wire.js';
 export * from './offline-codes.js';
+export * from './responses.js';
+export * from './openapi.js';
