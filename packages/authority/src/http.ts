@@ -177,6 +177,13 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
         return authority.activateMak(body);
       },
     },
+    ...keyHolderRoutes(authority, limiter),
+  };
+}
+
+/** What a key holder calls with the key itself: the offline line and increase requests (rate-limited). */
+function keyHolderRoutes(authority: Authority, limiter?: RateLimiter): Record<string, Route> {
+  return {
     'POST /v1/offline-confirmations': {
       summary: 'confirmation ID for one installation ID (the "phone" line; rate-limited per address and key)',
       body: offlineConfirmationRequestSchema,
@@ -380,6 +387,11 @@ function adminTokenRoutes(authority: Authority): Record<string, Route> {
       },
     },
   };
+}
+
+/** The OpenAPI document without a server (tests): the route table's handlers are never called here. */
+export function authorityApiDocument(): Record<string, unknown> {
+  return openApi(routes(undefined as never, undefined as never));
 }
 
 export type Tls = { cert: string | Buffer; key: string | Buffer };

@@ -12,3 +12,4 @@ export * from './key-store.js';
 export { HostActivation, type ActivationStore, type CatalogUpdate, type KeyActivation } from './host-activation.js';
 export { settingsFrom, type HostSettings } from './settings.js';
 export { readStoredSettings } from './stored-settings.js';
+export { clientApiDocument } from './api-description.js';
