@@ -156,6 +156,8 @@ describe('answers match the OpenAPI descriptions', { timeout: 300_000 }, () => {
     await expect(call(port, 'POST', '/v1/activate', activationBody(world.setupKeys['desk-pro']!, now)), 200);
     for (let i = 0; i < 5; i++)
       await expect(call(port, 'POST', '/v1/activate', activationBody(world.setupKeys['server-standard']!, now)), 200);
+    const typo = activationBody('XXXXX-XXXXX-XXXXX-XXXXX-XXXXX', now);
+    await expect(call(port, 'POST', '/v1/activate', typo), 400, 'KEY_TYPO');
     const skewed = activationBody(world.setupKeys['server-standard']!, now + 300 * 60_000);
     const refusal = await expect(call(port, 'POST', '/v1/activate', skewed), 403);
     assert.ok(refusal.answer, 'a signed refusal');

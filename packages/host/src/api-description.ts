@@ -40,7 +40,16 @@ const operations: Record<string, Operation> = {
     tag: 'client',
     body: activateRequestSchema,
     response: hostAnswerSchema,
-    errors: ['HOST_NOT_ACTIVATED'],
+    // a setup key the host cannot read or does not know (host.ts activateClient)
+    errors: [
+      'KEY_MALFORMED',
+      'KEY_BAD_CHARACTER',
+      'KEY_TYPO',
+      'KEY_HOST_ON_CLIENT',
+      'KEY_WRONG_CLASS',
+      'KEY_UNKNOWN',
+      'HOST_NOT_ACTIVATED',
+    ],
     answers: {
       403: { description: 'a signed refusal (edition not covered, clock skew)', schema: hostAnswerSchema },
     },
