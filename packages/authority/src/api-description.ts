@@ -23,17 +23,18 @@ export const slotErrors: readonly ErrorCode[] = [
   'AUTHORITY_NOT_READY',
 ];
 
-/** An installation ID that cannot be read, or whose key cannot activate (confirmOffline). */
+/**
+ * An installation ID that cannot be read, or whose key cannot activate: confirmOffline activates
+ * through the same paths as online host, hypervisor, directory and MAK activation.
+ */
 export const confirmErrors: readonly ErrorCode[] = [
   'CODE_MALFORMED',
   'CODE_BAD_CHARACTER',
   'CODE_GROUP_TYPO',
   'INSTALLATION_ID_INVALID',
-  'KEY_UNKNOWN',
+  ...slotErrors,
+  'GROUP_NO_GUEST_EDITIONS',
   'MAK_LIMIT',
-  'KEY_LIMIT_HOSTS',
-  'KEY_LIMIT_ACTIVATIONS',
-  'AUTHORITY_NOT_READY',
 ];
 /** Issuing a key for a group or edition of the catalog. */
 export const issueErrors: readonly ErrorCode[] = [
