@@ -48,14 +48,15 @@ export function answerProblem(role: Role, x: Recorded): string | undefined {
   const method = x.method.toLowerCase();
   const what = `${role} ${x.method} ${x.path} ${x.status}`;
   const op = (documents[role].paths as Record<string, Record<string, any>>)[path]?.[method];
-  if (!op) return x.status === 404 ? undefined : `${what}: no such operation is described`;
+  // a path that is no endpoint is 404 NOT_FOUND, which belongs to no operation
+  if (!op) return x.status === 404 ? undefined : `${what}: no such operation is described (add it to the route table)`;
   const response = op.responses[String(x.status)];
   if (!response) return `${what}: the status is not described (answer ${JSON.stringify(x.body)?.slice(0, 300)})`;
   if (response.headers?.['Retry-After']?.$ref?.endsWith('/RetryAfter') && x.headers['retry-after'] === undefined)
     return `${what}: no Retry-After header`;
   const ref = `${role}#${pointer('paths', path, method, 'responses', String(x.status), 'content', 'application/json', 'schema')}`;
   const validate = validator().getSchema(ref);
-  if (!validate) return `${what}: no schema`;
+  if (!validate) return `${what}: the description has no schema for this answer (give the route a response schema)`;
   if (validate(x.body)) return undefined;
   return `${what}: ${validator().errorsText(validate.errors)} (answer ${JSON.stringify(x.body)?.slice(0, 300)})`;
 }
