@@ -62,8 +62,9 @@ type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; actor: string 
 
 /**
  * One route: what it is for, who may call it (`scope`: a bearer token with that scope, or
- * `admin`), and the schema of its body. The OpenAPI document is generated from this table and
- * the same schemas validate the requests, so the two cannot drift apart.
+ * `admin`), the schemas of its body and of its answer, and the codes it can answer. The OpenAPI
+ * document is generated from this table (api-description.ts); the same schemas validate the
+ * requests and read the answers, so the description cannot drift from the code.
  */
 export type Route = {
   summary: string;
