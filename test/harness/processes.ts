@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { track } from './children.js';
 import { volactCommand } from './cli.js';
+import { noteService } from './exchanges.js';
 
 export type Service = {
   child: ChildProcess;
@@ -36,6 +37,7 @@ export function startService(
       const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
+        noteService(args, Number(m[1]));
         resolve({
           child,
           port: Number(m[1]),

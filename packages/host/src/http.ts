@@ -27,6 +27,7 @@ import {
   watchRequest,
 } from '@volact/io';
 import { networkFilter } from './cidr.js';
+import { clientApiDocument } from './api-description.js';
 import type { Outcome } from './activation-batch.js';
 import type { ActivationAnswer, Host, HostCertificate } from './host.js';
 import type { DnsPublisher } from './dns-publisher.js';
@@ -112,6 +113,7 @@ export function clientServer(
         sendJson(res, 200, { ready: true });
       },
       'POST /v1/activate': activate,
+      'GET /v1/openapi.json': (_req, res) => sendJson(res, 200, clientApiDocument),
     },
     log,
     observe,

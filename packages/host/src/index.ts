@@ -13,3 +13,4 @@ export { HostActivation, type ActivationStore, type CatalogUpdate, type KeyActiv
 export { settingsFrom, type HostSettings } from './settings.js';
 export { readStoredSettings } from './stored-settings.js';
 export { buildUsageReport, makeUsageReport, type UsageInput } from './usage-report.js';
+export { clientApiDocument } from './api-description.js';

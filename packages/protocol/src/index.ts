@@ -21,3 +21,5 @@ export * from './wire.js';
 export * from './offline-codes.js';
 export * from './messages/index.js';
 export * from './usage-report.js';
+export * from './responses.js';
+export * from './openapi.js';
