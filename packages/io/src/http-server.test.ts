@@ -24,7 +24,9 @@ async function answerTo(err: unknown, headers: Record<string, string> = {}): Pro
 
 describe('sendError', () => {
   it('answers an INTERNAL already logged elsewhere with the request ID it was logged under', async () => {
-    const { status, header, body, logged } = await answerTo(new VolactError('INTERNAL', { requestId: 'batch-1700000000000' }));
+    const { status, header, body, logged } = await answerTo(
+      new VolactError('INTERNAL', { requestId: 'batch-1700000000000' }),
+    );
     assert.equal(status, 500);
     assert.equal(body.code, 'INTERNAL');
     assert.equal(body.requestId, 'batch-1700000000000');

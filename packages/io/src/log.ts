@@ -78,11 +78,14 @@ export function defaultLog(role?: LogRole): RoleLogger {
 
 export type LogEntry = { level: 'info' | 'warn' | 'error'; msg?: string } & Record<string, unknown>;
 
-/** A Log that keeps its entries in memory, for tests. */
-export function memoryLog(): Log & { entries: LogEntry[] } {
+/** A Log that keeps its entries in memory, for tests; with `lines`, also as JSON lines there. */
+export function memoryLog(lines?: string[]): Log & { entries: LogEntry[] } {
   const entries: LogEntry[] = [];
-  const at = (level: LogEntry['level']) => (fields: object, msg?: string) =>
-    void entries.push({ level, ...(msg === undefined ? {} : { msg }), ...fields });
+  const at = (level: LogEntry['level']) => (fields: object, msg?: string) => {
+    const entry: LogEntry = { level, ...(msg === undefined ? {} : { msg }), ...fields };
+    entries.push(entry);
+    lines?.push(JSON.stringify(entry));
+  };
   return { entries, info: at('info'), warn: at('warn'), error: at('error') };
 }
 
