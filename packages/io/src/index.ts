@@ -46,6 +46,7 @@ export {
   memoryLog,
   redactedFields,
   roleLogger,
+  silentLog,
   type Log,
   type LogEntry,
   type LogRole,

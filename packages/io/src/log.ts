@@ -76,6 +76,9 @@ export function defaultLog(role?: LogRole): RoleLogger {
   return log;
 }
 
+/** A Log that drops everything (the demo, which prints its own guide). */
+export const silentLog: Log = { info: () => {}, warn: () => {}, error: () => {} };
+
 export type LogEntry = { level: 'info' | 'warn' | 'error'; msg?: string } & Record<string, unknown>;
 
 /** A Log that keeps its entries in memory, for tests; with `lines`, also as JSON lines there. */
