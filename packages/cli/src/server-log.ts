@@ -31,7 +31,7 @@ export function serverLog(role: LogRole): RoleLogger {
 }
 
 /**
- * SIGINT and SIGTERM: a `stopping` line, `close()`, a `stopped` line, the log flushed, exit 0.
+ * SIGINT and SIGTERM: a `stopping` line, `close()`, a `stopped` line, the log written out, exit 0.
  * A second signal while closing is ignored rather than cutting the close short.
  */
 export function stopOnSignals(log: RoleLogger, close: () => Promise<void>): void {
@@ -40,18 +40,19 @@ export function stopOnSignals(log: RoleLogger, close: () => Promise<void>): void
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    void close().then(
-      () => {
-        log.info({ signal }, 'stopped');
-        log.flush();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error({ signal, error: err instanceof Error ? err.message : String(err) }, 'stopped with an error');
-        log.flush();
-        process.exit(1);
-      },
-    );
+    void close()
+      .then(
+        () => {
+          log.info({ signal }, 'stopped');
+          return 0;
+        },
+        (err: unknown) => {
+          log.error({ signal, error: err instanceof Error ? err.message : String(err) }, 'stopped with an error');
+          return 1;
+        },
+      )
+      // every line written, the one in flight too, before the process ends
+      .then((code) => log.drain().then(() => process.exit(code)));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

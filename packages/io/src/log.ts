@@ -34,8 +34,10 @@ export const redactedFields = [
 const redactPaths = [...redactedFields, ...redactedFields.map((f) => `*.${f}`), 'headers.authorization'];
 
 export type RoleLogger = Log & {
-  /** Writes out what is buffered, synchronously (before process.exit; pino also does it on 'exit'). */
+  /** Writes out what is buffered, synchronously (a crash; pino also does it on 'exit'). A write in flight may be lost. */
   flush(): void;
+  /** Resolves once every line so far is written, the one in flight too (before a clean exit; 2 s at most). */
+  drain(): Promise<void>;
 };
 
 /**
@@ -56,6 +58,15 @@ export function roleLogger(role: LogRole | undefined, dest: number | string | De
     stream,
   );
   return Object.assign(logger, {
+    drain: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        timer.unref();
+        logger.flush(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
     flush: () => {
       const s = stream as DestinationStream & { flushSync?: () => void };
       try {
