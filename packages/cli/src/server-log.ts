@@ -24,7 +24,7 @@ export function serverLog(role: LogRole): RoleLogger {
   const log = roleLogger(role);
   process.on('uncaughtException', (err) => {
     log.error({ error: err.stack ?? String(err) }, 'crashed');
-    log.flush();
+    log.flushSync();
     process.exit(1);
   });
   return log;

@@ -31,11 +31,13 @@ export const redactedFields = [
   'authorization',
   'body',
 ];
-const redactPaths = [...redactedFields, ...redactedFields.map((f) => `*.${f}`), 'headers.authorization'];
+// top-level names only: log lines are flat, and wildcard paths (`*.key`) tripled the cost of a
+// line (5 µs to 15 µs of CPU, bench/access-log.ts)
+const redactPaths = [...redactedFields, 'headers.authorization'];
 
 export type RoleLogger = Log & {
   /** Writes out what is buffered, synchronously (a crash; pino also does it on 'exit'). A write in flight may be lost. */
-  flush(): void;
+  flushSync(): void;
   /** Resolves once every line so far is written, the one in flight too (before a clean exit; 2 s at most). */
   drain(): Promise<void>;
 };
@@ -60,14 +62,17 @@ export function roleLogger(role: LogRole | undefined, dest: number | string | De
   return Object.assign(logger, {
     drain: () =>
       new Promise<void>((resolve) => {
+        // sonic-boom (pino's destination) emits 'drain' once a write in flight and all after it
+        // are done; its flush(cb) does not wait when nothing is held back (minLength 0)
+        const boom = stream as DestinationStream & { _writing?: boolean; _opening?: boolean } & NodeJS.EventEmitter;
+        if (!boom._writing && !boom._opening) return resolve();
         const timer = setTimeout(resolve, 2000);
-        timer.unref();
-        logger.flush(() => {
+        boom.once('drain', () => {
           clearTimeout(timer);
           resolve();
         });
       }),
-    flush: () => {
+    flushSync: () => {
       const s = stream as DestinationStream & { flushSync?: () => void };
       try {
         s.flushSync?.();
