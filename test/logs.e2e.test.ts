@@ -212,6 +212,16 @@ describe('logs', { timeout: 600_000 }, () => {
     assert.equal(lines[0]!.accessLog, false);
   });
 
+  it('refuses an --access-log value other than on or off, before it starts anything', async () => {
+    const r = await volact(
+      ['host', 'serve', '--state', join(tmp.path, 'never'), '--root', world.rootPub, '--access-log', 'verbose'],
+      clock.env(),
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--access-log verbose: give on or off/);
+    assert.match(r.stderr, /^Error USAGE/m);
+  });
+
   it('starts and stops with JSON lines: listening with the port, stopped with the signal', async () => {
     await host.stop();
     const lines = logLines('host', host);
