@@ -134,6 +134,16 @@ describe('answers match the OpenAPI descriptions', { timeout: 300_000 }, () => {
     assert.equal(bulk.results[0].ok, false);
     for (const q of ['', '?limit=5']) await expect(auth('GET', `/v1/admin/audit${q}`), 200);
     await expect(auth('GET', '/v1/admin/audit?limit=0'), 400, 'VALUE_OUT_OF_RANGE');
+    // usage reports: the list, and a report whose signature is not a JWS (a real one: usage-report.e2e)
+    for (const q of ['', '?limit=5']) await expect(auth('GET', `/v1/admin/usage-reports${q}`), 200);
+    await expect(auth('GET', '/v1/admin/usage-reports?limit=0'), 400, 'VALUE_OUT_OF_RANGE');
+    const forged = {
+      v: 1,
+      kind: 'volact.usage-report-file',
+      report: 'x.y.z',
+      certificates: [{ certificate: 'a.b.c', issuer: 'd.e.f' }],
+    };
+    await expect(auth('POST', '/v1/admin/usage-reports', forged), 400);
   });
 
   it("the host's client API: not activated, then granted, not yet, and refused", async () => {

@@ -51,6 +51,7 @@ import {
   validate,
   type ConnectionLimits,
   type Handler,
+  type Log,
   type RequestObserver,
 } from '@volact/io';
 import type { Authority } from './authority.js';
@@ -414,6 +415,7 @@ export function authorityServer(
   tls?: Tls,
   limits: ConnectionLimits = defaultConnectionLimits,
   observe?: RequestObserver,
+  log?: Log,
 ): Server {
   const table = routes(authority, root, limiter);
   const document = openApi(table);
@@ -432,7 +434,7 @@ export function authorityServer(
       sendJson(res, route.status ?? 200, await route.handle({ req, res, url, actor }, body as never));
     };
   }
-  const handler = router(handlers, undefined, observe);
+  const handler = router(handlers, log, observe);
   const server = tls
     ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeouts(limits) }, handler)
     : createHttpServer(serverTimeouts(limits), handler);

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { VolactError, type Clock } from '@volact/protocol';
-import { defaultConnectionLimits, type ConnectionLimits } from '@volact/io';
+import { accessLog, defaultConnectionLimits, defaultLog, type ConnectionLimits, type Log } from '@volact/io';
 import { Authority } from './authority.js';
 import { authorityServer, type Tls } from './http.js';
 import { loadKeys } from './keys.js';
@@ -27,6 +27,9 @@ export async function openAuthority(dir: string, clock: Clock, database?: string
   return { authority: new Authority(keys, store, clock), store, close: () => store.close(), rootKid: keys.root.kid };
 }
 
+/** Where the authority logs, and whether each request gets a `request` line (default: yes). */
+export type AuthorityLogging = { log?: Log; accessLog?: boolean };
+
 /** Serves the authority's API: HTTPS with `tls`; plain HTTP belongs on loopback (the CLI enforces it). */
 export async function runAuthority(
   dir: string,
@@ -37,14 +40,18 @@ export async function runAuthority(
   limits: RateLimits = defaultRateLimits,
   tls?: Tls,
   connections: Partial<ConnectionLimits> = {},
+  logging: AuthorityLogging = {},
 ): Promise<{ server: Server; port: number; reloadTls: (tls: Tls) => void; close: () => Promise<void> }> {
   const opened = await openAuthority(dir, clock, database);
+  const log = logging.log ?? defaultLog('authority');
   const server = authorityServer(
     opened.authority,
     loadKeys(dir).root,
     new RateLimiter(opened.store, clock, limits),
     tls,
     { ...defaultConnectionLimits, ...connections },
+    logging.accessLog === false ? undefined : accessLog(log),
+    log,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

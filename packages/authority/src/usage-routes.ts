@@ -79,6 +79,12 @@ export function usageRoutes(authority: Authority): Record<string, Route> {
     'GET /v1/admin/usage-reports': {
       summary: 'usage reports received, newest first (?limit=1..1000): counts per edition and month, no machines',
       scope: 'read',
+      query: {
+        limit: {
+          description: 'how many reports, newest first',
+          schema: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 },
+        },
+      },
       response: array(usageReportRowSchema, { max: 1000 }),
       errors: ['VALUE_OUT_OF_RANGE', 'TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_SCOPE'],
       handle: ({ url }) => {

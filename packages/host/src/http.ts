@@ -25,6 +25,7 @@ import {
   type ConnectionStats,
   type RequestObserver,
   watchRequest,
+  type Log,
 } from '@volact/io';
 import { networkFilter } from './cidr.js';
 import { clientApiDocument } from './api-description.js';
@@ -93,7 +94,7 @@ function sendAnswer(res: ServerResponse, answer: ActivationAnswer): void {
  */
 export function clientServer(
   host: Host,
-  log: (line: string) => void,
+  log: Log,
   limits: ConnectionLimits,
   observe?: RequestObserver,
 ): { server: Server; connections: () => ConnectionStats } {
@@ -206,7 +207,7 @@ const prioritySchema = obj({ priority: literal('normal', 'low') });
 export function adminServer(
   host: Host,
   onPortChange: (port: number) => Promise<void>,
-  log: (line: string) => void,
+  log: Log,
   limits: ConnectionLimits,
   connections: () => ConnectionStats,
   checkpoints: () => CheckpointStats,

@@ -15,7 +15,7 @@ export {
   type Handler,
   type Routes,
 } from './http-server.js';
-export { observers, watchRequest, type RequestObserver, type RequestRecord } from './request-observer.js';
+export { observers, requestId, watchRequest, type RequestObserver, type RequestRecord } from './request-observer.js';
 export { writeFileAtomic } from './files.js';
 export { callAuthority, getFromAuthority, getJson, postJson, type Get, type Post } from './authority-client.js';
 export {
@@ -40,3 +40,15 @@ export { makeDir, makeStateDir, readFileBounded } from './files.js';
 export { defaultStateDir, stateDirEnv, type PlatformContext, type StateRole } from './default-dirs.js';
 export { processClock } from './process-clock.js';
 export { adminEndpoint, endpointMayAnswer, listenAdmin, type AdminEndpoint } from './platform.js';
+export {
+  accessLog,
+  defaultLog,
+  memoryLog,
+  redactedFields,
+  roleLogger,
+  silentLog,
+  type Log,
+  type LogEntry,
+  type LogRole,
+  type RoleLogger,
+} from './log.js';

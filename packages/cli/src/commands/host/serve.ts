@@ -4,6 +4,7 @@ import type { DnsConfig } from '@volact/host';
 import { defaultConnectionLimits, processClock } from '@volact/io';
 import { applySettingsFile, configurable } from '../../config-file.js';
 import { reloadOnHangup } from '../../process-signals.js';
+import { accessLogOn, accessLogOption, serverLog, stopOnSignals } from '../../server-log.js';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
 import { fail } from '../../output.js';
@@ -77,7 +78,8 @@ export function hostServeOptions(cmd: Command): Command {
         '--max-connections-per-address <n>',
         'open client connections from one address (0: no cap; raise it for many machines behind one NAT address)',
         String(defaultConnectionLimits.perAddress),
-      ),
+      )
+      .option(...accessLogOption),
     'host',
   );
 }
@@ -95,8 +97,10 @@ export function registerServe(cmd: Command): void {
       const port = o.port === undefined ? undefined : Number(o.port);
       if (port !== undefined && (!/^\d+$/.test(o.port!) || port > 65535))
         throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 0, max: 65535, value: o.port! });
+      const accessLog = accessLogOn(o.accessLog);
       const { runHost } = await import('@volact/host');
-      const onReload = reloadOnHangup();
+      const log = serverLog('host');
+      const onReload = reloadOnHangup(log);
       const running = await runHost({
         dir: o.state ?? defaultHostDir(),
         clock: processClock(),
@@ -113,13 +117,20 @@ export function registerServe(cmd: Command): void {
         tsigKeyText: o.tsigKey === undefined ? undefined : readUserFile(o.tsigKey, '--tsig-key'),
         connectionLimits: connectionOptions(o),
         newDatabase: Boolean(o.newDatabase),
+        log,
+        accessLog,
       });
-      process.stdout.write(
-        `activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n`,
+      log.info(
+        {
+          port: running.port(),
+          address: running.host.settings.listenAddress,
+          adminSocket: running.socketPath,
+          activated: running.host.activated,
+          accessLog,
+        },
+        'listening',
       );
-      const stop = () => void running.close().then(() => process.exit(0));
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      stopOnSignals(log, running.close);
       // systemctl reload: dns.key again (a rotated TSIG key), the stored priority, publish now
       onReload(() => running.reload());
     } catch (err) {
