@@ -60,7 +60,7 @@ function serverEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Spawns `volact ARGS` as a server and waits for its "listening on … PORT" line. */
+/** Spawns `volact ARGS` as a server and waits for its `{"msg":"listening","port":N}` log line (stderr). */
 export function serve(args: string[]): Promise<Server> {
   return new Promise((resolvePort, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -74,7 +74,6 @@ export function serve(args: string[]): Promise<Server> {
       out += c.toString();
       if (out.length > 200_000) out = out.slice(-100_000);
     };
-    child.stderr!.on('data', keep);
     const timer = setTimeout(
       () => reject(new Error(`volact ${args.join(' ')} did not start within 20 s:\n${out}`)),
       20_000,
@@ -85,10 +84,17 @@ export function serve(args: string[]): Promise<Server> {
       clearTimeout(timer);
       reject(new Error(`volact ${args.join(' ')} exited (${code ?? signal}):\n${out}`));
     });
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout!.on('data', keep);
+    let started = false;
+    child.stderr!.on('data', (c: Buffer) => {
       keep(c);
-      const m = /listening on (?:port |https?:\/\/[^ ]*:)(\d+)/.exec(out);
+      const m = started
+        ? null
+        : /"msg":"listening"/.test(out)
+          ? /\{[^\n]*"port":(\d+)[^\n]*"msg":"listening"/.exec(out)
+          : null;
       if (m) {
+        started = true;
         clearTimeout(timer);
         resolvePort({
           child,

@@ -16,6 +16,12 @@
  * host's peak resident memory under load, the time of -dlv with that many machines, and the
  * restart: time to listen, time to the first -dlv answer, and resident memory once idle.
  *
+ * The access log: the host measured against the bar logs one JSON line per request (the default),
+ * to a real file (host.log in the temporary directory), as an operator's service would. A second
+ * host started with --access-log off runs in the same rounds (ceiling, host, host without the
+ * access log), so the log's cost on the hot path is the ratio of the two medians. Not in
+ * million-machine mode, where only the host with its access log runs.
+ *
  * Tunables (environment): BENCH_RUNS=3 BENCH_SECONDS=8 BENCH_WARMUP=2 BENCH_CONNECTIONS=50
  * BENCH_LOADGEN=wrk|node (default: wrk when installed), BENCH_HOST_NODE_ARGS (extra node options
  * for the host process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it), BENCH_KEEP=1
@@ -27,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initKeys, openAuthority, runAuthority, sampleCatalogPath } from '@volact/authority';
 import { defaults, systemClock } from '@volact/protocol';
+import { silentLog } from '@volact/io';
 import { makeLoad, type Load, type RunResult } from './load.js';
 import {
   CLI,
@@ -105,6 +112,8 @@ type World = {
   hostDir: string;
   host: Server;
   hostUrl: string;
+  /** the same host with --access-log off (not in million-machine mode) */
+  quietUrl?: string;
   ceilingUrl: string;
   load: Load;
 };
@@ -135,43 +144,39 @@ async function setUp(): Promise<World> {
   if (!setupKey) throw new Error('the sample catalog has no desk-pro edition');
   const hostKey = (await opened.authority.issueHostKey('server-2026', {}, 'test')).key;
   await opened.close();
-  const auth = await runAuthority(authDir, systemClock, 0);
+  const auth = await runAuthority(
+    authDir,
+    systemClock,
+    0,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    {},
+    {
+      log: silentLog,
+    },
+  );
   cleanups.push(() => auth.close());
   const authorityUrl = `http://127.0.0.1:${auth.port}`;
   const load = makeLoad(tmp, setupKey, CONNECTIONS);
 
-  // The activation host under test: its own process, pinned to core 0, production clock; all load
-  // comes from one address and BENCH_CONNECTIONS may pass the per-address cap, so it is off.
   const hostDir = join(tmp, 'host');
-  const hostNodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const [hcmd, hargs] = pinned(0, process.execPath, [
-    ...hostNodeArgs,
-    CLI,
-    'host',
-    'serve',
-    '--state',
-    hostDir,
-    '--root',
-    join(authDir, 'root.pub'),
-    '--authority',
-    authorityUrl,
-    '--port',
-    '0',
-    '--listen',
-    '127.0.0.1',
-    '--name',
-    'bench-host',
-    '--max-connections-per-address',
-    '0',
-  ]);
-  const host = await startServer('activation host', hcmd, hargs);
-  await cli(['slmgr', '--host', hostDir, '-ipk', hostKey]);
-  await cli(['slmgr', '--host', hostDir, '-ato']);
+  const host = await startHost(hostDir, authDir, authorityUrl, hostKey, [], join(tmp, 'host.log'));
   const hostUrl = `http://127.0.0.1:${host.port}/v1/activate`;
+  // its few lines (listening, stopped) go to a file too, so the two hosts differ in the switch alone
+  const quietLog = join(tmp, 'host-quiet.log');
+  const quiet = LONG
+    ? undefined
+    : await startHost(join(tmp, 'host-quiet'), authDir, authorityUrl, hostKey, ['--access-log', 'off'], quietLog);
+  const quietUrl = quiet && `http://127.0.0.1:${quiet.port}/v1/activate`;
   const ceilingUrl = await startCeiling(tmp, hostUrl, setupKey);
 
   // Bring the host past the client threshold so measured answers are grants, then compare sizes.
-  for (let i = 0; i < defaults.clientThreshold; i++) await post(hostUrl, activationRequest(setupKey));
+  for (let i = 0; i < defaults.clientThreshold; i++) {
+    await post(hostUrl, activationRequest(setupKey));
+    if (quietUrl) await post(quietUrl, activationRequest(setupKey));
+  }
   const hostGrant = await post(hostUrl, activationRequest(setupKey));
   const ceilingGrant = await post(ceilingUrl, activationRequest(setupKey));
   const hostType = JSON.parse(Buffer.from(JSON.parse(hostGrant.text).answer.split('.')[0], 'base64url').toString())
@@ -185,11 +190,55 @@ async function setUp(): Promise<World> {
     `  load: ${load.wrk ? `wrk -t1 -c${CONNECTIONS}` : `bench/load-gen (BENCH_LOADGEN=node, or no wrk), ${CONNECTIONS} connections`}, keep-alive, unique machineId and nonce per request`,
   );
   console.log(
-    `  ${RUNS} runs x ${SECONDS} s after ${WARMUP} s warm-up each, alternating ceiling and host; only 200 answers counted`,
+    `  ${RUNS} runs x ${SECONDS} s after ${WARMUP} s warm-up each, alternating ceiling and host${quietUrl ? ' and host without access log' : ''}; only 200 answers counted`,
+  );
+  console.log(
+    `  host: access log on, to a file (${join(tmp, 'host.log')})${quietUrl ? '; "host -log": the same with --access-log off' : ''}`,
   );
   console.log(`  answer bodies: host ${hostGrant.text.length} B (${hostType}), ceiling ${ceilingGrant.text.length} B`);
   console.log('');
-  return { tmp, authDir, hostDir, host, hostUrl, ceilingUrl, load };
+  return { tmp, authDir, hostDir, host, hostUrl, quietUrl, ceilingUrl, load };
+}
+
+/**
+ * An activation host in its own process, pinned to core 0, production clock, activated with
+ * `hostKey`; all load comes from one address and BENCH_CONNECTIONS may pass the per-address cap,
+ * so it is off. With `logFile`, its log (stderr) goes to that file.
+ */
+async function startHost(
+  dir: string,
+  authDir: string,
+  authorityUrl: string,
+  hostKey: string,
+  extra: string[],
+  logFile: string | undefined,
+): Promise<Server> {
+  const hostNodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const [hcmd, hargs] = pinned(0, process.execPath, [
+    ...hostNodeArgs,
+    CLI,
+    'host',
+    'serve',
+    '--state',
+    dir,
+    '--root',
+    join(authDir, 'root.pub'),
+    '--authority',
+    authorityUrl,
+    '--port',
+    '0',
+    '--listen',
+    '127.0.0.1',
+    '--name',
+    'bench-host',
+    '--max-connections-per-address',
+    '0',
+    ...extra,
+  ]);
+  const host = await startServer(`activation host ${extra.join(' ')}`.trim(), hcmd, hargs, logFile);
+  await cli(['slmgr', '--host', dir, '-ipk', hostKey]);
+  await cli(['slmgr', '--host', dir, '-ato']);
+  return host;
 }
 
 /** The ceiling server, answering with the certificate and issuer of one real answer of the host. */
@@ -226,16 +275,21 @@ async function longRunSeconds({ load, hostUrl }: World): Promise<number> {
   return seconds;
 }
 
-type Row = { run: number; which: 'ceiling' | 'host'; r: RunResult };
+type Row = { run: number; which: 'ceiling' | 'host' | 'host -log'; r: RunResult };
 
-/** RUNS runs, ceiling and host alternating, each after a warm-up of its own. */
-async function measure({ load, hostUrl, ceilingUrl }: World, seconds: number): Promise<Row[]> {
+/** RUNS runs, ceiling and host (and host without access log) in turn, each after a warm-up of its own. */
+async function measure({ load, hostUrl, quietUrl, ceilingUrl }: World, seconds: number): Promise<Row[]> {
   const rows: Row[] = [];
+  const servers: [Row['which'], string][] = [
+    ['ceiling', ceilingUrl],
+    ['host', hostUrl],
+  ];
+  if (quietUrl) servers.push(['host -log', quietUrl]);
   for (let run = 1; run <= RUNS; run++) {
-    for (const [which, url] of [
-      ['ceiling', ceilingUrl],
-      ['host', hostUrl],
-    ] as const) {
+    // the two hosts swap places every run: a run's leftovers (the checkpoint thread, the log
+    // being written out) fall on the next run's server, never always on the same one
+    const order = run % 2 === 0 && servers.length === 3 ? [servers[0]!, servers[2]!, servers[1]!] : servers;
+    for (const [which, url] of order) {
       await load.run(url, WARMUP);
       const r = await load.run(url, seconds);
       rows.push({ run, which, r });
@@ -278,6 +332,16 @@ function printRatio(rows: Row[]): void {
   console.log(
     `  ratio host/ceiling = ${ratio.toFixed(2)} (bar ${bar.toFixed(2)}): ${ratio >= bar ? 'BAR MET' : 'BAR NOT MET'}`,
   );
+  const quiet = rows.filter((x) => x.which === 'host -log').map((x) => rate(x.r));
+  if (quiet.length) {
+    const quietMedian = median(quiet);
+    console.log(
+      `  median host without access log (--access-log off): ${fmt(quietMedian)} req/s, ratio to the ceiling ${(quietMedian / ceilingMedian).toFixed(2)}`,
+    );
+    console.log(
+      `  access log on/off = ${(hostMedian / quietMedian).toFixed(2)} (${hostMedian < quietMedian ? `the access log costs ${(100 * (1 - hostMedian / quietMedian)).toFixed(1)} % of the rate` : 'no cost measured: the host with its access log was not slower'}; its CPU per line: npm run bench:access-log)`,
+    );
+  }
   if (bad > 0) console.log(`  WARNING: ${bad} non-200 answers or socket errors in measured runs`);
 }
 

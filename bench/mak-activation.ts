@@ -40,19 +40,27 @@ function startNode(dir: string, database: string): Promise<{ child: ChildProcess
         '0',
         '--rate-per-key',
         '0',
+        '--access-log',
+        'off',
         '--max-connections-per-address',
         '0',
       ],
       {
         env: { ...process.env, NODE_ENV: 'production' },
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['ignore', 'inherit', 'pipe'],
       },
     );
     let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
+    let started = false;
+    // the access log is off; the log's listening line names the port
+    child.stderr!.on('data', (c: Buffer) => {
       out += c;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
+      const m = started ? null : /\{[^\n]*"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
+      if (m) {
+        started = true;
+        resolve({ child, port: Number(m[1]) });
+      }
+      if (out.length > 100_000) out = out.slice(-50_000);
     });
     child.once('exit', (code) => reject(new Error(`authority node exited with ${code}`)));
   });

@@ -3,6 +3,7 @@
  * so that an interrupt or a failure stops them all and the temporary directory is removed.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,38 +77,54 @@ export function serverEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Spawns a long-running server and waits for its "listening on port N" line. */
+/**
+ * Spawns a long-running server and waits for its port: a volact server's `{"msg":"listening","port":N}`
+ * log line on stderr, or the ceiling's "listening on port N" on stdout. With `logFile`, the
+ * server's stderr (its log) goes to that file, as an operator's journal or file would take it.
+ */
 export function startServer(
   name: string,
   cmd: string,
   args: string[],
+  logFile?: string,
 ): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   return new Promise((resolvePort, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const logFd = logFile === undefined ? undefined : openSync(logFile, 'a');
+    const child = spawn(cmd, args, { cwd: ROOT, env: serverEnv(), stdio: ['ignore', 'pipe', logFd ?? 'pipe'] });
+    if (logFd !== undefined) closeSync(logFd);
     children.add(child);
     let out = '';
+    let poll: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s:\n${out}`)), 20_000);
+    const output = () => (logFile === undefined ? out : out + readFileSync(logFile, 'utf8').slice(-50_000));
+    const check = () => {
+      const m = /listening on port (\d+)/.exec(out) ?? /\{[^\n]*"port":(\d+)[^\n]*"msg":"listening"/.exec(output());
+      if (!m) return;
+      clearTimeout(timer);
+      clearInterval(poll);
+      child.stdout!.off('data', onData);
+      child.stdout!.resume();
+      resolvePort({ child, port: Number(m[1]), output });
+    };
     const onData = (c: Buffer) => {
       out += c.toString();
-      const m = /listening on port (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolvePort({ child, port: Number(m[1]), output: () => out });
-      }
+      check();
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.length > 100_000) out = out.slice(-50_000);
-    });
+    if (logFile !== undefined) poll = setInterval(check, 20);
+    else
+      child.stderr!.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.length > 100_000) out = out.slice(-50_000);
+        check();
+      });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(poll);
       children.delete(child);
       if (!cleaned && !quiet.has(child))
-        process.stderr.write(`${name} exited (${code ?? signal})\n${out.slice(-4000)}\n`);
-      reject(new Error(`${name} exited with ${code ?? signal}:\n${out}`));
+        process.stderr.write(`${name} exited (${code ?? signal})\n${output().slice(-4000)}\n`);
+      reject(new Error(`${name} exited with ${code ?? signal}:\n${output()}`));
     });
   });
 }

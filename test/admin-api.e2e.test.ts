@@ -154,13 +154,13 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.deepEqual(schema.required, ['v', 'edition', 'activations']);
     assert.deepEqual(schema.properties.activations, { type: 'integer', minimum: 1, maximum: 10_000_000 });
     assert.equal(schema.additionalProperties, false);
-    assert.equal(doc.paths['/v1/mak-activations'].post.security, undefined, 'public endpoints need no token');
+    assert.deepEqual(doc.paths['/v1/mak-activations'].post.security, [], 'public endpoints need no token');
     // every documented operation exists (no 404), and the admin ones ask for a token first
-    for (const [path, ops] of Object.entries<Record<string, { security?: unknown }>>(doc.paths)) {
+    for (const [path, ops] of Object.entries<Record<string, { security: unknown[] }>>(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         const r = await call(service.port, method.toUpperCase(), path, method === 'post' ? { raw: '{}' } : {});
         assert.notEqual(r.body?.code, 'NOT_FOUND', `${method} ${path}`);
-        if (op.security) assert.equal(r.status, 401, `${method} ${path} without a token`);
+        if (op.security.length) assert.equal(r.status, 401, `${method} ${path} without a token`);
       }
     }
   });
@@ -523,7 +523,6 @@ describe('admin API', { timeout: 300_000 }, () => {
     const tls = await startService(
       ['authority', 'serve', '--dir', world.dir, '--port', '0', '--tls-cert', cert, '--tls-key', key],
       clock.env(),
-      /listening on https:\/\/[^:]+:(\d+)/,
     );
     try {
       const ca = readFileSync(cert, 'utf8');

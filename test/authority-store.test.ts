@@ -22,7 +22,12 @@ import {
   verifyCatalog,
   verifyHostCert,
   verifyMakGrant,
+  docTypes,
+  hostIdFor,
+  signDocument,
+  signUsageReport,
   type HostActivationRequest,
+  type UsageReport,
 } from '@volact/protocol';
 import {
   Authority,
@@ -177,6 +182,60 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         cert.editions.map((e) => e.code),
         ['desk-pro', 'desk-enterprise', 'desk-education'],
       );
+    });
+
+    it('stores a usage report from a host it activated once, and refuses one from a host it never activated', async () => {
+      const pair = generateKeyPair('host');
+      const answer = await authority.activateHost(
+        hostRequest((await authority.issueHostKey('server-2026', {}, 'test')).key, rawPublicKey(pair.publicKey)),
+      );
+      const { cert } = verifyHostCert(answer.certificate, answer.issuer, [keys.root], clock.now());
+      const now = clock.now();
+      const report = (hostId: string, over: Partial<UsageReport> = {}): UsageReport => ({
+        hostId,
+        groups: ['server-2026'],
+        from: '2026-02-01',
+        to: '2026-02-28',
+        coveredFrom: Date.UTC(2026, 1, 1),
+        coveredTo: Date.UTC(2026, 2, 1),
+        months: [{ month: '2026-02', editions: [], peak: null }],
+        peak: null,
+        generatedAt: now,
+        ...over,
+      });
+      const file = signUsageReport(pair, report(cert.hostId), [
+        { certificate: answer.certificate, issuer: answer.issuer },
+      ]);
+      const before = await store.rowCounts();
+      const first = await authority.receiveUsageReport(file, 'token:t1');
+      assert.equal(first.outcome, 'stored');
+      const again = await authority.receiveUsageReport(JSON.parse(JSON.stringify(file)), 'token:t2');
+      assert.equal(again.outcome, 'alreadyStored');
+      assert.equal(again.report.id, first.report.id);
+      assert.equal(again.report.receivedBy, 'token:t1', 'the first upload is the one kept');
+      const listed = await authority.usageReports();
+      assert.deepEqual(listed.find((r) => r.id === first.report.id)?.report, report(cert.hostId));
+      const after = await store.rowCounts();
+      assert.equal(after.usageReports, before.usageReports! + 1);
+      assert.equal(after.auditLog, before.auditLog! + 1, 'audited once, with the write');
+
+      // the same root, but a certificate this authority's database has no activation for
+      const stranger = generateKeyPair('host');
+      const issuing = keys.issuers.get('host-cert')!;
+      const strangerCert = signDocument(issuing.pair, docTypes.hostCert, 1, {
+        ...cert,
+        hostId: hostIdFor(rawPublicKey(stranger.publicKey)),
+        hostPublicKey: rawPublicKey(stranger.publicKey),
+      });
+      const foreign = signUsageReport(stranger, report(hostIdFor(rawPublicKey(stranger.publicKey))), [
+        { certificate: strangerCert, issuer: issuing.certificate },
+      ]);
+      await assert.rejects(authority.receiveUsageReport(foreign, 'test'), code('USAGE_REPORT_HOST_UNKNOWN'));
+      const ahead = signUsageReport(pair, report(cert.hostId, { generatedAt: now + 5 * 3_600_000 }), [
+        { certificate: answer.certificate, issuer: answer.issuer },
+      ]);
+      await assert.rejects(authority.receiveUsageReport(ahead, 'test'), code('USAGE_REPORT_INVALID'));
+      assert.deepEqual(await store.rowCounts(), after, 'refusals wrote nothing');
     });
 
     it('enforces the host and activation limits of a host key, with the counts in the error', async () => {

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { track } from './harness/children.js';
 import { tempDir } from './harness/cli.js';
+import { listeningPort } from './harness/processes.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
@@ -34,7 +35,7 @@ function run(cmd: string, args: string[], opts: { cwd: string; env?: Record<stri
   });
 }
 
-/** Starts a long-running command and resolves with its port once it prints "listening on … PORT". */
+/** Starts a long-running command and resolves with its port once it logs `{"msg":"listening","port":N}` on stderr. */
 function serve(cmd: string, args: string[], opts: { cwd: string; env: Record<string, string> }) {
   return new Promise<{ port: number; stop: () => Promise<void> }>((resolve, reject) => {
     const child = track(spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env } }));
@@ -45,13 +46,13 @@ function serve(cmd: string, args: string[], opts: { cwd: string; env: Record<str
     };
     let out = '';
     const timer = setTimeout(() => void stop().then(() => reject(new Error(`did not start: ${args}\n${out}`))), 20_000);
-    child.stderr.on('data', (c) => (out += c));
-    child.stdout.on('data', (c) => {
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => {
       out += c;
-      const m = /listening on (?:port |http:\/\/[^:]+:)(\d+)/.exec(out);
-      if (m) {
+      const port = listeningPort(out);
+      if (port !== undefined) {
         clearTimeout(timer);
-        resolve({ port: Number(m[1]), stop });
+        resolve({ port, stop });
       }
     });
     child.once('exit', (code) => {

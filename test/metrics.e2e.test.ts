@@ -23,10 +23,10 @@ function hold(port: number): Promise<Server | null> {
 const RULES = new URL('../../packaging/prometheus/volact-rules.yml', import.meta.url).pathname;
 const PACKAGES = 'prometheus';
 
-/** The metrics port a service printed ("metrics on http://127.0.0.1:PORT/metrics"). */
+/** The metrics port in a service's `listening` log line (`"metrics":"http://127.0.0.1:PORT/metrics"`). */
 async function metricsPort(service: Service): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const m = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(service.output());
+    const m = /"metrics":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(service.output());
     if (m) return Number(m[1]);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -263,7 +263,7 @@ describe('metrics scraped by a real Prometheus', { timeout: 240_000 }, () => {
         /"level":"warn".*127\.0\.0\.1:9688 is taken/.test(second!.output()) ? true : undefined,
       );
       assert.ok(warned);
-      assert.doesNotMatch(second.output(), /metrics on http/);
+      assert.match(second.output(), /"metrics":null[^\n]*"msg":"listening"/);
       assert.equal((await fetch(`http://127.0.0.1:${second.port}/v1/health`)).status, 200);
     } finally {
       await second?.stop();

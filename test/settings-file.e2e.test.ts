@@ -156,7 +156,7 @@ describe('a host configured by flags, environment, file and stored settings', ()
     try {
       assert.equal(child.exitCode, null, `the host ended: ${out}`);
       assert.equal(child.signalCode, null);
-      assert.match(out, /listening on port \d+/);
+      assert.match(out, /"msg":"listening"/);
       assert.match(out, /"msg":"reloaded"/, 'the reload ran once the host was up');
     } finally {
       child.kill('SIGTERM');

@@ -3,6 +3,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { track } from './children.js';
+import { englishLocale } from './locale.js';
 
 /** The built CLI, run as a separate process exactly as an operator would. */
 export const CLI = new URL('../../../packages/cli/dist/main.js', import.meta.url).pathname;
@@ -29,7 +30,7 @@ export function volact(
     const [cmd, argv] = volactCommand(args, netns);
     const child = track(
       spawn(cmd, argv, {
-        env: { ...process.env, NODE_ENV: 'test', ...env },
+        env: { ...process.env, ...englishLocale, NODE_ENV: 'test', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );

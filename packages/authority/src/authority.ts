@@ -12,7 +12,16 @@ import type {
 } from '@volact/protocol';
 import { VolactError, issuerPurposes } from '@volact/protocol';
 import type { AuthorityKeys } from './keys.js';
-import type { AuditRow, AuthorityStore, HostKeyRow, IncreaseRequest, MakRow, TokenRow, TokenScope } from './store.js';
+import type {
+  AuditRow,
+  AuthorityStore,
+  HostKeyRow,
+  IncreaseRequest,
+  MakRow,
+  TokenRow,
+  TokenScope,
+  UsageReportRow,
+} from './store.js';
 import { authenticate, createToken, revokeToken, type IssuedToken } from './verbs/admin-tokens.js';
 import { activateDirectory, activateHost, activateHypervisor, releaseHost } from './verbs/host-activation.js';
 import { decideIncrease, increaseStatus, requestIncrease } from './verbs/increase-requests.js';
@@ -27,11 +36,13 @@ import {
 import { activateMak } from './verbs/mak-activation.js';
 import { confirmOffline, offlineBundle, type Confirmed } from './verbs/offline-confirmation.js';
 import { SignedCatalog, importCatalog } from './verbs/signed-catalog.js';
+import { receiveUsageReport, type ReceivedUsageReport } from './verbs/usage-reports.js';
 import type { Actor, VerbContext } from './verbs/verb-context.js';
 
 export type { IssuedToken } from './verbs/admin-tokens.js';
 export type { IssuedDatacenterKey, IssuedHostKey, IssuedMak } from './verbs/key-issuing.js';
 export type { Confirmed } from './verbs/offline-confirmation.js';
+export type { ReceivedUsageReport } from './verbs/usage-reports.js';
 export { keyHash, type Actor } from './verbs/verb-context.js';
 
 /**
@@ -159,6 +170,16 @@ export class Authority {
   /** What air-gapped hosts and machines install to check confirmations: root, offline issuer, catalog. */
   offlineBundle(): Promise<OfflineBundle> {
     return offlineBundle(this.ctx);
+  }
+
+  /** A usage report a customer sent: verified to our root and a host we activated, stored once. */
+  receiveUsageReport(file: unknown, actor: Actor): Promise<ReceivedUsageReport> {
+    return receiveUsageReport(this.ctx, file, actor);
+  }
+
+  /** Usage reports received, newest first. */
+  usageReports(limit = 1000): Promise<UsageReportRow[]> {
+    return this.ctx.store.usageReports(limit);
   }
 
   /** Creates an admin API token; the secret is shown once, only its hash is kept. */

@@ -12,7 +12,32 @@ import {
   makActivationRequestSchema,
   offlineConfirmationRequestSchema,
   publicKeyToPem,
+  authorityHealthSchema,
+  readyAnswerSchema,
+  rootAnswerSchema,
+  catalogAnswerSchema,
+  offlineBundleSchema,
+  hostActivationAnswerSchema,
+  directoryActivationAnswerSchema,
+  makActivationAnswerSchema,
+  confirmedSchema,
+  increaseFiledSchema,
+  increaseRecordSchema,
+  hostKeyListSchema,
+  issuedHostKeySchema,
+  issuedDatacenterKeySchema,
+  makListSchema,
+  issuedMakSchema,
+  increaseListSchema,
+  releasedSchema,
+  bulkConfirmationAnswerSchema,
+  tokenListSchema,
+  issuedTokenSchema,
+  revokedSchema,
+  auditListSchema,
+  type ErrorCode,
   type Infer,
+  type QueryParam,
   type Root,
   type Schema,
 } from '@volact/protocol';
@@ -26,44 +51,68 @@ import {
   validate,
   type ConnectionLimits,
   type Handler,
+  type Log,
   type RequestObserver,
 } from '@volact/io';
 import type { Authority } from './authority.js';
+import { confirmErrors, issueErrors, keyErrors, openApi, slotErrors } from './api-description.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenScope } from './store.js';
+import { usageRoutes } from './usage-routes.js';
 
-type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; actor: string };
+export type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; actor: string };
 
 /**
  * One route: what it is for, who may call it (`scope`: a bearer token with that scope, or
- * `admin`), and the schema of its body. The OpenAPI document is generated from this table and
- * the same schemas validate the requests, so the two cannot drift apart.
+ * `admin`), the schemas of its body and of its answer, and the codes it can answer. The OpenAPI
+ * document is generated from this table (api-description.ts); the same schemas validate the
+ * requests and read the answers, so the description cannot drift from the code.
  */
-type Route = {
+export type Route = {
   summary: string;
   scope?: TokenScope;
   body?: Schema<unknown>;
   limit?: number;
   handle: (ctx: Ctx, body: never) => Promise<unknown> | unknown;
   status?: number;
+  /** The success answer's schema: the one callers parse it with. */
+  response?: Schema<unknown>;
+  /** Codes the route can answer besides those of every route, of a body and of a token (openapi.ts). */
+  errors?: readonly ErrorCode[];
+  /** The query parameters the handler reads. */
+  query?: Record<string, QueryParam>;
+  operationId?: string;
 };
 
-const BULK_BODY_LIMIT = 1024 * 1024;
+const requestStates = ['pending', 'approved', 'rejected'] as const;
+const AUDIT_LIMIT = { default: 100, min: 1, max: 1000 };
 
+const BULK_BODY_LIMIT = 1024 * 1024;
 const address = (req: IncomingMessage) => req.socket.remoteAddress ?? '?';
 
 /** The whole table: public routes, then the admin API. */
 function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record<string, Route> {
-  return { ...publicRoutes(authority, root, limiter), ...adminKeyRoutes(authority), ...adminTokenRoutes(authority) };
+  return {
+    ...publicRoutes(authority, root, limiter),
+    ...adminKeyRoutes(authority),
+    ...adminTokenRoutes(authority),
+    ...usageRoutes(authority),
+  };
 }
 
 /** What hosts, directories, machines and key holders call (anonymous, rate-limited). */
 function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): Record<string, Route> {
   return {
-    'GET /v1/health': { summary: 'liveness: the process answers', handle: () => ({ ok: true }) },
+    'GET /v1/health': {
+      summary: 'liveness: the process answers',
+      response: authorityHealthSchema,
+      handle: () => ({ ok: true }),
+    },
     'GET /v1/ready': {
       summary:
         'readiness: the database answers, a catalog is imported, every issuing key is loaded (else 503 NOT_READY)',
+      response: readyAnswerSchema,
+      errors: ['NOT_READY'],
       handle: async () => {
         try {
           await authority.ready();
@@ -76,10 +125,13 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
     },
     'GET /v1/root': {
       summary: 'the publisher root public key hosts and clients pin',
+      response: rootAnswerSchema,
       handle: () => ({ kid: root.kid, publicKey: publicKeyToPem(root.key) }),
     },
     'GET /v1/catalog': {
       summary: 'the signed catalog and its issuer certificate',
+      response: catalogAnswerSchema,
+      errors: ['AUTHORITY_NOT_READY'],
       handle: async () => {
         const { jws, issuer } = await authority.catalog();
         return { catalog: jws, issuer };
@@ -87,11 +139,15 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
     },
     'GET /v1/offline-bundle': {
       summary: 'what air-gapped hosts and machines install to check confirmation IDs',
+      response: offlineBundleSchema,
+      errors: ['AUTHORITY_NOT_READY'],
       handle: () => authority.offlineBundle(),
     },
     'POST /v1/host-activations': {
       summary: 'activate an activation host with its host key (rate-limited per address and key)',
       body: hostActivationRequestSchema,
+      response: hostActivationAnswerSchema,
+      errors: slotErrors,
       handle: async ({ req }, body: Infer<typeof hostActivationRequestSchema>) => {
         await limiter?.check(address(req), body.hostKey);
         return authority.activateHost(body);
@@ -101,6 +157,8 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
       summary:
         'activate a hypervisor agent with its datacenter key: a certificate for its guest editions (rate-limited per address and key)',
       body: hostActivationRequestSchema,
+      response: hostActivationAnswerSchema,
+      errors: [...slotErrors, 'GROUP_NO_GUEST_EDITIONS'],
       handle: async ({ req }, body: Infer<typeof hostActivationRequestSchema>) => {
         await limiter?.check(address(req), body.hostKey);
         return authority.activateHypervisor(body);
@@ -110,6 +168,8 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
       summary:
         'activate a directory with a host key: a signed directory activation object (rate-limited per address and key)',
       body: directoryActivationRequestSchema,
+      response: directoryActivationAnswerSchema,
+      errors: slotErrors,
       handle: async ({ req }, body: Infer<typeof directoryActivationRequestSchema>) => {
         await limiter?.check(address(req), body.hostKey);
         return authority.activateDirectory(body);
@@ -118,14 +178,25 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
     'POST /v1/mak-activations': {
       summary: 'activate a machine with a MAK (rate-limited per address and key)',
       body: makActivationRequestSchema,
+      response: makActivationAnswerSchema,
+      errors: [...keyErrors, 'MAK_LIMIT', 'RATE_LIMITED', 'AUTHORITY_NOT_READY'],
       handle: async ({ req }, body: Infer<typeof makActivationRequestSchema>) => {
         await limiter?.check(address(req), body.makKey);
         return authority.activateMak(body);
       },
     },
+    ...keyHolderRoutes(authority, limiter),
+  };
+}
+
+/** What a key holder calls with the key itself: the offline line and increase requests (rate-limited). */
+function keyHolderRoutes(authority: Authority, limiter?: RateLimiter): Record<string, Route> {
+  return {
     'POST /v1/offline-confirmations': {
       summary: 'confirmation ID for one installation ID (the "phone" line; rate-limited per address and key)',
       body: offlineConfirmationRequestSchema,
+      response: confirmedSchema,
+      errors: [...confirmErrors, 'RATE_LIMITED'],
       handle: async ({ req }, body: Infer<typeof offlineConfirmationRequestSchema>) => {
         // per address before any work (the MAC check is deliberately slow); per key once the MAC
         // proves the caller holds the key, counted in the same bucket as the key's online use
@@ -137,6 +208,8 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
       summary: 'a key holder asks for more activations or hosts',
       body: increaseRequestSchema,
       status: 201,
+      response: increaseFiledSchema,
+      errors: [...keyErrors, 'VALUE_OUT_OF_RANGE', 'RATE_LIMITED'],
       handle: async ({ req }, body: Infer<typeof increaseRequestSchema>) => {
         await limiter?.check(address(req), body.key);
         return authority.requestIncrease(body);
@@ -145,6 +218,8 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
     'POST /v1/increase-requests/status': {
       summary: 'the state and steps of a request, for the key holder',
       body: increaseStatusSchema,
+      response: increaseRecordSchema,
+      errors: [...keyErrors, 'REQUEST_UNKNOWN', 'RATE_LIMITED'],
       handle: async ({ req }, body: Infer<typeof increaseStatusSchema>) => {
         await limiter?.check(address(req), body.key);
         return authority.increaseStatus(body.id, body.key);
@@ -161,6 +236,7 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
     'GET /v1/admin/host-keys': {
       summary: 'host and datacenter keys (keyClass) with usage (never the key itself)',
       scope: 'read',
+      response: hostKeyListSchema,
       handle: async () =>
         (await authority.listHostKeys()).map(({ keyHash: _hash, ...k }) => ({
           ...k,
@@ -172,6 +248,8 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
       scope: 'issue',
       body: adminSchemas.issueHostKey,
       status: 201,
+      response: issuedHostKeySchema,
+      errors: issueErrors,
       handle: ({ actor }, b: Infer<typeof adminSchemas.issueHostKey>) =>
         authority.issueHostKey(b.group, { maxHosts: b.hosts, maxActivations: b.activations }, actor),
     },
@@ -181,12 +259,15 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
       scope: 'issue',
       body: adminSchemas.issueDatacenterKey,
       status: 201,
+      response: issuedDatacenterKeySchema,
+      errors: [...issueErrors, 'GROUP_NO_GUEST_EDITIONS'],
       handle: ({ actor }, b: Infer<typeof adminSchemas.issueDatacenterKey>) =>
         authority.issueDatacenterKey(b.group, { maxHosts: b.hosts, maxActivations: b.activations }, actor),
     },
     'GET /v1/admin/maks': {
       summary: 'MAKs with usage (never the key itself)',
       scope: 'read',
+      response: makListSchema,
       handle: async () =>
         (await authority.listMaks()).map(({ keyHash: _hash, ...k }) => ({
           ...k,
@@ -198,18 +279,25 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
       scope: 'issue',
       body: adminSchemas.issueMak,
       status: 201,
+      response: issuedMakSchema,
+      errors: issueErrors,
       handle: ({ actor }, b: Infer<typeof adminSchemas.issueMak>) =>
         authority.issueMak(b.edition, b.activations, actor),
     },
     'GET /v1/admin/requests': {
       summary: 'increase requests with every step (?state=pending|approved|rejected)',
       scope: 'read',
+      query: {
+        state: { description: 'only the requests in this state (default: all)', schema: { enum: requestStates } },
+      },
+      response: increaseListSchema,
+      errors: ['BAD_REQUEST'],
       handle: ({ url }) => {
         const state = url.searchParams.get('state');
-        if (state !== null && !['pending', 'approved', 'rejected'].includes(state))
+        if (state !== null && !(requestStates as readonly string[]).includes(state))
           throw new VolactError('BAD_REQUEST', {
             field: 'state',
-            problem: 'must be one of pending, approved, rejected',
+            problem: `must be one of ${requestStates.join(', ')}`,
           });
         return authority.increaseRequests((state ?? undefined) as 'pending' | undefined);
       },
@@ -218,6 +306,8 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
       summary: 'approve (the limit rises at once) or reject a request, once',
       scope: 'approve',
       body: adminSchemas.decide,
+      response: increaseRecordSchema,
+      errors: ['REQUEST_UNKNOWN', 'REQUEST_DECIDED', 'VALUE_OUT_OF_RANGE'],
       handle: ({ actor }, b: Infer<typeof adminSchemas.decide>) =>
         authority.decideIncrease(b.id, b.decision === 'approve', b.amount, b.note, actor),
     },
@@ -225,6 +315,8 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
       summary: 'free the host slot of a decommissioned host',
       scope: 'approve',
       body: adminSchemas.releaseHost,
+      response: releasedSchema,
+      errors: ['REQUEST_UNKNOWN'],
       handle: async ({ actor }, b: Infer<typeof adminSchemas.releaseHost>) => {
         await authority.releaseHost(b.hostKeyId, b.hostId, actor);
         return { released: true };
@@ -236,6 +328,8 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
       scope: 'issue',
       body: bulkConfirmationRequestSchema,
       limit: BULK_BODY_LIMIT,
+      response: bulkConfirmationAnswerSchema,
+      errors: ['AUTHORITY_NOT_READY'],
       handle: async ({ actor }, b: Infer<typeof bulkConfirmationRequestSchema>) => {
         const results = [];
         for (const installationId of b.installationIds) {
@@ -258,6 +352,7 @@ function adminTokenRoutes(authority: Authority): Record<string, Route> {
     'GET /v1/admin/tokens': {
       summary: 'API tokens (never their secrets)',
       scope: 'admin',
+      response: tokenListSchema,
       handle: async () => (await authority.listTokens()).map(({ tokenHash: _hash, ...t }) => t),
     },
     'POST /v1/admin/tokens': {
@@ -265,12 +360,15 @@ function adminTokenRoutes(authority: Authority): Record<string, Route> {
       scope: 'admin',
       body: adminSchemas.createToken,
       status: 201,
+      response: issuedTokenSchema,
       handle: ({ actor }, b: Infer<typeof adminSchemas.createToken>) => authority.createToken(b.name, b.scopes, actor),
     },
     'POST /v1/admin/tokens/revoke': {
       summary: 'revoke a token',
       scope: 'admin',
       body: adminSchemas.revokeToken,
+      response: revokedSchema,
+      errors: ['REQUEST_UNKNOWN'],
       handle: async ({ actor }, b: Infer<typeof adminSchemas.revokeToken>) => {
         await authority.revokeToken(b.id, actor);
         return { revoked: true };
@@ -279,66 +377,29 @@ function adminTokenRoutes(authority: Authority): Record<string, Route> {
     'GET /v1/admin/audit': {
       summary: 'the audit log, newest first (?limit=1..1000)',
       scope: 'admin',
+      query: {
+        limit: {
+          description: 'how many entries, newest first',
+          schema: { type: 'integer', minimum: AUDIT_LIMIT.min, maximum: AUDIT_LIMIT.max, default: AUDIT_LIMIT.default },
+        },
+      },
+      response: auditListSchema,
+      errors: ['VALUE_OUT_OF_RANGE'],
       handle: ({ url }) => {
-        const text = url.searchParams.get('limit') ?? '100';
+        const { min, max } = AUDIT_LIMIT;
+        const text = url.searchParams.get('limit') ?? String(AUDIT_LIMIT.default);
         const limit = Number(text);
-        if (!/^\d+$/.test(text) || limit < 1 || limit > 1000)
-          throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'limit', min: 1, max: 1000, value: text.slice(0, 20) });
+        if (!/^\d+$/.test(text) || limit < min || limit > max)
+          throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'limit', min, max, value: text.slice(0, 20) });
         return authority.auditLog(limit);
       },
     },
   };
 }
 
-/** The OpenAPI 3.1 document, generated from the route table and its request schemas. */
-export function openApi(table: Record<string, Route>): unknown {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const [key, route] of Object.entries(table)) {
-    const [method, path] = key.split(' ') as [string, string];
-    paths[path] ??= {};
-    paths[path][method.toLowerCase()] = {
-      summary: route.summary,
-      ...(route.scope ? { security: [{ bearer: [route.scope] }], 'x-volact-scope': route.scope } : {}),
-      ...(route.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: route.body.describe() } } } }
-        : {}),
-      responses: {
-        [String(route.status ?? 200)]: { description: 'success' },
-        '4XX': {
-          description: 'error',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-        },
-      },
-    };
-  }
-  return {
-    openapi: '3.1.0',
-    info: { title: 'volact authority', version: '1', license: { name: 'Apache-2.0' } },
-    paths,
-    components: {
-      securitySchemes: {
-        bearer: {
-          type: 'http',
-          scheme: 'bearer',
-          description:
-            'vat_… tokens from volact authority token create; scopes read, issue, approve, admin (admin implies all)',
-        },
-      },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['code', 'message', 'fix'],
-          properties: {
-            code: { type: 'string', description: 'stable code from docs/errors.md' },
-            message: { type: 'string' },
-            fix: { type: 'string' },
-            params: { type: 'object' },
-            requestId: { type: 'string' },
-          },
-        },
-      },
-    },
-  };
+/** The OpenAPI document without a server (tests): the route table's handlers are never called here. */
+export function authorityApiDocument(): Record<string, unknown> {
+  return openApi(routes(undefined as never, undefined as never));
 }
 
 export type Tls = { cert: string | Buffer; key: string | Buffer };
@@ -354,6 +415,7 @@ export function authorityServer(
   tls?: Tls,
   limits: ConnectionLimits = defaultConnectionLimits,
   observe?: RequestObserver,
+  log?: Log,
 ): Server {
   const table = routes(authority, root, limiter);
   const document = openApi(table);
@@ -372,7 +434,7 @@ export function authorityServer(
       sendJson(res, route.status ?? 200, await route.handle({ req, res, url, actor }, body as never));
     };
   }
-  const handler = router(handlers, undefined, observe);
+  const handler = router(handlers, log, observe);
   const server = tls
     ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeouts(limits) }, handler)
     : createHttpServer(serverTimeouts(limits), handler);

@@ -7,6 +7,7 @@ import * as maks from './db/mak-statements.js';
 import * as requests from './db/request-statements.js';
 import { audited } from './db/statement-support.js';
 import * as tokens from './db/token-statements.js';
+import * as usage from './db/usage-report-statements.js';
 import type {
   Audit,
   AuditRow,
@@ -20,6 +21,7 @@ import type {
   MakActivationOutcome,
   MakRow,
   Usage,
+  UsageReportRow,
 } from './store.js';
 
 /**
@@ -138,6 +140,18 @@ export class KyselyAuthorityStore implements AuthorityStore {
     return requests.decideIncreaseRequest(this.db, id, d, audit);
   }
 
+  hostActivated(hostPublicKey: string): Promise<boolean> {
+    return usage.hostActivated(this.db, hostPublicKey);
+  }
+
+  saveUsageReport(row: UsageReportRow, file: string, audit: Audit): Promise<{ stored: boolean; row: UsageReportRow }> {
+    return usage.saveUsageReport(this.db, row, file, audit);
+  }
+
+  usageReports(limit: number): Promise<UsageReportRow[]> {
+    return usage.usageReports(this.db, limit);
+  }
+
   async hit(bucket: string, windowStart: number): Promise<number> {
     const row = await this.db
       .insertInto('rate_limits')
@@ -173,6 +187,7 @@ export class KyselyAuthorityStore implements AuthorityStore {
       offlineConfirmations: await count('offline_confirmations'),
       apiTokens: await count('api_tokens'),
       auditLog: await count('audit_log'),
+      usageReports: await count('usage_reports'),
     };
   }
 

@@ -3,9 +3,13 @@ import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { VolactError, type Clock } from '@volact/protocol';
 import {
+  accessLog,
   defaultConnectionLimits,
+  defaultLog,
   listenMetrics,
+  observers,
   type ConnectionLimits,
+  type Log,
   type MetricsAddress,
   type MetricsListener,
 } from '@volact/io';
@@ -49,6 +53,9 @@ export async function openAuthority(
 /** Where the authority serves its metrics: see HostRunOptions.metrics (same rules). */
 export type MetricsListen = { address: MetricsAddress | null; explicit: boolean };
 
+/** Where the authority logs, and whether each request gets a `request` line (default: yes). */
+export type AuthorityLogging = { log?: Log; accessLog?: boolean };
+
 /** Serves the authority's API: HTTPS with `tls`; plain HTTP belongs on loopback (the CLI enforces it). */
 export async function runAuthority(
   dir: string,
@@ -59,6 +66,7 @@ export async function runAuthority(
   limits: RateLimits = defaultRateLimits,
   tls?: Tls,
   connections: Partial<ConnectionLimits> = {},
+  logging: AuthorityLogging = {},
   metricsListen?: MetricsListen,
 ): Promise<{
   server: Server;
@@ -70,13 +78,15 @@ export async function runAuthority(
   const metrics = new AuthorityMetrics();
   const opened = await openAuthority(dir, clock, database, (s) => metrics.watchStore(s));
   metrics.watch({ dialect: opened.store.dialect, pool: opened.store.pool, ready: () => opened.authority.ready() });
+  const log = logging.log ?? defaultLog('authority');
   const server = authorityServer(
     opened.authority,
     loadKeys(dir).root,
     new RateLimiter(metrics.watchStore(opened.store), clock, limits, metrics.rateLimited),
     tls,
     { ...defaultConnectionLimits, ...connections },
-    metrics.request,
+    observers(logging.accessLog === false ? undefined : accessLog(log), metrics.request),
+    log,
   );
   let scrape: MetricsListener | undefined;
   try {
@@ -87,12 +97,7 @@ export async function runAuthority(
       server.listen({ port, host: address }, () => resolve());
     });
     if (metricsListen?.address)
-      scrape = await listenMetrics(
-        () => metrics.render(),
-        metricsListen.address,
-        metricsListen.explicit,
-        (line) => process.stderr.write(line + '\n'),
-      );
+      scrape = await listenMetrics(() => metrics.render(), metricsListen.address, metricsListen.explicit, log);
   } catch (err) {
     // a refused start leaves nothing open
     server.close();

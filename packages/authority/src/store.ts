@@ -1,4 +1,4 @@
-import type { Catalog, HashedParts } from '@volact/protocol';
+import type { Catalog, HashedParts, UsageReport } from '@volact/protocol';
 
 /** A host key activates activation hosts; a datacenter key, hypervisor agents (same limits, same table). */
 export type SlotKeyClass = 'host' | 'datacenter';
@@ -89,6 +89,20 @@ export type TokenRow = {
   revokedAt: number | null;
 };
 
+/** A usage report as received: its ID and hash (of the signed report), who sent it up, and its verified content. */
+export type UsageReportRow = {
+  id: string;
+  hash: string;
+  hostId: string;
+  groups: string[];
+  from: string;
+  to: string;
+  generatedAt: number;
+  receivedAt: number;
+  receivedBy: string;
+  report: UsageReport;
+};
+
 export interface AuthorityStore {
   insertToken(row: Omit<TokenRow, 'revokedAt'>, audit: Audit): Promise<void>;
   findToken(id: string): Promise<TokenRow | undefined>;
@@ -139,6 +153,12 @@ export interface AuthorityStore {
   hit(bucket: string, windowStart: number): Promise<number>;
   /** Drops rate windows that ended before `before`. */
   pruneRateLimits(before: number): Promise<void>;
+  /** Whether a host key of this authority ever activated the host with this public key. */
+  hostActivated(hostPublicKey: string): Promise<boolean>;
+  /** Stores a verified usage report once (by its hash); `stored` is false when it was there already. */
+  saveUsageReport(row: UsageReportRow, file: string, audit: Audit): Promise<{ stored: boolean; row: UsageReportRow }>;
+  /** Usage reports received, newest first. */
+  usageReports(limit: number): Promise<UsageReportRow[]>;
   /** Row counts per table, for operators and for tests that check bad input wrote nothing. */
   rowCounts(): Promise<Record<string, number>>;
   close(): Promise<void>;

@@ -1,5 +1,13 @@
 import { fileLimits, readUserFile } from './files.js';
-import { VolactError, bulkConfirmationRequestSchema, fromErrorBody, isCodeGroup, type Infer } from '@volact/protocol';
+import {
+  VolactError,
+  bulkConfirmationAnswerSchema,
+  bulkConfirmationRequestSchema,
+  fromErrorBody,
+  isCodeGroup,
+  parseWith,
+  type Infer,
+} from '@volact/protocol';
 import type { Confirmed, OpenAuthority } from '@volact/authority';
 import { exchangeJson, writeFileAtomic, type JsonReply } from '@volact/io';
 
@@ -69,13 +77,13 @@ export function remoteConfirmer(url: string, tokenFile: string | undefined): Con
           reason: err instanceof Error ? err.message : String(err),
         });
       }
-      const answer = reply.body as { results?: unknown[]; code?: string } | undefined;
-      if (reply.status < 200 || reply.status > 299 || !answer || !Array.isArray(answer.results)) {
-        throw (
-          fromErrorBody(answer) ??
-          new VolactError('AUTHORITY_UNREACHABLE', { target: url, reason: `unexpected answer (HTTP ${reply.status})` })
-        );
-      }
+      const unexpected = (reason: string) => new VolactError('AUTHORITY_UNREACHABLE', { target: url, reason });
+      if (reply.status < 200 || reply.status > 299)
+        throw fromErrorBody(reply.body) ?? unexpected(`unexpected answer (HTTP ${reply.status})`);
+      // the schema the authority's API description has for this answer
+      const answer = parseWith(bulkConfirmationAnswerSchema, reply.body, (p) =>
+        unexpected(`unexpected answer: ${p.field} ${p.problem}`),
+      );
       return answer.results.map((r) => {
         const x = r as { ok?: boolean; error?: unknown } & Confirmed;
         if (x.ok) return { ok: true as const, value: x };

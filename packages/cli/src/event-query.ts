@@ -1,4 +1,5 @@
-import { VolactError } from '@volact/protocol';
+import { VolactError, enMessages, type MessageId } from '@volact/protocol';
+import { lang, t } from './lang.js';
 import { emit, table } from './output.js';
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -27,5 +28,22 @@ export function printEvents(
   columns: string[],
 ): void {
   if (o.jsonl) process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''));
-  else emit(Boolean(o.json), events, () => table(rows(), columns));
+  else emit(Boolean(o.json), events, () => eventTable(rows(), columns));
+}
+
+const known = (id: string): id is MessageId => Object.hasOwn(enMessages, id);
+
+/**
+ * Events as a table. In English the event column holds the number and the headers are the field
+ * names, as they always were; in another language each number gets its description and the
+ * headers are translated (the --json and --jsonl output stays the same in every language).
+ */
+export function eventTable(rows: Record<string, unknown>[], columns: string[]): string {
+  if (lang() === 'en') return table(rows, columns);
+  const described = rows.map((r) => {
+    const id = `event.${String(r.event)}`;
+    return known(id) ? { ...r, event: t('event.cell', { event: String(r.event), description: t(id) }) } : r;
+  });
+  const headers = columns.map((c) => (known(`column.${c}`) ? t(`column.${c}` as MessageId) : c));
+  return table(described, columns, headers);
 }

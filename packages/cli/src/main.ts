@@ -2,11 +2,20 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { VolactError } from '@volact/protocol';
+import { chooseLang, t } from './lang.js';
 import { fail } from './output.js';
 import { catchHangup } from './process-signals.js';
 
+// --lang is global: taken out here, so that every command and slmgr option sees the rest alone
+let argv = process.argv;
+try {
+  argv = chooseLang(process.argv, process.env);
+} catch (err) {
+  fail(err, process.argv.includes('--json'));
+}
+
 // a reload (SIGHUP) that comes while a service starts must not end it (process-signals.ts)
-if (process.argv[3] === 'serve') catchHangup();
+if (argv[3] === 'serve') catchHangup();
 
 // The version of the installed package, not of a constant that a release could forget: package.json
 // sits one level above dist/ both in the repository and in an install (a read of 1 KB, well under 1 ms).
@@ -17,6 +26,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 const program = new Command('volact')
   .description('Volume activation: the publisher authority, activation hosts, hypervisor agents and client machines')
   .version(version)
+  .option('--lang <lang>', t('cli.langOption'))
   .showSuggestionAfterError()
   .exitOverride();
 
@@ -33,12 +43,12 @@ const groups: [string, () => Promise<(program: Command) => void>][] = [
   ['agent', async () => (await import('./commands/client/agent.js')).registerAgent],
   ['demo', async () => (await import('./commands/demo.js')).registerDemo],
 ];
-const named = groups.find(([name]) => name === process.argv[2]);
+const named = groups.find(([name]) => name === argv[2]);
 for (const register of await Promise.all((named ? [named] : groups).map(([, load]) => load()))) register(program);
 
-const json = process.argv.includes('--json');
+const json = argv.includes('--json');
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argv);
 } catch (err) {
   if (err instanceof CommanderError) {
     if (err.exitCode === 0) process.exit(0);

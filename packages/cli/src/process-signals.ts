@@ -1,3 +1,4 @@
+import type { Log } from '@volact/io';
 /**
  * SIGHUP (systemctl reload) for a service. Node's default for SIGHUP ends the process, and
  * systemd counts that as a clean exit (no restart), so a reload that comes while a service is
@@ -18,10 +19,10 @@ export function catchHangup(): void {
 }
 
 /** Returns the function to call with the service's reload once it runs (none: nothing to reload). */
-export function reloadOnHangup(log: (line: string) => void = (l) => process.stderr.write(l + '\n')) {
+export function reloadOnHangup(log: Log) {
   catchHangup();
   const hangup = (globalThis as unknown as Record<symbol, Hangup>)[key]!;
-  return (fn: () => void = () => log('reload: nothing to reload')) => {
+  return (fn: () => void = () => log.info({}, 'reload: nothing to reload')) => {
     hangup.reload = fn;
     if (hangup.pending) {
       hangup.pending = false;

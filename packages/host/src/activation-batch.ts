@@ -1,3 +1,4 @@
+import type { Log } from '@volact/io';
 import type Database from 'better-sqlite3';
 import {
   VolactError,
@@ -85,7 +86,7 @@ export class ActivationBatch<A> {
     private readonly clock: Clock,
     private readonly required: Thresholds,
     private readonly answer: Answerer<A>,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
     private readonly wal?: WalGate,
     private readonly observer: BatchObserver = noObserver,
   ) {
@@ -225,9 +226,7 @@ export class ActivationBatch<A> {
       this.machines.reload();
       for (let i = 0; i < added.length; i += 2) this.index.remove(added[i]!, added[i + 1]!);
       const id = `batch-${now}`;
-      this.log(
-        JSON.stringify({ level: 'error', requestId: id, error: err instanceof Error ? err.stack : String(err) }),
-      );
+      this.log.error({ requestId: id, error: err instanceof Error ? err.stack : String(err) }, 'batch failed');
       const failed = new VolactError('INTERNAL', { requestId: id });
       for (const p of batch) p.reject(failed);
       return;
@@ -243,7 +242,7 @@ export class ActivationBatch<A> {
       } catch (err) {
         // logged under the request's nonce, which the answer names, so the two can be matched
         const requestId = p.req.nonce;
-        this.log(JSON.stringify({ level: 'error', requestId, error: err instanceof Error ? err.stack : String(err) }));
+        this.log.error({ requestId, error: err instanceof Error ? err.stack : String(err) }, 'answer failed');
         p.reject(new VolactError('INTERNAL', { requestId }));
       }
     }

@@ -1,3 +1,4 @@
+import { memoryLog } from '@volact/io';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ describe('Checkpointer', () => {
   it('takes checkpoints out of commits, copies on its own thread, and starts the log over', async () => {
     const path = join(dir, 'a.db');
     const db = openHostDb(path);
-    const wal = new Checkpointer(db, path, () => {}, { everyMs: 0, chain: 2, maxDrainMs: 2000, giveUpMs: 10_000 });
+    const wal = new Checkpointer(db, path, memoryLog(), { everyMs: 0, chain: 2, maxDrainMs: 2000, giveUpMs: 10_000 });
     const seq = { n: 0 };
     try {
       assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0, 'no checkpoint inside a commit');
@@ -68,7 +69,7 @@ describe('Checkpointer', () => {
     const resumed: number[] = [];
     let pausedInDrain: boolean | undefined;
     // chain 0: a pass that commits overtook ends in a drain at once
-    const wal: Checkpointer = new Checkpointer(db, path, () => {}, {
+    const wal: Checkpointer = new Checkpointer(db, path, memoryLog(), {
       everyMs: 0,
       chain: 0,
       maxDrainMs: 2000,
@@ -99,7 +100,7 @@ describe('Checkpointer', () => {
   it('gives a drain up at once while a reader holds the log, and does not hold commits over and over', async () => {
     const path = join(dir, 'd.db');
     const db = openHostDb(path);
-    const wal = new Checkpointer(db, path, () => {}, { everyMs: 50, chain: 2, maxDrainMs: 2000, giveUpMs: 10_000 });
+    const wal = new Checkpointer(db, path, memoryLog(), { everyMs: 50, chain: 2, maxDrainMs: 2000, giveUpMs: 10_000 });
     const reader = new Database(path, { readonly: true });
     const seq = { n: 0 };
     try {
@@ -133,7 +134,7 @@ describe('Checkpointer', () => {
     const path = join(dir, 'c.db');
     const db = openHostDb(path);
     const lines: string[] = [];
-    const wal = new Checkpointer(db, dir /* a directory: the thread cannot open it */, (l) => lines.push(l), {
+    const wal = new Checkpointer(db, dir /* a directory: the thread cannot open it */, memoryLog(lines), {
       everyMs: 0,
       chain: 2,
       maxDrainMs: 2000,

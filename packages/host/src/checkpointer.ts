@@ -1,3 +1,4 @@
+import type { Log } from '@volact/io';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 
@@ -65,7 +66,7 @@ export class Checkpointer {
   constructor(
     private readonly db: Database.Database,
     path: string,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
     // bench:host at a million machines: every 500 ms with 2 follow-up passes cost the least CPU
     // (250 ms copies hot pages twice as often; 1,000 ms lets the last pass before a restart grow)
     private readonly opts: CheckpointOptions = { everyMs: 500, chain: 2, maxDrainMs: 2000, giveUpMs: 10_000 },
@@ -174,13 +175,7 @@ export class Checkpointer {
     if (this.stats.failed || this.stopped) return;
     this.stats.failed = detail;
     this.running = false;
-    this.log(
-      JSON.stringify({
-        level: 'error',
-        checkpoints: 'the checkpoint thread failed; checkpoints run in the commit again',
-        detail,
-      }),
-    );
+    this.log.error({ detail }, 'the checkpoint thread failed; checkpoints run in the commit again');
     this.db.pragma('wal_autocheckpoint = 10000');
     this.endDrain();
     void this.worker.terminate();

@@ -1,3 +1,4 @@
+import { memoryLog } from '@volact/io';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -50,7 +51,7 @@ describe('DNS publisher: published, sent-not-confirmed and refused', () => {
       () => config,
       () => 1688,
       () => key,
-      () => undefined,
+      memoryLog(),
       () => ({ name: 'kms1', activated: true }),
       send,
     );

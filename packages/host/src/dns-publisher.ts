@@ -1,3 +1,4 @@
+import type { Log } from '@volact/io';
 import { HOUR, MINUTE, VolactError, type Clock, type ErrorCode } from '@volact/protocol';
 import { sameRecord, type DnsRecord, type EventOutcome, type ZoneRecords } from './dns-records.js';
 import type { HostStore } from './host-store.js';
@@ -109,7 +110,7 @@ export class DnsPublisher {
     private readonly config: () => DnsConfig,
     private readonly port: () => number,
     private readonly key: () => TsigKey | null,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
     /** The host's short name and whether it is activated: an unactivated host does not advertise itself. */
     private readonly host: () => { name: string; activated: boolean },
     private readonly send: Send = sendUpdate,
@@ -205,13 +206,7 @@ export class DnsPublisher {
         if (this.due()) await this.publishAll();
       });
     } catch (err) {
-      this.log(
-        JSON.stringify({
-          level: 'error',
-          dns: 'publication failed',
-          error: err instanceof Error ? err.message : String(err),
-        }),
-      );
+      this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'DNS publication failed');
       this.nextAt = this.clock.now() + BACKOFF_MS[Math.min(this.failures++, BACKOFF_MS.length - 1)]!;
     } finally {
       this.busy = false;
@@ -398,7 +393,8 @@ export class DnsPublisher {
       outcome: shown,
     };
     this.store.addDnsEvent(this.clock.now(), event);
-    this.log(JSON.stringify(event));
+    if (err) this.log.warn(event, 'DNS update');
+    else this.log.info(event, 'DNS update');
     this.observe(shown);
     return { outcome, code: err?.code ?? null };
   }

@@ -1,3 +1,4 @@
+import { memoryLog } from '@volact/io';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -41,7 +42,7 @@ describe('activation host counting', () => {
       keyPair: generateKeyPair('host'),
       roots: [keys.root],
       hostName: 'unit-host',
-      log: () => {},
+      log: memoryLog(),
       postAuthority: async (_url, body) => {
         try {
           return { status: 200, body: await authority.activateHost(body as never) };
@@ -191,7 +192,7 @@ describe('activation host counting', () => {
       keyPair: generateKeyPair('host'),
       roots,
       hostName: 'unit-host',
-      log: () => {},
+      log: memoryLog(),
     });
     const before = restarted.rowCounts().machines;
     clock.advance(HOUR);

@@ -15,7 +15,7 @@ import {
   type OfflineBundle,
   type Root,
 } from '@volact/protocol';
-import { getJson, postJson, type Get, type Post } from '@volact/io';
+import { defaultLog, getJson, postJson, type Get, type Post, type Log } from '@volact/io';
 import {
   ActivationBatch,
   type BatchObserver,
@@ -58,7 +58,7 @@ export type HostOptions = {
   roots: Root[];
   /** The name to go by when `host serve --name` stored none: the machine's name. */
   hostName: string;
-  log?: (line: string) => void;
+  log?: Log;
   /** Talks to the authority; injected so tests can see exactly what is sent. */
   postAuthority?: Post;
   /** Reads from the authority (-upd-catalog's GET /v1/catalog); injected like postAuthority. */
@@ -82,7 +82,7 @@ export class Host {
   private readonly store: HostStore;
   private readonly clock: Clock;
   private readonly keyPair: KeyPair;
-  private readonly log: (line: string) => void;
+  private readonly log: Log;
   private readonly batch: ActivationBatch<ActivationAnswer>;
   private readonly counter: MachineCounter;
   private readonly activation: HostActivation;
@@ -100,7 +100,7 @@ export class Host {
     this.clock = opts.clock;
     this.keyPair = opts.keyPair;
     this.machineName = opts.hostName;
-    this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
+    this.log = opts.log ?? defaultLog('host');
     this.postAuthority = opts.postAuthority ?? postJson;
     this.prioritize = opts.prioritize ?? ((p) => applyPriority(p));
     this.getAuthority = opts.getAuthority ?? getJson;

@@ -25,8 +25,10 @@ import {
   type ConnectionStats,
   type RequestObserver,
   watchRequest,
+  type Log,
 } from '@volact/io';
 import { networkFilter } from './cidr.js';
+import { clientApiDocument } from './api-description.js';
 import type { Outcome } from './activation-batch.js';
 import type { ActivationAnswer, Host, HostCertificate } from './host.js';
 import type { DnsPublisher } from './dns-publisher.js';
@@ -92,7 +94,7 @@ function sendAnswer(res: ServerResponse, answer: ActivationAnswer): void {
  */
 export function clientServer(
   host: Host,
-  log: (line: string) => void,
+  log: Log,
   limits: ConnectionLimits,
   observe?: RequestObserver,
 ): { server: Server; connections: () => ConnectionStats } {
@@ -112,6 +114,7 @@ export function clientServer(
         sendJson(res, 200, { ready: true });
       },
       'POST /v1/activate': activate,
+      'GET /v1/openapi.json': (_req, res) => sendJson(res, 200, clientApiDocument),
     },
     log,
     observe,
@@ -204,7 +207,7 @@ const prioritySchema = obj({ priority: literal('normal', 'low') });
 export function adminServer(
   host: Host,
   onPortChange: (port: number) => Promise<void>,
-  log: (line: string) => void,
+  log: Log,
   limits: ConnectionLimits,
   connections: () => ConnectionStats,
   checkpoints: () => CheckpointStats,

@@ -12,4 +12,6 @@ export * from './key-store.js';
 export { HostActivation, type ActivationStore, type CatalogUpdate, type KeyActivation } from './host-activation.js';
 export { settingsFrom, type HostSettings } from './settings.js';
 export { readStoredSettings } from './stored-settings.js';
+export { buildUsageReport, makeUsageReport, type UsageInput } from './usage-report.js';
+export { clientApiDocument } from './api-description.js';
 export { HostMetrics, type HostSources } from './metrics.js';

@@ -15,6 +15,7 @@ import {
   sampleCatalogPath,
 } from '@volact/authority';
 import { ManualClock, generateKeyPair, type ActivateRequest } from '@volact/protocol';
+import { silentLog } from '@volact/io';
 import { Host } from './host.js';
 import { openHostDb } from './host-store.js';
 import { HostMetrics } from './metrics.js';
@@ -72,7 +73,7 @@ describe('host metrics', () => {
       keyPair: generateKeyPair('host'),
       roots: [loadKeys(join(dir, 'auth')).root],
       hostName: 'unit-host',
-      log: () => {},
+      log: silentLog,
       postAuthority: async (_url, body) => ({ status: 200, body: await authority.activateHost(body as never) }),
       batchObserver: metrics.batch,
     });
@@ -142,7 +143,7 @@ describe('host metrics', () => {
 
   it('puts a request time equal to a bucket bound in that bucket (le is inclusive) and sums every time', async () => {
     const metrics = new HostMetrics();
-    const record = { method: 'POST', route: 'POST /v1/activate', status: 200, peer: '127.0.0.1' };
+    const record = { method: 'POST', route: 'POST /v1/activate', status: 200, peer: '127.0.0.1', requestId: 'r1' };
     for (const seconds of [0.001, 0.0010001, 3]) metrics.request({ ...record, seconds });
     const r = metrics.registry;
     const labels = { route: 'POST /v1/activate', code: '200' };
@@ -162,7 +163,7 @@ describe('host metrics', () => {
       rootPem: readFileSync(join(dir, 'auth', 'root.pub'), 'utf8'),
       port: 0,
       listenAddress: '127.0.0.1',
-      log: () => {},
+      log: silentLog,
       metrics: { address: { host: '127.0.0.1', port: 0 }, explicit: true },
     });
     try {
@@ -189,7 +190,7 @@ describe('host metrics', () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const taken = { host: '127.0.0.1', port: (blocker.address() as AddressInfo).port };
-    const opts = { dir: join(dir, 'served'), clock, port: 0, listenAddress: '127.0.0.1', log: () => {} };
+    const opts = { dir: join(dir, 'served'), clock, port: 0, listenAddress: '127.0.0.1', log: silentLog };
     try {
       await assert.rejects(
         runHost({ ...opts, metrics: { address: taken, explicit: true } }),

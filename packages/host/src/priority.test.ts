@@ -1,3 +1,4 @@
+import { memoryLog } from '@volact/io';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +55,7 @@ describe('process priority (-spri, -cpri)', () => {
       keyPair: generateKeyPair('host'),
       roots: [],
       hostName: 'unit-host',
-      log: () => {},
+      log: memoryLog(),
       prioritize: (p) => {
         if (refuse) throw new VolactError('PRIORITY_UNAVAILABLE', { priority: p, reason: 'EACCES' });
         applied.push(p);

@@ -24,10 +24,14 @@ import {
   endpointMayAnswer,
   listenAdmin,
   listenMetrics,
+  observers,
   makeStateDir,
   writeFileAtomic,
   type AdminEndpoint,
   type ConnectionLimits,
+  accessLog,
+  defaultLog,
+  type Log,
   type ConnectionStats,
   type MetricsAddress,
   type MetricsListener,
@@ -55,7 +59,9 @@ export type HostRunOptions = {
   servedNetworks?: string[];
   /** The host's name to store ('' goes back to the machine's name); without it, the stored one. */
   hostName?: string;
-  log?: (line: string) => void;
+  log?: Log;
+  /** One `request` line per client request in the log (default true; `--access-log off`). */
+  accessLog?: boolean;
   /** DNS publishing settings to store (a partial change keeps the stored rest). */
   dns?: Partial<DnsConfig>;
   /** A BIND key file (TSIG, hmac-sha256) to keep as the host's DNS key (dns.key, 0600). */
@@ -197,11 +203,11 @@ export function socketAnswers(endpoint: AdminEndpoint): Promise<boolean> {
 const readTsigKey = (path: string) => (existsSync(path) ? readOrCorrupt(path, parseTsigKeyFile) : null);
 
 /** The stored -spri/-cpri; a niceness the service manager set (systemd Nice=, LimitNICE=) never stops the host. */
-function applyStoredPriority(host: Host, log: (line: string) => void): void {
+function applyStoredPriority(host: Host, log: Log): void {
   try {
     applyPriority(host.settings.priority);
   } catch (err) {
-    log(JSON.stringify({ level: 'warn', msg: (err as Error).message }));
+    log.warn({}, (err as Error).message);
   }
 }
 
@@ -210,20 +216,15 @@ function applyStoredPriority(host: Host, log: (line: string) => void): void {
  * priority and publishes at once. A damaged new dns.key is logged and the previous key kept, so
  * a reload never stops publishing; the client port, the counts and the admin socket stay.
  */
-function reloadHost(
-  host: Host,
-  dns: DnsPublisher,
-  tsig: { path: string; key: TsigKey | null },
-  log: (line: string) => void,
-): void {
+function reloadHost(host: Host, dns: DnsPublisher, tsig: { path: string; key: TsigKey | null }, log: Log): void {
   try {
     tsig.key = readTsigKey(tsig.path);
   } catch (err) {
-    log(JSON.stringify({ level: 'error', msg: `reload: ${(err as Error).message}; the previous key stays` }));
+    log.error({}, `reload: ${(err as Error).message}; the previous key stays`);
   }
   applyStoredPriority(host, log);
   dns.soon();
-  log(JSON.stringify({ level: 'info', msg: 'reloaded', tsigKey: tsig.key?.name ?? null }));
+  log.info({ tsigKey: tsig.key?.name ?? null }, 'reloaded');
 }
 
 /**
@@ -234,7 +235,7 @@ async function startMetrics(
   metrics: HostMetrics,
   running: { host: Host; dns: DnsPublisher; connections: () => ConnectionStats },
   listen: { address: MetricsAddress | null; explicit: boolean },
-  log: (line: string) => void,
+  log: Log,
   abandon: () => void,
 ): Promise<MetricsListener | undefined> {
   const { host, dns } = running;
@@ -257,7 +258,7 @@ async function startMetrics(
 
 /** Starts an activation host from its state directory: client port and admin socket. */
 export async function runHost(opts: HostRunOptions): Promise<RunningHost> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = opts.log ?? defaultLog('host');
   makeStateDir(opts.dir);
   const endpoint = adminEndpoint(opts.dir);
   if (await socketAnswers(endpoint)) throw new VolactError('HOST_ALREADY_RUNNING', { dir: opts.dir });
@@ -281,7 +282,7 @@ async function start(
   roots: Root[],
   bundle: OfflineBundle | undefined,
   endpoint: AdminEndpoint,
-  log: (line: string) => void,
+  log: Log,
 ): Promise<RunningHost> {
   // no listener, no metrics: nothing is counted (embedding, --metrics-listen off)
   const metrics = opts.metrics?.address ? new HostMetrics() : undefined;
@@ -321,7 +322,8 @@ async function start(
   const address = opts.listenAddress ?? host.settings.listenAddress;
 
   const limits: ConnectionLimits = { ...defaultConnectionLimits, ...opts.connectionLimits };
-  let { server: client, connections } = clientServer(host, log, limits, metrics?.request);
+  const observe = observers(opts.accessLog === false ? undefined : accessLog(log), metrics?.request);
+  let { server: client, connections } = clientServer(host, log, limits, observe);
   await listen(client, opts.port ?? host.settings.port, address);
   // stored only once bound; port 0 (tests) takes a free port and stores nothing
   if (opts.port) host.setSetting('port', opts.port);
@@ -337,7 +339,7 @@ async function start(
     () => ({ name: host.hostName, activated: host.activated }),
   );
   const onPortChange = async (port: number) => {
-    const next = clientServer(host, log, limits, metrics?.request);
+    const next = clientServer(host, log, limits, observe);
     await listen(next.server, port, address);
     const old = client;
     client = next.server;

@@ -1,3 +1,4 @@
+import { memoryLog } from '@volact/io';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -143,7 +144,7 @@ describe('hypervisor agent over HTTP', () => {
     runAgent({
       dir: state,
       clock,
-      log: () => {},
+      log: memoryLog(),
       listen: ['127.0.0.1:0'], // port 0 is never stored; the rest comes from the state directory
       neighbours: async (address) =>
         address === '127.0.0.1' && sourceMac ? { mac: sourceMac, device: sourceDevice } : undefined,
@@ -156,7 +157,7 @@ describe('hypervisor agent over HTTP', () => {
     running = await runAgent({
       dir: state,
       clock,
-      log: () => {},
+      log: memoryLog(),
       rootPem: publicKeyToPem(root.publicKey),
       authorityUrl: 'http://authority.invalid',
       inventory: `static:${inventory}`,
@@ -377,7 +378,7 @@ describe('hypervisor agent over HTTP', () => {
 
   it('refuses to listen on every interface', async () => {
     await assert.rejects(
-      runAgent({ dir: join(dir, 'other'), clock, log: () => {}, listen: ['0.0.0.0:1689'] }),
+      runAgent({ dir: join(dir, 'other'), clock, log: memoryLog(), listen: ['0.0.0.0:1689'] }),
       (e: unknown) => (e as VolactError).code === 'USAGE' && /never on every interface/.test((e as Error).message),
     );
   });

@@ -10,6 +10,8 @@ import {
   serverTimeouts,
   validate,
   type ConnectionLimits,
+  type Log,
+  type RequestObserver,
 } from '@volact/io';
 import type { HypervisorAgent, RequestSource } from './agent.js';
 import type { GuestInterfaces } from './bridge.js';
@@ -27,7 +29,7 @@ export const GUEST_REQUESTS_PER_MINUTE = 30;
 export const ALL_GUEST_REQUESTS_PER_MINUTE = 6000;
 
 /** Fixed one-minute windows per caller and in all, in memory (one agent process serves its guests). */
-function callerLimit(now: () => number, limit: number, total: number, log: (line: string) => void) {
+function callerLimit(now: () => number, limit: number, total: number, log: Log) {
   let window = 0;
   let all = 0;
   const hits = new Map<string, number>();
@@ -43,8 +45,7 @@ function callerLimit(now: () => number, limit: number, total: number, log: (line
     all++;
     const over = n > limit ? { what: caller, limit } : all > total ? { what: 'all guests', limit: total } : undefined;
     if (!over) return undefined;
-    if (n === limit + 1 || all === total + 1)
-      log(JSON.stringify({ level: 'warn', msg: 'guest channel: rate limit reached', ...over }));
+    if (n === limit + 1 || all === total + 1) log.warn({ ...over }, 'guest channel: rate limit reached');
     return new VolactError('RATE_LIMITED', {
       ...over,
       retryAfter: Math.max(1, Math.ceil(((w + 1) * 60_000 - now()) / 1000)),
@@ -136,17 +137,19 @@ async function guestOf(
  * The guest channel: plain HTTP on a link-local address of the guest bridge(s), `guestInterfaces`.
  * A request from anywhere else is not answered at all: the connection is closed, nothing is
  * recorded, and the caller sees no agent (a physical machine's "not a virtual machine"). Which VM
- * may ask is then decided per request (inventory and source MAC).
+ * may ask is then decided per request (inventory and source MAC). `observe` hears of every
+ * answered request (the access log).
  */
 export function guestServer(
   agent: HypervisorAgent,
   neighbours: NeighbourLookup,
   guestInterfaces: Pick<GuestInterfaces, 'has'>,
-  log: (line: string) => void,
+  log: Log,
   limits: ConnectionLimits,
   now: () => number = Date.now,
   perMinute = GUEST_REQUESTS_PER_MINUTE,
   allPerMinute = ALL_GUEST_REQUESTS_PER_MINUTE,
+  observe?: RequestObserver,
 ): Server {
   const limited = callerLimit(now, perMinute, allPerMinute, log);
   const sources = new WeakMap<IncomingMessage, RequestSource>();
@@ -156,6 +159,7 @@ export function guestServer(
       'POST /v1/activate': (req, res) => activate(agent, sources.get(req)!, limited, req, res),
     },
     log,
+    observe,
   );
   const server = createServer(serverTimeouts(limits), (req, res) => {
     guestOf(req, neighbours, guestInterfaces).then(
@@ -175,7 +179,7 @@ export function guestServer(
 }
 
 /** The admin listener, on a Unix socket in the 0700 state directory: local administrators only. */
-export function adminServer(agent: HypervisorAgent, log: (line: string) => void, limits: ConnectionLimits): Server {
+export function adminServer(agent: HypervisorAgent, log: Log, limits: ConnectionLimits): Server {
   const server = createServer(
     serverTimeouts(limits),
     router(

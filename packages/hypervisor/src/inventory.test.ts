@@ -1,3 +1,4 @@
+import { memoryLog } from '@volact/io';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,10 +102,10 @@ describe('static inventory file', () => {
   it('refuses a bad file at start, reloads a changed one, keeps the last good one', async () => {
     const file = join(dir, 'vms.json');
     writeFileSync(file, '{"vms": [ {');
-    assert.throws(() => new StaticInventory(file, () => {}), problem(/static:.*vms\.json.*not JSON/));
+    assert.throws(() => new StaticInventory(file, memoryLog()), problem(/static:.*vms\.json.*not JSON/));
     writeFileSync(file, JSON.stringify(good));
     const logs: string[] = [];
-    const inv = new StaticInventory(file, (l) => logs.push(l));
+    const inv = new StaticInventory(file, memoryLog(logs));
     assert.equal((await inv.lookup('c7a5fdbd-edaf-9455-926a-d65c16db1809'))?.name, 'web1');
     writeFileSync(
       file,
@@ -194,12 +195,7 @@ esac
     writeFileSync(join(domains, `${uuid}.xml`), fixture('net-virtio.x86_64-latest.xml'));
     let now = 1_000_000;
     const logs: string[] = [];
-    const inv = new LibvirtInventory(
-      'test:///default',
-      (l) => logs.push(l),
-      () => now,
-      runVirsh,
-    );
+    const inv = new LibvirtInventory('test:///default', memoryLog(logs), () => now, runVirsh);
     assert.deepEqual((await inv.lookup(uuid))?.macs, ['00:11:22:33:44:55']);
     assert.match(readFileSync(calls, 'utf8'), /-c test:\/\/\/default list --uuid\n-c test:\/\/\/default dumpxml c7a5/);
     const callCount = () => readFileSync(calls, 'utf8').trim().split('\n').length;
@@ -220,12 +216,7 @@ esac
     await inv.refresh();
     assert.equal((await inv.lookup(uuid))?.name, 'QEMUGuest1', 'the last list is kept');
     assert.ok(logs.some((l) => l.includes('failed to connect')));
-    const fresh = new LibvirtInventory(
-      'test:///default',
-      () => {},
-      () => now,
-      runVirsh,
-    );
+    const fresh = new LibvirtInventory('test:///default', memoryLog(), () => now, runVirsh);
     await assert.rejects(fresh.refresh(), problem(/libvirt:test:\/\/\/default.*failed to connect/));
     rmSync(join(dir, 'fail'));
   });
@@ -240,12 +231,7 @@ esac
     writeFileSync(join(domains, `${b}.xml`), fixture('net-virtio.x86_64-latest.xml').replace(a, b));
     let now = 5_000_000;
     const logs: string[] = [];
-    const inv = new LibvirtInventory(
-      'test:///default',
-      (l) => logs.push(l),
-      () => now,
-      runVirsh,
-    );
+    const inv = new LibvirtInventory('test:///default', memoryLog(logs), () => now, runVirsh);
     assert.deepEqual((await inv.lookup(a))?.macs, []);
     assert.deepEqual((await inv.lookup(b))?.macs, []);
     assert.ok(logs.some((l) => l.includes('MAC not accepted') && l.includes('00:11:22:33:44:55')));

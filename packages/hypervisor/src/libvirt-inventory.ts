@@ -1,3 +1,4 @@
+import type { Log } from '@volact/io';
 import { execFile } from 'node:child_process';
 import { inventoryError, normaliseMac, normaliseUuid, type Inventory, type VmEntry } from './inventory.js';
 
@@ -89,7 +90,7 @@ export class LibvirtInventory implements Inventory {
 
   constructor(
     private readonly uri: string,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
     private readonly now: () => number = Date.now,
     private readonly virsh: Virsh = runVirsh,
   ) {
@@ -118,22 +119,23 @@ export class LibvirtInventory implements Inventory {
           xml = await this.virsh(['-c', this.uri, 'dumpxml', id]);
         } catch (err) {
           // undefined between the list and now: the next refresh will not list it
-          this.log(JSON.stringify({ level: 'warn', inventory: this.source, vm: id, error: (err as Error).message }));
+          this.log.warn({ inventory: this.source, vm: id, error: (err as Error).message }, 'VM not read');
           continue;
         }
         const vm = parseDomainXml(xml);
         if (vm) next.set(vm.uuid, vm);
       }
       this.byUuid = withoutSharedMacs(next, (mac, vms) =>
-        this.log(
-          JSON.stringify({ level: 'warn', inventory: this.source, mac, sharedBy: vms, msg: 'MAC not accepted' }),
-        ),
+        this.log.warn({ inventory: this.source, mac, sharedBy: vms }, 'MAC not accepted'),
       );
       this.loaded = true;
     } catch (err) {
       const e = inventoryError(this.source, `virsh failed: ${(err as Error).message}`);
       if (!this.loaded) throw e;
-      this.log(JSON.stringify({ level: 'warn', inventory: this.source, error: e.message, kept: this.byUuid.size }));
+      this.log.warn(
+        { inventory: this.source, error: e.message, kept: this.byUuid.size },
+        'inventory not read, the previous one kept',
+      );
     } finally {
       this.readAt = started;
     }

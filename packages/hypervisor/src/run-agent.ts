@@ -19,6 +19,9 @@ import {
   writeFileAtomic,
   type ConnectionLimits,
   type Post,
+  accessLog,
+  defaultLog,
+  type Log,
 } from '@volact/io';
 import { pinnedRoots, readOrCorrupt, socketAnswers } from '@volact/host';
 import type Database from 'better-sqlite3';
@@ -42,7 +45,9 @@ export type AgentRunOptions = {
   listen?: string[];
   bridges?: string[];
   name?: string;
-  log?: (line: string) => void;
+  log?: Log;
+  /** One `request` line per guest request in the log (default true; `--access-log off`). */
+  accessLog?: boolean;
   /** Injected in tests: the neighbour table, the authority, virsh and ip. */
   neighbours?: NeighbourLookup;
   postAuthority?: Post;
@@ -101,7 +106,7 @@ function openStateDb(dir: string): Database.Database {
   return db;
 }
 
-function openInventory(spec: string, log: (line: string) => void, opts: AgentRunOptions): Inventory {
+function openInventory(spec: string, log: Log, opts: AgentRunOptions): Inventory {
   const parsed = parseInventorySpec(spec);
   return parsed.kind === 'static'
     ? new StaticInventory(parsed.file, log)
@@ -129,7 +134,7 @@ function checkName(name: string): void {
 
 /** Starts a hypervisor agent from its state directory: the guest channel and the admin socket. */
 export async function runAgent(opts: AgentRunOptions): Promise<RunningAgent> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = opts.log ?? defaultLog('hypervisor');
   makeStateDir(opts.dir);
   const endpoint = adminEndpoint(opts.dir);
   if (await socketAnswers(endpoint)) throw new VolactError('HYPERVISOR_ALREADY_RUNNING', { dir: opts.dir });
@@ -164,15 +169,23 @@ export async function runAgent(opts: AgentRunOptions): Promise<RunningAgent> {
     const addresses = listens ?? agent.settings.listen.map(parseListen);
     const bridges = opts.bridges ?? agent.settings.bridges;
     for (const added of await ensureOnBridges([...new Set(addresses.map((a) => a.address))], bridges, opts.ip))
-      log(JSON.stringify({ level: 'info', added }));
+      log.info({ added }, 'address added to the bridge');
     const interfaces = new GuestInterfaces(
       addresses.map((a) => a.address),
       bridges,
       opts.ip,
     );
     for (const a of addresses) {
-      const server = guestServer(agent, opts.neighbours ?? systemNeighbours, interfaces, log, limits, () =>
-        opts.clock.now(),
+      const server = guestServer(
+        agent,
+        opts.neighbours ?? systemNeighbours,
+        interfaces,
+        log,
+        limits,
+        () => opts.clock.now(),
+        undefined,
+        undefined,
+        opts.accessLog === false ? undefined : accessLog(log),
       );
       servers.push(server);
       await listen(server, a.address, a.port);

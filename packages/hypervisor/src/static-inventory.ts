@@ -1,3 +1,4 @@
+import type { Log } from '@volact/io';
 import { readFileSync, statSync } from 'node:fs';
 import { inventoryError, normaliseMac, normaliseUuid, type Inventory, type VmEntry } from './inventory.js';
 
@@ -59,7 +60,7 @@ export class StaticInventory implements Inventory {
 
   constructor(
     private readonly file: string,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
   ) {
     this.source = `static:${file}`;
     this.load(true);
@@ -88,7 +89,7 @@ export class StaticInventory implements Inventory {
       const vms = parseStaticInventory(text, this.source);
       this.byUuid = new Map(vms.map((vm) => [vm.uuid, vm]));
       this.stamp = stamp;
-      if (!first) this.log(JSON.stringify({ level: 'info', inventory: this.source, vms: vms.length, reloaded: true }));
+      if (!first) this.log.info({ inventory: this.source, vms: vms.length, reloaded: true }, 'inventory reloaded');
     } catch (err) {
       if (first) throw err;
       this.stamp = stamp; // logged once per version of the file, not on every request
@@ -97,8 +98,9 @@ export class StaticInventory implements Inventory {
   }
 
   private keep(err: Error): void {
-    this.log(
-      JSON.stringify({ level: 'warn', inventory: this.source, error: err.message, kept: `${this.byUuid.size} VMs` }),
+    this.log.warn(
+      { inventory: this.source, error: err.message, kept: `${this.byUuid.size} VMs` },
+      'inventory not read, the previous one kept',
     );
   }
 

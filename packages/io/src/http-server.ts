@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VolactError, errorBody, parseWith, type Schema } from '@volact/protocol';
-import { watchRequest, type RequestObserver } from './request-observer.js';
+import { requestId as idOf, watchRequest, type RequestObserver } from './request-observer.js';
+import { defaultLog, type Log } from './log.js';
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
 
@@ -87,29 +87,28 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 /**
  * The one place a server maps failures to answers: a VolactError becomes its table status and
- * body; anything else is logged with a request ID and answered as INTERNAL without internals.
+ * body; anything else is logged under the request's ID (its X-Request-Id) and answered as
+ * INTERNAL with that ID and no internals.
  */
-export function sendError(
-  res: ServerResponse,
-  err: unknown,
-  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
-): void {
+export function sendError(res: ServerResponse, err: unknown, log: Log = defaultLog()): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  const id = idOf(res.req, res);
   if (err instanceof VolactError) {
     // 429 and 503 say when to come back (seconds), as RFC 9110 has it
     if (typeof err.params.retryAfter === 'number') res.setHeader('retry-after', String(err.params.retryAfter));
-    // an INTERNAL logged where it happened (the host's batch) names its request ID, as below
-    const requestId = typeof err.params.requestId === 'string' ? err.params.requestId : undefined;
-    sendJson(res, err.status, errorBody(err, requestId));
+    // an INTERNAL logged where it happened (the host's batch) names that line's ID, as below;
+    // this line ties it to the request's ID
+    const logged = typeof err.params.requestId === 'string' ? err.params.requestId : undefined;
+    if (err.code === 'INTERNAL') log.error({ requestId: id, logged }, 'internal error');
+    sendJson(res, err.status, errorBody(err, logged));
     return;
   }
-  const requestId = randomUUID();
-  log(JSON.stringify({ level: 'error', requestId, error: err instanceof Error ? err.stack : String(err) }));
-  const internal = new VolactError('INTERNAL', { requestId });
-  sendJson(res, 500, errorBody(internal, requestId));
+  log.error({ requestId: id, error: err instanceof Error ? err.stack : String(err) }, 'internal error');
+  const internal = new VolactError('INTERNAL', { requestId: id });
+  sendJson(res, 500, errorBody(internal, id));
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
@@ -131,7 +130,7 @@ export type Routes = Record<string, Handler>;
  */
 export function router(
   routes: Routes,
-  log?: (line: string) => void,
+  log?: Log,
   observe?: RequestObserver,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {

@@ -15,7 +15,7 @@ export {
   type Handler,
   type Routes,
 } from './http-server.js';
-export { observers, watchRequest, type RequestObserver, type RequestRecord } from './request-observer.js';
+export { observers, requestId, watchRequest, type RequestObserver, type RequestRecord } from './request-observer.js';
 export { writeFileAtomic } from './files.js';
 export { callAuthority, getFromAuthority, getJson, postJson, type Get, type Post } from './authority-client.js';
 export {
@@ -41,7 +41,20 @@ export { defaultStateDir, stateDirEnv, type PlatformContext, type StateRole } fr
 export { processClock } from './process-clock.js';
 export { adminEndpoint, endpointMayAnswer, listenAdmin, type AdminEndpoint } from './platform.js';
 export {
+  accessLog,
+  defaultLog,
+  memoryLog,
+  redactedFields,
+  roleLogger,
+  silentLog,
+  type Log,
+  type LogEntry,
+  type LogRole,
+  type RoleLogger,
+} from './log.js';
+export {
   listenMetrics,
+  metricsUrl,
   parseMetricsListen,
   type MetricsAddress,
   type MetricsListener,

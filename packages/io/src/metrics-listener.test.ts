@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { memoryLog } from './log.js';
 import { listenMetrics, parseMetricsListen } from './metrics-listener.js';
 
 const render = async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'up_test 1\n' });
@@ -18,7 +19,7 @@ test('--metrics-listen takes IPv4:PORT, [IPv6]:PORT and off, and refuses anythin
 });
 
 test('serves GET and HEAD /metrics only; every other path and method is a 404', async () => {
-  const m = (await listenMetrics(render, { host: '127.0.0.1', port: 0 }, true, () => undefined))!;
+  const m = (await listenMetrics(render, { host: '127.0.0.1', port: 0 }, true, memoryLog()))!;
   const url = (path: string) => `http://127.0.0.1:${m.address.port}${path}`;
   try {
     const ok = await fetch(url('/metrics'));
@@ -48,11 +49,11 @@ test('an address the operator gave that is taken refuses the start; the default 
   const logged: string[] = [];
   try {
     await assert.rejects(
-      listenMetrics(render, taken, true, (l) => logged.push(l)),
+      listenMetrics(render, taken, true, memoryLog(logged)),
       (e: Error & { code?: string }) => e.code === 'PORT_UNAVAILABLE' && /EADDRINUSE/.test(e.message),
     );
     assert.equal(logged.length, 0);
-    assert.equal(await listenMetrics(render, taken, false, (l) => logged.push(l)), undefined);
+    assert.equal(await listenMetrics(render, taken, false, memoryLog(logged)), undefined);
     assert.equal(logged.length, 1);
     const warning = JSON.parse(logged[0]!) as { level: string; msg: string };
     assert.equal(warning.level, 'warn');
@@ -69,7 +70,7 @@ test('a collector that fails answers 500 and is logged; the listener keeps servi
     if (fail) throw new Error('boom');
     return render();
   };
-  const m = (await listenMetrics(flaky, { host: '127.0.0.1', port: 0 }, true, (l) => logged.push(l)))!;
+  const m = (await listenMetrics(flaky, { host: '127.0.0.1', port: 0 }, true, memoryLog(logged)))!;
   try {
     assert.equal((await fetch(`http://127.0.0.1:${m.address.port}/metrics`)).status, 500);
     assert.match(logged[0]!, /"level":"error".*boom/);

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { VolactError, errorBody } from '@volact/protocol';
+import type { Log } from './log.js';
 
 /**
  * Where a role serves its Prometheus metrics: a listener of its own, apart from the port that
@@ -25,6 +26,12 @@ export function parseMetricsListen(spec: string): MetricsAddress | null {
   return { host: m[1]!, port };
 }
 
+/** The URL a scrape uses, for the start line; null without a listener. */
+export function metricsUrl(address: MetricsAddress | undefined): string | null {
+  if (!address) return null;
+  return `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}/metrics`;
+}
+
 export type MetricsListener = { server: Server; address: MetricsAddress; close: () => Promise<void> };
 
 /**
@@ -36,7 +43,7 @@ export async function listenMetrics(
   render: MetricsRender,
   address: MetricsAddress,
   explicit: boolean,
-  log: (line: string) => void,
+  log: Log,
 ): Promise<MetricsListener | undefined> {
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 15_000 }, (req, res) => {
     const path = (req.url ?? '').split('?')[0];
@@ -54,7 +61,7 @@ export async function listenMetrics(
         res.end(req.method === 'HEAD' ? undefined : body);
       },
       (err: unknown) => {
-        log(JSON.stringify({ level: 'error', msg: 'metrics: a collector failed', error: String(err) }));
+        log.error({ error: String(err) }, 'metrics: a collector failed');
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('metrics unavailable\n');
       },
@@ -74,11 +81,9 @@ export async function listenMetrics(
     const where = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
     if (explicit)
       throw new VolactError('PORT_UNAVAILABLE', { port: address.port, reason: `metrics ${where}, ${reason}` });
-    log(
-      JSON.stringify({
-        level: 'warn',
-        msg: `metrics: the default address ${where} is taken (${reason}); running without metrics. Give --metrics-listen ADDRESS:PORT, or off`,
-      }),
+    log.warn(
+      { address: where, reason },
+      `metrics: the default address ${where} is taken (${reason}); running without metrics. Give --metrics-listen ADDRESS:PORT, or off`,
     );
     return undefined;
   }

@@ -1,4 +1,11 @@
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { appendFileSync } from 'node:fs';
+import {
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import { fromErrorBody, parseWith, type Problem, type Schema } from '@volact/protocol';
@@ -68,6 +75,34 @@ function optionsFor(target: RequestTarget): { https: boolean; options: RequestOp
   return { https: url.protocol === 'https:', options: urlToHttpOptions(url) };
 }
 
+/**
+ * The diagnostic trace (docs/operations.md): with VOLACT_TRACE_EXCHANGES=FILE, each answer
+ * received is appended to FILE (0600) as one JSON line: method, where it went, status, the
+ * headers a caller acts on and the parsed answer. Never the request's body or headers (a token);
+ * answers that show a secret once (a new key or token) are recorded as they came.
+ */
+function trace(target: RequestTarget, method: string, status: number, headers: IncomingHttpHeaders, body: unknown) {
+  const file = process.env.VOLACT_TRACE_EXCHANGES;
+  if (!file) return;
+  let origin: string;
+  let path: string;
+  if (typeof target === 'object' && !(target instanceof URL)) {
+    origin = 'socketPath' in target ? `unix:${target.socketPath}` : `${target.host}:${target.port}`;
+    path = target.path;
+  } else {
+    const url = new URL(target);
+    origin = url.host;
+    path = url.pathname + url.search;
+  }
+  const seen = { 'content-type': headers['content-type'], 'retry-after': headers['retry-after'] };
+  const line = JSON.stringify({ method, origin, path, status, headers: seen, body });
+  try {
+    appendFileSync(file, line + '\n', { mode: 0o600 });
+  } catch {
+    // a diagnostic never fails the request it records
+  }
+}
+
 /** Sends one JSON request and reads the answer within the limit and the time. Resolves with any status; rejects only with RequestFailed. */
 export function exchangeJson(target: RequestTarget, ex: Exchange): Promise<JsonReply> {
   const to = optionsFor(target);
@@ -107,6 +142,7 @@ export function exchangeJson(target: RequestTarget, ex: Exchange): Promise<JsonR
         } catch {
           body = undefined;
         }
+        trace(target, ex.method, status, res.headers, body);
         resolve({ status, body });
       });
       res.on('error', (err) => fail({ kind: 'network', detail: err.message }));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
@@ -13,6 +14,8 @@ export type RequestRecord = {
   /** from the request's arrival to the answer's last byte handed to the kernel */
   seconds: number;
   peer: string;
+  /** the request's ID, also in its X-Request-Id answer header and in any error logged for it */
+  requestId: string;
 };
 
 export type RequestObserver = (record: RequestRecord) => void;
@@ -27,9 +30,32 @@ export function observers(...list: (RequestObserver | undefined)[]): RequestObse
   };
 }
 
+// process-unique prefix and a counter: unique enough to find a request in a day's logs, and
+// cheap on the hot path (no random bytes per request)
+const prefix = randomBytes(4).toString('hex');
+let counter = 0;
+const ids = new WeakMap<ServerResponse, string>();
+/** A client's or a proxy's own ID is kept when it is one: up to 64 of A-Z a-z 0-9 . _ - */
+const wellFormed = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The request's ID: a well-formed X-Request-Id it came with (a proxy's, so both logs name the
+ * same ID), else a new one; sent back as X-Request-Id. The same ID on every call for one answer.
+ */
+export function requestId(req: IncomingMessage, res: ServerResponse): string {
+  let id = ids.get(res);
+  if (id !== undefined) return id;
+  const given = req.headers['x-request-id'];
+  id = typeof given === 'string' && wellFormed.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
+  ids.set(res, id);
+  if (!res.headersSent) res.setHeader('x-request-id', id);
+  return id;
+}
+
 /**
  * Calls `observe` when the answer to `req` has been sent (or the connection closed before it was).
- * One listener per request and a monotonic start time; nothing at all without an observer.
+ * Gives the request its ID (requestId); then one listener per request and a monotonic start time,
+ * nothing more without an observer.
  */
 export function watchRequest(
   req: IncomingMessage,
@@ -37,6 +63,7 @@ export function watchRequest(
   route: string,
   observe: RequestObserver | undefined,
 ): void {
+  const id = requestId(req, res);
   if (observe === undefined) return;
   const start = process.hrtime.bigint();
   const done = () => {
@@ -49,6 +76,7 @@ export function watchRequest(
       status: res.headersSent ? res.statusCode : 499,
       seconds: Number(process.hrtime.bigint() - start) / 1e9,
       peer: req.socket.remoteAddress ?? '',
+      requestId: id,
     });
   };
   res.once('finish', done);

@@ -148,6 +148,11 @@ export const errorTable = {
   HOST_CERT_MISMATCH: { status: 400, exit: exitCodes.trust, message: 'the certificate does not belong to the key that signed the answer ({detail})', fix: 'The host is misconfigured or forged; use another host.' },
   ROOT_NOT_PINNED: { status: 500, exit: exitCodes.trust, message: 'no publisher root key is pinned in {dir}', fix: 'Pin it: volact client trust ROOT.pub (the root.pub from your publisher).' },
 
+  // --- usage reports (a host's counts sent to the publisher) -----------------------------------
+  USAGE_PERIOD_INVALID: { status: 400, exit: exitCodes.input, message: 'the report period is not valid: {detail}', fix: 'Give --from and --to as YYYY-MM or YYYY-MM-DD (UTC days; a month means all of it), --from not after --to, at most 120 months, and not starting in the future.' },
+  USAGE_REPORT_INVALID: { status: 400, exit: exitCodes.trust, message: 'the usage report is not valid: {detail}', fix: 'Ask the customer for the file exactly as volact host usage-report wrote it (a report changed after signing never verifies), or for a new one.' },
+  USAGE_REPORT_HOST_UNKNOWN: { status: 404, exit: exitCodes.trust, message: 'the usage report comes from host {hostId}, which this authority never activated', fix: 'Upload it to the authority that activated that host: its certificate chains to our root, but this authority has no record of activating its host key (another node with its own database, or a restored backup older than the activation).' },
+
   // --- internal --------------------------------------------------------------------------------
   STATE_CORRUPT: { status: 500, exit: exitCodes.internal, message: 'local state {file} cannot be read: {detail}', fix: 'Restore {file} from a backup; docs/operations.md#damaged-state says what to do for each file (a client can also activate again with volact slmgr -ato).' },
   FAKE_CLOCK_REFUSED: { status: 500, exit: exitCodes.internal, message: 'a test clock was requested outside test mode', fix: 'Unset VOLACT_TEST_CLOCK; test clocks work only with NODE_ENV=test.' },

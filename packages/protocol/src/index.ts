@@ -19,3 +19,7 @@ export * from './directory-object.js';
 export * from './same-machine.js';
 export * from './wire.js';
 export * from './offline-codes.js';
+export * from './messages/index.js';
+export * from './usage-report.js';
+export * from './responses.js';
+export * from './openapi.js';

@@ -163,6 +163,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '007-usage-reports': {
+    async up(db: Kysely<unknown>) {
+      // usage reports customers send: the verified content for listing and the file as received,
+      // kept as evidence; the hash of the signed report makes a second upload the same row
+      await db.schema
+        .createTable('usage_reports')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('report_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('host_id', 'text', (c) => c.notNull())
+        .addColumn('groups', 'text', (c) => c.notNull())
+        .addColumn('period_from', 'text', (c) => c.notNull())
+        .addColumn('period_to', 'text', (c) => c.notNull())
+        .addColumn('generated_at', 'bigint', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addColumn('received_by', 'text', (c) => c.notNull())
+        .addColumn('report', 'text', (c) => c.notNull())
+        .addColumn('file', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('usage_reports_received').on('usage_reports').column('received_at').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

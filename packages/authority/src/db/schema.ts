@@ -65,6 +65,19 @@ export interface AuthorityTables {
     revoked_at: number | null;
   };
   audit_log: { seq: Generated<number>; at: number; actor: string; action: string; target: string; detail: string };
+  usage_reports: {
+    id: string;
+    report_hash: string;
+    host_id: string;
+    groups: string;
+    period_from: string;
+    period_to: string;
+    generated_at: number;
+    received_at: number;
+    received_by: string;
+    report: string;
+    file: string;
+  };
   mak_activations: {
     mak_id: string;
     machine_id: string;

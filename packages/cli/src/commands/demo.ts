@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { processClock } from '@volact/io';
+import { processClock, silentLog } from '@volact/io';
 import { fail } from '../output.js';
 
 /**
@@ -35,7 +35,19 @@ export function registerDemo(program: Command): void {
           await authority.issueHostKey('desk-2026', {}, 'cli:demo');
           await close();
         }
-        const auth = await runAuthority(authDir, clock, Number(o.authorityPort), '127.0.0.1');
+        const auth = await runAuthority(
+          authDir,
+          clock,
+          Number(o.authorityPort),
+          '127.0.0.1',
+          undefined,
+          undefined,
+          undefined,
+          {},
+          {
+            log: silentLog,
+          },
+        );
         const host = await runHost({
           dir: hostDir,
           clock,
@@ -44,7 +56,7 @@ export function registerDemo(program: Command): void {
           port: Number(o.hostPort),
           listenAddress: '127.0.0.1',
           hostName: 'demo-host',
-          log: () => {},
+          log: silentLog,
         });
         if (hostKey) {
           host.host.installKey(hostKey);

@@ -1,6 +1,7 @@
 import { VolactError } from '@volact/protocol';
 import type { Client } from '@volact/client';
-import { iso } from '../output.js';
+import { t } from '../lang.js';
+import { errorText, iso } from '../output.js';
 import { expiryText, licenseText } from '../views/license.js';
 import { slmgrOption } from './option.js';
 import type { ClientContext } from './client.js';
@@ -84,22 +85,26 @@ function atoText(o: Outcome): string {
   switch (o.kind) {
     case 'directoryActivated':
     case 'directoryRenewed':
-      return `Product activated successfully from the directory activation object ${o.name} (${o.dn}, read from ${o.host}); valid until ${iso(o.validUntil)}.`;
+      return t('ato.directory', { name: o.name, dn: o.dn, server: o.host, validUntil: iso(o.validUntil) });
     case 'makActivated': {
       const g = o.makGrant;
-      return `Product activated successfully with a MAK (${g.editionName}): the machine is permanently activated. ${g.activationsLimit - g.activationsUsed} of ${g.activationsLimit} activations left on this MAK.`;
+      const left = g.activationsLimit - g.activationsUsed;
+      return t('ato.mak', { edition: g.editionName, left, limit: g.activationsLimit });
     }
     case 'vmActivated':
-    case 'vmRenewed':
-      return `Product activated successfully by automatic VM activation: hypervisor ${o.vmGrant.hypervisorName} (ID ${o.vmGrant.hypervisorId}, agent ${o.host}); valid until ${iso(o.vmGrant.validUntil)}, renewed daily by the agent.`;
-    case 'activated':
-    case 'renewed':
-      return `Product activated successfully by ${o.grant.hostName} (${o.host}); valid until ${iso(o.grant.validUntil)}. Count ${o.grant.count} of ${o.grant.required} needed.`;
-    case 'countInsufficient':
-    case 'refused': {
-      const e = refusal(o)!;
-      return `Error ${e.code}: ${e.message}\nFix: ${e.fix}`;
+    case 'vmRenewed': {
+      const g = o.vmGrant;
+      return t('ato.vm', { name: g.hypervisorName, id: g.hypervisorId, agent: o.host, validUntil: iso(g.validUntil) });
     }
+    case 'activated':
+    case 'renewed': {
+      const g = o.grant;
+      const validUntil = iso(g.validUntil);
+      return t('ato.host', { hostName: g.hostName, host: o.host, validUntil, count: g.count, required: g.required });
+    }
+    case 'countInsufficient':
+    case 'refused':
+      return errorText(refusal(o)!);
   }
 }
 
@@ -112,7 +117,7 @@ export const statusOptions = {
     // -ato is a start: a refused machine account ends directory activation now
     run: ({ client }) => client.activate({ startup: true }),
     json: atoJson,
-    render: (o) => `${o.directoryNote ? `Directory activation not used: ${o.directoryNote}\n` : ''}${atoText(o)}`,
+    render: (o) => `${o.directoryNote ? `${t('dlv.directoryNotUsed', { note: o.directoryNote })}\n` : ''}${atoText(o)}`,
     exit: (o) => refusal(o)?.exit ?? 0,
   }),
   dli: op({ arity: 0, run: details, render: (d) => licenseText(d, false) }),

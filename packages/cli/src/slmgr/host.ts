@@ -1,5 +1,6 @@
 import { VolactError, defaults } from '@volact/protocol';
 import { adminCall } from '../admin-client.js';
+import { t } from '../lang.js';
 import { keyOptions } from './key-options.js';
 import { slmgrOption, type SlmgrCall, type SlmgrOption } from './option.js';
 
@@ -44,19 +45,17 @@ type HostDns = {
 /** The host's DNS line: only what the DNS server confirmed is "published"; records sent without an answer are said apart. */
 function dnsSummary(d: HostDns): string {
   const last = d.events.at(-1);
+  const domains = (list: { domain: string }[]) => list.map((p) => p.domain).join(', ');
   return [
-    ...(d.configured ? [`${d.target} in ${d.domain}`] : []),
-    d.published.length ? `published in ${d.published.map((p) => p.domain).join(', ')}` : 'nothing published yet',
-    ...(d.unconfirmed.length ? [`sent, not confirmed in ${d.unconfirmed.map((u) => u.domain).join(', ')}`] : []),
-    ...(last?.event === 12293 ? [`last update failed: ${last.code} (see volact host dns)`] : []),
+    ...(d.configured ? [t('dns.target', { target: String(d.target), domain: String(d.domain) })] : []),
+    d.published.length ? t('dns.published', { domains: domains(d.published) }) : t('dns.nothing'),
+    ...(d.unconfirmed.length ? [t('dns.unconfirmed', { domains: domains(d.unconfirmed) })] : []),
+    ...(last?.event === 12293 ? [t('dns.lastFailed', { code: String(last.code) })] : []),
   ].join('; ');
 }
 
 /** -sai, -sri and -sprt: one number setting, checked here and by the host. */
 function setting(name: 'retryMinutes' | 'renewalMinutes' | 'port') {
-  const label = { retryMinutes: 'Activation interval', renewalMinutes: 'Renewal interval', port: 'Listening port' }[
-    name
-  ];
   return op({
     arity: 1,
     run: async ({ dir }, call) => {
@@ -70,44 +69,50 @@ function setting(name: 'retryMinutes' | 'renewalMinutes' | 'port') {
         });
       return adminCall<HostStatus>(dir, 'POST', '/settings', { [name]: value });
     },
-    render: (_status, call) =>
-      `${label} set to ${Number(call.value)}${name === 'port' ? '' : ' minutes'} successfully.`,
+    render: (_status, call) => t(`host.set.${name}`, { value: Number(call.value) }),
   });
 }
 
 function statusLines(s: HostStatus): string[] {
+  const { client, server } = s.thresholds;
   return [
-    `Activation host ${s.hostName}${s.hostId ? ` (host ID ${s.hostId})` : ''}`,
-    `Host activation: ${s.activated ? 'activated (does not expire)' : 'NOT activated'}`,
-    `Current count: ${s.currentCount}  (client editions need ${s.thresholds.client}, server editions ${s.thresholds.server})`,
-    `Listening on port: ${s.port}`,
-    `Activation interval: ${s.retryMinutes} minutes`,
-    `Renewal interval: ${s.renewalMinutes} minutes`,
-    `Host priority: ${s.priority === 'low' ? 'Low' : 'Normal'}`,
+    t('host.title', { name: s.hostName, id: s.hostId ? t('host.titleId', { id: s.hostId }) : '' }),
+    t('host.activation', { state: t(s.activated ? 'host.activated' : 'host.notActivated') }),
+    t('host.count', { count: s.currentCount, client, server }),
+    t('host.port', { port: s.port }),
+    t('host.retry', { minutes: s.retryMinutes }),
+    t('dlv.renewal', { minutes: s.renewalMinutes }),
+    t('host.priority', { priority: t(s.priority === 'low' ? 'host.priority.low' : 'host.priority.normal') }),
   ];
 }
 
 function verboseLines(s: HostStatus & { dns: HostDns }): string[] {
   const d = s.dns;
+  const keyText = (k: HostStatus['keys'][number]) =>
+    t('host.key', { id: k.id, group: k.group, state: t(k.activated ? 'common.activated' : 'common.notActivated') });
+  const shown = d.configured || d.published.length || d.unconfirmed.length;
   return [
-    `Listening on address: ${s.listenAddress}`,
-    `Served networks: ${s.servedNetworks.join(', ')}`,
-    `Host keys: ${s.keys.map((k) => `${k.id} (group ${k.group}, ${k.activated ? 'activated' : 'not activated'})`).join('; ') || '-'}`,
-    `Editions it activates: ${s.editions.map((e) => `${e.code} (${e.kind})`).join(', ') || '-'}`,
-    `Total requests received: ${s.requests.total}`,
-    `Failed requests received: ${s.requests.failed}`,
-    ...Object.entries(s.requests.byOutcome).map(([k, v]) => `  outcome ${k}: ${v}`),
-    ...Object.entries(s.requests.byLicenseState).map(([k, v]) => `  requests with license state ${k}: ${v}`),
-    `Machine IDs seen with several fingerprints: ${s.machinesWithSeveralFingerprints}`,
-    `DNS publishing: ${d.enabled ? 'enabled' : 'disabled'}${d.configured || d.published.length || d.unconfirmed.length ? ` (${dnsSummary(d)})` : ' (not configured)'}`,
+    t('host.address', { address: s.listenAddress }),
+    t('host.networks', { networks: s.servedNetworks.join(', ') }),
+    t('host.keys', { keys: s.keys.map(keyText).join('; ') || '-' }),
+    t('host.editions', { editions: s.editions.map((e) => `${e.code} (${e.kind})`).join(', ') || '-' }),
+    t('host.requests', { count: s.requests.total }),
+    t('host.failed', { count: s.requests.failed }),
+    ...Object.entries(s.requests.byOutcome).map(([outcome, count]) => `  ${t('host.byOutcome', { outcome, count })}`),
+    ...Object.entries(s.requests.byLicenseState).map(([state, count]) => `  ${t('host.byState', { state, count })}`),
+    t('host.severalFingerprints', { count: s.machinesWithSeveralFingerprints }),
+    t('host.dns', {
+      state: t(d.enabled ? 'common.enabled' : 'common.disabled'),
+      summary: shown ? t('host.dnsSummary', { summary: dnsSummary(d) }) : t('host.dnsNotConfigured'),
+    }),
   ];
 }
 
 const status = ({ dir }: HostContext) => adminCall<HostStatus>(dir, 'GET', '/status');
 const dns = (r: { enabled: boolean; configured: boolean }) =>
   r.enabled
-    ? `DNS publishing enabled successfully${r.configured ? '; the host publishes now and every 24 hours' : ' (not configured yet: host serve --dns-server, --dns-domain, --tsig-key)'}.`
-    : 'DNS publishing disabled successfully; published records stay until volact host unpublish.';
+    ? t('host.set.dnsOn', { detail: t(r.configured ? 'host.set.dnsOnConfigured' : 'host.set.dnsOnNotConfigured') })
+    : t('host.set.dnsOff');
 const setDns =
   (enabled: boolean) =>
   ({ dir }: HostContext, _call: SlmgrCall) =>
@@ -118,7 +123,7 @@ const priority = (to: 'normal' | 'low') =>
   op({
     arity: 0,
     run: ({ dir }: HostContext) => adminCall<HostStatus>(dir, 'POST', '/priority', { priority: to }),
-    render: () => `Activation host priority set to ${to === 'low' ? 'Low' : 'Normal'} successfully.`,
+    render: () => t('host.set.priority', { priority: t(to === 'low' ? 'host.priority.low' : 'host.priority.normal') }),
   });
 
 /** The options of `volact slmgr --host DIR`, in the order `known:` lists them. */

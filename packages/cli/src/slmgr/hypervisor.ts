@@ -1,4 +1,5 @@
 import { adminCall } from '../admin-client.js';
+import { t } from '../lang.js';
 import { iso } from '../output.js';
 import { keyOptions } from './key-options.js';
 import { slmgrOption, type SlmgrOption } from './option.js';
@@ -32,25 +33,40 @@ const status = ({ dir }: HypervisorContext) => call<HypervisorStatus>(dir, 'GET'
 
 function statusLines(s: HypervisorStatus): string[] {
   return [
-    `Hypervisor agent ${s.name} (ID ${s.hypervisorId})`,
-    `Hypervisor activation: ${s.activated ? 'activated (does not expire)' : 'NOT activated'}`,
-    `Guest editions: ${s.guestEditions.map((e) => e.code).join(', ') || '-'}`,
+    t('hv.title', { name: s.name, id: s.hypervisorId }),
+    t('hv.activation', { state: t(s.activated ? 'host.activated' : 'host.notActivated') }),
+    t('hv.editions', { editions: s.guestEditions.map((e) => e.code).join(', ') || '-' }),
   ];
 }
 
 function verboseLines(s: HypervisorStatus): string[] {
-  const tally = (t: Record<string, number>) =>
-    Object.entries(t)
+  const tally = (counts: Record<string, number>) =>
+    Object.entries(counts)
       .map(([k, v]) => `${k} ${v}`)
-      .join(', ') || 'none';
+      .join(', ') || t('common.none');
+  const keyText = (k: HypervisorStatus['keys'][number]) =>
+    t('hv.key', {
+      id: k.id,
+      partialKey: k.partialKey,
+      group: k.group,
+      state: k.activated ? t('hv.keyActivated', { at: iso(k.activatedAt) }) : t('common.notActivated'),
+    });
+  const inv = s.inventory;
   return [
-    `Datacenter keys: ${s.keys.map((k) => `${k.id} (partial ${k.partialKey}, group ${k.group}, ${k.activated ? `activated ${iso(k.activatedAt)}` : 'not activated'})`).join('; ') || '-'}`,
-    `Authority: ${s.authorityUrl ?? '-'}`,
-    `Inventory: ${s.inventory.source}, ${s.inventory.vms === null ? `unavailable (${s.inventory.error})` : `${s.inventory.vms} VMs`}`,
-    `Guest channel: ${s.listen.join(', ')}${s.bridges.length ? ` on bridge ${s.bridges.join(', ')}` : ''}`,
-    `Guest grants: ${s.grantValidityDays} days, renewed every ${s.renewalMinutes} minutes`,
-    `Guests by last outcome: ${tally(s.guests)}`,
-    `Requests by outcome: ${tally(s.requests)}`,
+    t('hv.keys', { keys: s.keys.map(keyText).join('; ') || '-' }),
+    t('hv.authority', { url: s.authorityUrl ?? '-' }),
+    t('hv.inventory', {
+      source: inv.source,
+      vms:
+        inv.vms === null ? t('hv.inventoryUnavailable', { error: String(inv.error) }) : t('hv.vms', { count: inv.vms }),
+    }),
+    t('hv.channel', {
+      listen: s.listen.join(', '),
+      bridges: s.bridges.length ? t('hv.bridges', { bridges: s.bridges.join(', ') }) : '',
+    }),
+    t('hv.grants', { days: s.grantValidityDays, minutes: s.renewalMinutes }),
+    t('hv.guests', { tally: tally(s.guests) }),
+    t('hv.requests', { tally: tally(s.requests) }),
   ];
 }
 

@@ -5,6 +5,7 @@ import { registerRequests } from './requests.js';
 import { registerServe } from './serve.js';
 import { registerRotateIssuer, registerSetup } from './setup.js';
 import { registerTokens } from './tokens.js';
+import { registerUsage } from './usage.js';
 
 /**
  * `volact authority …`: the publisher's side. Only the declarations load here; the authority
@@ -19,6 +20,7 @@ export function registerAuthority(program: Command): void {
   registerRequests(cmd);
   registerTokens(cmd);
   registerOffline(cmd);
+  registerUsage(cmd);
   registerRotateIssuer(cmd);
   registerServe(cmd);
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { configurable } from '../../config-file.js';
 import { reloadOnHangup } from '../../process-signals.js';
+import { accessLogOn, accessLogOption, serverLog, stopOnSignals } from '../../server-log.js';
 import { VolactError } from '@volact/protocol';
-import { defaultConnectionLimits, parseMetricsListen, processClock } from '@volact/io';
+import { defaultConnectionLimits, metricsUrl, parseMetricsListen, processClock } from '@volact/io';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
 import { authorityPackage, databaseOption, dbOpt, defaultDir, dirOpt, intOption, isLoopback, run } from './common.js';
@@ -35,6 +36,7 @@ export function registerServe(cmd: Command): void {
       'open connections from one address (0: no cap; behind a proxy every client is the proxy)',
       String(defaultConnectionLimits.perAddress),
     )
+    .option(...accessLogOption)
     .option(
       '--metrics-listen <address:port>',
       'Prometheus metrics (GET /metrics) on a listener of their own, never the API port; off: none',
@@ -62,8 +64,10 @@ export function registerServe(cmd: Command): void {
         perAddress: intOption('rate-per-address', o.ratePerAddress as string, 0, 1_000_000)!,
         perKey: intOption('rate-per-key', o.ratePerKey as string, 0, 1_000_000)!,
       };
+      const accessLog = accessLogOn(o.accessLog);
       const { runAuthority } = await authorityPackage();
-      const onReload = reloadOnHangup();
+      const log = serverLog('authority');
+      const onReload = reloadOnHangup(log);
       const a = await runAuthority(
         dir,
         processClock(),
@@ -73,27 +77,24 @@ export function registerServe(cmd: Command): void {
         limits,
         tls,
         connectionOptions(o),
+        { log, accessLog },
         {
           address: parseMetricsListen(o.metricsListen as string),
           // the default address taken (another authority node here) only warns; a given one must bind
           explicit: serve.getOptionValueSource('metricsListen') !== 'default',
         },
       );
-      const m = a.metricsAddress;
-      process.stdout.write(
-        `authority listening on ${tls ? 'https' : 'http'}://${o.listen as string}:${a.port}\n` +
-          (m ? `metrics on http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics\n` : ''),
-      );
-      const stop = () => void a.close().then(() => process.exit(0));
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      const url = `${tls ? 'https' : 'http'}://${listenOn.includes(':') ? `[${listenOn}]` : listenOn}:${a.port}`;
+      const metrics = metricsUrl(a.metricsAddress);
+      log.info({ port: a.port, address: listenOn, url, tls: Boolean(tls), accessLog, metrics }, 'listening');
+      stopOnSignals(log, a.close);
       // systemctl reload: a renewed certificate; a pair that does not load leaves the old one serving
       onReload(() => {
         try {
           if (tls) a.reloadTls(readTls());
-          process.stderr.write(tls ? 'reloaded the TLS certificate and key\n' : 'reload: nothing to reload\n');
+          log.info({}, tls ? 'reloaded the TLS certificate and key' : 'reload: nothing to reload');
         } catch (err) {
-          process.stderr.write(`reload failed, the certificate in use stays: ${(err as Error).message}\n`);
+          log.error({ error: (err as Error).message }, 'reload failed, the certificate in use stays');
         }
       });
     }, 'authority'),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { emit, fail, table } from '../../output.js';
+import { eventTable } from '../../event-query.js';
+import { emit, fail } from '../../output.js';
 import { clientPackage } from './open-client.js';
 
 /** `volact client events`: what this machine asked and was answered. */
@@ -18,7 +19,7 @@ export function registerEvents(cmd: Command): void {
           Math.max(1, Math.min(Number(o.limit) || 100, 100_000)),
         );
         emit(Boolean(o.json), events, () =>
-          table(events, ['at', 'event', 'machineId', 'licenseState', 'host', 'outcome', 'count', 'required']),
+          eventTable(events, ['at', 'event', 'machineId', 'licenseState', 'host', 'outcome', 'count', 'required']),
         );
       } catch (err) {
         fail(err, Boolean(o.json));

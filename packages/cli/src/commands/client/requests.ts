@@ -1,22 +1,23 @@
 import type { Command } from 'commander';
-import { VolactError, type Schema } from '@volact/protocol';
+import { VolactError, increaseFiledSchema, increaseRecordSchema, type Schema } from '@volact/protocol';
 import { callAuthority } from '@volact/io';
 import { emit, fail } from '../../output.js';
 import { openClient } from './open-client.js';
 
-/** The authority's answer is shown as it comes; the authority validated it. */
-const anyJson: Schema<unknown> = { check: () => undefined, describe: () => ({}) };
-
-/** POSTs to the authority (from --authority, VOLACT_AUTHORITY_URL or the client state); errors keep their codes. */
-async function askAuthority(
+/**
+ * POSTs to the authority (from --authority, VOLACT_AUTHORITY_URL or the client state) and reads
+ * the answer with the schema the authority's API description has for it; errors keep their codes.
+ */
+async function askAuthority<T>(
   o: Record<string, string | boolean | undefined>,
   path: string,
   body: unknown,
-): Promise<unknown> {
+  answer: Schema<T>,
+): Promise<T> {
   const client = await openClient(o.state as string | undefined);
   const base = (o.authority as string | undefined) ?? process.env.VOLACT_AUTHORITY_URL ?? client.state().authorityUrl;
   if (!base) throw new VolactError('NO_AUTHORITY');
-  return callAuthority(base, path, body, anyJson);
+  return callAuthority(base, path, body, answer);
 }
 
 /** `volact client request-increase` and `request-status`: ask the publisher for more, and follow the request. */
@@ -33,18 +34,23 @@ export function registerRequests(cmd: Command): void {
     .option('--json', 'JSON output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
-        const r = await askAuthority(o, '/v1/increase-requests', {
-          v: 1,
-          key: o.key,
-          what: o.what,
-          amount: Number(o.count),
-          reason: o.reason,
-        });
+        const r = await askAuthority(
+          o,
+          '/v1/increase-requests',
+          {
+            v: 1,
+            key: o.key,
+            what: o.what,
+            amount: Number(o.count),
+            reason: o.reason,
+          },
+          increaseFiledSchema,
+        );
         emit(
           Boolean(o.json),
           r,
           () =>
-            `Request ${(r as { id: string }).id} filed; it is pending. Check it with volact client request-status --id ${(r as { id: string }).id} --key KEY.`,
+            `Request ${r.id} filed; it is pending. Check it with volact client request-status --id ${r.id} --key KEY.`,
         );
       } catch (err) {
         fail(err, Boolean(o.json));
@@ -60,11 +66,12 @@ export function registerRequests(cmd: Command): void {
     .option('--json', 'JSON output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       try {
-        const r = (await askAuthority(o, '/v1/increase-requests/status', { v: 1, key: o.key, id: o.id })) as {
-          id: string;
-          state: string;
-          steps: { step: string; at: number; detail: string }[];
-        };
+        const r = await askAuthority(
+          o,
+          '/v1/increase-requests/status',
+          { v: 1, key: o.key, id: o.id },
+          increaseRecordSchema,
+        );
         emit(Boolean(o.json), r, () =>
           [
             `Request ${r.id}: ${r.state}`,

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
 import type { DnsConfig } from '@volact/host';
-import { defaultConnectionLimits, parseMetricsListen, processClock } from '@volact/io';
+import { defaultConnectionLimits, metricsUrl, parseMetricsListen, processClock } from '@volact/io';
 import { applySettingsFile, configurable } from '../../config-file.js';
 import { reloadOnHangup } from '../../process-signals.js';
+import { accessLogOn, accessLogOption, serverLog, stopOnSignals } from '../../server-log.js';
 import { connectionOptions } from '../../connection-options.js';
 import { readUserFile } from '../../files.js';
 import { fail } from '../../output.js';
@@ -81,6 +82,7 @@ export function hostServeOptions(cmd: Command): Command {
         'open client connections from one address (0: no cap; raise it for many machines behind one NAT address)',
         String(defaultConnectionLimits.perAddress),
       )
+      .option(...accessLogOption)
       .option(
         '--metrics-listen <address:port>',
         'Prometheus metrics (GET /metrics) on a listener of their own, never the client port; off: none',
@@ -103,8 +105,10 @@ export function registerServe(cmd: Command): void {
       const port = o.port === undefined ? undefined : Number(o.port);
       if (port !== undefined && (!/^\d+$/.test(o.port!) || port > 65535))
         throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 0, max: 65535, value: o.port! });
+      const accessLog = accessLogOn(o.accessLog);
       const { runHost } = await import('@volact/host');
-      const onReload = reloadOnHangup();
+      const log = serverLog('host');
+      const onReload = reloadOnHangup(log);
       const running = await runHost({
         dir: o.state ?? defaultHostDir(),
         clock: processClock(),
@@ -121,20 +125,26 @@ export function registerServe(cmd: Command): void {
         tsigKeyText: o.tsigKey === undefined ? undefined : readUserFile(o.tsigKey, '--tsig-key'),
         connectionLimits: connectionOptions(o),
         newDatabase: Boolean(o.newDatabase),
+        log,
+        accessLog,
         metrics: {
           address: parseMetricsListen(o.metricsListen ?? DEFAULT_HOST_METRICS),
           // the default address taken (another host on this machine) only warns; a given one must bind
           explicit: self.getOptionValueSource('metricsListen') !== 'default',
         },
       });
-      const m = running.metricsAddress;
-      process.stdout.write(
-        `activation host listening on port ${running.port()} (admin socket ${running.socketPath})\n` +
-          (m ? `metrics on http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics\n` : ''),
+      log.info(
+        {
+          port: running.port(),
+          address: running.host.settings.listenAddress,
+          adminSocket: running.socketPath,
+          activated: running.host.activated,
+          accessLog,
+          metrics: metricsUrl(running.metricsAddress),
+        },
+        'listening',
       );
-      const stop = () => void running.close().then(() => process.exit(0));
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      stopOnSignals(log, running.close);
       // systemctl reload: dns.key again (a rotated TSIG key), the stored priority, publish now
       onReload(() => running.reload());
     } catch (err) {

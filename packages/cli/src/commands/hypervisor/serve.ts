@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { applySettingsFile, configurable } from '../../config-file.js';
 import { reloadOnHangup } from '../../process-signals.js';
+import { accessLogOn, accessLogOption, serverLog, stopOnSignals } from '../../server-log.js';
 import { defaults } from '@volact/protocol';
 import { defaultStateDir } from '@volact/io';
 import { fail } from '../../output.js';
@@ -32,13 +33,16 @@ export function registerServe(cmd: Command): void {
       collect,
     )
     .option('--bridge <name>', 'guest bridge to put each listen address on (ip addr add), repeatable', collect)
-    .option('--name <name>', "the agent's name shown to guests (default: the machine name; '' goes back to it)");
+    .option('--name <name>', "the agent's name shown to guests (default: the machine name; '' goes back to it)")
+    .option(...accessLogOption);
   configurable(serve, 'hypervisor').action(async (_o: unknown, self: Command) => {
     try {
       applySettingsFile(self, 'hypervisor');
       const o = self.opts<Record<string, string | string[] | undefined>>();
+      const accessLog = accessLogOn(o.accessLog);
       const { runAgent } = await import('@volact/hypervisor');
-      const onReload = reloadOnHangup();
+      const log = serverLog('hypervisor');
+      const onReload = reloadOnHangup(log);
       const running = await runAgent({
         dir: (o.state as string | undefined) ?? defaultHypervisorDir(),
         clock: processClock(),
@@ -48,17 +52,24 @@ export function registerServe(cmd: Command): void {
         listen: o.listen as string[] | undefined,
         bridges: o.bridge as string[] | undefined,
         name: o.name as string | undefined,
+        log,
+        accessLog,
       });
-      const where = running
-        .listening()
-        .map((l) => (l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`))
-        .join(', ');
-      process.stdout.write(
-        `hypervisor agent ${running.agent.name} (${running.agent.id}, ${running.agent.activated ? 'activated' : 'NOT activated'}) listening on ${where}, inventory ${running.agent.inventory.source} (admin socket ${running.socketPath})\n`,
+      const where = running.listening();
+      log.info(
+        {
+          port: where[0]?.port,
+          listen: where.map((l) => (l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`)),
+          name: running.agent.name,
+          id: running.agent.id,
+          activated: running.agent.activated,
+          inventory: running.agent.inventory.source,
+          adminSocket: running.socketPath,
+          accessLog,
+        },
+        'listening',
       );
-      const stop = () => void running.close().then(() => process.exit(0));
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      stopOnSignals(log, running.close);
       onReload(); // nothing to re-read: the inventory is watched, settings come through slmgr
     } catch (err) {
       fail(err, false);

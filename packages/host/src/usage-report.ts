@@ -1,0 +1,168 @@
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  VolactError,
+  keyPairFromPem,
+  parsePeriod,
+  publicKeyFromPem,
+  rawPublicKey,
+  rootFromKey,
+  signUsageReport,
+  verifyCatalog,
+  verifyHostCert,
+  type CertEdition,
+  type UsageEdition,
+  type UsageMonth,
+  type UsageReport,
+  type UsageReportFile,
+} from '@volact/protocol';
+import { KeyStore } from './key-store.js';
+import { EVENT_RETENTION_MS, readOrCorrupt } from './run-host.js';
+
+/** One edition as the report names it (from the catalog in force, else from the certificates). */
+type Named = Pick<CertEdition, 'code' | 'name' | 'kind'>;
+
+type EditionRow = { edition: number; granted: number; waiting: number; refused: number; requests: number };
+
+/**
+ * The counts of one stretch of time, from the events table alone: distinct machines granted
+ * (activated or renewed) and told to wait (count insufficient), requests refused, requests in all.
+ * Machine IDs are counted here and never leave this query.
+ */
+function editionCounts(db: Database.Database, start: number, end: number): EditionRow[] {
+  return db
+    .prepare(
+      `SELECT edition,
+         COUNT(DISTINCT CASE WHEN outcome IN ('activated', 'renewed') THEN machine_id END) AS granted,
+         COUNT(DISTINCT CASE WHEN outcome = 'countInsufficient' THEN machine_id END) AS waiting,
+         SUM(outcome IN ('editionNotCovered', 'clockSkew', 'notActivated')) AS refused,
+         COUNT(*) AS requests
+       FROM events WHERE at >= ? AND at < ? GROUP BY edition ORDER BY edition`,
+    )
+    .all(start, end) as EditionRow[];
+}
+
+/** The highest count in a stretch of time and when it was first reached. */
+function peakOf(db: Database.Database, start: number, end: number): { count: number; at: number } | null {
+  const row = db
+    .prepare('SELECT count, at FROM events WHERE at >= ? AND at < ? ORDER BY count DESC, at LIMIT 1')
+    .get(start, end) as { count: number; at: number } | undefined;
+  return row ? { count: row.count, at: row.at } : null;
+}
+
+const monthStart = (m: string) => Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5, 7)) - 1, 1);
+const nextMonth = (m: string) => Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5, 7)), 1);
+
+export type UsageInput = {
+  db: Database.Database;
+  hostId: string;
+  groups: string[];
+  editions: Map<number, Named>;
+  from: string;
+  to: string;
+  now: number;
+};
+
+/**
+ * Builds the report of a period: each UTC month it touches, clipped to the part the host still
+ * keeps events for (EVENT_RETENTION_MS) and to `now`; that part is stated (coveredFrom,
+ * coveredTo), so days the host no longer knows read as unknown, not as zero.
+ */
+export function buildUsageReport(input: UsageInput): UsageReport {
+  const { db, now } = input;
+  const period = parsePeriod(input.from, input.to);
+  if (period.start > now)
+    throw new VolactError('USAGE_PERIOD_INVALID', { detail: `the period starts after today (${period.from})` });
+  const coveredTo = Math.min(period.end, now);
+  const coveredFrom = Math.min(Math.max(period.start, now - EVENT_RETENTION_MS), coveredTo);
+  const months: UsageMonth[] = period.months.map((month) => {
+    const start = Math.max(monthStart(month), coveredFrom);
+    const end = Math.min(nextMonth(month), coveredTo);
+    if (start >= end) return { month, editions: [], peak: null };
+    const editions = editionCounts(db, start, end).map((r): UsageEdition => {
+      const named = input.editions.get(r.edition);
+      return {
+        edition: r.edition,
+        ...(named ? { code: named.code, name: named.name, kind: named.kind } : {}),
+        granted: r.granted,
+        waiting: r.waiting,
+        refused: r.refused,
+        requests: r.requests,
+      };
+    });
+    return { month, editions, peak: peakOf(db, start, end) };
+  });
+  const peak = months.reduce<UsageReport['peak']>(
+    (best, m) => (m.peak && (!best || m.peak.count > best.count) ? m.peak : best),
+    null,
+  );
+  return {
+    hostId: input.hostId,
+    groups: input.groups,
+    from: period.from,
+    to: period.to,
+    coveredFrom,
+    coveredTo,
+    months,
+    peak,
+    generatedAt: now,
+  };
+}
+
+/**
+ * `volact host usage-report`: reads host.db without writing it (the host may be running), the
+ * host's key and its certificates, and returns the signed report file. A host that holds no
+ * certificate has nothing to vouch for its counts: HOST_NOT_ACTIVATED.
+ */
+export function makeUsageReport(
+  dir: string,
+  from: string,
+  to: string,
+  now: number,
+): { file: UsageReportFile; report: UsageReport } {
+  const dbPath = join(dir, 'host.db');
+  if (!existsSync(dbPath) || !existsSync(join(dir, 'host.key')))
+    throw new VolactError('STATE_UNAVAILABLE', {
+      dir,
+      reason: 'no host.db and host.key here (not a host state directory)',
+    });
+  const roots = [rootFromKey(readOrCorrupt(join(dir, 'root.pub'), publicKeyFromPem))];
+  const keyPair = readOrCorrupt(join(dir, 'host.key'), (text) => keyPairFromPem('host', text));
+  let db: Database.Database;
+  try {
+    db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+  } catch (err) {
+    throw new VolactError('STATE_CORRUPT', { file: dbPath, detail: err instanceof Error ? err.message : String(err) });
+  }
+  try {
+    const store = new KeyStore(db);
+    const certified = store
+      .keys()
+      .flatMap((k) => (k.certificate && k.issuer ? [{ certificate: k.certificate, issuer: k.issuer }] : []));
+    if (certified.length === 0) throw new VolactError('HOST_NOT_ACTIVATED');
+    const chains = certified.map((c) => verifyHostCert(c.certificate, c.issuer, roots, now));
+    if (chains.some((c) => c.cert.hostPublicKey !== rawPublicKey(keyPair.publicKey)))
+      throw new VolactError('STATE_CORRUPT', {
+        file: join(dir, 'host.key'),
+        detail: 'it is not the key its certificates name',
+      });
+    const editions = new Map<number, Named>();
+    for (const c of chains) for (const e of c.cert.editions) editions.set(e.number, e);
+    const catalog = store.catalog();
+    if (catalog) for (const e of verifyCatalog(catalog.jws, catalog.issuer, roots).editions) editions.set(e.number, e);
+    const report = buildUsageReport({
+      db,
+      hostId: chains[0]!.cert.hostId,
+      groups: [...new Set(chains.map((c) => c.cert.group))],
+      editions,
+      from,
+      to,
+      now,
+    });
+    return { file: signUsageReport(keyPair, report, certified), report };
+  } finally {
+    db.close();
+  }
+}
