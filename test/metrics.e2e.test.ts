@@ -8,7 +8,7 @@ import { track } from './harness/children.js';
 import { tempDir, volact } from './harness/cli.js';
 import { activationBody, makeMachine, post } from './harness/machines.js';
 import { freePort, systemBinary } from './harness/ports.js';
-import type { Service } from './harness/processes.js';
+import { startService, type Service } from './harness/processes.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
 
 /** Holds a loopback port (`port` 0: any free one); resolves with the server, or null when it is taken already. */
@@ -117,12 +117,26 @@ describe('metrics scraped by a real Prometheus', { timeout: 240_000 }, () => {
     tmp.cleanup();
   });
 
-  /** One instant query through Prometheus' HTTP API: the value of each series, by its labels. */
+  /**
+   * One instant query through Prometheus' HTTP API: the value of each series, by its labels. Every
+   * query here expects series, so an empty answer is asked again for a while: a scrape that missed
+   * its 1 s timeout (a loaded machine) marks the target's series stale until the next one.
+   */
   const query = async (expr: string): Promise<{ metric: Record<string, string>; value: number }[]> => {
-    const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await r.json()) as { status: string; data: { result: { metric: any; value: [number, string] }[] } };
-    assert.equal(body.status, 'success');
-    return body.data.result.map((s) => ({ metric: s.metric, value: Number(s.value[1]) }));
+    const once = async () => {
+      const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      const body = (await r.json()) as { status: string; data: { result: { metric: any; value: [number, string] }[] } };
+      assert.equal(body.status, 'success');
+      return body.data.result.map((s) => ({ metric: s.metric, value: Number(s.value[1]) }));
+    };
+    return eventually(
+      `series for ${expr}`,
+      async () => {
+        const result = await once();
+        return result.length ? result : undefined;
+      },
+      15_000,
+    ).catch(once);
   };
 
   test('the client port and the API port answer 404 to /metrics; the metrics listener serves only /metrics', async () => {
@@ -197,8 +211,18 @@ describe('metrics scraped by a real Prometheus', { timeout: 240_000 }, () => {
     assert.equal((await query('volact_host_activated'))[0]?.value, 1);
     assert.equal((await query('volact_host_ready'))[0]?.value, 1);
     // requests on the client port, by route and status, as the histogram counts them
-    const answered = await query('sum by (code) (volact_host_request_seconds_count{route="POST /v1/activate"})');
-    assert.deepEqual(Object.fromEntries(answered.map((s) => [s.metric.code, s.value])), { '200': 6 });
+    // a request is timed when its answer has gone, just after the commit the count shows: wait for the scrape after
+    const codes = async () =>
+      Object.fromEntries(
+        (await query('sum by (code) (volact_host_request_seconds_count{route="POST /v1/activate"})')).map((s) => [
+          s.metric.code,
+          s.value,
+        ]),
+      );
+    await eventually('6 timed answers', async () => ((await codes())['200'] === 6 ? true : undefined)).catch(async () =>
+      assert.deepEqual(await codes(), { '200': 6 }),
+    );
+    assert.deepEqual(await codes(), { '200': 6 });
     assert.ok(((await query('volact_host_batch_commit_seconds_count'))[0]?.value ?? 0) >= 1);
     // the authority activated the host once, online
     const auth = await query('volact_authority_activations_total{job="volact-authority"}');
@@ -255,10 +279,19 @@ describe('metrics scraped by a real Prometheus', { timeout: 240_000 }, () => {
     const blocker = await hold(9688);
     let second: Service | undefined;
     try {
-      second = await startHost(join(tmp.path, 'host-default'), {
-        root: world.rootPub,
-        authority: `http://127.0.0.1:${authority.port}`,
-      });
+      // no --metrics-listen at all (the harness's startHost turns metrics off)
+      second = await startService([
+        'host',
+        'serve',
+        '--state',
+        join(tmp.path, 'host-default'),
+        '--root',
+        world.rootPub,
+        '--port',
+        '0',
+        '--listen',
+        '127.0.0.1',
+      ]);
       const warned = await eventually('the warning', async () =>
         /"level":"warn".*127\.0\.0\.1:9688 is taken/.test(second!.output()) ? true : undefined,
       );

@@ -30,7 +30,11 @@ export async function makeAuthority(base: string, env: Record<string, string> = 
       (await must(['authority', 'issue-host-key', '--dir', dir, '--group', group, '--json', ...extra])).json
         .key as string,
     serve: (serveEnv = {}, extra = []) =>
-      startService(['authority', 'serve', '--dir', dir, '--port', '0', ...extra], { ...env, ...serveEnv }),
+      // no metrics listener unless a test asks (extra wins): test processes leave the default ports alone
+      startService(['authority', 'serve', '--dir', dir, '--port', '0', '--metrics-listen', 'off', ...extra], {
+        ...env,
+        ...serveEnv,
+      }),
   };
 }
 
@@ -55,6 +59,9 @@ export function startHost(
       '127.0.0.1',
       '--name',
       'test-host',
+      // no metrics listener unless a test asks (a later --metrics-listen in extra wins)
+      '--metrics-listen',
+      'off',
       ...(opts.extra ?? []),
     ],
     opts.env ?? {},
