@@ -12,3 +12,7 @@ export * from './key-store.js';
 export { HostActivation, type ActivationStore, type CatalogUpdate, type KeyActivation } from './host-activation.js';
 export { settingsFrom, type HostSettings } from './settings.js';
 export { readStoredSettings } from './stored-settings.js';
+export { verifyHostLog, type LogProblem, type LogReport } from './log-verify.js';
+export { verifyLogDir, type LogVerification } from './verify-log-dir.js';
+export { checkpointSigner, verifyCheckpoint, type Checkpoint } from './log-checkpoint.js';
+export { LogChain, recordHash } from './log-chain.js';

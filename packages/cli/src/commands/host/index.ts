@@ -3,6 +3,7 @@ import { registerConfig } from './config.js';
 import { registerDns } from './dns.js';
 import { registerEvents } from './events.js';
 import { registerServe } from './serve.js';
+import { registerVerifyLog } from './verify-log.js';
 
 /** `volact host …`: run an activation host and look into it. Settings go through `volact slmgr --host`. */
 export function registerHost(program: Command): void {
@@ -13,4 +14,5 @@ export function registerHost(program: Command): void {
   registerEvents(cmd);
   registerDns(cmd);
   registerConfig(cmd);
+  registerVerifyLog(cmd);
 }
