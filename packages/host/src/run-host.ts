@@ -341,7 +341,11 @@ async function start(
       await dns.stop(); // an update in flight finishes before the database closes
       await Promise.all([new Promise((r) => client.close(r)), new Promise((r) => admin.close(r))]);
       client.closeAllConnections();
-      host.checkpointLog(); // the head at a clean shutdown is signed
+      try {
+        host.checkpointLog(); // the head at a clean shutdown is signed
+      } catch (err) {
+        log(JSON.stringify({ level: 'error', msg: `log checkpoint: ${(err as Error).message}` }));
+      }
       await wal.stop(); // its connection first: the last one to close checkpoints what is left
       db.close();
     },
