@@ -180,6 +180,19 @@ describe('host log: hash chain and checkpoints', () => {
     db.close();
   });
 
+  it('finds newer checkpoints deleted: a record written more than 25 hours after the newest one kept', async () => {
+    const path = join(dir, 'late.db');
+    copyFileSync(base, path);
+    const clock = new ManualClock(start + 2 * DAY);
+    const { db, host, ask } = makeHost(path, clock, keyPair);
+    await ask('m9');
+    host.checkpointLog();
+    db.prepare('DELETE FROM log_checkpoints WHERE seq = 11').run();
+    const r = verifyHostLog(db, keyPair.publicKey);
+    assert.deepEqual([r.first?.kind, r.first?.seq, r.first?.problem], ['event', 11, 'deleted']);
+    db.close();
+  });
+
   it('keeps the log verifiable after pruning, and finds the front cut beyond the checkpoint', async () => {
     const path = join(dir, 'pruned.db');
     copyFileSync(base, path);
@@ -241,8 +254,20 @@ describe('host log: hash chain and checkpoints', () => {
     for (let i = 0; i < 5; i++) ins.run(start + i, `old-${i}`);
     old.close();
     const db = openHostDb(path);
+    const unsigned = verifyHostLog(db, keyPair.publicKey);
+    assert.deepEqual([unsigned.records, unsigned.lastSeq], [5, 5], 'every old event chained');
+    assert.deepEqual([unsigned.first?.kind, unsigned.first?.problem], ['checkpoint', 'deleted'], 'no checkpoint yet');
+    // the host signs one at start (run-host.ts)
+    new Host({
+      db,
+      clock: new ManualClock(start + DAY),
+      keyPair,
+      roots: [],
+      hostName: 'v5',
+      log: () => {},
+    }).checkpointLog();
     const r = verifyHostLog(db, keyPair.publicKey);
-    assert.deepEqual([r.intact, r.records, r.firstSeq, r.lastSeq, r.checkpoints], [true, 5, 1, 5, 0]);
+    assert.deepEqual([r.intact, r.records, r.firstSeq, r.lastSeq, r.checkpoints], [true, 5, 1, 5, 1]);
     db.close();
   });
 });

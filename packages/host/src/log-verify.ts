@@ -106,6 +106,13 @@ function readCheckpoints(db: Database.Database, publicKey: KeyObject) {
 }
 
 type Signed = Map<number, Checkpoint & { id: number }>;
+
+/**
+ * The host signs a checkpoint every hour that records were added and at every start: a record
+ * this long after the newest checkpoint means newer ones were deleted (25 hours: "at least daily",
+ * with an hour to spare for a clock that was set).
+ */
+const MAX_UNSIGNED_MS = 25 * 3_600_000;
 type Where = { kind: LogKind; seq: number | null; id: number };
 
 /** The first record kept: where the checkpoints say the log starts, and anchored by one. */
@@ -180,10 +187,16 @@ function recordProblem(
 }
 
 /** Walks both tables in seq order; stops at the first bad record. */
-function walk(db: Database.Database, requiredFirst: number, bySeq: Signed) {
+function walk(db: Database.Database, requiredFirst: number, bySeq: Signed, signed: { seq: number; at: number }) {
   const sources = [source(db, 'event'), source(db, 'setting')];
   const heads = sources.map((s) => s.next());
-  const out = { records: 0, firstSeq: null as number | null, lastSeq: 0, problem: undefined as LogProblem | undefined };
+  const out = {
+    records: 0,
+    firstSeq: null as number | null,
+    lastSeq: 0,
+    problem: undefined as LogProblem | undefined,
+    late: undefined as LogProblem | undefined,
+  };
   let expected = 0;
   let prevHash: Buffer = GENESIS;
   try {
@@ -218,6 +231,12 @@ function walk(db: Database.Database, requiredFirst: number, bySeq: Signed) {
       }
       out.problem = recordProblem(db, src, row, expected, prevHash, bySeq);
       if (out.problem) return out;
+      if (!out.late && row.seq > signed.seq && (row.fields[0] as number) > signed.at + MAX_UNSIGNED_MS)
+        out.late = {
+          ...at,
+          problem: 'deleted',
+          detail: `it was written more than ${MAX_UNSIGNED_MS / 3_600_000} hours after the newest checkpoint; the host signs one at least daily, so newer checkpoints were deleted`,
+        };
       prevHash = row.hash;
       out.lastSeq = row.seq;
       expected = row.seq + 1;
@@ -239,7 +258,20 @@ export function verifyHostLog(db: Database.Database, publicKey: KeyObject): LogR
   const bySeq: Signed = new Map();
   for (const c of valid) bySeq.set(c.seq, c);
   const requiredFirst = Math.max(1, ...valid.map((c) => c.firstSeq));
-  const w = walk(db, requiredFirst, bySeq);
+  // with no valid checkpoint, the missing or forged ones are the finding
+  const signed = valid.length
+    ? { seq: Math.max(...valid.map((c) => c.seq)), at: Math.max(...valid.map((c) => c.at)) }
+    : { seq: Infinity, at: Infinity };
+  const w = walk(db, requiredFirst, bySeq, signed);
+  if (w.late) problems.push(w.late);
+  if (w.firstSeq !== null && valid.length + problems.length === 0)
+    problems.push({
+      kind: 'checkpoint',
+      seq: w.firstSeq,
+      id: null,
+      problem: 'deleted',
+      detail: 'there is no checkpoint: the host signs one at every start, so they were deleted',
+    });
   if (w.problem) problems.push(w.problem);
   else
     for (const c of valid)
