@@ -359,18 +359,14 @@ export class Host {
   }
 
   /**
-   * Writes a signed checkpoint of the log's head: always when `force`, else when records were
-   * added since the newest checkpoint or it is older than `maxAgeMs` (run-host.ts: at start, every
-   * hour with a day, at a clean shutdown). Returns the seq signed, or undefined when none was due.
+   * Writes a signed checkpoint of the log's head when records were added since the newest
+   * checkpoint, or it is older than `maxAgeMs` (run-host.ts: at start and every hour with a day,
+   * at a clean shutdown without). Returns the seq signed, or undefined when none was due.
    */
-  checkpointLog(opts: { force?: boolean; maxAgeMs?: number } = {}): number | undefined {
+  checkpointLog(maxAgeMs = Infinity): number | undefined {
     const now = this.clock.now();
     const last = this.store.lastCheckpoint();
-    const due =
-      opts.force ||
-      !last ||
-      last.seq !== this.store.logHead() ||
-      (opts.maxAgeMs !== undefined && now - last.at >= opts.maxAgeMs);
+    const due = !last || last.seq !== this.store.logHead() || now - last.at >= maxAgeMs;
     return due ? this.store.writeCheckpoint(this.signCheckpoint, now).seq : undefined;
   }
 

@@ -83,7 +83,7 @@ function maintainLog(host: Host, dns: DnsPublisher, log: (line: string) => void)
   try {
     host.pruneEvents(EVENT_RETENTION_MS);
     dns.prune(EVENT_RETENTION_MS);
-    host.checkpointLog({ maxAgeMs: DAY });
+    host.checkpointLog(DAY);
   } catch (err) {
     log(JSON.stringify({ level: 'error', msg: `log maintenance: ${(err as Error).message}` }));
   }
