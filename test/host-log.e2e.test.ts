@@ -158,6 +158,16 @@ describe('host log: volact host verify-log', { timeout: 600_000 }, () => {
     assert.match(r.json.first.detail, /not signed by this host's key/);
   });
 
+  it('refuses a host.key that is not the key the host certificate names', async () => {
+    const dir = join(tmp.path, 'other-key');
+    mkdirSync(dir);
+    for (const f of ['host.db', 'root.pub']) copyFileSync(join(hostDir, f), join(dir, f));
+    execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', join(dir, 'host.key')]);
+    const r = await verify(dir);
+    assert.equal(r.code, 7, r.stdout + r.stderr);
+    assert.equal(r.json.error.code, 'LOG_KEY_MISMATCH');
+  });
+
   it('prunes events older than 90 days behind a checkpoint at start, and the pruned log still verifies', async () => {
     const before = intact.json.lastSeq as number;
     clock.advance(91 * DAY);
