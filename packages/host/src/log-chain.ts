@@ -77,12 +77,16 @@ export class LogChain {
     // after pruning everything, the head is the newest checkpoint's (the hash is in its payload)
     const c = db.prepare('SELECT jws FROM log_checkpoints ORDER BY seq DESC LIMIT 1').get() as
       { jws: string } | undefined;
-    if (c) {
-      const p = JSON.parse(Buffer.from(c.jws.split('.')[1]!, 'base64url').toString('utf8')) as {
-        seq: number;
-        hash: string;
-      };
-      rows.push({ seq: p.seq, hash: Buffer.from(p.hash, 'base64url') });
+    try {
+      if (c) {
+        const p = JSON.parse(Buffer.from(c.jws.split('.')[1]!, 'base64url').toString('utf8')) as {
+          seq: number;
+          hash: string;
+        };
+        if (Number.isSafeInteger(p.seq)) rows.push({ seq: p.seq, hash: Buffer.from(String(p.hash), 'base64url') });
+      }
+    } catch {
+      // a damaged checkpoint never stops the host: verify-log names it
     }
     let best: { seq: number; hash: Buffer } = { seq: 0, hash: GENESIS };
     for (const r of rows) if (r && r.seq > best.seq) best = r;

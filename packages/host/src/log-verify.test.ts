@@ -193,6 +193,19 @@ describe('host log: hash chain and checkpoints', () => {
     db.close();
   });
 
+  it('starts a host whose checkpoint row is damaged, and names the checkpoint', async () => {
+    const path = join(dir, 'damaged.db');
+    copyFileSync(base, path);
+    const raw = new Database(path);
+    raw.prepare("UPDATE log_checkpoints SET jws = 'not a jws'").run();
+    raw.close();
+    const { db, ask } = makeHost(path, new ManualClock(start + DAY), keyPair);
+    await ask('after');
+    const r = verifyHostLog(db, keyPair.publicKey);
+    assert.deepEqual([r.records, r.first?.kind, r.first?.problem], [11, 'checkpoint', 'checkpoint']);
+    db.close();
+  });
+
   it('keeps the log verifiable after pruning, and finds the front cut beyond the checkpoint', async () => {
     const path = join(dir, 'pruned.db');
     copyFileSync(base, path);
