@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * The host log's hash chain (docs/operations.md#verifying-the-host-log): activation events
@@ -30,15 +30,21 @@ export const settingFields = ['at', 'name', 'old_value', 'new_value'] as const;
 export type LogKind = 'event' | 'setting';
 export type FieldValue = string | number | null;
 
+/** SHA-256 in one call where Node has it (20.12 and later: half the cost of a Hash object). */
+const sha256: (text: string) => Buffer =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'buffer')
+    : (text) => crypto.createHash('sha256').update(text).digest();
+
 /**
  * SHA-256 over a JSON array: a version tag, the kind, seq, prev (base64url) and the fields as
  * SQLite returns them (integers, text or null). JSON makes it unambiguous: no two different
- * records encode alike, whatever their strings hold.
+ * records encode alike, whatever their strings hold. The text is exactly
+ * JSON.stringify(['volact.log/1', kind, seq, prev, ...fields]), put together here without the
+ * spread (the activation path runs it for every request; fields are never empty).
  */
 export function recordHash(kind: LogKind, seq: number, prev: Buffer, fields: readonly FieldValue[]): Buffer {
-  return createHash('sha256')
-    .update(JSON.stringify(['volact.log/1', kind, seq, prev.toString('base64url'), ...fields]))
-    .digest();
+  return sha256(`["volact.log/1","${kind}",${seq},"${prev.toString('base64url')}",${JSON.stringify(fields).slice(1)}`);
 }
 
 /** One record's place in the chain, as stored beside its fields. */
