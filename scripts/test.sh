@@ -22,6 +22,8 @@ command -v ip >/dev/null || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 # the LDAPS/StartTLS tests make a test CA and server certificate with openssl
 command -v openssl >/dev/null || missing+=(openssl)
+# the host log tests tamper with host.db through the sqlite3 command-line tool
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "==> apt-get install ${missing[*]} (services the tests start)"
