@@ -22,6 +22,8 @@ command -v ip >/dev/null || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 # the LDAPS/StartTLS tests make a test CA and server certificate with openssl
 command -v openssl >/dev/null || missing+=(openssl)
+# the host log tests tamper with host.db through the sqlite3 command-line tool
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
 # the metrics test scrapes both servers with a real Prometheus, and checks with its promtool
 command -v prometheus >/dev/null || [ -x /usr/bin/prometheus ] || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then

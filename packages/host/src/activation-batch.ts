@@ -12,6 +12,7 @@ import {
 import type { MachineCounter } from './machine-counter.js';
 import { machineIdHasher } from './host-store.js';
 import { MachineIndex } from './machine-index.js';
+import { LogChain } from './log-chain.js';
 
 /** What the host decided for one request. */
 export type Outcome =
@@ -78,6 +79,7 @@ export class ActivationBatch<A> {
   private readonly event: Database.Statement;
   private readonly counter: Database.Statement<[string, number]>;
   private readonly hash: (machineId: string) => number;
+  private readonly chain: LogChain;
   readonly tallies = new Map<string, number>();
 
   constructor(
@@ -92,6 +94,7 @@ export class ActivationBatch<A> {
   ) {
     // a machine's row is found by the keyed hash of its ID in memory, and confirmed by its ID
     this.hash = machineIdHasher(db);
+    this.chain = LogChain.of(db);
     this.index = MachineIndex.load(db);
     this.sel = db.prepare('SELECT id, machine_id, last_seen, fingerprint_hash FROM machines WHERE id = ?');
     this.ins = db.prepare(
@@ -103,7 +106,7 @@ export class ActivationBatch<A> {
          fingerprint_hash = ?, fingerprints = fingerprints + ?, machine_name = coalesce(?, machine_name) WHERE id = ?`,
     );
     this.event = db.prepare(
-      'INSERT INTO events (at, event, machine_id, vm, license_state, edition, outcome, count, required, address) VALUES (?, 12290, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (at, event, machine_id, vm, license_state, edition, outcome, count, required, address, seq, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.counter = db.prepare(
       'INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n',
@@ -119,6 +122,26 @@ export class ActivationBatch<A> {
       if (row?.machine_id === machineId) return row;
     }
     return undefined;
+  }
+
+  /** Inserts the request's event 12290, linked into the host log (log-chain.ts). */
+  private recordEvent(p: Pending<A>, now: number, outcome: Outcome, count: number, required: number): void {
+    const { req } = p;
+    // in the order log-chain.ts hashes them (eventFields)
+    const fields = [
+      now,
+      12290,
+      req.machineId,
+      req.vm ? 1 : 0,
+      req.licenseState,
+      p.edition?.number ?? 0,
+      outcome,
+      count,
+      required,
+      p.address,
+    ] as const;
+    const link = this.chain.link('event', fields);
+    this.event.run(...fields, link.seq, link.prev, link.hash);
   }
 
   submit(p: Pending<A>): void {
@@ -144,6 +167,7 @@ export class ActivationBatch<A> {
     const bump = (name: string) => bumps.set(name, (bumps.get(name) ?? 0) + 1);
     /** hash, row of each machine inserted in this batch (taken back if the transaction fails) */
     const added: number[] = [];
+    const head = this.chain.mark();
     const started = performance.now();
     try {
       this.db
@@ -200,17 +224,7 @@ export class ActivationBatch<A> {
               }
             }
             if (p.edition && !required) required = this.required(p.edition);
-            this.event.run(
-              now,
-              req.machineId,
-              req.vm ? 1 : 0,
-              req.licenseState,
-              p.edition?.number ?? 0,
-              outcome,
-              count,
-              required,
-              p.address,
-            );
+            this.recordEvent(p, now, outcome, count, required);
             bump('total');
             bump(outcomeCounter[outcome]);
             bump(stateCounter[req.licenseState]);
@@ -222,8 +236,9 @@ export class ActivationBatch<A> {
         })
         .immediate();
     } catch (err) {
-      // the transaction rolled back; so must the in-memory tallies and index
+      // the transaction rolled back; so must the in-memory tallies, index and chain head
       this.machines.reload();
+      this.chain.reset(head);
       for (let i = 0; i < added.length; i += 2) this.index.remove(added[i]!, added[i + 1]!);
       const id = `batch-${now}`;
       this.log.error({ requestId: id, error: err instanceof Error ? err.stack : String(err) }, 'batch failed');

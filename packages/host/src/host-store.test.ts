@@ -33,7 +33,7 @@ describe('host store migrations', () => {
     old.close();
 
     const db = openHostDb(path);
-    assert.equal(db.pragma('user_version', { simple: true }), 5);
+    assert.equal(db.pragma('user_version', { simple: true }), migrations.length);
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM machines').get() as { n: number }).n, 500);
     const [id] = MachineIndex.load(db).rowsOf(machineIdHasher(db)('m-42'));
     const row = db.prepare('SELECT * FROM machines WHERE id = ?').get(id) as Record<string, unknown>;

@@ -3,6 +3,11 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync } from 'node:fs';
 import type { DnsEvent, DnsRecord, EventOutcome, ZoneRecords } from './dns-records.js';
 import { KeyStore } from './key-store.js';
+import { LogChain, chainExistingEvents, settingFields } from './log-chain.js';
+import type { Checkpoint } from './log-checkpoint.js';
+
+/** Signs a checkpoint (log-checkpoint.ts); the store stores what it is given. */
+export type CheckpointSign = (c: Omit<Checkpoint, 'hostId'>) => string;
 
 /** The schema, one migration per version (user_version); exported so tests can build old databases. */
 export const migrations = [
@@ -69,7 +74,22 @@ export const migrations = [
    ALTER TABLE machines_v5 RENAME TO machines;
    CREATE INDEX machines_last_seen ON machines(last_seen);
    CREATE INDEX machines_fingerprints ON machines(fingerprints) WHERE fingerprints > 1;`,
+  // 6: the tamper-evident log (issue 14): events and settings changes in one hash chain
+  // (log-chain.ts), and checkpoints signed with the host's key. The events stored before are
+  // chained once, in this migration's transaction (chainExistingEvents). No index on seq: the
+  // chain is walked in rowid order, which is seq order within each table.
+  `ALTER TABLE events ADD COLUMN seq INTEGER;
+   ALTER TABLE events ADD COLUMN prev BLOB;
+   ALTER TABLE events ADD COLUMN hash BLOB;
+   CREATE TABLE settings_log (
+     id INTEGER PRIMARY KEY, at INTEGER NOT NULL, name TEXT NOT NULL, old_value TEXT, new_value TEXT NOT NULL,
+     seq INTEGER NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);
+   CREATE TABLE log_checkpoints (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, at INTEGER NOT NULL, jws TEXT NOT NULL);
+   CREATE INDEX log_checkpoints_seq ON log_checkpoints(seq);`,
 ];
+
+/** What a migration needs beyond its SQL, run in its transaction: by the version it makes. */
+const afterMigration: Record<number, (db: Database.Database) => void> = { 6: chainExistingEvents };
 
 /** The index key of a machine ID: the first 48 bits of SHA-256(host's key, ID), a safe integer. */
 export function machineIdHash(key: Buffer, machineId: string): number {
@@ -105,6 +125,7 @@ export function openHostDb(path: string): Database.Database {
   for (let v = version; v < migrations.length; v++) {
     db.transaction(() => {
       db.exec(migrations[v]!);
+      afterMigration[v + 1]?.(db);
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
   }
@@ -182,8 +203,87 @@ export class HostStore extends KeyStore {
     }));
   }
 
-  pruneEvents(before: number): number {
-    return this.db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
+  /**
+   * Stores a setting and, when its value changes, chains the change (name, old and new value,
+   * time) in the same transaction: the host log records every settings change.
+   */
+  override writeSetting(name: string, value: unknown, at = 0): void {
+    const text = JSON.stringify(value);
+    const chain = LogChain.of(this.db);
+    const mark = chain.mark();
+    try {
+      this.db.transaction(() => {
+        const old = this.db.prepare('SELECT value FROM settings WHERE name = ?').get(name) as
+          { value: string } | undefined;
+        if (old?.value === text) return;
+        super.writeSetting(name, value);
+        const fields = [at, name, old?.value ?? null, text];
+        const l = chain.link('setting', fields);
+        this.db
+          .prepare(
+            `INSERT INTO settings_log (${settingFields.join(', ')}, seq, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(...fields, l.seq, l.prev, l.hash);
+      })();
+    } catch (err) {
+      chain.reset(mark);
+      throw err;
+    }
+  }
+
+  /** The seq of the log's last record (0 before the first). */
+  logHead(): number {
+    return LogChain.of(this.db).seq;
+  }
+
+  /** The newest checkpoint written (by time), if any. */
+  lastCheckpoint(): { seq: number; at: number } | undefined {
+    return this.db.prepare('SELECT seq, at FROM log_checkpoints ORDER BY at DESC, id DESC LIMIT 1').get() as
+      { seq: number; at: number } | undefined;
+  }
+
+  /** The first seq still kept (after pruning), or undefined when no record is kept. */
+  private firstSeq(): number | undefined {
+    const rows = [
+      this.db.prepare('SELECT seq FROM events WHERE seq IS NOT NULL ORDER BY id LIMIT 1').get(),
+      this.db.prepare('SELECT seq FROM settings_log ORDER BY id LIMIT 1').get(),
+    ] as ({ seq: number } | undefined)[];
+    const seqs = rows.filter((r) => r !== undefined).map((r) => r.seq);
+    return seqs.length ? Math.min(...seqs) : undefined;
+  }
+
+  /** Signs and stores a checkpoint of the chain's head now. */
+  writeCheckpoint(sign: CheckpointSign, at: number): { seq: number } {
+    const chain = LogChain.of(this.db);
+    const seq = chain.seq;
+    const jws = sign({ seq, hash: chain.head.toString('base64url'), firstSeq: this.firstSeq() ?? seq + 1, at });
+    this.db.prepare('INSERT INTO log_checkpoints (seq, at, jws) VALUES (?, ?, ?)').run(seq, at, jws);
+    return { seq };
+  }
+
+  /**
+   * Prunes the log from the front: every record up to the last one older than `before` (events
+   * and settings changes alike, so the records kept stay one unbroken run), after a checkpoint of
+   * that last record, which anchors the first record kept. Older checkpoints go too.
+   */
+  pruneEvents(before: number, sign: CheckpointSign, at: number): number {
+    return this.db.transaction(() => {
+      const q = (sql: string) => this.db.prepare(sql).get(before) as { seq: number; hash: Buffer } | undefined;
+      const e = q('SELECT seq, hash FROM events WHERE id = (SELECT max(id) FROM events WHERE at < ?)');
+      const s = q('SELECT seq, hash FROM settings_log WHERE at < ? ORDER BY seq DESC LIMIT 1');
+      const cut = !e ? s : !s ? e : e.seq > s.seq ? e : s;
+      if (!cut) return 0;
+      const jws = sign({ seq: cut.seq, hash: cut.hash.toString('base64url'), firstSeq: cut.seq + 1, at });
+      this.db.prepare('INSERT INTO log_checkpoints (seq, at, jws) VALUES (?, ?, ?)').run(cut.seq, at, jws);
+      const next = this.db.prepare('SELECT id FROM events WHERE seq > ? ORDER BY id LIMIT 1').get(cut.seq) as
+        { id: number } | undefined;
+      const n = next
+        ? this.db.prepare('DELETE FROM events WHERE id < ?').run(next.id).changes
+        : this.db.prepare('DELETE FROM events').run().changes;
+      this.db.prepare('DELETE FROM settings_log WHERE seq <= ?').run(cut.seq);
+      this.db.prepare('DELETE FROM log_checkpoints WHERE seq < ?').run(cut.seq);
+      return n;
+    })();
   }
 
   /** Machines seen, newest first. */

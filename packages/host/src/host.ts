@@ -26,7 +26,8 @@ import {
 } from './activation-batch.js';
 import { HostActivation, type CatalogUpdate, type HostCertificate, type KeyActivation } from './host-activation.js';
 import type { Signed } from './key-store.js';
-import { HostStore, type EventQuery, type MachineQuery, type InstalledKey } from './host-store.js';
+import { HostStore, type CheckpointSign, type EventQuery, type MachineQuery, type InstalledKey } from './host-store.js';
+import { checkpointSigner } from './log-checkpoint.js';
 import { hostStatus } from './host-status.js';
 import { MachineCounter } from './machine-counter.js';
 import {
@@ -94,6 +95,7 @@ export class Host {
   private readonly postAuthority: Post;
   private readonly prioritize: (priority: ProcessPriority) => void;
   private readonly getAuthority: Get;
+  private readonly signCheckpoint: CheckpointSign;
 
   constructor(opts: HostOptions) {
     this.store = new HostStore(opts.db);
@@ -120,6 +122,7 @@ export class Host {
       countInsufficient: signer(this.keyPair, docTypes.countInsufficient, DOC_VERSION),
       refusal: signer(this.keyPair, docTypes.refusal, DOC_VERSION),
     };
+    this.signCheckpoint = checkpointSigner(this.keyPair);
     this.counter = new MachineCounter(opts.db, defaults.countWindowMs);
     this.batch = new ActivationBatch(
       opts.db,
@@ -143,14 +146,14 @@ export class Host {
   /** `host serve --name NAME` stores it for later starts; '' goes back to the machine's name. */
   setHostName(name: string): void {
     checkHostName(name);
-    this.store.writeSetting('hostName', name || null);
+    this.writeSetting('hostName', name || null);
     this.settings.hostName = name || null;
   }
 
   /** `host serve --listen ADDRESS`, stored once the host listens there. */
   setListenAddress(address: string): void {
     checkListenAddress(address);
-    this.store.writeSetting('listenAddress', address);
+    this.writeSetting('listenAddress', address);
     this.settings.listenAddress = address;
   }
 
@@ -300,7 +303,7 @@ export class Host {
   /** Stores a checked setting; it is in force for the next answer. */
   setSetting(name: NumericSetting, value: number): void {
     checkSetting(name, value);
-    this.store.writeSetting(name, value);
+    this.writeSetting(name, value);
     this.settings[name] = value;
   }
 
@@ -310,26 +313,26 @@ export class Host {
    */
   setPriority(priority: ProcessPriority): void {
     this.prioritize(priority);
-    this.store.writeSetting('priority', priority);
+    this.writeSetting('priority', priority);
     this.settings.priority = priority;
   }
 
   setAuthority(url: string): void {
-    this.store.writeSetting('authorityUrl', url);
+    this.writeSetting('authorityUrl', url);
     this.settings.authorityUrl = url;
   }
 
   /** Checks and stores DNS publishing settings (a partial change keeps the rest). */
   setDns(change: Partial<DnsConfig>): DnsConfig {
     const next = checkDns(this.settings.dns, change);
-    this.store.writeSetting('dns', next);
+    this.writeSetting('dns', next);
     this.settings.dns = next;
     return next;
   }
 
   setServedNetworks(cidrs: string[]): void {
     checkServedNetworks(cidrs);
-    this.store.writeSetting('servedNetworks', cidrs);
+    this.writeSetting('servedNetworks', cidrs);
     this.settings.servedNetworks = cidrs;
   }
 
@@ -364,8 +367,26 @@ export class Host {
     return this.store.rowCounts();
   }
 
-  /** Drops events older than `keepMs` so the table stays bounded. */
+  /** Drops events (and settings changes) older than `keepMs` from the front of the log, after a checkpoint. */
   pruneEvents(keepMs: number): number {
-    return this.store.pruneEvents(this.clock.now() - keepMs);
+    const now = this.clock.now();
+    return this.store.pruneEvents(now - keepMs, this.signCheckpoint, now);
+  }
+
+  /**
+   * Writes a signed checkpoint of the log's head when records were added since the newest
+   * checkpoint, or it is older than `maxAgeMs` (run-host.ts: at start and every hour with a day,
+   * at a clean shutdown without). Returns the seq signed, or undefined when none was due.
+   */
+  checkpointLog(maxAgeMs = Infinity): number | undefined {
+    const now = this.clock.now();
+    const last = this.store.lastCheckpoint();
+    const due = !last || last.seq !== this.store.logHead() || now - last.at >= maxAgeMs;
+    return due ? this.store.writeCheckpoint(this.signCheckpoint, now).seq : undefined;
+  }
+
+  /** Stores a setting, chaining the change in the host log with the host's time. */
+  private writeSetting(name: string, value: unknown): void {
+    this.store.writeSetting(name, value, this.clock.now());
   }
 }

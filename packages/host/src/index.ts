@@ -14,4 +14,8 @@ export { settingsFrom, type HostSettings } from './settings.js';
 export { readStoredSettings } from './stored-settings.js';
 export { buildUsageReport, makeUsageReport, type UsageInput } from './usage-report.js';
 export { clientApiDocument } from './api-description.js';
+export { verifyHostLog, type LogProblem, type LogReport } from './log-verify.js';
+export { verifyLogDir, type LogVerification } from './verify-log-dir.js';
+export { checkpointSigner, verifyCheckpoint, type Checkpoint } from './log-checkpoint.js';
+export { LogChain, recordHash } from './log-chain.js';
 export { HostMetrics, type HostSources } from './metrics.js';

@@ -93,6 +93,21 @@ export type RunningHost = {
 
 export const EVENT_RETENTION_MS = 90 * DAY;
 
+/**
+ * Every hour, and at start: prune the log from the front (after a checkpoint that anchors what
+ * is kept), then sign a checkpoint of the head when records came since the last one or it is a
+ * day old (docs/operations.md#verifying-the-host-log). A failure is logged; serving goes on.
+ */
+function maintainLog(host: Host, dns: DnsPublisher, log: Log): void {
+  try {
+    host.pruneEvents(EVENT_RETENTION_MS);
+    dns.prune(EVENT_RETENTION_MS);
+    host.checkpointLog(DAY);
+  } catch (err) {
+    log.error({}, `log maintenance: ${(err as Error).message}`);
+  }
+}
+
 /** Loads or creates the host's own key pair; the private key never leaves the host. */
 function hostKeyPair(dir: string) {
   const path = join(dir, 'host.key');
@@ -364,10 +379,8 @@ async function start(
       admin.close();
       client.close();
     }));
-  const prune = setInterval(() => {
-    host.pruneEvents(EVENT_RETENTION_MS);
-    dns.prune(EVENT_RETENTION_MS);
-  }, 3_600_000);
+  maintainLog(host, dns, log);
+  const prune = setInterval(() => maintainLog(host, dns, log), 3_600_000);
   prune.unref();
   dns.start(); // publishes now if configured, then every 24 hours; failures never stop serving
   return {
@@ -382,6 +395,11 @@ async function start(
       await dns.stop(); // an update in flight finishes before the database closes
       await Promise.all([new Promise((r) => client.close(r)), new Promise((r) => admin.close(r)), scrape?.close()]);
       client.closeAllConnections();
+      try {
+        host.checkpointLog(); // the head at a clean shutdown is signed
+      } catch (err) {
+        log.error({}, `log checkpoint: ${(err as Error).message}`);
+      }
       await wal.stop(); // its connection first: the last one to close checkpoints what is left
       db.close();
     },

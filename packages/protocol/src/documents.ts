@@ -25,6 +25,7 @@ export const docTypes = {
   directoryObject: 'volact.directory-object',
   hypervisorCert: 'volact.hypervisor-cert',
   vmGrant: 'volact.vm-grant',
+  logCheckpoint: 'volact.log-checkpoint',
 } as const;
 export const DOC_VERSION = 1;
 export const readableVersions = [1] as const;

@@ -147,6 +147,9 @@ export const errorTable = {
   ANSWER_EDITION_NOT_CERTIFIED: { status: 400, exit: exitCodes.trust, message: "the host granted edition {edition}, which its certificate does not cover", fix: 'The host is misconfigured or forged; use another host.' },
   HOST_CERT_MISMATCH: { status: 400, exit: exitCodes.trust, message: 'the certificate does not belong to the key that signed the answer ({detail})', fix: 'The host is misconfigured or forged; use another host.' },
   ROOT_NOT_PINNED: { status: 500, exit: exitCodes.trust, message: 'no publisher root key is pinned in {dir}', fix: 'Pin it: volact client trust ROOT.pub (the root.pub from your publisher).' },
+  LOG_TAMPERED: { status: 409, exit: exitCodes.trust, message: 'the host log in {file} was changed: {kind} {seq} {problem} ({detail})', fix: 'Keep host.db (with its -wal file) as evidence and compare it with a backup; docs/operations.md#verifying-the-host-log says what each finding means. The host goes on serving: its counts do not depend on the log.' },
+  LOG_KEY_MISMATCH: { status: 409, exit: exitCodes.trust, message: 'the host key in {file} is not the one the host certificate names ({detail})', fix: 'Run verify-log on the host\'s own state directory; restore host.key from a backup if it was replaced.' },
+  LOG_UNAVAILABLE: { status: 409, exit: exitCodes.refused, message: 'the host log in {file} cannot be verified: {detail}', fix: 'Give the host\'s state directory (--state DIR); a host.db made by an older version is chained when this version of volact host serve starts on it.' },
 
   // --- usage reports (a host's counts sent to the publisher) -----------------------------------
   USAGE_PERIOD_INVALID: { status: 400, exit: exitCodes.input, message: 'the report period is not valid: {detail}', fix: 'Give --from and --to as YYYY-MM or YYYY-MM-DD (UTC days; a month means all of it), --from not after --to, at most 120 months, and not starting in the future.' },

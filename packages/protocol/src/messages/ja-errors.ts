@@ -139,6 +139,9 @@ export const jaErrors: Partial<Record<ErrorCode, { message: string; fix: string 
   USAGE_PERIOD_INVALID: { message: 'レポートの期間が正しくありません: {detail}', fix: '--from と --to は YYYY-MM または YYYY-MM-DD (UTC の日付。月を指定するとその月全体) で指定してください。--from は --to より後にできず、期間は最大 120 か月で、未来から始めることはできません。' },
   USAGE_REPORT_INVALID: { message: '使用状況レポートが正しくありません: {detail}', fix: 'volact host usage-report が書き出したとおりのファイルを顧客から受け取るか (署名後に変更されたレポートは検証に通りません)、新しいレポートを依頼してください。' },
   USAGE_REPORT_HOST_UNKNOWN: { message: '使用状況レポートはホスト {hostId} のものですが、このオーソリティはこのホストのライセンス認証をしていません', fix: 'そのホストのライセンス認証をしたオーソリティにアップロードしてください。証明書は当社のルートにつながっていますが、このオーソリティにはそのホスト キーでのライセンス認証の記録がありません (独自のデータベースを持つ別のノードか、ライセンス認証より前のバックアップから復元したデータベースです)。' },
+  LOG_TAMPERED: { message: '{file} のホスト ログが変更されています: {kind} {seq} {problem} ({detail})', fix: 'host.db (-wal ファイルを含む) を証拠として保管し、バックアップと比較してください。各検出結果の意味は docs/operations.md#verifying-the-host-log にあります。ホストはサービスを続けます (カウントはログに依存しません)。' },
+  LOG_KEY_MISMATCH: { message: '{file} のホストの鍵は、ホスト証明書に記載された鍵ではありません ({detail})', fix: 'ホスト自身の状態ディレクトリに対して verify-log を実行してください。host.key が置き換えられた場合は、バックアップから復元してください。' },
+  LOG_UNAVAILABLE: { message: '{file} のホスト ログを検証できません: {detail}', fix: 'ホストの状態ディレクトリを指定してください (--state DIR)。古いバージョンで作成された host.db は、このバージョンの volact host serve が起動したときにチェーン化されます。' },
 
   // --- internal --------------------------------------------------------------------------------
   STATE_CORRUPT: { message: 'ローカルの状態 {file} を読み取れません: {detail}', fix: '{file} をバックアップから復元してください。ファイルごとの対処は docs/operations.md#damaged-state にあります (クライアントは volact slmgr -ato でライセンス認証をやり直すこともできます)。' },

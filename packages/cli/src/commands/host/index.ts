@@ -4,6 +4,7 @@ import { registerDns } from './dns.js';
 import { registerEvents } from './events.js';
 import { registerServe } from './serve.js';
 import { registerUsageReport } from './usage-report.js';
+import { registerVerifyLog } from './verify-log.js';
 
 /** `volact host …`: run an activation host and look into it. Settings go through `volact slmgr --host`. */
 export function registerHost(program: Command): void {
@@ -15,4 +16,5 @@ export function registerHost(program: Command): void {
   registerDns(cmd);
   registerConfig(cmd);
   registerUsageReport(cmd);
+  registerVerifyLog(cmd);
 }
