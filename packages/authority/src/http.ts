@@ -52,6 +52,8 @@ import {
   type ConnectionLimits,
   type Handler,
   type Log,
+  requestId,
+  silentLog,
   type RequestObserver,
 } from '@volact/io';
 import type { Authority } from './authority.js';
@@ -60,7 +62,7 @@ import type { RateLimiter } from './rate-limiter.js';
 import type { TokenScope } from './store.js';
 import { usageRoutes } from './usage-routes.js';
 
-export type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; actor: string };
+export type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; actor: string; log: Log };
 
 /**
  * One route: what it is for, who may call it (`scope`: a bearer token with that scope, or
@@ -113,12 +115,18 @@ function publicRoutes(authority: Authority, root: Root, limiter?: RateLimiter): 
         'readiness: the database answers, a catalog is imported, every issuing key is loaded (else 503 NOT_READY)',
       response: readyAnswerSchema,
       errors: ['NOT_READY'],
-      handle: async () => {
+      handle: async ({ req, res, log }) => {
         try {
           await authority.ready();
         } catch (err) {
-          const reason = err instanceof VolactError ? err.message : `its database does not answer (${String(err)})`;
-          throw new VolactError('NOT_READY', { reason });
+          if (err instanceof VolactError) throw new VolactError('NOT_READY', { reason: err.message });
+          // the driver's words (a host name, an address, a user) are for the operator's log only:
+          // this probe is anonymous and may face the internet
+          const id = requestId(req, res);
+          log.error({ requestId: id, error: err instanceof Error ? err.message : String(err) }, 'not ready');
+          throw new VolactError('NOT_READY', {
+            reason: `its database does not answer (the log names the error: request ${id})`,
+          });
         }
         return { ready: true };
       },
@@ -431,7 +439,11 @@ export function authorityServer(
         actor = `token:${token.id}`;
       }
       const body = route.body ? validate(route.body, await readJson(req, route.limit)) : undefined;
-      sendJson(res, route.status ?? 200, await route.handle({ req, res, url, actor }, body as never));
+      sendJson(
+        res,
+        route.status ?? 200,
+        await route.handle({ req, res, url, actor, log: log ?? silentLog }, body as never),
+      );
     };
   }
   const handler = router(handlers, log, observe);

@@ -167,7 +167,9 @@ export class Host {
     try {
       this.store.ping();
     } catch (err) {
-      reasons.push(`its database does not answer (${err instanceof Error ? err.message : String(err)})`);
+      // the driver's words go to the operator's log, not to a probe's answer
+      this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'not ready');
+      reasons.push('its database does not answer (the host log names the error)');
     }
     if (!this.activated) reasons.push('it is not activated (volact slmgr --host DIR -ato)');
     return reasons;

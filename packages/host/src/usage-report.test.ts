@@ -29,6 +29,8 @@ describe('usage report from the events table', () => {
 
   before(() => {
     db = openHostDb(join(dir, 'host.db'));
+    // the host first started on 1 October: it signs a checkpoint then, before any request
+    db.prepare('INSERT INTO log_checkpoints (seq, at, jws) VALUES (0, ?, ?)').run(Date.UTC(2026, 9, 1), 'x.y.z');
     const nov = Date.UTC(2026, 10, 5);
     // one machine renewing three times in November and once in December; one waiting, then granted
     for (const d of [0, 7, 14]) event(nov + d * DAY, 'srv-a', 201, 'renewed', 5);
@@ -108,6 +110,28 @@ describe('usage report from the events table', () => {
     const gone = build('2026-01', '2026-02', later);
     assert.equal(gone.coveredFrom, gone.coveredTo, 'a period wholly before the events kept covers nothing');
     assert.equal(gone.peak, null);
+  });
+
+  it('claims nothing before the database knew the host: a new host covers the days since its first start', () => {
+    const fresh = openHostDb(join(dir, 'fresh.db'));
+    try {
+      const started = Date.UTC(2026, 11, 5, 8);
+      fresh.prepare('INSERT INTO log_checkpoints (seq, at, jws) VALUES (0, ?, ?)').run(started, 'x.y.z');
+      const now = Date.UTC(2026, 11, 10);
+      const r = buildUsageReport({
+        db: fresh,
+        hostId: 'H2',
+        groups: ['server-2026'],
+        editions,
+        from: '2026-11',
+        to: '2026-12',
+        now,
+      });
+      assert.equal(r.coveredFrom, started, 'not 1 November: the database did not exist then');
+      assert.equal(r.months[0]!.editions.length, 0);
+    } finally {
+      fresh.close();
+    }
   });
 
   it('refuses a period that starts after now', () => {

@@ -65,6 +65,21 @@ export type UsageInput = {
 };
 
 /**
+ * Since when this database knows the host's requests: its oldest event, or its oldest checkpoint
+ * (a host signs one at its first start, before any request). A new host, a database started
+ * afresh or one whose events were pruned does not know the time before, so it claims no zeros
+ * for it.
+ */
+function knownSince(db: Database.Database, now: number): number {
+  const row = db
+    .prepare(
+      'SELECT MIN(at) AS at FROM (SELECT MIN(at) AS at FROM events UNION ALL SELECT MIN(at) AS at FROM log_checkpoints)',
+    )
+    .get() as { at: number | null };
+  return row.at ?? now;
+}
+
+/**
  * Builds the report of a period: each UTC month it touches, clipped to the part the host still
  * keeps events for (EVENT_RETENTION_MS) and to `now`; that part is stated (coveredFrom,
  * coveredTo), so days the host no longer knows read as unknown, not as zero.
@@ -75,7 +90,7 @@ export function buildUsageReport(input: UsageInput): UsageReport {
   if (period.start > now)
     throw new VolactError('USAGE_PERIOD_INVALID', { detail: `the period starts after today (${period.from})` });
   const coveredTo = Math.min(period.end, now);
-  const coveredFrom = Math.min(Math.max(period.start, now - EVENT_RETENTION_MS), coveredTo);
+  const coveredFrom = Math.min(Math.max(period.start, now - EVENT_RETENTION_MS, knownSince(db, now)), coveredTo);
   const months: UsageMonth[] = period.months.map((month) => {
     const start = Math.max(monthStart(month), coveredFrom);
     const end = Math.min(nextMonth(month), coveredTo);

@@ -199,6 +199,11 @@ export function verifyUsageReport(file: unknown, roots: readonly Root[], now: nu
   const report = readPayload(USAGE_REPORT_TYPE, usageReportSchema, parsed.payload);
   if (report.hostId !== first.cert.hostId)
     throw new VolactError('HOST_CERT_MISMATCH', { detail: `the report names host ${report.hostId}` });
+  // the groups are what the certificates say, not what the key holder writes: a listing shows them as fact
+  const certified = [...new Set(chains.map((c) => c.cert.group))].sort();
+  const claimed = [...new Set(report.groups)].sort();
+  if (certified.join('\n') !== claimed.join('\n'))
+    throw invalid(`it names the groups ${claimed.join(', ')}; its certificates are for ${certified.join(', ')}`);
   checkReport(report);
   return { report, chains, hash: usageReportHash(f) };
 }
