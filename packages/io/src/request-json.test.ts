@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -115,6 +124,40 @@ async function fails(c: ReturnType<typeof call>, kind: RequestFailure['kind'], r
 }
 
 describe('requestJson', () => {
+  test('the diagnostic trace is written only to a private file of this user, never through a link', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'volact-trace-'));
+    const saved = process.env.VOLACT_TRACE_EXCHANGES;
+    const traced = async (file: string) => {
+      process.env.VOLACT_TRACE_EXCHANGES = file;
+      try {
+        await call(`${base}/get`).done;
+      } finally {
+        if (saved === undefined) delete process.env.VOLACT_TRACE_EXCHANGES;
+        else process.env.VOLACT_TRACE_EXCHANGES = saved;
+      }
+    };
+    try {
+      const fresh = join(dir, 'fresh.jsonl');
+      await traced(fresh);
+      assert.equal(statSync(fresh).mode & 0o777, 0o600);
+      assert.equal(JSON.parse(readFileSync(fresh, 'utf8')).status, 200);
+      const open = join(dir, 'open.jsonl'); // made by someone else first, readable by all
+      writeFileSync(open, '');
+      chmodSync(open, 0o644);
+      await traced(open);
+      assert.equal(readFileSync(open, 'utf8'), '', 'nothing for others to read');
+      const target = join(dir, 'target');
+      writeFileSync(target, '', { mode: 0o600 });
+      const link = join(dir, 'link.jsonl');
+      symlinkSync(target, link);
+      await traced(link);
+      assert.equal(readFileSync(target, 'utf8'), '', 'a symbolic link is not followed');
+      assert.ok(existsSync(link));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('posts a JSON body and returns the answer, over TCP and over a Unix socket', async () => {
     assert.deepEqual(await call(`${base}/echo`, { body: { name: 'tcp' } }).done, { name: 'POST tcp', n: 1 });
     assert.deepEqual(await call({ socketPath, path: '/echo' }, { body: { name: 'unix' } }).done, {

@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import {
   request as httpRequest,
   type ClientRequest,
@@ -97,9 +97,32 @@ function trace(target: RequestTarget, method: string, status: number, headers: I
   const seen = { 'content-type': headers['content-type'], 'retry-after': headers['retry-after'] };
   const line = JSON.stringify({ method, origin, path, status, headers: seen, body });
   try {
-    appendFileSync(file, line + '\n', { mode: 0o600 });
+    appendPrivately(file, line + '\n');
   } catch {
     // a diagnostic never fails the request it records
+  }
+}
+
+/**
+ * Appends to a file only if it is this user's own and nobody else's to read: answers show tokens
+ * and keys once, and a path another user made first (a world-readable file, a symbolic link in
+ * /tmp) must not receive them. Made with 0600 when absent; a link is not followed.
+ */
+function appendPrivately(file: string, text: string): void {
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW } = constants;
+  const fd = openSync(file, O_WRONLY | O_APPEND | O_CREAT | (O_NOFOLLOW ?? 0), 0o600);
+  try {
+    const st = fstatSync(fd);
+    const uid = process.getuid?.();
+    if (
+      !st.isFile() ||
+      (uid !== undefined && st.uid !== uid) ||
+      (process.platform !== 'win32' && (st.mode & 0o077) !== 0)
+    )
+      return;
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
   }
 }
 
