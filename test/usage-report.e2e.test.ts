@@ -171,6 +171,14 @@ describe('usage reports end to end', { timeout: 300_000 }, () => {
       '--json',
     ]);
     assert.equal(statSync(reportPath).mode & 0o777, 0o644, 'readable: it is for sending');
+    const nowhere = join(tmp.path, 'no-such-dir', 'r.json');
+    const refused = await volact(
+      ['host', 'usage-report', '--state', hostDir, '--from', '2026-11', '--to', '2026-12', '--out', nowhere],
+      clock.env(),
+    );
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /Error USAGE: cannot write the usage report file .*no-such-dir.* \(ENOENT\)/);
+    assert.doesNotMatch(refused.stderr, /at |bug/, 'a plain message, no stack');
     const text = readFileSync(reportPath, 'utf8');
     const file = JSON.parse(text);
     const report = payloadOf(file);

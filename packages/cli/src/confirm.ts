@@ -1,4 +1,4 @@
-import { fileLimits, readUserFile } from './files.js';
+import { fileLimits, readUserFile, writeUserFile } from './files.js';
 import {
   VolactError,
   bulkConfirmationAnswerSchema,
@@ -9,7 +9,7 @@ import {
   type Infer,
 } from '@volact/protocol';
 import type { Confirmed, OpenAuthority } from '@volact/authority';
-import { exchangeJson, writeFileAtomic, type JsonReply } from '@volact/io';
+import { exchangeJson, type JsonReply } from '@volact/io';
 
 export type ConfirmResult = { ok: true; value: Confirmed } | { ok: false; error: VolactError };
 
@@ -40,10 +40,13 @@ export function localConfirmer(open: () => Promise<OpenAuthority>, actor: string
   };
 }
 
-/** Proxy activation against a remote authority with a token (scope issue): not throttled as anonymous traffic. */
-export function remoteConfirmer(url: string, tokenFile: string | undefined): Confirmer {
+/**
+ * A remote authority's admin API for an operator away from its machine: its base URL (HTTPS, or
+ * HTTP on loopback only, since the token would travel in clear) and the token read from its file.
+ */
+export function remoteAdmin(url: string, tokenFile: string | undefined, scope: string): { base: URL; token: string } {
   if (!tokenFile)
-    throw new VolactError('USAGE', { detail: '--url needs --token-file FILE (a token with the issue scope)' });
+    throw new VolactError('USAGE', { detail: `--url needs --token-file FILE (a token with the ${scope} scope)` });
   const token = readUserFile(tokenFile, 'token').trim();
   let base: URL;
   try {
@@ -51,10 +54,15 @@ export function remoteConfirmer(url: string, tokenFile: string | undefined): Con
   } catch {
     throw new VolactError('USAGE', { detail: `${url} is not a URL` });
   }
-  // the token would travel in clear: plain HTTP only to this machine
   const loopback = base.hostname === 'localhost' || base.hostname === '[::1]' || /^127\./.test(base.hostname);
   if (base.protocol !== 'https:' && !(base.protocol === 'http:' && loopback))
     throw new VolactError('INSECURE_URL', { address: base.host });
+  return { base, token };
+}
+
+/** Proxy activation against a remote authority with a token (scope issue): not throttled as anonymous traffic. */
+export function remoteConfirmer(url: string, tokenFile: string | undefined): Confirmer {
+  const { base, token } = remoteAdmin(url, tokenFile, 'issue');
   // relative, so a path prefix of a proxy (https://example.com/activation/) is kept
   const endpoint = new URL('v1/admin/offline-confirmations', base);
   return {
@@ -168,6 +176,6 @@ export async function confirmFile(
   } finally {
     await confirmer.close();
   }
-  writeFileAtomic(outPath, out.join('\n') + '\n', 0o644);
+  writeUserFile(outPath, 'confirmations', out.join('\n') + '\n');
   return { total: lines.length, confirmed, failed: lines.length - confirmed };
 }

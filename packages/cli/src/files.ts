@@ -1,5 +1,5 @@
 import { VolactError } from '@volact/protocol';
-import { readFileBounded } from '@volact/io';
+import { readFileBounded, writeFileAtomic } from '@volact/io';
 
 const MiB = 1024 * 1024;
 
@@ -30,4 +30,18 @@ export function readUserFile(path: string, what: string, limit: number = fileLim
   }
   if (read.tooLarge) throw new VolactError('FILE_TOO_LARGE', { what, file: path, limit });
   return read.data.toString('utf8');
+}
+
+/**
+ * Writes a file named on the command line whole or not at all: one that cannot be written (a
+ * directory that does not exist, no permission) is USAGE naming the file, what it is for and why.
+ */
+export function writeUserFile(path: string, what: string, text: string, mode = 0o644): void {
+  try {
+    writeFileAtomic(path, text, mode);
+  } catch (err) {
+    throw new VolactError('USAGE', {
+      detail: `cannot write the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    });
+  }
 }

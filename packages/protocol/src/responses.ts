@@ -82,7 +82,7 @@ export const authorityHealthSchema = obj({ ok: constant(true) });
 export const rootAnswerSchema = obj({ kid: id, publicKey: str({ min: 1, max: 4096 }) });
 
 /** POST /v1/offline-confirmations, and each granted item of the admin bulk call. */
-export const confirmedSchema = obj({
+const confirmedFields = {
   type: literal('host', 'mak', 'directory', 'hypervisor'),
   installationId: str({ min: 1, max: 300 }),
   confirmationId: str({ min: 1, max: 1000 }),
@@ -90,7 +90,8 @@ export const confirmedSchema = obj({
   outcome: str({ min: 1, max: 64 }),
   used: count,
   limit: count,
-});
+};
+export const confirmedSchema = obj(confirmedFields);
 export type ConfirmedAnswer = Infer<typeof confirmedSchema>;
 
 /** POST /v1/increase-requests (201): the new request's ID; it starts pending. */
@@ -180,16 +181,7 @@ export const releasedSchema = obj({ released: constant(true) });
 export const bulkConfirmationAnswerSchema = obj({
   results: array(
     anyOf<unknown>(
-      obj({
-        ok: constant(true),
-        type: literal('host', 'mak', 'directory', 'hypervisor'),
-        installationId: str({ min: 1, max: 300 }),
-        confirmationId: str({ min: 1, max: 1000 }),
-        keyId: id,
-        outcome: str({ min: 1, max: 64 }),
-        used: count,
-        limit: count,
-      }),
+      obj({ ok: constant(true), ...confirmedFields }),
       obj({ ok: constant(false), installationId: str({ min: 1, max: 300 }), error: errorBodySchema() }),
     ),
     { max: 1000 },

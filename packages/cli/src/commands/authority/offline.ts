@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { VolactError } from '@volact/protocol';
-import { processClock, writeFileAtomic } from '@volact/io';
+import { processClock } from '@volact/io';
+import { writeUserFile } from '../../files.js';
 import { confirmFile, localConfirmer, remoteConfirmer } from '../../confirm.js';
 import { emit } from '../../output.js';
 import { qrText, qrWanted } from '../../qr.js';
@@ -23,7 +24,7 @@ export function registerOffline(cmd: Command): void {
       run(async (o) => {
         await withAuthority(o, async (authority) => {
           const bundle = await authority.offlineBundle();
-          writeFileAtomic(o.out as string, JSON.stringify(bundle, null, 2) + '\n', 0o644);
+          writeUserFile(o.out as string, 'offline bundle', JSON.stringify(bundle, null, 2) + '\n');
           emit(
             Boolean(o.json),
             { written: o.out },

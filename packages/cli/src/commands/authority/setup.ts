@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VolactError, issuerPurposes, type IssuerPurpose } from '@volact/protocol';
-import { writeFileAtomic } from '@volact/io';
 import { emit, iso, table } from '../../output.js';
 import { processClock } from '@volact/io';
+import { writeUserFile } from '../../files.js';
 import {
   authorityPackage,
   cliActor,
@@ -73,7 +73,11 @@ export function registerSetup(cmd: Command): void {
         await withAuthority(o, async (authority) => {
           const { catalog, jws, issuer } = await authority.catalog();
           if (o.export !== undefined)
-            writeFileAtomic(o.export as string, JSON.stringify({ catalog: jws, issuer }, null, 2) + '\n', 0o644);
+            writeUserFile(
+              o.export as string,
+              'catalog export',
+              JSON.stringify({ catalog: jws, issuer }, null, 2) + '\n',
+            );
           emit(Boolean(o.json), catalog, () =>
             [
               `Catalog serial ${catalog.serial}`,

@@ -5,6 +5,7 @@ import { exchangeJson } from '@volact/io';
 import { readUserFile } from '../../files.js';
 import { emit, iso, table } from '../../output.js';
 import { describeUsage } from '../host/usage-report.js';
+import { remoteAdmin } from '../../confirm.js';
 import { cliActor, run, storeCommand, withAuthority } from './common.js';
 
 /** The admin API of a remote authority, for an operator away from its machine: HTTPS, or HTTP on loopback. */
@@ -14,17 +15,7 @@ async function remote<T>(
   method: 'GET' | 'POST',
   body?: unknown,
 ): Promise<T> {
-  if (!tokenFile) throw new VolactError('USAGE', { detail: '--url needs --token-file FILE' });
-  const token = readUserFile(tokenFile, 'token').trim();
-  let base: URL;
-  try {
-    base = new URL(url.endsWith('/') ? url : `${url}/`);
-  } catch {
-    throw new VolactError('USAGE', { detail: `${url} is not a URL` });
-  }
-  const loopback = base.hostname === 'localhost' || base.hostname === '[::1]' || /^127\./.test(base.hostname);
-  if (base.protocol !== 'https:' && !(base.protocol === 'http:' && loopback))
-    throw new VolactError('INSECURE_URL', { address: base.host });
+  const { base, token } = remoteAdmin(url, tokenFile, method === 'POST' ? 'issue' : 'read');
   let reply;
   try {
     reply = await exchangeJson(new URL('v1/admin/usage-reports', base), {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { usageTotals, type UsageReport } from '@volact/protocol';
-import { processClock, writeFileAtomic } from '@volact/io';
+import { processClock } from '@volact/io';
+import { writeUserFile } from '../../files.js';
 import { emit, fail, iso, table } from '../../output.js';
 import { defaultHostDir } from './inputs.js';
 
@@ -48,7 +49,7 @@ export function registerUsageReport(cmd: Command): void {
         const { makeUsageReport } = await import('@volact/host');
         const dir = (o.state as string | undefined) ?? defaultHostDir();
         const { file, report } = makeUsageReport(dir, o.from as string, o.to as string, processClock().now());
-        writeFileAtomic(o.out as string, JSON.stringify(file, null, 2) + '\n', 0o644);
+        writeUserFile(o.out as string, 'usage report', JSON.stringify(file, null, 2) + '\n');
         emit(
           Boolean(o.json),
           { written: o.out, report },
