@@ -31,10 +31,6 @@ import {
   increaseListSchema,
   releasedSchema,
   bulkConfirmationAnswerSchema,
-  tokenListSchema,
-  issuedTokenSchema,
-  revokedSchema,
-  auditListSchema,
   type ErrorCode,
   type Infer,
   type QueryParam,
@@ -60,6 +56,7 @@ import type { Authority } from './authority.js';
 import { confirmErrors, issueErrors, keyErrors, openApi, slotErrors } from './api-description.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenScope } from './store.js';
+import { adminTokenRoutes } from './token-routes.js';
 import { usageRoutes } from './usage-routes.js';
 
 export type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; actor: string; log: Log };
@@ -87,7 +84,6 @@ export type Route = {
 };
 
 const requestStates = ['pending', 'approved', 'rejected'] as const;
-const AUDIT_LIMIT = { default: 100, min: 1, max: 1000 };
 
 const BULK_BODY_LIMIT = 1024 * 1024;
 const address = (req: IncomingMessage) => req.socket.remoteAddress ?? '?';
@@ -349,57 +345,6 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
           }
         }
         return { results };
-      },
-    },
-  };
-}
-
-/** Tokens and the audit log. */
-function adminTokenRoutes(authority: Authority): Record<string, Route> {
-  return {
-    'GET /v1/admin/tokens': {
-      summary: 'API tokens (never their secrets)',
-      scope: 'admin',
-      response: tokenListSchema,
-      handle: async () => (await authority.listTokens()).map(({ tokenHash: _hash, ...t }) => t),
-    },
-    'POST /v1/admin/tokens': {
-      summary: 'create a token (the secret is shown in this answer only)',
-      scope: 'admin',
-      body: adminSchemas.createToken,
-      status: 201,
-      response: issuedTokenSchema,
-      handle: ({ actor }, b: Infer<typeof adminSchemas.createToken>) => authority.createToken(b.name, b.scopes, actor),
-    },
-    'POST /v1/admin/tokens/revoke': {
-      summary: 'revoke a token',
-      scope: 'admin',
-      body: adminSchemas.revokeToken,
-      response: revokedSchema,
-      errors: ['REQUEST_UNKNOWN'],
-      handle: async ({ actor }, b: Infer<typeof adminSchemas.revokeToken>) => {
-        await authority.revokeToken(b.id, actor);
-        return { revoked: true };
-      },
-    },
-    'GET /v1/admin/audit': {
-      summary: 'the audit log, newest first (?limit=1..1000)',
-      scope: 'admin',
-      query: {
-        limit: {
-          description: 'how many entries, newest first',
-          schema: { type: 'integer', minimum: AUDIT_LIMIT.min, maximum: AUDIT_LIMIT.max, default: AUDIT_LIMIT.default },
-        },
-      },
-      response: auditListSchema,
-      errors: ['VALUE_OUT_OF_RANGE'],
-      handle: ({ url }) => {
-        const { min, max } = AUDIT_LIMIT;
-        const text = url.searchParams.get('limit') ?? String(AUDIT_LIMIT.default);
-        const limit = Number(text);
-        if (!/^\d+$/.test(text) || limit < min || limit > max)
-          throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'limit', min, max, value: text.slice(0, 20) });
-        return authority.auditLog(limit);
       },
     },
   };

@@ -1,6 +1,5 @@
 import {
   MAX_REPORT_FILE,
-  VolactError,
   array,
   int,
   literal,
@@ -13,6 +12,9 @@ import {
 } from '@volact/protocol';
 import type { Authority } from './authority.js';
 import type { Route } from './http.js';
+import { limitParam, limitQuery } from './token-routes.js';
+
+const REPORT_LIMIT = { default: 1000, min: 1, max: 1000 };
 
 const text = str({ min: 1, max: 128 });
 const time = int({ min: 0, max: 8.64e15 });
@@ -79,21 +81,10 @@ export function usageRoutes(authority: Authority): Record<string, Route> {
     'GET /v1/admin/usage-reports': {
       summary: 'usage reports received, newest first (?limit=1..1000): counts per edition and month, no machines',
       scope: 'read',
-      query: {
-        limit: {
-          description: 'how many reports, newest first',
-          schema: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 },
-        },
-      },
+      query: { limit: limitQuery('how many reports, newest first', REPORT_LIMIT) },
       response: array(usageReportRowSchema, { max: 1000 }),
       errors: ['VALUE_OUT_OF_RANGE', 'TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_SCOPE'],
-      handle: ({ url }) => {
-        const given = url.searchParams.get('limit') ?? '1000';
-        const limit = Number(given);
-        if (!/^\d+$/.test(given) || limit < 1 || limit > 1000)
-          throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'limit', min: 1, max: 1000, value: given.slice(0, 20) });
-        return authority.usageReports(limit);
-      },
+      handle: ({ url }) => authority.usageReports(limitParam(url, REPORT_LIMIT)),
     },
   };
 }
