@@ -11,8 +11,12 @@ export function describeUsage(r: UsageReport): string {
     m.editions.map((e) => ({ ...e, month: m.month, edition: e.code ?? `#${e.edition}` })),
   );
   const end = Date.parse(r.to) + 86_400_000;
+  // events older than 90 days are pruned; a later start means the host's database began then
+  const retained = r.generatedAt - 90 * 86_400_000;
   const why = [
-    ...(r.coveredFrom > Date.parse(r.from) ? ['the host keeps 90 days of events'] : []),
+    ...(r.coveredFrom > Date.parse(r.from)
+      ? [r.coveredFrom > retained + 60_000 ? "the host's database began then" : 'the host keeps 90 days of events']
+      : []),
     ...(r.coveredTo < end ? ['the rest has not come yet'] : []),
   ];
   const covered = !why.length
