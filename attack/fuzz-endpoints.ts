@@ -114,14 +114,14 @@ export const ENDPOINTS: readonly Endpoint[] = [
     method: 'POST',
     path: '/dns',
     seed: () => ({ enabled: false }),
-    writes: { 'host.settings': 1, 'host.dns_events': 2, 'host.dns_published': 1 },
+    writes: { 'host.settings': 1, 'host.settings_log': 1, 'host.dns_events': 2, 'host.dns_published': 1 },
   },
   {
     target: 'admin',
     method: 'POST',
     path: '/dns/unpublish',
     readsBody: false,
-    writes: { 'host.settings': 1, 'host.dns_events': 2, 'host.dns_published': 2 },
+    writes: { 'host.settings': 1, 'host.settings_log': 1, 'host.dns_events': 2, 'host.dns_published': 2 },
   },
   {
     target: 'admin',
@@ -136,7 +136,8 @@ export const ENDPOINTS: readonly Endpoint[] = [
     method: 'POST',
     path: '/settings',
     seed: (_f, rng) => (rng.chance(0.5) ? { retryMinutes: 120 } : { renewalMinutes: 10_080, retryMinutes: 60 }),
-    writes: { 'host.settings': 2 },
+    // each setting that changes is also a record of the host's chained log
+    writes: { 'host.settings': 2, 'host.settings_log': 3 },
   },
   // the authority's public API
   { target: 'authority', method: 'GET', path: '/v1/health' },
@@ -231,6 +232,21 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { target: 'authority', method: 'GET', path: '/v1/admin/requests', scope: 'read', query: ['state'] },
   { target: 'authority', method: 'GET', path: '/v1/admin/tokens', scope: 'admin' },
   { target: 'authority', method: 'GET', path: '/v1/admin/audit', scope: 'admin', query: ['limit'] },
+  { target: 'authority', method: 'GET', path: '/v1/admin/usage-reports', scope: 'read', query: ['limit'] },
+  {
+    target: 'authority',
+    method: 'POST',
+    path: '/v1/admin/usage-reports',
+    scope: 'issue',
+    writes: audited('usage_reports'),
+    // the file's shape with signatures that are not; a mutation never makes one a host signed
+    seed: () => ({
+      v: 1,
+      kind: 'volact.usage-report-file',
+      report: 'eyJ0eXAiOiJ2b2xhY3QudXNhZ2UtcmVwb3J0In0.e30.c2ln',
+      certificates: [{ certificate: 'a.b.c', issuer: 'd.e.f' }],
+    }),
+  },
   {
     target: 'authority',
     method: 'POST',
