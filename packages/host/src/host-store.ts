@@ -86,10 +86,55 @@ export const migrations = [
      seq INTEGER NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);
    CREATE TABLE log_checkpoints (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, at INTEGER NOT NULL, jws TEXT NOT NULL);
    CREATE INDEX log_checkpoints_seq ON log_checkpoints(seq);`,
+  // 7: the log's witnesses (docs/operations.md#verifying-the-host-log): the counter log:offset,
+  // and a settings_log record for every setting stored without one (before migration 6).
+  `SELECT 1;`,
 ];
 
+/**
+ * The counter that makes `counters` a witness of the chain's length: the chain's records that no
+ * request counted (settings records; at migration 7, the head minus `total`), so that
+ * head seq = total + log:offset. Kept in the transaction that chains each record.
+ */
+export const LOG_OFFSET = 'log:offset';
+
+/** Chains a settings record and counts it in log:offset; the caller holds the transaction. */
+function appendSetting(db: Database.Database, chain: LogChain, fields: [number, string, string | null, string]) {
+  const l = chain.link('setting', fields);
+  db.prepare(
+    `INSERT INTO settings_log (${settingFields.join(', ')}, seq, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(...fields, l.seq, l.prev, l.hash);
+  db.prepare('INSERT INTO counters (name, n) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET n = n + 1').run(LOG_OFFSET);
+}
+
+/**
+ * Restates (old value = new value) every setting whose newest settings_log record is at or
+ * before `seq` or missing: each setting then keeps a record of its value in the log, which
+ * verify-log compares the settings table with, after a prune or the migration.
+ */
+function restateSettings(db: Database.Database, chain: LogChain, seq: number, at: number): void {
+  const rows = db
+    .prepare(
+      `SELECT s.name, s.value FROM settings s
+       WHERE coalesce((SELECT max(l.seq) FROM settings_log l WHERE l.name = s.name), 0) <= ? ORDER BY s.name`,
+    )
+    .all(seq) as { name: string; value: string }[];
+  for (const r of rows) appendSetting(db, chain, [at, r.name, r.value, r.value]);
+}
+
+/** Migration 7: log:offset from the head and `total`, then every setting not in the log restated. */
+function addWitnesses(db: Database.Database): void {
+  const chain = LogChain.read(db);
+  const total = db.prepare("SELECT n FROM counters WHERE name = 'total'").get() as { n: number } | undefined;
+  db.prepare('INSERT INTO counters (name, n) VALUES (?, ?)').run(LOG_OFFSET, chain.seq - (total?.n ?? 0));
+  restateSettings(db, chain, chain.seq, Date.now());
+}
+
 /** What a migration needs beyond its SQL, run in its transaction: by the version it makes. */
-const afterMigration: Record<number, (db: Database.Database) => void> = { 6: chainExistingEvents };
+const afterMigration: Record<number, (db: Database.Database) => void> = {
+  6: chainExistingEvents,
+  7: addWitnesses,
+};
 
 /** The index key of a machine ID: the first 48 bits of SHA-256(host's key, ID), a safe integer. */
 export function machineIdHash(key: Buffer, machineId: string): number {
@@ -207,7 +252,7 @@ export class HostStore extends KeyStore {
    * Stores a setting and, when its value changes, chains the change (name, old and new value,
    * time) in the same transaction: the host log records every settings change.
    */
-  override writeSetting(name: string, value: unknown, at = 0): void {
+  writeSetting(name: string, value: unknown, at: number): void {
     const text = JSON.stringify(value);
     const chain = LogChain.of(this.db);
     const mark = chain.mark();
@@ -216,14 +261,8 @@ export class HostStore extends KeyStore {
         const old = this.db.prepare('SELECT value FROM settings WHERE name = ?').get(name) as
           { value: string } | undefined;
         if (old?.value === text) return;
-        super.writeSetting(name, value);
-        const fields = [at, name, old?.value ?? null, text];
-        const l = chain.link('setting', fields);
-        this.db
-          .prepare(
-            `INSERT INTO settings_log (${settingFields.join(', ')}, seq, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(...fields, l.seq, l.prev, l.hash);
+        this.storeSetting(name, value);
+        appendSetting(this.db, chain, [at, name, old?.value ?? null, text]);
       })();
     } catch (err) {
       chain.reset(mark);
@@ -267,12 +306,25 @@ export class HostStore extends KeyStore {
    * that last record, which anchors the first record kept. Older checkpoints go too.
    */
   pruneEvents(before: number, sign: CheckpointSign, at: number): number {
+    const chain = LogChain.of(this.db);
+    const mark = chain.mark();
+    try {
+      return this.pruneLog(chain, before, sign, at);
+    } catch (err) {
+      chain.reset(mark);
+      throw err;
+    }
+  }
+
+  private pruneLog(chain: LogChain, before: number, sign: CheckpointSign, at: number): number {
     return this.db.transaction(() => {
       const q = (sql: string) => this.db.prepare(sql).get(before) as { seq: number; hash: Buffer } | undefined;
       const e = q('SELECT seq, hash FROM events WHERE id = (SELECT max(id) FROM events WHERE at < ?)');
       const s = q('SELECT seq, hash FROM settings_log WHERE at < ? ORDER BY seq DESC LIMIT 1');
       const cut = !e ? s : !s ? e : e.seq > s.seq ? e : s;
       if (!cut) return 0;
+      // a setting whose last record goes is restated first (after the head, never pruned here)
+      restateSettings(this.db, chain, cut.seq, at);
       const jws = sign({ seq: cut.seq, hash: cut.hash.toString('base64url'), firstSeq: cut.seq + 1, at });
       this.db.prepare('INSERT INTO log_checkpoints (seq, at, jws) VALUES (?, ?, ?)').run(cut.seq, at, jws);
       const next = this.db.prepare('SELECT id FROM events WHERE seq > ? ORDER BY id LIMIT 1').get(cut.seq) as
