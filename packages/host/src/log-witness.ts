@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { LOG_OFFSET } from './host-store.js';
+import { LOG_OFFSET } from './log-chain.js';
 import type { Checkpoint } from './log-checkpoint.js';
 import { MAX_UNSIGNED_MS, type LogProblem } from './log-verify.js';
 
