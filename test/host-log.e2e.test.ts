@@ -147,6 +147,33 @@ describe('host log: volact host verify-log', { timeout: 600_000 }, () => {
     assert.deepEqual([r.json.first.seq, r.json.first.problem], [a, 'reordered']);
   });
 
+  it('finds the whole log wiped: the host signs a checkpoint at every start, so none is a finding', async () => {
+    const r = await tampered('DELETE FROM events; DELETE FROM settings_log; DELETE FROM log_checkpoints;');
+    assert.deepEqual([r.json.first.kind, r.json.first.problem], ['checkpoint', 'deleted']);
+  });
+
+  it('finds the tail cut with the checkpoints after it, by the counters; names the counters edited alone', async () => {
+    const db = join(hostDir, 'host.db');
+    const first = Number(sqlite(db, 'SELECT min(seq) FROM log_checkpoints'));
+    const last = intact.json.lastSeq as number;
+    assert.ok(first < last, `an earlier checkpoint to cut back to: ${first} < ${last}`);
+    const r = await tampered(
+      `DELETE FROM events WHERE seq > ${first}; DELETE FROM settings_log WHERE seq > ${first};
+       DELETE FROM log_checkpoints WHERE seq > ${first};`,
+    );
+    assert.deepEqual([r.json.first.kind, r.json.first.seq, r.json.first.problem], ['event', first + 1, 'deleted']);
+    assert.match(r.json.first.detail, /counters/);
+    const c = await tampered("UPDATE counters SET n = n - 1 WHERE name = 'total'");
+    assert.deepEqual([c.json.first.kind, c.json.first.problem], ['counters', 'edited']);
+  });
+
+  it('finds the settings table edited without a settings change in the log, naming the setting', async () => {
+    const r = await tampered(`UPDATE settings SET value = '["0.0.0.0/0"]' WHERE name = 'servedNetworks';
+      INSERT OR IGNORE INTO settings (name, value) VALUES ('servedNetworks', '["0.0.0.0/0"]');`);
+    assert.deepEqual([r.json.first.kind, r.json.first.problem], ['setting', 'edited']);
+    assert.match(r.json.first.detail, /servedNetworks/);
+  });
+
   it('finds a forged checkpoint', async () => {
     const jws = sqlite(join(hostDir, 'host.db'), 'SELECT jws FROM log_checkpoints ORDER BY id DESC LIMIT 1');
     const [h, p, s] = jws.split('.') as [string, string, string];
@@ -178,12 +205,17 @@ describe('host log: volact host verify-log', { timeout: 600_000 }, () => {
     await slmgrHost('-sai', '90');
     const running = await verify(hostDir);
     assert.equal(running.code, 0, running.stdout + running.stderr);
-    assert.deepEqual([running.json.records, running.json.firstSeq, running.json.lastSeq], [4, before + 1, before + 4]);
+    // each setting lost its last record to the prune: restated first, so the log keeps its value
+    const k = Number(sqlite(join(hostDir, 'host.db'), 'SELECT count(*) FROM settings'));
+    assert.deepEqual(
+      [running.json.records, running.json.firstSeq, running.json.lastSeq],
+      [4 + k, before + 1, before + 4 + k],
+    );
     await host.stop();
     const stopped = await verify(hostDir);
     assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
     // cutting more from the front than the prune did is found
-    const r = await tampered(`DELETE FROM events WHERE seq = ${before + 1}`);
+    const r = await tampered(`DELETE FROM settings_log WHERE seq = ${before + 1}`);
     assert.deepEqual([r.json.first.seq, r.json.first.problem], [before + 1, 'deleted']);
   });
 

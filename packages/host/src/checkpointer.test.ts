@@ -58,8 +58,11 @@ describe('Checkpointer', () => {
       await wal.stop();
       db.close();
     }
-    const again = openHostDb(path);
-    assert.equal((again.prepare('SELECT COUNT(*) AS n FROM counters').get() as { n: number }).n, seq.n);
+    const again = openHostDb(path); // its rows: migration 7 adds the counter log:offset
+    assert.equal(
+      (again.prepare("SELECT COUNT(*) AS n FROM counters WHERE name LIKE 'c%'").get() as { n: number }).n,
+      seq.n,
+    );
     again.close();
   });
 

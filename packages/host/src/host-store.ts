@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync } from 'node:fs';
 import type { DnsEvent, DnsRecord, EventOutcome, ZoneRecords } from './dns-records.js';
 import { KeyStore } from './key-store.js';
-import { LogChain, chainExistingEvents, settingFields } from './log-chain.js';
+import { LogChain, addWitnesses, appendSetting, chainExistingEvents, restateSettings } from './log-chain.js';
 import type { Checkpoint } from './log-checkpoint.js';
 
 /** Signs a checkpoint (log-checkpoint.ts); the store stores what it is given. */
@@ -86,10 +86,16 @@ export const migrations = [
      seq INTEGER NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);
    CREATE TABLE log_checkpoints (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, at INTEGER NOT NULL, jws TEXT NOT NULL);
    CREATE INDEX log_checkpoints_seq ON log_checkpoints(seq);`,
+  // 7: the log's witnesses (docs/operations.md#verifying-the-host-log): the counter log:offset,
+  // and a settings_log record for every setting stored without one (before migration 6).
+  `SELECT 1;`,
 ];
 
 /** What a migration needs beyond its SQL, run in its transaction: by the version it makes. */
-const afterMigration: Record<number, (db: Database.Database) => void> = { 6: chainExistingEvents };
+const afterMigration: Record<number, (db: Database.Database) => void> = {
+  6: chainExistingEvents,
+  7: addWitnesses,
+};
 
 /** The index key of a machine ID: the first 48 bits of SHA-256(host's key, ID), a safe integer. */
 export function machineIdHash(key: Buffer, machineId: string): number {
@@ -207,7 +213,7 @@ export class HostStore extends KeyStore {
    * Stores a setting and, when its value changes, chains the change (name, old and new value,
    * time) in the same transaction: the host log records every settings change.
    */
-  override writeSetting(name: string, value: unknown, at = 0): void {
+  writeSetting(name: string, value: unknown, at: number): void {
     const text = JSON.stringify(value);
     const chain = LogChain.of(this.db);
     const mark = chain.mark();
@@ -216,14 +222,8 @@ export class HostStore extends KeyStore {
         const old = this.db.prepare('SELECT value FROM settings WHERE name = ?').get(name) as
           { value: string } | undefined;
         if (old?.value === text) return;
-        super.writeSetting(name, value);
-        const fields = [at, name, old?.value ?? null, text];
-        const l = chain.link('setting', fields);
-        this.db
-          .prepare(
-            `INSERT INTO settings_log (${settingFields.join(', ')}, seq, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(...fields, l.seq, l.prev, l.hash);
+        this.storeSetting(name, value);
+        appendSetting(this.db, chain, [at, name, old?.value ?? null, text]);
       })();
     } catch (err) {
       chain.reset(mark);
@@ -267,12 +267,25 @@ export class HostStore extends KeyStore {
    * that last record, which anchors the first record kept. Older checkpoints go too.
    */
   pruneEvents(before: number, sign: CheckpointSign, at: number): number {
+    const chain = LogChain.of(this.db);
+    const mark = chain.mark();
+    try {
+      return this.pruneLog(chain, before, sign, at);
+    } catch (err) {
+      chain.reset(mark);
+      throw err;
+    }
+  }
+
+  private pruneLog(chain: LogChain, before: number, sign: CheckpointSign, at: number): number {
     return this.db.transaction(() => {
       const q = (sql: string) => this.db.prepare(sql).get(before) as { seq: number; hash: Buffer } | undefined;
       const e = q('SELECT seq, hash FROM events WHERE id = (SELECT max(id) FROM events WHERE at < ?)');
       const s = q('SELECT seq, hash FROM settings_log WHERE at < ? ORDER BY seq DESC LIMIT 1');
       const cut = !e ? s : !s ? e : e.seq > s.seq ? e : s;
       if (!cut) return 0;
+      // a setting whose last record goes is restated first (after the head, never pruned here)
+      restateSettings(this.db, chain, cut.seq, at);
       const jws = sign({ seq: cut.seq, hash: cut.hash.toString('base64url'), firstSeq: cut.seq + 1, at });
       this.db.prepare('INSERT INTO log_checkpoints (seq, at, jws) VALUES (?, ?, ?)').run(cut.seq, at, jws);
       const next = this.db.prepare('SELECT id FROM events WHERE seq > ? ORDER BY id LIMIT 1').get(cut.seq) as

@@ -372,7 +372,25 @@ export class Host {
   /** Drops events (and settings changes) older than `keepMs` from the front of the log, after a checkpoint. */
   pruneEvents(keepMs: number): number {
     const now = this.clock.now();
-    return this.store.pruneEvents(now - keepMs, this.signCheckpoint, now);
+    return this.logged((sign) => this.store.pruneEvents(now - keepMs, sign, now));
+  }
+
+  /**
+   * Runs a store call that may sign checkpoints, then logs one info line per checkpoint it
+   * stored ({seq, hash, at}, "log checkpoint"): a witness outside host.db that the journal or a
+   * remote syslog keeps (docs/operations.md#verifying-the-host-log). Nothing is logged when the
+   * call fails: its transaction rolled back.
+   */
+  private logged<T>(fn: (sign: CheckpointSign) => T): T {
+    const signed: Parameters<CheckpointSign>[0][] = [];
+    const r = fn((c) => {
+      const jws = this.signCheckpoint(c);
+      signed.push(c);
+      return jws;
+    });
+    for (const c of signed)
+      this.log.info({ seq: c.seq, hash: c.hash, at: new Date(c.at).toISOString() }, 'log checkpoint');
+    return r;
   }
 
   /**
@@ -384,7 +402,7 @@ export class Host {
     const now = this.clock.now();
     const last = this.store.lastCheckpoint();
     const due = !last || last.seq !== this.store.logHead() || now - last.at >= maxAgeMs;
-    return due ? this.store.writeCheckpoint(this.signCheckpoint, now).seq : undefined;
+    return due ? this.logged((sign) => this.store.writeCheckpoint(sign, now)).seq : undefined;
   }
 
   /** Stores a setting, chaining the change in the host log with the host's time. */

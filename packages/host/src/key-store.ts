@@ -139,7 +139,8 @@ export class KeyStore {
     );
   }
 
-  writeSetting(name: string, value: unknown): void {
+  /** Stores a setting's value; the host's store chains the change in its log as well (HostStore.writeSetting). */
+  protected storeSetting(name: string, value: unknown): void {
     this.db
       .prepare(
         'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',

@@ -138,3 +138,42 @@ export function chainExistingEvents(db: Database.Database): void {
     ]);
   for (const [id, l] of links) set.run(l.seq, l.prev, l.hash, id);
 }
+
+/**
+ * The counter that makes `counters` a witness of the chain's length: the chain's records that no
+ * request counted (settings records; at migration 7, the head minus `total`), so that
+ * head seq = total + log:offset. Kept in the transaction that chains each record.
+ */
+export const LOG_OFFSET = 'log:offset';
+
+/** Chains a settings record and counts it in log:offset; the caller holds the transaction. */
+export function appendSetting(db: Database.Database, chain: LogChain, fields: [number, string, string | null, string]) {
+  const l = chain.link('setting', fields);
+  db.prepare(
+    `INSERT INTO settings_log (${settingFields.join(', ')}, seq, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(...fields, l.seq, l.prev, l.hash);
+  db.prepare('INSERT INTO counters (name, n) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET n = n + 1').run(LOG_OFFSET);
+}
+
+/**
+ * Restates (old value = new value) every setting whose newest settings_log record is at or
+ * before `seq` or missing: each setting then keeps a record of its value in the log, which
+ * verify-log compares the settings table with, after a prune or the migration.
+ */
+export function restateSettings(db: Database.Database, chain: LogChain, seq: number, at: number): void {
+  const rows = db
+    .prepare(
+      `SELECT s.name, s.value FROM settings s
+       WHERE coalesce((SELECT max(l.seq) FROM settings_log l WHERE l.name = s.name), 0) <= ? ORDER BY s.name`,
+    )
+    .all(seq) as { name: string; value: string }[];
+  for (const r of rows) appendSetting(db, chain, [at, r.name, r.value, r.value]);
+}
+
+/** Migration 7: log:offset from the head and `total`, then every setting not in the log restated. */
+export function addWitnesses(db: Database.Database): void {
+  const chain = LogChain.read(db);
+  const total = db.prepare("SELECT n FROM counters WHERE name = 'total'").get() as { n: number } | undefined;
+  db.prepare('INSERT INTO counters (name, n) VALUES (?, ?)').run(LOG_OFFSET, chain.seq - (total?.n ?? 0));
+  restateSettings(db, chain, chain.seq, Date.now());
+}

@@ -1,4 +1,4 @@
-import { silentLog } from '@volact/io';
+import { memoryLog, silentLog } from '@volact/io';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -168,7 +168,7 @@ describe('host log: hash chain and checkpoints', () => {
     assert.deepEqual([s.first?.seq, s.first?.problem], [10, 'checkpoint']);
   });
 
-  it('cannot see events deleted from the tail after the newest checkpoint (documented)', async () => {
+  it('finds events deleted from the tail after the newest checkpoint by the counters', async () => {
     const path = join(dir, 'tail.db');
     copyFileSync(base, path);
     const clock = new ManualClock(start + DAY);
@@ -177,7 +177,11 @@ describe('host log: hash chain and checkpoints', () => {
     await ask('m10');
     db.prepare('DELETE FROM events WHERE seq = 12').run();
     const r = verifyHostLog(db, keyPair.publicKey);
-    assert.deepEqual([r.intact, r.lastSeq, r.unsigned], [true, 11, 1]);
+    assert.deepEqual([r.lastSeq, r.unsigned], [11, 1]);
+    assert.deepEqual([r.first?.kind, r.first?.seq, r.first?.problem], ['event', 12, 'deleted']);
+    // the counters edited to match as well: not found (documented)
+    db.prepare("UPDATE counters SET n = n - 1 WHERE name = 'total'").run();
+    assert.equal(verifyHostLog(db, keyPair.publicKey).intact, true);
     db.close();
   });
 
@@ -218,7 +222,8 @@ describe('host log: hash chain and checkpoints', () => {
     host.checkpointLog();
     const r = verifyHostLog(db, keyPair.publicKey);
     assert.equal(r.intact, true, JSON.stringify(r.first));
-    assert.deepEqual([r.records, r.firstSeq, r.lastSeq], [4, 11, 14]);
+    // renewalMinutes lost its last record (seq 8) to the prune: restated as record 15
+    assert.deepEqual([r.records, r.firstSeq, r.lastSeq], [5, 11, 15]);
     db.prepare('DELETE FROM events WHERE seq = 11').run();
     const cut = verifyHostLog(db, keyPair.publicKey);
     assert.deepEqual([cut.first?.seq, cut.first?.problem], [11, 'deleted']);
@@ -262,10 +267,14 @@ describe('host log: hash chain and checkpoints', () => {
       "INSERT INTO events (at, event, machine_id, vm, license_state, edition, outcome, count, required, address) VALUES (?, 12290, ?, 0, 'initialGrace', 0, 'notActivated', 0, 0, NULL)",
     );
     for (let i = 0; i < 5; i++) ins.run(start + i, `old-${i}`);
+    // two requests' events already pruned, and a setting stored without a record: restated at migration 7
+    old.exec(
+      `INSERT INTO counters (name, n) VALUES ('total', 7); INSERT INTO settings VALUES ('renewalMinutes', '90')`,
+    );
     old.close();
     const db = openHostDb(path);
     const unsigned = verifyHostLog(db, keyPair.publicKey);
-    assert.deepEqual([unsigned.records, unsigned.lastSeq], [5, 5], 'every old event chained');
+    assert.deepEqual([unsigned.records, unsigned.lastSeq], [6, 6], 'every old event chained, the setting restated');
     assert.deepEqual([unsigned.first?.kind, unsigned.first?.problem], ['checkpoint', 'deleted'], 'no checkpoint yet');
     // the host signs one at start (run-host.ts)
     new Host({
@@ -277,7 +286,53 @@ describe('host log: hash chain and checkpoints', () => {
       log: silentLog,
     }).checkpointLog();
     const r = verifyHostLog(db, keyPair.publicKey);
-    assert.deepEqual([r.intact, r.records, r.firstSeq, r.lastSeq, r.checkpoints], [true, 5, 1, 5, 1]);
+    assert.equal(r.intact, true, JSON.stringify(r.first));
+    assert.deepEqual([r.records, r.firstSeq, r.lastSeq, r.checkpoints], [6, 1, 6, 1]);
+    db.close();
+  });
+
+  it('names a setting edited in the settings table alone, and one stored without a record', () => {
+    const r = check((db) => db.prepare("UPDATE settings SET value = '45' WHERE name = 'renewalMinutes'").run());
+    assert.deepEqual([r.first?.kind, r.first?.seq, r.first?.problem], ['setting', 8, 'edited']);
+    assert.match(r.first!.detail, /renewalMinutes is 45 in the settings table, but its newest record sets 120/);
+    const added = check((db) => db.prepare(`INSERT INTO settings VALUES ('servedNetworks', '["0.0.0.0/0"]')`).run());
+    assert.deepEqual([added.first?.kind, added.first?.problem], ['setting', 'edited']);
+    assert.match(added.first!.detail, /servedNetworks is stored without a record/);
+  });
+
+  it('finds a machine seen more than 25 hours after the newest checkpoint, and the log wiped', async () => {
+    // (the base host is not activated: it keeps no machines; one as an activated host would)
+    const seen = check((db) =>
+      db
+        .prepare(
+          `INSERT INTO machines (machine_id, id_hash, fingerprint_hash, first_seen, last_seen, requests, edition, vm, license_state, last_outcome)
+           VALUES ('m', 0, 'f', ?, ?, 1, 1, 0, 'licensed', 'renewed')`,
+        )
+        .run(start, start + 2 * DAY),
+    );
+    assert.deepEqual([seen.first?.kind, seen.first?.seq, seen.first?.problem], ['checkpoint', 11, 'deleted']);
+    const wiped = check((db) => db.exec('DELETE FROM events; DELETE FROM settings_log; DELETE FROM log_checkpoints'));
+    assert.deepEqual([wiped.intact, wiped.first?.kind, wiped.first?.problem], [false, 'checkpoint', 'deleted']);
+  });
+
+  it('logs each checkpoint it writes, the one of a prune too, with what verify-log shows of the newest', async () => {
+    const path = join(dir, 'logged.db');
+    copyFileSync(base, path);
+    const db = openHostDb(path);
+    const log = memoryLog();
+    const clock = new ManualClock(start + 91 * DAY);
+    const host = new Host({ db, clock, keyPair, roots: [], hostName: 'log-unit', log });
+    host.pruneEvents(90 * DAY);
+    host.checkpointLog(DAY);
+    const lines = log.entries.filter((e) => e.msg === 'log checkpoint');
+    assert.deepEqual(
+      lines.map((e) => (e as { seq?: number }).seq),
+      [10, 11],
+      'the prune one, then the head (the restated setting)',
+    );
+    const r = verifyHostLog(db, keyPair.publicKey);
+    assert.equal(r.intact, true, JSON.stringify(r.first));
+    assert.deepEqual(lines.at(-1), { level: 'info', msg: 'log checkpoint', ...r.newestCheckpoint });
     db.close();
   });
 });

@@ -2,10 +2,12 @@ import type Database from 'better-sqlite3';
 import type { KeyObject } from 'node:crypto';
 import { GENESIS, eventFields, recordHash, settingFields, type FieldValue, type LogKind } from './log-chain.js';
 import { verifyCheckpoint, type Checkpoint } from './log-checkpoint.js';
+import { witnessProblems } from './log-witness.js';
 
 /** What is wrong with the first bad record: edited, deleted, reordered, inserted, or a checkpoint that fails. */
 export type LogProblem = {
-  kind: LogKind | 'checkpoint';
+  /** counters: the table that witnesses the chain's length disagrees with it (docs/operations.md). */
+  kind: LogKind | 'checkpoint' | 'counters';
   /** The record's place in the chain (for a checkpoint: the seq it signs). */
   seq: number | null;
   /** Its row ID in its table (events, settings_log or log_checkpoints). */
@@ -20,7 +22,8 @@ export type LogReport = {
   firstSeq: number | null;
   lastSeq: number | null;
   checkpoints: number;
-  newestCheckpoint: { seq: number; at: string } | null;
+  /** The newest checkpoint: compare with the newest "log checkpoint" line of the host's journal. */
+  newestCheckpoint: { seq: number; hash: string; at: string } | null;
   /** Records after the newest checkpoint: chained, but not yet signed. */
   unsigned: number;
   /** The first bad record, by seq, when the log is not intact. */
@@ -112,7 +115,7 @@ type Signed = Map<number, Checkpoint & { id: number }>;
  * this long after the newest checkpoint means newer ones were deleted (25 hours: "at least daily",
  * with an hour to spare for a clock that was set).
  */
-const MAX_UNSIGNED_MS = 25 * 3_600_000;
+export const MAX_UNSIGNED_MS = 25 * 3_600_000;
 type Where = { kind: LogKind; seq: number | null; id: number };
 
 /** The first record kept: where the checkpoints say the log starts, and anchored by one. */
@@ -254,6 +257,7 @@ function walk(db: Database.Database, requiredFirst: number, bySeq: Signed, signe
  * and every checkpoint against the record it signs. Reads only; names the first bad record.
  */
 export function verifyHostLog(db: Database.Database, publicKey: KeyObject): LogReport {
+  const version = db.pragma('user_version', { simple: true }) as number;
   const { valid, problems } = readCheckpoints(db, publicKey);
   const bySeq: Signed = new Map();
   for (const c of valid) bySeq.set(c.seq, c);
@@ -264,10 +268,11 @@ export function verifyHostLog(db: Database.Database, publicKey: KeyObject): LogR
     : { seq: Infinity, at: Infinity };
   const w = walk(db, requiredFirst, bySeq, signed);
   if (w.late) problems.push(w.late);
-  if (w.firstSeq !== null && valid.length + problems.length === 0)
+  // the host signs one at every start, even of an empty log (seq 0): none at all is a finding
+  if (valid.length + problems.length === 0)
     problems.push({
       kind: 'checkpoint',
-      seq: w.firstSeq,
+      seq: w.firstSeq ?? 0,
       id: null,
       problem: 'deleted',
       detail: 'there is no checkpoint: the host signs one at every start, so they were deleted',
@@ -287,6 +292,8 @@ export function verifyHostLog(db: Database.Database, publicKey: KeyObject): LogR
     (a, c) => (!a || c.at > a.at || (c.at === a.at && c.seq > a.seq) ? c : a),
     undefined,
   );
+  const head = Math.max(w.lastSeq, ...valid.map((c) => c.seq));
+  problems.push(...witnessProblems(db, version, head, newest));
   problems.sort((a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity));
   return {
     intact: problems.length === 0,
@@ -294,7 +301,7 @@ export function verifyHostLog(db: Database.Database, publicKey: KeyObject): LogR
     firstSeq: w.firstSeq,
     lastSeq: w.firstSeq === null ? null : w.lastSeq,
     checkpoints: valid.length,
-    newestCheckpoint: newest ? { seq: newest.seq, at: new Date(newest.at).toISOString() } : null,
+    newestCheckpoint: newest ? { seq: newest.seq, hash: newest.hash, at: new Date(newest.at).toISOString() } : null,
     unsigned: Math.max(0, w.lastSeq - Math.max(0, ...valid.map((c) => c.seq))),
     ...(problems[0] ? { first: problems[0] } : {}),
   };

@@ -88,6 +88,10 @@ type EventRow = {
 export const MAX_EVENTS = 1_000_000;
 
 export class AgentStore extends KeyStore {
+  writeSetting(name: string, value: unknown): void {
+    this.storeSetting(name, value);
+  }
+
   /**
    * Records one request: its event, and for a VM of the inventory its guest row, in one
    * transaction. A grant extends `granted_until`; a later refusal does not shorten what the guest
