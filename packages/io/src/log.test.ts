@@ -43,3 +43,43 @@ test('a role logger writes JSON lines with ISO time, the level as a word and the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the access log's own lines read as pino's would, whatever a field holds", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'volact-access-'));
+  try {
+    const file = join(dir, 'host.log');
+    const log = roleLogger('host', file);
+    const observe = accessLog(log);
+    const base = { route: 'POST /v1/activate', status: 200, seconds: 0.0012345, requestId: 'ab12-1' };
+    observe({ ...base, method: 'POST', peer: '::ffff:127.0.0.1' });
+    observe({ ...base, method: 'GET"\\', peer: 'fe80::1%e"th0', route: 'unmatched', status: 499 });
+    log.info(
+      {
+        requestId: 'ab12-1',
+        method: 'POST',
+        route: 'POST /v1/activate',
+        status: 200,
+        ms: 1.235,
+        peer: '::ffff:127.0.0.1',
+      },
+      'request',
+    );
+    await log.drain();
+    const [fast, odd, pino] = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(fast && odd && pino);
+    const { time: t1, ...a } = fast;
+    const { time: t2, ...b } = pino;
+    assert.deepEqual(a, b, 'the same fields, values and order as pino writes');
+    assert.deepEqual(Object.keys(fast), Object.keys(pino));
+    assert.match(String(t1), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(t2);
+    assert.equal(odd.method, 'GET"\\');
+    assert.equal(odd.peer, 'fe80::1%e"th0');
+    assert.equal(odd.status, 499);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

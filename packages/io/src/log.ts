@@ -1,4 +1,5 @@
-import { pino, stdTimeFunctions, destination, type DestinationStream } from 'pino';
+import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
+import { LineWriter } from './line-writer.js';
 import type { RequestObserver } from './request-observer.js';
 
 export type LogRole = 'authority' | 'host' | 'hypervisor';
@@ -36,6 +37,12 @@ export const redactedFields = [
 const redactPaths = [...redactedFields, 'headers.authorization'];
 
 export type RoleLogger = Log & {
+  /**
+   * Writes one whole JSON line the caller made, after the same level, time and base fields pino
+   * writes (`{"level":"info","time":"…",` + `base` + the caller's fields + `}`): the access log's
+   * own formatting, a fifth of pino's cost on the host's hot path.
+   */
+  infoLine(fields: string): void;
   /** Writes out what is buffered, synchronously (a crash; pino also does it on 'exit'). A write in flight may be lost. */
   flushSync(): void;
   /** Resolves once every line so far is written, the one in flight too (before a clean exit; 2 s at most). */
@@ -45,11 +52,11 @@ export type RoleLogger = Log & {
 /**
  * A role's logger: JSON lines on stderr (stdout stays the CLI's output) with ISO time, the level
  * as a word and the role. Writes are asynchronous and batched while a write is in flight (the
- * access log is on the host's hot path); pino flushes the rest synchronously when the process
- * exits, also after an uncaught exception.
+ * access log is on the host's hot path: line-writer.ts); what is held back is written
+ * synchronously when the process exits, also after an uncaught exception.
  */
 export function roleLogger(role: LogRole | undefined, dest: number | string | DestinationStream = 2): RoleLogger {
-  const stream = typeof dest === 'object' ? dest : destination({ dest, sync: false, mkdir: true });
+  const stream = typeof dest === 'object' ? dest : new LineWriter(dest);
   const logger = pino(
     {
       base: role === undefined ? { pid: process.pid } : { role, pid: process.pid },
@@ -59,26 +66,13 @@ export function roleLogger(role: LogRole | undefined, dest: number | string | De
     },
     stream,
   );
+  const base = JSON.stringify(role === undefined ? { pid: process.pid } : { role, pid: process.pid }).slice(1, -1);
   return Object.assign(logger, {
-    drain: () =>
-      new Promise<void>((resolve) => {
-        // sonic-boom (pino's destination) emits 'drain' once a write in flight and all after it
-        // are done; its flush(cb) does not wait when nothing is held back (minLength 0)
-        const boom = stream as DestinationStream & { _writing?: boolean; _opening?: boolean } & NodeJS.EventEmitter;
-        if (!boom._writing && !boom._opening) return resolve();
-        const timer = setTimeout(resolve, 2000);
-        boom.once('drain', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+    infoLine: (fields: string) =>
+      stream.write(`{"level":"info","time":"${new Date().toISOString()}",${base},${fields}}\n`),
+    drain: () => (stream instanceof LineWriter ? stream.drain() : Promise.resolve()),
     flushSync: () => {
-      const s = stream as DestinationStream & { flushSync?: () => void };
-      try {
-        s.flushSync?.();
-      } catch {
-        // nothing written yet (sonic-boom not ready): nothing to flush
-      }
+      if (stream instanceof LineWriter) stream.flushSync();
     },
   }) as unknown as RoleLogger;
 }
@@ -111,19 +105,27 @@ export function memoryLog(lines?: string[]): Log & { entries: LogEntry[] } {
 /**
  * The access log: one `info` line per answered request, from the request observer. Milliseconds
  * with three decimals; the route is the route table's key, never the raw path (no query strings,
- * so nothing a client put in a URL reaches the log).
+ * so nothing a client put in a URL reaches the log). On a role logger the line is formatted here:
+ * every field is a number, a route key, an ID of safe characters, an HTTP method (a token: no
+ * quote or backslash) or an address, and anything else goes through JSON.stringify.
  */
 export function accessLog(log: Log): RequestObserver {
-  return (r) =>
-    log.info(
-      {
-        requestId: r.requestId,
-        method: r.method,
-        route: r.route,
-        status: r.status,
-        ms: Math.round(r.seconds * 1e6) / 1e3,
-        peer: r.peer,
-      },
-      'request',
+  const ms = (seconds: number) => Math.round(seconds * 1e6) / 1e3;
+  if (!('infoLine' in log)) {
+    return (r) =>
+      log.info(
+        { requestId: r.requestId, method: r.method, route: r.route, status: r.status, ms: ms(r.seconds), peer: r.peer },
+        'request',
+      );
+  }
+  const line = (log as RoleLogger).infoLine;
+  const routes = new Map<string, string>();
+  const quoted = (text: string) => (/^[A-Za-z0-9.:_%-]*$/.test(text) ? `"${text}"` : JSON.stringify(text));
+  return (r) => {
+    let route = routes.get(r.route);
+    if (route === undefined) routes.set(r.route, (route = JSON.stringify(r.route)));
+    line(
+      `"requestId":${quoted(r.requestId)},"method":${quoted(r.method)},"route":${route},"status":${r.status},"ms":${ms(r.seconds)},"peer":${quoted(r.peer)},"msg":"request"`,
     );
+  };
 }
