@@ -12,6 +12,7 @@ import {
   type Log,
   type MetricsAddress,
   type MetricsListener,
+  listenOn,
 } from '@volact/io';
 import { Authority } from './authority.js';
 import { authorityServer, type Tls } from './http.js';
@@ -90,12 +91,7 @@ export async function runAuthority(
   );
   let scrape: MetricsListener | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message })),
-      );
-      server.listen({ port, host: address }, () => resolve());
-    });
+    await listenOn(server, port, address);
     if (metricsListen?.address)
       scrape = await listenMetrics(() => metrics.render(), metricsListen.address, metricsListen.explicit, log);
   } catch (err) {

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +34,7 @@ import {
   type ConnectionStats,
   type MetricsAddress,
   type MetricsListener,
+  listenOn,
 } from '@volact/io';
 import type Database from 'better-sqlite3';
 import { Host } from './host.js';
@@ -190,18 +190,6 @@ export function readOrCorrupt<T>(path: string, parse: (text: string) => T): T {
   }
 }
 
-function listen(server: Server, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const failed = (err: NodeJS.ErrnoException) =>
-      reject(new VolactError('PORT_UNAVAILABLE', { port, reason: err.code ?? err.message }));
-    server.once('error', failed);
-    server.listen({ port, host: address }, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
-}
-
 /** True when something accepts connections on the admin endpoint: another host runs here. */
 export function socketAnswers(endpoint: AdminEndpoint): Promise<boolean> {
   if (!endpointMayAnswer(endpoint)) return Promise.resolve(false);
@@ -339,7 +327,7 @@ async function start(
   const limits: ConnectionLimits = { ...defaultConnectionLimits, ...opts.connectionLimits };
   const observe = observers(opts.accessLog === false ? undefined : accessLog(log), metrics?.request);
   let { server: client, connections } = clientServer(host, log, limits, observe);
-  await listen(client, opts.port ?? host.settings.port, address);
+  await listenOn(client, opts.port ?? host.settings.port, address);
   // stored only once bound; port 0 (tests) takes a free port and stores nothing
   if (opts.port) host.setSetting('port', opts.port);
   if (opts.listenAddress !== undefined) host.setListenAddress(opts.listenAddress);
@@ -355,7 +343,7 @@ async function start(
   );
   const onPortChange = async (port: number) => {
     const next = clientServer(host, log, limits, observe);
-    await listen(next.server, port, address);
+    await listenOn(next.server, port, address);
     const old = client;
     client = next.server;
     connections = next.connections;

@@ -1,24 +1,18 @@
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   VolactError,
-  keyPairFromPem,
   parsePeriod,
-  publicKeyFromPem,
-  rawPublicKey,
-  rootFromKey,
   signUsageReport,
   verifyCatalog,
-  verifyHostCert,
   type CertEdition,
   type UsageEdition,
   type UsageMonth,
   type UsageReport,
   type UsageReportFile,
 } from '@volact/protocol';
+import { openHostDir } from './host-dir.js';
 import { KeyStore } from './key-store.js';
-import { EVENT_RETENTION_MS, readOrCorrupt } from './run-host.js';
+import { EVENT_RETENTION_MS } from './run-host.js';
 
 /** One edition as the report names it (from the catalog in force, else from the certificates). */
 type Named = Pick<CertEdition, 'code' | 'name' | 'kind'>;
@@ -136,37 +130,21 @@ export function makeUsageReport(
   to: string,
   now: number,
 ): { file: UsageReportFile; report: UsageReport } {
-  const dbPath = join(dir, 'host.db');
-  if (!existsSync(dbPath) || !existsSync(join(dir, 'host.key')))
-    throw new VolactError('STATE_UNAVAILABLE', {
-      dir,
-      reason: 'no host.db and host.key here (not a host state directory)',
-    });
-  const roots = [rootFromKey(readOrCorrupt(join(dir, 'root.pub'), publicKeyFromPem))];
-  const keyPair = readOrCorrupt(join(dir, 'host.key'), (text) => keyPairFromPem('host', text));
-  let db: Database.Database;
+  const host = openHostDir(
+    dir,
+    (detail) => new VolactError('STATE_UNAVAILABLE', { dir, reason: `not a host state directory: ${detail}` }),
+    (file, detail) =>
+      new VolactError('STATE_CORRUPT', { file, detail: `it is not the key its certificates name (${detail})` }),
+  );
+  const { db } = host;
   try {
-    db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    db.pragma('busy_timeout = 5000');
-  } catch (err) {
-    throw new VolactError('STATE_CORRUPT', { file: dbPath, detail: err instanceof Error ? err.message : String(err) });
-  }
-  try {
-    const store = new KeyStore(db);
-    const certified = store
-      .keys()
-      .flatMap((k) => (k.certificate && k.issuer ? [{ certificate: k.certificate, issuer: k.issuer }] : []));
-    if (certified.length === 0) throw new VolactError('HOST_NOT_ACTIVATED');
-    const chains = certified.map((c) => verifyHostCert(c.certificate, c.issuer, roots, now));
-    if (chains.some((c) => c.cert.hostPublicKey !== rawPublicKey(keyPair.publicKey)))
-      throw new VolactError('STATE_CORRUPT', {
-        file: join(dir, 'host.key'),
-        detail: 'it is not the key its certificates name',
-      });
+    const chains = host.certified(now);
+    if (chains.length === 0) throw new VolactError('HOST_NOT_ACTIVATED');
     const editions = new Map<number, Named>();
     for (const c of chains) for (const e of c.cert.editions) editions.set(e.number, e);
-    const catalog = store.catalog();
-    if (catalog) for (const e of verifyCatalog(catalog.jws, catalog.issuer, roots).editions) editions.set(e.number, e);
+    const catalog = new KeyStore(db).catalog();
+    if (catalog)
+      for (const e of verifyCatalog(catalog.jws, catalog.issuer, host.roots()).editions) editions.set(e.number, e);
     const report = buildUsageReport({
       db,
       hostId: chains[0]!.cert.hostId,
@@ -176,8 +154,9 @@ export function makeUsageReport(
       to,
       now,
     });
-    return { file: signUsageReport(keyPair, report, certified), report };
+    const certificates = chains.map(({ certificate, issuer }) => ({ certificate, issuer }));
+    return { file: signUsageReport(host.keyPair, report, certificates), report };
   } finally {
-    db.close();
+    host.close();
   }
 }

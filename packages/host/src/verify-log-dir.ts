@@ -1,10 +1,8 @@
-import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { VolactError, hostIdFor, keyPairFromPem, rawPublicKey, verifyHostCert } from '@volact/protocol';
-import { HostStore, migrations } from './host-store.js';
+import { VolactError, hostIdFor, rawPublicKey } from '@volact/protocol';
+import { openHostDir } from './host-dir.js';
+import { migrations } from './host-store.js';
 import { verifyHostLog, type LogReport } from './log-verify.js';
-import { pinnedRoots, readOrCorrupt } from './run-host.js';
 
 /** What `volact host verify-log` found, with the host it is about. */
 export type LogVerification = LogReport & { hostId: string; activated: boolean; file: string };
@@ -19,17 +17,12 @@ const CHAINED_VERSION = 6;
  * so a key swapped in beside the database is found too.
  */
 export function verifyLogDir(dir: string): LogVerification {
-  const file = join(dir, 'host.db');
-  if (!existsSync(file)) throw new VolactError('LOG_UNAVAILABLE', { file, detail: 'there is no host.db there' });
-  const keyFile = join(dir, 'host.key');
-  if (!existsSync(keyFile)) throw new VolactError('LOG_UNAVAILABLE', { file, detail: `${keyFile} is missing` });
-  const publicKey = readOrCorrupt(keyFile, (text) => keyPairFromPem('host', text)).publicKey;
-  let db: Database.Database;
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-  } catch (err) {
-    throw new VolactError('STATE_CORRUPT', { file, detail: (err as Error).message });
-  }
+  const host = openHostDir(
+    dir,
+    (detail) => new VolactError('LOG_UNAVAILABLE', { file: join(dir, 'host.db'), detail }),
+    (file, detail) => new VolactError('LOG_KEY_MISMATCH', { file, detail }),
+  );
+  const { db, file } = host;
   try {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version < CHAINED_VERSION || version > migrations.length)
@@ -37,22 +30,12 @@ export function verifyLogDir(dir: string): LogVerification {
         file,
         detail: `its schema version is ${version}; this volact reads versions ${CHAINED_VERSION} to ${migrations.length}`,
       });
-    const keys = new HostStore(db).keys().filter((k) => k.certificate && k.issuer);
-    if (keys.length) {
-      const { roots } = pinnedRoots(dir, undefined);
-      for (const k of keys) {
-        // time 0: a certificate past its own expiry still names the key that signed the log
-        const { cert } = verifyHostCert(k.certificate!, k.issuer!, roots, 0);
-        if (cert.hostPublicKey !== rawPublicKey(publicKey))
-          throw new VolactError('LOG_KEY_MISMATCH', {
-            file: keyFile,
-            detail: `the certificate of host key ${k.id} names host ${cert.hostId}`,
-          });
-      }
-    }
+    // time 0: a certificate past its own expiry still names the key that signed the log
+    const activated = host.certified(0).length > 0;
+    const publicKey = host.keyPair.publicKey;
     const report = verifyHostLog(db, publicKey);
-    return { ...report, hostId: hostIdFor(rawPublicKey(publicKey)), activated: keys.length > 0, file };
+    return { ...report, hostId: hostIdFor(rawPublicKey(publicKey)), activated, file };
   } finally {
-    db.close();
+    host.close();
   }
 }

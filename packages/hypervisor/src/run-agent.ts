@@ -22,6 +22,7 @@ import {
   accessLog,
   defaultLog,
   type Log,
+  listenOn,
 } from '@volact/io';
 import { pinnedRoots, readOrCorrupt, socketAnswers } from '@volact/host';
 import type Database from 'better-sqlite3';
@@ -113,18 +114,6 @@ function openInventory(spec: string, log: Log, opts: AgentRunOptions): Inventory
     : new LibvirtInventory(parsed.uri, log, () => opts.clock.now(), opts.virsh);
 }
 
-function listen(server: Server, address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const failed = (err: NodeJS.ErrnoException) =>
-      reject(new VolactError('PORT_UNAVAILABLE', { port: `${address}:${port}`, reason: err.code ?? err.message }));
-    server.once('error', failed);
-    server.listen({ port, host: address }, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
-}
-
 function checkName(name: string): void {
   if (name.length > 128 || /[\p{Cc}\p{Cf}]/u.test(name))
     throw new VolactError('USAGE', {
@@ -188,7 +177,7 @@ export async function runAgent(opts: AgentRunOptions): Promise<RunningAgent> {
         opts.accessLog === false ? undefined : accessLog(log),
       );
       servers.push(server);
-      await listen(server, a.address, a.port);
+      await listenOn(server, a.port, a.address, `guest channel ${a.address}:${a.port}`);
     }
     const store_ = (name: keyof AgentSettings, value: AgentSettings[keyof AgentSettings] | undefined) => {
       if (value !== undefined) agent.setSetting(name, value as never);

@@ -39,6 +39,7 @@ export {
 export { makeDir, makeStateDir, readFileBounded } from './files.js';
 export { defaultStateDir, stateDirEnv, type PlatformContext, type StateRole } from './default-dirs.js';
 export { processClock } from './process-clock.js';
+export { listenOn } from './listen.js';
 export { adminEndpoint, endpointMayAnswer, listenAdmin, type AdminEndpoint } from './platform.js';
 export {
   accessLog,

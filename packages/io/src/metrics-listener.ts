@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { VolactError, errorBody } from '@volact/protocol';
+import { listenOn } from './listen.js';
 import type { Log } from './log.js';
 
 /**
@@ -68,17 +69,11 @@ export async function listenMetrics(
     );
   });
   server.keepAliveTimeout = 30_000;
+  const where = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: address.port, host: address.host }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, address.port, address.host);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    const where = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+    const reason = String((err as VolactError).params.reason);
     if (explicit)
       throw new VolactError('PORT_UNAVAILABLE', { port: address.port, reason: `metrics ${where}, ${reason}` });
     log.warn(
