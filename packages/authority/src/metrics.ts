@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestObserver } from '@volact/io';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { renderRegistry, roleRegistry, type RequestObserver } from '@volact/io';
 import type { AuthorityStore, HostActivationInput, MakActivationInput } from './store.js';
 import type { Dialect } from './db/open.js';
 
@@ -21,7 +21,9 @@ const requestBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
  * activations by outcome, the store's errors and the database pool, and Node's process metrics.
  */
 export class AuthorityMetrics {
-  readonly registry = new Registry();
+  readonly registry = roleRegistry();
+  /** The text a scrape answers. */
+  readonly render = renderRegistry(this.registry);
   /** For authorityServer: each answered request's time by route and status. */
   readonly request: RequestObserver;
   /** For RateLimiter: a refusal, by the limit that refused. */
@@ -32,10 +34,6 @@ export class AuthorityMetrics {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    // gauges prom-client names *_total, which promtool flags; nodejs_active_handles etc. keep the figures
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
-      this.registry.removeSingleMetric(name);
     const seconds = new Histogram({
       name: 'volact_authority_request_seconds',
       help: 'Time to answer an API request, by route and HTTP status',
@@ -70,10 +68,6 @@ export class AuthorityMetrics {
   /** Gives the running authority's parts to the gauges. */
   watch(sources: AuthoritySources): void {
     this.sources = sources;
-  }
-
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
   /**

@@ -1,6 +1,6 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { defaults, type EditionKind } from '@volact/protocol';
-import type { ConnectionStats, RequestObserver } from '@volact/io';
+import { renderRegistry, roleRegistry, type ConnectionStats, type RequestObserver } from '@volact/io';
 import type { BatchObserver, Outcome } from './activation-batch.js';
 import type { EventOutcome } from './dns-records.js';
 import { FastCounter, FastHistogram } from './metrics-fast.js';
@@ -24,17 +24,6 @@ const outcomes: Outcome[] = [
 ];
 const dnsOutcomes: EventOutcome[] = ['published', 'removed', 'refused', 'unconfirmed'];
 
-/**
- * Node's process metrics (process_*, nodejs_*) as prom-client names them, less three gauges it
- * names *_total, which Prometheus keeps for counters (promtool check metrics flags them); the
- * same figures remain, by type, in nodejs_active_handles, _requests and _resources.
- */
-export function defaultMetrics(registry: Registry): void {
-  collectDefaultMetrics({ register: registry });
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
-    registry.removeSingleMetric(name);
-}
-
 /** Request times: the client port answers in milliseconds; a second is a problem. */
 const requestBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 /** One SQLite transaction per batch: tens of microseconds cached, milliseconds with fsync. */
@@ -46,7 +35,9 @@ const commitBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
  * made once; gauges read the host's state only when scraped.
  */
 export class HostMetrics {
-  readonly registry = new Registry();
+  readonly registry = roleRegistry();
+  /** The text a scrape answers. */
+  readonly render = renderRegistry(this.registry);
   /** For ActivationBatch: the commit's time and each decision. */
   readonly batch: BatchObserver;
   /** For clientServer: each answered request's time by route and status. */
@@ -57,7 +48,6 @@ export class HostMetrics {
 
   constructor() {
     const registers = [this.registry];
-    defaultMetrics(this.registry);
     const activations = new FastCounter(
       'volact_host_activations_total',
       'Client activation requests answered, by outcome and edition kind (none: the host is not activated)',
@@ -97,11 +87,6 @@ export class HostMetrics {
   /** Gives the running host's parts to the gauges; until then they show nothing. */
   watch(sources: HostSources): void {
     this.sources = sources;
-  }
-
-  /** The text a scrape answers. */
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
   private requestObserver(): RequestObserver {

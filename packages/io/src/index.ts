@@ -57,6 +57,8 @@ export {
   listenMetrics,
   metricsUrl,
   parseMetricsListen,
+  renderRegistry,
+  roleRegistry,
   type MetricsAddress,
   type MetricsListener,
   type MetricsRender,

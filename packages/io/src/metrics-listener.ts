@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { VolactError, errorBody } from '@volact/protocol';
 import { listenOn } from './listen.js';
 import type { Log } from './log.js';
@@ -11,6 +12,25 @@ export type MetricsAddress = { host: string; port: number };
 
 /** What a scrape answers: the registry's text in its content type (prom-client's `metrics()`). */
 export type MetricsRender = () => Promise<{ contentType: string; body: string }>;
+
+/**
+ * A role's registry (one per server, so several in one process keep theirs apart) with Node's
+ * process metrics (process_*, nodejs_*) as prom-client names them, less three gauges it names
+ * *_total, which Prometheus keeps for counters (promtool check metrics flags them); the same
+ * figures remain in nodejs_active_handles, _requests and _resources.
+ */
+export function roleRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name);
+  return registry;
+}
+
+/** A registry's text for a scrape. */
+export function renderRegistry(registry: Registry): MetricsRender {
+  return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
+}
 
 /** `--metrics-listen`: IPv4:PORT, localhost:PORT or [IPv6]:PORT, or `off` (null). */
 export function parseMetricsListen(spec: string): MetricsAddress | null {
