@@ -1,0 +1,67 @@
+/** The count over 30 or 90 days with uPlot, the two thresholds as flat lines. */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { useEffect, useRef } from 'preact/hooks';
+import { lang, t, when } from '../common/i18n.js';
+import type { CountHistory } from './types.js';
+
+function seriesOf(h: CountHistory): uPlot.AlignedData {
+  const xs = h.points.map((p) => new Date(p.at).getTime() / 1000);
+  return [xs, h.points.map((p) => p.count), xs.map(() => h.thresholds.client), xs.map(() => h.thresholds.server)];
+}
+
+export function CountChart({ history }: { history: CountHistory }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | undefined>(undefined);
+  useEffect(() => {
+    const el = box.current!;
+    const width = Math.max(280, el.clientWidth || 600);
+    plot.current = new uPlot(
+      {
+        width,
+        height: 240,
+        series: [
+          {},
+          { label: t('column.count'), stroke: '#0b5cad', width: 2, fill: 'rgba(11,92,173,0.12)' },
+          {
+            label: t('console.ov.clientThreshold', { count: history.thresholds.client }),
+            stroke: '#1d6b2f',
+            dash: [6, 4],
+          },
+          {
+            label: t('console.ov.serverThreshold', { count: history.thresholds.server }),
+            stroke: '#8a4b00',
+            dash: [2, 4],
+          },
+        ],
+        scales: { y: { range: (_u, _min, max) => [0, Math.max(max, history.thresholds.client) + 2] } },
+        axes: [{ values: (_u, ticks) => ticks.map((s) => when(s * 1000).split(' ')[0] ?? '') }, {}],
+      },
+      seriesOf(history),
+      el,
+    );
+    const resize = () => plot.current?.setSize({ width: Math.max(280, el.clientWidth), height: 240 });
+    addEventListener('resize', resize);
+    return () => {
+      removeEventListener('resize', resize);
+      plot.current?.destroy();
+    };
+  }, [history.days, history.thresholds.client, history.thresholds.server, lang()]);
+  useEffect(() => plot.current?.setData(seriesOf(history)), [history]);
+  const last = history.points[history.points.length - 1];
+  return (
+    <figure>
+      <div
+        class="chart"
+        ref={box}
+        role="img"
+        aria-label={t('console.ov.chart', { days: history.days })}
+        data-testid="count-chart"
+        data-last={last?.count ?? ''}
+      />
+      <figcaption data-testid="chart-last">
+        {last ? `${when(last.at)}: ${t('column.count')} ${last.count}` : t('common.noRows')}
+      </figcaption>
+    </figure>
+  );
+}

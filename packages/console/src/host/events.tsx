@@ -1,0 +1,115 @@
+/** Events: the filters of `volact host events`, the log verification state and "verify now". */
+import { useState } from 'preact/hooks';
+import { allows, api } from '../common/api.js';
+import type { PageProps } from '../common/app.js';
+import { t, when } from '../common/i18n.js';
+import { ErrorNote, Section, Table, announce, useLoad } from '../common/ui.js';
+import { LogStateText, REFRESH_MS } from './overview.js';
+import type { LogState } from './types.js';
+
+type Event = Record<string, unknown> & { at?: number | string };
+const outcomes = ['activated', 'renewed', 'countInsufficient', 'editionNotCovered', 'clockSkew', 'notActivated'];
+const columns = ['machineId', 'vm', 'licenseState', 'edition', 'outcome', 'count', 'required'] as const;
+
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'boolean') return t(v ? 'console.yes' : 'console.no');
+  return String(v);
+}
+
+function LogPanel({ canVerify }: { canVerify: boolean }) {
+  const log = useLoad(() => api<LogState>('/api/log-verification'), [], REFRESH_MS);
+  const [error, setError] = useState<unknown>(undefined);
+  return (
+    <Section title={t('console.ov.log')} testid="log">
+      <ErrorNote error={log.error ?? error} />
+      {log.data && <LogStateText log={log.data} />}
+      <button
+        type="button"
+        disabled={!canVerify || log.data?.state === 'running'}
+        data-testid="verify-now"
+        onClick={async () => {
+          try {
+            await api('/api/log-verification', { method: 'POST', body: {} });
+            setError(undefined);
+            announce(t('console.log.started'));
+            await log.reload();
+          } catch (err) {
+            setError(err);
+          }
+        }}
+      >
+        {t('console.log.verifyNow')}
+      </button>
+      {!canVerify && <p>{t('console.readOnly', { scope: 'admin' })}</p>}
+    </Section>
+  );
+}
+
+export function Events({ session }: PageProps) {
+  const [query, setQuery] = useState('limit=100');
+  const events = useLoad(() => api<{ events: Event[] }>(`/api/events?${query}`), [query]);
+  return (
+    <>
+      <h1>{t('console.page.events')}</h1>
+      <LogPanel canVerify={allows(session, 'admin')} />
+      <form
+        class="filters card"
+        role="search"
+        aria-label={t('console.m.filters')}
+        data-testid="event-filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const q = new URLSearchParams();
+          for (const [k, v] of new FormData(e.currentTarget)) {
+            if (typeof v !== 'string' || v.trim() === '') continue;
+            q.set(k, k === 'since' || k === 'until' ? new Date(v).toISOString() : v.trim());
+          }
+          setQuery(q.toString());
+        }}
+      >
+        <label>
+          {t('console.ev.since')}
+          <input type="datetime-local" name="since" data-testid="filter-since" />
+        </label>
+        <label>
+          {t('console.ev.until')}
+          <input type="datetime-local" name="until" data-testid="filter-until" />
+        </label>
+        <label>
+          {t('column.machineId')}
+          <input type="text" name="machine" data-testid="filter-machine" />
+        </label>
+        <label>
+          {t('column.outcome')}
+          <select name="outcome" data-testid="filter-outcome">
+            <option value="">{t('console.any')}</option>
+            {outcomes.map((o) => (
+              <option value={o}>{o}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('console.ev.limit')}
+          <input type="number" name="limit" min="1" max="1000" value="100" data-testid="filter-limit" />
+        </label>
+        <button type="submit" data-testid="apply">
+          {t('console.apply')}
+        </button>
+      </form>
+      <ErrorNote error={events.error} />
+      {events.data && (
+        <Table
+          caption={t('console.page.events')}
+          rows={events.data.events}
+          testid="event-table"
+          columns={[
+            { label: t('column.at'), cell: (e: Event) => when(e.at) },
+            { label: t('column.event'), cell: (e: Event) => cellText(e.event) },
+            ...columns.map((c) => ({ label: t(`column.${c}`), cell: (e: Event) => cellText(e[c]) })),
+          ]}
+        />
+      )}
+    </>
+  );
+}
