@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what volact needs on a fresh Debian machine with Node 20, then builds.
-# npm ci when node_modules is missing or older than the lockfile; tsc -b is incremental.
+# npm ci when node_modules is missing or older than the lockfile; tsc -b is incremental, and the
+# web consoles (Vite) are built again only when one of their sources is newer than the last build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,3 +19,12 @@ fi
 echo "==> build"
 npx tsc -b packages/cli test bench attack
 chmod +x packages/cli/bin/volact.js
+
+# the web consoles (packages/console, served by the host and the authority): they bundle the
+# message catalogs, so a change there rebuilds them too; build.mjs writes dist/.built last
+stamp=packages/console/dist/.built
+if [ ! -f "$stamp" ] || [ -n "$(find packages/console/src packages/console/build.mjs packages/console/package.json \
+  packages/protocol/src/messages packages/protocol/src/errors.ts package-lock.json -newer "$stamp" -print -quit)" ]; then
+  echo "==> build the web consoles (vite)"
+  node packages/console/build.mjs
+fi

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 rc=0
 echo "==> lint: type check"
 npx tsc -b packages/cli test bench attack || rc=1
+# the web consoles: browser code (DOM, Preact's JSX), type-checked apart, nothing emitted
+npx tsc -p packages/console || rc=1
 echo "==> lint: prettier --check"
 npx prettier --check --log-level warn . || { echo "formatting differs: run npx prettier --write ." >&2; rc=1; }
 echo "==> lint: code shape"

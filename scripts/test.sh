@@ -26,6 +26,9 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
 # the metrics test scrapes both servers with a real Prometheus, and checks with its promtool
 command -v prometheus >/dev/null || [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+# the console tests drive Debian's chromium with playwright-core; a Japanese font for the screenshots
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || fc-list :lang=ja 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "==> apt-get install ${missing[*]} (services the tests start)"
