@@ -138,7 +138,7 @@ function Shell({ config }: { config: ConsoleConfig }) {
   } else body = <Component session={session} key={`${page.path}-${lang()}`} />;
   return (
     <>
-      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), main.current?.focus())}>
+      <a class="skip" href="#main" data-testid="skip" onClick={(e) => (e.preventDefault(), main.current?.focus())}>
         {t('console.skip')}
       </a>
       <header>
