@@ -34,7 +34,7 @@ export function Audit(_props: PageProps) {
           testid="audit-table"
           columns={[
             { label: t('console.col.seq'), cell: (e) => e.seq, num: true },
-            { label: t('column.at'), cell: (e) => when(e.at) },
+            { label: t('console.col.at'), cell: (e) => when(e.at) },
             { label: t('console.col.actor'), cell: (e) => e.actor },
             { label: t('console.col.action'), cell: (e) => e.action },
             { label: t('console.col.target'), cell: (e) => e.target },

@@ -129,7 +129,7 @@ export function Keys({ session }: PageProps) {
             columns={[
               { label: t('console.col.keyId'), cell: (k) => k.id },
               { label: t('console.col.key'), cell: (k) => <span class="mono">{k.key}</span> },
-              { label: t('column.edition'), cell: (k) => k.edition },
+              { label: t('console.col.edition'), cell: (k) => k.edition },
               { label: t('console.col.activations'), cell: (k) => used(k.usedActivations, k.maxActivations) },
             ]}
           />

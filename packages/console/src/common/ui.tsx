@@ -54,7 +54,8 @@ export type Column<R> = { label: string; cell: (row: R) => ComponentChildren; nu
 
 export function Table<R>(props: { caption: string; columns: Column<R>[]; rows: R[]; testid?: string; key?: string }) {
   return (
-    <div class="table-wrap">
+    // focusable, so that a keyboard can scroll a table wider than the screen
+    <div class="table-wrap" tabIndex={0} role="group" aria-label={props.caption}>
       <table data-testid={props.testid}>
         <caption>{props.caption}</caption>
         <thead>

@@ -21,8 +21,8 @@ export function CountChart({ history }: { history: CountHistory }) {
         width,
         height: 240,
         series: [
-          {},
-          { label: t('column.count'), stroke: '#0b5cad', width: 2, fill: 'rgba(11,92,173,0.12)' },
+          { label: t('console.col.at'), value: (_u, v) => (v === null ? '' : when(v * 1000)) },
+          { label: t('console.col.count'), stroke: '#0b5cad', width: 2, fill: 'rgba(11,92,173,0.12)' },
           {
             label: t('console.ov.clientThreshold', { count: history.thresholds.client }),
             stroke: '#1d6b2f',
@@ -60,7 +60,7 @@ export function CountChart({ history }: { history: CountHistory }) {
         data-last={last?.count ?? ''}
       />
       <figcaption data-testid="chart-last">
-        {last ? `${when(last.at)}: ${t('column.count')} ${last.count}` : t('common.noRows')}
+        {last ? `${when(last.at)}: ${t('console.col.count')} ${last.count}` : t('common.noRows')}
       </figcaption>
     </figure>
   );

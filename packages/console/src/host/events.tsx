@@ -77,11 +77,11 @@ export function Events({ session }: PageProps) {
           <input type="datetime-local" name="until" data-testid="filter-until" />
         </label>
         <label>
-          {t('column.machineId')}
+          {t('console.col.machineId')}
           <input type="text" name="machine" data-testid="filter-machine" />
         </label>
         <label>
-          {t('column.outcome')}
+          {t('console.col.outcome')}
           <select name="outcome" data-testid="filter-outcome">
             <option value="">{t('console.any')}</option>
             {outcomes.map((o) => (
@@ -104,9 +104,9 @@ export function Events({ session }: PageProps) {
           rows={events.data.events}
           testid="event-table"
           columns={[
-            { label: t('column.at'), cell: (e: Event) => when(e.at) },
-            { label: t('column.event'), cell: (e: Event) => cellText(e.event) },
-            ...columns.map((c) => ({ label: t(`column.${c}`), cell: (e: Event) => cellText(e[c]) })),
+            { label: t('console.col.at'), cell: (e: Event) => when(e.at) },
+            { label: t('console.col.event'), cell: (e: Event) => cellText(e.event) },
+            ...columns.map((c) => ({ label: t(`console.col.${c}`), cell: (e: Event) => cellText(e[c]) })),
           ]}
         />
       )}

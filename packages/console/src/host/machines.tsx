@@ -55,7 +55,7 @@ function Filters({ onApply }: { onApply: (q: URLSearchParams) => void }) {
         {t('console.m.search')}
         <input type="search" name="q" data-testid="filter-q" />
       </label>
-      {select('state', t('column.licenseState'), [
+      {select('state', t('console.col.licenseState'), [
         ['', t('console.any')],
         ['licensed', t('state.licensed')],
         ['grace', t('console.ov.grace')],
@@ -63,7 +63,7 @@ function Filters({ onApply }: { onApply: (q: URLSearchParams) => void }) {
         ['unlicensed', t('state.unlicensed')],
       ])}
       <label>
-        {t('column.edition')}
+        {t('console.col.edition')}
         <input type="number" name="edition" min="0" inputMode="numeric" data-testid="filter-edition" />
       </label>
       {select('kind', t('console.col.kind'), [
@@ -71,7 +71,7 @@ function Filters({ onApply }: { onApply: (q: URLSearchParams) => void }) {
         ['client', t('console.kind.client')],
         ['server', t('console.kind.server')],
       ])}
-      {select('vm', t('column.vm'), [
+      {select('vm', t('console.col.vm'), [
         ['', t('console.any')],
         ['true', t('console.m.vmOnly')],
         ['false', t('console.m.physicalOnly')],
@@ -107,7 +107,7 @@ function Filters({ onApply }: { onApply: (q: URLSearchParams) => void }) {
 function machineColumns() {
   return [
     {
-      label: t('column.machineId'),
+      label: t('console.col.machineId'),
       cell: (m: Machine) => (
         <>
           <span class="mono">{m.machineId}</span>
@@ -124,16 +124,16 @@ function machineColumns() {
     },
     { label: t('console.col.name'), cell: (m: Machine) => m.machineName ?? '' },
     {
-      label: t('column.licenseState'),
+      label: t('console.col.licenseState'),
       cell: (m: Machine) => (stateIds[m.licenseState] ? t(stateIds[m.licenseState]!) : m.licenseState),
     },
     { label: t('console.col.expiresAt'), cell: (m: Machine) => when(m.expiresAt) },
     {
-      label: t('column.edition'),
+      label: t('console.col.edition'),
       cell: (m: Machine) => m.editionName ?? (m.edition === null ? '' : String(m.edition)),
     },
     { label: t('console.col.kind'), cell: (m: Machine) => (m.kind ? t(`console.kind.${m.kind}`) : '') },
-    { label: t('column.vm'), cell: (m: Machine) => t(m.vm ? 'console.yes' : 'console.no') },
+    { label: t('console.col.vm'), cell: (m: Machine) => t(m.vm ? 'console.yes' : 'console.no') },
     { label: t('console.col.firstSeen'), cell: (m: Machine) => when(m.firstSeen) },
     { label: t('console.col.lastSeen'), cell: (m: Machine) => when(m.lastSeen) },
     { label: t('console.col.requests'), cell: (m: Machine) => num(m.requests), num: true },

@@ -353,6 +353,15 @@ export const enMessages = {
   'console.scope.admin': 'admin: everything, tokens included',
   'console.audit.limit': 'Entries shown',
   'console.notBuilt': 'The console is not built: run npm run build',
+  'console.col.at': 'Time',
+  'console.col.event': 'Event',
+  'console.col.machineId': 'Machine ID',
+  'console.col.vm': 'VM',
+  'console.col.licenseState': 'License state',
+  'console.col.edition': 'Edition',
+  'console.col.outcome': 'Outcome',
+  'console.col.count': 'Count',
+  'console.col.required': 'Threshold',
 } as const;
 
 export type MessageId = keyof typeof enMessages;

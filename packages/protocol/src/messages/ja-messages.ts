@@ -354,4 +354,13 @@ export const jaMessages: Record<MessageId, string> = {
   'console.scope.admin': 'admin: トークンを含むすべての操作',
   'console.audit.limit': '表示件数',
   'console.notBuilt': 'コンソールがビルドされていません: npm run build を実行してください',
+  'console.col.at': '日時',
+  'console.col.event': 'イベント',
+  'console.col.machineId': 'マシン ID',
+  'console.col.vm': '仮想マシン',
+  'console.col.licenseState': 'ライセンスの状態',
+  'console.col.edition': 'エディション',
+  'console.col.outcome': '結果',
+  'console.col.count': 'カウント',
+  'console.col.required': 'しきい値',
 };
