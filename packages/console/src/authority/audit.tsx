@@ -22,7 +22,7 @@ export function Audit(_props: PageProps) {
       >
         <label>
           {t('console.audit.limit')}
-          <input type="number" name="limit" min="1" max="1000" value={limit} data-testid="audit-limit" />
+          <input type="number" name="limit" min="1" max="1000" defaultValue={String(limit)} data-testid="audit-limit" />
         </label>
         <button type="submit">{t('console.apply')}</button>
       </form>

@@ -38,7 +38,7 @@ function Decide({ r, onDone }: { r: Request; onDone: (error?: unknown) => void }
     <form class="fields" data-testid={`decide-${r.id}`} onSubmit={(e) => e.preventDefault()}>
       <label>
         {t('console.req.amount')}
-        <input type="number" name="amount" min="1" value={r.amount} data-testid="amount" />
+        <input type="number" name="amount" min="1" defaultValue={String(r.amount)} data-testid="amount" />
       </label>
       <label>
         {t('console.req.note')}

@@ -40,7 +40,7 @@ function CreateForm({ onCreated }: { onCreated: (issued: Issued) => void }) {
         <legend>{t('console.tok.scopes')}</legend>
         {scopes.map((s) => (
           <label class="check">
-            <input type="checkbox" name="scope" value={s} checked={s === 'read'} data-testid={`scope-${s}`} />
+            <input type="checkbox" name="scope" value={s} defaultChecked={s === 'read'} data-testid={`scope-${s}`} />
             {t(`console.scope.${s}`)}
           </label>
         ))}

@@ -48,7 +48,17 @@ function LogPanel({ canVerify }: { canVerify: boolean }) {
 
 export function Events({ session }: PageProps) {
   const [query, setQuery] = useState('limit=100');
-  const events = useLoad(() => api<{ events: Event[] }>(`/api/events?${query}`), [query]);
+  // cursors of the pages before this one, as on the machines page
+  const [cursors, setCursors] = useState<(string | null)[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const events = useLoad(
+    () =>
+      api<{ events: Event[]; nextCursor?: string | null }>(
+        `/api/events?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      ),
+    [query, cursor],
+  );
+  const next = events.data?.nextCursor ?? null;
   return (
     <>
       <h1>{t('console.page.events')}</h1>
@@ -66,6 +76,8 @@ export function Events({ session }: PageProps) {
             q.set(k, k === 'since' || k === 'until' ? new Date(v).toISOString() : v.trim());
           }
           setQuery(q.toString());
+          setCursors([]);
+          setCursor(null);
         }}
       >
         <label>
@@ -91,7 +103,7 @@ export function Events({ session }: PageProps) {
         </label>
         <label>
           {t('console.ev.limit')}
-          <input type="number" name="limit" min="1" max="1000" value="100" data-testid="filter-limit" />
+          <input type="number" name="limit" min="1" max="1000" defaultValue="100" data-testid="filter-limit" />
         </label>
         <button type="submit" data-testid="apply">
           {t('console.apply')}
@@ -110,6 +122,32 @@ export function Events({ session }: PageProps) {
           ]}
         />
       )}
+      <div class="pager">
+        <button
+          type="button"
+          class="secondary"
+          disabled={cursors.length === 0}
+          data-testid="previous"
+          onClick={() => {
+            setCursor(cursors[cursors.length - 1] ?? null);
+            setCursors(cursors.slice(0, -1));
+          }}
+        >
+          {t('console.previous')}
+        </button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={!next}
+          data-testid="next"
+          onClick={() => {
+            setCursors([...cursors, cursor]);
+            setCursor(next);
+          }}
+        >
+          {t('console.next')}
+        </button>
+      </div>
     </>
   );
 }

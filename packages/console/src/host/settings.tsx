@@ -20,7 +20,7 @@ function NumberField(props: {
       <input
         type="number"
         name={props.name}
-        value={props.value}
+        defaultValue={String(props.value)}
         min={props.min}
         max={props.max}
         step="1"
@@ -111,7 +111,7 @@ function DnsForm({ enabled, admin, onSaved }: { enabled: boolean; admin: boolean
       }}
     >
       <label class="check">
-        <input type="checkbox" name="enabled" checked={enabled} disabled={!admin} data-testid="setting-dns" />
+        <input type="checkbox" name="enabled" defaultChecked={enabled} disabled={!admin} data-testid="setting-dns" />
         {t('console.set.dnsEnabled')}
       </label>
       {admin && (
