@@ -124,7 +124,9 @@ export function consoleSessionRoutes(
         // every attempt counts, before the token is looked at: guessing is as slow as the limit
         await limiter?.checkLogin(address(req));
         const checked = await authority.authenticate(`Bearer ${body.token}`);
-        const token = (await authority.liveToken(checked.id))!;
+        // the name for the page (authenticate checked the secret); revoked in between: refused like a wrong token
+        const token = await authority.liveToken(checked.id);
+        if (!token) throw new VolactError('TOKEN_INVALID');
         const session = web.sessions.create({ tokenId: token.id, name: token.name, scopes: token.scopes });
         res.setHeader('set-cookie', sessionCookie(session, web.secure));
         res.setHeader('cache-control', 'no-store');
