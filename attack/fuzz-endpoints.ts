@@ -233,6 +233,17 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { target: 'authority', method: 'GET', path: '/v1/admin/tokens', scope: 'admin' },
   { target: 'authority', method: 'GET', path: '/v1/admin/audit', scope: 'admin', query: ['limit'] },
   { target: 'authority', method: 'GET', path: '/v1/admin/usage-reports', scope: 'read', query: ['limit'] },
+  { target: 'authority', method: 'GET', path: '/v1/admin/catalog', scope: 'read' },
+  { target: 'authority', method: 'GET', path: '/v1/admin/hosts', scope: 'read', query: ['key'] },
+  // the web console's session (sessions live in memory: nothing in the database changes)
+  {
+    target: 'authority',
+    method: 'POST',
+    path: '/v1/console/session',
+    seed: (_f, rng) => ({ token: `vat_T${rng.text(10, '0123456789abcdef')}_${id(rng, 32)}` }),
+  },
+  { target: 'authority', method: 'GET', path: '/v1/console/session' },
+  { target: 'authority', method: 'POST', path: '/v1/console/session/end', readsBody: false },
   {
     target: 'authority',
     method: 'POST',

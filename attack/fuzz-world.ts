@@ -119,7 +119,9 @@ async function setUp(base: string, track: (s: Service) => Service, stop: () => P
   const victim = await token('fuzz-victim', 'read');
 
   // public activation endpoints are rate-limited per address: off, so every case reaches the code
-  const authority = track(await world.serve({}, ['--rate-per-address', '0', '--rate-per-key', '0']));
+  const authority = track(
+    await world.serve({}, ['--rate-per-address', '0', '--rate-per-key', '0', '--rate-logins', '0']),
+  );
   // the host pins the root from the offline bundle, so that confirmation IDs reach its offline code too
   const bundle = join(base, 'offline-bundle.json');
   await must(['authority', 'offline-bundle', '--dir', dir, '--out', bundle]);

@@ -414,6 +414,30 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual((await authority.increaseRequests('pending')).length, 0);
     });
 
+    it("lists the hosts holding a key's slots, most recent first, and forgets a released one", async () => {
+      const hostKey = await authority.issueHostKey('server-2026', {}, 'test');
+      const started = clock.now();
+      for (const hostName of ['kms-a', 'kms-b']) {
+        await authority.activateHost({ ...hostRequest(hostKey.key), hostName });
+        clock.advance(1000);
+      }
+      const listed = await authority.keyHosts(hostKey.id);
+      assert.deepEqual(
+        listed.map((h) => [h.hostName, h.activations, h.firstActivatedAt - started]),
+        [
+          ['kms-b', 1, 1000],
+          ['kms-a', 1, 0],
+        ],
+      );
+      await authority.releaseHost(hostKey.id, listed[1]!.hostId, 'test');
+      assert.deepEqual(
+        (await authority.keyHosts(hostKey.id)).map((h) => h.hostName),
+        ['kms-b'],
+      );
+      assert.deepEqual(await authority.keyHosts((await authority.issueHostKey('server-2026', {}, 'test')).id), []);
+      await assert.rejects(authority.keyHosts('HK-none'), code('REQUEST_UNKNOWN'));
+    });
+
     it('confirms installation IDs once: the same IID twice uses one activation, on hosts and MAKs alike', async () => {
       const mak = await authority.issueMak('desk-pro', 2, 'test');
       const decoded = decodeKey(mak.key);

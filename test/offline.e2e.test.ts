@@ -92,6 +92,16 @@ describe('offline activation', { timeout: 600_000 }, () => {
     });
     assert.ok(shown.stdout.includes(iid));
     assert.ok(shown.stdout.includes(qrText(iid)), 'the QR code encodes the installation ID');
+    // where to take it: the authority console's offline page, at the configured authority when there is one
+    assert.ok(shown.stdout.includes("the publisher's offline activation page: https://AUTHORITY/console/#/offline"));
+    const named = await volact(['slmgr', '--state', pc.dir, '-dti', '--lang', 'ja'], {
+      ...clock.env(),
+      VOLACT_AUTHORITY_URL: 'https://activation.contoso.example/',
+      VOLACT_FINGERPRINT_FILE: join(tmp.path, 'pc1.fp.json'),
+    });
+    assert.ok(
+      named.stdout.includes('オフライン ライセンス認証ページ: https://activation.contoso.example/console/#/offline'),
+    );
     assert.notEqual(qrText(iid), qrText(iid.replace(/^./, iid[0] === '2' ? '3' : '2')));
     const compactKey = mak.key.replace(/-/g, '');
     assert.ok(!iid.replace(/-/g, '').includes(compactKey.slice(0, 8)), 'the installation ID does not carry the key');

@@ -146,6 +146,41 @@ describe('answers match the OpenAPI descriptions', { timeout: 300_000 }, () => {
     await expect(auth('POST', '/v1/admin/usage-reports', forged), 400);
   });
 
+  it("the console's session, and the catalog and hosts-per-key reads, with the cookie", async () => {
+    const port = authority!.port;
+    await expect(auth('POST', '/v1/console/session', { token: 'vat_nonsense' }, ''), 401, 'TOKEN_INVALID');
+    await expect(auth('POST', '/v1/console/session', { token: admin }, ''), 201);
+    await expect(auth('GET', '/v1/console/session', undefined, ''), 401, 'TOKEN_MISSING');
+    // the cookie of another login (the JSON client shows no answer headers)
+    const login = await fetch(`http://127.0.0.1:${port}/v1/console/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: admin }),
+    });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const { csrf } = (await login.json()) as { csrf: string };
+    const withCookie = (method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      exchangeJson(`http://127.0.0.1:${port}${path}`, {
+        method,
+        body,
+        limit: 4 * 1024 * 1024,
+        timeoutMs: 15_000,
+        headers: { cookie, ...headers },
+      });
+    await expect(withCookie('GET', '/v1/console/session'), 200);
+    await expect(withCookie('GET', '/v1/admin/catalog'), 200);
+    const keyId = (await expect(withCookie('GET', '/v1/admin/host-keys'), 200))[0].id;
+    await expect(withCookie('GET', `/v1/admin/hosts?key=${keyId}`), 200);
+    await expect(withCookie('GET', '/v1/admin/hosts'), 400, 'BAD_REQUEST');
+    await expect(withCookie('GET', '/v1/admin/hosts?key=HK-none'), 404, 'REQUEST_UNKNOWN');
+    const release = { v: 1, hostKeyId: keyId, hostId: 'H' };
+    await expect(withCookie('POST', '/v1/admin/release-host', release), 403, 'CSRF_REFUSED');
+    const foreign = { 'x-csrf-token': csrf, origin: 'https://elsewhere.example' };
+    await expect(withCookie('POST', '/v1/admin/release-host', release, foreign), 403, 'CROSS_SITE_REFUSED');
+    await expect(withCookie('POST', '/v1/console/session/end', {}, { 'x-csrf-token': csrf }), 200);
+    await expect(withCookie('GET', '/v1/admin/catalog'), 401, 'SESSION_EXPIRED');
+  });
+
   it("the host's client API: not activated, then granted, not yet, and refused", async () => {
     const port = host!.port;
     const now = clock.t;

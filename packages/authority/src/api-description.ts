@@ -44,6 +44,9 @@ export const issueErrors: readonly ErrorCode[] = [
   'AUTHORITY_NOT_READY',
 ];
 
+/** What an admin route answers when the console's session cookie stands in for the bearer token. */
+const cookieErrors: readonly ErrorCode[] = ['SESSION_EXPIRED', 'CSRF_REFUSED', 'CROSS_SITE_REFUSED'];
+
 const api: ApiInfo = {
   title: 'volact authority',
   description:
@@ -54,12 +57,17 @@ const api: ApiInfo = {
       description: 'anonymous: hosts, directories, machines and key holders (activations are rate-limited)',
     },
     {
+      name: 'console',
+      description: "the web console's session: log in with an admin token, get an HttpOnly cookie and a CSRF token",
+    },
+    {
       name: 'admin',
       description: 'the admin API: a bearer token with the scope named (admin implies all); every write is audited',
     },
   ],
   common: ['INTERNAL', 'TOO_MANY_CONNECTIONS'],
-  bearer: 'vat_… tokens from volact authority token create; scopes read, issue, approve, admin (admin implies all)',
+  bearer:
+    'vat_… tokens from volact authority token create; scopes read, issue, approve, admin (admin implies all). The web console logs in with a token at POST /v1/console/session and then sends its volact_session cookie instead (changes also need X-CSRF-Token; docs/protocol.md)',
 };
 
 /** The OpenAPI 3.1 document, generated from the route table and its request and answer schemas. */
@@ -74,7 +82,9 @@ export function openApi(table: Record<string, Route>): Record<string, unknown> {
   for (const [key, { handle: _handle, limit: _limit, ...route }] of Object.entries(table))
     operations[key] = {
       ...route,
-      tag: key.startsWith('GET /v1/admin/') || key.startsWith('POST /v1/admin/') ? 'admin' : 'public',
+      // the console's session cookie may stand in for the token (console-routes.ts)
+      ...(route.scope ? { errors: [...(route.errors ?? []), ...cookieErrors] } : {}),
+      tag: key.includes(' /v1/admin/') ? 'admin' : key.includes(' /v1/console/') ? 'console' : 'public',
     };
   return openApiDocument(api, operations);
 }

@@ -17,6 +17,7 @@ import type {
   AuthorityStore,
   HostKeyRow,
   IncreaseRequest,
+  KeyHostRow,
   MakRow,
   TokenRow,
   TokenScope,
@@ -142,6 +143,21 @@ export class Authority {
     return decideIncrease(this.ctx, id, approve, amount, note, actor);
   }
 
+  /** The hosts holding slots of a host or datacenter key; REQUEST_UNKNOWN when there is no such key. */
+  async keyHosts(hostKeyId: string): Promise<KeyHostRow[]> {
+    const hosts = await this.ctx.store.keyHosts(hostKeyId);
+    if (hosts.length === 0 && !(await this.ctx.store.listHostKeys()).some((k) => k.id === hostKeyId))
+      throw new VolactError('REQUEST_UNKNOWN', { id: hostKeyId });
+    return hosts;
+  }
+
+  /** The catalog as imported (setup keys included), and when it was issued; AUTHORITY_NOT_READY before an import. */
+  async currentCatalog(): Promise<{ catalog: Catalog; signedAt: number }> {
+    const latest = await this.ctx.store.latestCatalog();
+    if (!latest) throw new VolactError('AUTHORITY_NOT_READY', { detail: 'no catalog imported' });
+    return { catalog: latest.catalog, signedAt: latest.catalog.issuedAt };
+  }
+
   /** Frees the slot of a decommissioned host on a host key. */
   releaseHost(hostKeyId: string, hostId: string, actor: Actor): Promise<void> {
     return releaseHost(this.ctx, hostKeyId, hostId, actor);
@@ -197,6 +213,20 @@ export class Authority {
 
   auditLog(limit = 100): Promise<AuditRow[]> {
     return this.ctx.store.auditLog(limit);
+  }
+
+  /** The authority's clock (console sessions expire by it). */
+  now(): number {
+    return this.ctx.clock.now();
+  }
+
+  /**
+   * A live token's name and current scopes by its ID, or undefined when it is unknown or revoked:
+   * console sessions re-check their token with it on every request.
+   */
+  async liveToken(id: string): Promise<{ id: string; name: string; scopes: TokenScope[] } | undefined> {
+    const row = await this.ctx.store.findToken(id);
+    return row && row.revokedAt === null ? { id: row.id, name: row.name, scopes: row.scopes } : undefined;
   }
 
   /** Checks a bearer token: known, not revoked, secret matching its stored hash. */

@@ -51,11 +51,21 @@ import {
   requestId,
   silentLog,
   type RequestObserver,
+  ConsoleSessions,
 } from '@volact/io';
 import type { Authority } from './authority.js';
 import { confirmErrors, issueErrors, keyErrors, openApi, slotErrors } from './api-description.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenScope } from './store.js';
+import {
+  authenticateAdmin,
+  consoleDir,
+  consoleFallback,
+  consoleReadRoutes,
+  consoleSessionRoutes,
+  type ConsoleOptions,
+  type ConsoleWeb,
+} from './console-routes.js';
 import { adminTokenRoutes } from './token-routes.js';
 import { usageRoutes } from './usage-routes.js';
 
@@ -88,12 +98,25 @@ const requestStates = ['pending', 'approved', 'rejected'] as const;
 const BULK_BODY_LIMIT = 1024 * 1024;
 const address = (req: IncomingMessage) => req.socket.remoteAddress ?? '?';
 
-/** The whole table: public routes, then the admin API. */
-function routes(authority: Authority, root: Root, limiter?: RateLimiter): Record<string, Route> {
+/** The whole table: public routes, the console's session, then the admin API. */
+function routes(authority: Authority, root: Root, web: ConsoleWeb, limiter?: RateLimiter): Record<string, Route> {
+  const tokens = adminTokenRoutes(authority);
+  const revoke = tokens['POST /v1/admin/tokens/revoke']!;
   return {
     ...publicRoutes(authority, root, limiter),
+    ...consoleSessionRoutes(authority, web, limiter),
     ...adminKeyRoutes(authority),
-    ...adminTokenRoutes(authority),
+    ...consoleReadRoutes(authority),
+    ...tokens,
+    // a revoked token's console sessions end here at once (other nodes see the revoked row)
+    'POST /v1/admin/tokens/revoke': {
+      ...revoke,
+      handle: async (ctx, body: { id: string }) => {
+        const done = await revoke.handle(ctx, body as never);
+        web.sessions.endToken(body.id);
+        return done;
+      },
+    },
     ...usageRoutes(authority),
   };
 }
@@ -352,14 +375,15 @@ function adminKeyRoutes(authority: Authority): Record<string, Route> {
 
 /** The OpenAPI document without a server (tests): the route table's handlers are never called here. */
 export function authorityApiDocument(): Record<string, unknown> {
-  return openApi(routes(undefined as never, undefined as never));
+  return openApi(routes(undefined as never, undefined as never, undefined as never));
 }
 
 export type Tls = { cert: string | Buffer; key: string | Buffer };
 
 /**
  * The authority's HTTP API. Handlers parse, call one verb, render. With `tls`, HTTPS. `observe`
- * hears of every answered request (metrics, access log).
+ * hears of every answered request (metrics, access log). The web console is served under
+ * /console/ from the same port; its session cookie is Secure with TLS or behind a TLS proxy.
  */
 export function authorityServer(
   authority: Authority,
@@ -369,8 +393,13 @@ export function authorityServer(
   limits: ConnectionLimits = defaultConnectionLimits,
   observe?: RequestObserver,
   log?: Log,
+  consoleOptions: ConsoleOptions = {},
 ): Server {
-  const table = routes(authority, root, limiter);
+  const web: ConsoleWeb = {
+    sessions: new ConsoleSessions({ now: () => authority.now() }),
+    secure: Boolean(tls) || Boolean(consoleOptions.behindTlsProxy),
+  };
+  const table = routes(authority, root, web, limiter);
   const document = openApi(table);
   const handlers: Record<string, Handler> = { 'GET /v1/openapi.json': (_req, res) => sendJson(res, 200, document) };
   for (const [key, route] of Object.entries(table)) {
@@ -378,7 +407,7 @@ export function authorityServer(
       let actor = 'anonymous';
       if (route.scope) {
         // authentication before the body is read: no token, no work
-        const token = await authority.authenticate(req.headers.authorization);
+        const token = await authenticateAdmin(authority, web, req, res);
         if (!token.scopes.includes(route.scope) && !token.scopes.includes('admin'))
           throw new VolactError('TOKEN_SCOPE', { scopes: token.scopes.join(','), needed: route.scope });
         actor = `token:${token.id}`;
@@ -391,7 +420,11 @@ export function authorityServer(
       );
     };
   }
-  const handler = router(handlers, log, observe);
+  const routed = router(handlers, log, observe, consoleFallback(consoleOptions.consoleDir ?? consoleDir()));
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    routed(req, res);
+  };
   const server = tls
     ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeouts(limits) }, handler)
     : createHttpServer(serverTimeouts(limits), handler);

@@ -9,3 +9,4 @@ export * from './http.js';
 export * from './run-authority.js';
 export * from './rate-limiter.js';
 export { AuthorityMetrics, type AuthoritySources, type PoolFigures } from './metrics.js';
+export type { ConsoleOptions } from './console-routes.js';

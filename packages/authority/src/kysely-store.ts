@@ -16,6 +16,7 @@ import type {
   HostActivationInput,
   HostActivationOutcome,
   HostKeyRow,
+  KeyHostRow,
   IncreaseRequest,
   MakActivationInput,
   MakActivationOutcome,
@@ -98,6 +99,10 @@ export class KyselyAuthorityStore implements AuthorityStore {
     audit?: Audit,
   ): Promise<HostActivationOutcome> {
     return hostKeys.activateHost(this.db, input, answer, audit);
+  }
+
+  keyHosts(hostKeyId: string): Promise<KeyHostRow[]> {
+    return hostKeys.keyHosts(this.db, hostKeyId);
   }
 
   releaseHost(hostKeyId: string, hostId: string, audit: Audit): Promise<boolean> {

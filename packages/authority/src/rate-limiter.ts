@@ -2,9 +2,13 @@ import { createHash } from 'node:crypto';
 import { MINUTE, VolactError, type Clock } from '@volact/protocol';
 import type { AuthorityStore } from './store.js';
 
-/** Requests a minute on the public activation endpoints; 0 turns a limit off. */
-export type RateLimits = { perAddress: number; perKey: number };
-export const defaultRateLimits: RateLimits = { perAddress: 120, perKey: 30 };
+/**
+ * Requests a minute on the public activation endpoints, and console logins a minute from one
+ * address (`perLogin`, default 20); 0 turns a limit off.
+ */
+export type RateLimits = { perAddress: number; perKey: number; perLogin?: number };
+export const defaultRateLimits: RateLimits = { perAddress: 120, perKey: 30, perLogin: 20 };
+const DEFAULT_LOGINS = 20;
 
 /**
  * Fixed one-minute windows counted in the shared store, per client address and per product
@@ -38,6 +42,20 @@ export class RateLimiter {
       throw new VolactError('RATE_LIMITED', {
         what: `address ${address}`,
         limit: this.limits.perAddress,
+        retryAfter: this.secondsLeft(window),
+      });
+    }
+  }
+
+  /** A console login from this address: every attempt counts, in a bucket of its own. */
+  async checkLogin(address: string): Promise<void> {
+    const window = Math.floor(this.clock.now() / MINUTE) * MINUTE;
+    const limit = this.limits.perLogin ?? DEFAULT_LOGINS;
+    if (limit > 0 && (await this.store.hit(`login:${address}`, window)) > limit) {
+      this.refused('address');
+      throw new VolactError('RATE_LIMITED', {
+        what: `console logins from ${address}`,
+        limit,
         retryAfter: this.secondsLeft(window),
       });
     }

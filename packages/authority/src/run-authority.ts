@@ -16,6 +16,7 @@ import {
 } from '@volact/io';
 import { Authority } from './authority.js';
 import { authorityServer, type Tls } from './http.js';
+import type { ConsoleOptions } from './console-routes.js';
 import { loadKeys } from './keys.js';
 import { openAuthorityDb } from './db/open.js';
 import { KyselyAuthorityStore } from './kysely-store.js';
@@ -69,6 +70,7 @@ export async function runAuthority(
   connections: Partial<ConnectionLimits> = {},
   logging: AuthorityLogging = {},
   metricsListen?: MetricsListen,
+  consoleOptions: ConsoleOptions = {},
 ): Promise<{
   server: Server;
   port: number;
@@ -88,6 +90,7 @@ export async function runAuthority(
     { ...defaultConnectionLimits, ...connections },
     observers(logging.accessLog === false ? undefined : accessLog(log), metrics.request),
     log,
+    consoleOptions,
   );
   let scrape: MetricsListener | undefined;
   try {

@@ -17,6 +17,15 @@ export type HostKeyRow = {
   createdAt: number;
 };
 
+/** A host holding a slot of a host or datacenter key (GET /v1/admin/hosts). */
+export type KeyHostRow = {
+  hostId: string;
+  hostName: string;
+  firstActivatedAt: number;
+  lastActivatedAt: number;
+  activations: number;
+};
+
 export type HostActivationInput = {
   hostKeyId: string;
   hostPublicKey: string;
@@ -122,6 +131,8 @@ export interface AuthorityStore {
     decision: { approve: boolean; granted: number; note: string | null; now: number },
     audit: Audit,
   ): Promise<IncreaseRequest | undefined>;
+  /** The hosts holding slots of a host or datacenter key, most recently activated first. */
+  keyHosts(hostKeyId: string): Promise<KeyHostRow[]>;
   /** Frees the host slot of a decommissioned host; false when that host holds no slot. */
   releaseHost(hostKeyId: string, hostId: string, audit: Audit): Promise<boolean>;
   insertMak(row: Omit<MakRow, 'usedActivations'>, audit: Audit): Promise<void>;

@@ -3,6 +3,7 @@
  * already define: the OpenAPI documents describe every answer with these schemas, and the code
  * that reads an answer parses it with the same one, so the description and the code cannot drift.
  */
+import { catalogSchema } from './documents.js';
 import { errorTable, type ErrorBody, type ErrorCode, type ErrorParams } from './errors.js';
 import { array, bool, int, literal, nullable, obj, optional, str, type Infer, type Schema } from './schema.js';
 
@@ -205,6 +206,35 @@ export const auditListSchema = array(
   obj({ seq: count, actor: text, action: str({ min: 1, max: 64 }), target: text, detail: text, at: time }),
   { max: 1000 },
 );
+
+/** GET /v1/admin/catalog: the current catalog (products, editions with setup keys, groups) and when it was signed. */
+export const adminCatalogSchema = obj({ catalog: catalogSchema, signedAt: time });
+
+/** GET /v1/admin/hosts?key=ID: the hosts holding slots of one host or datacenter key. */
+export const keyHostListSchema = obj({
+  hosts: array(
+    obj({
+      hostId: id,
+      hostName: str({ min: 0, max: 256 }),
+      firstActivatedAt: time,
+      lastActivatedAt: time,
+      activations: count,
+    }),
+    { max: 1_000_000 },
+  ),
+});
+
+/** POST and GET /v1/console/session: who the console session acts as, and its CSRF token (kept in memory by the page). */
+export const consoleSessionSchema = obj({
+  csrf: str({ min: 20, max: 200 }),
+  tokenId: id,
+  name: str({ min: 0, max: 100 }),
+  scopes,
+  expiresAt: time,
+});
+
+/** POST /v1/console/session/end. */
+export const consoleSessionEndedSchema = obj({ ended: constant(true) });
 
 // --- activation host: client API -------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import type { Audit, HostActivationInput, HostActivationOutcome, HostKeyRow, Usage } from '../store.js';
+import type { Audit, HostActivationInput, HostActivationOutcome, HostKeyRow, KeyHostRow, Usage } from '../store.js';
 import type { AuthorityTables } from './schema.js';
 import { Refused, audited, isUniqueViolation, type Db } from './statement-support.js';
 
@@ -165,6 +165,24 @@ async function activateIn(
     })
     .execute();
   return { kind: isNew ? 'activated' : 'reactivated', answer: text };
+}
+
+/** The hosts holding slots of one key (its host_activations rows), most recently activated first. */
+export async function keyHosts(db: Db, hostKeyId: string): Promise<KeyHostRow[]> {
+  const rows = await db
+    .selectFrom('host_activations')
+    .select(['host_id', 'host_name', 'first_at', 'last_at', 'activations'])
+    .where('host_key_id', '=', hostKeyId)
+    .orderBy('last_at', 'desc')
+    .orderBy('host_id')
+    .execute();
+  return rows.map((r) => ({
+    hostId: r.host_id,
+    hostName: r.host_name,
+    firstActivatedAt: Number(r.first_at),
+    lastActivatedAt: Number(r.last_at),
+    activations: Number(r.activations),
+  }));
 }
 
 export async function releaseHost(db: Db, hostKeyId: string, hostId: string, audit: Audit): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { VolactError, defaults } from '@volact/protocol';
 import type { Client } from '@volact/client';
 import type { LdapFlags } from '../ldap-options.js';
+import { t } from '../lang.js';
 import { iso } from '../output.js';
 import { qrText, qrWanted } from '../qr.js';
 import { slmgrOption, type SlmgrOption } from './option.js';
@@ -12,6 +13,11 @@ import { statusOptions } from './client-status.js';
 export type ClientContext = { client: Client; ldap: LdapFlags };
 
 const op = slmgrOption<ClientContext>();
+
+/** The authority console's offline activation page (the "web form" -dti points to): the configured authority's, else a pattern. */
+function offlinePage(authority: string | null): string {
+  return `${authority ? authority.replace(/\/+$/, '') : 'https://AUTHORITY'}/console/#/offline`;
+}
 
 const actTypeUsage = '-act-type 0|1|2 (0 all channels, 1 directory only, 2 activation host only)';
 const actTypes = {
@@ -90,15 +96,19 @@ export const clientOptions: Record<string, SlmgrOption<ClientContext, unknown>> 
   }),
   dti: op({
     arity: 0,
-    run: ({ client }) => client.installationId(),
+    run: ({ client }) => ({
+      ...client.installationId(),
+      authority: process.env.VOLACT_AUTHORITY_URL ?? client.state().authorityUrl,
+    }),
+    json: ({ installationId, type }) => ({ installationId, type }),
     render: (r) =>
       [
-        'Installation ID:',
+        t('dti.installationId'),
         '',
         `  ${r.installationId}`,
         '',
         ...(qrWanted() ? [qrText(r.installationId)] : []),
-        'Give it to your publisher (volact authority confirm, or its web form) and apply the answer with: volact slmgr -atp CONFIRMATION-ID',
+        t('dti.giveIt', { page: offlinePage(r.authority) }),
       ].join('\n'),
   }),
   atp: op({

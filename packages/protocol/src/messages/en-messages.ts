@@ -29,6 +29,9 @@ export const enMessages = {
   'xpr.permanent': 'The machine is permanently activated.',
   'xpr.stateEnds': '{state} ends {endsAt}',
 
+  'dti.installationId': 'Installation ID:',
+  'dti.giveIt': "Give it to your publisher (the publisher's offline activation page: {page}, or volact authority confirm) and apply the answer with: volact slmgr -atp CONFIRMATION-ID",
+
   'dli.description': 'Description: {channel} channel',
   'dli.noKey': '(no key)',
   'dli.partialKey': 'Partial Product Key: {partialKey}',

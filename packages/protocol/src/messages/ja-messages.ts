@@ -30,6 +30,9 @@ export const jaMessages: Record<MessageId, string> = {
   'xpr.permanent': 'コンピューターは永続的にライセンス認証されています。',
   'xpr.stateEnds': '{state}は {endsAt} に終了します。',
 
+  'dti.installationId': 'インストール ID:',
+  'dti.giveIt': 'この ID を発行元に伝え (発行元のオフライン ライセンス認証ページ: {page}、または volact authority confirm)、返された確認 ID を次のコマンドで適用してください: volact slmgr -atp CONFIRMATION-ID',
+
   'dli.description': '説明: {channel} チャネル',
   'dli.noKey': '(キーなし)',
   'dli.partialKey': '部分プロダクト キー: {partialKey}',

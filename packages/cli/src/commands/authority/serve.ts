@@ -26,6 +26,7 @@ export function registerServe(cmd: Command): void {
     )
     .option('--rate-per-address <n>', 'activation requests a minute from one address, across all nodes (0: off)', '120')
     .option('--rate-per-key <n>', 'activation requests a minute for one product key, across all nodes (0: off)', '30')
+    .option('--rate-logins <n>', 'web console logins a minute from one address, across all nodes (0: off)', '20')
     .option(
       '--max-connections <n>',
       'open connections in all; at the cap the longest idle one is closed (0: no cap)',
@@ -63,6 +64,7 @@ export function registerServe(cmd: Command): void {
       const limits = {
         perAddress: intOption('rate-per-address', o.ratePerAddress as string, 0, 1_000_000)!,
         perKey: intOption('rate-per-key', o.ratePerKey as string, 0, 1_000_000)!,
+        perLogin: intOption('rate-logins', o.rateLogins as string, 0, 1_000_000)!,
       };
       const accessLog = accessLogOn(o.accessLog);
       const { runAuthority } = await authorityPackage();
@@ -83,6 +85,7 @@ export function registerServe(cmd: Command): void {
           // the default address taken (another authority node here) only warns; a given one must bind
           explicit: serve.getOptionValueSource('metricsListen') !== 'default',
         },
+        { behindTlsProxy: Boolean(o.behindTlsProxy) },
       );
       const url = `${tls ? 'https' : 'http'}://${listenOn.includes(':') ? `[${listenOn}]` : listenOn}:${a.port}`;
       const metrics = metricsUrl(a.metricsAddress);
