@@ -62,3 +62,8 @@ export function when(value: number | string | null | undefined): string {
 export function num(value: number | null | undefined): string {
   return value === null || value === undefined ? '' : new Intl.NumberFormat(locales[current]).format(value);
 }
+
+/** A day (ms since 1970) as a short date in the current locale: chart axes. */
+export function day(ms: number): string {
+  return new Intl.DateTimeFormat(locales[current], { month: 'short', day: 'numeric' }).format(new Date(ms));
+}

@@ -2,12 +2,19 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useEffect, useRef } from 'preact/hooks';
-import { lang, t, when } from '../common/i18n.js';
+import { day, lang, t, when } from '../common/i18n.js';
 import type { CountHistory } from './types.js';
 
+/** The samples, with an empty point at the window's start so that the chart always spans it. */
 function seriesOf(h: CountHistory): uPlot.AlignedData {
   const xs = h.points.map((p) => new Date(p.at).getTime() / 1000);
-  return [xs, h.points.map((p) => p.count), xs.map(() => h.thresholds.client), xs.map(() => h.thresholds.server)];
+  const counts: (number | null)[] = h.points.map((p) => p.count);
+  const start = (xs[xs.length - 1] ?? Date.now() / 1000) - h.days * 86400;
+  if (xs.length === 0 || xs[0]! > start) {
+    xs.unshift(start);
+    counts.unshift(null);
+  }
+  return [xs, counts, xs.map(() => h.thresholds.client), xs.map(() => h.thresholds.server)];
 }
 
 export function CountChart({ history }: { history: CountHistory }) {
@@ -34,8 +41,10 @@ export function CountChart({ history }: { history: CountHistory }) {
             dash: [2, 4],
           },
         ],
-        scales: { y: { range: (_u, _min, max) => [0, Math.max(max, history.thresholds.client) + 2] } },
-        axes: [{ values: (_u, ticks) => ticks.map((s) => when(s * 1000).split(' ')[0] ?? '') }, {}],
+        scales: {
+          y: { range: (_u, _min, max) => [0, Math.max(max, history.thresholds.client) + 2] },
+        },
+        axes: [{ values: (_u, ticks) => ticks.map((s) => day(s * 1000)) }, {}],
       },
       seriesOf(history),
       el,
