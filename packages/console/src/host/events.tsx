@@ -4,6 +4,7 @@ import { allows, api } from '../common/api.js';
 import type { PageProps } from '../common/app.js';
 import { t, when } from '../common/i18n.js';
 import { ErrorNote, Section, Table, announce, useLoad } from '../common/ui.js';
+import { outcomeText, stateText } from './machines.js';
 import { LogStateText, REFRESH_MS } from './overview.js';
 import type { LogState } from './types.js';
 
@@ -97,7 +98,7 @@ export function Events({ session }: PageProps) {
           <select name="outcome" data-testid="filter-outcome">
             <option value="">{t('console.any')}</option>
             {outcomes.map((o) => (
-              <option value={o}>{o}</option>
+              <option value={o}>{outcomeText(o)}</option>
             ))}
           </select>
         </label>
@@ -118,7 +119,11 @@ export function Events({ session }: PageProps) {
           columns={[
             { label: t('console.col.at'), cell: (e: Event) => when(e.at) },
             { label: t('console.col.event'), cell: (e: Event) => cellText(e.event) },
-            ...columns.map((c) => ({ label: t(`console.col.${c}`), cell: (e: Event) => cellText(e[c]) })),
+            ...columns.map((c) => ({
+              label: t(`console.col.${c}`),
+              cell: (e: Event) =>
+                c === 'outcome' ? outcomeText(e[c]) : c === 'licenseState' ? stateText(e[c]) : cellText(e[c]),
+            })),
           ]}
         />
       )}

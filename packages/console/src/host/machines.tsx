@@ -15,6 +15,27 @@ export const stateIds: Record<string, MessageId> = {
   unlicensed: 'state.unlicensed',
 };
 
+const outcomeIds: Record<string, MessageId> = {
+  activated: 'console.outcome.activated',
+  renewed: 'console.outcome.renewed',
+  countInsufficient: 'console.outcome.countInsufficient',
+  editionNotCovered: 'console.outcome.editionNotCovered',
+  clockSkew: 'console.outcome.clockSkew',
+  notActivated: 'console.outcome.notActivated',
+};
+
+/** An outcome in words; the value itself when the page does not know it. */
+export function outcomeText(value: unknown): string {
+  const s = value === null || value === undefined ? '' : String(value);
+  return outcomeIds[s] ? t(outcomeIds[s]) : s;
+}
+
+/** A license state in words; the value itself when the page does not know it. */
+export function stateText(value: unknown): string {
+  const s = value === null || value === undefined ? '' : String(value);
+  return stateIds[s] ? t(stateIds[s]) : s;
+}
+
 const PAGE = 50;
 const sorts: [string, MessageId][] = [
   ['lastSeen', 'console.col.lastSeen'],
@@ -125,7 +146,7 @@ function machineColumns() {
     { label: t('console.col.name'), cell: (m: Machine) => m.machineName ?? '' },
     {
       label: t('console.col.licenseState'),
-      cell: (m: Machine) => (stateIds[m.licenseState] ? t(stateIds[m.licenseState]!) : m.licenseState),
+      cell: (m: Machine) => stateText(m.licenseState),
     },
     { label: t('console.col.expiresAt'), cell: (m: Machine) => when(m.expiresAt) },
     {
@@ -138,7 +159,7 @@ function machineColumns() {
     { label: t('console.col.lastSeen'), cell: (m: Machine) => when(m.lastSeen) },
     { label: t('console.col.requests'), cell: (m: Machine) => num(m.requests), num: true },
     { label: t('console.col.fingerprints'), cell: (m: Machine) => num(m.fingerprints), num: true },
-    { label: t('console.col.lastOutcome'), cell: (m: Machine) => m.lastOutcome ?? '' },
+    { label: t('console.col.lastOutcome'), cell: (m: Machine) => outcomeText(m.lastOutcome) },
   ];
 }
 

@@ -362,6 +362,12 @@ export const enMessages = {
   'console.col.outcome': 'Outcome',
   'console.col.count': 'Count',
   'console.col.required': 'Threshold',
+  'console.outcome.activated': 'activated',
+  'console.outcome.renewed': 'renewed',
+  'console.outcome.countInsufficient': 'count too low',
+  'console.outcome.editionNotCovered': 'edition not covered by the host key',
+  'console.outcome.clockSkew': 'clock skew',
+  'console.outcome.notActivated': 'host not activated',
 } as const;
 
 export type MessageId = keyof typeof enMessages;

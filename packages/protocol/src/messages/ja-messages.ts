@@ -363,4 +363,10 @@ export const jaMessages: Record<MessageId, string> = {
   'console.col.outcome': '結果',
   'console.col.count': 'カウント',
   'console.col.required': 'しきい値',
+  'console.outcome.activated': 'ライセンス認証済み',
+  'console.outcome.renewed': '更新済み',
+  'console.outcome.countInsufficient': 'カウント不足',
+  'console.outcome.editionNotCovered': 'ホスト キーの対象外のエディション',
+  'console.outcome.clockSkew': '時刻のずれ',
+  'console.outcome.notActivated': 'ホストがライセンス認証されていません',
 };
