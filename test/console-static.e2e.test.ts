@@ -18,14 +18,15 @@ const skip = browserUnavailable();
 /** A stand-in for a host's console listener: the built files, and no session (401). */
 async function serve(): Promise<{ server: Server; url: string }> {
   const host = consoleStatic(join(dist, 'host'), '/');
+  const authority = consoleStatic(join(dist, 'authority'), '/console/');
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname.startsWith('/api/')) {
+    if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/v1/')) {
       res.writeHead(401, { 'content-type': 'application/json' });
       res.end(JSON.stringify(errorBody(new VolactError('SESSION_EXPIRED'))));
       return;
     }
-    if (!host(req, res, url)) {
+    if (!authority(req, res, url) && !host(req, res, url)) {
       res.writeHead(404);
       res.end();
     }
@@ -37,7 +38,7 @@ async function serve(): Promise<{ server: Server; url: string }> {
 
 /** Errors other than the expected 401 of the session probe (the page asks whether a session exists). */
 function unexpected(errors: string[]): string[] {
-  return errors.filter((e) => !/status of 401.*\/api\/session\)$/.test(e));
+  return errors.filter((e) => !/status of 401.*\/(api|v1\/console)\/session\)$/.test(e));
 }
 
 describe('host console login page in a real browser', { skip }, () => {
@@ -107,10 +108,31 @@ describe('host console login page in a real browser', { skip }, () => {
         'localStorage.length + sessionStorage.length + document.cookie.length',
       );
       assert.equal(stored, 0, 'nothing in localStorage, sessionStorage or script-readable cookies');
-      assert.deepEqual(
-        unexpected(problems.errors).filter((e) => !/status of 401.*\/api\/session\)$/.test(e)),
-        [],
-      );
+      assert.deepEqual(unexpected(problems.errors), []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the authority console: its offline activation page works without login, in both languages', async () => {
+    const { page, context, problems } = await b.newPage({ locale: 'en-US' });
+    try {
+      await page.goto(`${site.url}console/#/offline`);
+      await page.getByTestId('offline-form').waitFor();
+      assert.equal(await page.getByRole('textbox', { name: 'Installation ID' }).count(), 1, 'the field has a label');
+      assert.equal(await page.getByTestId('login-link').count(), 1, 'a way to log in from the public page');
+      const en = await axe(page);
+      assert.deepEqual([...en.critical!, ...en.serious!], []);
+      await screenshot(page, 'authority-offline', 'en');
+      await page.getByTestId('lang-ja').click();
+      await page.getByRole('heading', { level: 1, name: 'オフライン ライセンス認証' }).waitFor();
+      const ja = await axe(page);
+      assert.deepEqual([...ja.critical!, ...ja.serious!], []);
+      await screenshot(page, 'authority-offline', 'ja');
+      await page.getByTestId('login-link').click();
+      await page.getByRole('heading', { level: 1, name: 'ログイン' }).waitFor();
+      await screenshot(page, 'authority-login', 'ja');
+      assert.deepEqual(unexpected(problems.errors), []);
     } finally {
       await context.close();
     }
