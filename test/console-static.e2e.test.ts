@@ -1,7 +1,8 @@
-// The built host console in a real browser (chromium via playwright-core), served by the same
-// consoleStatic and CSP the host uses, without a host behind it: the login page in English and in
-// Japanese (the switch, and the browser's language), axe-core with no serious or critical
-// violations, no console errors or CSP violations, and screenshots as test artefacts.
+// The built consoles in a real browser (chromium via playwright-core), served by the same
+// consoleStatic and CSP the host and the authority use, without a server behind them: the host's
+// login page and the authority's public offline page in English and in Japanese (the switch, and
+// the browser's language), axe-core with no serious or critical violations, no console errors or
+// CSP violations, and screenshots as test artefacts.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -41,7 +42,7 @@ function unexpected(errors: string[]): string[] {
   return errors.filter((e) => !/status of 401.*\/(api|v1\/console)\/session\)$/.test(e));
 }
 
-describe('host console login page in a real browser', { skip }, () => {
+describe('the built consoles in a real browser', { skip }, () => {
   let b: TestBrowser;
   let site: { server: Server; url: string };
   before(async () => {
