@@ -4,6 +4,7 @@
 // the browser's language), axe-core with no serious or critical violations, no console errors or
 // CSP violations, and screenshots as test artefacts.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -139,13 +140,17 @@ describe('the built consoles in a real browser', { skip }, () => {
     }
   });
 
-  test('the authority console is built for /console/ with no inline script or style', async () => {
-    const { readFileSync } = await import('node:fs');
+  test('both builds: the right base, no inline script or style, no Node module, nothing from elsewhere', async () => {
     for (const part of ['host', 'authority']) {
       const html = readFileSync(join(dist, part, 'index.html'), 'utf8');
       assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, `${part}: no inline <script>`);
       assert.doesNotMatch(html, /<style|\sstyle=/, `${part}: no inline style`);
       assert.match(html, new RegExp(`src="${part === 'host' ? '/' : '/console/'}assets/`));
+      assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//, `${part}: nothing loaded from another site`);
+      for (const name of readdirSync(join(dist, part, 'assets')).filter((n) => n.endsWith('.js'))) {
+        const js = readFileSync(join(dist, part, 'assets', name), 'utf8');
+        assert.doesNotMatch(js, /(from|import\()\s*["']node:/, `${part}/${name}: no Node module in the bundle`);
+      }
     }
   });
 });
