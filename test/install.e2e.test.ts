@@ -91,7 +91,7 @@ describe('the packed packages, installed', { timeout: 600_000 }, () => {
     const files = readdirSync(tarballs).sort();
     assert.deepEqual(
       files,
-      ['authority', 'cli', 'client', 'directory', 'host', 'hypervisor', 'io', 'protocol'].map(
+      ['authority', 'cli', 'client', 'console', 'directory', 'host', 'hypervisor', 'io', 'protocol'].map(
         (p) => `volact-${p}-${version}.tgz`,
       ),
     );
@@ -106,6 +106,10 @@ describe('the packed packages, installed', { timeout: 600_000 }, () => {
         assert.deepEqual(stray, [], `${file} ships no sources, tests or fixtures`);
         if (file.startsWith('volact-cli-')) {
           assert.ok(list.includes('package/bin/volact.js') && list.includes('package/dist/main.js'), list.join(' '));
+        } else if (file.startsWith('volact-console-')) {
+          // the built web consoles, no code to import
+          for (const part of ['host', 'authority'])
+            assert.ok(list.includes(`package/dist/${part}/index.html`), `${file} holds dist/${part}`);
         } else {
           assert.ok(list.includes('package/dist/index.js') && list.includes('package/dist/index.d.ts'), file);
         }
