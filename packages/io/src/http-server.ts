@@ -125,13 +125,15 @@ export function intParam(url: URL, name: string): number | undefined {
 export type Routes = Record<string, Handler>;
 
 /**
- * A tiny exact-path router: "METHOD /path" → handler; everything else is NOT_FOUND. With an
+ * A tiny exact-path router: "METHOD /path" → handler; else `fallback` (a console's static files,
+ * reported as route `static`) when it takes the request; everything else is NOT_FOUND. With an
  * observer, each request is reported under its route key once answered (request-observer.ts).
  */
 export function router(
   routes: Routes,
   log?: Log,
   observe?: RequestObserver,
+  fallback?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     try {
@@ -139,7 +141,10 @@ export function router(
       const url = new URL(req.url ?? '/', 'http://local');
       const key = `${req.method} ${url.pathname}`;
       const handler = routes[key];
-      watchRequest(req, res, handler ? key : 'unmatched', observe);
+      if (!handler && fallback) {
+        watchRequest(req, res, 'static', observe);
+        if (fallback(req, res, url)) return;
+      } else watchRequest(req, res, handler ? key : 'unmatched', observe);
       if (!handler) {
         req.resume();
         throw new VolactError('NOT_FOUND', {

@@ -63,3 +63,14 @@ export {
   type MetricsListener,
   type MetricsRender,
 } from './metrics-listener.js';
+export {
+  ConsoleSessions,
+  checkConsoleWrite,
+  consoleCsp,
+  consoleStatic,
+  endedSessionCookie,
+  sessionCookie,
+  setSecurityHeaders,
+  type ConsoleIdentity,
+  type ConsoleSession,
+} from './console-web.js';

@@ -103,6 +103,9 @@ export const errorTable = {
   TOKEN_INVALID: { status: 401, exit: exitCodes.refused, message: 'the bearer token is not valid (unknown, revoked or malformed)', fix: 'Check the token, or create a new one with volact authority token create.' },
   TOKEN_SCOPE: { status: 403, exit: exitCodes.refused, message: 'the token has scopes {scopes}; this needs {needed}', fix: 'Use a token with the {needed} scope (volact authority token create --scope {needed}).' },
   INSECURE_URL: { status: 400, exit: exitCodes.input, message: 'refusing to send a token over plain HTTP to {address}', fix: 'Use the https:// URL of the authority; plain HTTP is only for an authority on this machine (loopback).' },
+  SESSION_EXPIRED: { status: 401, exit: exitCodes.refused, message: 'your console session has ended (logged out, timed out or its token revoked)', fix: 'Log in again with a token.' },
+  CSRF_REFUSED: { status: 403, exit: exitCodes.refused, message: 'this change did not come with the console page\'s CSRF token', fix: 'Reload the console and try again; changes are taken only from the console page itself.' },
+  CROSS_SITE_REFUSED: { status: 403, exit: exitCodes.refused, message: 'a change sent from another site ({origin}) is refused', fix: 'Make changes from the console page itself; other sites cannot act with your console session.' },
   TLS_REQUIRED: { status: 400, exit: exitCodes.input, message: 'refusing to serve plain HTTP on {address}', fix: 'Give --tls-cert and --tls-key, listen on a loopback address, or pass --behind-tls-proxy when a TLS proxy on this machine terminates TLS.' },
 
   // --- activation host answers ----------------------------------------------------------------
