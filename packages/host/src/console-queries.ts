@@ -12,7 +12,12 @@ import { DAY, VolactError, defaults } from '@volact/protocol';
 export const consoleStates = ['licensed', 'grace', 'notification', 'unlicensed'] as const;
 export type ConsoleState = (typeof consoleStates)[number];
 
-export const machineSorts = { lastSeen: 'last_seen', firstSeen: 'first_seen', name: "coalesce(machine_name, '')", requests: 'requests' } as const;
+export const machineSorts = {
+  lastSeen: 'last_seen',
+  firstSeen: 'first_seen',
+  name: "coalesce(machine_name, '')",
+  requests: 'requests',
+} as const;
 export type MachineSort = keyof typeof machineSorts;
 
 export type MachineFilter = {
@@ -125,7 +130,11 @@ export type MachineRow = {
 };
 
 /** The WHERE clause and its arguments for a filter (no cursor). */
-export function machineWhere(f: MachineFilter, now: number, editions: EditionInfo[]): { sql: string[]; args: unknown[] } {
+export function machineWhere(
+  f: MachineFilter,
+  now: number,
+  editions: EditionInfo[],
+): { sql: string[]; args: unknown[] } {
   const sql: string[] = [];
   const args: unknown[] = [];
   const add = (clause: string, ...a: unknown[]) => {
@@ -223,9 +232,10 @@ function machineRow(r: Record<string, unknown>, now: number, editions: Map<numbe
 /** Machines by console state, and those licensed whose grant runs out within `soonDays` (one scan). */
 export function machineSummary(db: Database.Database, now: number, soonDays: number) {
   const expiry = now - defaults.validityMs;
-  const rows = db
-    .prepare(`SELECT ${stateCase(expiry)} AS state, count(*) AS n FROM machines GROUP BY state`)
-    .all() as { state: string; n: number }[];
+  const rows = db.prepare(`SELECT ${stateCase(expiry)} AS state, count(*) AS n FROM machines GROUP BY state`).all() as {
+    state: string;
+    n: number;
+  }[];
   const by = Object.fromEntries(rows.map((r) => [r.state, r.n])) as Record<string, number>;
   const soon = db
     .prepare(`SELECT count(*) AS n FROM machines WHERE last_seen > ? AND last_seen <= ? AND ${GRANTED}`)
@@ -263,7 +273,8 @@ function isoParam(url: URL, name: string): number | undefined {
 /** GET /api/events' query, checked. */
 export function eventFilter(url: URL): EventFilter {
   const machine = url.searchParams.get('machine') ?? undefined;
-  if (machine !== undefined && (machine.length < 1 || machine.length > 100)) throw bad('machine', 'must be a machine ID');
+  if (machine !== undefined && (machine.length < 1 || machine.length > 100))
+    throw bad('machine', 'must be a machine ID');
   return {
     since: isoParam(url, 'since'),
     until: isoParam(url, 'until'),

@@ -24,7 +24,14 @@ const TOKEN_FORMAT = /^vht_(T[0-9a-f]{10})_([A-Za-z0-9_-]{32})$/;
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
-type Row = { id: string; name: string; scope: ConsoleScope; hash: Buffer; created_at: number; revoked_at: number | null };
+type Row = {
+  id: string;
+  name: string;
+  scope: ConsoleScope;
+  hash: Buffer;
+  created_at: number;
+  revoked_at: number | null;
+};
 
 /**
  * The host console's tokens in host.db (table console_tokens): the SHA-256 of each token, never
@@ -62,7 +69,8 @@ export class ConsoleTokens {
   /** Revokes a token by ID; revoking one already revoked changes nothing. */
   revoke(id: string, at: number): ConsoleTokenInfo {
     const row = this.db.prepare('SELECT * FROM console_tokens WHERE id = ?').get(id) as Row | undefined;
-    if (!row) throw new VolactError('BAD_REQUEST', { field: 'id', problem: `names no console token (${id.slice(0, 20)})` });
+    if (!row)
+      throw new VolactError('BAD_REQUEST', { field: 'id', problem: `names no console token (${id.slice(0, 20)})` });
     if (row.revoked_at === null)
       this.chained(() => {
         this.db.prepare('UPDATE console_tokens SET revoked_at = ? WHERE id = ?').run(at, id);
@@ -75,7 +83,9 @@ export class ConsoleTokens {
   /** Who the token is: TOKEN_INVALID when unknown, revoked or malformed (one answer for all three). */
   check(token: string): ConsoleTokenIdentity {
     const m = TOKEN_FORMAT.exec(token);
-    const row = m ? (this.db.prepare('SELECT * FROM console_tokens WHERE id = ?').get(m[1]) as Row | undefined) : undefined;
+    const row = m
+      ? (this.db.prepare('SELECT * FROM console_tokens WHERE id = ?').get(m[1]) as Row | undefined)
+      : undefined;
     if (!row || row.revoked_at !== null || !timingSafeEqual(row.hash, sha256(token)))
       throw new VolactError('TOKEN_INVALID');
     return identity(row);
