@@ -11,6 +11,7 @@ import {
   validate,
   type ConsoleSession,
   type Handler,
+  type Log,
 } from '@volact/io';
 import type { Host } from './host.js';
 import type { DnsPublisher } from './dns-publisher.js';
@@ -63,6 +64,7 @@ export type ConsoleDeps = {
   logState: LogVerifier;
   now: () => number;
   limiter: LoginLimiter;
+  log: Log;
 };
 
 type Caller = { identity: ConsoleTokenIdentity; session?: ConsoleSession };
@@ -133,9 +135,19 @@ const read =
   };
 const write =
   (d: ConsoleDeps, h: Handler): Handler =>
-  (req, res, url) => {
-    writer(req, d);
-    return h(req, res, url);
+  async (req, res, url) => {
+    const { identity, session } = writer(req, d);
+    await h(req, res, url);
+    // the host log chains what changed; the journal says which token changed it
+    d.log.info(
+      {
+        tokenId: identity.tokenId,
+        token: identity.name,
+        via: session ? 'session' : 'bearer',
+        route: `${req.method} ${url.pathname}`,
+      },
+      'console change',
+    );
   };
 
 function sessionRoutes(d: ConsoleDeps): Record<string, Handler> {

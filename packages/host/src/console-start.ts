@@ -1,5 +1,17 @@
 import type Database from 'better-sqlite3';
-import { ConsoleSessions, type Handler, type Log } from '@volact/io';
+import {
+  ConsoleSessions,
+  listenAdmin,
+  type AdminEndpoint,
+  type ConnectionLimits,
+  type ConnectionStats,
+  type Handler,
+  type Log,
+} from '@volact/io';
+import type { Server } from 'node:http';
+import { adminRoutes, adminServer } from './http.js';
+import type { CheckpointStats } from './checkpointer.js';
+import { tokenAdminRoutes } from './console-routes.js';
 import type { Clock } from '@volact/protocol';
 import type { Host } from './host.js';
 import type { DnsPublisher } from './dns-publisher.js';
@@ -7,7 +19,7 @@ import { consoleCertificate } from './console-cert.js';
 import { LogVerifier } from './console-log-state.js';
 import { LoginLimiter, consoleRoutes } from './console-routes.js';
 import { listenConsole, type ConsoleAddress } from './console-server.js';
-import type { ConsoleTokens } from './console-tokens.js';
+import { ConsoleTokens } from './console-tokens.js';
 
 /** `--console-listen` and `--console-cert`/`--console-key` as run-host takes them. */
 export type ConsoleOptions = {
@@ -49,6 +61,7 @@ export async function startHostConsole(
     logState,
     now,
     limiter: new LoginLimiter(now),
+    log,
   });
   const listener = await listenConsole(routes, certificate, opts.address, opts.explicit, log);
   if (!listener) return undefined;
@@ -65,4 +78,50 @@ export async function startHostConsole(
       await logState.stop();
     },
   };
+}
+
+type ConsoleDepsIn = { dir: string; host: Host; db: Database.Database; dns: DnsPublisher; clock: Clock; log: Log };
+
+/**
+ * The admin socket (with the console token routes) and then the console, which calls the
+ * socket's own handlers. A console that cannot start closes the admin socket and, by `abandon`,
+ * the client port: a refused start leaves nothing running.
+ */
+export async function openAdminAndConsole(
+  deps: ConsoleDepsIn,
+  socket: {
+    endpoint: AdminEndpoint;
+    limits: ConnectionLimits;
+    connections: () => ConnectionStats;
+    checkpoints: () => CheckpointStats;
+    onPortChange: (port: number) => Promise<void>;
+  },
+  console: ConsoleOptions | undefined,
+  abandon: () => void,
+): Promise<{ admin: Server; web: RunningConsole | undefined }> {
+  const { host, dns, log } = deps;
+  const now = () => deps.clock.now();
+  const tokens = new ConsoleTokens(deps.db);
+  const sessions = new ConsoleSessions({ now });
+  const routes = adminRoutes(host, socket.onPortChange, socket.limits, socket.connections, socket.checkpoints, dns);
+  let web: RunningConsole | undefined;
+  const admin = adminServer(
+    host,
+    socket.onPortChange,
+    log,
+    socket.limits,
+    socket.connections,
+    socket.checkpoints,
+    dns,
+    tokenAdminRoutes(tokens, sessions, now, () => web?.url ?? null),
+  );
+  await listenAdmin(admin, socket.endpoint);
+  try {
+    web = console && (await startHostConsole(console, deps, tokens, sessions, routes));
+  } catch (err) {
+    admin.close();
+    abandon();
+    throw err;
+  }
+  return { admin, web };
 }

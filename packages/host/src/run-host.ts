@@ -21,7 +21,6 @@ import {
   adminEndpoint,
   defaultConnectionLimits,
   endpointMayAnswer,
-  listenAdmin,
   listenMetrics,
   observers,
   makeStateDir,
@@ -37,20 +36,17 @@ import {
   listenOn,
 } from '@volact/io';
 import type Database from 'better-sqlite3';
-import { ConsoleSessions } from '@volact/io';
 import { Host } from './host.js';
 import { Checkpointer } from './checkpointer.js';
 import { HostStore, openHostDb } from './host-store.js';
-import { adminRoutes, adminServer, clientServer } from './http.js';
+import { clientServer } from './http.js';
 import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
 import { parseTsigKeyFile, type TsigKey } from './dns-update.js';
 import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting } from './settings.js';
 import { applyPriority } from './priority.js';
 import { HostMetrics } from './metrics.js';
-import { ConsoleTokens } from './console-tokens.js';
-import { tokenAdminRoutes } from './console-routes.js';
 import { sampleCount } from './console-queries.js';
-import { startHostConsole, type ConsoleOptions, type RunningConsole } from './console-start.js';
+import { openAdminAndConsole, type ConsoleOptions, type RunningConsole } from './console-start.js';
 
 export type HostRunOptions = {
   dir: string;
@@ -361,48 +357,12 @@ async function start(
     old.closeAllConnections();
     dns.soon(); // the SRV record carries the port
   };
-  const tokens = new ConsoleTokens(db);
-  const sessions = new ConsoleSessions({ now: () => opts.clock.now() });
-  const socketRoutes = adminRoutes(
-    host,
-    onPortChange,
-    limits,
-    () => connections(),
-    () => wal.stats,
-    dns,
+  const { admin, web } = await openAdminAndConsole(
+    { dir: opts.dir, host, db, dns, clock: opts.clock, log },
+    { endpoint, limits, connections: () => connections(), checkpoints: () => wal.stats, onPortChange },
+    opts.console,
+    () => client.close(),
   );
-  const admin = adminServer(
-    host,
-    onPortChange,
-    log,
-    limits,
-    () => connections(),
-    () => wal.stats,
-    dns,
-    tokenAdminRoutes(
-      tokens,
-      sessions,
-      () => opts.clock.now(),
-      () => web?.url ?? null,
-    ),
-  );
-  let web: RunningConsole | undefined;
-  await listenAdmin(admin, endpoint);
-  try {
-    web =
-      opts.console &&
-      (await startHostConsole(
-        opts.console,
-        { dir: opts.dir, host, db, dns, clock: opts.clock, log },
-        tokens,
-        sessions,
-        socketRoutes,
-      ));
-  } catch (err) {
-    admin.close();
-    client.close();
-    throw err;
-  }
   const scrape =
     metrics &&
     (await startMetrics(metrics, { host, dns, connections: () => connections() }, opts.metrics!, log, () => {
