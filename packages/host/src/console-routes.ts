@@ -231,16 +231,19 @@ function overview(d: ConsoleDeps) {
     summaryCache = { db: d.db, at: now, value: machineSummary(d.db, now, EXPIRING_SOON_DAYS) };
   const st = d.dns.status;
   const failing = d.dns.failing as unknown;
+  // the newest DNS event of each domain: a failure there is its last error until a success
+  const latest = new Map(d.dns.events(200).map((e) => [e.domain, e]));
   const domains = [st.domain, ...st.extraDomains.map((e) => e.domain)]
     .filter((x): x is string => typeof x === 'string')
     .map((domain) => {
       const published = st.published.find((p) => p.domain === domain);
+      const last = latest.get(domain);
       return {
         domain,
         server: published?.server ?? st.server,
         published: published !== undefined,
         lastPublishedAt: published?.at ?? null,
-        lastError: null,
+        lastError: last?.code ? { at: last.at, code: last.code, message: last.message } : null,
       };
     });
   const dns = {
