@@ -329,6 +329,21 @@ describe('the host console API', { timeout: 120_000 }, () => {
     assert.equal(v.json.intact, true, v.stdout);
   });
 
+  it('refuses a start on a console address that is taken or malformed, changing nothing', async () => {
+    const other = join(tmp.path, 'other');
+    const base = ['host', 'serve', '--state', other, '--root', world.rootPub, '--port', '0', '--listen', '127.0.0.1'];
+    const taken = await volact([...base, '--metrics-listen', 'off', '--console-listen', `127.0.0.1:${port}`]);
+    assert.equal(taken.code, 5, taken.stderr);
+    assert.match(taken.stderr, /PORT_UNAVAILABLE/);
+    const bad = await volact([...base, '--console-listen', 'everywhere']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /USAGE/);
+    assert.equal(
+      (await api('GET', '/api/overview', { headers: { authorization: `Bearer ${tokens.read!.token}` } })).status,
+      200,
+    );
+  });
+
   it('limits failed logins per address (429 RATE_LIMITED with Retry-After)', async () => {
     let last: Reply | undefined;
     for (let i = 0; i < 12; i++) last = await api('POST', '/api/session', { body: { token: 'vht_T0000000000_nope' } });
