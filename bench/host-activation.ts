@@ -231,6 +231,9 @@ async function startHost(
     '127.0.0.1',
     '--name',
     'bench-host',
+    // no console: its log verification at start would take a core from the measured host
+    '--console-listen',
+    'off',
     '--max-connections-per-address',
     '0',
     ...extra,
@@ -375,6 +378,8 @@ async function millionFigures({ host, hostDir }: World, rows: Row[]): Promise<vo
       '127.0.0.1',
       '--name',
       'bench-host',
+      '--console-listen',
+      'off',
     ]),
   );
   const listenMs = performance.now() - t;

@@ -34,6 +34,8 @@ describe('the OpenAPI descriptions', () => {
     });
     documents.authority = await getDocument(authority.port, '/v1/openapi.json');
     documents.host = await getDocument(host.port, '/v1/openapi.json');
+    // the host console's API (issue 15): the same generator, served on the console listener
+    documents['host-console'] = JSON.stringify((await import('@volact/host')).consoleApiDocument);
   });
 
   after(async () => {
@@ -71,7 +73,7 @@ describe('the OpenAPI descriptions', () => {
     );
   });
 
-  for (const role of ['authority', 'host']) {
+  for (const role of ['authority', 'host', 'host-console']) {
     it(`the ${role}'s lints clean with the recommended rules, but for waivers with reasons`, async () => {
       const config = await loadConfig({ configPath: CONFIG });
       const problems = await lintFromString({

@@ -62,6 +62,9 @@ export function startHost(
       // no metrics listener unless a test asks (a later --metrics-listen in extra wins)
       '--metrics-listen',
       'off',
+      // nor a console: test processes leave 127.0.0.1:1690 alone (a later --console-listen wins)
+      '--console-listen',
+      'off',
       ...(opts.extra ?? []),
     ],
     opts.env ?? {},

@@ -89,6 +89,12 @@ export const migrations = [
   // 7: the log's witnesses (docs/operations.md#verifying-the-host-log): the counter log:offset,
   // and a settings_log record for every setting stored without one (before migration 6).
   `SELECT 1;`,
+  // 8: the host console (issue 15): its tokens (only the SHA-256 of each secret) and one sample
+  // of the count per hour for its chart, so the chart never scans the machines.
+  `CREATE TABLE console_tokens (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL CHECK (scope IN ('read', 'admin')),
+     hash BLOB NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER);
+   CREATE TABLE count_samples (hour INTEGER PRIMARY KEY, n INTEGER NOT NULL);`,
 ];
 
 /** What a migration needs beyond its SQL, run in its transaction: by the version it makes. */
@@ -164,6 +170,23 @@ const toZone = (r: ZoneRow): ZoneRecords => ({
 const clampLimit = (limit: number | undefined, fallback: number) => Math.min(Math.max(limit ?? fallback, 1), 100_000);
 const iso = (t: unknown) => new Date(t as number).toISOString();
 
+/** An events row as the admin API and the console show it. */
+export function eventRow(r: Record<string, unknown>) {
+  return {
+    id: r.id as number,
+    event: r.event as number,
+    at: iso(r.at),
+    machineId: r.machine_id as string,
+    vm: r.vm === 1,
+    licenseState: r.license_state as string,
+    edition: r.edition as number,
+    outcome: r.outcome as string,
+    count: r.count as number,
+    required: r.required as number,
+    address: r.address as string | null,
+  };
+}
+
 /**
  * Everything the host keeps, but the activation path's own statements: keys, catalog, settings,
  * events, machines as the admin API lists them, and DNS records. The activation batch and the
@@ -194,19 +217,7 @@ export class HostStore extends KeyStore {
         `SELECT * FROM (SELECT * FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?) ORDER BY id`,
       )
       .all(...args, clampLimit(q.limit, 1000)) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      id: r.id as number,
-      event: r.event as number,
-      at: iso(r.at),
-      machineId: r.machine_id as string,
-      vm: r.vm === 1,
-      licenseState: r.license_state as string,
-      edition: r.edition as number,
-      outcome: r.outcome as string,
-      count: r.count as number,
-      required: r.required as number,
-      address: r.address as string | null,
-    }));
+    return rows.map(eventRow);
   }
 
   /**

@@ -354,6 +354,11 @@ export class Host {
     });
   }
 
+  /** Every edition of the catalog in force (the console names machines' editions with it). */
+  catalogEditions(): { number: number; name: string; kind: 'client' | 'server' }[] {
+    return this.activation.catalog?.editions.map((e) => ({ number: e.number, name: e.name, kind: e.kind })) ?? [];
+  }
+
   /** Events (the 12290 family), oldest first. */
   events(q: EventQuery) {
     return this.store.events(q);

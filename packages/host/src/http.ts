@@ -203,7 +203,74 @@ export function keyRoutes(target: KeyAdmin): Record<string, Handler> {
 const dnsSchema = obj({ enabled: bool });
 const prioritySchema = obj({ priority: literal('normal', 'low') });
 
-/** The admin listener, on a Unix socket in the 0700 state directory: local administrators only. */
+/**
+ * The admin socket's routes; the host console (console-routes.ts) calls the same handlers, so it
+ * makes every check the socket makes.
+ */
+export function adminRoutes(
+  host: Host,
+  onPortChange: (port: number) => Promise<void>,
+  limits: ConnectionLimits,
+  connections: () => ConnectionStats,
+  checkpoints: () => CheckpointStats,
+  dns?: DnsPublisher,
+): Record<string, Handler> {
+  return {
+    'GET /status': (_req, res) =>
+      sendJson(res, 200, {
+        ...host.status(),
+        connections: { ...connections(), perAddressLimit: limits.perAddress, totalLimit: limits.total },
+        checkpoints: checkpoints(),
+      }),
+    ...keyRoutes(host),
+    'GET /dns': (_req, res, url) =>
+      sendJson(res, 200, { ...dns?.status, events: dns?.events(intParam(url, 'limit') ?? 100) ?? [] }),
+    'POST /dns': async (req, res) => {
+      const { enabled } = validate(dnsSchema, await readJson(req));
+      host.setDns({ enabled });
+      if (enabled) dns?.soon();
+      sendJson(res, 200, dns?.status ?? {});
+    },
+    'POST /dns/unpublish': async (_req, res) => {
+      host.setDns({ enabled: false }); // a decommissioned host must not publish itself again
+      sendJson(res, 200, { removed: (await dns?.unpublishAll()) ?? [] });
+    },
+    'POST /priority': async (req, res) => {
+      host.setPriority(validate(prioritySchema, await readJson(req)).priority);
+      sendJson(res, 200, host.status());
+    },
+    'POST /settings': async (req, res) => {
+      await host.changeSettings(validate(settingsSchema, await readJson(req)), onPortChange);
+      sendJson(res, 200, host.status());
+    },
+    'GET /events': (_req, res, url) =>
+      sendJson(
+        res,
+        200,
+        host.events({
+          since: intParam(url, 'since'),
+          machineId: url.searchParams.get('machine') ?? undefined,
+          outcome: url.searchParams.get('outcome') ?? undefined,
+          limit: intParam(url, 'limit'),
+        }),
+      ),
+    'GET /machines': (_req, res, url) =>
+      sendJson(
+        res,
+        200,
+        host.machines({
+          severalFingerprints: url.searchParams.get('fingerprints') === 'several',
+          limit: intParam(url, 'limit'),
+        }),
+      ),
+    'GET /rows': (_req, res) => sendJson(res, 200, host.rowCounts()),
+  };
+}
+
+/**
+ * The admin listener, on a Unix socket in the 0700 state directory: local administrators only.
+ * `extra`: more routes (the console tokens, console-routes.ts).
+ */
 export function adminServer(
   host: Host,
   onPortChange: (port: number) => Promise<void>,
@@ -212,62 +279,11 @@ export function adminServer(
   connections: () => ConnectionStats,
   checkpoints: () => CheckpointStats,
   dns?: DnsPublisher,
+  extra: Record<string, Handler> = {},
 ): Server {
   const server = createServer(
     serverTimeouts(limits),
-    router(
-      {
-        'GET /status': (_req, res) =>
-          sendJson(res, 200, {
-            ...host.status(),
-            connections: { ...connections(), perAddressLimit: limits.perAddress, totalLimit: limits.total },
-            checkpoints: checkpoints(),
-          }),
-        ...keyRoutes(host),
-        'GET /dns': (_req, res, url) =>
-          sendJson(res, 200, { ...dns?.status, events: dns?.events(intParam(url, 'limit') ?? 100) ?? [] }),
-        'POST /dns': async (req, res) => {
-          const { enabled } = validate(dnsSchema, await readJson(req));
-          host.setDns({ enabled });
-          if (enabled) dns?.soon();
-          sendJson(res, 200, dns?.status ?? {});
-        },
-        'POST /dns/unpublish': async (_req, res) => {
-          host.setDns({ enabled: false }); // a decommissioned host must not publish itself again
-          sendJson(res, 200, { removed: (await dns?.unpublishAll()) ?? [] });
-        },
-        'POST /priority': async (req, res) => {
-          host.setPriority(validate(prioritySchema, await readJson(req)).priority);
-          sendJson(res, 200, host.status());
-        },
-        'POST /settings': async (req, res) => {
-          await host.changeSettings(validate(settingsSchema, await readJson(req)), onPortChange);
-          sendJson(res, 200, host.status());
-        },
-        'GET /events': (_req, res, url) =>
-          sendJson(
-            res,
-            200,
-            host.events({
-              since: intParam(url, 'since'),
-              machineId: url.searchParams.get('machine') ?? undefined,
-              outcome: url.searchParams.get('outcome') ?? undefined,
-              limit: intParam(url, 'limit'),
-            }),
-          ),
-        'GET /machines': (_req, res, url) =>
-          sendJson(
-            res,
-            200,
-            host.machines({
-              severalFingerprints: url.searchParams.get('fingerprints') === 'several',
-              limit: intParam(url, 'limit'),
-            }),
-          ),
-        'GET /rows': (_req, res) => sendJson(res, 200, host.rowCounts()),
-      },
-      log,
-    ),
+    router({ ...adminRoutes(host, onPortChange, limits, connections, checkpoints, dns), ...extra }, log),
   );
   // local administrators only, so no cap per address; a total cap and the timeouts still hold
   guardConnections(server, { ...limits, perAddress: 0, total: Math.min(limits.total, 256) });

@@ -19,3 +19,16 @@ export { verifyLogDir, type LogVerification } from './verify-log-dir.js';
 export { checkpointSigner, verifyCheckpoint, type Checkpoint } from './log-checkpoint.js';
 export { LogChain, recordHash } from './log-chain.js';
 export { HostMetrics, type HostSources } from './metrics.js';
+export { DEFAULT_CONSOLE_LISTEN, parseConsoleListen, builtConsoleDir, type ConsoleAddress } from './console-server.js';
+export { consoleApiDocument } from './console-api.js';
+export { ConsoleTokens, type ConsoleTokenInfo } from './console-tokens.js';
+export { selfSignedCertificate, consoleCertificate, fingerprintOf } from './console-cert.js';
+export {
+  machineFilter,
+  machinePage,
+  machineSummary,
+  eventFilter,
+  countHistory,
+  sampleCount,
+} from './console-queries.js';
+export type { ConsoleOptions, RunningConsole } from './console-start.js';

@@ -21,7 +21,6 @@ import {
   adminEndpoint,
   defaultConnectionLimits,
   endpointMayAnswer,
-  listenAdmin,
   listenMetrics,
   observers,
   makeStateDir,
@@ -40,12 +39,14 @@ import type Database from 'better-sqlite3';
 import { Host } from './host.js';
 import { Checkpointer } from './checkpointer.js';
 import { HostStore, openHostDb } from './host-store.js';
-import { adminServer, clientServer } from './http.js';
+import { clientServer } from './http.js';
 import { DnsPublisher, type DnsConfig } from './dns-publisher.js';
 import { parseTsigKeyFile, type TsigKey } from './dns-update.js';
 import { checkDns, checkHostName, checkListenAddress, checkServedNetworks, checkSetting } from './settings.js';
 import { applyPriority } from './priority.js';
 import { HostMetrics } from './metrics.js';
+import { sampleCount } from './console-queries.js';
+import { openAdminAndConsole, type ConsoleOptions, type RunningConsole } from './console-start.js';
 
 export type HostRunOptions = {
   dir: string;
@@ -76,6 +77,8 @@ export type HostRunOptions = {
    * refuses the start; the default one taken is a warning, and the host runs without metrics.
    */
   metrics?: { address: MetricsAddress | null; explicit: boolean };
+  /** The host console (HTTPS, console-start.ts); none without it. */
+  console?: ConsoleOptions;
 };
 
 export type RunningHost = {
@@ -84,6 +87,8 @@ export type RunningHost = {
   port: () => number;
   /** Where GET /metrics answers, if anywhere. */
   metricsAddress: MetricsAddress | undefined;
+  /** The host console's URL and its certificate's SHA-256 fingerprint, if it runs. */
+  console: RunningConsole | undefined;
   /** The admin API: DIR/admin.sock, or a named pipe on Windows (adminEndpoint). */
   socketPath: string;
   /** What `systemctl reload` (SIGHUP) does: see reloadHost. */
@@ -98,8 +103,9 @@ export const EVENT_RETENTION_MS = 90 * DAY;
  * is kept), then sign a checkpoint of the head when records came since the last one or it is a
  * day old (docs/operations.md#verifying-the-host-log). A failure is logged; serving goes on.
  */
-function maintainLog(host: Host, dns: DnsPublisher, log: Log): void {
+function maintainLog(host: Host, dns: DnsPublisher, log: Log, db?: Database.Database): void {
   try {
+    if (db) sampleCount(db, host.status().now, host.currentCount()); // the console's chart
     host.pruneEvents(EVENT_RETENTION_MS);
     dns.prune(EVENT_RETENTION_MS);
     host.checkpointLog(DAY);
@@ -351,24 +357,21 @@ async function start(
     old.closeAllConnections();
     dns.soon(); // the SRV record carries the port
   };
-  const admin = adminServer(
-    host,
-    onPortChange,
-    log,
-    limits,
-    () => connections(),
-    () => wal.stats,
-    dns,
+  const { admin, web } = await openAdminAndConsole(
+    { dir: opts.dir, host, db, dns, clock: opts.clock, log },
+    { endpoint, limits, connections: () => connections(), checkpoints: () => wal.stats, onPortChange },
+    opts.console,
+    () => client.close(),
   );
-  await listenAdmin(admin, endpoint);
   const scrape =
     metrics &&
     (await startMetrics(metrics, { host, dns, connections: () => connections() }, opts.metrics!, log, () => {
       admin.close();
       client.close();
+      void web?.close();
     }));
-  maintainLog(host, dns, log);
-  const prune = setInterval(() => maintainLog(host, dns, log), 3_600_000);
+  maintainLog(host, dns, log, db);
+  const prune = setInterval(() => maintainLog(host, dns, log, db), 3_600_000);
   prune.unref();
   dns.start(); // publishes now if configured, then every 24 hours; failures never stop serving
   return {
@@ -376,12 +379,18 @@ async function start(
     dns,
     port: () => (client.address() as { port: number }).port,
     metricsAddress: scrape?.address,
+    console: web,
     socketPath: endpoint.path,
     reload: () => reloadHost(host, dns, tsig, log),
     close: async () => {
       clearInterval(prune);
       await dns.stop(); // an update in flight finishes before the database closes
-      await Promise.all([new Promise((r) => client.close(r)), new Promise((r) => admin.close(r)), scrape?.close()]);
+      await Promise.all([
+        new Promise((r) => client.close(r)),
+        new Promise((r) => admin.close(r)),
+        scrape?.close(),
+        web?.close(),
+      ]);
       client.closeAllConnections();
       try {
         host.checkpointLog(); // the head at a clean shutdown is signed

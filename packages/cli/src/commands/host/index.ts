@@ -3,6 +3,7 @@ import { registerConfig } from './config.js';
 import { registerDns } from './dns.js';
 import { registerEvents } from './events.js';
 import { registerServe } from './serve.js';
+import { registerToken } from './token.js';
 import { registerUsageReport } from './usage-report.js';
 import { registerVerifyLog } from './verify-log.js';
 
@@ -17,4 +18,5 @@ export function registerHost(program: Command): void {
   registerConfig(cmd);
   registerUsageReport(cmd);
   registerVerifyLog(cmd);
+  registerToken(cmd);
 }

@@ -12,6 +12,8 @@ import { defaultHostDir, numberOption, readRootPem } from './inputs.js';
 
 /** Loopback: metrics are for the machine's own Prometheus (or a proxy the operator puts in front). */
 export const DEFAULT_HOST_METRICS = '127.0.0.1:9688';
+/** Loopback: the console is for operators on this machine (or an SSH tunnel) unless opened on purpose. */
+export const DEFAULT_HOST_CONSOLE = '127.0.0.1:1690';
 
 /** The --dns-* options given (only those; the host keeps the stored rest). */
 function dnsOptions(o: Record<string, string | undefined>): Partial<DnsConfig> | undefined {
@@ -87,7 +89,14 @@ export function hostServeOptions(cmd: Command): Command {
         '--metrics-listen <address:port>',
         'Prometheus metrics (GET /metrics) on a listener of their own, never the client port; off: none',
         DEFAULT_HOST_METRICS,
-      ),
+      )
+      .option(
+        '--console-listen <address:port>',
+        'the host console (HTTPS) on a listener of its own; off: none',
+        DEFAULT_HOST_CONSOLE,
+      )
+      .option('--console-cert <file>', "the console's TLS certificate (PEM; default: a self-signed one made in DIR)")
+      .option('--console-key <file>', "the console's TLS private key (PEM), with --console-cert"),
     'host',
   );
 }
@@ -106,7 +115,7 @@ export function registerServe(cmd: Command): void {
       if (port !== undefined && (!/^\d+$/.test(o.port!) || port > 65535))
         throw new VolactError('VALUE_OUT_OF_RANGE', { name: 'port', min: 0, max: 65535, value: o.port! });
       const accessLog = accessLogOn(o.accessLog);
-      const { runHost } = await import('@volact/host');
+      const { runHost, parseConsoleListen } = await import('@volact/host');
       const log = serverLog('host');
       const onReload = reloadOnHangup(log);
       const running = await runHost({
@@ -132,6 +141,12 @@ export function registerServe(cmd: Command): void {
           // the default address taken (another host on this machine) only warns; a given one must bind
           explicit: self.getOptionValueSource('metricsListen') !== 'default',
         },
+        console: {
+          address: parseConsoleListen(o.consoleListen ?? DEFAULT_HOST_CONSOLE),
+          explicit: self.getOptionValueSource('consoleListen') !== 'default',
+          certFile: o.consoleCert,
+          keyFile: o.consoleKey,
+        },
       });
       log.info(
         {
@@ -141,6 +156,8 @@ export function registerServe(cmd: Command): void {
           activated: running.host.activated,
           accessLog,
           metrics: metricsUrl(running.metricsAddress),
+          console: running.console?.url ?? null,
+          consoleFingerprint: running.console?.fingerprint ?? null,
         },
         'listening',
       );

@@ -1,0 +1,104 @@
+import { createServer, type Server } from 'node:https';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import {
+  consoleStatic,
+  guardConnections,
+  listenOn,
+  router,
+  serverTimeouts,
+  setSecurityHeaders,
+  defaultConnectionLimits,
+  type Handler,
+  type Log,
+} from '@volact/io';
+import { VolactError } from '@volact/protocol';
+import type { ConsoleCertificate } from './console-cert.js';
+
+/** `--console-listen`: where the console listens; null is `off`. */
+export type ConsoleAddress = { host: string; port: number };
+
+/** Loopback by default: operators on this machine, or through an SSH tunnel. */
+export const DEFAULT_CONSOLE_LISTEN = '127.0.0.1:1690';
+
+/** `--console-listen ADDRESS:PORT|off`: IPv4:PORT, localhost:PORT or [IPv6]:PORT. */
+export function parseConsoleListen(spec: string): ConsoleAddress | null {
+  if (spec.trim().toLowerCase() === 'off') return null;
+  const m = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(spec) ?? /^([0-9.]+|localhost):(\d{1,5})$/.exec(spec);
+  if (!m)
+    throw new VolactError('USAGE', {
+      detail: `--console-listen ${spec.slice(0, 60)}: give ADDRESS:PORT (127.0.0.1:1690, [::1]:1690, 0.0.0.0:1690) or off`,
+    });
+  const port = Number(m[2]);
+  if (port > 65535)
+    throw new VolactError('VALUE_OUT_OF_RANGE', { name: '--console-listen port', min: 0, max: 65535, value: port });
+  return { host: m[1]!, port };
+}
+
+/** The built host console (packages/console/dist/host), or undefined when it is not built or installed. */
+export function builtConsoleDir(): string | undefined {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@volact/console/package.json');
+    const dir = join(dirname(pkg), 'dist', 'host');
+    return existsSync(join(dir, 'index.html')) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export type ConsoleListener = { server: Server; address: ConsoleAddress; url: string; close: () => Promise<void> };
+
+export const consoleUrl = (a: ConsoleAddress) =>
+  `https://${a.host.includes(':') ? `[${a.host}]` : a.host === '0.0.0.0' ? '127.0.0.1' : a.host}:${a.port}/`;
+
+/**
+ * The console's HTTPS listener: the API under /api/ (console-routes.ts), the built page
+ * everywhere else, security headers (CSP, nosniff, no framing) on every answer. An address the
+ * operator gave that cannot be bound refuses the start (PORT_UNAVAILABLE); the default one taken
+ * (another host on this machine) only warns, and the host runs without its console.
+ */
+export async function listenConsole(
+  routes: Record<string, Handler>,
+  certificate: ConsoleCertificate,
+  address: ConsoleAddress,
+  explicit: boolean,
+  log: Log,
+): Promise<ConsoleListener | undefined> {
+  const files = consoleStatic(builtConsoleDir(), '/');
+  const handle = router(
+    routes,
+    log,
+    undefined,
+    (req, res, url) => !url.pathname.startsWith('/api/') && files(req, res, url),
+  );
+  const limits = { ...defaultConnectionLimits, perAddress: 64, total: 256 };
+  const server = createServer(
+    { cert: certificate.cert, key: certificate.key, ...serverTimeouts(limits) },
+    (req, res) => {
+      setSecurityHeaders(res);
+      res.setHeader('cache-control', 'no-store');
+      res.setHeader('strict-transport-security', 'max-age=31536000');
+      handle(req, res);
+    },
+  );
+  guardConnections(server, limits);
+  try {
+    await listenOn(server, address.port, address.host, '--console-listen');
+  } catch (err) {
+    if (explicit) throw err;
+    log.warn({ address: `${address.host}:${address.port}` }, `host console not started: ${(err as Error).message}`);
+    return undefined;
+  }
+  const bound = { host: address.host, port: (server.address() as { port: number }).port };
+  return {
+    server,
+    address: bound,
+    url: consoleUrl(bound),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
