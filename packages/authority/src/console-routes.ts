@@ -13,6 +13,7 @@ import {
 } from '@volact/protocol';
 import {
   ConsoleSessions,
+  checkConsoleLogin,
   checkConsoleWrite,
   consoleStatic,
   endedSessionCookie,
@@ -80,23 +81,6 @@ async function liveSession(
   return { session, token };
 }
 
-/** A login must come from the console's own page too: no other site may log a browser in. */
-function refuseCrossSiteLogin(req: IncomingMessage): void {
-  const site = req.headers['sec-fetch-site'];
-  const origin = req.headers.origin;
-  if (site !== undefined && site !== 'same-origin' && site !== 'none')
-    throw new VolactError('CROSS_SITE_REFUSED', { origin: String(origin ?? site).slice(0, 100) });
-  if (origin === undefined) return;
-  let host: string | undefined;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    host = undefined;
-  }
-  if (host === undefined || host !== req.headers.host)
-    throw new VolactError('CROSS_SITE_REFUSED', { origin: origin.slice(0, 100) });
-}
-
 const answer = (session: ConsoleSession, token: Caller & { name: string }) => ({
   csrf: session.csrf,
   tokenId: token.id,
@@ -120,7 +104,7 @@ export function consoleSessionRoutes(
       response: consoleSessionSchema,
       errors: ['TOKEN_INVALID', 'RATE_LIMITED', 'CROSS_SITE_REFUSED'],
       handle: async ({ req, res }, body: Infer<typeof consoleLoginSchema>) => {
-        refuseCrossSiteLogin(req);
+        checkConsoleLogin(req);
         // every attempt counts, before the token is looked at: guessing is as slow as the limit
         await limiter?.checkLogin(address(req));
         const checked = await authority.authenticate(`Bearer ${body.token}`);

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { VolactError, literal, obj, optional, str } from '@volact/protocol';
 import {
   ConsoleSessions,
+  checkConsoleLogin,
   checkConsoleWrite,
   endedSessionCookie,
   readJson,
@@ -75,13 +76,6 @@ const tokenRevokeSchema = obj({ id: str({ min: 1, max: 40 }) });
 
 const addressOf = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown';
 
-/** A login from another site's page is refused like a cross-site change (login CSRF). */
-function checkSameSite(req: IncomingMessage): void {
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none')
-    throw new VolactError('CROSS_SITE_REFUSED', { origin: String(req.headers.origin ?? site).slice(0, 100) });
-}
-
 /**
  * Who calls: `Authorization: Bearer vht_…` (scripts), or the session cookie (the console page),
  * whose token is checked again on every request, so a revoked token's sessions end at once.
@@ -153,7 +147,7 @@ const write =
 function sessionRoutes(d: ConsoleDeps): Record<string, Handler> {
   return {
     'POST /api/session': async (req, res) => {
-      checkSameSite(req);
+      checkConsoleLogin(req);
       const address = addressOf(req);
       d.limiter.check(address);
       const { token } = validate(loginSchema, await readJson(req, 1024));

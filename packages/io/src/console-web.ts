@@ -125,28 +125,39 @@ export function endedSessionCookie(secure: boolean): string {
  * neither read that token nor send it.
  */
 export function checkConsoleWrite(req: IncomingMessage, session: ConsoleSession): void {
-  const site = req.headers['sec-fetch-site'];
-  const origin = req.headers.origin;
-  if (site !== undefined && site !== 'same-origin')
-    throw new VolactError('CROSS_SITE_REFUSED', { origin: String(origin ?? site).slice(0, 100) });
-  if (origin !== undefined && origin !== 'null') {
-    let host: string | undefined;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      host = undefined;
-    }
-    if (host === undefined || host !== req.headers.host)
-      throw new VolactError('CROSS_SITE_REFUSED', { origin: origin.slice(0, 100) });
-  } else if (origin === 'null') {
-    throw new VolactError('CROSS_SITE_REFUSED', { origin: 'null' });
-  }
+  refuseCrossSite(req, false);
   const given = req.headers['x-csrf-token'];
   const a = createHash('sha256')
     .update(typeof given === 'string' ? given : '')
     .digest();
   const b = createHash('sha256').update(session.csrf).digest();
   if (typeof given !== 'string' || !timingSafeEqual(a, b)) throw new VolactError('CSRF_REFUSED');
+}
+
+/**
+ * A login must come from the console's own page too (login CSRF: no other site may log a browser
+ * in, even with a token of its own): the same checks as a change, but a request the user typed
+ * or bookmarked (`Sec-Fetch-Site: none`) is let through. Both consoles call it.
+ */
+export function checkConsoleLogin(req: IncomingMessage): void {
+  refuseCrossSite(req, true);
+}
+
+/** CROSS_SITE_REFUSED unless Sec-Fetch-Site says same-origin (or none, when allowed) and Origin names this host. */
+function refuseCrossSite(req: IncomingMessage, allowNone: boolean): void {
+  const site = req.headers['sec-fetch-site'];
+  const origin = req.headers.origin;
+  if (site !== undefined && site !== 'same-origin' && !(allowNone && site === 'none'))
+    throw new VolactError('CROSS_SITE_REFUSED', { origin: String(origin ?? site).slice(0, 100) });
+  if (origin === undefined) return;
+  let host: string | undefined;
+  try {
+    host = origin === 'null' ? undefined : new URL(origin).host;
+  } catch {
+    host = undefined;
+  }
+  if (host === undefined || host !== req.headers.host)
+    throw new VolactError('CROSS_SITE_REFUSED', { origin: origin.slice(0, 100) });
 }
 
 /** The console page's policy: its own scripts, styles, images and API only; no frames, no inline code. */

@@ -65,6 +65,7 @@ export {
 } from './metrics-listener.js';
 export {
   ConsoleSessions,
+  checkConsoleLogin,
   checkConsoleWrite,
   consoleCsp,
   consoleStatic,

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir, volact } from './harness/cli.js';
+import { type Service } from './harness/processes.js';
+import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
+
+type Reply = { status: number; body: any; headers: Record<string, string | string[] | undefined> };
+
+function call(
+  port: number,
+  ca: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const text = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        ca,
+        headers: {
+          ...(text !== undefined
+            ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }
+            : {}),
+          ...opts.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const t = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = t;
+          try {
+            body = JSON.parse(t);
+          } catch {
+            /* text */
+          }
+          resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+async function consolePort(service: Service): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const m = /"console":"https:\/\/127\.0\.0\.1:(\d+)\/"/.exec(service.output());
+    if (m) return Number(m[1]);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no console in:\n${service.output()}`);
+}
+
+describe('the host console: logins from other origins, error fixes, limits, TLS', { timeout: 120_000 }, () => {
+  const tmp = tempDir('volact-console-review-');
+  let world: AuthorityWorld;
+  let authority: Service;
+  let host: Service;
+  let port = 0;
+  let ca = '';
+  let token = '';
+  const dir = () => join(tmp.path, 'host');
+  const api = (method: string, path: string, opts: Parameters<typeof call>[4] = {}) =>
+    call(port, ca, method, path, opts);
+
+  before(async () => {
+    world = await makeAuthority(tmp.path);
+    authority = await world.serve();
+    host = await startHost(dir(), {
+      root: world.rootPub,
+      authority: `http://127.0.0.1:${authority.port}`,
+      extra: ['--console-listen', '127.0.0.1:0'],
+    });
+    port = await consolePort(host);
+    ca = readFileSync(join(dir(), 'console.crt'), 'utf8');
+    const r = await volact([
+      'host',
+      'token',
+      'create',
+      '--state',
+      dir(),
+      '--name',
+      'ops',
+      '--scope',
+      'admin',
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    token = r.json.token;
+  });
+
+  after(async () => {
+    await host?.stop();
+    await authority?.stop();
+    tmp.cleanup();
+  });
+
+  it('refuses a login from another origin even without Sec-Fetch-Site (older browsers), and sets no cookie', async () => {
+    const evil = await api('POST', '/api/session', { body: { token }, headers: { origin: 'https://evil.example' } });
+    assert.equal(evil.status, 403);
+    assert.equal(evil.body.code, 'CROSS_SITE_REFUSED');
+    assert.equal(evil.headers['set-cookie'], undefined);
+    const own = await api('POST', '/api/session', {
+      body: { token },
+      headers: { origin: `https://127.0.0.1:${port}` },
+    });
+    assert.equal(own.status, 201);
+    const typed = await api('POST', '/api/session', { body: { token }, headers: { 'sec-fetch-site': 'none' } });
+    assert.equal(typed.status, 201);
+  });
+});
