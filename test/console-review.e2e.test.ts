@@ -118,4 +118,15 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
     const typed = await api('POST', '/api/session', { body: { token }, headers: { 'sec-fetch-site': 'none' } });
     assert.equal(typed.status, 201);
   });
+
+  it('tells the operator where a host console token comes from when one is missing or wrong', async () => {
+    const missing = await api('GET', '/api/overview');
+    assert.equal(missing.body.code, 'TOKEN_MISSING');
+    assert.match(missing.body.fix, /volact host token create/);
+    const otherRole = await api('GET', '/api/overview', { headers: { authorization: `Bearer vat_${'A'.repeat(40)}` } });
+    assert.equal(otherRole.status, 401);
+    assert.equal(otherRole.body.code, 'TOKEN_INVALID');
+    assert.match(otherRole.body.fix, /volact host token create/);
+    assert.ok(otherRole.headers['content-security-policy']);
+  });
 });
