@@ -129,4 +129,15 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
     assert.match(otherRole.body.fix, /volact host token create/);
     assert.ok(otherRole.headers['content-security-policy']);
   });
+
+  it('answers a DNS event limit out of range with 400 naming the field, and keeps serving', async () => {
+    const bearer = { authorization: `Bearer ${token}` };
+    for (const limit of ['99999999999', '0', '-1', 'ten']) {
+      const r = await api('GET', `/api/dns?limit=${limit}`, { headers: bearer });
+      assert.equal(r.status, 400, limit);
+      assert.equal(r.body.code, 'BAD_REQUEST');
+      assert.equal(r.body.params.field, 'limit');
+    }
+    assert.equal((await api('GET', '/api/dns?limit=5', { headers: bearer })).status, 200);
+  });
 });

@@ -140,6 +140,7 @@ const operations: Record<string, Operation> = {
     summary: 'DNS publishing: settings, records published, events',
     tag: 'host',
     scope: 'read',
+    query: { limit: int('DNS events to list (default 100)', 1, 1000) },
     response: object('the admin socket GET /dns'),
     errors: ['BAD_REQUEST', 'SESSION_EXPIRED', 'RATE_LIMITED'],
   },

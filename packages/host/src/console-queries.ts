@@ -46,7 +46,7 @@ function oneOf<T extends string>(url: URL, name: string, allowed: readonly T[]):
   return v as T;
 }
 
-function intIn(url: URL, name: string, min: number, max: number): number | undefined {
+export function intIn(url: URL, name: string, min: number, max: number): number | undefined {
   const v = url.searchParams.get(name);
   if (v === null) return undefined;
   const n = Number(v);

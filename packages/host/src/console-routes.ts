@@ -17,7 +17,15 @@ import {
 import type { Host } from './host.js';
 import type { DnsPublisher } from './dns-publisher.js';
 import { ConsoleTokens, type ConsoleTokenIdentity } from './console-tokens.js';
-import { countHistory, eventFilter, eventPage, machineFilter, machinePage, machineSummary } from './console-queries.js';
+import {
+  countHistory,
+  eventFilter,
+  eventPage,
+  intIn,
+  machineFilter,
+  machinePage,
+  machineSummary,
+} from './console-queries.js';
 import { eventRow } from './host-store.js';
 import type { LogVerifier } from './console-log-state.js';
 import { consoleApiDocument } from './console-api.js';
@@ -186,7 +194,11 @@ export function consoleRoutes(d: ConsoleDeps): Record<string, Handler> {
   return {
     ...sessionRoutes(d),
     'GET /api/status': read(d, a('GET /status')),
-    'GET /api/dns': read(d, a('GET /dns')),
+    // the socket's handler takes any limit from a local administrator; the console's is a page size
+    'GET /api/dns': read(d, (req, res, url) => {
+      intIn(url, 'limit', 1, 1000);
+      return a('GET /dns')(req, res, url);
+    }),
     'POST /api/settings': write(d, a('POST /settings')),
     'POST /api/dns': write(d, a('POST /dns')),
     'GET /api/overview': read(d, (_req, res) => sendJson(res, 200, overview(d))),
