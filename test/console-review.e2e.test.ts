@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir, volact } from './harness/cli.js';
@@ -139,5 +140,21 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
       assert.equal(r.body.params.field, 'limit');
     }
     assert.equal((await api('GET', '/api/dns?limit=5', { headers: bearer })).status, 200);
+  });
+
+  it('speaks TLS 1.2 or newer only', async () => {
+    const version = (max: 'TLSv1.1' | 'TLSv1.2') =>
+      new Promise<string>((resolve) => {
+        const s = tlsConnect(
+          { host: '127.0.0.1', port, ca, minVersion: 'TLSv1', maxVersion: max, servername: 'localhost' },
+          () => {
+            resolve(s.getProtocol() ?? '?');
+            s.destroy();
+          },
+        );
+        s.once('error', () => resolve('refused'));
+      });
+    assert.equal(await version('TLSv1.1'), 'refused');
+    assert.equal(await version('TLSv1.2'), 'TLSv1.2');
   });
 });

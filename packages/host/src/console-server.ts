@@ -74,7 +74,8 @@ export async function listenConsole(
   );
   const limits = { ...defaultConnectionLimits, perAddress: 64, total: 256 };
   const server = createServer(
-    { cert: certificate.cert, key: certificate.key, ...serverTimeouts(limits) },
+    // TLS 1.2 at least, whatever NODE_OPTIONS (--tls-min-v1.0) the service runs with
+    { cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2', ...serverTimeouts(limits) },
     (req, res) => {
       setSecurityHeaders(res);
       res.setHeader('cache-control', 'no-store');
