@@ -16,6 +16,8 @@ export type ConsoleIdentity = { tokenId: string; name: string; scopes: string[] 
 export type ConsoleSession = { id: string; csrf: string; identity: ConsoleIdentity; expiresAt: number };
 
 const COOKIE = 'volact_session';
+/** The header a console page sends with a request it makes on a timer, not for its user. */
+export const CONSOLE_REFRESH = 'x-console-refresh';
 const MINUTE = 60_000;
 
 type Held = ConsoleSession & { startedAt: number; lastUsed: number };
@@ -55,7 +57,11 @@ export class ConsoleSessions {
     return view(held);
   }
 
-  /** The session named by the request's cookie, if it is still open; using it extends its idle time. */
+  /**
+   * The session named by the request's cookie, if it is still open; using it extends its idle
+   * time, unless the request is a page's own timed refresh (`X-Console-Refresh`, CONSOLE_REFRESH):
+   * an overview left open polls every few seconds, and would otherwise never be idle.
+   */
   find(req: IncomingMessage): ConsoleSession | undefined {
     const id = cookieValue(req.headers.cookie, COOKIE);
     if (!id) return undefined;
@@ -66,6 +72,7 @@ export class ConsoleSessions {
       this.held.delete(id);
       return undefined;
     }
+    if (req.headers[CONSOLE_REFRESH] !== undefined) return view(held);
     held.lastUsed = now;
     held.expiresAt = Math.min(now + this.idleMs, held.startedAt + this.maxAgeMs);
     return view(held);

@@ -64,6 +64,7 @@ export {
   type MetricsRender,
 } from './metrics-listener.js';
 export {
+  CONSOLE_REFRESH,
   ConsoleSessions,
   checkConsoleLogin,
   checkConsoleWrite,

@@ -25,6 +25,22 @@ export function whenSessionEnds(callback: () => void): void {
   onEnded = callback;
 }
 
+/** Set while a timed refresh calls api(): its requests say so, and do not keep the session alive. */
+let refreshing = false;
+
+/**
+ * Runs `load` as a refresh the page makes on a timer (not for its user): the server does not count
+ * its requests as use, so a console left open still ends its session after 30 minutes.
+ */
+export function asRefresh<T>(load: () => Promise<T>): Promise<T> {
+  refreshing = true;
+  try {
+    return load();
+  } finally {
+    refreshing = false;
+  }
+}
+
 export function setCsrf(value: string | undefined): void {
   csrf = value;
 }
@@ -32,6 +48,7 @@ export function setCsrf(value: string | undefined): void {
 export async function api<T>(path: string, options: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<T> {
   const method = options.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json' };
+  if (refreshing) headers['x-console-refresh'] = 'timer'; // CONSOLE_REFRESH of @volact/io
   if (method === 'POST') {
     headers['content-type'] = 'application/json';
     if (csrf) headers['x-csrf-token'] = csrf;

@@ -1,7 +1,7 @@
 /** Small building blocks shared by both consoles: errors, tables, the live region, polling. */
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api.js';
+import { ApiError, asRefresh } from './api.js';
 import { errorText, t } from './i18n.js';
 
 let announcer: ((text: string) => void) | undefined;
@@ -95,10 +95,10 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: nu
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const seq = useRef(0);
-  const reload = useCallback(async () => {
+  const reload = useCallback(async (timed?: boolean) => {
     const mine = ++seq.current;
     try {
-      const value = await load();
+      const value = await (timed ? asRefresh(load) : load());
       if (mine === seq.current) {
         setData(value);
         setError(undefined);
@@ -110,7 +110,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: nu
   useEffect(() => {
     void reload();
     if (!everyMs) return undefined;
-    const timer = setInterval(() => void reload(), everyMs);
+    const timer = setInterval(() => void reload(true), everyMs);
     return () => clearInterval(timer);
   }, [reload, everyMs]);
   return { data, error, reload };
