@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir, volact } from './harness/cli.js';
@@ -156,5 +157,37 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
       });
     assert.equal(await version('TLSv1.1'), 'refused');
     assert.equal(await version('TLSv1.2'), 'TLSv1.2');
+  });
+
+  it('closes a connection over the per-address cap without writing plain HTTP into a TLS port', async () => {
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const s = tcpConnect({ host: '127.0.0.1', port }, () => resolve(s));
+        s.once('error', reject);
+      });
+    const held: Socket[] = [];
+    try {
+      for (let i = 0; i < 64; i++) held.push(await open());
+      const over = await open();
+      const got = await new Promise<string>((resolve) => {
+        let text = '';
+        over.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        over.on('error', () => undefined);
+        over.on('close', () => resolve(text));
+      });
+      assert.equal(got, '', 'closed with nothing written');
+    } finally {
+      for (const s of held) s.destroy();
+    }
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (
+        await api('GET', '/api/overview', { headers: { authorization: `Bearer ${token}` } }).catch(() => ({
+          status: 0,
+        }))
+      ).status;
+    }
+    assert.equal(status, 200);
   });
 });

@@ -83,7 +83,7 @@ export async function listenConsole(
       handle(req, res);
     },
   );
-  guardConnections(server, limits);
+  guardConnections(server, limits, { tls: true }); // a refused connection is closed, never sent plain HTTP
   try {
     await listenOn(server, address.port, address.host, '--console-listen');
   } catch (err) {
