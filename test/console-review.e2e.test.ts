@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as tcpConnect, type Socket } from 'node:net';
@@ -189,5 +190,28 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
       ).status;
     }
     assert.equal(status, 200);
+  });
+
+  it('refuses an operator certificate that is not one, or whose key does not match, with USAGE and no stack', async () => {
+    const other = join(tmp.path, 'other');
+    const wrongKey = join(tmp.path, 'wrong.key');
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(wrongKey, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    const garbage = join(tmp.path, 'garbage.pem');
+    writeFileSync(garbage, 'not a certificate\n');
+    const base = ['host', 'serve', '--state', other, '--root', world.rootPub, '--port', '0', '--listen', '127.0.0.1'];
+    const crt = join(dir(), 'console.crt');
+    for (const files of [
+      ['--console-cert', crt, '--console-key', wrongKey],
+      ['--console-cert', garbage, '--console-key', wrongKey],
+      ['--console-cert', crt],
+      ['--console-cert', join(tmp.path, 'absent.crt'), '--console-key', wrongKey],
+    ]) {
+      const r = await volact([...base, '--metrics-listen', 'off', '--console-listen', '127.0.0.1:0', ...files]);
+      assert.equal(r.code, 2, `${files.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /USAGE/);
+      assert.match(r.stderr, /--console-cert/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
   });
 });
