@@ -214,4 +214,16 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
   });
+
+  it('volact host token says how to start the host when it does not run (ADMIN_UNAVAILABLE, exit 6 as cli.md says)', async () => {
+    const none = join(tmp.path, 'not-running');
+    for (const args of [['create', '--name', 'x'], ['list'], ['revoke', 'T0000000000']]) {
+      const r = await volact(['host', 'token', ...args, '--state', none]);
+      assert.equal(r.code, 6, r.stderr);
+      assert.match(r.stderr, /ADMIN_UNAVAILABLE/);
+      assert.match(r.stderr, /volact host serve --state/);
+    }
+    const cli = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
+    assert.match(cli, /running host's admin socket \(`ADMIN_UNAVAILABLE`, exit 6/);
+  });
 });
