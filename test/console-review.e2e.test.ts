@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as tcpConnect, type Socket } from 'node:net';
@@ -225,5 +226,79 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
     }
     const cli = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
     assert.match(cli, /running host's admin socket \(`ADMIN_UNAVAILABLE`, exit 6/);
+  });
+});
+
+describe('the authority console: admin answers are not cached', { timeout: 60_000 }, () => {
+  const tmp = tempDir('volact-console-review-auth-');
+  let world: AuthorityWorld;
+  let authority: Service;
+  let admin = '';
+
+  const send = (method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: authority.port,
+          method,
+          path,
+          headers: { ...(text ? { 'content-type': 'application/json' } : {}), ...headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const t = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: res.statusCode ?? 0, body: t ? JSON.parse(t) : undefined, headers: res.headers });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(text);
+    });
+
+  before(async () => {
+    world = await makeAuthority(tmp.path);
+    const r = await volact([
+      'authority',
+      'token',
+      'create',
+      '--dir',
+      world.dir,
+      '--name',
+      'ops',
+      '--scope',
+      'admin',
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    admin = r.json.token;
+    authority = await world.serve();
+  });
+
+  after(async () => {
+    await authority?.stop();
+    tmp.cleanup();
+  });
+
+  it('marks every admin answer no-store, with the cookie or a bearer token: setup keys and new tokens stay out of caches', async () => {
+    const login = await send('POST', '/v1/console/session', {}, { token: admin });
+    assert.equal(login.status, 201);
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const catalog = await send('GET', '/v1/admin/catalog', { cookie });
+    assert.equal(catalog.status, 200);
+    assert.equal(catalog.headers['cache-control'], 'no-store');
+    const made = await send(
+      'POST',
+      '/v1/admin/tokens',
+      { cookie, 'x-csrf-token': login.body.csrf, 'sec-fetch-site': 'same-origin' },
+      { v: 1, name: 'second', scopes: ['read'] },
+    );
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.equal(made.headers['cache-control'], 'no-store');
+    const bearer = await send('GET', '/v1/admin/host-keys', { authorization: `Bearer ${admin}` });
+    assert.equal(bearer.headers['cache-control'], 'no-store');
   });
 });

@@ -411,6 +411,8 @@ export function authorityServer(
         if (!token.scopes.includes(route.scope) && !token.scopes.includes('admin'))
           throw new VolactError('TOKEN_SCOPE', { scopes: token.scopes.join(','), needed: route.scope });
         actor = `token:${token.id}`;
+        // admin answers (setup keys, a new token's secret) are never kept in a browser's cache
+        res.setHeader('cache-control', 'no-store');
       }
       const body = route.body ? validate(route.body, await readJson(req, route.limit)) : undefined;
       sendJson(
