@@ -216,6 +216,23 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
     }
   });
 
+  it('refuses a console or metrics address that is no IP address with USAGE (exit 2), before binding anything', async () => {
+    const other = join(tmp.path, 'bad-address');
+    const base = ['host', 'serve', '--state', other, '--root', world.rootPub, '--port', '0', '--listen', '127.0.0.1'];
+    for (const [flag, value] of [
+      ['--console-listen', '999.1.1.1:1690'],
+      ['--console-listen', '1.2.3:1690'],
+      ['--console-listen', '[1::2::3]:1690'],
+      ['--metrics-listen', '300.0.0.1:9688'],
+    ] as const) {
+      const rest = flag === '--console-listen' ? ['--metrics-listen', 'off'] : ['--console-listen', 'off'];
+      const r = await volact([...base, ...rest, flag, value]);
+      assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);
+      assert.match(r.stderr, /USAGE/);
+      assert.match(r.stderr, new RegExp(`${flag} \\S+: give ADDRESS:PORT`));
+    }
+  });
+
   it('volact host token says how to start the host when it does not run (ADMIN_UNAVAILABLE, exit 6 as cli.md says)', async () => {
     const none = join(tmp.path, 'not-running');
     for (const args of [['create', '--name', 'x'], ['list'], ['revoke', 'T0000000000']]) {

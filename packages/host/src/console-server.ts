@@ -6,6 +6,7 @@ import {
   consoleStatic,
   guardConnections,
   listenOn,
+  parseListenSpec,
   router,
   serverTimeouts,
   setSecurityHeaders,
@@ -13,7 +14,6 @@ import {
   type Handler,
   type Log,
 } from '@volact/io';
-import { VolactError } from '@volact/protocol';
 import type { ConsoleCertificate } from './console-cert.js';
 
 /** `--console-listen`: where the console listens; null is `off`. */
@@ -24,16 +24,7 @@ export const DEFAULT_CONSOLE_LISTEN = '127.0.0.1:1690';
 
 /** `--console-listen ADDRESS:PORT|off`: IPv4:PORT, localhost:PORT or [IPv6]:PORT. */
 export function parseConsoleListen(spec: string): ConsoleAddress | null {
-  if (spec.trim().toLowerCase() === 'off') return null;
-  const m = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(spec) ?? /^([0-9.]+|localhost):(\d{1,5})$/.exec(spec);
-  if (!m)
-    throw new VolactError('USAGE', {
-      detail: `--console-listen ${spec.slice(0, 60)}: give ADDRESS:PORT (127.0.0.1:1690, [::1]:1690, 0.0.0.0:1690) or off`,
-    });
-  const port = Number(m[2]);
-  if (port > 65535)
-    throw new VolactError('VALUE_OUT_OF_RANGE', { name: '--console-listen port', min: 0, max: 65535, value: port });
-  return { host: m[1]!, port };
+  return parseListenSpec(spec, '--console-listen', '127.0.0.1:1690, [::1]:1690, 0.0.0.0:1690');
 }
 
 /** The built host console (packages/console/dist/host), or undefined when it is not built or installed. */

@@ -56,6 +56,7 @@ export {
 export {
   listenMetrics,
   metricsUrl,
+  parseListenSpec,
   parseMetricsListen,
   renderRegistry,
   roleRegistry,

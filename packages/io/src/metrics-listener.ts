@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { isIP } from 'node:net';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { VolactError, errorBody } from '@volact/protocol';
 import { listenOn } from './listen.js';
@@ -32,18 +33,26 @@ export function renderRegistry(registry: Registry): MetricsRender {
   return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
 }
 
-/** `--metrics-listen`: IPv4:PORT, localhost:PORT or [IPv6]:PORT, or `off` (null). */
+/** `--metrics-listen ADDRESS:PORT|off`: IPv4:PORT, localhost:PORT or [IPv6]:PORT. */
 export function parseMetricsListen(spec: string): MetricsAddress | null {
+  return parseListenSpec(spec, '--metrics-listen', '127.0.0.1:9688, [::1]:9688');
+}
+
+/**
+ * A listener of its own (`--metrics-listen`, the host's `--console-listen`): `off` is null, else
+ * an IPv4 address, `localhost` or `[IPv6]`, and a port (0 takes a free one, for tests). An address
+ * that is not one (999.1.1.1, 1.2.3, [1::2::3]) is USAGE here, not a failed bind later.
+ */
+export function parseListenSpec(spec: string, flag: string, examples: string): { host: string; port: number } | null {
   if (spec.trim().toLowerCase() === 'off') return null;
   const m = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(spec) ?? /^([0-9.]+|localhost):(\d{1,5})$/.exec(spec);
-  if (!m)
+  if (!m || (m[1] !== 'localhost' && isIP(m[1]!) === 0))
     throw new VolactError('USAGE', {
-      detail: `--metrics-listen ${spec.slice(0, 60)}: give ADDRESS:PORT (127.0.0.1:9688, [::1]:9688) or off`,
+      detail: `${flag} ${spec.slice(0, 60)}: give ADDRESS:PORT (${examples}) or off`,
     });
   const port = Number(m[2]);
-  // port 0 takes a free port (tests); the listener reports the one it got
   if (port > 65535)
-    throw new VolactError('VALUE_OUT_OF_RANGE', { name: '--metrics-listen port', min: 0, max: 65535, value: port });
+    throw new VolactError('VALUE_OUT_OF_RANGE', { name: `${flag} port`, min: 0, max: 65535, value: port });
   return { host: m[1]!, port };
 }
 
