@@ -305,6 +305,8 @@ describe('the host console in a real browser', { skip, timeout: 180_000 }, () =>
       const want = translateError({ code: 'VALUE_OUT_OF_RANGE', params: {} }, lang);
       assert.ok(text.includes(want.fix), `${lang}: the fix (${text})`);
       assert.match(text, lang === 'en' ? /between 15 and 43200; got 5/ : /15 から 43200 の範囲.*指定値: 5/);
+      assert.equal(await page.getByTestId('status').textContent(), '', 'no "saved" beside the refusal');
+      if (lang === 'ja') assert.deepEqual(await englishLeft(page), [], 'the admin settings page, in Japanese');
       await screenshot(page, 'host-console-settings-refused', lang);
     }
     await page.getByTestId('lang-en').click();
