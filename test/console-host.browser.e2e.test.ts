@@ -124,6 +124,7 @@ describe('the host console in a real browser', { skip, timeout: 180_000 }, () =>
     await page.getByTestId('lang-en').click();
     const en = translateError({ code: 'TOKEN_INVALID', params: {} }, 'en');
     assert.ok((await error.textContent())!.includes(en.fix), 'the fix, in English after the switch');
+    assert.match(en.fix, /volact host token create/, 'the fix names the host command');
     assert.equal(await page.getByTestId('logout').count(), 0, 'not logged in');
   });
 
