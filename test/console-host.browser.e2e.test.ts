@@ -152,6 +152,13 @@ describe('the host console in a real browser', { skip, timeout: 180_000 }, () =>
       'the chart',
     );
     assert.match((await page.getByTestId('chart-last').textContent())!, /6/);
+    // servers 1 to 4 came below the threshold (grace), 5 and 6 were activated: the tiles say so
+    const tile = (id: string) => page.locator(`[data-testid=tile-${id}] dd`).textContent();
+    await until(
+      async () => `${await tile('licensed')}/${await tile('grace')}`,
+      (v) => v === '2/4',
+      'the tiles',
+    );
   });
 
   it('machines: search, filters, sort, pages of 50, and a machine seen with two fingerprints flagged', async () => {
@@ -275,7 +282,7 @@ describe('the host console in a real browser', { skip, timeout: 180_000 }, () =>
     await page.getByTestId('lang-en').click();
   });
 
-  it('logout; admin token: the renewal interval saved, an out-of-range one refused as slmgr refuses it', async () => {
+  it('logout; admin token: the renewal interval saved, an out-of-range one refused as slmgr refuses it; verify now', async () => {
     await page.getByTestId('logout').click();
     await page.getByTestId('login-form').waitFor();
     const session = await page.evaluate<number>(`fetch('/api/session').then((r) => r.status)`);
@@ -312,6 +319,20 @@ describe('the host console in a real browser', { skip, timeout: 180_000 }, () =>
     }
     await page.getByTestId('lang-en').click();
     assert.equal(await renewal(), 4320, 'unchanged by the refused value');
+    await go('events');
+    const log = page.getByTestId('log-state');
+    const checked = () => log.locator('p').nth(1).textContent();
+    const before = await until(checked, (v) => /records/.test(v ?? ''), 'a first verification');
+    await page.getByTestId('verify-now').click();
+    await until(
+      () => page.getByTestId('status').textContent(),
+      (v) => v === msg('console.log.started', 'en'),
+      'started',
+    );
+    // the new run counts the records the activations added
+    await until(checked, (v) => v !== before && /records/.test(v ?? ''), 'a new verification');
+    assert.equal(await log.getAttribute('data-state'), 'verified');
+    assert.equal(await log.locator('strong').textContent(), msg('console.log.verified', 'en'));
   });
 
   it('a cross-site form post and a cross-origin fetch are refused and change nothing', async () => {
