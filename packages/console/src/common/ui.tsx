@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError, asRefresh } from './api.js';
-import { errorText, t } from './i18n.js';
+import { errorText, onLang, t } from './i18n.js';
 
 let announcer: ((text: string) => void) | undefined;
 
@@ -15,7 +15,12 @@ export function LiveRegion() {
   const [text, setText] = useState('');
   useEffect(() => {
     announcer = setText;
-    return () => (announcer = undefined);
+    // a message said in the other language would stay on screen untranslated: drop it
+    const unlisten = onLang(() => setText(''));
+    return () => {
+      announcer = undefined;
+      unlisten();
+    };
   }, []);
   return (
     <div class="live" role="status" aria-live="polite" data-testid="status">
