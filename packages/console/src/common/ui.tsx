@@ -171,3 +171,57 @@ export function Section(props: { title: string; children: ComponentChildren; tes
     </section>
   );
 }
+
+/**
+ * Keyset paging as the server gives it (the machines and events pages): the cursor of the page
+ * shown, and those of the pages before it, so Previous goes back exactly.
+ */
+export function useCursorPages() {
+  const [before, setBefore] = useState<(string | null)[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  return {
+    cursor,
+    page: before.length + 1,
+    /** Back to the first page (new filters). */
+    reset: () => {
+      setBefore([]);
+      setCursor(null);
+    },
+    previous: () => {
+      setCursor(before[before.length - 1] ?? null);
+      setBefore(before.slice(0, -1));
+    },
+    hasPrevious: before.length > 0,
+    next: (nextCursor: string) => {
+      setBefore([...before, cursor]);
+      setCursor(nextCursor);
+    },
+  };
+}
+
+/** Previous and Next under a paged list; Next goes to `next`, the page's nextCursor. */
+export function Pager(props: { pages: ReturnType<typeof useCursorPages>; next: string | null | undefined }) {
+  const { pages, next } = props;
+  return (
+    <div class="pager">
+      <button
+        type="button"
+        class="secondary"
+        disabled={!pages.hasPrevious}
+        data-testid="previous"
+        onClick={pages.previous}
+      >
+        {t('console.previous')}
+      </button>
+      <button
+        type="button"
+        class="secondary"
+        disabled={!next}
+        data-testid="next"
+        onClick={() => next && pages.next(next)}
+      >
+        {t('console.next')}
+      </button>
+    </div>
+  );
+}
