@@ -182,7 +182,7 @@ describe('the host console API', { timeout: 120_000 }, () => {
     const r = await api('POST', '/api/session', { body: { token: tokens.admin!.token } });
     assert.equal(r.status, 201);
     const set = String(r.headers['set-cookie']);
-    assert.match(set, /^volact_session=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict; Path=\/; Secure$/);
+    assert.match(set, /^volact_host_session=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict; Path=\/; Secure$/);
     cookie = set.split(';')[0]!;
     csrf = r.body.csrf;
     assert.deepEqual(r.body.scopes, ['read', 'admin']);

@@ -103,7 +103,8 @@ export function caller(req: IncomingMessage, d: ConsoleDeps): Caller {
     }
   }
   const session = d.sessions.find(req);
-  if (!session) throw new VolactError(ConsoleSessions.hasCookie(req) ? 'SESSION_EXPIRED' : 'TOKEN_MISSING');
+  if (!session)
+    throw new VolactError(ConsoleSessions.hasCookie(req, d.sessions.cookie) ? 'SESSION_EXPIRED' : 'TOKEN_MISSING');
   const identity = d.tokens.current(session.identity.tokenId);
   if (!identity) {
     d.sessions.end(session.id);
@@ -167,7 +168,7 @@ function sessionRoutes(d: ConsoleDeps): Record<string, Handler> {
         throw err;
       }
       const session = d.sessions.create(identity);
-      res.setHeader('set-cookie', sessionCookie(session, true));
+      res.setHeader('set-cookie', sessionCookie(session, true, d.sessions.cookie));
       sendJson(res, 201, sessionBody(session));
     },
     'GET /api/session': (req, res) => {
@@ -182,7 +183,7 @@ function sessionRoutes(d: ConsoleDeps): Record<string, Handler> {
         checkConsoleWrite(req, session);
         d.sessions.end(session.id);
       }
-      res.setHeader('set-cookie', endedSessionCookie(true));
+      res.setHeader('set-cookie', endedSessionCookie(true, d.sessions.cookie));
       sendJson(res, 200, { ended: true });
     },
   };

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   ConsoleSessions,
+  HOST_CONSOLE_COOKIE,
   listenAdmin,
   type AdminEndpoint,
   type ConnectionLimits,
@@ -102,7 +103,7 @@ export async function openAdminAndConsole(
   const { host, dns, log } = deps;
   const now = () => deps.clock.now();
   const tokens = new ConsoleTokens(deps.db);
-  const sessions = new ConsoleSessions({ now });
+  const sessions = new ConsoleSessions({ now, cookie: HOST_CONSOLE_COOKIE });
   const routes = adminRoutes(host, socket.onPortChange, socket.limits, socket.connections, socket.checkpoints, dns);
   let web: RunningConsole | undefined;
   const admin = adminServer(

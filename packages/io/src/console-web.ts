@@ -15,7 +15,13 @@ import { VolactError } from '@volact/protocol';
 export type ConsoleIdentity = { tokenId: string; name: string; scopes: string[] };
 export type ConsoleSession = { id: string; csrf: string; identity: ConsoleIdentity; expiresAt: number };
 
+/** The authority console's cookie; the host console's is HOST_CONSOLE_COOKIE. */
 const COOKIE = 'volact_session';
+/**
+ * Cookies are not kept apart by port: with the authority's console and a host's on one address
+ * (`volact demo`, both on 127.0.0.1), one name would make each login end the other's.
+ */
+export const HOST_CONSOLE_COOKIE = 'volact_host_session';
 /** The header a console page sends with a request it makes on a timer, not for its user. */
 export const CONSOLE_REFRESH = 'x-console-refresh';
 const MINUTE = 60_000;
@@ -34,9 +40,12 @@ export class ConsoleSessions {
   private readonly idleMs: number;
   private readonly maxAgeMs: number;
   private readonly max: number;
+  /** The cookie's name (COOKIE, or HOST_CONSOLE_COOKIE). */
+  readonly cookie: string;
 
-  constructor(opts: { now: () => number; idleMs?: number; maxAgeMs?: number; max?: number }) {
+  constructor(opts: { now: () => number; idleMs?: number; maxAgeMs?: number; max?: number; cookie?: string }) {
     this.now = opts.now;
+    this.cookie = opts.cookie ?? COOKIE;
     this.idleMs = opts.idleMs ?? 30 * MINUTE;
     this.maxAgeMs = opts.maxAgeMs ?? 12 * 60 * MINUTE;
     this.max = opts.max ?? 1000;
@@ -63,7 +72,7 @@ export class ConsoleSessions {
    * an overview left open polls every few seconds, and would otherwise never be idle.
    */
   find(req: IncomingMessage): ConsoleSession | undefined {
-    const id = cookieValue(req.headers.cookie, COOKIE);
+    const id = cookieValue(req.headers.cookie, this.cookie);
     if (!id) return undefined;
     const held = this.held.get(id);
     if (!held) return undefined;
@@ -79,8 +88,8 @@ export class ConsoleSessions {
   }
 
   /** Whether the request carries a session cookie at all (to tell "ended" from "never logged in"). */
-  static hasCookie(req: IncomingMessage): boolean {
-    return cookieValue(req.headers.cookie, COOKIE) !== undefined;
+  static hasCookie(req: IncomingMessage, name = COOKIE): boolean {
+    return cookieValue(req.headers.cookie, name) !== undefined;
   }
 
   end(id: string): void {
@@ -117,12 +126,12 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * The session cookie: HttpOnly (the page's scripts never see it), SameSite=Strict (a browser
  * never sends it with a request another site starts), Secure when served over TLS.
  */
-export function sessionCookie(session: ConsoleSession, secure: boolean): string {
-  return `${COOKIE}=${session.id}; HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}`;
+export function sessionCookie(session: ConsoleSession, secure: boolean, name = COOKIE): string {
+  return `${name}=${session.id}; HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}`;
 }
 
-export function endedSessionCookie(secure: boolean): string {
-  return `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${secure ? '; Secure' : ''}`;
+export function endedSessionCookie(secure: boolean, name = COOKIE): string {
+  return `${name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${secure ? '; Secure' : ''}`;
 }
 
 /**

@@ -66,6 +66,7 @@ export {
 } from './metrics-listener.js';
 export {
   CONSOLE_REFRESH,
+  HOST_CONSOLE_COOKIE,
   ConsoleSessions,
   checkConsoleLogin,
   checkConsoleWrite,
