@@ -233,6 +233,25 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
     }
   });
 
+  it('clears the cookie of a session that has ended, as the authority does', async () => {
+    const login = await api('POST', '/api/session', { body: { token } });
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const out = await api('POST', '/api/session/end', { headers: { cookie, 'x-csrf-token': login.body.csrf } });
+    assert.equal(out.status, 200);
+    for (const path of ['/api/overview', '/api/session']) {
+      const r = await api('GET', path, { headers: { cookie } });
+      assert.equal(r.status, 401, path);
+      assert.equal(r.body.code, 'SESSION_EXPIRED');
+      assert.match(
+        String(r.headers['set-cookie']),
+        /^volact_host_session=; HttpOnly; SameSite=Strict; Path=\/; Max-Age=0; Secure$/,
+      );
+    }
+    const none = await api('GET', '/api/overview');
+    assert.equal(none.body.code, 'TOKEN_MISSING');
+    assert.equal(none.headers['set-cookie'], undefined);
+  });
+
   it('volact host token says how to start the host when it does not run (ADMIN_UNAVAILABLE, exit 6 as cli.md says)', async () => {
     const none = join(tmp.path, 'not-running');
     for (const args of [['create', '--name', 'x'], ['list'], ['revoke', 'T0000000000']]) {

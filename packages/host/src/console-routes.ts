@@ -88,7 +88,7 @@ const addressOf = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown
  * Who calls: `Authorization: Bearer vht_…` (scripts), or the session cookie (the console page),
  * whose token is checked again on every request, so a revoked token's sessions end at once.
  */
-export function caller(req: IncomingMessage, d: ConsoleDeps): Caller {
+export function caller(req: IncomingMessage, d: ConsoleDeps, res?: ServerResponse): Caller {
   const auth = req.headers.authorization;
   if (auth !== undefined) {
     const address = addressOf(req);
@@ -103,19 +103,20 @@ export function caller(req: IncomingMessage, d: ConsoleDeps): Caller {
     }
   }
   const session = d.sessions.find(req);
-  if (!session)
-    throw new VolactError(ConsoleSessions.hasCookie(req, d.sessions.cookie) ? 'SESSION_EXPIRED' : 'TOKEN_MISSING');
-  const identity = d.tokens.current(session.identity.tokenId);
-  if (!identity) {
-    d.sessions.end(session.id);
+  const identity = session && d.tokens.current(session.identity.tokenId);
+  if (!session || !identity) {
+    if (!ConsoleSessions.hasCookie(req, d.sessions.cookie)) throw new VolactError('TOKEN_MISSING');
+    // ended (idle, logged out, host restarted) or its token revoked: the browser drops the cookie
+    if (session) d.sessions.end(session.id);
+    res?.setHeader('set-cookie', endedSessionCookie(true, d.sessions.cookie));
     throw new VolactError('SESSION_EXPIRED');
   }
   return { identity, session };
 }
 
 /** A change: the admin scope, and with the cookie, the same-origin and CSRF checks. */
-function writer(req: IncomingMessage, d: ConsoleDeps): Caller {
-  const c = caller(req, d);
+function writer(req: IncomingMessage, d: ConsoleDeps, res: ServerResponse): Caller {
+  const c = caller(req, d, res);
   if (!c.identity.scopes.includes('admin'))
     throw new VolactError('TOKEN_SCOPE', { scopes: c.identity.scopes.join(','), needed: 'admin' });
   if (c.session) checkConsoleWrite(req, c.session);
@@ -133,13 +134,13 @@ const sessionBody = (s: ConsoleSession) => ({
 const read =
   (d: ConsoleDeps, h: Handler): Handler =>
   (req, res, url) => {
-    caller(req, d);
+    caller(req, d, res);
     return h(req, res, url);
   };
 const write =
   (d: ConsoleDeps, h: Handler): Handler =>
   async (req, res, url) => {
-    const { identity, session } = writer(req, d);
+    const { identity, session } = writer(req, d, res);
     await h(req, res, url);
     // the host log chains what changed; the journal says which token changed it
     d.log.info(
@@ -172,7 +173,7 @@ function sessionRoutes(d: ConsoleDeps): Record<string, Handler> {
       sendJson(res, 201, sessionBody(session));
     },
     'GET /api/session': (req, res) => {
-      const c = caller(req, d);
+      const c = caller(req, d, res);
       if (!c.session) throw new VolactError('SESSION_EXPIRED');
       sendJson(res, 200, sessionBody({ ...c.session, identity: c.identity }));
     },
