@@ -1,0 +1,455 @@
+// The authority console in a real browser against a real authority on loopback (issue 15): a wrong
+// token refused; the catalog, the keys (masked, used and left), a host key's hosts and a slot
+// released with a confirm step; increase requests approved (the limit rises) and rejected with a
+// note; offline activation without login (the confirmation ID applied with -atp) and in bulk from
+// a file; the audit log; tokens created and revoked; a read token's read-only pages; every page in
+// Japanese and English with no serious axe violation, reached by the keyboard, as screenshots; a
+// cross-site form post and a cross-origin fetch refused; logout.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { catalogs, type MessageId } from '@volact/protocol/messages';
+import { tempDir } from './harness/cli.js';
+import {
+  axe,
+  browserUnavailable,
+  englishLeft,
+  keyboardReach,
+  screenshot,
+  startBrowser,
+  type TestBrowser,
+} from './harness/browser.js';
+import { makeConsoleAuthorityWorld, type ConsoleAuthorityWorld } from './harness/console-authority-world.js';
+
+const skip = browserUnavailable();
+const en = (id: MessageId) => catalogs.en.messages[id]!;
+const ja = (id: MessageId) => catalogs.ja.messages[id]!;
+const pages = ['catalog', 'keys', 'requests', 'offline', 'audit', 'tokens'] as const;
+const titleOf = (p: string) => `console.page.${p}` as MessageId;
+const wait = { timeout: 10_000 };
+
+/** Waits until `read` gives a value `ok` accepts (the pages load and refresh themselves). */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`${what}: never reached (last ${JSON.stringify(v)})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const rowText = (page: Page, table: string, has: string) =>
+  page.locator(`[data-testid=${table}] tbody tr`, { hasText: has }).innerText();
+
+describe('the authority console in a real browser', { skip, timeout: 120_000 }, () => {
+  const tmp = tempDir('volact-console-auth-browser-');
+  let w: ConsoleAuthorityWorld;
+  let b: TestBrowser;
+  let evil: Server;
+  let evilPort = 0;
+  const attackBody = () => JSON.stringify({ v: 1, id: w.requests.attack, decision: 'approve', amount: 99, x: '' });
+
+  before(async () => {
+    [w, b] = await Promise.all([makeConsoleAuthorityWorld(tmp.path, 3), startBrowser()]);
+    // another origin (same address, another port): a page that posts a form to the console's API,
+    // and one that tries fetch with the browser's credentials
+    const target = `http://127.0.0.1:${w.authority.port}/v1/admin/requests/decide`;
+    const body = attackBody();
+    evil = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      if (req.url === '/form')
+        res.end(
+          `<form id="f" method="POST" action="${target}" enctype="text/plain">` +
+            `<input name='${body.slice(0, -2)}' value='"}'></form><script>document.getElementById('f').submit()</script>`,
+        );
+      else res.end('<p>nothing here</p>');
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    evilPort = (evil.address() as { port: number }).port;
+  });
+
+  after(async () => {
+    await b?.close();
+    await new Promise((resolve) => (evil ? evil.close(resolve) : resolve(undefined)));
+    await w?.authority.stop();
+    tmp.cleanup();
+  });
+
+  /** A fresh browser context logged in with `token`, at the first page. */
+  async function loggedIn(token: string, locale = 'en-US') {
+    const opened = await b.newPage({ locale });
+    await opened.page.goto(w.base);
+    await opened.page.getByTestId('token').fill(token);
+    await opened.page.getByTestId('login').click();
+    await opened.page.getByTestId('logout').waitFor(wait);
+    return opened;
+  }
+  async function open(page: Page, path: string) {
+    await page.getByTestId(`nav-${path}`).click();
+    await page
+      .getByRole('heading', { level: 1 })
+      .filter({ hasText: en(titleOf(path)) })
+      .waitFor(wait);
+  }
+
+  it('login page: a wrong token is refused with its error, in both languages; keyboard, axe, screenshots', async () => {
+    const { page, context } = await b.newPage();
+    try {
+      await page.goto(w.base);
+      const reach = await keyboardReach(page);
+      assert.deepEqual(reach.missed, [], 'every control of the login page is reached with Tab');
+      assert.deepEqual(reach.noFocusRing, [], 'focus is visible');
+      await page.getByTestId('token').fill(`${w.tokens.read.slice(0, -4)}AAAA`);
+      await page.getByTestId('login').click();
+      const error = page.getByTestId('error');
+      await error.waitFor(wait);
+      assert.equal(await error.getAttribute('data-code'), 'TOKEN_INVALID');
+      assert.match(await error.innerText(), new RegExp(catalogs.en.errors.TOKEN_INVALID!.message.slice(0, 20)));
+      assert.equal(await page.getByTestId('logout').count(), 0, 'not logged in');
+      for (const lang of ['en', 'ja'] as const) {
+        await page.getByTestId(`lang-${lang}`).click();
+        const title = (lang === 'ja' ? ja : en)('console.loginTitle');
+        await page.getByRole('heading', { level: 1, name: title, exact: true }).waitFor(wait);
+        assert.equal(await page.locator('html').getAttribute('lang'), lang);
+        if (lang === 'ja') {
+          assert.match(await error.innerText(), new RegExp(catalogs.ja.errors.TOKEN_INVALID!.message.slice(0, 10)));
+          assert.deepEqual(await englishLeft(page), [], 'no English left on the login page');
+        }
+        const v = await axe(page);
+        assert.deepEqual([...v.critical!, ...v.serious!], [], `login (${lang}): no serious axe violations`);
+        await screenshot(page, 'authority-login-refused', lang);
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('admin: catalog, masked keys with used and left, a slot released after a confirm step', async () => {
+    const { page, context } = await loggedIn(w.tokens.admin);
+    try {
+      await open(page, 'catalog');
+      const editions = page.locator('[data-testid=editions] tbody tr');
+      await editions.first().waitFor(wait);
+      const rows = await editions.allInnerTexts();
+      assert.equal(rows.length, Object.keys(w.world.setupKeys).length);
+      for (const [code, setupKey] of Object.entries(w.world.setupKeys))
+        assert.ok(
+          rows.some((r) => r.includes(code) && r.includes(setupKey)),
+          `${code} with its setup key ${setupKey}`,
+        );
+      assert.match(await page.locator('main').innerText(), /server-2026/);
+
+      await open(page, 'keys');
+      const masked = (key: string) => `*****-*****-*****-*****-${key.split('-').pop()}`;
+      const hostRow = await until(
+        () => rowText(page, 'host-keys', w.hostKey.id),
+        (t) => t.length > 0,
+        'host key row',
+      );
+      assert.ok(hostRow.includes(masked(w.hostKey.key)) && hostRow.includes('host key'), hostRow);
+      assert.match(hostRow, /2 of 3 used, 1 left/, 'two hosts hold slots');
+      const dcRow = await rowText(page, 'host-keys', w.datacenterKey.id);
+      assert.ok(dcRow.includes('datacenter key') && dcRow.includes(masked(w.datacenterKey.key)), dcRow);
+      assert.match(await rowText(page, 'maks', w.maks.approve.id), /0 of 5 used, 5 left/);
+      const text = await page.locator('main').innerText();
+      for (const k of [w.hostKey, w.datacenterKey, ...Object.values(w.maks)])
+        assert.ok(!text.includes(k.key), 'no whole key on the page');
+
+      await page.getByTestId(`hosts-${w.hostKey.id}`).click();
+      const hosts = page.locator('[data-testid=key-hosts] tbody tr');
+      await until(
+        () => hosts.allInnerTexts(),
+        (r) => r.length === 2,
+        'two hosts',
+      );
+      const osaka = w.hosts['osaka-kms']!;
+      await page.getByTestId(`release-${osaka}`).click();
+      const question = en('console.keys.releaseConfirm').replace('{host}', 'osaka-kms').replace('{key}', w.hostKey.id);
+      await page.getByText(question).waitFor(wait);
+      assert.equal((await hosts.allInnerTexts()).length, 2, 'nothing released before the confirm');
+      await page.getByTestId(`release-${osaka}-confirm`).click();
+      await until(
+        () => hosts.allInnerTexts(),
+        (r) => r.length === 1 && r[0]!.includes('tokyo-kms'),
+        'osaka released',
+      );
+      assert.match(await page.getByTestId('status').innerText(), /osaka-kms was released/);
+      await until(
+        () => rowText(page, 'host-keys', w.hostKey.id),
+        (t) => /1 of 3 used, 2 left/.test(t),
+        'hosts used drops',
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('admin: approve with an amount (the limit rises), reject with a note; audit; a token created and revoked', async () => {
+    const { page, context } = await loggedIn(w.tokens.admin);
+    try {
+      await open(page, 'requests');
+      const approve = page.getByTestId(`decide-${w.requests.approve}`);
+      await approve.getByTestId('amount').fill('4');
+      await approve.getByTestId('approve').click();
+      await page
+        .getByTestId('status')
+        .filter({ hasText: `Request ${w.requests.approve} approved.` })
+        .waitFor(wait);
+      const reject = page.getByTestId(`decide-${w.requests.reject}`);
+      await reject.getByTestId('note').fill('not this quarter');
+      await reject.getByTestId('reject').click();
+      await page
+        .getByTestId('status')
+        .filter({ hasText: `Request ${w.requests.reject} rejected.` })
+        .waitFor(wait);
+      await page.getByTestId('request-state').selectOption('');
+      const approved = await until(
+        () => rowText(page, 'request-table', w.requests.approve),
+        (t) => t.includes('Approved'),
+        'approved row',
+      );
+      assert.match(approved, /\b4\b/, 'granted 4');
+      assert.match(await rowText(page, 'request-table', w.requests.reject), /Rejected[\s\S]*not this quarter/);
+
+      await open(page, 'keys');
+      await until(
+        () => rowText(page, 'maks', w.maks.approve.id),
+        (t) => /0 of 9 used, 9 left/.test(t),
+        'MAK limit 5 + 4',
+      );
+      assert.match(await rowText(page, 'maks', w.maks.reject.id), /0 of 5 used, 5 left/, 'rejected: no change');
+
+      await open(page, 'audit');
+      const audit = page.locator('[data-testid=audit-table] tbody');
+      const log = await until(
+        () => audit.innerText(),
+        (t) => t.includes('host.release'),
+        'audit entries',
+      );
+      for (const [action, target] of [
+        ['request.approve', w.requests.approve],
+        ['request.reject', w.requests.reject],
+        ['host.release', w.hostKey.id],
+      ] as const)
+        assert.ok(
+          log.split('\n').some((l) => l.includes(action) && l.includes(target)),
+          `${action} ${target}`,
+        );
+      assert.match(log, /ops-admin/, 'the actor is the token');
+
+      await open(page, 'tokens');
+      await page.getByTestId('token-name').fill('night-shift');
+      await page.getByTestId('scope-issue').check();
+      await page.getByTestId('create-token').click();
+      const secret = await page.getByTestId('token-secret').locator('input').inputValue();
+      assert.match(secret, /^vat_/);
+      assert.equal((await w.api('GET', '/v1/admin/host-keys', undefined, secret)).status, 200, 'the new token works');
+      const row = await until(
+        () => rowText(page, 'token-table', 'night-shift'),
+        (t) => t.length > 0,
+        'new token row',
+      );
+      assert.match(row, /read, issue/);
+      await open(page, 'catalog');
+      await open(page, 'tokens');
+      await page.locator('[data-testid=token-table] tbody tr', { hasText: 'night-shift' }).waitFor(wait);
+      assert.equal(await page.getByTestId('token-secret').count(), 0, 'the secret is shown once');
+      assert.ok(!(await page.locator('body').innerText()).includes(secret));
+      const id = (await w.api('GET', '/v1/admin/tokens')).body.find(
+        (t: { name: string }) => t.name === 'night-shift',
+      ).id;
+      await page.getByTestId(`revoke-${id}`).click();
+      await page.getByTestId(`revoke-${id}-confirm`).click();
+      await page.getByTestId('status').filter({ hasText: 'Token night-shift revoked.' }).waitFor(wait);
+      assert.equal(await page.getByTestId(`revoke-${id}`).count(), 0);
+      const refused = await w.api('GET', '/v1/admin/host-keys', undefined, secret);
+      assert.equal(refused.status, 401, 'a revoked token is refused');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('offline without login: a confirmation ID in groups with a QR code and a copy button, applied with -atp', async () => {
+    const { page, context } = await b.newPage();
+    try {
+      await page.goto(`${w.base}#/offline`);
+      assert.deepEqual(await page.locator('nav a').allInnerTexts(), ['Offline activation'], 'only the public page');
+      await page.getByTestId('login-link').waitFor(wait);
+      const pc = w.machines[0]!;
+      await page.getByTestId('iid').fill(pc.installationId.toLowerCase().replace(/-/g, ' '));
+      await page.getByTestId('get-cid').click();
+      const cid = page.getByTestId('cid');
+      await cid.waitFor(wait);
+      const id = (await cid.getAttribute('data-cid'))!;
+      const groups = await cid.locator('span').allInnerTexts();
+      assert.ok(groups.length >= 6, `groups: ${groups.join(' ')}`);
+      assert.equal(groups.join('-'), id, 'the groups are the confirmation ID');
+      assert.match(await page.getByTestId('qr').getAttribute('src', wait).then(String), /^data:image\/png;base64,/);
+      assert.equal(await page.getByTestId('copy').innerText(), 'Copy');
+      assert.equal(await page.getByTestId('bulk-file').count(), 0, 'no bulk without the issue scope');
+      assert.match(await page.locator('main').innerText(), new RegExp(en('console.off.needsIssue')));
+      await screenshot(page, 'authority-offline-public', 'en');
+      const atp = await pc.slmgr('-atp', id);
+      assert.equal(atp.code, 0, atp.stdout + atp.stderr);
+      assert.equal((await pc.slmgr('-dli')).json.licenseState, 'licensed');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('bulk with an issue token: a file of good and malformed lines, progress to 100%, the results file', async () => {
+    const { page, context } = await loggedIn(w.tokens.issue);
+    try {
+      await open(page, 'offline');
+      const [, pc2, pc3] = w.machines;
+      const file = [
+        '# two machines and two typing mistakes',
+        `pc-2 ${pc2!.installationId}`,
+        pc3!.installationId,
+        'pc-typo 12345-67890',
+        'nonsense',
+      ].join('\n');
+      await page
+        .getByTestId('bulk-file')
+        .setInputFiles({ name: 'ids.txt', mimeType: 'text/plain', buffer: Buffer.from(file) });
+      const progress = page.getByTestId('bulk-progress');
+      await page.getByTestId('bulk-download').waitFor(wait);
+      assert.equal(await progress.getAttribute('value'), '4');
+      assert.equal(await progress.getAttribute('max'), '4');
+      assert.match(await page.locator('main').innerText(), /4 of 4[\s\S]*2 confirmed, 2 failed\./);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('bulk-download').click()]);
+      assert.equal(download.suggestedFilename(), 'confirmations.txt');
+      const lines = readFileSync((await download.path())!, 'utf8')
+        .trim()
+        .split('\n');
+      assert.equal(lines.length, 5, lines.join('\n'));
+      const [ok2, ok3, bad1, bad2] = lines.slice(1).map((l) => l.split(' '));
+      assert.equal(ok2![0], 'pc-2');
+      assert.equal(ok3![0], 'line-3');
+      assert.deepEqual([bad1![0], bad1![2], bad2![0], bad2![2]] as string[], ['pc-typo', 'ERROR', 'line-5', 'ERROR']);
+      const atp = await pc2!.slmgr('-atp', ok2![2]!);
+      assert.equal(atp.code, 0, atp.stdout + atp.stderr);
+      await screenshot(page, 'authority-offline-bulk', 'en');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a read token: approve, release, issue and token controls absent or disabled; a forced decision is 403', async () => {
+    const { page, context } = await loggedIn(w.tokens.read);
+    try {
+      await open(page, 'requests');
+      await page.getByTestId('read-only').waitFor(wait);
+      await page.locator('[data-testid=request-table] tbody tr').first().waitFor(wait);
+      assert.equal(await page.getByTestId('approve').count(), 0);
+      assert.equal(await page.getByTestId('reject').count(), 0);
+      await open(page, 'keys');
+      await page.getByTestId(`hosts-${w.hostKey.id}`).click();
+      assert.equal(await page.getByTestId(`release-${w.hosts['tokyo-kms']}`).isDisabled(wait), true);
+      await open(page, 'tokens');
+      await page.getByTestId('read-only').waitFor(wait);
+      assert.equal(await page.getByTestId('token-form').count(), 0);
+      await open(page, 'offline');
+      assert.equal(await page.getByTestId('bulk-file').count(), 0);
+      const forced = await page.evaluate(`(async () => {
+        const { csrf } = await (await fetch('/v1/console/session')).json();
+        const r = await fetch('/v1/admin/requests/decide', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+          body: JSON.stringify({ v: 1, id: ${JSON.stringify(w.requests.attack)}, decision: 'approve' }),
+        });
+        return { status: r.status, code: (await r.json()).code };
+      })()`);
+      assert.deepEqual(forced, { status: 403, code: 'TOKEN_SCOPE' });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('every page in Japanese and English: headings, navigation, no English left, axe, keyboard, screenshots', async () => {
+    const { page, context } = await loggedIn(w.tokens.admin);
+    try {
+      for (const lang of ['en', 'ja'] as const) {
+        await page.getByTestId(`lang-${lang}`).click();
+        const say = lang === 'ja' ? ja : en;
+        for (const path of pages) {
+          await page.goto(`${w.base}#/${path}`);
+          await page.getByRole('heading', { level: 1, name: say(titleOf(path)), exact: true }).waitFor(wait);
+          await page.waitForLoadState('networkidle');
+          assert.equal(await page.locator('html').getAttribute('lang'), lang);
+          assert.deepEqual(
+            await page.locator('nav a').allInnerTexts(),
+            pages.map((p) => say(titleOf(p))),
+            path,
+          );
+          if (lang === 'ja') assert.deepEqual(await englishLeft(page), [], `${path}: no English left`);
+          const v = await axe(page);
+          assert.deepEqual([...v.critical!, ...v.serious!], [], `${path} (${lang}): no serious axe violations`);
+          await screenshot(page, `authority-${path}`, lang);
+          if (lang === 'en') {
+            const reach = await keyboardReach(page);
+            assert.deepEqual(reach.missed, [], `${path}: every control reached with Tab`);
+            assert.deepEqual(reach.noFocusRing, [], `${path}: focus is visible`);
+          }
+        }
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a cross-site form post and a cross-origin fetch are refused; the request stays pending; logout', async () => {
+    const { page, context } = await loggedIn(w.tokens.admin);
+    try {
+      const answer = page.waitForResponse((r) => r.url().endsWith('/v1/admin/requests/decide'));
+      await page.goto(`http://127.0.0.1:${evilPort}/form`);
+      const refused = await answer;
+      assert.ok(refused.status() >= 400 && refused.status() < 500, `refused: ${refused.status()}`);
+      assert.ok(
+        ['CROSS_SITE_REFUSED', 'CSRF_REFUSED', 'UNSUPPORTED_MEDIA_TYPE'].includes((await refused.json()).code),
+        await refused.text(),
+      );
+      await page.goto(`http://127.0.0.1:${evilPort}/`);
+      const attack = attackBody();
+      // a read, a JSON write (preflighted) and a plain-text write the browser sends without asking
+      const fetched = await page.evaluate(
+        async ([base, approval]) => {
+          const out: string[] = [];
+          for (const [path, init] of [
+            ['requests', { method: 'GET' }],
+            ['requests/decide', { method: 'POST', headers: { 'content-type': 'application/json' }, body: approval }],
+            ['requests/decide', { method: 'POST', mode: 'no-cors', body: approval }],
+          ] as const)
+            try {
+              const r = await fetch(base + path, { ...init, credentials: 'include' });
+              out.push(r.type === 'opaque' ? 'opaque' : `answered ${r.status}`);
+            } catch {
+              out.push('blocked');
+            }
+          return out;
+        },
+        [`http://127.0.0.1:${w.authority.port}/v1/admin/`, attack] as const,
+      );
+      assert.deepEqual(fetched, ['blocked', 'blocked', 'opaque'], 'the other origin cannot read or write');
+      const pending = (await w.api('GET', '/v1/admin/requests?state=pending')).body as { id: string }[];
+      assert.ok(
+        pending.some((r) => r.id === w.requests.attack),
+        'the request is still pending',
+      );
+
+      await page.goto(w.base);
+      await page.getByTestId('logout').click();
+      await page.getByTestId('token').waitFor(wait);
+      assert.equal(await page.locator('nav a').count(), 1, 'only the public page once logged out');
+      const after = await page.evaluate(async () => (await fetch('/v1/console/session')).status);
+      assert.equal(after, 401);
+      await page.reload();
+      await page.getByTestId('token').waitFor(wait);
+    } finally {
+      await context.close();
+    }
+  });
+});
