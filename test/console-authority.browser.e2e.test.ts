@@ -330,6 +330,23 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
       assert.equal(ok2![0], 'pc-2');
       assert.equal(ok3![0], 'line-3');
       assert.deepEqual([bad1![0], bad1![2], bad2![0], bad2![2]] as string[], ['pc-typo', 'ERROR', 'line-5', 'ERROR']);
+      const shown = page.locator('[data-testid=bulk-results] tbody tr');
+      assert.deepEqual(
+        await shown.evaluateAll((rows) =>
+          rows.map((r) => [
+            r.cells[0].textContent,
+            r.querySelector('[data-cid]')?.getAttribute('data-cid') ??
+              r.querySelector('[data-code]')?.getAttribute('data-code'),
+          ]),
+        ),
+        [
+          ['pc-2', ok2![2]],
+          ['line-3', ok3![2]],
+          ['pc-typo', bad1![3]],
+          ['line-5', bad2![3]],
+        ],
+        "each line's result on the page, as in the file",
+      );
       const atp = await pc2!.slmgr('-atp', ok2![2]!);
       assert.equal(atp.code, 0, atp.stdout + atp.stderr);
       await screenshot(page, 'authority-offline-bulk', 'en');
@@ -385,7 +402,9 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
             pages.map((p) => say(titleOf(p))),
             path,
           );
-          if (lang === 'ja') assert.deepEqual(await englishLeft(page), [], `${path}: no English left`);
+          const left = await englishLeft(page);
+          if (lang === 'ja') assert.deepEqual(left, [], `${path}: no English left`);
+          else assert.ok(left.includes(`${titleOf(path)}: "${en(titleOf(path))}"`), 'the check sees the English');
           const v = await axe(page);
           assert.deepEqual([...v.critical!, ...v.serious!], [], `${path} (${lang}): no serious axe violations`);
           await screenshot(page, `authority-${path}`, lang);
