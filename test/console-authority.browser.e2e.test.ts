@@ -7,7 +7,6 @@
 // cross-site form post and a cross-origin fetch refused; logout.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { catalogs, type MessageId } from '@volact/protocol/messages';
@@ -21,7 +20,14 @@ import {
   startBrowser,
   type TestBrowser,
 } from './harness/browser.js';
-import { makeConsoleAuthorityWorld, type ConsoleAuthorityWorld } from './harness/console-authority-world.js';
+import {
+  loggedIn,
+  makeConsoleAuthorityWorld,
+  otherOrigin,
+  rowText,
+  until,
+  type ConsoleAuthorityWorld,
+} from './harness/console-authority-world.js';
 
 const skip = browserUnavailable();
 const en = (id: MessageId) => catalogs.en.messages[id]!;
@@ -30,63 +36,28 @@ const pages = ['catalog', 'keys', 'requests', 'offline', 'audit', 'tokens'] as c
 const titleOf = (p: string) => `console.page.${p}` as MessageId;
 const wait = { timeout: 10_000 };
 
-/** Waits until `read` gives a value `ok` accepts (the pages load and refresh themselves). */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: never reached (last ${JSON.stringify(v)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const rowText = (page: Page, table: string, has: string) =>
-  page.locator(`[data-testid=${table}] tbody tr`, { hasText: has }).innerText();
-
 describe('the authority console in a real browser', { skip, timeout: 120_000 }, () => {
   const tmp = tempDir('volact-console-auth-browser-');
   let w: ConsoleAuthorityWorld;
   let b: TestBrowser;
-  let evil: Server;
-  let evilPort = 0;
+  let evil: { origin: string; close: () => Promise<void> };
   const attackBody = () => JSON.stringify({ v: 1, id: w.requests.attack, decision: 'approve', amount: 99, x: '' });
 
   before(async () => {
     [w, b] = await Promise.all([makeConsoleAuthorityWorld(tmp.path, 3), startBrowser()]);
-    // another origin (same address, another port): a page that posts a form to the console's API,
-    // and one that tries fetch with the browser's credentials
-    const target = `http://127.0.0.1:${w.authority.port}/v1/admin/requests/decide`;
-    const body = attackBody();
-    evil = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      if (req.url === '/form')
-        res.end(
-          `<form id="f" method="POST" action="${target}" enctype="text/plain">` +
-            `<input name='${body.slice(0, -2)}' value='"}'></form><script>document.getElementById('f').submit()</script>`,
-        );
-      else res.end('<p>nothing here</p>');
-    });
-    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
-    evilPort = (evil.address() as { port: number }).port;
+    evil = await otherOrigin(`http://127.0.0.1:${w.authority.port}/v1/admin/requests/decide`, attackBody());
   });
 
   after(async () => {
     await b?.close();
-    await new Promise((resolve) => (evil ? evil.close(resolve) : resolve(undefined)));
+    await evil?.close();
     await w?.authority.stop();
     tmp.cleanup();
   });
 
-  /** A fresh browser context logged in with `token`, at the first page. */
-  async function loggedIn(token: string, locale = 'en-US') {
-    const opened = await b.newPage({ locale });
-    await opened.page.goto(w.base);
-    await opened.page.getByTestId('token').fill(token);
-    await opened.page.getByTestId('login').click();
-    await opened.page.getByTestId('logout').waitFor(wait);
-    return opened;
-  }
+  const said = (page: Page, text: string) => page.getByTestId('status').filter({ hasText: text }).waitFor(wait);
+  const row = (page: Page, table: string, has: string, ok = (t: string) => t.length > 0) =>
+    until(() => rowText(page, table, has), ok, `${table}: the row of ${has}`);
   async function open(page: Page, path: string) {
     await page.getByTestId(`nav-${path}`).click();
     await page
@@ -102,7 +73,9 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
       const reach = await keyboardReach(page);
       assert.deepEqual(reach.missed, [], 'every control of the login page is reached with Tab');
       assert.deepEqual(reach.noFocusRing, [], 'focus is visible');
-      await page.getByTestId('token').fill(`${w.tokens.read.slice(0, -4)}AAAA`);
+      await page
+        .getByTestId('token')
+        .fill(w.tokens.read.slice(0, -4) + (w.tokens.read.endsWith('AAAA') ? 'BBBB' : 'AAAA'));
       await page.getByTestId('login').click();
       const error = page.getByTestId('error');
       await error.waitFor(wait);
@@ -128,7 +101,7 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
   });
 
   it('admin: catalog, masked keys with used and left, a slot released after a confirm step', async () => {
-    const { page, context } = await loggedIn(w.tokens.admin);
+    const { page, context } = await loggedIn(b, w.base, w.tokens.admin);
     try {
       await open(page, 'catalog');
       const editions = page.locator('[data-testid=editions] tbody tr');
@@ -144,11 +117,7 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
 
       await open(page, 'keys');
       const masked = (key: string) => `*****-*****-*****-*****-${key.split('-').pop()}`;
-      const hostRow = await until(
-        () => rowText(page, 'host-keys', w.hostKey.id),
-        (t) => t.length > 0,
-        'host key row',
-      );
+      const hostRow = await row(page, 'host-keys', w.hostKey.id, (t) => t.length > 0);
       assert.ok(hostRow.includes(masked(w.hostKey.key)) && hostRow.includes('host key'), hostRow);
       assert.match(hostRow, /2 of 3 used, 1 left/, 'two hosts hold slots');
       const dcRow = await rowText(page, 'host-keys', w.datacenterKey.id);
@@ -177,49 +146,31 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
         'osaka released',
       );
       assert.match(await page.getByTestId('status').innerText(), /osaka-kms was released/);
-      await until(
-        () => rowText(page, 'host-keys', w.hostKey.id),
-        (t) => /1 of 3 used, 2 left/.test(t),
-        'hosts used drops',
-      );
+      await row(page, 'host-keys', w.hostKey.id, (t) => /1 of 3 used, 2 left/.test(t));
     } finally {
       await context.close();
     }
   });
 
-  it('admin: approve with an amount (the limit rises), reject with a note; audit; a token created and revoked', async () => {
-    const { page, context } = await loggedIn(w.tokens.admin);
+  it('admin: approve with an amount (the limit rises), reject with a note; both in the audit log', async () => {
+    const { page, context } = await loggedIn(b, w.base, w.tokens.admin);
     try {
       await open(page, 'requests');
       const approve = page.getByTestId(`decide-${w.requests.approve}`);
       await approve.getByTestId('amount').fill('4');
       await approve.getByTestId('approve').click();
-      await page
-        .getByTestId('status')
-        .filter({ hasText: `Request ${w.requests.approve} approved.` })
-        .waitFor(wait);
+      await said(page, `Request ${w.requests.approve} approved.`);
       const reject = page.getByTestId(`decide-${w.requests.reject}`);
       await reject.getByTestId('note').fill('not this quarter');
       await reject.getByTestId('reject').click();
-      await page
-        .getByTestId('status')
-        .filter({ hasText: `Request ${w.requests.reject} rejected.` })
-        .waitFor(wait);
+      await said(page, `Request ${w.requests.reject} rejected.`);
       await page.getByTestId('request-state').selectOption('');
-      const approved = await until(
-        () => rowText(page, 'request-table', w.requests.approve),
-        (t) => t.includes('Approved'),
-        'approved row',
-      );
+      const approved = await row(page, 'request-table', w.requests.approve, (t) => t.includes('Approved'));
       assert.match(approved, /\b4\b/, 'granted 4');
       assert.match(await rowText(page, 'request-table', w.requests.reject), /Rejected[\s\S]*not this quarter/);
 
       await open(page, 'keys');
-      await until(
-        () => rowText(page, 'maks', w.maks.approve.id),
-        (t) => /0 of 9 used, 9 left/.test(t),
-        'MAK limit 5 + 4',
-      );
+      await row(page, 'maks', w.maks.approve.id, (t) => /0 of 9 used, 9 left/.test(t));
       assert.match(await rowText(page, 'maks', w.maks.reject.id), /0 of 5 used, 5 left/, 'rejected: no change');
 
       await open(page, 'audit');
@@ -239,7 +190,15 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
           `${action} ${target}`,
         );
       assert.match(log, /ops-admin/, 'the actor is the token');
+    } finally {
+      await context.close();
+    }
+  });
 
+  it('admin: a token created (its secret shown once) and revoked, which ends its console session at once', async () => {
+    const { page, context } = await loggedIn(b, w.base, w.tokens.admin);
+    let other: Awaited<ReturnType<typeof loggedIn>> | undefined;
+    try {
       await open(page, 'tokens');
       await page.getByTestId('token-name').fill('night-shift');
       await page.getByTestId('scope-issue').check();
@@ -247,12 +206,9 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
       const secret = await page.getByTestId('token-secret').locator('input').inputValue();
       assert.match(secret, /^vat_/);
       assert.equal((await w.api('GET', '/v1/admin/host-keys', undefined, secret)).status, 200, 'the new token works');
-      const row = await until(
-        () => rowText(page, 'token-table', 'night-shift'),
-        (t) => t.length > 0,
-        'new token row',
-      );
-      assert.match(row, /read, issue/);
+      assert.match(await row(page, 'token-table', 'night-shift'), /read, issue/);
+      other = await loggedIn(b, w.base, secret);
+      await open(other.page, 'keys');
       await open(page, 'catalog');
       await open(page, 'tokens');
       await page.locator('[data-testid=token-table] tbody tr', { hasText: 'night-shift' }).waitFor(wait);
@@ -263,11 +219,15 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
       ).id;
       await page.getByTestId(`revoke-${id}`).click();
       await page.getByTestId(`revoke-${id}-confirm`).click();
-      await page.getByTestId('status').filter({ hasText: 'Token night-shift revoked.' }).waitFor(wait);
+      await said(page, 'Token night-shift revoked.');
       assert.equal(await page.getByTestId(`revoke-${id}`).count(), 0);
       const refused = await w.api('GET', '/v1/admin/host-keys', undefined, secret);
       assert.equal(refused.status, 401, 'a revoked token is refused');
+      // its console session ends at once: the next request answers 401 and the page asks to log in
+      await other!.page.getByTestId('nav-catalog').click();
+      await other!.page.getByTestId('token').waitFor(wait);
     } finally {
+      await other?.context.close();
       await context.close();
     }
   });
@@ -288,7 +248,10 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
       assert.ok(groups.length >= 6, `groups: ${groups.join(' ')}`);
       assert.equal(groups.join('-'), id, 'the groups are the confirmation ID');
       assert.match(await page.getByTestId('qr').getAttribute('src', wait).then(String), /^data:image\/png;base64,/);
-      assert.equal(await page.getByTestId('copy').innerText(), 'Copy');
+      await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+      await page.getByTestId('copy').click();
+      await said(page, en('console.off.copied'));
+      assert.equal(await page.evaluate('navigator.clipboard.readText()'), id, 'the copy button copies the ID');
       assert.equal(await page.getByTestId('bulk-file').count(), 0, 'no bulk without the issue scope');
       assert.match(await page.locator('main').innerText(), new RegExp(en('console.off.needsIssue')));
       await screenshot(page, 'authority-offline-public', 'en');
@@ -301,7 +264,7 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
   });
 
   it('bulk with an issue token: a file of good and malformed lines, progress to 100%, the results file', async () => {
-    const { page, context } = await loggedIn(w.tokens.issue);
+    const { page, context } = await loggedIn(b, w.base, w.tokens.issue);
     try {
       await open(page, 'offline');
       const [, pc2, pc3] = w.machines;
@@ -356,7 +319,7 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
   });
 
   it('a read token: approve, release, issue and token controls absent or disabled; a forced decision is 403', async () => {
-    const { page, context } = await loggedIn(w.tokens.read);
+    const { page, context } = await loggedIn(b, w.base, w.tokens.read);
     try {
       await open(page, 'requests');
       await page.getByTestId('read-only').waitFor(wait);
@@ -387,7 +350,7 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
   });
 
   it('every page in Japanese and English: headings, navigation, no English left, axe, keyboard, screenshots', async () => {
-    const { page, context } = await loggedIn(w.tokens.admin);
+    const { page, context } = await loggedIn(b, w.base, w.tokens.admin);
     try {
       for (const lang of ['en', 'ja'] as const) {
         await page.getByTestId(`lang-${lang}`).click();
@@ -421,17 +384,17 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
   });
 
   it('a cross-site form post and a cross-origin fetch are refused; the request stays pending; logout', async () => {
-    const { page, context } = await loggedIn(w.tokens.admin);
+    const { page, context } = await loggedIn(b, w.base, w.tokens.admin);
     try {
       const answer = page.waitForResponse((r) => r.url().endsWith('/v1/admin/requests/decide'));
-      await page.goto(`http://127.0.0.1:${evilPort}/form`);
+      await page.goto(`${evil.origin}/form`);
       const refused = await answer;
       assert.ok(refused.status() >= 400 && refused.status() < 500, `refused: ${refused.status()}`);
       assert.ok(
         ['CROSS_SITE_REFUSED', 'CSRF_REFUSED', 'UNSUPPORTED_MEDIA_TYPE'].includes((await refused.json()).code),
         await refused.text(),
       );
-      await page.goto(`http://127.0.0.1:${evilPort}/`);
+      await page.goto(`${evil.origin}/`);
       const attack = attackBody();
       // a read, a JSON write (preflighted) and a plain-text write the browser sends without asking
       const fetched = await page.evaluate(

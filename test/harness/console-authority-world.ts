@@ -6,8 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { generateKeyPair, rawPublicKey } from '@volact/protocol';
+import type { TestBrowser } from './browser.js';
 import { volact, type CliResult } from './cli.js';
 import { type Service } from './processes.js';
 import { makeAuthority, type AuthorityWorld } from './world.js';
@@ -148,4 +152,58 @@ export async function makeConsoleAuthorityWorld(base: string, machineCount: numb
     await authority.stop();
     throw err;
   }
+}
+
+// --- for the pages: waiting, reading rows, logging in, a page on another origin ---
+
+/** Waits until `read` gives a value `ok` accepts (the pages load and refresh themselves). */
+export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`${what}: never reached (last ${JSON.stringify(v)})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The text of the row of table `testid` that holds `has` ('' while there is none). */
+export async function rowText(page: Page, testid: string, has: string): Promise<string> {
+  const row = page.locator(`[data-testid=${testid}] tbody tr`, { hasText: has });
+  return (await row.count()) === 0 ? '' : row.first().innerText();
+}
+
+/** A fresh browser context logged in with `token` at the console's first page. */
+export async function loggedIn(b: TestBrowser, base: string, token: string) {
+  const opened = await b.newPage();
+  await opened.page.goto(base);
+  await opened.page.getByTestId('token').fill(token);
+  await opened.page.getByTestId('login').click();
+  await opened.page.getByTestId('logout').waitFor({ timeout: 10_000 });
+  return opened;
+}
+
+/**
+ * Another origin (the same address, another port), as an attacker's site: /form posts `body` to
+ * `target` as a text/plain form (the JSON split between a field's name and value) as soon as it
+ * loads; any other path is an empty page to run fetch from.
+ */
+export async function otherOrigin(
+  target: string,
+  body: string,
+): Promise<{ origin: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    if (req.url !== '/form') return res.end('<p>another site</p>');
+    res.end(
+      `<form id="f" method="POST" action="${target}" enctype="text/plain">` +
+        `<input name='${body.slice(0, -2)}' value='"}'></form>` +
+        `<script>document.getElementById('f').submit()</script>`,
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
