@@ -170,6 +170,9 @@ describe('the packed packages, installed', { timeout: 600_000 }, () => {
     const root = join(authority, 'root.pub');
     const served = await serve(bin, ['authority', 'serve', '--dir', authority, '--port', '0'], { cwd: tmp.path, env });
     services.push(served);
+    // the installed authority serves the built console it depends on, not the "not built" page
+    const page = await (await fetch(`http://127.0.0.1:${served.port}/console/`)).text();
+    assert.match(page, /<script type="module" crossorigin src="\/console\/assets\/index-[\w-]+\.js">/);
 
     const hostDir = join(tmp.path, 'host');
     const host = await serve(

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { processClock, silentLog } from '@volact/io';
+import { adminCall } from '../admin-client.js';
 import { fail } from '../output.js';
 
 /**
@@ -15,6 +16,7 @@ export function registerDemo(program: Command): void {
     .option('--dir <dir>', 'where the demo keeps its state', '.demo')
     .option('--authority-port <port>', 'authority port', '18180')
     .option('--host-port <port>', 'activation host port', '16880')
+    .option('--console-port <port>', "the host console's port (HTTPS)", '16900')
     .action(async (o: Record<string, string>) => {
       try {
         // the authority and host code load only when the demo runs
@@ -57,6 +59,7 @@ export function registerDemo(program: Command): void {
           listenAddress: '127.0.0.1',
           hostName: 'demo-host',
           log: silentLog,
+          console: { address: { host: '127.0.0.1', port: Number(o.consolePort) }, explicit: true },
         });
         if (hostKey) {
           host.host.installKey(hostKey);
@@ -64,13 +67,26 @@ export function registerDemo(program: Command): void {
         }
         const { authority, close } = await openAuthority(authDir, clock);
         const catalog = (await authority.catalog()).catalog;
+        // a token for each console, new at each run (their secrets are never stored)
+        const authorityToken = (await authority.createToken('demo console', ['admin'], 'cli:demo')).token;
         await close();
+        const hostToken = (
+          await adminCall<{ token: string }>(hostDir, 'POST', '/console-tokens', {
+            name: 'demo console',
+            scope: 'admin',
+          })
+        ).token;
         const setup = (code: string) => catalog.editions.find((e) => e.code === code)!.setupKey;
         const rel = (p: string) => p.replace(process.cwd() + '/', '');
         const lines = [
           `volact demo is running (Ctrl-C stops it).`,
           `  authority        http://127.0.0.1:${auth.port}   state ${rel(authDir)}`,
           `  activation host  127.0.0.1:${host.port()}         state ${rel(hostDir)}  (server group: activates server and client editions)`,
+          '',
+          'Web consoles (Japanese or English, after your browser; the host console has a self-signed certificate):',
+          `  host console       ${host.console?.url ?? '(off)'}   token ${hostToken}`,
+          `  authority console  http://127.0.0.1:${auth.port}/console/   token ${authorityToken}`,
+          `  offline activation http://127.0.0.1:${auth.port}/console/#/offline   (no login: the page slmgr -dti names)`,
           '',
           'Try, in another terminal:',
           `  npx volact slmgr --host ${rel(hostDir)} -dlv                       # the host: count, thresholds, intervals`,
