@@ -23,7 +23,9 @@ import {
 import {
   loggedIn,
   makeConsoleAuthorityWorld,
+  crossOriginFetches,
   otherOrigin,
+  resultRows,
   rowText,
   until,
   type ConsoleAuthorityWorld,
@@ -58,6 +60,15 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
   const said = (page: Page, text: string) => page.getByTestId('status').filter({ hasText: text }).waitFor(wait);
   const row = (page: Page, table: string, has: string, ok = (t: string) => t.length > 0) =>
     until(() => rowText(page, table, has), ok, `${table}: the row of ${has}`);
+  /** No serious or critical axe violation, every control reached with Tab and a visible focus. */
+  async function accessible(page: Page, what: string, keyboard: boolean) {
+    const v = await axe(page);
+    assert.deepEqual([...v.critical!, ...v.serious!], [], `${what}: no serious axe violations`);
+    if (!keyboard) return;
+    const reach = await keyboardReach(page);
+    assert.deepEqual(reach.missed, [], `${what}: every control reached with Tab`);
+    assert.deepEqual(reach.noFocusRing, [], `${what}: focus is visible`);
+  }
   async function open(page: Page, path: string) {
     await page.getByTestId(`nav-${path}`).click();
     await page
@@ -70,9 +81,8 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
     const { page, context } = await b.newPage();
     try {
       await page.goto(w.base);
-      const reach = await keyboardReach(page);
-      assert.deepEqual(reach.missed, [], 'every control of the login page is reached with Tab');
-      assert.deepEqual(reach.noFocusRing, [], 'focus is visible');
+      await page.getByTestId('token').waitFor(wait);
+      await accessible(page, 'login', true);
       await page
         .getByTestId('token')
         .fill(w.tokens.read.slice(0, -4) + (w.tokens.read.endsWith('AAAA') ? 'BBBB' : 'AAAA'));
@@ -91,8 +101,7 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
           assert.match(await error.innerText(), new RegExp(catalogs.ja.errors.TOKEN_INVALID!.message.slice(0, 10)));
           assert.deepEqual(await englishLeft(page), [], 'no English left on the login page');
         }
-        const v = await axe(page);
-        assert.deepEqual([...v.critical!, ...v.serious!], [], `login (${lang}): no serious axe violations`);
+        await accessible(page, `login (${lang})`, false);
         await screenshot(page, 'authority-login-refused', lang);
       }
     } finally {
@@ -290,18 +299,12 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
         .split('\n');
       assert.equal(lines.length, 5, lines.join('\n'));
       const [ok2, ok3, bad1, bad2] = lines.slice(1).map((l) => l.split(' '));
-      assert.equal(ok2![0], 'pc-2');
-      assert.equal(ok3![0], 'line-3');
-      assert.deepEqual([bad1![0], bad1![2], bad2![0], bad2![2]] as string[], ['pc-typo', 'ERROR', 'line-5', 'ERROR']);
-      const shown = page.locator('[data-testid=bulk-results] tbody tr');
       assert.deepEqual(
-        await shown.evaluateAll((rows) =>
-          rows.map((r) => [
-            r.cells[0].textContent,
-            r.querySelector('[data-cid]')?.getAttribute('data-cid') ??
-              r.querySelector('[data-code]')?.getAttribute('data-code'),
-          ]),
-        ),
+        [ok2, ok3, bad1, bad2].map((l) => `${l![0]} ${l![2]!.startsWith('ERROR') ? 'ERROR' : 'CID'}`),
+        ['pc-2 CID', 'line-3 CID', 'pc-typo ERROR', 'line-5 ERROR'],
+      );
+      assert.deepEqual(
+        await resultRows(page),
         [
           ['pc-2', ok2![2]],
           ['line-3', ok3![2]],
@@ -368,14 +371,8 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
           const left = await englishLeft(page);
           if (lang === 'ja') assert.deepEqual(left, [], `${path}: no English left`);
           else assert.ok(left.includes(`${titleOf(path)}: "${en(titleOf(path))}"`), 'the check sees the English');
-          const v = await axe(page);
-          assert.deepEqual([...v.critical!, ...v.serious!], [], `${path} (${lang}): no serious axe violations`);
           await screenshot(page, `authority-${path}`, lang);
-          if (lang === 'en') {
-            const reach = await keyboardReach(page);
-            assert.deepEqual(reach.missed, [], `${path}: every control reached with Tab`);
-            assert.deepEqual(reach.noFocusRing, [], `${path}: focus is visible`);
-          }
+          await accessible(page, `${path} (${lang})`, lang === 'en');
         }
       }
     } finally {
@@ -396,31 +393,10 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
       );
       await page.goto(`${evil.origin}/`);
       const attack = attackBody();
-      // a read, a JSON write (preflighted) and a plain-text write the browser sends without asking
-      const fetched = await page.evaluate(
-        async ([base, approval]) => {
-          const out: string[] = [];
-          for (const [path, init] of [
-            ['requests', { method: 'GET' }],
-            ['requests/decide', { method: 'POST', headers: { 'content-type': 'application/json' }, body: approval }],
-            ['requests/decide', { method: 'POST', mode: 'no-cors', body: approval }],
-          ] as const)
-            try {
-              const r = await fetch(base + path, { ...init, credentials: 'include' });
-              out.push(r.type === 'opaque' ? 'opaque' : `answered ${r.status}`);
-            } catch {
-              out.push('blocked');
-            }
-          return out;
-        },
-        [`http://127.0.0.1:${w.authority.port}/v1/admin/`, attack] as const,
-      );
+      const fetched = await crossOriginFetches(page, `http://127.0.0.1:${w.authority.port}/v1/admin/`, attack);
       assert.deepEqual(fetched, ['blocked', 'blocked', 'opaque'], 'the other origin cannot read or write');
       const pending = (await w.api('GET', '/v1/admin/requests?state=pending')).body as { id: string }[];
-      assert.ok(
-        pending.some((r) => r.id === w.requests.attack),
-        'the request is still pending',
-      );
+      assert.ok(pending.map((r) => r.id).includes(w.requests.attack), 'the request is still pending');
 
       await page.goto(w.base);
       await page.getByTestId('logout').click();

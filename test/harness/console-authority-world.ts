@@ -207,3 +207,42 @@ export async function otherOrigin(
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * From a page of another origin, with the browser's credentials: a read of `base`requests, a JSON
+ * write of `approval` to `base`requests/decide (preflighted) and a plain-text one the browser sends
+ * without asking (no-cors). Each is 'blocked', 'opaque' or 'answered STATUS'.
+ */
+export function crossOriginFetches(page: Page, base: string, approval: string): Promise<string[]> {
+  return page.evaluate(
+    async ([base, approval]) => {
+      const out: string[] = [];
+      for (const [path, init] of [
+        ['requests', { method: 'GET' }],
+        ['requests/decide', { method: 'POST', headers: { 'content-type': 'application/json' }, body: approval }],
+        ['requests/decide', { method: 'POST', mode: 'no-cors', body: approval }],
+      ] as const)
+        try {
+          const r = await fetch(base + path, { ...init, credentials: 'include' });
+          out.push(r.type === 'opaque' ? 'opaque' : `answered ${r.status}`);
+        } catch {
+          out.push('blocked');
+        }
+      return out;
+    },
+    [base, approval] as const,
+  );
+}
+
+/** The bulk page's result rows: [label, confirmation ID or error code]. */
+export function resultRows(page: Page): Promise<(string | null | undefined)[][]> {
+  return page
+    .locator('[data-testid=bulk-results] tbody tr')
+    .evaluateAll((rows) =>
+      rows.map((r) => [
+        (r as unknown as { cells: { textContent: string }[] }).cells[0]!.textContent,
+        r.querySelector('[data-cid]')?.getAttribute('data-cid') ??
+          r.querySelector('[data-code]')?.getAttribute('data-code'),
+      ]),
+    );
+}
