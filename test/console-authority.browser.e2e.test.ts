@@ -148,6 +148,8 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
       const question = en('console.keys.releaseConfirm').replace('{host}', 'osaka-kms').replace('{key}', w.hostKey.id);
       await page.getByText(question).waitFor(wait);
       assert.equal((await hosts.allInnerTexts()).length, 2, 'nothing released before the confirm');
+      await accessible(page, 'keys, the hosts of a key and the confirm step', true);
+      await screenshot(page, 'authority-keys-release-confirm', 'en');
       await page.getByTestId(`release-${osaka}-confirm`).click();
       await until(
         () => hosts.allInnerTexts(),
