@@ -35,6 +35,15 @@ const skip = browserUnavailable();
 const en = (id: MessageId) => catalogs.en.messages[id]!;
 const ja = (id: MessageId) => catalogs.ja.messages[id]!;
 const pages = ['catalog', 'keys', 'requests', 'offline', 'audit', 'tokens'] as const;
+/** What shows that a page has its data (a hash change loads nothing, so waiting for the network does not tell). */
+const loaded: Record<(typeof pages)[number], string[]> = {
+  catalog: ['[data-testid=editions] tbody tr'],
+  keys: ['[data-testid=host-keys] tbody tr', '[data-testid=maks] tbody tr'],
+  requests: ['[data-testid=request-table] tbody tr'],
+  offline: ['[data-testid=bulk-file]'],
+  audit: ['[data-testid=audit-table] tbody tr'],
+  tokens: ['[data-testid=token-table] tbody tr'],
+};
 const titleOf = (p: string) => `console.page.${p}` as MessageId;
 const wait = { timeout: 10_000 };
 
@@ -363,7 +372,7 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
         for (const path of pages) {
           await page.goto(`${w.base}#/${path}`);
           await page.getByRole('heading', { level: 1, name: say(titleOf(path)), exact: true }).waitFor(wait);
-          await page.waitForLoadState('networkidle');
+          for (const what of loaded[path]) await page.locator(what).first().waitFor(wait);
           assert.equal(await page.locator('html').getAttribute('lang'), lang);
           assert.deepEqual(
             await page.locator('nav a').allInnerTexts(),
