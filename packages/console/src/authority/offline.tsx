@@ -141,7 +141,7 @@ function BulkResults({ lines, results }: { lines: IdLine[]; results: BulkResult[
 function Bulk() {
   const [progress, setProgress] = useState<{ done: number; total: number } | undefined>(undefined);
   const [download, setDownload] = useState<
-    { url: string; summary: string; lines: IdLine[]; results: BulkResult[] } | undefined
+    { url: string; confirmed: number; lines: IdLine[]; results: BulkResult[] } | undefined
   >(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const run = async (file: File) => {
@@ -166,10 +166,9 @@ function Bulk() {
       return;
     }
     const confirmed = results.filter((r) => r.ok).length;
-    const summary = t('console.off.summary', { confirmed, failed: results.length - confirmed });
     const url = URL.createObjectURL(new Blob([writeResults(lines, results)], { type: 'text/plain' }));
-    setDownload({ url, summary, lines, results });
-    announce(summary);
+    setDownload({ url, confirmed, lines, results });
+    announce(t('console.off.summary', { confirmed, failed: results.length - confirmed }));
   };
   return (
     <form class="fields" data-testid="bulk-form" onSubmit={(e) => e.preventDefault()}>
@@ -194,7 +193,10 @@ function Bulk() {
       <ErrorNote error={error} />
       {download && (
         <p>
-          {download.summary}{' '}
+          {t('console.off.summary', {
+            confirmed: download.confirmed,
+            failed: download.results.length - download.confirmed,
+          })}{' '}
           <a href={download.url} download="confirmations.txt" data-testid="bulk-download">
             {t('console.off.download')}
           </a>

@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
-import { errorText, t } from './i18n.js';
+import { errorText, onLang, t } from './i18n.js';
 
 let announcer: ((text: string) => void) | undefined;
 
@@ -17,6 +17,8 @@ export function LiveRegion() {
     announcer = setText;
     return () => (announcer = undefined);
   }, []);
+  // an announcement was said in the language of its moment: after a switch it would stay behind
+  useEffect(() => onLang(() => setText('')), []);
   return (
     <div class="live" role="status" aria-live="polite" data-testid="status">
       {text}
