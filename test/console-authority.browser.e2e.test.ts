@@ -225,6 +225,12 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
       await page.getByTestId('create-token').click();
       const secret = await page.getByTestId('token-secret').locator('input').inputValue();
       assert.match(secret, /^vat_/);
+      // switching the language keeps what the page shows: the secret is not shown again later
+      await page.getByTestId('lang-ja').click();
+      await page.getByRole('heading', { level: 1, name: ja('console.page.tokens'), exact: true }).waitFor(wait);
+      assert.equal(await page.getByTestId('token-secret').locator('input').inputValue(wait), secret);
+      assert.deepEqual(await englishLeft(page), [], 'the secret shown in Japanese');
+      await page.getByTestId('lang-en').click();
       assert.equal((await w.api('GET', '/v1/admin/host-keys', undefined, secret)).status, 200, 'the new token works');
       assert.match(await row(page, 'token-table', 'night-shift'), /read, issue/);
       other = await loggedIn(b, w.base, secret);
@@ -275,6 +281,10 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
       assert.equal(await page.getByTestId('bulk-file').count(), 0, 'no bulk without the issue scope');
       assert.match(await page.locator('main').innerText(), new RegExp(en('console.off.needsIssue')));
       await screenshot(page, 'authority-offline-public', 'en');
+      await page.getByTestId('lang-ja').click();
+      assert.equal(await cid.getAttribute('data-cid', wait), id, 'the confirmation ID stays after the switch');
+      assert.deepEqual(await englishLeft(page), [], 'the public page and its answer in Japanese');
+      await screenshot(page, 'authority-offline-public', 'ja');
       const atp = await pc.slmgr('-atp', id);
       assert.equal(atp.code, 0, atp.stdout + atp.stderr);
       assert.equal((await pc.slmgr('-dli')).json.licenseState, 'licensed');
@@ -324,6 +334,11 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
         ],
         "each line's result on the page, as in the file",
       );
+      await page.getByTestId('lang-ja').click();
+      await page.getByText(ja('console.off.results')).waitFor(wait);
+      assert.equal((await resultRows(page)).length, 4, 'the results stay after the switch');
+      assert.deepEqual(await englishLeft(page), [], 'the results and their errors in Japanese');
+      await screenshot(page, 'authority-offline-bulk', 'ja');
       const atp = await pc2!.slmgr('-atp', ok2![2]!);
       assert.equal(atp.code, 0, atp.stdout + atp.stderr);
       await screenshot(page, 'authority-offline-bulk', 'en');
