@@ -184,13 +184,15 @@ export async function loggedIn(b: TestBrowser, base: string, token: string) {
 }
 
 /**
- * Another origin (the same address, another port), as an attacker's site: /form posts `body` to
+ * Another origin (by default the same address, another port: the same site, so the browser sends
+ * SameSite=Strict cookies; another loopback address is another site), as an attacker's page: /form posts `body` to
  * `target` as a text/plain form (the JSON split between a field's name and value) as soon as it
  * loads; any other path is an empty page to run fetch from.
  */
 export async function otherOrigin(
   target: string,
   body: string,
+  host = '127.0.0.1',
 ): Promise<{ origin: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/html' });
@@ -201,9 +203,9 @@ export async function otherOrigin(
         `<script>document.getElementById('f').submit()</script>`,
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin: `http://${host}:${(server.address() as AddressInfo).port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
