@@ -38,6 +38,7 @@ function Hosts({ keyId, canRelease, onChange }: { keyId: string; canRelease: boo
         <Table
           caption={t('console.keys.hostsOf', { key: keyId })}
           rows={hosts.data.hosts}
+          rowKey={(h) => h.hostId}
           columns={[
             { label: t('console.ov.hostName'), cell: (h) => h.hostName },
             { label: t('console.ov.hostId'), cell: (h) => <span class="mono">{h.hostId}</span> },
@@ -90,6 +91,7 @@ export function Keys({ session }: PageProps) {
             caption={t('console.keys.hostKeys')}
             rows={hostKeys.data}
             testid="host-keys"
+            rowKey={(k) => k.id}
             columns={[
               { label: t('console.col.keyId'), cell: (k) => k.id },
               { label: t('console.col.key'), cell: (k) => <span class="mono">{k.key}</span> },

@@ -54,7 +54,18 @@ export function ErrorNote({ error }: { error: unknown }) {
 
 export type Column<R> = { label: string; cell: (row: R) => ComponentChildren; num?: boolean };
 
-export function Table<R>(props: { caption: string; columns: Column<R>[]; rows: R[]; testid?: string; key?: string }) {
+/**
+ * A table of `rows`. With `rowKey`, each row keeps its DOM (and what was typed in it) when the list
+ * reloads with rows added or gone; without it, rows are matched by position.
+ */
+export function Table<R>(props: {
+  caption: string;
+  columns: Column<R>[];
+  rows: R[];
+  testid?: string;
+  key?: string;
+  rowKey?: (row: R) => string;
+}) {
   return (
     // focusable, so that a keyboard can scroll a table wider than the screen
     <div class="table-wrap" tabIndex={0} role="group" aria-label={props.caption}>
@@ -76,7 +87,7 @@ export function Table<R>(props: { caption: string; columns: Column<R>[]; rows: R
             </tr>
           ) : (
             props.rows.map((r) => (
-              <tr>
+              <tr key={props.rowKey?.(r)}>
                 {props.columns.map((c) => (
                   <td class={c.num ? 'num' : undefined}>{c.cell(r)}</td>
                 ))}
