@@ -8,25 +8,20 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
 import { catalogs, type MessageId } from '@volact/protocol/messages';
 import { tempDir } from './harness/cli.js';
-import {
-  axe,
-  browserUnavailable,
-  englishLeft,
-  keyboardReach,
-  screenshot,
-  startBrowser,
-  type TestBrowser,
-} from './harness/browser.js';
+import { browserUnavailable, englishLeft, screenshot, startBrowser, type TestBrowser } from './harness/browser.js';
 import {
   loggedIn,
   makeConsoleAuthorityWorld,
+  accessible,
   crossOriginFetches,
+  open,
   otherOrigin,
   resultRows,
+  row,
   rowText,
+  said,
   until,
   type ConsoleAuthorityWorld,
 } from './harness/console-authority-world.js';
@@ -69,26 +64,6 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
     await w?.authority.stop();
     tmp.cleanup();
   });
-
-  const said = (page: Page, text: string) => page.getByTestId('status').filter({ hasText: text }).waitFor(wait);
-  const row = (page: Page, table: string, has: string, ok = (t: string) => t.length > 0) =>
-    until(() => rowText(page, table, has), ok, `${table}: the row of ${has}`);
-  /** No serious or critical axe violation, every control reached with Tab and a visible focus. */
-  async function accessible(page: Page, what: string, keyboard: boolean) {
-    const v = await axe(page);
-    assert.deepEqual([...v.critical!, ...v.serious!], [], `${what}: no serious axe violations`);
-    if (!keyboard) return;
-    const reach = await keyboardReach(page);
-    assert.deepEqual(reach.missed, [], `${what}: every control reached with Tab`);
-    assert.deepEqual(reach.noFocusRing, [], `${what}: focus is visible`);
-  }
-  async function open(page: Page, path: string) {
-    await page.getByTestId(`nav-${path}`).click();
-    await page
-      .getByRole('heading', { level: 1 })
-      .filter({ hasText: en(titleOf(path)) })
-      .waitFor(wait);
-  }
 
   it('login page: a wrong token is refused with its error, in both languages; keyboard, axe, screenshots', async () => {
     const { page, context } = await b.newPage();
@@ -180,12 +155,17 @@ describe('the authority console in a real browser', { skip, timeout: 120_000 }, 
     const { page, context } = await loggedIn(b, w.base, w.tokens.admin);
     try {
       await open(page, 'requests');
+      // fill in two rows, then decide one: the list reloads without it, and what was typed in the
+      // other row stays with its request
       const approve = page.getByTestId(`decide-${w.requests.approve}`);
+      const reject = page.getByTestId(`decide-${w.requests.reject}`);
       await approve.getByTestId('amount').fill('4');
+      await reject.getByTestId('note').fill('not this quarter');
       await approve.getByTestId('approve').click();
       await said(page, `Request ${w.requests.approve} approved.`);
-      const reject = page.getByTestId(`decide-${w.requests.reject}`);
-      await reject.getByTestId('note').fill('not this quarter');
+      await approve.waitFor({ state: 'detached', ...wait });
+      assert.equal(await reject.getByTestId('note').inputValue(), 'not this quarter');
+      assert.equal(await page.getByTestId(`decide-${w.requests.attack}`).getByTestId('note').inputValue(), '');
       await reject.getByTestId('reject').click();
       await said(page, `Request ${w.requests.reject} rejected.`);
       await page.getByTestId('request-state').selectOption('');

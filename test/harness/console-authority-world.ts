@@ -11,7 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { generateKeyPair, rawPublicKey } from '@volact/protocol';
-import type { TestBrowser } from './browser.js';
+import assert from 'node:assert/strict';
+import { catalogs, type MessageId } from '@volact/protocol/messages';
+import { axe, keyboardReach, type TestBrowser } from './browser.js';
 import { volact, type CliResult } from './cli.js';
 import { type Service } from './processes.js';
 import { makeAuthority, type AuthorityWorld } from './world.js';
@@ -247,4 +249,30 @@ export function resultRows(page: Page): Promise<(string | null | undefined)[][]>
           r.querySelector('[data-code]')?.getAttribute('data-code'),
       ]),
     );
+}
+
+const WAIT = { timeout: 10_000 };
+
+/** Waits until the live region says `text`. */
+export const said = (page: Page, text: string) => page.getByTestId('status').filter({ hasText: text }).waitFor(WAIT);
+
+/** Waits until the row of table `testid` holding `has` is there (and `ok` accepts its text); its text. */
+export const row = (page: Page, testid: string, has: string, ok = (t: string) => t.length > 0) =>
+  until(() => rowText(page, testid, has), ok, `${testid}: the row of ${has}`);
+
+/** Goes to a page of the (English) console through the navigation and waits for its heading. */
+export async function open(page: Page, path: string): Promise<void> {
+  await page.getByTestId(`nav-${path}`).click();
+  const title = catalogs.en.messages[`console.page.${path}` as MessageId]!;
+  await page.getByRole('heading', { level: 1 }).filter({ hasText: title }).waitFor(WAIT);
+}
+
+/** No serious or critical axe violation; with `keyboard`, every control reached with Tab, focus visible. */
+export async function accessible(page: Page, what: string, keyboard: boolean): Promise<void> {
+  const v = await axe(page);
+  assert.deepEqual([...v.critical!, ...v.serious!], [], `${what}: no serious axe violations`);
+  if (!keyboard) return;
+  const reach = await keyboardReach(page);
+  assert.deepEqual(reach.missed, [], `${what}: every control reached with Tab`);
+  assert.deepEqual(reach.noFocusRing, [], `${what}: focus is visible`);
 }
