@@ -160,7 +160,8 @@ try {
     const first = await get(path);
     const r = await time(path);
     rows.push([what.startsWith('overview') ? 'overview (first call)' : what, first.ms, r.rows]);
-    if (what.startsWith('overview')) rows.push(['overview (summary kept: 100× its scan time, 2 s to 1 min)', r.ms, '-']);
+    if (what.startsWith('overview'))
+      rows.push(['overview (summary kept: 100× its scan time, 2 s to 1 min)', r.ms, '-']);
   }
   console.log(`\nGET over HTTPS, ${MACHINES.toLocaleString('en')} machines, median of ${RUNS} (ms):`);
   console.log('| query | ms | rows |\n| --- | ---: | ---: |');

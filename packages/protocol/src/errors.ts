@@ -99,8 +99,8 @@ export const errorTable = {
   HYPERVISOR_UNAVAILABLE: { status: 502, exit: exitCodes.unreachable, message: 'the hypervisor agent in {dir} is not running (no admin socket)', fix: 'Start it with volact hypervisor serve --state {dir}.' },
 
   // --- admin API ---------------------------------------------------------------------------------
-  TOKEN_MISSING: { status: 401, exit: exitCodes.refused, message: 'this endpoint needs a bearer token', fix: 'Send Authorization: Bearer TOKEN; create tokens with volact authority token create --scope SCOPE.' },
-  TOKEN_INVALID: { status: 401, exit: exitCodes.refused, message: 'the bearer token is not valid (unknown, revoked or malformed)', fix: 'Check the token, or create a new one with volact authority token create.' },
+  TOKEN_MISSING: { status: 401, exit: exitCodes.refused, message: 'this endpoint needs a bearer token', fix: 'Send Authorization: Bearer TOKEN; create tokens with volact authority token create --scope SCOPE on the authority, volact host token create on an activation host.' },
+  TOKEN_INVALID: { status: 401, exit: exitCodes.refused, message: 'the bearer token is not valid (unknown, revoked or malformed)', fix: 'Check the token, or create a new one: volact authority token create on the authority, volact host token create on an activation host.' },
   TOKEN_SCOPE: { status: 403, exit: exitCodes.refused, message: 'the token has scopes {scopes}; this needs {needed}', fix: 'Use a token with the {needed} scope: volact authority token create --scope {needed} on the authority, volact host token create --scope admin on an activation host.' },
   INSECURE_URL: { status: 400, exit: exitCodes.input, message: 'refusing to send a token over plain HTTP to {address}', fix: 'Use the https:// URL of the authority; plain HTTP is only for an authority on this machine (loopback).' },
   SESSION_EXPIRED: { status: 401, exit: exitCodes.refused, message: 'your console session has ended (logged out, timed out or its token revoked)', fix: 'Log in again with a token.' },

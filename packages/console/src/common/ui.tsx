@@ -15,7 +15,12 @@ export function LiveRegion() {
   const [text, setText] = useState('');
   useEffect(() => {
     announcer = setText;
-    return () => (announcer = undefined);
+    // a message said in the other language would stay on screen untranslated: drop it
+    const unlisten = onLang(() => setText(''));
+    return () => {
+      announcer = undefined;
+      unlisten();
+    };
   }, []);
   // an announcement was said in the language of its moment: after a switch it would stay behind
   useEffect(() => onLang(() => setText('')), []);

@@ -36,6 +36,7 @@ function LogPanel({ canVerify }: { canVerify: boolean }) {
             announce(t('console.log.started'));
             await log.reload();
           } catch (err) {
+            announce('');
             setError(err);
           }
         }}

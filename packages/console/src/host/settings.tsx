@@ -53,6 +53,7 @@ function IntervalForm({ status, admin, onSaved }: { status: Status; admin: boole
           announce(t('console.set.saved'));
           onSaved();
         } catch (err) {
+          announce(''); // not "saved" beside the refusal
           setError(err);
         }
       }}
@@ -106,6 +107,7 @@ function DnsForm({ enabled, admin, onSaved }: { enabled: boolean; admin: boolean
           announce(t('console.set.saved'));
           onSaved();
         } catch (err) {
+          announce(''); // not "saved" beside the refusal
           setError(err);
         }
       }}
