@@ -184,3 +184,48 @@ export function Section(props: { title: string; children: ComponentChildren; tes
     </section>
   );
 }
+
+/**
+ * Pages by cursor, as the host's lists give them: the cursor of this page, those of the pages
+ * before it (to go back), and a reset for a new query.
+ */
+export function useCursorPages() {
+  const [cursors, setCursors] = useState<(string | null)[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  return {
+    cursor,
+    page: cursors.length + 1,
+    reset: () => {
+      setCursors([]);
+      setCursor(null);
+    },
+    back:
+      cursors.length === 0
+        ? undefined
+        : () => {
+            setCursor(cursors[cursors.length - 1] ?? null);
+            setCursors(cursors.slice(0, -1));
+          },
+    forward: (next: string | null | undefined) =>
+      next
+        ? () => {
+            setCursors([...cursors, cursor]);
+            setCursor(next);
+          }
+        : undefined,
+  };
+}
+
+/** Previous and next page buttons, each disabled when there is no such page. */
+export function Pager({ back, forward }: { back: (() => void) | undefined; forward: (() => void) | undefined }) {
+  return (
+    <div class="pager">
+      <button type="button" class="secondary" disabled={!back} data-testid="previous" onClick={back}>
+        {t('console.previous')}
+      </button>
+      <button type="button" class="secondary" disabled={!forward} data-testid="next" onClick={forward}>
+        {t('console.next')}
+      </button>
+    </div>
+  );
+}

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { allows, api } from '../common/api.js';
 import type { PageProps } from '../common/app.js';
 import { t, when } from '../common/i18n.js';
-import { ErrorNote, Section, Table, announce, useLoad } from '../common/ui.js';
+import { ErrorNote, Pager, Section, Table, announce, useCursorPages, useLoad } from '../common/ui.js';
 import { outcomeText, stateText } from './machines.js';
 import { LogStateText, REFRESH_MS } from './overview.js';
 import type { LogState } from './types.js';
@@ -50,9 +50,8 @@ function LogPanel({ canVerify }: { canVerify: boolean }) {
 
 export function Events({ session }: PageProps) {
   const [query, setQuery] = useState('limit=100');
-  // cursors of the pages before this one, as on the machines page
-  const [cursors, setCursors] = useState<(string | null)[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const events = useLoad(
     () =>
       api<{ events: Event[]; nextCursor?: string | null }>(
@@ -84,8 +83,7 @@ export function Events({ session }: PageProps) {
             q.set(k, k === 'since' || k === 'until' ? new Date(v).toISOString() : v.trim());
           }
           setQuery(q.toString());
-          setCursors([]);
-          setCursor(null);
+          pages.reset();
         }}
       >
         <label>
@@ -140,32 +138,7 @@ export function Events({ session }: PageProps) {
           ]}
         />
       )}
-      <div class="pager">
-        <button
-          type="button"
-          class="secondary"
-          disabled={cursors.length === 0}
-          data-testid="previous"
-          onClick={() => {
-            setCursor(cursors[cursors.length - 1] ?? null);
-            setCursors(cursors.slice(0, -1));
-          }}
-        >
-          {t('console.previous')}
-        </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={!next}
-          data-testid="next"
-          onClick={() => {
-            setCursors([...cursors, cursor]);
-            setCursor(next);
-          }}
-        >
-          {t('console.next')}
-        </button>
-      </div>
+      <Pager back={pages.back} forward={pages.forward(next)} />
     </>
   );
 }

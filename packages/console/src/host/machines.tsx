@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../common/api.js';
 import type { PageProps } from '../common/app.js';
 import { num, t, when, type MessageId } from '../common/i18n.js';
-import { ErrorNote, Table, useLoad } from '../common/ui.js';
+import { ErrorNote, Pager, Table, useCursorPages, useLoad } from '../common/ui.js';
 import type { Machine, MachinePage } from './types.js';
 
 export const stateIds: Record<string, MessageId> = {
@@ -165,9 +165,8 @@ function machineColumns() {
 
 export function Machines(_props: PageProps) {
   const [query, setQuery] = useState(new URLSearchParams());
-  // cursors of the pages before this one: [] on the first page
-  const [cursors, setCursors] = useState<(string | null)[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const page = useLoad(() => {
     const q = new URLSearchParams(query);
     q.set('limit', String(PAGE));
@@ -181,47 +180,21 @@ export function Machines(_props: PageProps) {
       <Filters
         onApply={(q) => {
           setQuery(q);
-          setCursors([]);
-          setCursor(null);
+          pages.reset();
         }}
       />
       <ErrorNote error={page.error} />
       {data && (
         <>
           <Table
-            caption={`${t('console.page.machines')} — ${t('console.pageNumber', { page: cursors.length + 1 })}${
+            caption={`${t('console.page.machines')} — ${t('console.pageNumber', { page: pages.page })}${
               data.total !== null ? ` (${t('console.total', { count: num(data.total) })})` : ''
             }`}
             rows={data.machines}
             columns={machineColumns()}
             testid="machine-table"
           />
-          <div class="pager">
-            <button
-              type="button"
-              class="secondary"
-              disabled={cursors.length === 0}
-              data-testid="previous"
-              onClick={() => {
-                setCursor(cursors[cursors.length - 1] ?? null);
-                setCursors(cursors.slice(0, -1));
-              }}
-            >
-              {t('console.previous')}
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={!data.nextCursor}
-              data-testid="next"
-              onClick={() => {
-                setCursors([...cursors, cursor]);
-                setCursor(data.nextCursor);
-              }}
-            >
-              {t('console.next')}
-            </button>
-          </div>
+          <Pager back={pages.back} forward={pages.forward(data.nextCursor)} />
         </>
       )}
     </>
