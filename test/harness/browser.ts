@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { catalogs, type MessageId } from '@volact/protocol/messages';
 
 const require = createRequire(import.meta.url);
 const REPO = new URL('../../..', import.meta.url).pathname;
@@ -107,4 +108,105 @@ export async function screenshot(page: Page, name: string, lang: string): Promis
   const path = join(dir, `${name}-${lang}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+// --- page checks: English left on a Japanese page, keyboard reach (added for the authority browser tests) ---
+// (the in-page parts are JavaScript text: the tests are compiled without the DOM's types)
+
+/** The English templates of the console.* IDs whose Japanese differs, as whole-text patterns. */
+function englishPatterns(): { id: string; re: RegExp }[] {
+  const { en, ja } = catalogs;
+  const out: { id: string; re: RegExp }[] = [];
+  for (const [id, text] of Object.entries(en.messages) as [MessageId, string][]) {
+    if (!id.startsWith('console.') || ja.messages[id] === text) continue;
+    // too little literal text to tell from data (a template that is all placeholders)
+    if (text.replace(/\{\w+\}/g, '').replace(/[^A-Za-z]/g, '').length < 2) continue;
+    const source = text
+      .split(/\{\w+\}/)
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.+');
+    out.push({ id, re: new RegExp(`^${source}$`, 's') });
+  }
+  return out;
+}
+
+const VISIBLE_TEXTS = `(() => {
+  const seen = new Set([document.title]);
+  const add = (s) => {
+    const v = (s || '').replace(/\\s+/g, ' ').trim();
+    if (v) seen.add(v);
+  };
+  for (const el of document.body.querySelectorAll('*')) {
+    for (const a of ['aria-label', 'alt', 'placeholder', 'title']) add(el.getAttribute(a));
+    if (!el.checkVisibility() || el.offsetWidth === 0) continue;
+    add(el.innerText);
+    add([...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join(''));
+  }
+  return [...seen];
+})()`;
+
+/**
+ * The visible English console strings left on the page: every visible element's text (its whole
+ * text and its own text nodes), aria-labels, alt texts, placeholders, titles and the document title
+ * that equal an English template whose Japanese differs. Data (names, codes) never equals a whole
+ * template, so it does not count.
+ */
+export async function englishLeft(page: Page): Promise<string[]> {
+  const texts = (await page.evaluate(VISIBLE_TEXTS)) as string[];
+  const left: string[] = [];
+  for (const { id, re } of englishPatterns())
+    for (const text of texts) if (re.test(text)) left.push(`${id}: ${JSON.stringify(text)}`);
+  return left;
+}
+
+export type KeyboardReach = { missed: string[]; noFocusRing: string[]; stops: number };
+
+const MARK_CONTROLS = `(() => {
+  window.__kb = [];
+  for (const el of document.querySelectorAll('[data-kb]')) delete el.dataset.kb;
+  const controls = [...document.querySelectorAll('a[href], button, input, select, textarea')].filter(
+    (el) => el.checkVisibility() && el.offsetWidth > 0 && !el.disabled && el.type !== 'hidden',
+  );
+  controls.forEach((el, i) => (el.dataset.kb = String(i)));
+  if (!window.__kbListening) {
+    window.__kbListening = true;
+    const ids = new WeakMap();
+    document.addEventListener('focusin', (e) => {
+      if (!ids.has(e.target)) ids.set(e.target, Math.random());
+      const s = getComputedStyle(e.target);
+      const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+      window.__kb.push({ id: (e.target.dataset && e.target.dataset.kb) || '', seen: ids.get(e.target), ring });
+    });
+  }
+  // start from the top: focus a first element and take it away (the next Tab goes from there)
+  const start = document.createElement('span');
+  start.tabIndex = -1;
+  document.body.prepend(start);
+  start.focus();
+  start.remove();
+  window.__kb = [];
+  window.scrollTo(0, 0);
+  return controls.map((el) => el.tagName.toLowerCase() + ' ' + (el.dataset.testid || el.textContent.trim()));
+})()`;
+const CAME_ROUND = `window.__kb.length > 1 && window.__kb.slice(1).some((k) => k.seen === window.__kb[0].seen)`;
+
+/**
+ * Tabs through the page from the top and compares what got focus with every visible, enabled
+ * button, link, input, select and textarea: `missed` the controls never reached, `noFocusRing` the
+ * ones reached with neither an outline nor a box-shadow.
+ */
+export async function keyboardReach(page: Page): Promise<KeyboardReach> {
+  const wanted = (await page.evaluate(MARK_CONTROLS)) as string[];
+  let stops = 0;
+  for (; stops < wanted.length * 2 + 20; stops++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(CAME_ROUND)) break;
+  }
+  const got = (await page.evaluate('window.__kb')) as { id: string; ring: boolean }[];
+  const reached = new Set(got.map((g) => g.id));
+  return {
+    missed: wanted.filter((_, i) => !reached.has(String(i))),
+    noFocusRing: got.filter((g) => !g.ring).map((g) => wanted[Number(g.id)] ?? `element ${g.id || '(unmarked)'}`),
+    stops,
+  };
 }

@@ -97,7 +97,7 @@ export function decodeCode(input: string, what: What, byteLengths: readonly numb
   if (!byteLengths.some((b) => Math.abs(typedLength(b) - compact.length) <= 2)) {
     throw new VolactError('CODE_MALFORMED', {
       what,
-      detail: `it has ${compact.length} characters; a ${what} has ${byteLengths.map(typedLength).join(' or ')}`,
+      detail: `it has ${compact.length} characters; a ${what} has ${[...new Set(byteLengths.map(typedLength))].join(' or ')}`,
     });
   }
   const groupTexts = compact.match(/.{1,8}/g) ?? [];
@@ -123,7 +123,7 @@ export function decodeCode(input: string, what: What, byteLengths: readonly numb
   if (bytes === undefined) {
     throw new VolactError('CODE_MALFORMED', {
       what,
-      detail: `it has ${compact.length} characters; a ${what} has ${byteLengths.map(typedLength).join(' or ')}`,
+      detail: `it has ${compact.length} characters; a ${what} has ${[...new Set(byteLengths.map(typedLength))].join(' or ')}`,
     });
   }
   let n = 0n;

@@ -30,7 +30,11 @@ export function readIdFile(text: string): IdLine[] {
 
 export type BulkResult =
   | { ok: true; installationId: string; confirmationId: string }
-  | { ok: false; installationId: string; error: { code: string; message: string } };
+  | {
+      ok: false;
+      installationId: string;
+      error: { code: string; message: string; fix?: string; params?: Record<string, string | number> };
+    };
 
 /** The --out file: a comment line, then `label IID CID` or `label IID ERROR CODE message`. */
 export function writeResults(lines: IdLine[], results: BulkResult[]): string {

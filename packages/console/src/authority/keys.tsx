@@ -38,6 +38,7 @@ function Hosts({ keyId, canRelease, onChange }: { keyId: string; canRelease: boo
         <Table
           caption={t('console.keys.hostsOf', { key: keyId })}
           rows={hosts.data.hosts}
+          rowKey={(h) => h.hostId}
           columns={[
             { label: t('console.ov.hostName'), cell: (h) => h.hostName },
             { label: t('console.ov.hostId'), cell: (h) => <span class="mono">{h.hostId}</span> },
@@ -79,6 +80,15 @@ function Hosts({ keyId, canRelease, onChange }: { keyId: string; canRelease: boo
 export function Keys({ session }: PageProps) {
   const hostKeys = useLoad(() => api<HostKey[]>('/v1/admin/host-keys'), []);
   const maks = useLoad(() => api<Mak[]>('/v1/admin/maks'), []);
+  // edition names from the catalog (the MAK rows carry the number); the number alone if it fails
+  const catalog = useLoad(
+    () => api<{ catalog: { editions: { number: number; name: string }[] } }>('/v1/admin/catalog'),
+    [],
+  );
+  const editionName = (n: number) => {
+    const e = catalog.data?.catalog.editions.find((x) => x.number === n);
+    return e ? `${e.name} (${n})` : String(n);
+  };
   const [shown, setShown] = useState<string | undefined>(undefined);
   return (
     <>
@@ -90,6 +100,7 @@ export function Keys({ session }: PageProps) {
             caption={t('console.keys.hostKeys')}
             rows={hostKeys.data}
             testid="host-keys"
+            rowKey={(k) => k.id}
             columns={[
               { label: t('console.col.keyId'), cell: (k) => k.id },
               { label: t('console.col.key'), cell: (k) => <span class="mono">{k.key}</span> },
@@ -129,7 +140,7 @@ export function Keys({ session }: PageProps) {
             columns={[
               { label: t('console.col.keyId'), cell: (k) => k.id },
               { label: t('console.col.key'), cell: (k) => <span class="mono">{k.key}</span> },
-              { label: t('console.col.edition'), cell: (k) => k.edition },
+              { label: t('console.col.edition'), cell: (k) => editionName(k.edition) },
               { label: t('console.col.activations'), cell: (k) => used(k.usedActivations, k.maxActivations) },
             ]}
           />

@@ -7,9 +7,9 @@ import QRCode from 'qrcode';
 import { useEffect, useState } from 'preact/hooks';
 import { allows, api } from '../common/api.js';
 import type { PageProps } from '../common/app.js';
-import { t } from '../common/i18n.js';
-import { ErrorNote, Section, announce } from '../common/ui.js';
-import { readIdFile, writeResults, type BulkResult } from './id-file.js';
+import { errorText, t } from '../common/i18n.js';
+import { ErrorNote, Section, Table, announce } from '../common/ui.js';
+import { readIdFile, writeResults, type BulkResult, type IdLine } from './id-file.js';
 
 type Confirmed = {
   type: string;
@@ -107,9 +107,42 @@ function Single() {
   );
 }
 
+/** One row per line of the file: its label, its installation ID, the confirmation ID or the error. */
+function BulkResults({ lines, results }: { lines: IdLine[]; results: BulkResult[] }) {
+  return (
+    <Table
+      caption={t('console.off.results')}
+      rows={results.map((r, i) => ({ r, line: lines[i]! }))}
+      testid="bulk-results"
+      columns={[
+        { label: t('console.off.label'), cell: ({ line }) => line.label },
+        { label: t('console.off.iid'), cell: ({ line }) => <span class="mono">{line.iid}</span> },
+        {
+          label: t('console.off.outcome'),
+          cell: ({ r }) =>
+            r.ok ? (
+              <span class="mono" data-cid={r.confirmationId}>
+                {r.confirmationId}
+              </span>
+            ) : (
+              <span data-code={r.error.code}>
+                {t('console.error', {
+                  code: r.error.code,
+                  message: errorText(r.error.code, r.error.params ?? {}, { message: r.error.message, fix: '' }).message,
+                })}
+              </span>
+            ),
+        },
+      ]}
+    />
+  );
+}
+
 function Bulk() {
   const [progress, setProgress] = useState<{ done: number; total: number } | undefined>(undefined);
-  const [download, setDownload] = useState<{ url: string; summary: string } | undefined>(undefined);
+  const [download, setDownload] = useState<
+    { url: string; confirmed: number; lines: IdLine[]; results: BulkResult[] } | undefined
+  >(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const run = async (file: File) => {
     const lines = readIdFile(await file.text());
@@ -133,10 +166,9 @@ function Bulk() {
       return;
     }
     const confirmed = results.filter((r) => r.ok).length;
-    const summary = t('console.off.summary', { confirmed, failed: results.length - confirmed });
     const url = URL.createObjectURL(new Blob([writeResults(lines, results)], { type: 'text/plain' }));
-    setDownload({ url, summary });
-    announce(summary);
+    setDownload({ url, confirmed, lines, results });
+    announce(t('console.off.summary', { confirmed, failed: results.length - confirmed }));
   };
   return (
     <form class="fields" data-testid="bulk-form" onSubmit={(e) => e.preventDefault()}>
@@ -161,12 +193,16 @@ function Bulk() {
       <ErrorNote error={error} />
       {download && (
         <p>
-          {download.summary}{' '}
+          {t('console.off.summary', {
+            confirmed: download.confirmed,
+            failed: download.results.length - download.confirmed,
+          })}{' '}
           <a href={download.url} download="confirmations.txt" data-testid="bulk-download">
             {t('console.off.download')}
           </a>
         </p>
       )}
+      {download && <BulkResults lines={download.lines} results={download.results} />}
     </form>
   );
 }

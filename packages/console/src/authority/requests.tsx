@@ -85,6 +85,7 @@ export function Requests({ session }: PageProps) {
           caption={t('console.page.requests')}
           rows={list.data}
           testid="request-table"
+          rowKey={(r) => r.id}
           columns={[
             { label: t('console.col.id'), cell: (r) => <span class="mono">{r.id}</span> },
             { label: t('console.col.keyId'), cell: (r) => r.keyId },

@@ -88,6 +88,7 @@ export function Tokens({ session }: PageProps) {
           caption={t('console.page.tokens')}
           rows={list.data}
           testid="token-table"
+          rowKey={(k) => k.id}
           columns={[
             { label: t('console.col.id'), cell: (k) => <span class="mono">{k.id}</span> },
             { label: t('console.col.name'), cell: (k) => k.name },

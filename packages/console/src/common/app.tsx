@@ -135,7 +135,10 @@ function Shell({ config }: { config: ConsoleConfig }) {
         extra={offline && <p>{<a href={`#/${offline.path}`}>{t('console.offlineWithoutLogin')}</a>}</p>}
       />
     );
-  } else body = <Component session={session} key={`${page.path}-${lang()}`} />;
+  }
+  // keyed by the page only: a language switch re-renders the page in place, keeping what it shows
+  // (a token's secret shown once, a confirmation ID, the results of a file)
+  else body = <Component session={session} key={page.path} />;
   return (
     <>
       <a class="skip" href="#main" data-testid="skip" onClick={(e) => (e.preventDefault(), main.current?.focus())}>

@@ -22,6 +22,8 @@ export function LiveRegion() {
       unlisten();
     };
   }, []);
+  // an announcement was said in the language of its moment: after a switch it would stay behind
+  useEffect(() => onLang(() => setText('')), []);
   return (
     <div class="live" role="status" aria-live="polite" data-testid="status">
       {text}
@@ -57,7 +59,18 @@ export function ErrorNote({ error }: { error: unknown }) {
 
 export type Column<R> = { label: string; cell: (row: R) => ComponentChildren; num?: boolean };
 
-export function Table<R>(props: { caption: string; columns: Column<R>[]; rows: R[]; testid?: string; key?: string }) {
+/**
+ * A table of `rows`. With `rowKey`, each row keeps its DOM (and what was typed in it) when the list
+ * reloads with rows added or gone; without it, rows are matched by position.
+ */
+export function Table<R>(props: {
+  caption: string;
+  columns: Column<R>[];
+  rows: R[];
+  testid?: string;
+  key?: string;
+  rowKey?: (row: R) => string;
+}) {
   return (
     // focusable, so that a keyboard can scroll a table wider than the screen
     <div class="table-wrap" tabIndex={0} role="group" aria-label={props.caption}>
@@ -79,7 +92,7 @@ export function Table<R>(props: { caption: string; columns: Column<R>[]; rows: R
             </tr>
           ) : (
             props.rows.map((r) => (
-              <tr>
+              <tr key={props.rowKey?.(r)}>
                 {props.columns.map((c) => (
                   <td class={c.num ? 'num' : undefined}>{c.cell(r)}</td>
                 ))}
@@ -173,53 +186,44 @@ export function Section(props: { title: string; children: ComponentChildren; tes
 }
 
 /**
- * Keyset paging as the server gives it (the machines and events pages): the cursor of the page
- * shown, and those of the pages before it, so Previous goes back exactly.
+ * Pages by cursor, as the host's lists give them: the cursor of this page, those of the pages
+ * before it (to go back), and a reset for a new query.
  */
 export function useCursorPages() {
-  const [before, setBefore] = useState<(string | null)[]>([]);
+  const [cursors, setCursors] = useState<(string | null)[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   return {
     cursor,
-    page: before.length + 1,
-    /** Back to the first page (new filters). */
+    page: cursors.length + 1,
     reset: () => {
-      setBefore([]);
+      setCursors([]);
       setCursor(null);
     },
-    previous: () => {
-      setCursor(before[before.length - 1] ?? null);
-      setBefore(before.slice(0, -1));
-    },
-    hasPrevious: before.length > 0,
-    next: (nextCursor: string) => {
-      setBefore([...before, cursor]);
-      setCursor(nextCursor);
-    },
+    back:
+      cursors.length === 0
+        ? undefined
+        : () => {
+            setCursor(cursors[cursors.length - 1] ?? null);
+            setCursors(cursors.slice(0, -1));
+          },
+    forward: (next: string | null | undefined) =>
+      next
+        ? () => {
+            setCursors([...cursors, cursor]);
+            setCursor(next);
+          }
+        : undefined,
   };
 }
 
-/** Previous and Next under a paged list; Next goes to `next`, the page's nextCursor. */
-export function Pager(props: { pages: ReturnType<typeof useCursorPages>; next: string | null | undefined }) {
-  const { pages, next } = props;
+/** Previous and next page buttons, each disabled when there is no such page. */
+export function Pager({ back, forward }: { back: (() => void) | undefined; forward: (() => void) | undefined }) {
   return (
     <div class="pager">
-      <button
-        type="button"
-        class="secondary"
-        disabled={!pages.hasPrevious}
-        data-testid="previous"
-        onClick={pages.previous}
-      >
+      <button type="button" class="secondary" disabled={!back} data-testid="previous" onClick={back}>
         {t('console.previous')}
       </button>
-      <button
-        type="button"
-        class="secondary"
-        disabled={!next}
-        data-testid="next"
-        onClick={() => next && pages.next(next)}
-      >
+      <button type="button" class="secondary" disabled={!forward} data-testid="next" onClick={forward}>
         {t('console.next')}
       </button>
     </div>

@@ -60,6 +60,12 @@ export function Events({ session }: PageProps) {
     [query, cursor],
   );
   const next = events.data?.nextCursor ?? null;
+  // edition names from the host's status (the events carry the number); the number alone if unknown
+  const status = useLoad(() => api<{ editions: { number: number; name: string }[] }>('/api/status'), []);
+  const editionName = (n: unknown) => {
+    const e = status.data?.editions.find((x) => x.number === n);
+    return e ? `${e.name} (${String(n)})` : cellText(n);
+  };
   return (
     <>
       <h1>{t('console.page.events')}</h1>
@@ -121,12 +127,18 @@ export function Events({ session }: PageProps) {
             ...columns.map((c) => ({
               label: t(`console.col.${c}`),
               cell: (e: Event) =>
-                c === 'outcome' ? outcomeText(e[c]) : c === 'licenseState' ? stateText(e[c]) : cellText(e[c]),
+                c === 'outcome'
+                  ? outcomeText(e[c])
+                  : c === 'licenseState'
+                    ? stateText(e[c])
+                    : c === 'edition'
+                      ? editionName(e[c])
+                      : cellText(e[c]),
             })),
           ]}
         />
       )}
-      <Pager pages={pages} next={next} />
+      <Pager back={pages.back} forward={pages.forward(next)} />
     </>
   );
 }

@@ -194,7 +194,7 @@ export function Machines(_props: PageProps) {
             columns={machineColumns()}
             testid="machine-table"
           />
-          <Pager pages={pages} next={data.nextCursor} />
+          <Pager back={pages.back} forward={pages.forward(data.nextCursor)} />
         </>
       )}
     </>

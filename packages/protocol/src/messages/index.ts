@@ -42,9 +42,22 @@ export function format(id: MessageId, params: ErrorParams = {}, lang: Lang = 'en
 }
 
 /** An error's message and fix in `lang` (English for a code the catalog lacks), filled with its params. */
+/**
+ * Parameter values that are terms rather than data (the kind of code a message is about), in the
+ * other languages' words, so a Japanese message does not carry an English noun.
+ */
+const paramTerms: Record<Lang, Readonly<Record<string, string>>> = {
+  en: {},
+  ja: { 'installation ID': 'インストール ID', 'confirmation ID': '確認 ID' },
+};
+
 export function translateError(err: { code: ErrorCode; params: ErrorParams }, lang: Lang = 'en'): ErrorText {
   const text = catalogs[lang].errors[err.code] ?? enErrors[err.code];
-  return { message: fill(text.message, err.params), fix: fill(text.fix, err.params) };
+  const terms = paramTerms[lang];
+  const params = Object.fromEntries(
+    Object.entries(err.params).map(([k, v]) => [k, typeof v === 'string' ? (terms[v] ?? v) : v]),
+  ) as ErrorParams;
+  return { message: fill(text.message, params), fix: fill(text.fix, params) };
 }
 
 /** The placeholder names of a template, sorted: a translation must use the same set. */

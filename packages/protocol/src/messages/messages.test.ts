@@ -102,4 +102,12 @@ describe('message catalogs', () => {
     for (const LANG of ['C', 'POSIX', 'en_US.UTF-8', 'C.UTF-8', undefined])
       assert.equal(langFromLocale({ LANG }), 'en');
   });
+
+  test('puts the kind of code in the message in Japanese words, and leaves data as it came', () => {
+    const err = { code: 'CODE_GROUP_TYPO' as const, params: { what: 'confirmation ID', group: 3, text: 'ABCD' } };
+    assert.match(translateError(err, 'ja').message, /確認 ID/);
+    assert.doesNotMatch(translateError(err, 'ja').message, /confirmation ID/);
+    assert.match(translateError(err, 'en').message, /confirmation ID/);
+    assert.match(translateError(err, 'ja').message, /ABCD/);
+  });
 });
