@@ -104,4 +104,16 @@ describe('the two consoles in one browser on one address', { timeout: 120_000, s
       await context.close();
     });
   }
+
+  it("marks the overview's timed refresh (X-Console-Refresh), so an open console still goes idle", async () => {
+    const { page, context } = await browser.newPage();
+    await page.goto(hostUrl);
+    assert.equal((await call(page, 'POST', '/api/session', { token: hostToken })).status, 201);
+    const firstLoad = page.waitForRequest((r) => r.url().endsWith('/api/overview'));
+    await page.reload(); // the page finds the session and opens the overview
+    assert.equal((await firstLoad).headers()['x-console-refresh'], undefined, 'opening it is use');
+    const timed = await page.waitForRequest((r) => r.url().endsWith('/api/overview'), { timeout: 15_000 });
+    assert.equal(timed.headers()['x-console-refresh'], 'timer');
+    await context.close();
+  });
 });
