@@ -252,6 +252,46 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
     assert.equal(none.headers['set-cookie'], undefined);
   });
 
+  it('writes each console login, refused login and change to the journal with the token name and address, never the secret', async () => {
+    const before = host.output().length;
+    const wrong = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    assert.equal((await api('POST', '/api/session', { body: { token: wrong } })).status, 401);
+    assert.equal((await api('POST', '/api/session', { body: { token } })).status, 201);
+    let lines: any[] = [];
+    for (let i = 0; i < 50 && lines.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      lines = host
+        .output()
+        .slice(before)
+        .split('\n')
+        .filter((l) => l.includes('"console login'))
+        .map((l) => JSON.parse(l));
+    }
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.code ?? l.tokenName, l.peer]),
+      [
+        ['console login refused', 'TOKEN_INVALID', '127.0.0.1'],
+        ['console login', 'ops', '127.0.0.1'],
+      ],
+    );
+    assert.ok(!host.output().includes(token.slice(17)) && !host.output().includes(wrong.slice(17)));
+    const changed = await api('POST', '/api/settings', {
+      body: { retryMinutes: 120 },
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(changed.status, 200);
+    let change: any;
+    for (let i = 0; i < 50 && !change; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const line = host
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"console change"'));
+      change = line && JSON.parse(line);
+    }
+    assert.equal(change.tokenName, 'ops', "the token's name, not [redacted]");
+  });
+
   it('volact host token says how to start the host when it does not run (ADMIN_UNAVAILABLE, exit 6 as cli.md says)', async () => {
     const none = join(tmp.path, 'not-running');
     for (const args of [['create', '--name', 'x'], ['list'], ['revoke', 'T0000000000']]) {

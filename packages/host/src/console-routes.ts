@@ -146,7 +146,7 @@ const write =
     d.log.info(
       {
         tokenId: identity.tokenId,
-        token: identity.name,
+        tokenName: identity.name,
         via: session ? 'session' : 'bearer',
         route: `${req.method} ${url.pathname}`,
       },
@@ -157,18 +157,26 @@ const write =
 function sessionRoutes(d: ConsoleDeps): Record<string, Handler> {
   return {
     'POST /api/session': async (req, res) => {
-      checkConsoleLogin(req);
+      // the console listener keeps no access log: the journal says who logged in, and who failed
+      // (the address and the code; never the token)
       const address = addressOf(req);
-      d.limiter.check(address);
-      const { token } = validate(loginSchema, await readJson(req, 1024));
       let identity: ConsoleTokenIdentity;
       try {
-        identity = d.tokens.check(token);
+        checkConsoleLogin(req);
+        d.limiter.check(address);
+        const { token } = validate(loginSchema, await readJson(req, 1024));
+        try {
+          identity = d.tokens.check(token);
+        } catch (err) {
+          d.limiter.failed(address);
+          throw err;
+        }
       } catch (err) {
-        d.limiter.failed(address);
+        d.log.warn({ peer: address, code: (err as VolactError).code ?? 'INTERNAL' }, 'console login refused');
         throw err;
       }
       const session = d.sessions.create(identity);
+      d.log.info({ peer: address, tokenId: identity.tokenId, tokenName: identity.name }, 'console login');
       res.setHeader('set-cookie', sessionCookie(session, true, d.sessions.cookie));
       sendJson(res, 201, sessionBody(session));
     },
