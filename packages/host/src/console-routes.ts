@@ -128,7 +128,7 @@ const sessionBody = (s: ConsoleSession) => ({
   tokenId: s.identity.tokenId,
   name: s.identity.name,
   scopes: s.identity.scopes,
-  expiresAt: new Date(s.expiresAt).toISOString(),
+  expiresAt: s.expiresAt, // milliseconds since 1970, as the authority's console session says it
 });
 
 const read =

@@ -70,7 +70,8 @@ export async function listenConsole(
     (req, res) => {
       setSecurityHeaders(res);
       res.setHeader('cache-control', 'no-store');
-      res.setHeader('strict-transport-security', 'max-age=31536000');
+      // no Strict-Transport-Security: the console is usually https://localhost or 127.0.0.1 with
+      // a self-signed certificate, and HSTS on localhost would force HTTPS on every local port
       handle(req, res);
     },
   );
