@@ -113,8 +113,10 @@ describe('consoleStatic', () => {
   let base: string;
   let bare: string;
   const servers: ReturnType<typeof createServer>[] = [];
+  const routes: string[] = [];
   const serve = async (d: string | undefined, prefix: string) => {
-    const server = createServer(router({}, undefined, undefined, consoleStatic(d, prefix)));
+    const observe = (r: { route: string }) => void routes.push(r.route);
+    const server = createServer(router({}, undefined, observe, consoleStatic(d, prefix)));
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -158,6 +160,16 @@ describe('consoleStatic', () => {
     assert.equal(redirect.headers.get('location'), '/console/');
     assert.equal((await fetch(`${base}/other`)).status, 404, 'outside the prefix: the router NOT_FOUND');
     assert.equal((await fetch(`${base}/console/`, { method: 'POST' })).status, 404);
+  });
+
+  it('reports a file it served as route static, and a path it did not take as unmatched (never the raw path)', async () => {
+    routes.length = 0;
+    await (await fetch(`${base}/console/assets/app-1234.js`)).text();
+    await (await fetch(`${base}/elsewhere/secret-path`)).text();
+    // the 'close' event follows the last byte
+    const until = Date.now() + 5000;
+    while (routes.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(routes, ['static', 'unmatched']);
   });
 
   it('says the console is not built when its files are missing', async () => {

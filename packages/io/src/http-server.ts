@@ -141,10 +141,13 @@ export function router(
       const url = new URL(req.url ?? '/', 'http://local');
       const key = `${req.method} ${url.pathname}`;
       const handler = routes[key];
-      if (!handler && fallback) {
-        watchRequest(req, res, 'static', observe);
-        if (fallback(req, res, url)) return;
-      } else watchRequest(req, res, handler ? key : 'unmatched', observe);
+      // named when answered: `static` only for a request the fallback took
+      let route = handler ? key : 'unmatched';
+      watchRequest(req, res, () => route, observe);
+      if (!handler && fallback?.(req, res, url)) {
+        route = 'static';
+        return;
+      }
       if (!handler) {
         req.resume();
         throw new VolactError('NOT_FOUND', {

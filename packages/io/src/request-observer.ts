@@ -62,7 +62,7 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
 export function watchRequest(
   req: IncomingMessage,
   res: ServerResponse,
-  route: string,
+  route: string | (() => string),
   observe: RequestObserver | undefined,
 ): void {
   const id = requestId(req, res);
@@ -73,7 +73,7 @@ export function watchRequest(
   res.on('close', () =>
     observe({
       method: req.method ?? '?',
-      route,
+      route: typeof route === 'string' ? route : route(),
       // a connection closed before the answer was written whole counts as 499, as nginx logs it
       status: res.writableFinished ? res.statusCode : 499,
       seconds: Number(process.hrtime.bigint() - start) / 1e9,
