@@ -86,12 +86,12 @@ export const jaErrors: Partial<Record<ErrorCode, { message: string; fix: string 
   HYPERVISOR_UNAVAILABLE: { message: '{dir} のハイパーバイザー エージェントが実行されていません (管理ソケットがありません)', fix: 'volact hypervisor serve --state {dir} で起動してください。' },
 
   // --- admin API ---------------------------------------------------------------------------------
-  TOKEN_MISSING: { message: 'このエンドポイントにはベアラー トークンが必要です', fix: 'Authorization: Bearer TOKEN を送信してください。トークンは認証機関では volact authority token create --scope SCOPE、ライセンス認証ホストでは volact host token create で作成します。' },
-  TOKEN_INVALID: { message: 'ベアラー トークンが有効ではありません (不明、失効済み、または形式が不正)', fix: 'トークンを確認するか、新しく作成してください。認証機関では volact authority token create、ライセンス認証ホストでは volact host token create で作れます。' },
+  TOKEN_MISSING: { message: 'このエンドポイントにはベアラー トークンが必要です', fix: 'Authorization: Bearer TOKEN を送信してください。トークンはオーソリティでは volact authority token create --scope SCOPE、ライセンス認証ホストでは volact host token create で作成します。' },
+  TOKEN_INVALID: { message: 'ベアラー トークンが有効ではありません (不明、失効済み、または形式が不正)', fix: 'トークンを確認するか、新しく作成してください。オーソリティでは volact authority token create、ライセンス認証ホストでは volact host token create で作れます。' },
   SESSION_EXPIRED: { message: 'コンソールのセッションは終了しています (ログアウト、時間切れ、またはトークンの失効)', fix: 'トークンでもう一度ログインしてください。' },
   CSRF_REFUSED: { message: 'この変更にはコンソール ページの CSRF トークンがありません', fix: 'コンソールを再読み込みしてからやり直してください。変更はコンソール ページからだけ受け付けます。' },
   CROSS_SITE_REFUSED: { message: 'ほかのサイト ({origin}) から送られた変更は拒否されます', fix: 'コンソール ページから操作してください。ほかのサイトはコンソールのセッションを使えません。' },
-  TOKEN_SCOPE: { message: 'トークンのスコープは {scopes} ですが、この操作には {needed} が必要です', fix: '{needed} スコープを持つトークンを使ってください。認証機関では volact authority token create --scope {needed}、ライセンス認証ホストでは volact host token create --scope admin で作れます。' },
+  TOKEN_SCOPE: { message: 'トークンのスコープは {scopes} ですが、この操作には {needed} が必要です', fix: '{needed} スコープを持つトークンを使ってください。オーソリティでは volact authority token create --scope {needed}、ライセンス認証ホストでは volact host token create --scope admin で作れます。' },
   INSECURE_URL: { message: '{address} への平文の HTTP でトークンを送信することを拒否しました', fix: 'オーソリティの https:// URL を使ってください。平文の HTTP は、このコンピューター上のオーソリティ (ループバック) にのみ使えます。' },
   TLS_REQUIRED: { message: '{address} で平文の HTTP を提供することを拒否しました', fix: '--tls-cert と --tls-key を指定するか、ループバック アドレスで待ち受けるか、このコンピューター上の TLS プロキシが TLS を終端する場合は --behind-tls-proxy を指定してください。' },
 
