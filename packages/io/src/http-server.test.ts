@@ -66,3 +66,36 @@ describe('sendError', () => {
     assert.deepEqual(logged, []);
   });
 });
+
+describe('router', () => {
+  it('reads a GET body to its end before answering, so the answer arrives whole; past 1 MiB it is BODY_TOO_LARGE', async () => {
+    const { request } = await import('node:http');
+    const { router } = await import('./http-server.js');
+    const big = 'x'.repeat(80_000);
+    const server = createServer(router({ 'GET /doc': (_req, res) => void res.end(big) }));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const get = (body: Buffer) =>
+      new Promise<{ status: number; length: number }>((resolve, reject) => {
+        const req = request(
+          { port, host: '127.0.0.1', path: '/doc', method: 'GET', headers: { 'transfer-encoding': 'chunked' } },
+          (res) => {
+            let length = 0;
+            res.on('data', (c: Buffer) => (length += c.length));
+            res.on('end', () => resolve({ status: res.statusCode!, length }));
+          },
+        );
+        req.on('error', reject);
+        // the body in slices, as a slow client sends it
+        for (let i = 0; i < body.length; i += 16_384) req.write(body.subarray(i, i + 16_384));
+        req.end();
+      });
+    try {
+      for (let i = 0; i < 5; i++)
+        assert.deepEqual(await get(Buffer.alloc(100_000, 'a')), { status: 200, length: 80_000 });
+      assert.equal((await get(Buffer.alloc(1_200_000, 'a'))).status, 413);
+    } finally {
+      server.close();
+    }
+  });
+});

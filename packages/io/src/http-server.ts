@@ -124,6 +124,23 @@ export function intParam(url: URL, name: string): number | undefined {
 }
 export type Routes = Record<string, Handler>;
 
+function carriesBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/** Reads and drops a body nobody wants, up to 1 MiB (BODY_TOO_LARGE past that, still dropping the rest). */
+function discardBody(req: IncomingMessage, limit = 1024 * 1024): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) reject(new VolactError('BODY_TOO_LARGE', { limit }));
+    });
+    req.on('end', () => resolve());
+    req.on('error', (err) => reject(new VolactError('REQUEST_INCOMPLETE', { detail: err.message.slice(0, 100) })));
+  });
+}
+
 /**
  * A tiny exact-path router: "METHOD /path" → handler; else `fallback` (a console's static files,
  * reported as route `static`) when it takes the request; everything else is NOT_FOUND. With an
@@ -144,19 +161,35 @@ export function router(
       // named when answered: `static` only for a request the fallback took
       let route = handler ? key : 'unmatched';
       watchRequest(req, res, () => route, observe);
-      if (!handler && fallback?.(req, res, url)) {
-        route = 'static';
-        return;
-      }
-      if (!handler) {
-        req.resume();
-        throw new VolactError('NOT_FOUND', {
-          method: (req.method ?? '?').slice(0, 16),
-          path: url.pathname.slice(0, 200),
-        });
-      }
-      const done = handler(req, res, url);
-      if (done) done.catch((err: unknown) => sendError(res, err, log));
+      const dispatch = () => {
+        if (!handler && fallback?.(req, res, url)) {
+          route = 'static';
+          return;
+        }
+        if (!handler) {
+          req.resume();
+          throw new VolactError('NOT_FOUND', {
+            method: (req.method ?? '?').slice(0, 16),
+            path: url.pathname.slice(0, 200),
+          });
+        }
+        const done = handler(req, res, url);
+        if (done) done.catch((err: unknown) => sendError(res, err, log));
+      };
+      // a GET that comes with a body is read to its end first: answered while the client still
+      // sends, the connection could be reset under the answer before the client read it
+      if ((req.method === 'GET' || req.method === 'HEAD') && carriesBody(req))
+        discardBody(req).then(
+          () => {
+            try {
+              dispatch();
+            } catch (err) {
+              sendError(res, err, log);
+            }
+          },
+          (err: unknown) => sendError(res, err, log),
+        );
+      else dispatch();
     } catch (err) {
       if (err instanceof TypeError && (err as NodeJS.ErrnoException).code === 'ERR_INVALID_URL') {
         watchRequest(req, res, 'unmatched', observe);

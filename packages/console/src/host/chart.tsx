@@ -42,7 +42,8 @@ export function CountChart({ history }: { history: CountHistory }) {
           },
         ],
         scales: {
-          y: { range: (_u, _min, max) => [0, Math.max(max, history.thresholds.client) + 2] },
+          // headroom above the highest point, so the axis names a value above it
+          y: { range: (_u, _min, max) => [0, Math.ceil(Math.max(max * 1.15, history.thresholds.client + 5))] },
         },
         axes: [{ values: (_u, ticks) => ticks.map((s) => day(s * 1000)) }, {}],
       },

@@ -31,7 +31,7 @@ export function Gauge(props: { count: number; client: number; server: number; da
   return (
     <figure class="gauge" data-testid="gauge" data-count={props.count}>
       <svg
-        viewBox="0 0 200 130"
+        viewBox="-16 -16 232 146"
         width="320"
         role="img"
         aria-label={t('console.ov.gaugeLabel', {
