@@ -1,70 +1,14 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { tempDir, volact } from './harness/cli.js';
 import { activationBody, post } from './harness/machines.js';
 import { type Service } from './harness/processes.js';
+import { call, consolePort, type Reply } from './harness/console-https.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
-
-type Reply = { status: number; body: any; headers: Record<string, string | string[] | undefined> };
-
-/** One HTTPS call to the console, trusting only its own certificate (console.crt). */
-function call(
-  port: number,
-  ca: string,
-  method: string,
-  path: string,
-  opts: { body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const text = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method,
-        ca,
-        headers: {
-          ...(text !== undefined
-            ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }
-            : {}),
-          ...opts.headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const t = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = t;
-          try {
-            body = JSON.parse(t);
-          } catch {
-            /* text */
-          }
-          resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(text);
-  });
-}
-
-/** The console URL in the `listening` line. */
-async function consolePort(service: Service): Promise<{ port: number; fingerprint: string }> {
-  for (let i = 0; i < 50; i++) {
-    const m = /"console":"https:\/\/127\.0\.0\.1:(\d+)\/","consoleFingerprint":"([0-9A-F:]+)"/.exec(service.output());
-    if (m) return { port: Number(m[1]), fingerprint: m[2]! };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no console in:\n${service.output()}`);
-}
 
 function servedFingerprint(port: number): Promise<string> {
   return new Promise((resolve, reject) => {

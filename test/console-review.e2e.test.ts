@@ -2,68 +2,14 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir, volact } from './harness/cli.js';
 import { type Service } from './harness/processes.js';
+import { call, consolePort, type Reply } from './harness/console-https.js';
 import { makeAuthority, startHost, type AuthorityWorld } from './harness/world.js';
-
-type Reply = { status: number; body: any; headers: Record<string, string | string[] | undefined> };
-
-function call(
-  port: number,
-  ca: string,
-  method: string,
-  path: string,
-  opts: { body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const text = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method,
-        ca,
-        headers: {
-          ...(text !== undefined
-            ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }
-            : {}),
-          ...opts.headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const t = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = t;
-          try {
-            body = JSON.parse(t);
-          } catch {
-            /* text */
-          }
-          resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(text);
-  });
-}
-
-async function consolePort(service: Service): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const m = /"console":"https:\/\/127\.0\.0\.1:(\d+)\/"/.exec(service.output());
-    if (m) return Number(m[1]);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no console in:\n${service.output()}`);
-}
 
 describe('the host console: logins from other origins, error fixes, limits, TLS', { timeout: 120_000 }, () => {
   const tmp = tempDir('volact-console-review-');
@@ -85,7 +31,7 @@ describe('the host console: logins from other origins, error fixes, limits, TLS'
       authority: `http://127.0.0.1:${authority.port}`,
       extra: ['--console-listen', '127.0.0.1:0'],
     });
-    port = await consolePort(host);
+    ({ port } = await consolePort(host));
     ca = readFileSync(join(dir(), 'console.crt'), 'utf8');
     const r = await volact([
       'host',

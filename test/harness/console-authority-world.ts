@@ -158,16 +158,8 @@ export async function makeConsoleAuthorityWorld(base: string, machineCount: numb
 
 // --- for the pages: waiting, reading rows, logging in, a page on another origin ---
 
-/** Waits until `read` gives a value `ok` accepts (the pages load and refresh themselves). */
-export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: never reached (last ${JSON.stringify(v)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { until } from './console-world.js';
+export { until };
 
 /** The text of the row of table `testid` that holds `has` ('' while there is none). */
 export async function rowText(page: Page, testid: string, has: string): Promise<string> {
